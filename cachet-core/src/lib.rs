@@ -1,0 +1,59 @@
+//! The framework-free core of cachet-rs, the Cachet status page rebuilt as a Rust library.
+//!
+//! This crate holds everything that does not depend on a web framework or a database driver:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`model`] | the typed domain: components, incidents, maintenance, metrics, subscribers, users, tokens, sessions, settings, audit, outbox |
+//! | [`validate`] | parsing input into types that cannot hold bad values; errors name the field and the rule |
+//! | [`sanitize`] | Markdown to safe HTML (pulldown-cmark, then an ammonia allowlist) |
+//! | [`template`] | logic-less `{{ var }}` incident templates: nothing is ever evaluated |
+//! | [`secrets`] | the keyring: sealing subscriber addresses and webhook secrets, blind indexes |
+//! | [`metrics`] | Cachet's metric point merge rule |
+//! | [`store`] | the [`Store`](store::Store) trait, typed queries, and the in-memory reference store |
+//! | [`clock`] | injected time |
+//! | `testing` | (feature `testing`) the public Store conformance suite |
+//!
+//! `cargo tree -p cachet-core -e normal` shows neither axum, actix nor sqlx: storage backends
+//! (`cachet-store`), notifiers (`cachet-notify`) and web adapters (`cachet-axum`,
+//! `cachet-actix`) depend on this crate, never the other way round.
+//!
+//! # Quick start
+//!
+//! ```
+//! use cachet_core::clock::{Clock, SystemClock};
+//! use cachet_core::model::{ComponentStatus, NewComponent};
+//! use cachet_core::store::{memory::MemoryStore, no_effects, Store, WriteContext};
+//! use cachet_core::validate::{Name, ViolationExt};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let store = MemoryStore::new();
+//! let name = Name::parse("API").field("name")?;
+//! let api = store
+//!     .create_component(WriteContext::at(SystemClock.now()), &NewComponent::named(name, ComponentStatus::Operational), &no_effects)
+//!     .await?;
+//! assert_eq!(store.component(api.id).await?.status, ComponentStatus::Operational);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Implementing a custom Store
+//!
+//! Implement [`store::Store`] and run the conformance suite against it with one line in your
+//! crate's tests (feature `testing`); see [`store_conformance_tests!`].
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod clock;
+pub mod metrics;
+pub mod model;
+pub mod sanitize;
+pub mod secrets;
+pub mod store;
+pub mod template;
+pub mod validate;
+
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;

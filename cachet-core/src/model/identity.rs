@@ -1,0 +1,290 @@
+//! Users, roles, API tokens, sessions, login throttling, TOTP state and one-time tokens.
+
+use std::fmt;
+
+use super::{ApiTokenId, OneTimeTokenId, Sealed, SessionId, Timestamp, UserId, str_enum};
+use crate::validate::{Email, Name};
+
+str_enum! {
+    /// What a user may do. admin > manager > viewer.
+    pub enum Role : "admin, manager, viewer" {
+        /// Everything, including users, tokens of others, settings and subscriber addresses.
+        Admin = "admin",
+        /// Components, groups, incidents, maintenance, metrics, templates; subscriber counts.
+        Manager = "manager",
+        /// Reads what is not public.
+        Viewer = "viewer",
+    }
+}
+
+str_enum! {
+    /// What an API token may do, intersected with its user's role.
+    pub enum TokenScope : "read, write, admin" {
+        /// Reads.
+        Read = "read",
+        /// Reads and the writes the role allows.
+        Write = "write",
+        /// Also users, tokens and settings.
+        Admin = "admin",
+    }
+}
+
+str_enum! {
+    /// What a one-time token is for. A token only ever works for its own purpose.
+    pub enum TokenPurpose : "verification, invitation, password_reset, setup" {
+        /// Confirming a subscriber's address.
+        Verification = "verification",
+        /// Accepting an invitation.
+        Invitation = "invitation",
+        /// Resetting a password.
+        PasswordReset = "password_reset",
+        /// The first-run setup.
+        Setup = "setup",
+    }
+}
+
+/// A password hash as a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`). Its `Debug`
+/// output is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(pub String);
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(<redacted>)")
+    }
+}
+
+/// A SHA-256 digest of a high-entropy secret (API token, session id, one-time token,
+/// recovery code). Stores keep and look up only these. Its `Debug` output is redacted.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenHash(<redacted>)")
+    }
+}
+
+/// A user's TOTP enrolment.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct TotpState {
+    /// The sealed shared secret.
+    pub secret: Sealed,
+    /// When enrolment was confirmed with a correct code; until then 2FA is not active.
+    pub confirmed_at: Option<Timestamp>,
+    /// The last accepted time step: a code for this step or an earlier one never works again.
+    pub last_step: Option<i64>,
+}
+
+/// A user of the dashboard and the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Its id.
+    pub id: UserId,
+    /// Display name.
+    pub name: Name,
+    /// Sign-in address; unique.
+    pub email: Email,
+    /// Role.
+    pub role: Role,
+    /// PHC password hash.
+    pub password_hash: PasswordHash,
+    /// Inactive users cannot sign in or use tokens.
+    pub active: bool,
+    /// TOTP enrolment, if any.
+    pub totp: Option<TotpState>,
+    /// When they last signed in.
+    pub last_login_at: Option<Timestamp>,
+    /// When the account was created.
+    pub created_at: Timestamp,
+    /// When it was last changed.
+    pub updated_at: Timestamp,
+}
+
+/// What creating a user needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// Display name.
+    pub name: Name,
+    /// Sign-in address; unique.
+    pub email: Email,
+    /// Role.
+    pub role: Role,
+    /// PHC password hash.
+    pub password_hash: PasswordHash,
+    /// Active.
+    pub active: bool,
+    /// Create only if no admin exists yet, atomically (the one-time setup): otherwise
+    /// [`crate::store::StoreError::Conflict`].
+    pub only_if_no_admin: bool,
+}
+
+/// A change to a user.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserPatch {
+    /// New name.
+    pub name: Option<Name>,
+    /// New address (must stay unique).
+    pub email: Option<Email>,
+    /// New role.
+    pub role: Option<Role>,
+    /// New password hash.
+    pub password_hash: Option<PasswordHash>,
+    /// New active flag.
+    pub active: Option<bool>,
+    /// New TOTP state; `Some(None)` removes 2FA.
+    pub totp: Option<Option<TotpState>>,
+    /// New last sign-in time.
+    pub last_login_at: Option<Timestamp>,
+}
+
+/// An API token. Only its hash and a short display prefix are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// Its id.
+    pub id: ApiTokenId,
+    /// The owner.
+    pub user_id: UserId,
+    /// Display name.
+    pub name: Name,
+    /// The non-secret start of the token, shown in lists to tell tokens apart.
+    pub prefix: String,
+    /// SHA-256 of the token; unique.
+    pub hash: TokenHash,
+    /// Scope.
+    pub scope: TokenScope,
+    /// Expiry, if any.
+    pub expires_at: Option<Timestamp>,
+    /// Last use.
+    pub last_used_at: Option<Timestamp>,
+    /// Revocation time; revoked tokens never work again.
+    pub revoked_at: Option<Timestamp>,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// What creating a token needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiToken {
+    /// Owner; must exist.
+    pub user_id: UserId,
+    /// Display name.
+    pub name: Name,
+    /// Display prefix.
+    pub prefix: String,
+    /// Hash; unique.
+    pub hash: TokenHash,
+    /// Scope.
+    pub scope: TokenScope,
+    /// Expiry.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A change to a token.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApiTokenPatch {
+    /// New name.
+    pub name: Option<Name>,
+    /// New last-use time.
+    pub last_used_at: Option<Timestamp>,
+    /// Revocation time.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A signed-in session. Only the SHA-256 of its id is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Its row id.
+    pub id: SessionId,
+    /// SHA-256 of the session id in the cookie; unique.
+    pub hash: TokenHash,
+    /// The user.
+    pub user_id: UserId,
+    /// Password accepted but the second factor still owed.
+    pub pending_second_factor: bool,
+    /// When it was created (the absolute timeout counts from here).
+    pub created_at: Timestamp,
+    /// Last activity (the idle timeout counts from here).
+    pub last_seen_at: Timestamp,
+    /// Hard expiry.
+    pub expires_at: Timestamp,
+    /// The client address at sign-in, for the user's session list.
+    pub ip: Option<String>,
+    /// The client's user agent at sign-in, truncated.
+    pub user_agent: Option<String>,
+}
+
+/// What creating a session needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// Hash of the id.
+    pub hash: TokenHash,
+    /// User; must exist.
+    pub user_id: UserId,
+    /// Second factor owed.
+    pub pending_second_factor: bool,
+    /// Hard expiry.
+    pub expires_at: Timestamp,
+    /// Client address.
+    pub ip: Option<String>,
+    /// User agent.
+    pub user_agent: Option<String>,
+}
+
+/// A change to a session.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionPatch {
+    /// New last activity.
+    pub last_seen_at: Option<Timestamp>,
+    /// New second-factor flag.
+    pub pending_second_factor: Option<bool>,
+}
+
+/// Failed sign-in bookkeeping for one key (an account's blind index or a client address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleState {
+    /// The key, such as `account:<hex>` or `ip:192.0.2.1`.
+    pub key: String,
+    /// Consecutive failures.
+    pub failures: u32,
+    /// The most recent failure.
+    pub last_failure_at: Timestamp,
+    /// No attempt is accepted before this time.
+    pub locked_until: Option<Timestamp>,
+}
+
+/// A purpose-bound, single-use, expiring token. Only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeToken {
+    /// Its id.
+    pub id: OneTimeTokenId,
+    /// What it is for.
+    pub purpose: TokenPurpose,
+    /// Hash; unique.
+    pub hash: TokenHash,
+    /// The subscriber or user it is for, when there is one.
+    pub subject_id: Option<i64>,
+    /// Extra data for its purpose (an invitation's role and sealed address), as JSON.
+    pub payload: serde_json::Value,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+    /// When it was used; used tokens never work again.
+    pub used_at: Option<Timestamp>,
+    /// When it was issued.
+    pub created_at: Timestamp,
+}
+
+/// What issuing a one-time token needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOneTimeToken {
+    /// Purpose.
+    pub purpose: TokenPurpose,
+    /// Hash; unique.
+    pub hash: TokenHash,
+    /// Subject.
+    pub subject_id: Option<i64>,
+    /// Extra data.
+    pub payload: serde_json::Value,
+    /// Expiry.
+    pub expires_at: Timestamp,
+}

@@ -1,0 +1,215 @@
+//! Incidents, their updates and incident templates.
+
+use super::{ComponentId, ComponentStatus, IncidentId, IncidentUpdateId, TemplateId, Timestamp, UserId, int_enum};
+use crate::validate::{Markdown, Meta, Name, Slug};
+
+int_enum! {
+    /// An incident's status, with Cachet v1's codes.
+    pub enum IncidentStatus : "0 (scheduled), 1 (investigating), 2 (identified), 3 (watching), 4 (fixed)" {
+        /// Cachet 2.3's scheduled maintenance; kept for API compatibility.
+        Scheduled = 0 => "Scheduled",
+        /// Investigating.
+        Investigating = 1 => "Investigating",
+        /// Cause identified.
+        Identified = 2 => "Identified",
+        /// Fix applied, watching.
+        Watching = 3 => "Watching",
+        /// Resolved.
+        Fixed = 4 => "Fixed",
+    }
+}
+
+impl IncidentStatus {
+    /// Whether an incident in this status is resolved.
+    #[must_use]
+    pub fn is_resolved(self) -> bool {
+        self == Self::Fixed
+    }
+}
+
+int_enum! {
+    /// Who sees a metric (Cachet's `visible` on metrics).
+    pub enum Visibility : "0 (signed-in users only), 1 (everyone), 2 (hidden)" {
+        /// Only signed-in users.
+        Authenticated = 0 => "Signed-in users",
+        /// Everyone.
+        Public = 1 => "Everyone",
+        /// Nobody on the page.
+        Hidden = 2 => "Hidden",
+    }
+}
+
+/// A component affected by an incident, with the status the incident gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct AffectedComponent {
+    /// The component.
+    pub component_id: ComponentId,
+    /// The status the incident gives it.
+    pub status: ComponentStatus,
+}
+
+/// An incident.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Incident {
+    /// Its id.
+    pub id: IncidentId,
+    /// The reporting user, if any.
+    pub user_id: Option<UserId>,
+    /// Title.
+    pub name: Name,
+    /// Current status (the latest update's status once updates exist).
+    pub status: IncidentStatus,
+    /// The first message, Markdown source.
+    pub message: Markdown,
+    /// Hidden incidents are invisible to visitors, by id too.
+    pub visible: bool,
+    /// Stickied incidents are pinned on the page.
+    pub stickied: bool,
+    /// Whether subscribers are notified about it.
+    pub notify: bool,
+    /// When it happened (defaults to creation time).
+    pub occurred_at: Timestamp,
+    /// Affected components, sorted by id.
+    pub components: Vec<AffectedComponent>,
+    /// Client metadata.
+    pub meta: Meta,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it was last changed.
+    pub updated_at: Timestamp,
+}
+
+/// What creating an incident needs. The store writes the incident, its affected components,
+/// their new statuses (with status history entries caused by this incident) and the optional
+/// first update in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIncident {
+    /// The reporting user.
+    pub user_id: Option<UserId>,
+    /// Title.
+    pub name: Name,
+    /// Status.
+    pub status: IncidentStatus,
+    /// Message.
+    pub message: Markdown,
+    /// Visible to visitors.
+    pub visible: bool,
+    /// Pinned.
+    pub stickied: bool,
+    /// Notify subscribers.
+    pub notify: bool,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// Affected components; each must exist.
+    pub components: Vec<AffectedComponent>,
+    /// Whether to set each affected component's status to the given one.
+    pub apply_component_status: bool,
+    /// Client metadata.
+    pub meta: Meta,
+}
+
+/// A change to an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IncidentPatch {
+    /// New title.
+    pub name: Option<Name>,
+    /// New status.
+    pub status: Option<IncidentStatus>,
+    /// New message.
+    pub message: Option<Markdown>,
+    /// New visibility.
+    pub visible: Option<bool>,
+    /// New stickiness.
+    pub stickied: Option<bool>,
+    /// New notify flag.
+    pub notify: Option<bool>,
+    /// New occurrence time.
+    pub occurred_at: Option<Timestamp>,
+    /// New affected components (replaces the set).
+    pub components: Option<Vec<AffectedComponent>>,
+    /// Whether to apply the new components' statuses to the components.
+    pub apply_component_status: bool,
+    /// New metadata.
+    pub meta: Option<Meta>,
+}
+
+/// An update posted to an incident.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IncidentUpdate {
+    /// Its id.
+    pub id: IncidentUpdateId,
+    /// The incident.
+    pub incident_id: IncidentId,
+    /// The incident's status as of this update.
+    pub status: IncidentStatus,
+    /// Markdown source.
+    pub message: Markdown,
+    /// The author.
+    pub user_id: Option<UserId>,
+    /// When it was posted.
+    pub created_at: Timestamp,
+    /// When it was last edited.
+    pub updated_at: Timestamp,
+}
+
+/// What posting an update needs. The store also sets the incident's status (and, when given,
+/// a component's status with a history entry) in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIncidentUpdate {
+    /// Status.
+    pub status: IncidentStatus,
+    /// Message.
+    pub message: Markdown,
+    /// Author.
+    pub user_id: Option<UserId>,
+    /// A component whose status changes with this update; it must exist.
+    pub component: Option<AffectedComponent>,
+}
+
+/// A change to an incident update.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IncidentUpdatePatch {
+    /// New status.
+    pub status: Option<IncidentStatus>,
+    /// New message.
+    pub message: Option<Markdown>,
+}
+
+/// A logic-less incident template (`{{ var }}` substitution only; see [`crate::template`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IncidentTemplate {
+    /// Its id.
+    pub id: TemplateId,
+    /// Display name.
+    pub name: Name,
+    /// Unique slug, what API clients pass as `template`.
+    pub slug: Slug,
+    /// The template source (Markdown with `{{ var }}` placeholders).
+    pub template: Markdown,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it was last changed.
+    pub updated_at: Timestamp,
+}
+
+/// What creating a template needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIncidentTemplate {
+    /// Display name.
+    pub name: Name,
+    /// Unique slug.
+    pub slug: Slug,
+    /// Source.
+    pub template: Markdown,
+}
+
+/// A change to a template.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IncidentTemplatePatch {
+    /// New name.
+    pub name: Option<Name>,
+    /// New slug (must stay unique).
+    pub slug: Option<Slug>,
+    /// New source.
+    pub template: Option<Markdown>,
+}

@@ -1,0 +1,171 @@
+//! The typed domain: every entity cachet stores, as Rust types.
+//!
+//! Entities carry integer ids (Cachet's API v1 exposes them) and UTC [`Timestamp`]s. Values
+//! that came from users are validated types from [`crate::validate`], so an entity can only
+//! hold data that passed its rules. `New*` structs are what a create needs, `*Patch` structs
+//! hold the fields an update changes (`None` leaves a field alone; `Some(None)` clears a
+//! nullable one).
+//!
+//! "Under maintenance" is not a stored component status: it is derived from the in-progress
+//! maintenance schedules that cover a component.
+
+mod audit;
+mod component;
+mod identity;
+mod ids;
+mod incident;
+mod metric;
+mod outbox;
+mod schedule;
+mod secret;
+mod settings;
+mod subscriber;
+
+pub use audit::{AuditAction, AuditEvent, AuditOutcome, EntityKind, NewAuditEvent};
+pub use component::{
+    Collapsed, Component, ComponentGroup, ComponentGroupPatch, ComponentPatch, ComponentStatus, GroupVisibility, StatusCauseKind,
+    NewComponent, NewComponentGroup, StatusCause, StatusChange, Tag,
+};
+pub use identity::{
+    ApiToken, ApiTokenPatch, NewApiToken, NewOneTimeToken, NewSession, NewUser, OneTimeToken, PasswordHash, Role,
+    Session, SessionPatch, ThrottleState, TokenHash, TokenPurpose, TokenScope, TotpState, User, UserPatch,
+};
+pub use ids::*;
+pub use incident::{
+    AffectedComponent, Incident, IncidentPatch, IncidentStatus, IncidentTemplate, IncidentTemplatePatch, IncidentUpdate,
+    IncidentUpdatePatch, NewIncident, NewIncidentTemplate, NewIncidentUpdate, Visibility,
+};
+pub use metric::{CalcType, Metric, MetricPatch, MetricPoint, MetricView, NewMetric, NewMetricPoint};
+pub use outbox::{
+    AttemptResult, Delivery, DeliveryAttempt, DeliveryStatus, EventKind, NewDelivery, NewDeliveryAttempt, NewOutboxEvent, OutboxEvent,
+    OutboxStatus,
+};
+pub use schedule::{
+    NewSchedule, NewScheduleUpdate, Schedule, SchedulePatch, ScheduleStatus, ScheduleUpdate,
+};
+pub use secret::{BlindIndex, Sealed};
+pub use settings::{SettingKey, Settings};
+pub use subscriber::{
+    NewSubscriber, NewWebhook, Subscriber, SubscriberPatch, Subscription, Webhook, WebhookPatch,
+};
+
+pub use crate::clock::Timestamp;
+
+/// Defines a `#[repr(u8)]`-style enum stored and sent as a small integer, with `code()`,
+/// `from_code()`, a label and a `Violation` for unknown codes.
+macro_rules! int_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $ty:ident : $allowed:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal => $label:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis enum $ty {
+            $( $(#[$vmeta])* $variant = $code ),+
+        }
+
+        impl $ty {
+            /// Every value, in code order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The integer code stored and sent in API v1.
+            #[must_use]
+            pub fn code(self) -> u8 {
+                self as u8
+            }
+
+            /// The value for an integer code.
+            ///
+            /// # Errors
+            ///
+            /// [`crate::validate::Violation::NotAllowed`] for an unknown code.
+            pub fn from_code(code: i64) -> Result<Self, $crate::validate::Violation> {
+                match code {
+                    $( $code => Ok($ty::$variant), )+
+                    _ => Err($crate::validate::Violation::NotAllowed { allowed: $allowed }),
+                }
+            }
+
+            /// The English label.
+            #[must_use]
+            pub fn label(self) -> &'static str {
+                match self { $( $ty::$variant => $label ),+ }
+            }
+        }
+
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_u8(self.code())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let n = <i64 as ::serde::Deserialize>::deserialize(d)?;
+                Self::from_code(n).map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use int_enum;
+
+/// Defines a string-coded enum (roles, scopes, purposes, kinds) with `as_str()` and `parse()`.
+macro_rules! str_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $ty:ident : $allowed:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $s:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis enum $ty {
+            $( $(#[$vmeta])* $variant ),+
+        }
+
+        impl $ty {
+            /// Every value.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The stored name.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self { $( $ty::$variant => $s ),+ }
+            }
+
+            /// The value for a stored name.
+            ///
+            /// # Errors
+            ///
+            /// [`crate::validate::Violation::NotAllowed`] for an unknown name.
+            pub fn parse(s: &str) -> Result<Self, $crate::validate::Violation> {
+                match s {
+                    $( $s => Ok($ty::$variant), )+
+                    _ => Err($crate::validate::Violation::NotAllowed { allowed: $allowed }),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+                Self::parse(&s).map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use str_enum;

@@ -1,0 +1,1 @@
+//! Markdown to safe HTML. (Filled in by the sanitization work of issue 2.)

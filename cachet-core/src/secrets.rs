@@ -1,0 +1,1 @@
+//! The keyring. (Filled in by the secrets work of issue 2.)

@@ -1,0 +1,635 @@
+//! The storage contract.
+//!
+//! [`Store`] is object-safe and held as `Arc<dyn Store>`, so the `Cachet` facade and both web
+//! adapters hold one non-generic handle, and a host application can bring its own backend.
+//! `cachet-store` implements it on SQLite, PostgreSQL and MySQL; [`memory::MemoryStore`] is the
+//! reference implementation.
+//!
+//! # Rules every implementation keeps
+//!
+//! - **Inputs are already valid.** Values arrive as validated types; a store enforces only
+//!   uniqueness ([`StoreError::Conflict`]) and references ([`StoreError::Invalid`]).
+//! - **Reads re-validate.** A row that fails the model's validation is
+//!   [`StoreError::Corrupt`], so a tampered database cannot inject markup or header breaks.
+//! - **Multi-row changes are single methods and atomic.** A write, its [`Effects`] (audit
+//!   entries and outbox events, built by a closure from the written entity) and the revision
+//!   bump commit together or not at all.
+//! - **Filters and sorts are typed** ([`query`]): there is no way to pass a column name.
+//! - **Times** are UTC with microsecond precision and come from the caller's [`WriteContext`]
+//!   (the core's [`crate::clock::Clock`]), never from the database server's clock.
+//! - **[`Store::revision`]** grows with every write that changes what the public pages show,
+//!   so snapshot caches can tell when to re-render. Security bookkeeping (sessions, login
+//!   throttling, one-time tokens, lone audit entries, token last-use, outbox progress) does
+//!   not bump it, so an attacker hammering the sign-in form cannot thrash the page cache.
+//!
+//! # Implementing a store
+//!
+//! Implement the trait, then prove it with the conformance suite: add `cachet-core` with the
+//! `testing` feature as a dev-dependency and write one macro call, as
+//! [`crate::store_conformance_tests!`] documents.
+
+pub mod error;
+pub mod memory;
+pub mod query;
+
+use async_trait::async_trait;
+
+pub use error::{BoxError, StoreError, StoreResult};
+pub use query::*;
+
+use crate::model::*;
+
+/// What a write records besides itself: audit entries and outbox events, committed in the
+/// same transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Effects {
+    /// Audit entries to append.
+    pub audit: Vec<NewAuditEvent>,
+    /// Outbox events to enqueue.
+    pub outbox: Vec<NewOutboxEvent>,
+}
+
+impl Effects {
+    /// Nothing.
+    #[must_use]
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// One audit entry.
+    #[must_use]
+    pub fn audit(event: NewAuditEvent) -> Self {
+        Self { audit: vec![event], outbox: Vec::new() }
+    }
+
+    /// Adds an outbox event.
+    #[must_use]
+    pub fn with_outbox(mut self, event: NewOutboxEvent) -> Self {
+        self.outbox.push(event);
+        self
+    }
+
+    /// Adds an audit entry.
+    #[must_use]
+    pub fn with_audit(mut self, event: NewAuditEvent) -> Self {
+        self.audit.push(event);
+        self
+    }
+}
+
+/// Builds a write's [`Effects`] from what was written (the created, deleted or changed entity),
+/// so audit entries and events can name ids the store assigned. Must be pure: it may run
+/// inside a database transaction.
+pub type EffectsFn<'a, T> = dyn Fn(&T) -> Effects + Send + Sync + 'a;
+
+/// An [`EffectsFn`] that records nothing.
+#[must_use]
+pub fn no_effects<T>(_: &T) -> Effects {
+    Effects::none()
+}
+
+/// An entity before and after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed<T> {
+    /// As it was.
+    pub before: T,
+    /// As it is now.
+    pub after: T,
+}
+
+/// The time of a write, passed by the caller from its [`crate::clock::Clock`] so every
+/// backend stamps the same instant and tests control it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteContext {
+    /// The write's time: `created_at` / `updated_at` / history `at`.
+    pub now: Timestamp,
+}
+
+impl WriteContext {
+    /// A write at `now`.
+    #[must_use]
+    pub fn at(now: Timestamp) -> Self {
+        Self { now }
+    }
+}
+
+/// The storage contract: see the [module docs](self) for the rules.
+#[async_trait]
+pub trait Store: std::fmt::Debug + Send + Sync + 'static {
+    // ---- housekeeping -------------------------------------------------------------------
+
+    /// A number that grows with every write that changes public content. Must be cheap.
+    async fn revision(&self) -> StoreResult<u64>;
+
+    /// Checks that the backend answers (for `/health`).
+    async fn ping(&self) -> StoreResult<()> {
+        self.revision().await.map(|_| ())
+    }
+
+    // ---- components ---------------------------------------------------------------------
+
+    /// One component.
+    async fn component(&self, id: ComponentId) -> StoreResult<Component>;
+    /// Components matching a query.
+    async fn components(&self, q: &ComponentQuery) -> StoreResult<Page<Component>>;
+    /// Creates a component and its first status history entry. Unknown group: `Invalid`.
+    async fn create_component(
+        &self,
+        cx: WriteContext,
+        new: &NewComponent,
+        fx: &EffectsFn<'_, Component>,
+    ) -> StoreResult<Component>;
+    /// Changes a component; a different status adds a history entry with the patch's cause.
+    async fn update_component(
+        &self,
+        cx: WriteContext,
+        id: ComponentId,
+        patch: &ComponentPatch,
+        fx: &EffectsFn<'_, Changed<Component>>,
+    ) -> StoreResult<Component>;
+    /// Deletes a component with its tags, history, subscriptions and its rows in incidents and
+    /// schedules.
+    async fn delete_component(
+        &self,
+        cx: WriteContext,
+        id: ComponentId,
+        fx: &EffectsFn<'_, Component>,
+    ) -> StoreResult<()>;
+    /// A component's status history from `since` on, oldest first, plus the last entry
+    /// before `since` (so the status at `since` is known).
+    async fn status_history(&self, id: ComponentId, since: Timestamp) -> StoreResult<Vec<StatusChange>>;
+
+    // ---- component groups ---------------------------------------------------------------
+
+    /// One group.
+    async fn group(&self, id: GroupId) -> StoreResult<ComponentGroup>;
+    /// Groups matching a query.
+    async fn groups(&self, q: &GroupQuery) -> StoreResult<Page<ComponentGroup>>;
+    /// Creates a group.
+    async fn create_group(
+        &self,
+        cx: WriteContext,
+        new: &NewComponentGroup,
+        fx: &EffectsFn<'_, ComponentGroup>,
+    ) -> StoreResult<ComponentGroup>;
+    /// Changes a group.
+    async fn update_group(
+        &self,
+        cx: WriteContext,
+        id: GroupId,
+        patch: &ComponentGroupPatch,
+        fx: &EffectsFn<'_, Changed<ComponentGroup>>,
+    ) -> StoreResult<ComponentGroup>;
+    /// Deletes a group; its components become ungrouped.
+    async fn delete_group(
+        &self,
+        cx: WriteContext,
+        id: GroupId,
+        fx: &EffectsFn<'_, ComponentGroup>,
+    ) -> StoreResult<()>;
+
+    // ---- incidents ----------------------------------------------------------------------
+
+    /// One incident.
+    async fn incident(&self, id: IncidentId) -> StoreResult<Incident>;
+    /// Incidents matching a query.
+    async fn incidents(&self, q: &IncidentQuery) -> StoreResult<Page<Incident>>;
+    /// Creates an incident with its affected components (applying their statuses, with
+    /// history, when asked) atomically. Unknown component or user: `Invalid`.
+    async fn create_incident(
+        &self,
+        cx: WriteContext,
+        new: &NewIncident,
+        fx: &EffectsFn<'_, Incident>,
+    ) -> StoreResult<Incident>;
+    /// Changes an incident.
+    async fn update_incident(
+        &self,
+        cx: WriteContext,
+        id: IncidentId,
+        patch: &IncidentPatch,
+        fx: &EffectsFn<'_, Changed<Incident>>,
+    ) -> StoreResult<Incident>;
+    /// Deletes an incident with its updates.
+    async fn delete_incident(
+        &self,
+        cx: WriteContext,
+        id: IncidentId,
+        fx: &EffectsFn<'_, Incident>,
+    ) -> StoreResult<()>;
+
+    /// One update of an incident (`NotFound` if it belongs to another incident).
+    async fn incident_update(&self, incident: IncidentId, id: IncidentUpdateId) -> StoreResult<IncidentUpdate>;
+    /// An incident's updates, newest first. Unknown incident: `NotFound`.
+    async fn incident_updates(&self, incident: IncidentId, page: PageRequest) -> StoreResult<Page<IncidentUpdate>>;
+    /// Posts an update; sets the incident's status (and the given component's status, with
+    /// history) in the same transaction.
+    async fn create_incident_update(
+        &self,
+        cx: WriteContext,
+        incident: IncidentId,
+        new: &NewIncidentUpdate,
+        fx: &EffectsFn<'_, IncidentUpdate>,
+    ) -> StoreResult<IncidentUpdate>;
+    /// Edits an update.
+    async fn update_incident_update(
+        &self,
+        cx: WriteContext,
+        incident: IncidentId,
+        id: IncidentUpdateId,
+        patch: &IncidentUpdatePatch,
+        fx: &EffectsFn<'_, Changed<IncidentUpdate>>,
+    ) -> StoreResult<IncidentUpdate>;
+    /// Deletes an update.
+    async fn delete_incident_update(
+        &self,
+        cx: WriteContext,
+        incident: IncidentId,
+        id: IncidentUpdateId,
+        fx: &EffectsFn<'_, IncidentUpdate>,
+    ) -> StoreResult<()>;
+
+    // ---- incident templates -------------------------------------------------------------
+
+    /// One template.
+    async fn template(&self, id: TemplateId) -> StoreResult<IncidentTemplate>;
+    /// Templates matching a query.
+    async fn templates(&self, q: &TemplateQuery) -> StoreResult<Page<IncidentTemplate>>;
+    /// Creates a template. Duplicate slug: `Conflict`.
+    async fn create_template(
+        &self,
+        cx: WriteContext,
+        new: &NewIncidentTemplate,
+        fx: &EffectsFn<'_, IncidentTemplate>,
+    ) -> StoreResult<IncidentTemplate>;
+    /// Changes a template. Duplicate slug: `Conflict`.
+    async fn update_template(
+        &self,
+        cx: WriteContext,
+        id: TemplateId,
+        patch: &IncidentTemplatePatch,
+        fx: &EffectsFn<'_, Changed<IncidentTemplate>>,
+    ) -> StoreResult<IncidentTemplate>;
+    /// Deletes a template.
+    async fn delete_template(
+        &self,
+        cx: WriteContext,
+        id: TemplateId,
+        fx: &EffectsFn<'_, IncidentTemplate>,
+    ) -> StoreResult<()>;
+
+    // ---- maintenance schedules ----------------------------------------------------------
+
+    /// One schedule.
+    async fn schedule(&self, id: ScheduleId) -> StoreResult<Schedule>;
+    /// Schedules matching a query.
+    async fn schedules(&self, q: &ScheduleQuery) -> StoreResult<Page<Schedule>>;
+    /// Creates a schedule. Unknown component: `Invalid`.
+    async fn create_schedule(
+        &self,
+        cx: WriteContext,
+        new: &NewSchedule,
+        fx: &EffectsFn<'_, Schedule>,
+    ) -> StoreResult<Schedule>;
+    /// Changes a schedule; with `expected_status` set, only if the stored status matches
+    /// (else `Conflict`).
+    async fn update_schedule(
+        &self,
+        cx: WriteContext,
+        id: ScheduleId,
+        patch: &SchedulePatch,
+        fx: &EffectsFn<'_, Changed<Schedule>>,
+    ) -> StoreResult<Schedule>;
+    /// Deletes a schedule with its updates.
+    async fn delete_schedule(
+        &self,
+        cx: WriteContext,
+        id: ScheduleId,
+        fx: &EffectsFn<'_, Schedule>,
+    ) -> StoreResult<()>;
+    /// A schedule's updates, oldest first. Unknown schedule: `NotFound`.
+    async fn schedule_updates(&self, schedule: ScheduleId) -> StoreResult<Vec<ScheduleUpdate>>;
+    /// Posts a schedule update.
+    async fn create_schedule_update(
+        &self,
+        cx: WriteContext,
+        schedule: ScheduleId,
+        new: &NewScheduleUpdate,
+        fx: &EffectsFn<'_, ScheduleUpdate>,
+    ) -> StoreResult<ScheduleUpdate>;
+    /// Deletes a schedule update.
+    async fn delete_schedule_update(
+        &self,
+        cx: WriteContext,
+        schedule: ScheduleId,
+        id: ScheduleUpdateId,
+        fx: &EffectsFn<'_, ScheduleUpdate>,
+    ) -> StoreResult<()>;
+
+    // ---- metrics ------------------------------------------------------------------------
+
+    /// One metric.
+    async fn metric(&self, id: MetricId) -> StoreResult<Metric>;
+    /// Metrics matching a query.
+    async fn metrics(&self, q: &MetricQuery) -> StoreResult<Page<Metric>>;
+    /// Creates a metric.
+    async fn create_metric(&self, cx: WriteContext, new: &NewMetric, fx: &EffectsFn<'_, Metric>)
+    -> StoreResult<Metric>;
+    /// Changes a metric.
+    async fn update_metric(
+        &self,
+        cx: WriteContext,
+        id: MetricId,
+        patch: &MetricPatch,
+        fx: &EffectsFn<'_, Changed<Metric>>,
+    ) -> StoreResult<Metric>;
+    /// Deletes a metric with its points.
+    async fn delete_metric(&self, cx: WriteContext, id: MetricId, fx: &EffectsFn<'_, Metric>) -> StoreResult<()>;
+
+    /// One point of a metric (`NotFound` if it belongs to another metric).
+    async fn metric_point(&self, metric: MetricId, id: MetricPointId) -> StoreResult<MetricPoint>;
+    /// A metric's points. Unknown metric: `NotFound`.
+    async fn metric_points(&self, metric: MetricId, q: &MetricPointQuery) -> StoreResult<Page<MetricPoint>>;
+    /// Records a point with Cachet's merge rule (see [`NewMetricPoint`]), atomically.
+    async fn record_metric_point(
+        &self,
+        cx: WriteContext,
+        metric: MetricId,
+        new: &NewMetricPoint,
+        fx: &EffectsFn<'_, MetricPoint>,
+    ) -> StoreResult<MetricPoint>;
+    /// Changes a point's value and, optionally, its time.
+    async fn update_metric_point(
+        &self,
+        cx: WriteContext,
+        metric: MetricId,
+        id: MetricPointId,
+        value: crate::validate::MetricValue,
+        created_at: Option<Timestamp>,
+        fx: &EffectsFn<'_, Changed<MetricPoint>>,
+    ) -> StoreResult<MetricPoint>;
+    /// Deletes a point.
+    async fn delete_metric_point(
+        &self,
+        cx: WriteContext,
+        metric: MetricId,
+        id: MetricPointId,
+        fx: &EffectsFn<'_, MetricPoint>,
+    ) -> StoreResult<()>;
+
+    // ---- subscribers --------------------------------------------------------------------
+
+    /// One subscriber.
+    async fn subscriber(&self, id: SubscriberId) -> StoreResult<Subscriber>;
+    /// The subscriber with this blind index, if any.
+    async fn subscriber_by_blind_index(&self, index: &BlindIndex) -> StoreResult<Option<Subscriber>>;
+    /// Subscribers matching a query.
+    async fn subscribers(&self, q: &SubscriberQuery) -> StoreResult<Page<Subscriber>>;
+    /// Creates a subscriber with their subscriptions. Same blind index: `Conflict`.
+    async fn create_subscriber(
+        &self,
+        cx: WriteContext,
+        new: &NewSubscriber,
+        fx: &EffectsFn<'_, Subscriber>,
+    ) -> StoreResult<Subscriber>;
+    /// Changes a subscriber.
+    async fn update_subscriber(
+        &self,
+        cx: WriteContext,
+        id: SubscriberId,
+        patch: &SubscriberPatch,
+        fx: &EffectsFn<'_, Changed<Subscriber>>,
+    ) -> StoreResult<Subscriber>;
+    /// Deletes a subscriber with their subscriptions (erasure).
+    async fn delete_subscriber(
+        &self,
+        cx: WriteContext,
+        id: SubscriberId,
+        fx: &EffectsFn<'_, Subscriber>,
+    ) -> StoreResult<()>;
+    /// One subscription.
+    async fn subscription(&self, id: SubscriptionId) -> StoreResult<Subscription>;
+    /// A subscriber's subscriptions, by component id.
+    async fn subscriptions_of(&self, subscriber: SubscriberId) -> StoreResult<Vec<Subscription>>;
+    /// Deletes one subscription; a subscriber left with none becomes global.
+    async fn delete_subscription(
+        &self,
+        cx: WriteContext,
+        id: SubscriptionId,
+        fx: &EffectsFn<'_, Subscription>,
+    ) -> StoreResult<()>;
+
+    // ---- webhooks -----------------------------------------------------------------------
+
+    /// One webhook endpoint.
+    async fn webhook(&self, id: WebhookId) -> StoreResult<Webhook>;
+    /// All webhook endpoints, by id.
+    async fn webhooks(&self) -> StoreResult<Vec<Webhook>>;
+    /// Creates a webhook endpoint.
+    async fn create_webhook(
+        &self,
+        cx: WriteContext,
+        new: &NewWebhook,
+        fx: &EffectsFn<'_, Webhook>,
+    ) -> StoreResult<Webhook>;
+    /// Changes a webhook endpoint.
+    async fn update_webhook(
+        &self,
+        cx: WriteContext,
+        id: WebhookId,
+        patch: &WebhookPatch,
+        fx: &EffectsFn<'_, Changed<Webhook>>,
+    ) -> StoreResult<Webhook>;
+    /// Deletes a webhook endpoint.
+    async fn delete_webhook(&self, cx: WriteContext, id: WebhookId, fx: &EffectsFn<'_, Webhook>) -> StoreResult<()>;
+
+    // ---- users and 2FA ------------------------------------------------------------------
+
+    /// One user.
+    async fn user(&self, id: UserId) -> StoreResult<User>;
+    /// The user with this address, if any.
+    async fn user_by_email(&self, email: &crate::validate::Email) -> StoreResult<Option<User>>;
+    /// Users matching a query.
+    async fn users(&self, q: &UserQuery) -> StoreResult<Page<User>>;
+    /// Creates a user. Same email: `Conflict`. With `only_if_no_admin`, `Conflict` when an
+    /// admin exists, decided atomically.
+    async fn create_user(&self, cx: WriteContext, new: &NewUser, fx: &EffectsFn<'_, User>) -> StoreResult<User>;
+    /// Changes a user. Same email as another: `Conflict`.
+    async fn update_user(
+        &self,
+        cx: WriteContext,
+        id: UserId,
+        patch: &UserPatch,
+        fx: &EffectsFn<'_, Changed<User>>,
+    ) -> StoreResult<User>;
+    /// Deletes a user with their sessions, tokens and recovery codes; their incidents,
+    /// updates and schedules keep existing without an author.
+    async fn delete_user(&self, cx: WriteContext, id: UserId, fx: &EffectsFn<'_, User>) -> StoreResult<()>;
+    /// Records `step` as the user's last accepted TOTP step if it is later than the stored
+    /// one; returns whether it was (atomic, so a code cannot be replayed concurrently).
+    async fn accept_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
+    /// Replaces a user's recovery codes (hashes).
+    async fn replace_recovery_codes(
+        &self,
+        cx: WriteContext,
+        user: UserId,
+        codes: &[TokenHash],
+        fx: &EffectsFn<'_, UserId>,
+    ) -> StoreResult<()>;
+    /// Marks an unused recovery code used; returns whether one matched (atomic).
+    async fn use_recovery_code(
+        &self,
+        cx: WriteContext,
+        user: UserId,
+        code: &TokenHash,
+        fx: &EffectsFn<'_, UserId>,
+    ) -> StoreResult<bool>;
+    /// How many unused recovery codes a user has.
+    async fn recovery_codes_left(&self, user: UserId) -> StoreResult<u32>;
+
+    // ---- API tokens ---------------------------------------------------------------------
+
+    /// One token.
+    async fn api_token(&self, id: ApiTokenId) -> StoreResult<ApiToken>;
+    /// The token with this hash, if any.
+    async fn api_token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<ApiToken>>;
+    /// Tokens matching a query.
+    async fn api_tokens(&self, q: &ApiTokenQuery) -> StoreResult<Page<ApiToken>>;
+    /// Creates a token. Same hash: `Conflict`; unknown user: `Invalid`.
+    async fn create_api_token(
+        &self,
+        cx: WriteContext,
+        new: &NewApiToken,
+        fx: &EffectsFn<'_, ApiToken>,
+    ) -> StoreResult<ApiToken>;
+    /// Changes a token (name, last use, revocation).
+    async fn update_api_token(
+        &self,
+        cx: WriteContext,
+        id: ApiTokenId,
+        patch: &ApiTokenPatch,
+        fx: &EffectsFn<'_, Changed<ApiToken>>,
+    ) -> StoreResult<ApiToken>;
+    /// Deletes a token.
+    async fn delete_api_token(&self, cx: WriteContext, id: ApiTokenId, fx: &EffectsFn<'_, ApiToken>)
+    -> StoreResult<()>;
+
+    // ---- sessions -----------------------------------------------------------------------
+
+    /// The session with this hash, if any.
+    async fn session_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>>;
+    /// A user's sessions, by id.
+    async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<Session>>;
+    /// Creates a session. Unknown user: `Invalid`; same hash: `Conflict`.
+    async fn create_session(&self, cx: WriteContext, new: &NewSession) -> StoreResult<Session>;
+    /// Changes a session.
+    async fn update_session(&self, id: SessionId, patch: &SessionPatch) -> StoreResult<Session>;
+    /// Deletes a session (no error if already gone).
+    async fn delete_session(&self, id: SessionId) -> StoreResult<()>;
+    /// Deletes all of a user's sessions but `except`; returns how many.
+    async fn delete_sessions_of(&self, user: UserId, except: Option<SessionId>) -> StoreResult<u64>;
+    /// Deletes sessions whose `expires_at` is at or before `now`; returns how many.
+    async fn delete_expired_sessions(&self, now: Timestamp) -> StoreResult<u64>;
+
+    // ---- login throttling ---------------------------------------------------------------
+
+    /// The throttle state for a key, if any.
+    async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleState>>;
+    /// Inserts or replaces the throttle state for its key.
+    async fn save_throttle(&self, state: &ThrottleState) -> StoreResult<()>;
+    /// Forgets a key.
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+
+    // ---- one-time tokens ----------------------------------------------------------------
+
+    /// Issues a one-time token. Same hash: `Conflict`.
+    async fn create_one_time_token(&self, cx: WriteContext, new: &NewOneTimeToken) -> StoreResult<OneTimeToken>;
+    /// Uses a token: if one with this purpose and hash exists, is unused and expires after
+    /// `now`, marks it used and returns it; otherwise `None`. Atomic, so it works once.
+    async fn consume_one_time_token(
+        &self,
+        purpose: TokenPurpose,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<OneTimeToken>>;
+    /// Looks a token up without using it (for confirm pages); same conditions as consuming.
+    async fn peek_one_time_token(
+        &self,
+        purpose: TokenPurpose,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<OneTimeToken>>;
+    /// Deletes tokens that expired at or before `now` or were used; returns how many.
+    async fn prune_one_time_tokens(&self, now: Timestamp) -> StoreResult<u64>;
+
+    // ---- settings -----------------------------------------------------------------------
+
+    /// Every stored setting, by key name.
+    async fn settings(&self) -> StoreResult<Vec<(SettingKey, String)>>;
+    /// Inserts or replaces settings, with effects, atomically.
+    async fn put_settings(&self, cx: WriteContext, values: &[(SettingKey, String)], fx: &Effects) -> StoreResult<()>;
+
+    // ---- audit --------------------------------------------------------------------------
+
+    /// Appends one audit entry on its own (sign-in failures, refusals).
+    async fn append_audit(&self, event: &NewAuditEvent) -> StoreResult<AuditEvent>;
+    /// Audit entries matching a query, newest first.
+    async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Page<AuditEvent>>;
+
+    // ---- outbox -------------------------------------------------------------------------
+
+    /// Enqueues an event on its own.
+    async fn enqueue(&self, cx: WriteContext, event: &NewOutboxEvent) -> StoreResult<OutboxEvent>;
+    /// Outbox events matching a query.
+    async fn outbox_events(&self, q: &OutboxQuery) -> StoreResult<Page<OutboxEvent>>;
+    /// Leases up to `limit` pending events whose `next_attempt_at` has come and whose lease
+    /// (if any) has expired, to `owner` until `lease_until`. Several dispatchers never get the
+    /// same event while its lease holds.
+    async fn claim_outbox_events(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEvent>>;
+    /// Fans a leased event out: inserts its deliveries (skipping idempotency keys that exist)
+    /// and marks it done, atomically. Not the lease owner: `Conflict`.
+    async fn complete_outbox_event(
+        &self,
+        cx: WriteContext,
+        id: OutboxEventId,
+        owner: &str,
+        deliveries: &[NewDelivery],
+    ) -> StoreResult<()>;
+    /// Gives a leased event back: retried at `retry_at`, or failed for good when `None`.
+    async fn fail_outbox_event(
+        &self,
+        id: OutboxEventId,
+        owner: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> StoreResult<()>;
+    /// Leases up to `limit` pending deliveries that are due, as for events.
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// Records an attempt on a leased delivery and moves it on (delivered, retry, failed),
+    /// releasing the lease, atomically. Not the lease owner: `Conflict`.
+    async fn record_delivery_attempt(
+        &self,
+        id: DeliveryId,
+        owner: &str,
+        attempt: &NewDeliveryAttempt,
+    ) -> StoreResult<Delivery>;
+    /// Deliveries matching a query.
+    async fn deliveries(&self, q: &DeliveryQuery) -> StoreResult<Page<Delivery>>;
+    /// A delivery's attempts, oldest first.
+    async fn delivery_attempts(&self, id: DeliveryId) -> StoreResult<Vec<DeliveryAttempt>>;
+    /// Deletes done events and delivered deliveries (with attempts) older than `before`;
+    /// returns how many rows went.
+    async fn prune_outbox(&self, before: Timestamp) -> StoreResult<u64>;
+}

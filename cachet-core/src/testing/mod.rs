@@ -1,0 +1,1 @@
+//! The public Store conformance suite (not covered by semver).

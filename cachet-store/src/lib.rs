@@ -1,0 +1,1 @@
+//! sqlx backends (in progress).

@@ -9,6 +9,8 @@
 //! | [`sanitize`] | Markdown to safe HTML (pulldown-cmark, then an ammonia allowlist) |
 //! | [`template`] | logic-less `{{ var }}` incident templates: nothing is ever evaluated |
 //! | [`secrets`] | the keyring: sealing subscriber addresses and webhook secrets, blind indexes |
+//! | [`auth`] | passwords, throttling, TOTP, sessions, CSRF, API tokens, the permission policy |
+//! | [`Cachet`] | the facade: every operation takes an [`Actor`] and is authorized and audited |
 //! | [`metrics`] | Cachet's metric point merge rule |
 //! | [`store`] | the [`Store`](store::Store) trait, typed queries, and the in-memory reference store |
 //! | [`clock`] | injected time |
@@ -45,7 +47,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auth;
 pub mod clock;
+mod facade;
 pub mod metrics;
 pub mod model;
 pub mod sanitize;
@@ -57,3 +61,8 @@ pub mod validate;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+
+pub use facade::{
+    Actor, Cachet, Config, Enrollment, Error, LoginOutcome, NewUserInput, Result, SessionLookup, SessionTicket,
+    parse_new_user,
+};

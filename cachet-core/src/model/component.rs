@@ -173,6 +173,7 @@ str_enum! {
     }
 }
 
+#[allow(clippy::derivable_impls)] // str_enum! owns the derive list
 impl Default for StatusCauseKind {
     fn default() -> Self {
         Self::System

@@ -79,9 +79,9 @@ pub struct Incident {
     pub updated_at: Timestamp,
 }
 
-/// What creating an incident needs. The store writes the incident, its affected components,
-/// their new statuses (with status history entries caused by this incident) and the optional
-/// first update in one transaction.
+/// What creating an incident needs. The store writes the incident, its affected components
+/// and, when asked, their new statuses (with status history entries caused by this incident)
+/// in one transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewIncident {
     /// The reporting user.

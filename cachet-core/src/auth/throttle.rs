@@ -1,0 +1,131 @@
+//! Login throttling: per account and per client address.
+//!
+//! The first [`ThrottlePolicy::free_failures`] failures cost nothing (a correct password after
+//! them still signs in at once). Each further failure locks the key for a delay that doubles
+//! from [`ThrottlePolicy::base_delay`] up to [`ThrottlePolicy::max_delay`] (a 15-minute
+//! lockout by default) and expires on its own, so an attacker can slow a real admin down but
+//! not lock them out for long. A key whose last failure is older than `max_delay` starts
+//! again from zero. The 2FA and recovery-code steps count against the same keys as the
+//! password step. IPv6 clients are keyed by their /64, which one host can rotate through.
+
+use std::net::IpAddr;
+
+use chrono::TimeDelta;
+
+use crate::clock::Timestamp;
+use crate::model::ThrottleState;
+
+/// Throttling parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    /// Failures that cost nothing (default 5).
+    pub free_failures: u32,
+    /// The first delay after the free failures (default 1 s).
+    pub base_delay: TimeDelta,
+    /// The longest delay, the lockout (default 15 minutes).
+    pub max_delay: TimeDelta,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        Self { free_failures: 5, base_delay: TimeDelta::seconds(1), max_delay: TimeDelta::minutes(15) }
+    }
+}
+
+impl ThrottlePolicy {
+    /// When the key may try again, if it is locked now.
+    #[must_use]
+    pub fn locked_until(&self, state: Option<&ThrottleState>, now: Timestamp) -> Option<Timestamp> {
+        state.and_then(|s| s.locked_until).filter(|until| *until > now)
+    }
+
+    /// The state after one more failure at `now`.
+    #[must_use]
+    pub fn record_failure(&self, key: &str, state: Option<&ThrottleState>, now: Timestamp) -> ThrottleState {
+        let previous = state.filter(|s| now - s.last_failure_at < self.max_delay).map_or(0, |s| s.failures);
+        let failures = previous.saturating_add(1);
+        let locked_until = (failures > self.free_failures).then(|| {
+            let doublings = (failures - self.free_failures - 1).min(30);
+            let delay = self.base_delay * (1i32 << doublings);
+            now + delay.min(self.max_delay)
+        });
+        ThrottleState { key: key.to_owned(), failures, last_failure_at: now, locked_until }
+    }
+
+    /// Whether this failure is the one that reached the full lockout (for the audit log).
+    #[must_use]
+    pub fn is_lockout(&self, state: &ThrottleState) -> bool {
+        state.locked_until.is_some_and(|until| until - state.last_failure_at >= self.max_delay)
+    }
+}
+
+/// The throttle key of a client address (IPv6 by /64).
+#[must_use]
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("ip:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The throttle key of an account, from the keyed hash of its normalised email, so the
+/// store never holds addresses in this table and unknown accounts are throttled alike.
+#[must_use]
+pub fn account_key(email_index: &crate::model::BlindIndex) -> String {
+    let hex: String = email_index.0.iter().map(|b| format!("{b:02x}")).collect();
+    format!("account:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+
+    #[test]
+    fn five_free_failures_then_doubling_delays_capped_at_fifteen_minutes() {
+        let p = ThrottlePolicy::default();
+        let clock = ManualClock::at_epoch_2026();
+        let mut state: Option<ThrottleState> = None;
+        let mut delays = Vec::new();
+        for _ in 0..16 {
+            let now = clock.now();
+            assert_eq!(p.locked_until(state.as_ref(), now), None, "each attempt waits out the lock");
+            let next = p.record_failure("k", state.as_ref(), now);
+            let delay = next.locked_until.map_or(0, |u| (u - now).num_seconds());
+            delays.push(delay);
+            clock.advance(TimeDelta::seconds(delay));
+            state = Some(next);
+        }
+        assert_eq!(delays, vec![0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900]);
+        assert!(p.is_lockout(state.as_ref().unwrap()));
+    }
+
+    #[test]
+    fn a_lock_expires_on_its_own_and_stale_failures_are_forgotten() {
+        let p = ThrottlePolicy::default();
+        let clock = ManualClock::at_epoch_2026();
+        let mut s = None;
+        for _ in 0..6 {
+            s = Some(p.record_failure("k", s.as_ref(), clock.now()));
+        }
+        assert!(p.locked_until(s.as_ref(), clock.now()).is_some());
+        clock.advance(TimeDelta::seconds(1));
+        assert!(p.locked_until(s.as_ref(), clock.now()).is_none());
+        clock.advance(TimeDelta::minutes(16));
+        assert_eq!(p.record_failure("k", s.as_ref(), clock.now()).failures, 1);
+    }
+
+    #[test]
+    fn ipv6_is_keyed_by_its_slash_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b));
+        assert_eq!(address_key("::ffff:192.0.2.1".parse().unwrap()), "ip:192.0.2.1");
+    }
+}

@@ -1,0 +1,179 @@
+//! High-entropy secrets: API tokens, session ids, one-time tokens and recovery codes.
+//!
+//! Every such secret is generated from the OS random source, shown to its owner once, and
+//! stored only as its SHA-256 ([`TokenHash`]). A leaked database therefore yields nothing that
+//! authenticates. SHA-256 (not a slow hash) is right here because the inputs carry at least
+//! 128 random bits: there is nothing to brute-force.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::model::TokenHash;
+
+/// The OS random source failed (practically never; the operation is refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the system random number generator is unavailable")]
+pub struct RandomUnavailable;
+
+/// `N` bytes from the OS random source.
+///
+/// # Errors
+///
+/// [`RandomUnavailable`] when the OS cannot provide randomness.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], RandomUnavailable> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|_| RandomUnavailable)?;
+    Ok(buf)
+}
+
+/// SHA-256 of a secret, as stored.
+#[must_use]
+pub fn hash_secret(secret: &str) -> TokenHash {
+    TokenHash(Sha256::digest(secret.as_bytes()).into())
+}
+
+/// Compares two hashes in constant time.
+#[must_use]
+pub fn hashes_equal(a: &TokenHash, b: &TokenHash) -> bool {
+    a.0.ct_eq(&b.0).into()
+}
+
+/// A random URL-safe secret of 256 bits (43 characters): session ids and one-time tokens.
+///
+/// # Errors
+///
+/// [`RandomUnavailable`].
+pub fn random_secret() -> Result<String, RandomUnavailable> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
+}
+
+/// The prefix every API token starts with, so leaked tokens are recognisable by secret
+/// scanners and in logs.
+pub const API_TOKEN_PREFIX: &str = "cachet_";
+/// Characters of an API token that are stored and shown in lists (`cachet_` + 6 random hex).
+pub const API_TOKEN_DISPLAY_CHARS: usize = 13;
+const API_TOKEN_RANDOM_HEX: usize = 40;
+const API_TOKEN_CHECKSUM_HEX: usize = 8;
+
+/// A newly minted API token: the secret (shown once) and what is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MintedToken {
+    /// The full token, to show the user exactly once.
+    pub secret: String,
+    /// Its hash, stored.
+    pub hash: TokenHash,
+    /// Its non-secret display prefix, stored.
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for MintedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MintedToken {{ prefix: {:?}, secret: <redacted> }}", self.prefix)
+    }
+}
+
+fn checksum_hex(random_hex: &str) -> String {
+    let digest = Sha256::digest(random_hex.as_bytes());
+    digest[..API_TOKEN_CHECKSUM_HEX / 2].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Mints an API token: `cachet_` + 160 random bits in hex + a 32-bit checksum in hex.
+///
+/// # Errors
+///
+/// [`RandomUnavailable`].
+pub fn mint_api_token() -> Result<MintedToken, RandomUnavailable> {
+    let random: String = random_bytes::<20>()?.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = format!("{API_TOKEN_PREFIX}{random}{}", checksum_hex(&random));
+    Ok(MintedToken { hash: hash_secret(&secret), prefix: secret[..API_TOKEN_DISPLAY_CHARS].to_owned(), secret })
+}
+
+/// Whether a string has the shape and checksum of one of our API tokens. Used to refuse
+/// garbage before a database look-up, and by secret scanners.
+#[must_use]
+pub fn is_well_formed_api_token(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix(API_TOKEN_PREFIX) else { return false };
+    if rest.len() != API_TOKEN_RANDOM_HEX + API_TOKEN_CHECKSUM_HEX
+        || !rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return false;
+    }
+    let (random, checksum) = rest.split_at(API_TOKEN_RANDOM_HEX);
+    checksum_hex(random).as_bytes().ct_eq(checksum.as_bytes()).into()
+}
+
+/// How many recovery codes a user gets.
+pub const RECOVERY_CODE_COUNT: usize = 10;
+
+/// Mints one recovery code: 120 random bits as 24 base32 characters in four groups
+/// (`abcdef-ghijkl-mnopqr-stuvwx`), easy to read aloud and type.
+///
+/// # Errors
+///
+/// [`RandomUnavailable`].
+pub fn mint_recovery_code() -> Result<String, RandomUnavailable> {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let bytes = random_bytes::<15>()?;
+    let mut bits: u128 = 0;
+    for b in bytes {
+        bits = (bits << 8) | u128::from(b);
+    }
+    let mut out = String::with_capacity(27);
+    for i in 0..24 {
+        if i > 0 && i % 6 == 0 {
+            out.push('-');
+        }
+        let shift = 5 * (23 - i);
+        out.push(char::from(ALPHABET[((bits >> shift) & 31) as usize]));
+    }
+    Ok(out)
+}
+
+/// Normalises a typed recovery code (case, spaces, hyphens) before hashing, so `ABCD EF…`
+/// and `abcdef-…` match. Returns `None` for anything that cannot be a code.
+#[must_use]
+pub fn normalize_recovery_code(input: &str) -> Option<String> {
+    let s: String = input.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_ascii_lowercase();
+    (s.len() == 24 && s.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_tokens_have_prefix_entropy_and_checksum() {
+        let t = mint_api_token().unwrap();
+        assert!(t.secret.starts_with("cachet_"));
+        assert_eq!(t.secret.len(), 7 + 40 + 8);
+        assert!(is_well_formed_api_token(&t.secret));
+        assert_eq!(t.hash, hash_secret(&t.secret));
+        assert!(t.secret.starts_with(&t.prefix));
+        assert!(!format!("{t:?}").contains(&t.secret));
+        // one flipped character breaks the checksum
+        let mut bad = t.secret.clone().into_bytes();
+        bad[10] = if bad[10] == b'a' { b'b' } else { b'a' };
+        assert!(!is_well_formed_api_token(&String::from_utf8(bad).unwrap()));
+        assert!(!is_well_formed_api_token("cachet_"));
+        assert!(!is_well_formed_api_token("' OR 1=1 --"));
+        assert_ne!(mint_api_token().unwrap().secret, t.secret);
+    }
+
+    #[test]
+    fn recovery_codes_carry_120_bits_and_normalise() {
+        let code = mint_recovery_code().unwrap();
+        assert_eq!(code.len(), 27);
+        let typed = code.to_ascii_uppercase().replace('-', " ");
+        assert_eq!(normalize_recovery_code(&typed).unwrap(), code.replace('-', ""));
+        assert_eq!(normalize_recovery_code("short"), None);
+        assert_eq!(normalize_recovery_code("0000000000000000000000001"), None);
+    }
+
+    #[test]
+    fn secrets_are_256_bit() {
+        let s = random_secret().unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.decode(&s).unwrap().len(), 32);
+    }
+}

@@ -1,0 +1,372 @@
+//! Content operations: components, groups, incidents and their updates, templates,
+//! maintenance, metrics, subscribers, settings, the audit log and deliveries.
+//!
+//! Reads hide what visitors may not see *by id too* (Cachet leaked hidden incidents and
+//! disabled components through `GET /…/{id}`): without `ReadPrivate`, a hidden entity is
+//! simply not found.
+
+use super::{Actor, Cachet, Error, Result};
+use crate::auth::policy::Permission;
+use crate::metrics::merge_window_start;
+use crate::model::*;
+use crate::store::*;
+use crate::validate::{Email, Locale, MetricValue};
+
+/// Generates the audited create / update / delete of a content entity (`WriteContent`).
+macro_rules! content_writes {
+    ($( $entity:literal: $create:ident, $update:ident, $delete:ident, $New:ty, $Patch:ty, $Id:ty, $T:ty, $kind:expr; )+) => {
+        impl Cachet {$(
+            #[doc = concat!("Creates a ", $entity, " (`WriteContent`), audited in the same transaction.")]
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Unauthenticated`], [`Error::Forbidden`], [`Error::Conflict`] (uniqueness or
+            /// an unknown reference).
+            pub async fn $create(&self, actor: &Actor, new: &$New) -> Result<$T> {
+                self.authorize(actor, Permission::WriteContent).await?;
+                let fx = self.audited(actor, AuditAction::Create, $kind, |t: &$T| t.id.get());
+                Ok(self.store().$create(self.cx(), new, &fx).await?)
+            }
+
+            #[doc = concat!("Changes a ", $entity, " (`WriteContent`), audited in the same transaction.")]
+            ///
+            /// # Errors
+            ///
+            /// As for creating, and [`Error::NotFound`].
+            pub async fn $update(&self, actor: &Actor, id: $Id, patch: &$Patch) -> Result<$T> {
+                self.authorize(actor, Permission::WriteContent).await?;
+                let fx = self.audited(actor, AuditAction::Update, $kind, |c: &Changed<$T>| c.after.id.get());
+                Ok(self.store().$update(self.cx(), id, patch, &fx).await?)
+            }
+
+            #[doc = concat!("Deletes a ", $entity, " (`WriteContent`), audited in the same transaction.")]
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Unauthenticated`], [`Error::Forbidden`], [`Error::NotFound`].
+            pub async fn $delete(&self, actor: &Actor, id: $Id) -> Result<()> {
+                self.authorize(actor, Permission::WriteContent).await?;
+                let fx = self.audited(actor, AuditAction::Delete, $kind, |t: &$T| t.id.get());
+                Ok(self.store().$delete(self.cx(), id, &fx).await?)
+            }
+        )+}
+    };
+}
+
+content_writes! {
+    "component": create_component, update_component, delete_component, NewComponent, ComponentPatch, ComponentId, Component, EntityKind::Component;
+    "component group": create_group, update_group, delete_group, NewComponentGroup, ComponentGroupPatch, GroupId, ComponentGroup, EntityKind::ComponentGroup;
+    "incident": create_incident, update_incident, delete_incident, NewIncident, IncidentPatch, IncidentId, Incident, EntityKind::Incident;
+    "incident template": create_template, update_template, delete_template, NewIncidentTemplate, IncidentTemplatePatch, TemplateId, IncidentTemplate, EntityKind::IncidentTemplate;
+    "maintenance schedule": create_schedule, update_schedule, delete_schedule, NewSchedule, SchedulePatch, ScheduleId, Schedule, EntityKind::Schedule;
+    "metric": create_metric, update_metric, delete_metric, NewMetric, MetricPatch, MetricId, Metric, EntityKind::Metric;
+}
+
+impl Cachet {
+    async fn private(&self, actor: &Actor) -> Result<bool> {
+        self.authorize(actor, Permission::ReadPublic).await?;
+        Ok(self.can(actor, Permission::ReadPrivate))
+    }
+
+    /// One component; disabled ones only with `ReadPrivate`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn component(&self, actor: &Actor, id: ComponentId) -> Result<Component> {
+        let private = self.private(actor).await?;
+        let c = self.store().component(id).await?;
+        if c.enabled || private { Ok(c) } else { Err(Error::NotFound { entity: "component" }) }
+    }
+
+    /// Components; visitors see enabled ones only.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn components(&self, actor: &Actor, mut q: ComponentQuery) -> Result<Page<Component>> {
+        if !self.private(actor).await? {
+            q.filter.enabled = Some(true);
+        }
+        Ok(self.store().components(&q).await?)
+    }
+
+    /// One group; signed-in-only groups need `ReadPrivate`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn group(&self, actor: &Actor, id: GroupId) -> Result<ComponentGroup> {
+        let private = self.private(actor).await?;
+        let g = self.store().group(id).await?;
+        if g.visible == GroupVisibility::Public || private { Ok(g) } else { Err(Error::NotFound { entity: "component_group" }) }
+    }
+
+    /// Groups; visitors see public ones only.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn groups(&self, actor: &Actor, mut q: GroupQuery) -> Result<Page<ComponentGroup>> {
+        if !self.private(actor).await? {
+            q.filter.visible = Some(GroupVisibility::Public);
+        }
+        Ok(self.store().groups(&q).await?)
+    }
+
+    /// One incident; hidden ones only with `ReadPrivate`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Incident> {
+        let private = self.private(actor).await?;
+        let i = self.store().incident(id).await?;
+        if i.visible || private { Ok(i) } else { Err(Error::NotFound { entity: "incident" }) }
+    }
+
+    /// Incidents; visitors see visible ones only.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn incidents(&self, actor: &Actor, mut q: IncidentQuery) -> Result<Page<Incident>> {
+        if !self.private(actor).await? {
+            q.filter.visible = Some(true);
+        }
+        Ok(self.store().incidents(&q).await?)
+    }
+
+    /// An incident's updates, newest first (the incident must be visible to the actor).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn incident_updates(&self, actor: &Actor, incident: IncidentId, page: PageRequest) -> Result<Page<IncidentUpdate>> {
+        self.incident(actor, incident).await?;
+        Ok(self.store().incident_updates(incident, page).await?)
+    }
+
+    /// Posts an update to an incident (`WriteContent`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`].
+    pub async fn create_incident_update(&self, actor: &Actor, incident: IncidentId, new: &NewIncidentUpdate) -> Result<IncidentUpdate> {
+        self.authorize(actor, Permission::WriteContent).await?;
+        let fx = self.audited(actor, AuditAction::Create, EntityKind::IncidentUpdate, |u: &IncidentUpdate| u.id.get());
+        Ok(self.store().create_incident_update(self.cx(), incident, new, &fx).await?)
+    }
+
+    /// Deletes an incident update (`WriteContent`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`].
+    pub async fn delete_incident_update(&self, actor: &Actor, incident: IncidentId, id: IncidentUpdateId) -> Result<()> {
+        self.authorize(actor, Permission::WriteContent).await?;
+        let fx = self.audited(actor, AuditAction::Delete, EntityKind::IncidentUpdate, |u: &IncidentUpdate| u.id.get());
+        Ok(self.store().delete_incident_update(self.cx(), incident, id, &fx).await?)
+    }
+
+    /// Templates (public, as in Cachet).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn templates(&self, actor: &Actor, q: TemplateQuery) -> Result<Page<IncidentTemplate>> {
+        self.private(actor).await?;
+        Ok(self.store().templates(&q).await?)
+    }
+
+    /// Maintenance schedules (public).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn schedules(&self, actor: &Actor, q: ScheduleQuery) -> Result<Page<Schedule>> {
+        self.private(actor).await?;
+        Ok(self.store().schedules(&q).await?)
+    }
+
+    /// One metric; only public ones for visitors.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn metric(&self, actor: &Actor, id: MetricId) -> Result<Metric> {
+        let private = self.private(actor).await?;
+        let m = self.store().metric(id).await?;
+        if m.visible == Visibility::Public || private { Ok(m) } else { Err(Error::NotFound { entity: "metric" }) }
+    }
+
+    /// Metrics; visitors see public ones only.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn metrics(&self, actor: &Actor, mut q: MetricQuery) -> Result<Page<Metric>> {
+        if !self.private(actor).await? {
+            q.filter.visible = Some(Visibility::Public);
+        }
+        Ok(self.store().metrics(&q).await?)
+    }
+
+    /// Records a metric point (`WriteContent`) with Cachet's merge rule: the same value inside
+    /// the metric's threshold window increments the existing point's counter.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`].
+    pub async fn record_metric_point(
+        &self,
+        actor: &Actor,
+        metric: MetricId,
+        value: MetricValue,
+        at: Option<Timestamp>,
+    ) -> Result<MetricPoint> {
+        self.authorize(actor, Permission::WriteContent).await?;
+        let m = self.store().metric(metric).await?;
+        let now = self.now();
+        let new = NewMetricPoint {
+            value,
+            created_at: at.unwrap_or(now),
+            merge_since: Some(merge_window_start(now, m.threshold)),
+        };
+        let fx = self.audited(actor, AuditAction::Create, EntityKind::MetricPoint, |p: &MetricPoint| p.id.get());
+        Ok(self.store().record_metric_point(self.cx(), metric, &new, &fx).await?)
+    }
+
+    /// Deletes a metric point (`WriteContent`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`].
+    pub async fn delete_metric_point(&self, actor: &Actor, metric: MetricId, id: MetricPointId) -> Result<()> {
+        self.authorize(actor, Permission::WriteContent).await?;
+        let fx = self.audited(actor, AuditAction::Delete, EntityKind::MetricPoint, |p: &MetricPoint| p.id.get());
+        Ok(self.store().delete_metric_point(self.cx(), metric, id, &fx).await?)
+    }
+
+    /// How many subscribers there are (`ManageSubscribers`: managers see the number, not the
+    /// addresses).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`].
+    pub async fn subscriber_count(&self, actor: &Actor) -> Result<u64> {
+        self.authorize(actor, Permission::ManageSubscribers).await?;
+        let q = SubscriberQuery::all().paged(PageRequest::new(1, 1));
+        Ok(self.store().subscribers(&q).await?.total)
+    }
+
+    /// Subscribers with their opened addresses (`ReadSubscriberAddresses`: admins only).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::Internal`] when an address cannot be opened.
+    pub async fn subscribers_with_addresses(&self, actor: &Actor, q: SubscriberQuery) -> Result<Page<(Subscriber, Email)>> {
+        self.authorize(actor, Permission::ReadSubscriberAddresses).await?;
+        let page = self.store().subscribers(&q).await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for s in page.items {
+            let email = self.keyring().open_email(&s.email).map_err(|_| Error::Internal)?;
+            items.push((s, email));
+        }
+        Ok(Page { items, total: page.total, request: page.request })
+    }
+
+    /// Adds a subscriber (`ManageSubscribers`), sealing the address; an address that is
+    /// already subscribed returns the existing subscriber unchanged, as Cachet's API does.
+    /// Starts verified only when `verified` is asked (and audited as such).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::Conflict`] (unknown component).
+    pub async fn add_subscriber(
+        &self,
+        actor: &Actor,
+        email: &Email,
+        components: Vec<ComponentId>,
+        verified: bool,
+        locale: Locale,
+    ) -> Result<Subscriber> {
+        self.authorize(actor, Permission::ManageSubscribers).await?;
+        let (sealed, index) = self.keyring().seal_email(email)?;
+        if let Some(existing) = self.store().subscriber_by_blind_index(&index).await? {
+            return Ok(existing);
+        }
+        let new = NewSubscriber { email: sealed, blind_index: index, locale, verified_at: verified.then(|| self.now()), components };
+        let detail = if verified { "created verified" } else { "created unverified" };
+        let fx = |s: &Subscriber| {
+            Effects::audit(self.audit_event(actor, AuditAction::Create, EntityKind::Subscriber, Some(s.id.get()), AuditOutcome::Success, detail))
+        };
+        match self.store().create_subscriber(self.cx(), &new, &fx).await {
+            Ok(s) => Ok(s),
+            Err(StoreError::Conflict { .. }) => {
+                self.store().subscriber_by_blind_index(&index).await?.ok_or(Error::Conflict("address already subscribed"))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes a subscriber and their subscriptions (`ManageSubscribers`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`].
+    pub async fn delete_subscriber(&self, actor: &Actor, id: SubscriberId) -> Result<()> {
+        self.authorize(actor, Permission::ManageSubscribers).await?;
+        let fx = self.audited(actor, AuditAction::Delete, EntityKind::Subscriber, |s: &Subscriber| s.id.get());
+        Ok(self.store().delete_subscriber(self.cx(), id, &fx).await?)
+    }
+
+    /// Changes settings (`ManageSettings`): each value is validated for its key first, so
+    /// nothing is written unless all are valid.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::Validation`] naming the key.
+    pub async fn put_settings(&self, actor: &Actor, values: &[(SettingKey, String)]) -> Result<Settings> {
+        self.authorize(actor, Permission::ManageSettings).await?;
+        let mut settings = self.settings().await?;
+        for (k, v) in values {
+            settings.set(*k, v)?;
+        }
+        let normalized: Vec<(SettingKey, String)> = values.iter().map(|(k, _)| (*k, settings.get(*k))).collect();
+        let keys: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
+        let fx = Effects::audit(self.audit_event(actor, AuditAction::SettingsChange, EntityKind::Settings, None, AuditOutcome::Success, &keys.join(", ")));
+        self.store().put_settings(self.cx(), &normalized, &fx).await?;
+        Ok(settings)
+    }
+
+    /// The audit log (`ReadAudit`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`].
+    pub async fn audit_log(&self, actor: &Actor, q: AuditQuery) -> Result<Page<AuditEvent>> {
+        self.authorize(actor, Permission::ReadAudit).await?;
+        Ok(self.store().audit_events(&q).await?)
+    }
+
+    /// Notification deliveries (`ReadDeliveries`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`].
+    pub async fn deliveries(&self, actor: &Actor, q: DeliveryQuery) -> Result<Page<Delivery>> {
+        self.authorize(actor, Permission::ReadDeliveries).await?;
+        Ok(self.store().deliveries(&q).await?)
+    }
+
+    /// Users (`ManageUsers`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`].
+    pub async fn users(&self, actor: &Actor, q: UserQuery) -> Result<Page<User>> {
+        self.authorize(actor, Permission::ManageUsers).await?;
+        Ok(self.store().users(&q).await?)
+    }
+}

@@ -1,0 +1,240 @@
+//! The `Cachet` facade: the documented Rust API that the web layer, the command line and host
+//! applications all call. Every operation takes an [`Actor`] and checks a policy
+//! ([`crate::auth::policy`]) before touching the store, and every write carries its audit
+//! entry into the same transaction, so no caller can skip a control.
+
+mod actor;
+mod content;
+mod error;
+mod identity;
+
+use std::sync::Arc;
+
+pub use actor::Actor;
+pub(crate) use actor::ActorKind;
+pub use error::{Error, Result};
+pub use identity::{Enrollment, LoginOutcome, NewUserInput, SessionLookup, SessionTicket, parse_new_user};
+
+use crate::auth::password::{Argon2Params, PasswordPolicy, hash_password};
+use crate::auth::policy::{Permission, anonymous_allows, role_allows, scope_allows};
+use crate::auth::session::{CookiePolicy, SessionPolicy};
+use crate::auth::throttle::ThrottlePolicy;
+use crate::clock::{Clock, SystemClock};
+use crate::model::{AuditAction, AuditOutcome, EntityKind, NewAuditEvent, PasswordHash, Settings};
+use crate::secrets::Keyring;
+use crate::store::{Effects, Store, WriteContext};
+use crate::validate::{HttpUrl, Text};
+
+/// Configuration of the security controls. The defaults are the baseline of
+/// `reference/security.md`; most values may only be made stricter.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The public URL the site is reached at. Cookie flags, the CSRF origin and every absolute
+    /// link follow it, never the `Host` header.
+    pub public_url: HttpUrl,
+    /// Allow sign-in although the public URL is plain http on a non-loopback host.
+    pub allow_insecure_http: bool,
+    /// argon2id parameters for new hashes.
+    pub argon2: Argon2Params,
+    /// Rules for new passwords.
+    pub password_policy: PasswordPolicy,
+    /// Login throttling.
+    pub throttle: ThrottlePolicy,
+    /// Session lifetimes.
+    pub session: SessionPolicy,
+    /// How long a setup token stays valid.
+    pub setup_token_ttl: chrono::TimeDelta,
+}
+
+impl Config {
+    /// The defaults for a public URL.
+    #[must_use]
+    pub fn new(public_url: HttpUrl) -> Self {
+        Self {
+            public_url,
+            allow_insecure_http: false,
+            argon2: Argon2Params::default(),
+            password_policy: PasswordPolicy::default(),
+            throttle: ThrottlePolicy::default(),
+            session: SessionPolicy::default(),
+            setup_token_ttl: chrono::TimeDelta::hours(24),
+        }
+    }
+}
+
+/// The facade. Cheap to clone; build it once and share it (actix runs one app factory per
+/// worker: build `Cachet` outside and clone it in).
+#[derive(Clone, Debug)]
+pub struct Cachet {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    keyring: Keyring,
+    config: Config,
+    cookie: CookiePolicy,
+    /// A hash of a random password, verified against when the account does not exist so the
+    /// answer takes as long as for a wrong password.
+    dummy_hash: PasswordHash,
+}
+
+impl Cachet {
+    /// A facade over a store with a keyring and configuration, on the system clock.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Internal`] when the random source fails.
+    pub fn new(store: Arc<dyn Store>, keyring: Keyring, config: Config) -> Result<Self> {
+        Self::with_clock(store, keyring, config, Arc::new(SystemClock))
+    }
+
+    /// As [`Cachet::new`] with an injected clock (tests move time without sleeping).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Internal`] when the random source fails.
+    pub fn with_clock(store: Arc<dyn Store>, keyring: Keyring, config: Config, clock: Arc<dyn Clock>) -> Result<Self> {
+        let dummy = crate::auth::tokens::random_secret()?;
+        let dummy_hash = hash_password(config.argon2, &dummy).map_err(|_| Error::Internal)?;
+        let cookie = CookiePolicy::for_public_url(&config.public_url, config.allow_insecure_http);
+        Ok(Self { inner: Arc::new(Inner { store, clock, keyring, config, cookie, dummy_hash }) })
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The keyring.
+    #[must_use]
+    pub fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The session cookie's name and attributes.
+    #[must_use]
+    pub fn cookie_policy(&self) -> &CookiePolicy {
+        &self.inner.cookie
+    }
+
+    /// The current time.
+    #[must_use]
+    pub fn now(&self) -> crate::clock::Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn cx(&self) -> WriteContext {
+        WriteContext::at(self.now())
+    }
+
+    /// The typed settings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the store fails; invalid stored values are a store corruption.
+    pub async fn settings(&self) -> Result<Settings> {
+        let pairs = self.inner.store.settings().await?;
+        Settings::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).map_err(|e| {
+            Error::Store(crate::store::StoreError::corrupt("settings", e))
+        })
+    }
+
+    /// Whether the actor has a permission, without auditing.
+    #[must_use]
+    pub fn can(&self, actor: &Actor, p: Permission) -> bool {
+        match &actor.kind {
+            ActorKind::Anonymous => anonymous_allows(p),
+            ActorKind::Session { user, must_enroll_2fa, .. } => {
+                if *must_enroll_2fa {
+                    matches!(p, Permission::ReadPublic | Permission::ManageOwnAccount)
+                } else {
+                    user.active && role_allows(user.role, p)
+                }
+            }
+            ActorKind::Token { user, token } => user.active && role_allows(user.role, p) && scope_allows(token.scope, p),
+            ActorKind::Host { role, .. } => role_allows(*role, p),
+            ActorKind::Operator => true,
+        }
+    }
+
+    /// Checks a permission; a refusal of a known actor is audited (a visitor is told to sign
+    /// in instead).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unauthenticated`] for visitors, [`Error::Forbidden`] for others.
+    pub async fn authorize(&self, actor: &Actor, p: Permission) -> Result<()> {
+        if self.can(actor, p) {
+            return Ok(());
+        }
+        if actor.is_anonymous() {
+            return Err(Error::Unauthenticated);
+        }
+        let action = if actor.token().is_some() { AuditAction::TokenRefused } else { AuditAction::AccessDenied };
+        let detail = format!("needs {p:?}");
+        self.append_audit(actor, action, EntityKind::Site, None, AuditOutcome::Denied, &detail).await;
+        Err(Error::Forbidden)
+    }
+
+    /// Builds an audit entry for the actor.
+    pub(crate) fn audit_event(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        entity: EntityKind,
+        entity_id: Option<i64>,
+        outcome: AuditOutcome,
+        detail: &str,
+    ) -> NewAuditEvent {
+        NewAuditEvent {
+            at: self.now(),
+            actor_user_id: actor.user().map(|u| u.id),
+            actor_token_id: actor.token().map(|t| t.id),
+            actor: actor.label(),
+            action,
+            entity,
+            entity_id,
+            ip: actor.ip().map(|ip| ip.to_string()),
+            outcome,
+            // Details are built by the facade from non-secret facts only; the Text type
+            // strips nothing, so a value that is not valid text is replaced.
+            detail: Text::parse(detail).unwrap_or_default(),
+        }
+    }
+
+    /// Appends a lone audit entry (failures and refusals). A failure to write it is logged
+    /// by the caller's tracing, never turned into a different answer for the client.
+    pub(crate) async fn append_audit(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        entity: EntityKind,
+        entity_id: Option<i64>,
+        outcome: AuditOutcome,
+        detail: &str,
+    ) {
+        let event = self.audit_event(actor, action, entity, entity_id, outcome, detail);
+        let _ = self.inner.store.append_audit(&event).await;
+    }
+
+    /// An effects closure that audits a successful write of one entity.
+    pub(crate) fn audited<'a, T>(
+        &'a self,
+        actor: &'a Actor,
+        action: AuditAction,
+        entity: EntityKind,
+        id_of: impl Fn(&T) -> i64 + Send + Sync + 'a,
+    ) -> impl Fn(&T) -> Effects + Send + Sync + 'a {
+        move |t: &T| Effects::audit(self.audit_event(actor, action, entity, Some(id_of(t)), AuditOutcome::Success, ""))
+    }
+}

@@ -1,0 +1,104 @@
+//! Shared set-up for the facade tests: a `Cachet` over the in-memory store on a manual clock.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use cachet_core::clock::{Clock, ManualClock, Timestamp};
+use cachet_core::model::*;
+use cachet_core::secrets::{Keyring, SecretKey};
+use cachet_core::store::memory::MemoryStore;
+use cachet_core::store::{AuditFilter, AuditQuery, Store, WriteContext};
+use cachet_core::validate::{HttpUrl, Name};
+use cachet_core::{Actor, Cachet, Config, LoginOutcome, SessionLookup, SessionTicket};
+
+pub const PASSWORD: &str = "tangerine orbit cactus lullaby";
+pub const NEW_PASSWORD: &str = "velvet harbor quantum pickle";
+
+pub struct Harness {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    pub cachet: Cachet,
+}
+
+impl Harness {
+    pub async fn new() -> Self {
+        Self::with_url("https://status.example.com").await
+    }
+
+    pub async fn with_url(url: &str) -> Self {
+        Self::over(Arc::new(MemoryStore::new()), Config::new(HttpUrl::parse(url).unwrap()))
+    }
+
+    pub fn over(store: Arc<dyn Store>, config: Config) -> Self {
+        let clock = Arc::new(ManualClock::at_epoch_2026());
+        let keyring = Keyring::new(1, SecretKey::from_bytes([7; 32]));
+        let cachet = Cachet::with_clock(store.clone(), keyring, config, clock.clone()).unwrap();
+        Self { store, clock, cachet }
+    }
+
+    pub fn cx(&self) -> WriteContext {
+        WriteContext::at(self.clock.now())
+    }
+
+    pub fn clock_now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub async fn user(&self, email: &str, role: Role) -> User {
+        let input = cachet_core::parse_new_user("Some One", email, role.as_str(), PASSWORD.into()).unwrap();
+        self.cachet.operator_create_user(input).await.unwrap()
+    }
+
+    pub async fn session(&self, email: &str) -> SessionTicket {
+        match self.cachet.login(email, PASSWORD, ip(1), Some("test"), None).await.unwrap() {
+            LoginOutcome::SignedIn(t) => t,
+            LoginOutcome::SecondFactorRequired(_) => panic!("2FA enrolled"),
+        }
+    }
+
+    pub async fn actor(&self, secret: &str) -> Actor {
+        match self.cachet.resolve_session(secret, ip(1)).await.unwrap() {
+            SessionLookup::Active(a) => a,
+            other => panic!("not an active session: {other:?}"),
+        }
+    }
+
+    pub async fn audit_count(&self, action: AuditAction) -> u64 {
+        let q = AuditQuery::filtered(AuditFilter { action: Some(action), ..AuditFilter::default() });
+        self.store.audit_events(&q).await.unwrap().total
+    }
+}
+
+pub fn ip(n: u8) -> Option<IpAddr> {
+    Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, n)))
+}
+
+pub fn name(s: &str) -> Name {
+    Name::parse(s).unwrap()
+}
+
+pub fn component(s: &str) -> NewComponent {
+    NewComponent::named(name(s), ComponentStatus::Operational)
+}
+
+/// RFC 4648 base32 without padding (what authenticator apps are given).
+pub fn base32_decode(s: &str) -> Vec<u8> {
+    let mut bits: u64 = 0;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32"),
+        };
+        bits = (bits << 5) | u64::from(v);
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}

@@ -201,6 +201,8 @@ async fn sessions_expire_idle_and_absolute_and_end_at_logout_and_role_change() {
     h.clock.advance(TimeDelta::minutes(30));
     assert!(matches!(h.cachet.resolve_session(&t.secret, ip(1)).await.unwrap(), SessionLookup::None), "idle");
     assert_eq!(h.audit_count(AuditAction::SessionRefused).await, 1);
+    assert!(matches!(h.cachet.resolve_session(&t.secret, ip(1)).await.unwrap(), SessionLookup::None), "and gone");
+    assert_eq!(h.audit_count(AuditAction::SessionRefused).await, 2);
 
     let t = h.session("ops@example.com").await;
     // active every 29 minutes, so never idle, until past the 12-hour absolute limit
@@ -220,6 +222,9 @@ async fn sessions_expire_idle_and_absolute_and_end_at_logout_and_role_change() {
     h.cachet.set_user_role(&cachet_core::Actor::operator(), user.id, Role::Viewer).await.unwrap();
     assert!(matches!(h.cachet.resolve_session(&t.secret, ip(1)).await.unwrap(), SessionLookup::None), "privilege change");
     assert_eq!(h.audit_count(AuditAction::RoleChange).await, 1);
+    // idle and absolute (each refused as expired, then as gone), logout, role change:
+    // every refusal audited
+    assert_eq!(h.audit_count(AuditAction::SessionRefused).await, 6);
 }
 
 #[tokio::test]

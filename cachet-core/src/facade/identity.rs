@@ -296,6 +296,10 @@ impl Cachet {
     /// [`Error::Store`].
     pub async fn resolve_session(&self, secret: &str, ip: Option<IpAddr>) -> Result<SessionLookup> {
         let Some(session) = self.store().session_by_hash(&hash_secret(secret)).await? else {
+            // A session id from before a rotation, after sign-out or a password change, or a
+            // forged one: refused, and audited so replays of stolen cookies are visible.
+            self.append_audit(&Actor::anonymous(ip), AuditAction::SessionRefused, EntityKind::Session, None, AuditOutcome::Denied, "unknown or ended session")
+                .await;
             return Ok(SessionLookup::None);
         };
         let now = self.now();

@@ -1,4 +1,6 @@
-//! Shared set-up for the facade tests: a `Cachet` over the in-memory store on a manual clock.
+//! Shared set-up for the facade tests: a `Cachet` on a manual clock over the store the
+//! including test crate provides with its `new_store()` (in-memory here, SQLite in
+//! `cachet-store`).
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -7,7 +9,6 @@ use std::sync::Arc;
 use cachet_core::clock::{Clock, ManualClock, Timestamp};
 use cachet_core::model::*;
 use cachet_core::secrets::{Keyring, SecretKey};
-use cachet_core::store::memory::MemoryStore;
 use cachet_core::store::{AuditFilter, AuditQuery, Store, WriteContext};
 use cachet_core::validate::{HttpUrl, Name};
 use cachet_core::{Actor, Cachet, Config, LoginOutcome, SessionLookup, SessionTicket};
@@ -27,7 +28,7 @@ impl Harness {
     }
 
     pub async fn with_url(url: &str) -> Self {
-        Self::over(Arc::new(MemoryStore::new()), Config::new(HttpUrl::parse(url).unwrap()))
+        Self::over(crate::new_store().await, Config::new(HttpUrl::parse(url).unwrap()))
     }
 
     pub fn over(store: Arc<dyn Store>, config: Config) -> Self {

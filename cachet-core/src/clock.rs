@@ -53,7 +53,9 @@ impl ManualClock {
     /// A clock standing still at `start`.
     #[must_use]
     pub fn new(start: Timestamp) -> Self {
-        Self { now: Mutex::new(truncate_to_micros(start)) }
+        Self {
+            now: Mutex::new(truncate_to_micros(start)),
+        }
     }
 
     /// A clock standing at 2026-01-01T00:00:00Z, a fixed and readable default for tests.
@@ -64,20 +66,29 @@ impl ManualClock {
 
     /// Moves the clock forward (or backward, with a negative delta).
     pub fn advance(&self, by: TimeDelta) {
-        let mut now = self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut now = self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *now = truncate_to_micros(*now + by);
     }
 
     /// Sets the clock to `t`.
     pub fn set(&self, t: Timestamp) {
-        let mut now = self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut now = self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *now = truncate_to_micros(t);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

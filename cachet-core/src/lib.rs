@@ -14,6 +14,7 @@
 //! | [`metrics`] | Cachet's metric point merge rule |
 //! | [`store`] | the [`Store`](store::Store) trait, typed queries, and the in-memory reference store |
 //! | [`clock`] | injected time |
+//! | [`web`] | the framework-neutral web layer: API v1 (in progress), security headers, rate limits |
 //! | `testing` | (feature `testing`) the public Store conformance suite |
 //!
 //! `cargo tree -p cachet-core -e normal` shows neither axum, actix nor sqlx: storage backends
@@ -57,12 +58,13 @@ pub mod secrets;
 pub mod store;
 pub mod template;
 pub mod validate;
+pub mod web;
 
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use facade::{
-    Actor, Cachet, Config, Enrollment, Error, LoginOutcome, NewUserInput, Result, SessionLookup, SessionTicket,
-    parse_new_user,
+    Actor, Cachet, Config, Enrollment, Error, LoginOutcome, NewUserInput, Result, SessionLookup,
+    SessionTicket, parse_new_user,
 };

@@ -28,8 +28,14 @@ mod tests {
     fn window_starts_at_the_minute_threshold_minus_one_ago() {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 7, 42).unwrap();
         let t5 = Threshold::new(5).unwrap();
-        assert_eq!(merge_window_start(now, t5), Utc.with_ymd_and_hms(2026, 11, 23, 12, 3, 0).unwrap());
+        assert_eq!(
+            merge_window_start(now, t5),
+            Utc.with_ymd_and_hms(2026, 11, 23, 12, 3, 0).unwrap()
+        );
         let t1 = Threshold::new(1).unwrap();
-        assert_eq!(merge_window_start(now, t1), Utc.with_ymd_and_hms(2026, 11, 23, 12, 7, 0).unwrap());
+        assert_eq!(
+            merge_window_start(now, t1),
+            Utc.with_ymd_and_hms(2026, 11, 23, 12, 7, 0).unwrap()
+        );
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! The cases live in `cases/no_secrets.rs` and run here on the in-memory store; `cachet-store`
 //! runs the same file on SQLite.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 mod common;
 

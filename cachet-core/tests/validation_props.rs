@@ -1,6 +1,7 @@
 //! Validation never panics on arbitrary input, and whatever it accepts is a fixed point:
 //! parsing the accepted value's text again gives the same value (so stores can re-validate
 //! what they read without drifting).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 use proptest::prelude::*;
 
@@ -35,7 +36,13 @@ macro_rules! fixed_point {
     ($ty:ty, $s:expr) => {
         if let Ok(v) = <$ty>::parse($s) {
             let again = <$ty>::parse(v.as_str());
-            prop_assert_eq!(again.as_ref(), Ok(&v), "{} is not a fixed point for {:?}", stringify!($ty), $s);
+            prop_assert_eq!(
+                again.as_ref(),
+                Ok(&v),
+                "{} is not a fixed point for {:?}",
+                stringify!($ty),
+                $s
+            );
         }
     };
 }

@@ -62,10 +62,22 @@ fn session_message(session_hash: &TokenHash) -> Vec<u8> {
 /// # Errors
 ///
 /// [`CsrfError::MissingToken`] or [`CsrfError::BadToken`].
-pub fn verify_session_token(keyring: &Keyring, session_hash: &TokenHash, submitted: Option<&str>) -> Result<(), CsrfError> {
-    let submitted = submitted.filter(|s| !s.is_empty()).ok_or(CsrfError::MissingToken)?;
-    let tag = URL_SAFE_NO_PAD.decode(submitted).map_err(|_| CsrfError::BadToken)?;
-    if keyring.verify_mac(MacPurpose::Csrf, &session_message(session_hash), &tag) { Ok(()) } else { Err(CsrfError::BadToken) }
+pub fn verify_session_token(
+    keyring: &Keyring,
+    session_hash: &TokenHash,
+    submitted: Option<&str>,
+) -> Result<(), CsrfError> {
+    let submitted = submitted
+        .filter(|s| !s.is_empty())
+        .ok_or(CsrfError::MissingToken)?;
+    let tag = URL_SAFE_NO_PAD
+        .decode(submitted)
+        .map_err(|_| CsrfError::BadToken)?;
+    if keyring.verify_mac(MacPurpose::Csrf, &session_message(session_hash), &tag) {
+        Ok(())
+    } else {
+        Err(CsrfError::BadToken)
+    }
 }
 
 fn visitor_message(form: &str, expires: i64) -> Vec<u8> {
@@ -87,16 +99,29 @@ pub fn visitor_token(keyring: &Keyring, form: &str, now: Timestamp, ttl: TimeDel
 ///
 /// [`CsrfError::MissingToken`] or [`CsrfError::BadToken`] (malformed, expired, another form's,
 /// or signed by an unknown key).
-pub fn verify_visitor_token(keyring: &Keyring, form: &str, submitted: Option<&str>, now: Timestamp) -> Result<(), CsrfError> {
-    let submitted = submitted.filter(|s| !s.is_empty()).ok_or(CsrfError::MissingToken)?;
+pub fn verify_visitor_token(
+    keyring: &Keyring,
+    form: &str,
+    submitted: Option<&str>,
+    now: Timestamp,
+) -> Result<(), CsrfError> {
+    let submitted = submitted
+        .filter(|s| !s.is_empty())
+        .ok_or(CsrfError::MissingToken)?;
     let mut parts = submitted.splitn(3, '.');
     let (Some("v1"), Some(expires), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(CsrfError::BadToken);
     };
     let expires: i64 = expires.parse().map_err(|_| CsrfError::BadToken)?;
-    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| CsrfError::BadToken)?;
+    let tag = URL_SAFE_NO_PAD
+        .decode(tag)
+        .map_err(|_| CsrfError::BadToken)?;
     let authentic = keyring.verify_mac(MacPurpose::Csrf, &visitor_message(form, expires), &tag);
-    if authentic && expires > now.timestamp() { Ok(()) } else { Err(CsrfError::BadToken) }
+    if authentic && expires > now.timestamp() {
+        Ok(())
+    } else {
+        Err(CsrfError::BadToken)
+    }
 }
 
 /// The origin (`scheme://host[:port]`) of a public URL.
@@ -104,7 +129,9 @@ pub fn verify_visitor_token(keyring: &Keyring, form: &str, submitted: Option<&st
 pub fn origin_of(url: &HttpUrl) -> &str {
     let s = url.as_str();
     let after_scheme = s.find("://").map_or(0, |i| i + 3);
-    let end = s[after_scheme..].find(['/', '?', '#']).map_or(s.len(), |i| after_scheme + i);
+    let end = s[after_scheme..]
+        .find(['/', '?', '#'])
+        .map_or(s.len(), |i| after_scheme + i);
     &s[..end]
 }
 
@@ -119,7 +146,11 @@ pub fn is_unsafe_method(method: &str) -> bool {
 /// # Errors
 ///
 /// [`CsrfError::CrossOrigin`].
-pub fn check_origin(public_origin: &str, origin: Option<&str>, sec_fetch_site: Option<&str>) -> Result<(), CsrfError> {
+pub fn check_origin(
+    public_origin: &str,
+    origin: Option<&str>,
+    sec_fetch_site: Option<&str>,
+) -> Result<(), CsrfError> {
     if let Some(site) = sec_fetch_site {
         return match site.trim() {
             "same-origin" | "none" => Ok(()),
@@ -149,10 +180,23 @@ mod tests {
         let a = TokenHash([1; 32]);
         let t = session_token(&k, &a);
         assert_eq!(verify_session_token(&k, &a, Some(&t)), Ok(()));
-        assert_eq!(verify_session_token(&k, &TokenHash([2; 32]), Some(&t)), Err(CsrfError::BadToken));
-        assert_eq!(verify_session_token(&k, &a, None), Err(CsrfError::MissingToken));
-        assert_eq!(verify_session_token(&k, &a, Some("")), Err(CsrfError::MissingToken));
-        assert_eq!(verify_session_token(&keyring(), &a, Some(&t)), Err(CsrfError::BadToken), "another key");
+        assert_eq!(
+            verify_session_token(&k, &TokenHash([2; 32]), Some(&t)),
+            Err(CsrfError::BadToken)
+        );
+        assert_eq!(
+            verify_session_token(&k, &a, None),
+            Err(CsrfError::MissingToken)
+        );
+        assert_eq!(
+            verify_session_token(&k, &a, Some("")),
+            Err(CsrfError::MissingToken)
+        );
+        assert_eq!(
+            verify_session_token(&keyring(), &a, Some(&t)),
+            Err(CsrfError::BadToken),
+            "another key"
+        );
     }
 
     #[test]
@@ -160,14 +204,29 @@ mod tests {
         let k = keyring();
         let clock = ManualClock::at_epoch_2026();
         let t = visitor_token(&k, "subscribe", clock.now(), VISITOR_TOKEN_TTL);
-        assert_eq!(verify_visitor_token(&k, "subscribe", Some(&t), clock.now()), Ok(()));
-        assert_eq!(verify_visitor_token(&k, "login", Some(&t), clock.now()), Err(CsrfError::BadToken));
+        assert_eq!(
+            verify_visitor_token(&k, "subscribe", Some(&t), clock.now()),
+            Ok(())
+        );
+        assert_eq!(
+            verify_visitor_token(&k, "login", Some(&t), clock.now()),
+            Err(CsrfError::BadToken)
+        );
         let forged = t.replacen("v1.", "v1.9", 1);
-        assert_eq!(verify_visitor_token(&k, "subscribe", Some(&forged), clock.now()), Err(CsrfError::BadToken));
+        assert_eq!(
+            verify_visitor_token(&k, "subscribe", Some(&forged), clock.now()),
+            Err(CsrfError::BadToken)
+        );
         clock.advance(VISITOR_TOKEN_TTL);
-        assert_eq!(verify_visitor_token(&k, "subscribe", Some(&t), clock.now()), Err(CsrfError::BadToken));
+        assert_eq!(
+            verify_visitor_token(&k, "subscribe", Some(&t), clock.now()),
+            Err(CsrfError::BadToken)
+        );
         for junk in ["v1", "v1..", "v2.1.a", "v1.x.y", "v1.99999999999.!!"] {
-            assert_eq!(verify_visitor_token(&k, "subscribe", Some(junk), clock.now()), Err(CsrfError::BadToken));
+            assert_eq!(
+                verify_visitor_token(&k, "subscribe", Some(junk), clock.now()),
+                Err(CsrfError::BadToken)
+            );
         }
     }
 
@@ -178,20 +237,39 @@ mod tests {
         let t = session_token(&before, &TokenHash([9; 32]));
         let mut after = Keyring::new(1, old);
         after.rotate(2, SecretKey::generate().unwrap()).unwrap();
-        assert_eq!(verify_session_token(&after, &TokenHash([9; 32]), Some(&t)), Ok(()));
+        assert_eq!(
+            verify_session_token(&after, &TokenHash([9; 32]), Some(&t)),
+            Ok(())
+        );
     }
 
     #[test]
     fn origin_check_follows_sec_fetch_site_then_origin() {
-        let o = origin_of(&HttpUrl::parse("https://status.example.com/base/path?q").unwrap()).to_owned();
+        let o = origin_of(&HttpUrl::parse("https://status.example.com/base/path?q").unwrap())
+            .to_owned();
         assert_eq!(o, "https://status.example.com");
         assert_eq!(check_origin(&o, None, Some("same-origin")), Ok(()));
         assert_eq!(check_origin(&o, None, Some("none")), Ok(()));
-        assert_eq!(check_origin(&o, Some(&o), Some("cross-site")), Err(CsrfError::CrossOrigin));
-        assert_eq!(check_origin(&o, None, Some("same-site")), Err(CsrfError::CrossOrigin));
-        assert_eq!(check_origin(&o, Some("https://evil.example"), None), Err(CsrfError::CrossOrigin));
-        assert_eq!(check_origin(&o, Some("null"), None), Err(CsrfError::CrossOrigin));
-        assert_eq!(check_origin(&o, Some("https://status.example.com"), None), Ok(()));
+        assert_eq!(
+            check_origin(&o, Some(&o), Some("cross-site")),
+            Err(CsrfError::CrossOrigin)
+        );
+        assert_eq!(
+            check_origin(&o, None, Some("same-site")),
+            Err(CsrfError::CrossOrigin)
+        );
+        assert_eq!(
+            check_origin(&o, Some("https://evil.example"), None),
+            Err(CsrfError::CrossOrigin)
+        );
+        assert_eq!(
+            check_origin(&o, Some("null"), None),
+            Err(CsrfError::CrossOrigin)
+        );
+        assert_eq!(
+            check_origin(&o, Some("https://status.example.com"), None),
+            Ok(())
+        );
         assert_eq!(check_origin(&o, None, None), Ok(()));
         assert!(is_unsafe_method("POST") && is_unsafe_method("DELETE") && !is_unsafe_method("GET"));
     }

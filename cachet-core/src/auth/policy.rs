@@ -64,9 +64,17 @@ pub fn role_allows(role: Role, p: Permission) -> bool {
         Role::Admin => true,
         Role::Manager => matches!(
             p,
-            P::ReadPublic | P::ReadPrivate | P::WriteContent | P::ManageSubscribers | P::ManageOwnTokens | P::ManageOwnAccount
+            P::ReadPublic
+                | P::ReadPrivate
+                | P::WriteContent
+                | P::ManageSubscribers
+                | P::ManageOwnTokens
+                | P::ManageOwnAccount
         ),
-        Role::Viewer => matches!(p, P::ReadPublic | P::ReadPrivate | P::ManageOwnTokens | P::ManageOwnAccount),
+        Role::Viewer => matches!(
+            p,
+            P::ReadPublic | P::ReadPrivate | P::ManageOwnTokens | P::ManageOwnAccount
+        ),
     }
 }
 
@@ -76,7 +84,10 @@ pub fn scope_allows(scope: TokenScope, p: Permission) -> bool {
     use Permission as P;
     match scope {
         TokenScope::Read => matches!(p, P::ReadPublic | P::ReadPrivate),
-        TokenScope::Write => matches!(p, P::ReadPublic | P::ReadPrivate | P::WriteContent | P::ManageSubscribers),
+        TokenScope::Write => matches!(
+            p,
+            P::ReadPublic | P::ReadPrivate | P::WriteContent | P::ManageSubscribers
+        ),
         TokenScope::Admin => p != P::ManageOwnAccount,
     }
 }
@@ -101,7 +112,10 @@ mod tests {
                 assert!(role_allows(Role::Admin, *p), "{p:?}");
             }
         }
-        assert!(!role_allows(Role::Manager, Permission::ReadSubscriberAddresses));
+        assert!(!role_allows(
+            Role::Manager,
+            Permission::ReadSubscriberAddresses
+        ));
         assert!(!role_allows(Role::Viewer, Permission::WriteContent));
     }
 
@@ -115,7 +129,10 @@ mod tests {
                 assert!(scope_allows(TokenScope::Admin, *p));
             }
         }
-        assert!(!scope_allows(TokenScope::Admin, Permission::ManageOwnAccount));
+        assert!(!scope_allows(
+            TokenScope::Admin,
+            Permission::ManageOwnAccount
+        ));
         assert!(!scope_allows(TokenScope::Write, Permission::ManageUsers));
     }
 }

@@ -33,7 +33,11 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        Self { idle: TimeDelta::minutes(30), absolute: TimeDelta::hours(12), touch_interval: TimeDelta::seconds(60) }
+        Self {
+            idle: TimeDelta::minutes(30),
+            absolute: TimeDelta::hours(12),
+            touch_interval: TimeDelta::seconds(60),
+        }
     }
 }
 
@@ -66,7 +70,9 @@ impl SessionPolicy {
         } else if now >= session.last_seen_at + self.idle {
             SessionCheck::IdleExpired
         } else {
-            SessionCheck::Valid { touch: now - session.last_seen_at >= self.touch_interval }
+            SessionCheck::Valid {
+                touch: now - session.last_seen_at >= self.touch_interval,
+            }
         }
     }
 }
@@ -86,10 +92,20 @@ impl CookiePolicy {
     #[must_use]
     pub fn for_public_url(url: &HttpUrl, allow_insecure_http: bool) -> Self {
         if url.is_https() {
-            return Self { name: "__Host-cachet_session", secure: true, sign_in_allowed: true, local_http: false };
+            return Self {
+                name: "__Host-cachet_session",
+                secure: true,
+                sign_in_allowed: true,
+                local_http: false,
+            };
         }
         let local = is_loopback_url(url);
-        Self { name: "cachet_session", secure: false, sign_in_allowed: local || allow_insecure_http, local_http: local }
+        Self {
+            name: "cachet_session",
+            secure: false,
+            sign_in_allowed: local || allow_insecure_http,
+            local_http: local,
+        }
     }
 
     /// The cookie's name.
@@ -120,7 +136,11 @@ impl CookiePolicy {
     /// dies with the browser; the server enforces the timeouts).
     #[must_use]
     pub fn set_cookie(&self, session_secret: &str) -> String {
-        format!("{}={session_secret}; Path=/; HttpOnly; SameSite=Lax{}", self.name, if self.secure { "; Secure" } else { "" })
+        format!(
+            "{}={session_secret}; Path=/; HttpOnly; SameSite=Lax{}",
+            self.name,
+            if self.secure { "; Secure" } else { "" }
+        )
     }
 
     /// A `Set-Cookie` value that deletes the cookie.
@@ -139,8 +159,11 @@ impl CookiePolicy {
     pub fn read<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
         cookie_header.split(';').find_map(|pair| {
             let (k, v) = pair.trim().split_once('=')?;
-            (k == self.name && v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-                .then_some(v)
+            (k == self.name
+                && v.len() == 43
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+            .then_some(v)
         })
     }
 }
@@ -151,12 +174,17 @@ pub fn is_loopback_url(url: &HttpUrl) -> bool {
     let rest = url.as_str().split_once("://").map_or("", |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = if authority.starts_with('[') {
-        authority.split(']').next().map_or("", |h| h.trim_start_matches('['))
+        authority
+            .split(']')
+            .next()
+            .map_or("", |h| h.trim_start_matches('['))
     } else {
         authority.split(':').next().unwrap_or("")
     };
     host == "localhost"
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -173,14 +201,21 @@ mod tests {
     fn https_gets_the_host_prefix_and_secure() {
         let p = CookiePolicy::for_public_url(&url("https://status.example.com"), false);
         let c = p.set_cookie("x");
-        assert_eq!(c, "__Host-cachet_session=x; Path=/; HttpOnly; SameSite=Lax; Secure");
+        assert_eq!(
+            c,
+            "__Host-cachet_session=x; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
         assert!(p.sign_in_allowed());
         assert!(p.clear_cookie().contains("Max-Age=0"));
     }
 
     #[test]
     fn plain_http_only_on_loopback_unless_allowed() {
-        for local in ["http://127.0.0.1:8000", "http://localhost:3000/status", "http://[::1]:8000"] {
+        for local in [
+            "http://127.0.0.1:8000",
+            "http://localhost:3000/status",
+            "http://[::1]:8000",
+        ] {
             let p = CookiePolicy::for_public_url(&url(local), false);
             assert!(p.sign_in_allowed() && p.is_local_http(), "{local}");
             assert!(!p.set_cookie("x").contains("Secure"));
@@ -188,7 +223,9 @@ mod tests {
         }
         let p = CookiePolicy::for_public_url(&url("http://status.example.com"), false);
         assert!(!p.sign_in_allowed());
-        assert!(CookiePolicy::for_public_url(&url("http://status.example.com"), true).sign_in_allowed());
+        assert!(
+            CookiePolicy::for_public_url(&url("http://status.example.com"), true).sign_in_allowed()
+        );
         assert!(!is_loopback_url(&url("http://127.0.0.1.evil.example")));
     }
 
@@ -196,9 +233,16 @@ mod tests {
     fn reads_only_well_formed_session_cookies() {
         let p = CookiePolicy::for_public_url(&url("https://s.example"), false);
         let id = "a".repeat(43);
-        assert_eq!(p.read(&format!("other=1; __Host-cachet_session={id}")), Some(id.as_str()));
+        assert_eq!(
+            p.read(&format!("other=1; __Host-cachet_session={id}")),
+            Some(id.as_str())
+        );
         assert_eq!(p.read("__Host-cachet_session=short"), None);
-        assert_eq!(p.read(&format!("cachet_session={id}")), None, "the unprefixed name is not accepted over https");
+        assert_eq!(
+            p.read(&format!("cachet_session={id}")),
+            None,
+            "the unprefixed name is not accepted over https"
+        );
     }
 
     #[test]
@@ -217,10 +261,22 @@ mod tests {
             ip: None,
             user_agent: None,
         };
-        assert_eq!(policy.check(&s, t0 + TimeDelta::seconds(10)), SessionCheck::Valid { touch: false });
-        assert_eq!(policy.check(&s, t0 + TimeDelta::seconds(61)), SessionCheck::Valid { touch: true });
-        assert_eq!(policy.check(&s, t0 + TimeDelta::minutes(30)), SessionCheck::IdleExpired);
+        assert_eq!(
+            policy.check(&s, t0 + TimeDelta::seconds(10)),
+            SessionCheck::Valid { touch: false }
+        );
+        assert_eq!(
+            policy.check(&s, t0 + TimeDelta::seconds(61)),
+            SessionCheck::Valid { touch: true }
+        );
+        assert_eq!(
+            policy.check(&s, t0 + TimeDelta::minutes(30)),
+            SessionCheck::IdleExpired
+        );
         s.last_seen_at = t0 + TimeDelta::hours(11) + TimeDelta::minutes(50);
-        assert_eq!(policy.check(&s, t0 + TimeDelta::hours(12)), SessionCheck::AbsoluteExpired);
+        assert_eq!(
+            policy.check(&s, t0 + TimeDelta::hours(12)),
+            SessionCheck::AbsoluteExpired
+        );
     }
 }

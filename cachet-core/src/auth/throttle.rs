@@ -28,7 +28,11 @@ pub struct ThrottlePolicy {
 
 impl Default for ThrottlePolicy {
     fn default() -> Self {
-        Self { free_failures: 5, base_delay: TimeDelta::seconds(1), max_delay: TimeDelta::minutes(15) }
+        Self {
+            free_failures: 5,
+            base_delay: TimeDelta::seconds(1),
+            max_delay: TimeDelta::minutes(15),
+        }
     }
 }
 
@@ -36,26 +40,42 @@ impl ThrottlePolicy {
     /// When the key may try again, if it is locked now.
     #[must_use]
     pub fn locked_until(&self, state: Option<&ThrottleState>, now: Timestamp) -> Option<Timestamp> {
-        state.and_then(|s| s.locked_until).filter(|until| *until > now)
+        state
+            .and_then(|s| s.locked_until)
+            .filter(|until| *until > now)
     }
 
     /// The state after one more failure at `now`.
     #[must_use]
-    pub fn record_failure(&self, key: &str, state: Option<&ThrottleState>, now: Timestamp) -> ThrottleState {
-        let previous = state.filter(|s| now - s.last_failure_at < self.max_delay).map_or(0, |s| s.failures);
+    pub fn record_failure(
+        &self,
+        key: &str,
+        state: Option<&ThrottleState>,
+        now: Timestamp,
+    ) -> ThrottleState {
+        let previous = state
+            .filter(|s| now - s.last_failure_at < self.max_delay)
+            .map_or(0, |s| s.failures);
         let failures = previous.saturating_add(1);
         let locked_until = (failures > self.free_failures).then(|| {
             let doublings = (failures - self.free_failures - 1).min(30);
             let delay = self.base_delay * (1i32 << doublings);
             now + delay.min(self.max_delay)
         });
-        ThrottleState { key: key.to_owned(), failures, last_failure_at: now, locked_until }
+        ThrottleState {
+            key: key.to_owned(),
+            failures,
+            last_failure_at: now,
+            locked_until,
+        }
     }
 
     /// Whether this failure is the one that reached the full lockout (for the audit log).
     #[must_use]
     pub fn is_lockout(&self, state: &ThrottleState) -> bool {
-        state.locked_until.is_some_and(|until| until - state.last_failure_at >= self.max_delay)
+        state
+            .locked_until
+            .is_some_and(|until| until - state.last_failure_at >= self.max_delay)
     }
 }
 
@@ -95,14 +115,21 @@ mod tests {
         let mut delays = Vec::new();
         for _ in 0..16 {
             let now = clock.now();
-            assert_eq!(p.locked_until(state.as_ref(), now), None, "each attempt waits out the lock");
+            assert_eq!(
+                p.locked_until(state.as_ref(), now),
+                None,
+                "each attempt waits out the lock"
+            );
             let next = p.record_failure("k", state.as_ref(), now);
             let delay = next.locked_until.map_or(0, |u| (u - now).num_seconds());
             delays.push(delay);
             clock.advance(TimeDelta::seconds(delay));
             state = Some(next);
         }
-        assert_eq!(delays, vec![0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900]);
+        assert_eq!(
+            delays,
+            vec![0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900]
+        );
         assert!(p.is_lockout(state.as_ref().unwrap()));
     }
 
@@ -126,6 +153,9 @@ mod tests {
         let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
         assert_eq!(address_key(a), address_key(b));
-        assert_eq!(address_key("::ffff:192.0.2.1".parse().unwrap()), "ip:192.0.2.1");
+        assert_eq!(
+            address_key("::ffff:192.0.2.1".parse().unwrap()),
+            "ip:192.0.2.1"
+        );
     }
 }

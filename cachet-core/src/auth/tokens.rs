@@ -70,13 +70,20 @@ pub struct MintedToken {
 
 impl std::fmt::Debug for MintedToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MintedToken {{ prefix: {:?}, secret: <redacted> }}", self.prefix)
+        write!(
+            f,
+            "MintedToken {{ prefix: {:?}, secret: <redacted> }}",
+            self.prefix
+        )
     }
 }
 
 fn checksum_hex(random_hex: &str) -> String {
     let digest = Sha256::digest(random_hex.as_bytes());
-    digest[..API_TOKEN_CHECKSUM_HEX / 2].iter().map(|b| format!("{b:02x}")).collect()
+    digest[..API_TOKEN_CHECKSUM_HEX / 2]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Mints an API token: `cachet_` + 160 random bits in hex + a 32-bit checksum in hex.
@@ -85,23 +92,37 @@ fn checksum_hex(random_hex: &str) -> String {
 ///
 /// [`RandomUnavailable`].
 pub fn mint_api_token() -> Result<MintedToken, RandomUnavailable> {
-    let random: String = random_bytes::<20>()?.iter().map(|b| format!("{b:02x}")).collect();
+    let random: String = random_bytes::<20>()?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let secret = format!("{API_TOKEN_PREFIX}{random}{}", checksum_hex(&random));
-    Ok(MintedToken { hash: hash_secret(&secret), prefix: secret[..API_TOKEN_DISPLAY_CHARS].to_owned(), secret })
+    Ok(MintedToken {
+        hash: hash_secret(&secret),
+        prefix: secret[..API_TOKEN_DISPLAY_CHARS].to_owned(),
+        secret,
+    })
 }
 
 /// Whether a string has the shape and checksum of one of our API tokens. Used to refuse
 /// garbage before a database look-up, and by secret scanners.
 #[must_use]
 pub fn is_well_formed_api_token(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix(API_TOKEN_PREFIX) else { return false };
+    let Some(rest) = s.strip_prefix(API_TOKEN_PREFIX) else {
+        return false;
+    };
     if rest.len() != API_TOKEN_RANDOM_HEX + API_TOKEN_CHECKSUM_HEX
-        || !rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        || !rest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     {
         return false;
     }
     let (random, checksum) = rest.split_at(API_TOKEN_RANDOM_HEX);
-    checksum_hex(random).as_bytes().ct_eq(checksum.as_bytes()).into()
+    checksum_hex(random)
+        .as_bytes()
+        .ct_eq(checksum.as_bytes())
+        .into()
 }
 
 /// How many recovery codes a user gets.
@@ -135,8 +156,15 @@ pub fn mint_recovery_code() -> Result<String, RandomUnavailable> {
 /// and `abcdef-…` match. Returns `None` for anything that cannot be a code.
 #[must_use]
 pub fn normalize_recovery_code(input: &str) -> Option<String> {
-    let s: String = input.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_ascii_lowercase();
-    (s.len() == 24 && s.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))).then_some(s)
+    let s: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    (s.len() == 24
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)))
+    .then_some(s)
 }
 
 #[cfg(test)]
@@ -166,7 +194,10 @@ mod tests {
         let code = mint_recovery_code().unwrap();
         assert_eq!(code.len(), 27);
         let typed = code.to_ascii_uppercase().replace('-', " ");
-        assert_eq!(normalize_recovery_code(&typed).unwrap(), code.replace('-', ""));
+        assert_eq!(
+            normalize_recovery_code(&typed).unwrap(),
+            code.replace('-', "")
+        );
         assert_eq!(normalize_recovery_code("short"), None);
         assert_eq!(normalize_recovery_code("0000000000000000000000001"), None);
     }

@@ -31,7 +31,16 @@ pub fn new_secret() -> Result<[u8; SECRET_BYTES], RandomUnavailable> {
 fn totp(secret: &[u8], issuer: &str, account: &str) -> Option<TOTP> {
     // The otpauth label uses ':' as its separator; names must not contain it.
     let clean = |s: &str| s.replace(':', " ");
-    TOTP::new(Algorithm::SHA1, 6, 0, 30, secret.to_vec(), Some(clean(issuer)), clean(account)).ok()
+    TOTP::new(
+        Algorithm::SHA1,
+        6,
+        0,
+        30,
+        secret.to_vec(),
+        Some(clean(issuer)),
+        clean(account),
+    )
+    .ok()
 }
 
 /// The `otpauth://` URI an authenticator app scans.
@@ -44,7 +53,12 @@ pub fn otpauth_uri(secret: &[u8], issuer: &str, account: &str) -> Option<String>
 #[must_use]
 pub fn qr_svg(uri: &str) -> Option<String> {
     let code = QrCode::new(uri.as_bytes()).ok()?;
-    Some(code.render::<svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build())
+    Some(
+        code.render::<svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .quiet_zone(true)
+            .build(),
+    )
 }
 
 /// The secret in base32, for manual entry.
@@ -69,7 +83,12 @@ pub fn code_for_step(secret: &[u8], step: i64) -> Option<String> {
 /// The step a code matches: the current step or one either side, and only a step later
 /// than `last_step`. The caller must then record it with `accept_totp_step`.
 #[must_use]
-pub fn matching_step(secret: &[u8], code: &str, now: Timestamp, last_step: Option<i64>) -> Option<i64> {
+pub fn matching_step(
+    secret: &[u8],
+    code: &str,
+    now: Timestamp,
+    last_step: Option<i64>,
+) -> Option<i64> {
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -110,12 +129,19 @@ mod tests {
         assert_eq!(matching_step(SECRET, &code, now, Some(s)), None, "replay");
         let prev = code_for_step(SECRET, s - 1).unwrap();
         assert_eq!(matching_step(SECRET, &prev, now, None), Some(s - 1));
-        assert_eq!(matching_step(SECRET, &prev, now, Some(s)), None, "older than the last accepted");
+        assert_eq!(
+            matching_step(SECRET, &prev, now, Some(s)),
+            None,
+            "older than the last accepted"
+        );
         let next = code_for_step(SECRET, s + 1).unwrap();
         assert_eq!(matching_step(SECRET, &next, now, Some(s)), Some(s + 1));
         let far = code_for_step(SECRET, s + 2).unwrap();
         assert_eq!(matching_step(SECRET, &far, now, None), None);
-        assert_eq!(matching_step(SECRET, &code, now + TimeDelta::seconds(90), None), None);
+        assert_eq!(
+            matching_step(SECRET, &code, now + TimeDelta::seconds(90), None),
+            None
+        );
         for junk in ["", "12345", "1234567", "abcdef", "12 345"] {
             assert_eq!(matching_step(SECRET, junk, now, None), None);
         }

@@ -17,9 +17,19 @@ pub struct Actor {
 #[derive(Debug, Clone)]
 pub(crate) enum ActorKind {
     Anonymous,
-    Session { user: Box<User>, session: Box<Session>, must_enroll_2fa: bool },
-    Token { user: Box<User>, token: Box<ApiToken> },
-    Host { name: String, role: Role },
+    Session {
+        user: Box<User>,
+        session: Box<Session>,
+        must_enroll_2fa: bool,
+    },
+    Token {
+        user: Box<User>,
+        token: Box<ApiToken>,
+    },
+    Host {
+        name: String,
+        role: Role,
+    },
     Operator,
 }
 
@@ -27,7 +37,10 @@ impl Actor {
     /// A visitor.
     #[must_use]
     pub fn anonymous(ip: Option<IpAddr>) -> Self {
-        Self { kind: ActorKind::Anonymous, ip }
+        Self {
+            kind: ActorKind::Anonymous,
+            ip,
+        }
     }
 
     /// A principal the host application authenticated itself and vouches for, with the role
@@ -35,14 +48,20 @@ impl Actor {
     #[must_use]
     pub fn host(name: &str, role: Role, ip: Option<IpAddr>) -> Self {
         let name: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
-        Self { kind: ActorKind::Host { name, role }, ip }
+        Self {
+            kind: ActorKind::Host { name, role },
+            ip,
+        }
     }
 
     /// The operator at the command line, who holds the database and the key and is trusted
     /// with everything (creating the first admin, say).
     #[must_use]
     pub fn operator() -> Self {
-        Self { kind: ActorKind::Operator, ip: None }
+        Self {
+            kind: ActorKind::Operator,
+            ip: None,
+        }
     }
 
     /// The client address.
@@ -88,7 +107,13 @@ impl Actor {
     /// (the "require 2FA for admins" setting).
     #[must_use]
     pub fn must_enroll_2fa(&self) -> bool {
-        matches!(self.kind, ActorKind::Session { must_enroll_2fa: true, .. })
+        matches!(
+            self.kind,
+            ActorKind::Session {
+                must_enroll_2fa: true,
+                ..
+            }
+        )
     }
 
     /// How the audit log names the actor.

@@ -76,7 +76,13 @@ impl Cachet {
     pub async fn component(&self, actor: &Actor, id: ComponentId) -> Result<Component> {
         let private = self.private(actor).await?;
         let c = self.store().component(id).await?;
-        if c.enabled || private { Ok(c) } else { Err(Error::NotFound { entity: "component" }) }
+        if c.enabled || private {
+            Ok(c)
+        } else {
+            Err(Error::NotFound {
+                entity: "component",
+            })
+        }
     }
 
     /// Components; visitors see enabled ones only.
@@ -84,7 +90,11 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Store`].
-    pub async fn components(&self, actor: &Actor, mut q: ComponentQuery) -> Result<Page<Component>> {
+    pub async fn components(
+        &self,
+        actor: &Actor,
+        mut q: ComponentQuery,
+    ) -> Result<Page<Component>> {
         if !self.private(actor).await? {
             q.filter.enabled = Some(true);
         }
@@ -99,7 +109,13 @@ impl Cachet {
     pub async fn group(&self, actor: &Actor, id: GroupId) -> Result<ComponentGroup> {
         let private = self.private(actor).await?;
         let g = self.store().group(id).await?;
-        if g.visible == GroupVisibility::Public || private { Ok(g) } else { Err(Error::NotFound { entity: "component_group" }) }
+        if g.visible == GroupVisibility::Public || private {
+            Ok(g)
+        } else {
+            Err(Error::NotFound {
+                entity: "component_group",
+            })
+        }
     }
 
     /// Groups; visitors see public ones only.
@@ -122,7 +138,11 @@ impl Cachet {
     pub async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Incident> {
         let private = self.private(actor).await?;
         let i = self.store().incident(id).await?;
-        if i.visible || private { Ok(i) } else { Err(Error::NotFound { entity: "incident" }) }
+        if i.visible || private {
+            Ok(i)
+        } else {
+            Err(Error::NotFound { entity: "incident" })
+        }
     }
 
     /// Incidents; visitors see visible ones only.
@@ -142,7 +162,12 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::NotFound`].
-    pub async fn incident_updates(&self, actor: &Actor, incident: IncidentId, page: PageRequest) -> Result<Page<IncidentUpdate>> {
+    pub async fn incident_updates(
+        &self,
+        actor: &Actor,
+        incident: IncidentId,
+        page: PageRequest,
+    ) -> Result<Page<IncidentUpdate>> {
         self.incident(actor, incident).await?;
         Ok(self.store().incident_updates(incident, page).await?)
     }
@@ -152,10 +177,23 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Forbidden`], [`Error::NotFound`].
-    pub async fn create_incident_update(&self, actor: &Actor, incident: IncidentId, new: &NewIncidentUpdate) -> Result<IncidentUpdate> {
+    pub async fn create_incident_update(
+        &self,
+        actor: &Actor,
+        incident: IncidentId,
+        new: &NewIncidentUpdate,
+    ) -> Result<IncidentUpdate> {
         self.authorize(actor, Permission::WriteContent).await?;
-        let fx = self.audited(actor, AuditAction::Create, EntityKind::IncidentUpdate, |u: &IncidentUpdate| u.id.get());
-        Ok(self.store().create_incident_update(self.cx(), incident, new, &fx).await?)
+        let fx = self.audited(
+            actor,
+            AuditAction::Create,
+            EntityKind::IncidentUpdate,
+            |u: &IncidentUpdate| u.id.get(),
+        );
+        Ok(self
+            .store()
+            .create_incident_update(self.cx(), incident, new, &fx)
+            .await?)
     }
 
     /// Deletes an incident update (`WriteContent`).
@@ -163,10 +201,23 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Forbidden`], [`Error::NotFound`].
-    pub async fn delete_incident_update(&self, actor: &Actor, incident: IncidentId, id: IncidentUpdateId) -> Result<()> {
+    pub async fn delete_incident_update(
+        &self,
+        actor: &Actor,
+        incident: IncidentId,
+        id: IncidentUpdateId,
+    ) -> Result<()> {
         self.authorize(actor, Permission::WriteContent).await?;
-        let fx = self.audited(actor, AuditAction::Delete, EntityKind::IncidentUpdate, |u: &IncidentUpdate| u.id.get());
-        Ok(self.store().delete_incident_update(self.cx(), incident, id, &fx).await?)
+        let fx = self.audited(
+            actor,
+            AuditAction::Delete,
+            EntityKind::IncidentUpdate,
+            |u: &IncidentUpdate| u.id.get(),
+        );
+        Ok(self
+            .store()
+            .delete_incident_update(self.cx(), incident, id, &fx)
+            .await?)
     }
 
     /// Templates (public, as in Cachet).
@@ -174,7 +225,11 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Store`].
-    pub async fn templates(&self, actor: &Actor, q: TemplateQuery) -> Result<Page<IncidentTemplate>> {
+    pub async fn templates(
+        &self,
+        actor: &Actor,
+        q: TemplateQuery,
+    ) -> Result<Page<IncidentTemplate>> {
         self.private(actor).await?;
         Ok(self.store().templates(&q).await?)
     }
@@ -197,7 +252,11 @@ impl Cachet {
     pub async fn metric(&self, actor: &Actor, id: MetricId) -> Result<Metric> {
         let private = self.private(actor).await?;
         let m = self.store().metric(id).await?;
-        if m.visible == Visibility::Public || private { Ok(m) } else { Err(Error::NotFound { entity: "metric" }) }
+        if m.visible == Visibility::Public || private {
+            Ok(m)
+        } else {
+            Err(Error::NotFound { entity: "metric" })
+        }
     }
 
     /// Metrics; visitors see public ones only.
@@ -233,8 +292,16 @@ impl Cachet {
             created_at: at.unwrap_or(now),
             merge_since: Some(merge_window_start(now, m.threshold)),
         };
-        let fx = self.audited(actor, AuditAction::Create, EntityKind::MetricPoint, |p: &MetricPoint| p.id.get());
-        Ok(self.store().record_metric_point(self.cx(), metric, &new, &fx).await?)
+        let fx = self.audited(
+            actor,
+            AuditAction::Create,
+            EntityKind::MetricPoint,
+            |p: &MetricPoint| p.id.get(),
+        );
+        Ok(self
+            .store()
+            .record_metric_point(self.cx(), metric, &new, &fx)
+            .await?)
     }
 
     /// Deletes a metric point (`WriteContent`).
@@ -242,10 +309,23 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Forbidden`], [`Error::NotFound`].
-    pub async fn delete_metric_point(&self, actor: &Actor, metric: MetricId, id: MetricPointId) -> Result<()> {
+    pub async fn delete_metric_point(
+        &self,
+        actor: &Actor,
+        metric: MetricId,
+        id: MetricPointId,
+    ) -> Result<()> {
         self.authorize(actor, Permission::WriteContent).await?;
-        let fx = self.audited(actor, AuditAction::Delete, EntityKind::MetricPoint, |p: &MetricPoint| p.id.get());
-        Ok(self.store().delete_metric_point(self.cx(), metric, id, &fx).await?)
+        let fx = self.audited(
+            actor,
+            AuditAction::Delete,
+            EntityKind::MetricPoint,
+            |p: &MetricPoint| p.id.get(),
+        );
+        Ok(self
+            .store()
+            .delete_metric_point(self.cx(), metric, id, &fx)
+            .await?)
     }
 
     /// How many subscribers there are (`ManageSubscribers`: managers see the number, not the
@@ -265,15 +345,27 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Forbidden`], [`Error::Internal`] when an address cannot be opened.
-    pub async fn subscribers_with_addresses(&self, actor: &Actor, q: SubscriberQuery) -> Result<Page<(Subscriber, Email)>> {
-        self.authorize(actor, Permission::ReadSubscriberAddresses).await?;
+    pub async fn subscribers_with_addresses(
+        &self,
+        actor: &Actor,
+        q: SubscriberQuery,
+    ) -> Result<Page<(Subscriber, Email)>> {
+        self.authorize(actor, Permission::ReadSubscriberAddresses)
+            .await?;
         let page = self.store().subscribers(&q).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for s in page.items {
-            let email = self.keyring().open_email(&s.email).map_err(|_| Error::Internal)?;
+            let email = self
+                .keyring()
+                .open_email(&s.email)
+                .map_err(|_| Error::Internal)?;
             items.push((s, email));
         }
-        Ok(Page { items, total: page.total, request: page.request })
+        Ok(Page {
+            items,
+            total: page.total,
+            request: page.request,
+        })
     }
 
     /// Adds a subscriber (`ManageSubscribers`), sealing the address; an address that is
@@ -296,16 +388,35 @@ impl Cachet {
         if let Some(existing) = self.store().subscriber_by_blind_index(&index).await? {
             return Ok(existing);
         }
-        let new = NewSubscriber { email: sealed, blind_index: index, locale, verified_at: verified.then(|| self.now()), components };
-        let detail = if verified { "created verified" } else { "created unverified" };
+        let new = NewSubscriber {
+            email: sealed,
+            blind_index: index,
+            locale,
+            verified_at: verified.then(|| self.now()),
+            components,
+        };
+        let detail = if verified {
+            "created verified"
+        } else {
+            "created unverified"
+        };
         let fx = |s: &Subscriber| {
-            Effects::audit(self.audit_event(actor, AuditAction::Create, EntityKind::Subscriber, Some(s.id.get()), AuditOutcome::Success, detail))
+            Effects::audit(self.audit_event(
+                actor,
+                AuditAction::Create,
+                EntityKind::Subscriber,
+                Some(s.id.get()),
+                AuditOutcome::Success,
+                detail,
+            ))
         };
         match self.store().create_subscriber(self.cx(), &new, &fx).await {
             Ok(s) => Ok(s),
-            Err(StoreError::Conflict { .. }) => {
-                self.store().subscriber_by_blind_index(&index).await?.ok_or(Error::Conflict("address already subscribed"))
-            }
+            Err(StoreError::Conflict { .. }) => self
+                .store()
+                .subscriber_by_blind_index(&index)
+                .await?
+                .ok_or(Error::Conflict("address already subscribed")),
             Err(e) => Err(e.into()),
         }
     }
@@ -317,7 +428,12 @@ impl Cachet {
     /// [`Error::Forbidden`], [`Error::NotFound`].
     pub async fn delete_subscriber(&self, actor: &Actor, id: SubscriberId) -> Result<()> {
         self.authorize(actor, Permission::ManageSubscribers).await?;
-        let fx = self.audited(actor, AuditAction::Delete, EntityKind::Subscriber, |s: &Subscriber| s.id.get());
+        let fx = self.audited(
+            actor,
+            AuditAction::Delete,
+            EntityKind::Subscriber,
+            |s: &Subscriber| s.id.get(),
+        );
         Ok(self.store().delete_subscriber(self.cx(), id, &fx).await?)
     }
 
@@ -327,16 +443,30 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Forbidden`], [`Error::Validation`] naming the key.
-    pub async fn put_settings(&self, actor: &Actor, values: &[(SettingKey, String)]) -> Result<Settings> {
+    pub async fn put_settings(
+        &self,
+        actor: &Actor,
+        values: &[(SettingKey, String)],
+    ) -> Result<Settings> {
         self.authorize(actor, Permission::ManageSettings).await?;
         let mut settings = self.settings().await?;
         for (k, v) in values {
             settings.set(*k, v)?;
         }
-        let normalized: Vec<(SettingKey, String)> = values.iter().map(|(k, _)| (*k, settings.get(*k))).collect();
+        let normalized: Vec<(SettingKey, String)> =
+            values.iter().map(|(k, _)| (*k, settings.get(*k))).collect();
         let keys: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
-        let fx = Effects::audit(self.audit_event(actor, AuditAction::SettingsChange, EntityKind::Settings, None, AuditOutcome::Success, &keys.join(", ")));
-        self.store().put_settings(self.cx(), &normalized, &fx).await?;
+        let fx = Effects::audit(self.audit_event(
+            actor,
+            AuditAction::SettingsChange,
+            EntityKind::Settings,
+            None,
+            AuditOutcome::Success,
+            &keys.join(", "),
+        ));
+        self.store()
+            .put_settings(self.cx(), &normalized, &fx)
+            .await?;
         Ok(settings)
     }
 

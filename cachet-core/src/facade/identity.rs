@@ -11,8 +11,8 @@ use crate::auth::policy::Permission;
 use crate::auth::session::SessionCheck;
 use crate::auth::throttle::{account_key, address_key};
 use crate::auth::tokens::{
-    RECOVERY_CODE_COUNT, hash_secret, hashes_equal, is_well_formed_api_token, mint_api_token, mint_recovery_code,
-    normalize_recovery_code, random_secret,
+    RECOVERY_CODE_COUNT, hash_secret, hashes_equal, is_well_formed_api_token, mint_api_token,
+    mint_recovery_code, normalize_recovery_code, random_secret,
 };
 use crate::auth::{csrf, totp};
 use crate::model::*;
@@ -32,7 +32,11 @@ pub struct SessionTicket {
 
 impl std::fmt::Debug for SessionTicket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SessionTicket {{ session: {:?}, secret: <redacted> }}", self.session.id)
+        write!(
+            f,
+            "SessionTicket {{ session: {:?}, secret: <redacted> }}",
+            self.session.id
+        )
     }
 }
 
@@ -100,6 +104,11 @@ impl std::fmt::Debug for NewUserInput {
 
 const TOTP_AAD: &[u8] = b"cachet-rs/totp-secret";
 
+/// Whether a user's second factor is enrolled and confirmed.
+fn two_factor_active(user: &User) -> bool {
+    user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some())
+}
+
 impl Cachet {
     fn throttle_keys(&self, email_norm: &str, ip: Option<IpAddr>) -> Vec<String> {
         let mut keys = vec![account_key(&self.keyring().blind_index(email_norm))];
@@ -119,28 +128,61 @@ impl Cachet {
             }
         }
         match until {
-            Some(u) => Err(Error::Throttled { retry_after: u - now }),
+            Some(u) => Err(Error::Throttled {
+                retry_after: u - now,
+            }),
             None => Ok(()),
         }
     }
 
-    async fn record_failure(&self, actor: &Actor, keys: &[String], action: AuditAction, user: Option<UserId>) {
+    async fn record_failure(
+        &self,
+        actor: &Actor,
+        keys: &[String],
+        action: AuditAction,
+        user: Option<UserId>,
+    ) {
         let now = self.now();
         let mut locked = false;
         for key in keys {
             let previous = self.store().throttle(key).await.ok().flatten();
-            let next = self.config().throttle.record_failure(key, previous.as_ref(), now);
+            let next = self
+                .config()
+                .throttle
+                .record_failure(key, previous.as_ref(), now);
             locked |= self.config().throttle.is_lockout(&next);
             let _ = self.store().save_throttle(&next).await;
         }
         let id = user.map(UserId::get);
-        self.append_audit(actor, action, EntityKind::User, id, AuditOutcome::Failure, "").await;
+        self.append_audit(
+            actor,
+            action,
+            EntityKind::User,
+            id,
+            AuditOutcome::Failure,
+            "",
+        )
+        .await;
         if locked {
-            self.append_audit(actor, AuditAction::Lockout, EntityKind::User, id, AuditOutcome::Denied, "").await;
+            self.append_audit(
+                actor,
+                AuditAction::Lockout,
+                EntityKind::User,
+                id,
+                AuditOutcome::Denied,
+                "",
+            )
+            .await;
         }
     }
 
-    async fn new_session(&self, user: &User, pending: bool, ip: Option<IpAddr>, user_agent: Option<&str>) -> Result<SessionTicket> {
+    async fn new_session(
+        &self,
+        user: &User,
+        pending: bool,
+        ip: Option<IpAddr>,
+        user_agent: Option<&str>,
+    ) -> Result<SessionTicket> {
         let secret = random_secret()?;
         let now = self.now();
         let new = NewSession {
@@ -149,10 +191,15 @@ impl Cachet {
             pending_second_factor: pending,
             expires_at: self.config().session.expires_at(now),
             ip: ip.map(|i| i.to_string()),
-            user_agent: user_agent.map(|ua| ua.chars().filter(|c| !c.is_control()).take(200).collect()),
+            user_agent: user_agent
+                .map(|ua| ua.chars().filter(|c| !c.is_control()).take(200).collect()),
         };
         let session = self.store().create_session(self.cx(), &new).await?;
-        Ok(SessionTicket { set_cookie: self.cookie_policy().set_cookie(&secret), secret, session })
+        Ok(SessionTicket {
+            set_cookie: self.cookie_policy().set_cookie(&secret),
+            secret,
+            session,
+        })
     }
 
     /// Signs in with email and password. The answer and its timing are the same for an
@@ -178,48 +225,79 @@ impl Cachet {
         let email_norm = email.trim().to_ascii_lowercase();
         let keys = self.throttle_keys(&email_norm, ip);
         if let Err(e) = self.check_throttle(&keys).await {
-            self.append_audit(&visitor, AuditAction::LoginFailure, EntityKind::User, None, AuditOutcome::Denied, "throttled")
-                .await;
+            self.append_audit(
+                &visitor,
+                AuditAction::LoginFailure,
+                EntityKind::User,
+                None,
+                AuditOutcome::Denied,
+                "throttled",
+            )
+            .await;
             return Err(e);
         }
         let user = match Email::parse(&email_norm) {
             Ok(e) => self.store().user_by_email(&e).await?,
             Err(_) => None,
         };
-        let hash = user.as_ref().map_or(&self.inner.dummy_hash, |u| &u.password_hash);
+        let hash = user
+            .as_ref()
+            .map_or(&self.inner.dummy_hash, |u| &u.password_hash);
         let verdict = verify_password(self.config().argon2, hash, password);
         let Some(user) = user.filter(|u| verdict.ok && u.active) else {
             let id = None;
-            self.record_failure(&visitor, &keys, AuditAction::LoginFailure, id).await;
+            self.record_failure(&visitor, &keys, AuditAction::LoginFailure, id)
+                .await;
             return Err(Error::InvalidCredentials);
         };
-        if let Some(prev) = previous_session {
-            if let Some(s) = self.store().session_by_hash(&hash_secret(prev)).await? {
-                self.store().delete_session(s.id).await?;
-            }
+        if let Some(prev) = previous_session
+            && let Some(s) = self.store().session_by_hash(&hash_secret(prev)).await?
+        {
+            self.store().delete_session(s.id).await?;
         }
         // Only the account key is cleared: the address keeps its count, so one good account
         // cannot launder an attacker's guesses at others.
         self.store().clear_throttle(&keys[0]).await?;
         let mut patch = UserPatch::default();
         if verdict.needs_rehash {
-            patch.password_hash = Some(hash_password(self.config().argon2, password).map_err(|_| Error::Internal)?);
+            patch.password_hash =
+                Some(hash_password(self.config().argon2, password).map_err(|_| Error::Internal)?);
         }
-        let two_factor = user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some());
+        let two_factor = two_factor_active(&user);
         if !two_factor {
             patch.last_login_at = Some(self.now());
         }
         let user = if patch == UserPatch::default() {
             user
         } else {
-            self.store().update_user(self.cx(), user.id, &patch, &no_effects).await?
+            self.store()
+                .update_user(self.cx(), user.id, &patch, &no_effects)
+                .await?
         };
         let ticket = self.new_session(&user, two_factor, ip, user_agent).await?;
-        let actor = Actor { kind: ActorKind::Anonymous, ip };
-        let detail = if two_factor { "password accepted, second factor owed" } else { "" };
-        self.append_audit(&actor, AuditAction::LoginSuccess, EntityKind::User, Some(user.id.get()), AuditOutcome::Success, detail)
-            .await;
-        Ok(if two_factor { LoginOutcome::SecondFactorRequired(ticket) } else { LoginOutcome::SignedIn(ticket) })
+        let actor = Actor {
+            kind: ActorKind::Anonymous,
+            ip,
+        };
+        let detail = if two_factor {
+            "password accepted, second factor owed"
+        } else {
+            ""
+        };
+        self.append_audit(
+            &actor,
+            AuditAction::LoginSuccess,
+            EntityKind::User,
+            Some(user.id.get()),
+            AuditOutcome::Success,
+            detail,
+        )
+        .await;
+        Ok(if two_factor {
+            LoginOutcome::SecondFactorRequired(ticket)
+        } else {
+            LoginOutcome::SignedIn(ticket)
+        })
     }
 
     /// Completes sign-in with a TOTP code or a recovery code. The pending session is replaced
@@ -236,11 +314,18 @@ impl Cachet {
         ip: Option<IpAddr>,
         user_agent: Option<&str>,
     ) -> Result<SessionTicket> {
-        let Some(session) = self.store().session_by_hash(&hash_secret(pending_secret)).await? else {
+        let Some(session) = self
+            .store()
+            .session_by_hash(&hash_secret(pending_secret))
+            .await?
+        else {
             return Err(Error::Unauthenticated);
         };
         if !session.pending_second_factor
-            || !matches!(self.config().session.check(&session, self.now()), SessionCheck::Valid { .. })
+            || !matches!(
+                self.config().session.check(&session, self.now()),
+                SessionCheck::Valid { .. }
+            )
         {
             return Err(Error::Unauthenticated);
         }
@@ -253,7 +338,14 @@ impl Cachet {
             false => match normalize_recovery_code(code) {
                 Some(norm) => {
                     let fx = |u: &UserId| {
-                        Effects::audit(self.audit_event(&visitor, AuditAction::RecoveryCodeUse, EntityKind::User, Some(u.get()), AuditOutcome::Success, ""))
+                        Effects::audit(self.audit_event(
+                            &visitor,
+                            AuditAction::RecoveryCodeUse,
+                            EntityKind::User,
+                            Some(u.get()),
+                            AuditOutcome::Success,
+                            "",
+                        ))
                     };
                     self.store()
                         .use_recovery_code(self.cx(), user.id, &hash_secret(&norm), &fx)
@@ -264,27 +356,54 @@ impl Cachet {
             },
         };
         let Some(action) = accepted else {
-            self.record_failure(&visitor, &keys, AuditAction::TwoFactorFailure, Some(user.id)).await;
+            self.record_failure(
+                &visitor,
+                &keys,
+                AuditAction::TwoFactorFailure,
+                Some(user.id),
+            )
+            .await;
             return Err(Error::InvalidCode);
         };
         self.store().clear_throttle(&keys[0]).await?;
         self.store().delete_session(session.id).await?;
-        let patch = UserPatch { last_login_at: Some(self.now()), ..UserPatch::default() };
-        let user = self.store().update_user(self.cx(), user.id, &patch, &no_effects).await?;
+        let patch = UserPatch {
+            last_login_at: Some(self.now()),
+            ..UserPatch::default()
+        };
+        let user = self
+            .store()
+            .update_user(self.cx(), user.id, &patch, &no_effects)
+            .await?;
         let ticket = self.new_session(&user, false, ip, user_agent).await?;
-        self.append_audit(&visitor, action, EntityKind::User, Some(user.id.get()), AuditOutcome::Success, "").await;
+        self.append_audit(
+            &visitor,
+            action,
+            EntityKind::User,
+            Some(user.id.get()),
+            AuditOutcome::Success,
+            "",
+        )
+        .await;
         Ok(ticket)
     }
 
     /// Checks a TOTP code for a user with confirmed 2FA and records its step.
     async fn accept_totp(&self, user: &User, code: &str) -> Result<bool> {
-        let Some(state) = user.totp.as_ref().filter(|t| t.confirmed_at.is_some()) else { return Ok(false) };
+        let Some(state) = user.totp.as_ref().filter(|t| t.confirmed_at.is_some()) else {
+            return Ok(false);
+        };
         self.accept_totp_code(user, state, code).await
     }
 
     async fn accept_totp_code(&self, user: &User, state: &TotpState, code: &str) -> Result<bool> {
-        let secret = self.keyring().open(&state.secret, TOTP_AAD).map_err(|_| Error::Internal)?;
-        let Some(step) = totp::matching_step(&secret, code, self.now(), state.last_step) else { return Ok(false) };
+        let secret = self
+            .keyring()
+            .open(&state.secret, TOTP_AAD)
+            .map_err(|_| Error::Internal)?;
+        let Some(step) = totp::matching_step(&secret, code, self.now(), state.last_step) else {
+            return Ok(false);
+        };
         Ok(self.store().accept_totp_step(user.id, step).await?)
     }
 
@@ -298,8 +417,15 @@ impl Cachet {
         let Some(session) = self.store().session_by_hash(&hash_secret(secret)).await? else {
             // A session id from before a rotation, after sign-out or a password change, or a
             // forged one: refused, and audited so replays of stolen cookies are visible.
-            self.append_audit(&Actor::anonymous(ip), AuditAction::SessionRefused, EntityKind::Session, None, AuditOutcome::Denied, "unknown or ended session")
-                .await;
+            self.append_audit(
+                &Actor::anonymous(ip),
+                AuditAction::SessionRefused,
+                EntityKind::Session,
+                None,
+                AuditOutcome::Denied,
+                "unknown or ended session",
+            )
+            .await;
             return Ok(SessionLookup::None);
         };
         let now = self.now();
@@ -308,8 +434,15 @@ impl Cachet {
             expired => {
                 self.store().delete_session(session.id).await?;
                 let detail = format!("{expired:?}");
-                self.append_audit(&Actor::anonymous(ip), AuditAction::SessionRefused, EntityKind::Session, Some(session.id.get()), AuditOutcome::Denied, &detail)
-                    .await;
+                self.append_audit(
+                    &Actor::anonymous(ip),
+                    AuditAction::SessionRefused,
+                    EntityKind::Session,
+                    Some(session.id.get()),
+                    AuditOutcome::Denied,
+                    &detail,
+                )
+                .await;
                 return Ok(SessionLookup::None);
             }
         };
@@ -325,15 +458,27 @@ impl Cachet {
             Err(e) => return Err(e.into()),
         };
         let session = if touch {
-            self.store().update_session(session.id, &SessionPatch { last_seen_at: Some(now), ..SessionPatch::default() }).await?
+            self.store()
+                .update_session(
+                    session.id,
+                    &SessionPatch {
+                        last_seen_at: Some(now),
+                        ..SessionPatch::default()
+                    },
+                )
+                .await?
         } else {
             session
         };
         let must_enroll_2fa = user.role == Role::Admin
-            && !user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some())
+            && !two_factor_active(&user)
             && self.settings().await?.require_2fa_for_admins;
         Ok(SessionLookup::Active(Actor {
-            kind: ActorKind::Session { user: Box::new(user), session: Box::new(session), must_enroll_2fa },
+            kind: ActorKind::Session {
+                user: Box::new(user),
+                session: Box::new(session),
+                must_enroll_2fa,
+            },
             ip,
         }))
     }
@@ -341,7 +486,9 @@ impl Cachet {
     /// The CSRF synchronizer token of a session actor's forms.
     #[must_use]
     pub fn csrf_token(&self, actor: &Actor) -> Option<String> {
-        actor.session().map(|s| csrf::session_token(self.keyring(), &s.hash))
+        actor
+            .session()
+            .map(|s| csrf::session_token(self.keyring(), &s.hash))
     }
 
     /// Signs out: the session is deleted server-side.
@@ -352,13 +499,25 @@ impl Cachet {
     pub async fn logout(&self, actor: &Actor) -> Result<()> {
         let session = actor.session().ok_or(Error::Unauthenticated)?;
         self.store().delete_session(session.id).await?;
-        self.append_audit(actor, AuditAction::Logout, EntityKind::Session, Some(session.id.get()), AuditOutcome::Success, "")
-            .await;
+        self.append_audit(
+            actor,
+            AuditAction::Logout,
+            EntityKind::Session,
+            Some(session.id.get()),
+            AuditOutcome::Success,
+            "",
+        )
+        .await;
         Ok(())
     }
 
     async fn check_new_password(&self, password: &str, email: &Email, name: &Name) -> Result<()> {
-        let site = self.settings().await?.app_name.map(Name::into_string).unwrap_or_default();
+        let site = self
+            .settings()
+            .await?
+            .app_name
+            .map(Name::into_string)
+            .unwrap_or_default();
         self.config()
             .password_policy
             .check(password, &[email.as_str(), name.as_str(), &site])
@@ -379,18 +538,38 @@ impl Cachet {
     ///
     /// [`Error::Forbidden`] (not a session), [`Error::InvalidCredentials`] (wrong current
     /// password), [`Error::Validation`] (policy).
-    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<SessionTicket> {
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> Result<SessionTicket> {
         self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let (Some(user), Some(session)) = (actor.user(), actor.session()) else { return Err(Error::Forbidden) };
+        let (Some(user), Some(session)) = (actor.user(), actor.session()) else {
+            return Err(Error::Forbidden);
+        };
         if !verify_password(self.config().argon2, &user.password_hash, current).ok {
             let keys = self.throttle_keys(user.email.as_str(), actor.ip());
-            self.record_failure(actor, &keys, AuditAction::PasswordChange, Some(user.id)).await;
+            self.record_failure(actor, &keys, AuditAction::PasswordChange, Some(user.id))
+                .await;
             return Err(Error::InvalidCredentials);
         }
-        self.check_new_password(new, &user.email, &user.name).await?;
-        let patch = UserPatch { password_hash: Some(self.hash(new)?), ..UserPatch::default() };
-        let fx = self.audited(actor, AuditAction::PasswordChange, EntityKind::User, |c: &Changed<User>| c.after.id.get());
-        let user = self.store().update_user(self.cx(), user.id, &patch, &fx).await?;
+        self.check_new_password(new, &user.email, &user.name)
+            .await?;
+        let patch = UserPatch {
+            password_hash: Some(self.hash(new)?),
+            ..UserPatch::default()
+        };
+        let fx = self.audited(
+            actor,
+            AuditAction::PasswordChange,
+            EntityKind::User,
+            |c: &Changed<User>| c.after.id.get(),
+        );
+        let user = self
+            .store()
+            .update_user(self.cx(), user.id, &patch, &fx)
+            .await?;
         self.store().delete_sessions_of(user.id, None).await?;
         let _ = session;
         self.new_session(&user, false, actor.ip(), None).await
@@ -404,22 +583,41 @@ impl Cachet {
     /// [`Error::Forbidden`], [`Error::Conflict`].
     pub async fn begin_totp_enrollment(&self, actor: &Actor) -> Result<Enrollment> {
         self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let user = actor.user().filter(|_| actor.session().is_some()).ok_or(Error::Forbidden)?;
+        let user = actor
+            .user()
+            .filter(|_| actor.session().is_some())
+            .ok_or(Error::Forbidden)?;
         let user = self.store().user(user.id).await?;
-        if user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some()) {
-            return Err(Error::Conflict("two-factor authentication is already active"));
+        if two_factor_active(&user) {
+            return Err(Error::Conflict(
+                "two-factor authentication is already active",
+            ));
         }
         let secret = totp::new_secret()?;
-        let issuer = self.settings().await?.app_name.map_or_else(|| "Cachet".to_owned(), Name::into_string);
-        let uri = totp::otpauth_uri(&secret, &issuer, user.email.as_str()).ok_or(Error::Internal)?;
+        let issuer = self
+            .settings()
+            .await?
+            .app_name
+            .map_or_else(|| "Cachet".to_owned(), Name::into_string);
+        let uri =
+            totp::otpauth_uri(&secret, &issuer, user.email.as_str()).ok_or(Error::Internal)?;
         let enrollment = Enrollment {
             qr_svg: totp::qr_svg(&uri).ok_or(Error::Internal)?,
             secret_base32: totp::secret_base32(&secret).ok_or(Error::Internal)?,
             otpauth_uri: uri,
         };
-        let state = TotpState { secret: self.keyring().seal(&secret, TOTP_AAD)?, confirmed_at: None, last_step: None };
-        let patch = UserPatch { totp: Some(Some(state)), ..UserPatch::default() };
-        self.store().update_user(self.cx(), user.id, &patch, &no_effects).await?;
+        let state = TotpState {
+            secret: self.keyring().seal(&secret, TOTP_AAD)?,
+            confirmed_at: None,
+            last_step: None,
+        };
+        let patch = UserPatch {
+            totp: Some(Some(state)),
+            ..UserPatch::default()
+        };
+        self.store()
+            .update_user(self.cx(), user.id, &patch, &no_effects)
+            .await?;
         Ok(enrollment)
     }
 
@@ -429,35 +627,78 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::InvalidCode`], [`Error::Conflict`] (nothing to confirm).
-    pub async fn confirm_totp_enrollment(&self, actor: &Actor, code: &str) -> Result<(Vec<String>, SessionTicket)> {
+    pub async fn confirm_totp_enrollment(
+        &self,
+        actor: &Actor,
+        code: &str,
+    ) -> Result<(Vec<String>, SessionTicket)> {
         self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let user = actor.user().filter(|_| actor.session().is_some()).ok_or(Error::Forbidden)?;
+        let user = actor
+            .user()
+            .filter(|_| actor.session().is_some())
+            .ok_or(Error::Forbidden)?;
         let user = self.store().user(user.id).await?;
-        let state = user.totp.clone().filter(|t| t.confirmed_at.is_none()).ok_or(Error::Conflict("no enrolment in progress"))?;
+        let state = user
+            .totp
+            .clone()
+            .filter(|t| t.confirmed_at.is_none())
+            .ok_or(Error::Conflict("no enrolment in progress"))?;
         if !self.accept_totp_code(&user, &state, code).await? {
-            self.append_audit(actor, AuditAction::TwoFactorFailure, EntityKind::User, Some(user.id.get()), AuditOutcome::Failure, "enrolment")
-                .await;
+            self.append_audit(
+                actor,
+                AuditAction::TwoFactorFailure,
+                EntityKind::User,
+                Some(user.id.get()),
+                AuditOutcome::Failure,
+                "enrolment",
+            )
+            .await;
             return Err(Error::InvalidCode);
         }
         let user = self.store().user(user.id).await?;
         let mut state = user.totp.clone().ok_or(Error::Internal)?;
         state.confirmed_at = Some(self.now());
-        let patch = UserPatch { totp: Some(Some(state)), ..UserPatch::default() };
-        let fx = self.audited(actor, AuditAction::TwoFactorEnroll, EntityKind::User, |c: &Changed<User>| c.after.id.get());
-        let user = self.store().update_user(self.cx(), user.id, &patch, &fx).await?;
+        let patch = UserPatch {
+            totp: Some(Some(state)),
+            ..UserPatch::default()
+        };
+        let fx = self.audited(
+            actor,
+            AuditAction::TwoFactorEnroll,
+            EntityKind::User,
+            |c: &Changed<User>| c.after.id.get(),
+        );
+        let user = self
+            .store()
+            .update_user(self.cx(), user.id, &patch, &fx)
+            .await?;
         let codes = self.replace_recovery_codes(actor, &user).await?;
         let ticket = self.rotate_session(actor, &user).await?;
         Ok((codes, ticket))
     }
 
     async fn replace_recovery_codes(&self, actor: &Actor, user: &User) -> Result<Vec<String>> {
-        let codes: Vec<String> = (0..RECOVERY_CODE_COUNT).map(|_| mint_recovery_code()).collect::<Result<_, _>>()?;
-        let hashes: Vec<TokenHash> =
-            codes.iter().filter_map(|c| normalize_recovery_code(c)).map(|c| hash_secret(&c)).collect();
+        let codes: Vec<String> = (0..RECOVERY_CODE_COUNT)
+            .map(|_| mint_recovery_code())
+            .collect::<Result<_, _>>()?;
+        let hashes: Vec<TokenHash> = codes
+            .iter()
+            .filter_map(|c| normalize_recovery_code(c))
+            .map(|c| hash_secret(&c))
+            .collect();
         let fx = |u: &UserId| {
-            Effects::audit(self.audit_event(actor, AuditAction::Update, EntityKind::User, Some(u.get()), AuditOutcome::Success, "recovery codes replaced"))
+            Effects::audit(self.audit_event(
+                actor,
+                AuditAction::Update,
+                EntityKind::User,
+                Some(u.get()),
+                AuditOutcome::Success,
+                "recovery codes replaced",
+            ))
         };
-        self.store().replace_recovery_codes(self.cx(), user.id, &hashes, &fx).await?;
+        self.store()
+            .replace_recovery_codes(self.cx(), user.id, &hashes, &fx)
+            .await?;
         Ok(codes)
     }
 
@@ -467,14 +708,21 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::InvalidCredentials`], [`Error::Conflict`] (2FA not active).
-    pub async fn regenerate_recovery_codes(&self, actor: &Actor, password: &str) -> Result<Vec<String>> {
+    pub async fn regenerate_recovery_codes(
+        &self,
+        actor: &Actor,
+        password: &str,
+    ) -> Result<Vec<String>> {
         self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let user = actor.user().filter(|_| actor.session().is_some()).ok_or(Error::Forbidden)?;
+        let user = actor
+            .user()
+            .filter(|_| actor.session().is_some())
+            .ok_or(Error::Forbidden)?;
         let user = self.store().user(user.id).await?;
         if !verify_password(self.config().argon2, &user.password_hash, password).ok {
             return Err(Error::InvalidCredentials);
         }
-        if !user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some()) {
+        if !two_factor_active(&user) {
             return Err(Error::Conflict("two-factor authentication is not active"));
         }
         self.replace_recovery_codes(actor, &user).await
@@ -488,25 +736,51 @@ impl Cachet {
     /// [`Error::InvalidCredentials`], [`Error::InvalidCode`].
     pub async fn disable_totp(&self, actor: &Actor, password: &str, code: &str) -> Result<()> {
         self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let user = actor.user().filter(|_| actor.session().is_some()).ok_or(Error::Forbidden)?;
+        let user = actor
+            .user()
+            .filter(|_| actor.session().is_some())
+            .ok_or(Error::Forbidden)?;
         let user = self.store().user(user.id).await?;
         if !verify_password(self.config().argon2, &user.password_hash, password).ok {
             return Err(Error::InvalidCredentials);
         }
         let ok = self.accept_totp(&user, code).await?
             || match normalize_recovery_code(code) {
-                Some(n) => self.store().use_recovery_code(self.cx(), user.id, &hash_secret(&n), &no_effects).await?,
+                Some(n) => {
+                    self.store()
+                        .use_recovery_code(self.cx(), user.id, &hash_secret(&n), &no_effects)
+                        .await?
+                }
                 None => false,
             };
         if !ok {
-            self.append_audit(actor, AuditAction::TwoFactorFailure, EntityKind::User, Some(user.id.get()), AuditOutcome::Failure, "disable")
-                .await;
+            self.append_audit(
+                actor,
+                AuditAction::TwoFactorFailure,
+                EntityKind::User,
+                Some(user.id.get()),
+                AuditOutcome::Failure,
+                "disable",
+            )
+            .await;
             return Err(Error::InvalidCode);
         }
-        let patch = UserPatch { totp: Some(None), ..UserPatch::default() };
-        let fx = self.audited(actor, AuditAction::TwoFactorDisable, EntityKind::User, |c: &Changed<User>| c.after.id.get());
-        self.store().update_user(self.cx(), user.id, &patch, &fx).await?;
-        self.store().replace_recovery_codes(self.cx(), user.id, &[], &no_effects).await?;
+        let patch = UserPatch {
+            totp: Some(None),
+            ..UserPatch::default()
+        };
+        let fx = self.audited(
+            actor,
+            AuditAction::TwoFactorDisable,
+            EntityKind::User,
+            |c: &Changed<User>| c.after.id.get(),
+        );
+        self.store()
+            .update_user(self.cx(), user.id, &patch, &fx)
+            .await?;
+        self.store()
+            .replace_recovery_codes(self.cx(), user.id, &[], &no_effects)
+            .await?;
         Ok(())
     }
 
@@ -530,7 +804,9 @@ impl Cachet {
             return Err(Error::Unauthenticated);
         }
         let hash = hash_secret(presented);
-        let Some(token) = self.store().api_token_by_hash(&hash).await? else { return Err(Error::Unauthenticated) };
+        let Some(token) = self.store().api_token_by_hash(&hash).await? else {
+            return Err(Error::Unauthenticated);
+        };
         let now = self.now();
         let refused = if !hashes_equal(&token.hash, &hash) {
             Some("hash mismatch")
@@ -543,15 +819,37 @@ impl Cachet {
         };
         let user = self.store().user(token.user_id).await?;
         let refused = refused.or((!user.active).then_some("owner inactive"));
-        let actor = Actor { kind: ActorKind::Token { user: Box::new(user), token: Box::new(token.clone()) }, ip };
+        let actor = Actor {
+            kind: ActorKind::Token {
+                user: Box::new(user),
+                token: Box::new(token.clone()),
+            },
+            ip,
+        };
         if let Some(why) = refused {
-            self.append_audit(&actor, AuditAction::TokenRefused, EntityKind::ApiToken, Some(token.id.get()), AuditOutcome::Denied, why)
-                .await;
+            self.append_audit(
+                &actor,
+                AuditAction::TokenRefused,
+                EntityKind::ApiToken,
+                Some(token.id.get()),
+                AuditOutcome::Denied,
+                why,
+            )
+            .await;
             return Err(Error::Unauthenticated);
         }
-        if token.last_used_at.is_none_or(|t| now - t >= TimeDelta::seconds(60)) {
-            let patch = ApiTokenPatch { last_used_at: Some(now), ..ApiTokenPatch::default() };
-            let _ = self.store().update_api_token(self.cx(), token.id, &patch, &no_effects).await;
+        if token
+            .last_used_at
+            .is_none_or(|t| now - t >= TimeDelta::seconds(60))
+        {
+            let patch = ApiTokenPatch {
+                last_used_at: Some(now),
+                ..ApiTokenPatch::default()
+            };
+            let _ = self
+                .store()
+                .update_api_token(self.cx(), token.id, &patch, &no_effects)
+                .await;
         }
         Ok(actor)
     }
@@ -571,7 +869,15 @@ impl Cachet {
         expires_in: Option<TimeDelta>,
     ) -> Result<(ApiToken, String)> {
         let own = actor.user().is_some_and(|u| u.id == owner);
-        self.authorize(actor, if own { Permission::ManageOwnTokens } else { Permission::ManageAllTokens }).await?;
+        self.authorize(
+            actor,
+            if own {
+                Permission::ManageOwnTokens
+            } else {
+                Permission::ManageAllTokens
+            },
+        )
+        .await?;
         let minted = mint_api_token()?;
         let new = NewApiToken {
             user_id: owner,
@@ -581,11 +887,20 @@ impl Cachet {
             scope,
             expires_at: expires_in.map(|d| self.now() + d),
         };
-        let fx = self.audited(actor, AuditAction::TokenCreate, EntityKind::ApiToken, |t: &ApiToken| t.id.get());
-        let token = self.store().create_api_token(self.cx(), &new, &fx).await.map_err(|e| match e {
-            crate::store::StoreError::Invalid { .. } => Error::NotFound { entity: "user" },
-            other => other.into(),
-        })?;
+        let fx = self.audited(
+            actor,
+            AuditAction::TokenCreate,
+            EntityKind::ApiToken,
+            |t: &ApiToken| t.id.get(),
+        );
+        let token = self
+            .store()
+            .create_api_token(self.cx(), &new, &fx)
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Invalid { .. } => Error::NotFound { entity: "user" },
+                other => other.into(),
+            })?;
         Ok((token, minted.secret))
     }
 
@@ -597,10 +912,29 @@ impl Cachet {
     pub async fn revoke_api_token(&self, actor: &Actor, id: ApiTokenId) -> Result<ApiToken> {
         let token = self.store().api_token(id).await?;
         let own = actor.user().is_some_and(|u| u.id == token.user_id);
-        self.authorize(actor, if own { Permission::ManageOwnTokens } else { Permission::ManageAllTokens }).await?;
-        let patch = ApiTokenPatch { revoked_at: Some(self.now()), ..ApiTokenPatch::default() };
-        let fx = self.audited(actor, AuditAction::TokenRevoke, EntityKind::ApiToken, |c: &Changed<ApiToken>| c.after.id.get());
-        Ok(self.store().update_api_token(self.cx(), id, &patch, &fx).await?)
+        self.authorize(
+            actor,
+            if own {
+                Permission::ManageOwnTokens
+            } else {
+                Permission::ManageAllTokens
+            },
+        )
+        .await?;
+        let patch = ApiTokenPatch {
+            revoked_at: Some(self.now()),
+            ..ApiTokenPatch::default()
+        };
+        let fx = self.audited(
+            actor,
+            AuditAction::TokenRevoke,
+            EntityKind::ApiToken,
+            |c: &Changed<ApiToken>| c.after.id.get(),
+        );
+        Ok(self
+            .store()
+            .update_api_token(self.cx(), id, &patch, &fx)
+            .await?)
     }
 
     /// Creates a user (`ManageUsers`; the operator always may).
@@ -614,8 +948,14 @@ impl Cachet {
         self.insert_user(actor, input, false).await
     }
 
-    async fn insert_user(&self, actor: &Actor, input: NewUserInput, only_if_no_admin: bool) -> Result<User> {
-        self.check_new_password(&input.password, &input.email, &input.name).await?;
+    async fn insert_user(
+        &self,
+        actor: &Actor,
+        input: NewUserInput,
+        only_if_no_admin: bool,
+    ) -> Result<User> {
+        self.check_new_password(&input.password, &input.email, &input.name)
+            .await?;
         let new = NewUser {
             password_hash: self.hash(&input.password)?,
             name: input.name,
@@ -624,7 +964,9 @@ impl Cachet {
             active: true,
             only_if_no_admin,
         };
-        let fx = self.audited(actor, AuditAction::Create, EntityKind::User, |u: &User| u.id.get());
+        let fx = self.audited(actor, AuditAction::Create, EntityKind::User, |u: &User| {
+            u.id.get()
+        });
         Ok(self.store().create_user(self.cx(), &new, &fx).await?)
     }
 
@@ -640,10 +982,20 @@ impl Cachet {
         if user.role == Role::Admin && role != Role::Admin && self.admin_count().await? <= 1 {
             return Err(Error::Conflict("the last admin cannot be demoted"));
         }
-        let patch = UserPatch { role: Some(role), ..UserPatch::default() };
+        let patch = UserPatch {
+            role: Some(role),
+            ..UserPatch::default()
+        };
         let fx = |c: &Changed<User>| {
             let detail = format!("{} -> {}", c.before.role, c.after.role);
-            Effects::audit(self.audit_event(actor, AuditAction::RoleChange, EntityKind::User, Some(c.after.id.get()), AuditOutcome::Success, &detail))
+            Effects::audit(self.audit_event(
+                actor,
+                AuditAction::RoleChange,
+                EntityKind::User,
+                Some(c.after.id.get()),
+                AuditOutcome::Success,
+                &detail,
+            ))
         };
         let user = self.store().update_user(self.cx(), id, &patch, &fx).await?;
         self.store().delete_sessions_of(id, None).await?;
@@ -661,12 +1013,17 @@ impl Cachet {
         if user.role == Role::Admin && self.admin_count().await? <= 1 {
             return Err(Error::Conflict("the last admin cannot be deleted"));
         }
-        let fx = self.audited(actor, AuditAction::Delete, EntityKind::User, |u: &User| u.id.get());
+        let fx = self.audited(actor, AuditAction::Delete, EntityKind::User, |u: &User| {
+            u.id.get()
+        });
         Ok(self.store().delete_user(self.cx(), id, &fx).await?)
     }
 
     async fn admin_count(&self) -> Result<u64> {
-        let q = crate::store::UserQuery::filtered(crate::store::UserFilter { role: Some(Role::Admin), active: Some(true) });
+        let q = crate::store::UserQuery::filtered(crate::store::UserFilter {
+            role: Some(Role::Admin),
+            active: Some(true),
+        });
         Ok(self.store().users(&q).await?.total)
     }
 
@@ -676,7 +1033,10 @@ impl Cachet {
     ///
     /// [`Error::Store`].
     pub async fn setup_open(&self) -> Result<bool> {
-        let q = crate::store::UserQuery::filtered(crate::store::UserFilter { role: Some(Role::Admin), active: None });
+        let q = crate::store::UserQuery::filtered(crate::store::UserFilter {
+            role: Some(Role::Admin),
+            active: None,
+        });
         Ok(self.store().users(&q).await?.total == 0)
     }
 
@@ -709,27 +1069,64 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Forbidden`] (bad or used token, or setup closed), [`Error::Validation`].
-    pub async fn complete_setup(&self, token: &str, site_name: Name, admin: NewUserInput, ip: Option<IpAddr>) -> Result<User> {
+    pub async fn complete_setup(
+        &self,
+        token: &str,
+        site_name: Name,
+        admin: NewUserInput,
+        ip: Option<IpAddr>,
+    ) -> Result<User> {
         let visitor = Actor::anonymous(ip);
         if !self.setup_open().await? {
             return Err(Error::Forbidden);
         }
         // Validate before spending the token, so a weak password does not burn it.
         if admin.role != Role::Admin {
-            return Err(Error::Validation(ValidationError::new("role", Violation::NotAllowed { allowed: "admin" })));
+            return Err(Error::Validation(ValidationError::new(
+                "role",
+                Violation::NotAllowed { allowed: "admin" },
+            )));
         }
-        self.check_new_password(&admin.password, &admin.email, &admin.name).await?;
-        let Some(_) = self.store().consume_one_time_token(TokenPurpose::Setup, &hash_secret(token), self.now()).await? else {
-            self.append_audit(&visitor, AuditAction::SetupComplete, EntityKind::Site, None, AuditOutcome::Denied, "bad setup token")
-                .await;
+        self.check_new_password(&admin.password, &admin.email, &admin.name)
+            .await?;
+        let Some(_) = self
+            .store()
+            .consume_one_time_token(TokenPurpose::Setup, &hash_secret(token), self.now())
+            .await?
+        else {
+            self.append_audit(
+                &visitor,
+                AuditAction::SetupComplete,
+                EntityKind::Site,
+                None,
+                AuditOutcome::Denied,
+                "bad setup token",
+            )
+            .await;
             return Err(Error::Forbidden);
         };
-        let user = self.insert_user(&visitor, admin, true).await.map_err(|e| match e {
-            Error::Conflict(_) => Error::Forbidden,
-            other => other,
-        })?;
-        let fx = Effects::audit(self.audit_event(&visitor, AuditAction::SetupComplete, EntityKind::Site, Some(user.id.get()), AuditOutcome::Success, ""));
-        self.store().put_settings(self.cx(), &[(SettingKey::AppName, site_name.into_string())], &fx).await?;
+        let user = self
+            .insert_user(&visitor, admin, true)
+            .await
+            .map_err(|e| match e {
+                Error::Conflict(_) => Error::Forbidden,
+                other => other,
+            })?;
+        let fx = Effects::audit(self.audit_event(
+            &visitor,
+            AuditAction::SetupComplete,
+            EntityKind::Site,
+            Some(user.id.get()),
+            AuditOutcome::Success,
+            "",
+        ));
+        self.store()
+            .put_settings(
+                self.cx(),
+                &[(SettingKey::AppName, site_name.into_string())],
+                &fx,
+            )
+            .await?;
         Ok(user)
     }
 
@@ -749,7 +1146,12 @@ impl Cachet {
 /// # Errors
 ///
 /// A [`ValidationError`] naming the field.
-pub fn parse_new_user(name: &str, email: &str, role: &str, password: String) -> Result<NewUserInput, ValidationError> {
+pub fn parse_new_user(
+    name: &str,
+    email: &str,
+    role: &str,
+    password: String,
+) -> Result<NewUserInput, ValidationError> {
     Ok(NewUserInput {
         name: Name::parse(name).field("name")?,
         email: Email::parse(email).field("email")?,

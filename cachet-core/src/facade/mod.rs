@@ -13,7 +13,9 @@ use std::sync::Arc;
 pub use actor::Actor;
 pub(crate) use actor::ActorKind;
 pub use error::{Error, Result};
-pub use identity::{Enrollment, LoginOutcome, NewUserInput, SessionLookup, SessionTicket, parse_new_user};
+pub use identity::{
+    Enrollment, LoginOutcome, NewUserInput, SessionLookup, SessionTicket, parse_new_user,
+};
 
 use crate::auth::password::{Argon2Params, PasswordPolicy, hash_password};
 use crate::auth::policy::{Permission, anonymous_allows, role_allows, scope_allows};
@@ -44,6 +46,8 @@ pub struct Config {
     pub session: SessionPolicy,
     /// How long a setup token stays valid.
     pub setup_token_ttl: chrono::TimeDelta,
+    /// Web-layer limits (body size, JSON depth, trusted proxies, rate limits).
+    pub web: crate::web::WebConfig,
 }
 
 impl Config {
@@ -58,6 +62,7 @@ impl Config {
             throttle: ThrottlePolicy::default(),
             session: SessionPolicy::default(),
             setup_token_ttl: chrono::TimeDelta::hours(24),
+            web: crate::web::WebConfig::default(),
         }
     }
 }
@@ -79,6 +84,7 @@ struct Inner {
     /// A hash of a random password, verified against when the account does not exist so the
     /// answer takes as long as for a wrong password.
     dummy_hash: PasswordHash,
+    limiters: crate::web::ratelimit::Limiters,
 }
 
 impl Cachet {
@@ -96,11 +102,27 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Internal`] when the random source fails.
-    pub fn with_clock(store: Arc<dyn Store>, keyring: Keyring, config: Config, clock: Arc<dyn Clock>) -> Result<Self> {
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        keyring: Keyring,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
         let dummy = crate::auth::tokens::random_secret()?;
         let dummy_hash = hash_password(config.argon2, &dummy).map_err(|_| Error::Internal)?;
         let cookie = CookiePolicy::for_public_url(&config.public_url, config.allow_insecure_http);
-        Ok(Self { inner: Arc::new(Inner { store, clock, keyring, config, cookie, dummy_hash }) })
+        let limiters = crate::web::ratelimit::Limiters::new(config.web.rate_limits);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                keyring,
+                config,
+                cookie,
+                dummy_hash,
+                limiters,
+            }),
+        })
     }
 
     /// The store.
@@ -119,6 +141,18 @@ impl Cachet {
     #[must_use]
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The web layer's configuration.
+    #[must_use]
+    pub fn web_config(&self) -> &crate::web::WebConfig {
+        &self.inner.config.web
+    }
+
+    /// The rate limiters.
+    #[must_use]
+    pub fn limiters(&self) -> &crate::web::ratelimit::Limiters {
+        &self.inner.limiters
     }
 
     /// The session cookie's name and attributes.
@@ -144,9 +178,8 @@ impl Cachet {
     /// [`Error::Store`] when the store fails; invalid stored values are a store corruption.
     pub async fn settings(&self) -> Result<Settings> {
         let pairs = self.inner.store.settings().await?;
-        Settings::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).map_err(|e| {
-            Error::Store(crate::store::StoreError::corrupt("settings", e))
-        })
+        Settings::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+            .map_err(|e| Error::Store(crate::store::StoreError::corrupt("settings", e)))
     }
 
     /// Whether the actor has a permission, without auditing.
@@ -154,14 +187,20 @@ impl Cachet {
     pub fn can(&self, actor: &Actor, p: Permission) -> bool {
         match &actor.kind {
             ActorKind::Anonymous => anonymous_allows(p),
-            ActorKind::Session { user, must_enroll_2fa, .. } => {
+            ActorKind::Session {
+                user,
+                must_enroll_2fa,
+                ..
+            } => {
                 if *must_enroll_2fa {
                     matches!(p, Permission::ReadPublic | Permission::ManageOwnAccount)
                 } else {
                     user.active && role_allows(user.role, p)
                 }
             }
-            ActorKind::Token { user, token } => user.active && role_allows(user.role, p) && scope_allows(token.scope, p),
+            ActorKind::Token { user, token } => {
+                user.active && role_allows(user.role, p) && scope_allows(token.scope, p)
+            }
             ActorKind::Host { role, .. } => role_allows(*role, p),
             ActorKind::Operator => true,
         }
@@ -180,9 +219,21 @@ impl Cachet {
         if actor.is_anonymous() {
             return Err(Error::Unauthenticated);
         }
-        let action = if actor.token().is_some() { AuditAction::TokenRefused } else { AuditAction::AccessDenied };
+        let action = if actor.token().is_some() {
+            AuditAction::TokenRefused
+        } else {
+            AuditAction::AccessDenied
+        };
         let detail = format!("needs {p:?}");
-        self.append_audit(actor, action, EntityKind::Site, None, AuditOutcome::Denied, &detail).await;
+        self.append_audit(
+            actor,
+            action,
+            EntityKind::Site,
+            None,
+            AuditOutcome::Denied,
+            &detail,
+        )
+        .await;
         Err(Error::Forbidden)
     }
 
@@ -235,6 +286,15 @@ impl Cachet {
         entity: EntityKind,
         id_of: impl Fn(&T) -> i64 + Send + Sync + 'a,
     ) -> impl Fn(&T) -> Effects + Send + Sync + 'a {
-        move |t: &T| Effects::audit(self.audit_event(actor, action, entity, Some(id_of(t)), AuditOutcome::Success, ""))
+        move |t: &T| {
+            Effects::audit(self.audit_event(
+                actor,
+                action,
+                entity,
+                Some(id_of(t)),
+                AuditOutcome::Success,
+                "",
+            ))
+        }
     }
 }

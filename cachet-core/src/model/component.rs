@@ -1,6 +1,9 @@
 //! Components, component groups, tags and the status history.
 
-use super::{ComponentId, GroupId, IncidentId, ScheduleId, StatusChangeId, Timestamp, UserId, int_enum, str_enum};
+use super::{
+    ComponentId, GroupId, IncidentId, ScheduleId, StatusChangeId, Timestamp, UserId, int_enum,
+    str_enum,
+};
 use crate::validate::{HttpUrl, Meta, Name, Order, Slug, Text};
 
 int_enum! {
@@ -263,4 +266,3 @@ pub struct ComponentGroupPatch {
     /// New visibility.
     pub visible: Option<GroupVisibility>,
 }
-

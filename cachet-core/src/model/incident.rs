@@ -1,6 +1,9 @@
 //! Incidents, their updates and incident templates.
 
-use super::{ComponentId, ComponentStatus, IncidentId, IncidentUpdateId, TemplateId, Timestamp, UserId, int_enum};
+use super::{
+    ComponentId, ComponentStatus, IncidentId, IncidentUpdateId, TemplateId, Timestamp, UserId,
+    int_enum,
+};
 use crate::validate::{Markdown, Meta, Name, Slug};
 
 int_enum! {

@@ -23,22 +23,27 @@ mod subscriber;
 
 pub use audit::{AuditAction, AuditEvent, AuditOutcome, EntityKind, NewAuditEvent};
 pub use component::{
-    Collapsed, Component, ComponentGroup, ComponentGroupPatch, ComponentPatch, ComponentStatus, GroupVisibility, StatusCauseKind,
-    NewComponent, NewComponentGroup, StatusCause, StatusChange, Tag,
+    Collapsed, Component, ComponentGroup, ComponentGroupPatch, ComponentPatch, ComponentStatus,
+    GroupVisibility, NewComponent, NewComponentGroup, StatusCause, StatusCauseKind, StatusChange,
+    Tag,
 };
 pub use identity::{
-    ApiToken, ApiTokenPatch, NewApiToken, NewOneTimeToken, NewSession, NewUser, OneTimeToken, PasswordHash, Role,
-    Session, SessionPatch, ThrottleState, TokenHash, TokenPurpose, TokenScope, TotpState, User, UserPatch,
+    ApiToken, ApiTokenPatch, NewApiToken, NewOneTimeToken, NewSession, NewUser, OneTimeToken,
+    PasswordHash, Role, Session, SessionPatch, ThrottleState, TokenHash, TokenPurpose, TokenScope,
+    TotpState, User, UserPatch,
 };
 pub use ids::*;
 pub use incident::{
-    AffectedComponent, Incident, IncidentPatch, IncidentStatus, IncidentTemplate, IncidentTemplatePatch, IncidentUpdate,
-    IncidentUpdatePatch, NewIncident, NewIncidentTemplate, NewIncidentUpdate, Visibility,
+    AffectedComponent, Incident, IncidentPatch, IncidentStatus, IncidentTemplate,
+    IncidentTemplatePatch, IncidentUpdate, IncidentUpdatePatch, NewIncident, NewIncidentTemplate,
+    NewIncidentUpdate, Visibility,
 };
-pub use metric::{CalcType, Metric, MetricPatch, MetricPoint, MetricView, NewMetric, NewMetricPoint};
+pub use metric::{
+    CalcType, Metric, MetricPatch, MetricPoint, MetricView, NewMetric, NewMetricPoint,
+};
 pub use outbox::{
-    AttemptResult, Delivery, DeliveryAttempt, DeliveryStatus, EventKind, NewDelivery, NewDeliveryAttempt, NewOutboxEvent, OutboxEvent,
-    OutboxStatus,
+    AttemptResult, Delivery, DeliveryAttempt, DeliveryStatus, EventKind, NewDelivery,
+    NewDeliveryAttempt, NewOutboxEvent, OutboxEvent, OutboxStatus,
 };
 pub use schedule::{
     NewSchedule, NewScheduleUpdate, Schedule, SchedulePatch, ScheduleStatus, ScheduleUpdate,

@@ -15,7 +15,12 @@ pub struct Sealed {
 
 impl fmt::Debug for Sealed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Sealed {{ key_id: {}, {} bytes }}", self.key_id, self.ciphertext.len())
+        write!(
+            f,
+            "Sealed {{ key_id: {}, {} bytes }}",
+            self.key_id,
+            self.ciphertext.len()
+        )
     }
 }
 
@@ -28,6 +33,10 @@ impl fmt::Debug for BlindIndex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The first bytes are enough to tell two apart in a test failure; the rest stays out
         // of logs.
-        write!(f, "BlindIndex({:02x}{:02x}{:02x}{:02x}…)", self.0[0], self.0[1], self.0[2], self.0[3])
+        write!(
+            f,
+            "BlindIndex({:02x}{:02x}{:02x}{:02x}…)",
+            self.0[0], self.0[1], self.0[2], self.0[3]
+        )
     }
 }

@@ -3,7 +3,9 @@
 //! `.env` CVEs, CVE-2021-39172 and CVE-2021-39174, cannot happen here).
 
 use super::str_enum;
-use crate::validate::{HttpUrl, Locale, Markdown, Name, TimeZoneName, Violation, ViolationExt, ValidationError};
+use crate::validate::{
+    HttpUrl, Locale, Markdown, Name, TimeZoneName, ValidationError, Violation, ViolationExt,
+};
 
 str_enum! {
     /// Every setting key. Stores keep `(key, value)` rows for these and nothing else.
@@ -132,7 +134,9 @@ fn parse_bool(s: &str) -> Result<bool, Violation> {
     match s.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "on" | "yes" => Ok(true),
         "0" | "false" | "off" | "no" | "" => Ok(false),
-        _ => Err(Violation::NotAllowed { allowed: "true, false, 1 or 0" }),
+        _ => Err(Violation::NotAllowed {
+            allowed: "true, false, 1 or 0",
+        }),
     }
 }
 
@@ -141,13 +145,22 @@ fn parse_u8(s: &str, min: u8, max: u8) -> Result<u8, Violation> {
         .parse::<u8>()
         .ok()
         .filter(|n| (min..=max).contains(n))
-        .ok_or(Violation::OutOfRange { min: i64::from(min), max: i64::from(max) })
+        .ok_or(Violation::OutOfRange {
+            min: i64::from(min),
+            max: i64::from(max),
+        })
 }
 
 fn parse_colour(s: &str) -> Result<String, Violation> {
     let s = s.trim();
     let ok = s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit());
-    if ok { Ok(s.to_ascii_lowercase()) } else { Err(Violation::Format { expected: "a colour such as #1a2b3c" }) }
+    if ok {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(Violation::Format {
+            expected: "a colour such as #1a2b3c",
+        })
+    }
 }
 
 fn bool_str(b: bool) -> String {
@@ -165,7 +178,11 @@ impl Settings {
         let f = key.as_str();
         match key {
             K::AppName => {
-                self.app_name = if value.trim().is_empty() { None } else { Some(Name::parse(value).field(f)?) };
+                self.app_name = if value.trim().is_empty() {
+                    None
+                } else {
+                    Some(Name::parse(value).field(f)?)
+                };
             }
             K::AppAbout => self.app_about = Markdown::parse(value).field(f)?,
             K::AppTimezone => self.app_timezone = TimeZoneName::parse(value).field(f)?,
@@ -176,7 +193,9 @@ impl Settings {
             K::DisplayGraphs => self.display_graphs = parse_bool(value).field(f)?,
             K::ShowTimezone => self.show_timezone = parse_bool(value).field(f)?,
             K::EnableSubscribers => self.enable_subscribers = parse_bool(value).field(f)?,
-            K::SkipSubscriberVerification => self.skip_subscriber_verification = parse_bool(value).field(f)?,
+            K::SkipSubscriberVerification => {
+                self.skip_subscriber_verification = parse_bool(value).field(f)?
+            }
             K::SuppressNotificationsInMaintenance => {
                 self.suppress_notifications_in_maintenance = parse_bool(value).field(f)?;
             }
@@ -206,7 +225,9 @@ impl Settings {
     /// # Errors
     ///
     /// The first invalid value.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (SettingKey, &'a str)>) -> Result<Self, ValidationError> {
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (SettingKey, &'a str)>,
+    ) -> Result<Self, ValidationError> {
         let mut s = Self::default();
         for (k, v) in pairs {
             s.set(k, v)?;
@@ -219,7 +240,11 @@ impl Settings {
     pub fn get(&self, key: SettingKey) -> String {
         use SettingKey as K;
         match key {
-            K::AppName => self.app_name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default(),
+            K::AppName => self
+                .app_name
+                .as_ref()
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default(),
             K::AppAbout => self.app_about.as_str().to_owned(),
             K::AppTimezone => self.app_timezone.as_str().to_owned(),
             K::AppLocale => self.app_locale.as_str().to_owned(),
@@ -230,10 +255,17 @@ impl Settings {
             K::ShowTimezone => bool_str(self.show_timezone),
             K::EnableSubscribers => bool_str(self.enable_subscribers),
             K::SkipSubscriberVerification => bool_str(self.skip_subscriber_verification),
-            K::SuppressNotificationsInMaintenance => bool_str(self.suppress_notifications_in_maintenance),
+            K::SuppressNotificationsInMaintenance => {
+                bool_str(self.suppress_notifications_in_maintenance)
+            }
             K::AlwaysAuthenticate => bool_str(self.always_authenticate),
             K::Require2faForAdmins => bool_str(self.require_2fa_for_admins),
-            K::AllowedDomains => self.allowed_domains.iter().map(HttpUrl::as_str).collect::<Vec<_>>().join(","),
+            K::AllowedDomains => self
+                .allowed_domains
+                .iter()
+                .map(HttpUrl::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
             K::MajorOutageRate => self.major_outage_rate.to_string(),
             K::ThemeAccent => self.theme_accent.clone(),
             K::ThemeGreens => self.theme_greens.clone(),
@@ -252,7 +284,11 @@ mod tests {
     fn every_key_round_trips_through_its_text() {
         let mut s = Settings::default();
         s.set(SettingKey::AppName, "Acme Status").unwrap();
-        s.set(SettingKey::AllowedDomains, "https://a.example, https://b.example").unwrap();
+        s.set(
+            SettingKey::AllowedDomains,
+            "https://a.example, https://b.example",
+        )
+        .unwrap();
         for key in SettingKey::ALL {
             let text = s.get(*key);
             let mut t = s.clone();

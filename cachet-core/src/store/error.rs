@@ -85,6 +85,9 @@ impl StoreError {
 
     /// A [`StoreError::Corrupt`] for a stored value that failed validation.
     pub fn corrupt(entity: &'static str, err: impl std::fmt::Display) -> Self {
-        Self::Corrupt { entity, detail: err.to_string() }
+        Self::Corrupt {
+            entity,
+            detail: err.to_string(),
+        }
     }
 }

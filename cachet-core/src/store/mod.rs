@@ -59,7 +59,10 @@ impl Effects {
     /// One audit entry.
     #[must_use]
     pub fn audit(event: NewAuditEvent) -> Self {
-        Self { audit: vec![event], outbox: Vec::new() }
+        Self {
+            audit: vec![event],
+            outbox: Vec::new(),
+        }
     }
 
     /// Adds an outbox event.
@@ -157,7 +160,11 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// A component's status history from `since` on, oldest first, plus the last entry
     /// before `since` (so the status at `since` is known).
-    async fn status_history(&self, id: ComponentId, since: Timestamp) -> StoreResult<Vec<StatusChange>>;
+    async fn status_history(
+        &self,
+        id: ComponentId,
+        since: Timestamp,
+    ) -> StoreResult<Vec<StatusChange>>;
 
     // ---- component groups ---------------------------------------------------------------
 
@@ -219,9 +226,17 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     /// One update of an incident (`NotFound` if it belongs to another incident).
-    async fn incident_update(&self, incident: IncidentId, id: IncidentUpdateId) -> StoreResult<IncidentUpdate>;
+    async fn incident_update(
+        &self,
+        incident: IncidentId,
+        id: IncidentUpdateId,
+    ) -> StoreResult<IncidentUpdate>;
     /// An incident's updates, newest first. Unknown incident: `NotFound`.
-    async fn incident_updates(&self, incident: IncidentId, page: PageRequest) -> StoreResult<Page<IncidentUpdate>>;
+    async fn incident_updates(
+        &self,
+        incident: IncidentId,
+        page: PageRequest,
+    ) -> StoreResult<Page<IncidentUpdate>>;
     /// Posts an update; sets the incident's status (and the given component's status, with
     /// history) in the same transaction.
     async fn create_incident_update(
@@ -333,8 +348,12 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Metrics matching a query.
     async fn metrics(&self, q: &MetricQuery) -> StoreResult<Page<Metric>>;
     /// Creates a metric.
-    async fn create_metric(&self, cx: WriteContext, new: &NewMetric, fx: &EffectsFn<'_, Metric>)
-    -> StoreResult<Metric>;
+    async fn create_metric(
+        &self,
+        cx: WriteContext,
+        new: &NewMetric,
+        fx: &EffectsFn<'_, Metric>,
+    ) -> StoreResult<Metric>;
     /// Changes a metric.
     async fn update_metric(
         &self,
@@ -344,12 +363,21 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         fx: &EffectsFn<'_, Changed<Metric>>,
     ) -> StoreResult<Metric>;
     /// Deletes a metric with its points.
-    async fn delete_metric(&self, cx: WriteContext, id: MetricId, fx: &EffectsFn<'_, Metric>) -> StoreResult<()>;
+    async fn delete_metric(
+        &self,
+        cx: WriteContext,
+        id: MetricId,
+        fx: &EffectsFn<'_, Metric>,
+    ) -> StoreResult<()>;
 
     /// One point of a metric (`NotFound` if it belongs to another metric).
     async fn metric_point(&self, metric: MetricId, id: MetricPointId) -> StoreResult<MetricPoint>;
     /// A metric's points. Unknown metric: `NotFound`.
-    async fn metric_points(&self, metric: MetricId, q: &MetricPointQuery) -> StoreResult<Page<MetricPoint>>;
+    async fn metric_points(
+        &self,
+        metric: MetricId,
+        q: &MetricPointQuery,
+    ) -> StoreResult<Page<MetricPoint>>;
     /// Records a point with Cachet's merge rule (see [`NewMetricPoint`]), atomically.
     async fn record_metric_point(
         &self,
@@ -382,7 +410,10 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// One subscriber.
     async fn subscriber(&self, id: SubscriberId) -> StoreResult<Subscriber>;
     /// The subscriber with this blind index, if any.
-    async fn subscriber_by_blind_index(&self, index: &BlindIndex) -> StoreResult<Option<Subscriber>>;
+    async fn subscriber_by_blind_index(
+        &self,
+        index: &BlindIndex,
+    ) -> StoreResult<Option<Subscriber>>;
     /// Subscribers matching a query.
     async fn subscribers(&self, q: &SubscriberQuery) -> StoreResult<Page<Subscriber>>;
     /// Creates a subscriber with their subscriptions. Same blind index: `Conflict`.
@@ -441,7 +472,12 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         fx: &EffectsFn<'_, Changed<Webhook>>,
     ) -> StoreResult<Webhook>;
     /// Deletes a webhook endpoint.
-    async fn delete_webhook(&self, cx: WriteContext, id: WebhookId, fx: &EffectsFn<'_, Webhook>) -> StoreResult<()>;
+    async fn delete_webhook(
+        &self,
+        cx: WriteContext,
+        id: WebhookId,
+        fx: &EffectsFn<'_, Webhook>,
+    ) -> StoreResult<()>;
 
     // ---- users and 2FA ------------------------------------------------------------------
 
@@ -453,7 +489,12 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn users(&self, q: &UserQuery) -> StoreResult<Page<User>>;
     /// Creates a user. Same email: `Conflict`. With `only_if_no_admin`, `Conflict` when an
     /// admin exists, decided atomically.
-    async fn create_user(&self, cx: WriteContext, new: &NewUser, fx: &EffectsFn<'_, User>) -> StoreResult<User>;
+    async fn create_user(
+        &self,
+        cx: WriteContext,
+        new: &NewUser,
+        fx: &EffectsFn<'_, User>,
+    ) -> StoreResult<User>;
     /// Changes a user. Same email as another: `Conflict`.
     async fn update_user(
         &self,
@@ -464,7 +505,12 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     ) -> StoreResult<User>;
     /// Deletes a user with their sessions, tokens and recovery codes; their incidents,
     /// updates and schedules keep existing without an author.
-    async fn delete_user(&self, cx: WriteContext, id: UserId, fx: &EffectsFn<'_, User>) -> StoreResult<()>;
+    async fn delete_user(
+        &self,
+        cx: WriteContext,
+        id: UserId,
+        fx: &EffectsFn<'_, User>,
+    ) -> StoreResult<()>;
     /// Records `step` as the user's last accepted TOTP step if it is later than the stored
     /// one; returns whether it was (atomic, so a code cannot be replayed concurrently).
     async fn accept_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
@@ -511,8 +557,12 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         fx: &EffectsFn<'_, Changed<ApiToken>>,
     ) -> StoreResult<ApiToken>;
     /// Deletes a token.
-    async fn delete_api_token(&self, cx: WriteContext, id: ApiTokenId, fx: &EffectsFn<'_, ApiToken>)
-    -> StoreResult<()>;
+    async fn delete_api_token(
+        &self,
+        cx: WriteContext,
+        id: ApiTokenId,
+        fx: &EffectsFn<'_, ApiToken>,
+    ) -> StoreResult<()>;
 
     // ---- sessions -----------------------------------------------------------------------
 
@@ -527,7 +577,8 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Deletes a session (no error if already gone).
     async fn delete_session(&self, id: SessionId) -> StoreResult<()>;
     /// Deletes all of a user's sessions but `except`; returns how many.
-    async fn delete_sessions_of(&self, user: UserId, except: Option<SessionId>) -> StoreResult<u64>;
+    async fn delete_sessions_of(&self, user: UserId, except: Option<SessionId>)
+    -> StoreResult<u64>;
     /// Deletes sessions whose `expires_at` is at or before `now`; returns how many.
     async fn delete_expired_sessions(&self, now: Timestamp) -> StoreResult<u64>;
 
@@ -543,7 +594,11 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     // ---- one-time tokens ----------------------------------------------------------------
 
     /// Issues a one-time token. Same hash: `Conflict`.
-    async fn create_one_time_token(&self, cx: WriteContext, new: &NewOneTimeToken) -> StoreResult<OneTimeToken>;
+    async fn create_one_time_token(
+        &self,
+        cx: WriteContext,
+        new: &NewOneTimeToken,
+    ) -> StoreResult<OneTimeToken>;
     /// Uses a token: if one with this purpose and hash exists, is unused and expires after
     /// `now`, marks it used and returns it; otherwise `None`. Atomic, so it works once.
     async fn consume_one_time_token(
@@ -567,7 +622,12 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Every stored setting, by key name.
     async fn settings(&self) -> StoreResult<Vec<(SettingKey, String)>>;
     /// Inserts or replaces settings, with effects, atomically.
-    async fn put_settings(&self, cx: WriteContext, values: &[(SettingKey, String)], fx: &Effects) -> StoreResult<()>;
+    async fn put_settings(
+        &self,
+        cx: WriteContext,
+        values: &[(SettingKey, String)],
+        fx: &Effects,
+    ) -> StoreResult<()>;
 
     // ---- audit --------------------------------------------------------------------------
 

@@ -45,7 +45,10 @@ impl PageRequest {
     /// clamps `per_page` and reports the value used.
     #[must_use]
     pub fn new(page: u32, per_page: u32) -> Self {
-        Self { page: page.max(1), per_page: per_page.clamp(1, Self::MAX_PER_PAGE) }
+        Self {
+            page: page.max(1),
+            per_page: per_page.clamp(1, Self::MAX_PER_PAGE),
+        }
     }
 
     /// Everything up to the maximum page size, on one page.
@@ -94,12 +97,18 @@ impl<T> Page<T> {
     /// The number of pages (at least 1).
     #[must_use]
     pub fn total_pages(&self) -> u64 {
-        self.total.div_ceil(u64::from(self.request.per_page())).max(1)
+        self.total
+            .div_ceil(u64::from(self.request.per_page()))
+            .max(1)
     }
 
     /// Maps the items.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), total: self.total, request: self.request }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            request: self.request,
+        }
     }
 }
 
@@ -115,7 +124,12 @@ pub trait SortField: Copy + std::fmt::Debug + PartialEq + Send + Sync + 'static 
     }
 }
 
-/// A list query: typed filter, optional sort (ties and the default are broken by id), page.
+/// A list query: typed filter, optional sort, page.
+///
+/// An explicit sort orders by its field in the given direction and breaks ties by ascending
+/// id, whatever the direction (`ORDER BY x DESC, id ASC`). A missing value (`None`) sorts
+/// first ascending and last descending. Without a sort, each filter's docs give the natural
+/// order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Query<F, S> {
     /// The filter.
@@ -130,7 +144,11 @@ impl<F: Default, S> Query<F, S> {
     /// Everything (first 1000), natural order.
     #[must_use]
     pub fn all() -> Self {
-        Self { filter: F::default(), sort: None, page: PageRequest::all() }
+        Self {
+            filter: F::default(),
+            sort: None,
+            page: PageRequest::all(),
+        }
     }
 }
 
@@ -138,7 +156,11 @@ impl<F, S> Query<F, S> {
     /// A query with this filter, natural order, first 1000.
     #[must_use]
     pub fn filtered(filter: F) -> Self {
-        Self { filter, sort: None, page: PageRequest::all() }
+        Self {
+            filter,
+            sort: None,
+            page: PageRequest::all(),
+        }
     }
 
     /// Sets the sort.

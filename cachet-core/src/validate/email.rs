@@ -31,15 +31,21 @@ impl Email {
             return Err(Violation::Required);
         }
         if s.len() > Self::MAX_CHARS {
-            return Err(Violation::TooLong { max: Self::MAX_CHARS });
+            return Err(Violation::TooLong {
+                max: Self::MAX_CHARS,
+            });
         }
-        let (local, domain) = s.split_once('@').ok_or(Violation::Format { expected: EXPECTED })?;
+        let (local, domain) = s
+            .split_once('@')
+            .ok_or(Violation::Format { expected: EXPECTED })?;
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
+            && local
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = labels.len() >= 2
             && labels.iter().all(|l| {
@@ -49,7 +55,9 @@ impl Email {
                     && !l.ends_with('-')
                     && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             })
-            && labels.last().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()));
+            && labels
+                .last()
+                .is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()));
         if !local_ok || !domain_ok {
             return Err(Violation::Format { expected: EXPECTED });
         }
@@ -69,8 +77,14 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_addresses_and_lowercases() {
-        assert_eq!(Email::parse(" Ops+Status@Example.COM ").unwrap().as_str(), "ops+status@example.com");
-        assert_eq!(Email::parse("a@xn--bcher-kva.example").unwrap().domain(), "xn--bcher-kva.example");
+        assert_eq!(
+            Email::parse(" Ops+Status@Example.COM ").unwrap().as_str(),
+            "ops+status@example.com"
+        );
+        assert_eq!(
+            Email::parse("a@xn--bcher-kva.example").unwrap().domain(),
+            "xn--bcher-kva.example"
+        );
     }
 
     #[test]
@@ -95,8 +109,11 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} must be rejected");
         }
-        assert_eq!(Email::parse(&format!("{}@b.com", "a".repeat(65))).unwrap_err(), Violation::Format {
-            expected: "an email address such as name@example.com"
-        });
+        assert_eq!(
+            Email::parse(&format!("{}@b.com", "a".repeat(65))).unwrap_err(),
+            Violation::Format {
+                expected: "an email address such as name@example.com"
+            }
+        );
     }
 }

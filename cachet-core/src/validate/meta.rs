@@ -32,16 +32,24 @@ impl Meta {
             Value::Null => return Ok(Self::default()),
             Value::Array(a) if a.is_empty() => return Ok(Self::default()),
             Value::Object(map) => map,
-            _ => return Err(Violation::Format { expected: "a JSON object" }),
+            _ => {
+                return Err(Violation::Format {
+                    expected: "a JSON object",
+                });
+            }
         };
         let mut out = BTreeMap::new();
         for (k, v) in map {
             if k.is_empty() || k.chars().count() > 64 {
-                return Err(Violation::Format { expected: "an object whose keys are 1 to 64 characters" });
+                return Err(Violation::Format {
+                    expected: "an object whose keys are 1 to 64 characters",
+                });
             }
             check_single_line(&k)?;
             if depth(&v) > Self::MAX_DEPTH {
-                return Err(Violation::Format { expected: "an object nested at most 8 levels deep" });
+                return Err(Violation::Format {
+                    expected: "an object nested at most 8 levels deep",
+                });
             }
             if !v.is_null() {
                 out.insert(k, v);
@@ -49,7 +57,9 @@ impl Meta {
         }
         let meta = Self(out);
         if meta.to_json().len() > Self::MAX_BYTES {
-            return Err(Violation::TooLong { max: Self::MAX_BYTES });
+            return Err(Violation::TooLong {
+                max: Self::MAX_BYTES,
+            });
         }
         Ok(meta)
     }
@@ -61,9 +71,13 @@ impl Meta {
     /// As [`Meta::from_value`], or [`Violation::Format`] for invalid JSON.
     pub fn parse_json(s: &str) -> Result<Self, Violation> {
         if s.len() > Self::MAX_BYTES * 2 {
-            return Err(Violation::TooLong { max: Self::MAX_BYTES });
+            return Err(Violation::TooLong {
+                max: Self::MAX_BYTES,
+            });
         }
-        let v: Value = serde_json::from_str(s).map_err(|_| Violation::Format { expected: "a JSON object" })?;
+        let v: Value = serde_json::from_str(s).map_err(|_| Violation::Format {
+            expected: "a JSON object",
+        })?;
         Self::from_value(v)
     }
 
@@ -127,7 +141,10 @@ mod tests {
         }
         assert!(Meta::from_value(json!({ "d": deep })).is_err());
         assert!(Meta::from_value(json!({"big": "x".repeat(Meta::MAX_BYTES)})).is_err());
-        assert_eq!(Meta::from_value(json!({"gone": null})).unwrap(), Meta::default());
+        assert_eq!(
+            Meta::from_value(json!({"gone": null})).unwrap(),
+            Meta::default()
+        );
     }
 
     #[test]

@@ -85,7 +85,10 @@ impl ValidationError {
     /// A new error for `field`.
     #[must_use]
     pub fn new(field: impl Into<Cow<'static, str>>, violation: Violation) -> Self {
-        Self { field: field.into(), violation }
+        Self {
+            field: field.into(),
+            violation,
+        }
     }
 
     /// The name of the input field, as the client sent it (`name`, `component_id`, ...).
@@ -170,7 +173,11 @@ pub(crate) fn check_multi_line(s: &str) -> Result<(), Violation> {
 
 /// Normalises line endings to `\n`, so a CR can never survive into stored text.
 pub(crate) fn normalize_newlines(s: &str) -> Cow<'_, str> {
-    if s.contains('\r') { Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n")) } else { Cow::Borrowed(s) }
+    if s.contains('\r') {
+        Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Implements `Display`, `AsRef<str>`, `Serialize` and a validating `Deserialize` for a

@@ -21,9 +21,17 @@ impl Order {
     /// [`Violation::OutOfRange`].
     pub fn new(n: i64) -> Result<Self, Violation> {
         if (Self::MIN..=Self::MAX).contains(&n) {
-            Ok(Self(i32::try_from(n).map_err(|_| Violation::OutOfRange { min: Self::MIN, max: Self::MAX })?))
+            Ok(Self(i32::try_from(n).map_err(|_| {
+                Violation::OutOfRange {
+                    min: Self::MIN,
+                    max: Self::MAX,
+                }
+            })?))
         } else {
-            Err(Violation::OutOfRange { min: Self::MIN, max: Self::MAX })
+            Err(Violation::OutOfRange {
+                min: Self::MIN,
+                max: Self::MAX,
+            })
         }
     }
 
@@ -45,7 +53,11 @@ impl Places {
     ///
     /// [`Violation::OutOfRange`].
     pub fn new(n: i64) -> Result<Self, Violation> {
-        u8::try_from(n).ok().filter(|n| *n <= 4).map(Self).ok_or(Violation::OutOfRange { min: 0, max: 4 })
+        u8::try_from(n)
+            .ok()
+            .filter(|n| *n <= 4)
+            .map(Self)
+            .ok_or(Violation::OutOfRange { min: 0, max: 4 })
     }
 
     /// The value.
@@ -75,7 +87,9 @@ impl Threshold {
     pub fn new(n: i64) -> Result<Self, Violation> {
         match u8::try_from(n) {
             Ok(m) if m >= 1 && 60 % m == 0 => Ok(Self(m)),
-            _ => Err(Violation::NotAllowed { allowed: "a divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)" }),
+            _ => Err(Violation::NotAllowed {
+                allowed: "a divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)",
+            }),
         }
     }
 
@@ -110,7 +124,10 @@ impl MetricValue {
         if millis.unsigned_abs() <= Self::MAX_MILLIS.unsigned_abs() {
             Ok(Self(millis))
         } else {
-            Err(Violation::OutOfRange { min: -999_999_999_999, max: 999_999_999_999 })
+            Err(Violation::OutOfRange {
+                min: -999_999_999_999,
+                max: 999_999_999_999,
+            })
         }
     }
 
@@ -136,13 +153,22 @@ impl MetricValue {
         {
             return Err(Violation::Format { expected: EXPECTED });
         }
-        let range = Violation::OutOfRange { min: -999_999_999_999, max: 999_999_999_999 };
+        let range = Violation::OutOfRange {
+            min: -999_999_999_999,
+            max: 999_999_999_999,
+        };
         let int_part = int.trim_start_matches('0');
         if int_part.len() > 12 {
             return Err(range);
         }
-        let int_v: i64 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| range.clone())? };
-        let frac_v: i64 = format!("{frac:0<3}").parse().map_err(|_| Violation::Format { expected: EXPECTED })?;
+        let int_v: i64 = if int_part.is_empty() {
+            0
+        } else {
+            int_part.parse().map_err(|_| range.clone())?
+        };
+        let frac_v: i64 = format!("{frac:0<3}")
+            .parse()
+            .map_err(|_| Violation::Format { expected: EXPECTED })?;
         let millis = int_v * 1000 + frac_v;
         Self::from_millis(if neg { -millis } else { millis })
     }
@@ -154,11 +180,16 @@ impl MetricValue {
     /// [`Violation::Format`] for non-finite numbers, [`Violation::OutOfRange`].
     pub fn from_f64(v: f64) -> Result<Self, Violation> {
         if !v.is_finite() {
-            return Err(Violation::Format { expected: "a finite number" });
+            return Err(Violation::Format {
+                expected: "a finite number",
+            });
         }
         let millis = (v * 1000.0).round();
         if millis.abs() > Self::MAX_MILLIS as f64 {
-            return Err(Violation::OutOfRange { min: -999_999_999_999, max: 999_999_999_999 });
+            return Err(Violation::OutOfRange {
+                min: -999_999_999_999,
+                max: 999_999_999_999,
+            });
         }
         #[allow(clippy::cast_possible_truncation)]
         Self::from_millis(millis as i64)
@@ -216,9 +247,14 @@ mod tests {
         assert_eq!(MetricValue::parse("3.125").unwrap().millis(), 3125);
         assert_eq!(MetricValue::parse("-0.5").unwrap().millis(), -500);
         assert_eq!(MetricValue::parse(".5").unwrap().millis(), 500);
-        assert_eq!(MetricValue::parse("999999999999.999").unwrap().millis(), MetricValue::MAX_MILLIS);
+        assert_eq!(
+            MetricValue::parse("999999999999.999").unwrap().millis(),
+            MetricValue::MAX_MILLIS
+        );
         assert!(MetricValue::parse("1000000000000").is_err());
-        for bad in ["", "-", ".", "1.", "1.2345", "1e3", "NaN", "inf", "0x10", "1,5", "--1"] {
+        for bad in [
+            "", "-", ".", "1.", "1.2345", "1e3", "NaN", "inf", "0x10", "1,5", "--1",
+        ] {
             assert!(MetricValue::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(MetricValue::from_f64(1.0005).unwrap().millis(), 1001);

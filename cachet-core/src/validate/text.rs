@@ -61,7 +61,9 @@ impl Text {
     pub fn parse(s: &str) -> Result<Self, Violation> {
         let s = normalize_newlines(s.trim());
         if s.chars().count() > Self::MAX_CHARS {
-            return Err(Violation::TooLong { max: Self::MAX_CHARS });
+            return Err(Violation::TooLong {
+                max: Self::MAX_CHARS,
+            });
         }
         check_multi_line(&s)?;
         Ok(Self(s.into_owned()))
@@ -102,7 +104,9 @@ impl Markdown {
     pub fn parse(s: &str) -> Result<Self, Violation> {
         let s = normalize_newlines(s);
         if s.len() > Self::MAX_BYTES {
-            return Err(Violation::TooLong { max: Self::MAX_BYTES });
+            return Err(Violation::TooLong {
+                max: Self::MAX_BYTES,
+            });
         }
         if s.chars().any(super::is_forbidden_control) {
             return Err(Violation::ControlCharacter);
@@ -144,10 +148,15 @@ impl Slug {
             return Err(Violation::Required);
         }
         if s.len() > Self::MAX_CHARS {
-            return Err(Violation::TooLong { max: Self::MAX_CHARS });
+            return Err(Violation::TooLong {
+                max: Self::MAX_CHARS,
+            });
         }
         let ok = s.split('-').all(|run| {
-            !run.is_empty() && run.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !run.is_empty()
+                && run
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         });
         if !ok {
             return Err(Violation::Format {
@@ -211,7 +220,10 @@ impl Locale {
         let mut count = 0;
         for sub in parts {
             count += 1;
-            if count > 3 || !(2..=8).contains(&sub.len()) || !sub.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            if count > 3
+                || !(2..=8).contains(&sub.len())
+                || !sub.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
                 return Err(Violation::Format { expected: EXPECTED });
             }
         }
@@ -242,9 +254,15 @@ impl TimeZoneName {
         const EXPECTED: &str = "a time zone name such as UTC or Europe/Berlin";
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
-            && s.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..");
-        if ok { Ok(Self(s.to_owned())) } else { Err(Violation::Format { expected: EXPECTED }) }
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
+            && s.split('/')
+                .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(Violation::Format { expected: EXPECTED })
+        }
     }
 
     /// UTC.
@@ -266,7 +284,10 @@ mod tests {
         assert_eq!(Name::parse("a\u{2028}b"), Err(Violation::ControlCharacter));
         assert_eq!(Name::parse("   "), Err(Violation::Required));
         assert!(Name::parse(&"é".repeat(255)).is_ok());
-        assert_eq!(Name::parse(&"é".repeat(256)), Err(Violation::TooLong { max: 255 }));
+        assert_eq!(
+            Name::parse(&"é".repeat(256)),
+            Err(Violation::TooLong { max: 255 })
+        );
     }
 
     #[test]
@@ -285,12 +306,20 @@ mod tests {
 
     #[test]
     fn slugs_cannot_traverse() {
-        for bad in ["", "../etc", "a/b", "a..b", "A", "a--b", "-a", "a-", "a b", "a%2f", "ä"] {
+        for bad in [
+            "", "../etc", "a/b", "a..b", "A", "a--b", "-a", "a-", "a b", "a%2f", "ä",
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} must be rejected");
         }
         assert!(Slug::parse("db-1").is_ok());
-        assert_eq!(Slug::from_name("Café  Outage!").unwrap().as_str(), "cafe-outage");
-        assert_eq!(Slug::from_name("../../etc/passwd").unwrap().as_str(), "etc-passwd");
+        assert_eq!(
+            Slug::from_name("Café  Outage!").unwrap().as_str(),
+            "cafe-outage"
+        );
+        assert_eq!(
+            Slug::from_name("../../etc/passwd").unwrap().as_str(),
+            "etc-passwd"
+        );
         assert_eq!(Slug::from_name("!!!"), None);
     }
 

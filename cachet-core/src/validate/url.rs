@@ -28,12 +28,18 @@ impl HttpUrl {
             return Err(Violation::Required);
         }
         if s.len() > Self::MAX_CHARS {
-            return Err(Violation::TooLong { max: Self::MAX_CHARS });
+            return Err(Violation::TooLong {
+                max: Self::MAX_CHARS,
+            });
         }
-        if !s.bytes().all(|b| b.is_ascii_graphic()) || s.bytes().any(|b| b"\"'<>\\`{}|^".contains(&b)) {
+        if !s.bytes().all(|b| b.is_ascii_graphic())
+            || s.bytes().any(|b| b"\"'<>\\`{}|^".contains(&b))
+        {
             return Err(Violation::Format { expected: EXPECTED });
         }
-        let (scheme, rest) = s.split_once("://").ok_or(Violation::Format { expected: EXPECTED })?;
+        let (scheme, rest) = s
+            .split_once("://")
+            .ok_or(Violation::Format { expected: EXPECTED })?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
             return Err(Violation::Format { expected: EXPECTED });
@@ -56,7 +62,10 @@ impl HttpUrl {
             _ => (authority, None),
         };
         let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-            !v6.is_empty() && v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            !v6.is_empty()
+                && v6
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
         } else {
             !host.is_empty()
                 && host.len() <= 253
@@ -64,11 +73,15 @@ impl HttpUrl {
                     !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 })
         };
-        let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok_and(|n| n > 0));
+        let port_ok = port
+            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok_and(|n| n > 0));
         if !host_ok || !port_ok {
             return Err(Violation::Format { expected: EXPECTED });
         }
-        Ok(Self(format!("{scheme}://{}{tail}", authority.to_ascii_lowercase())))
+        Ok(Self(format!(
+            "{scheme}://{}{tail}",
+            authority.to_ascii_lowercase()
+        )))
     }
 
     /// Whether the URL uses `https`.
@@ -84,7 +97,12 @@ mod tests {
 
     #[test]
     fn accepts_http_and_https_only() {
-        assert_eq!(HttpUrl::parse("HTTPS://Example.COM/A?b=C#d").unwrap().as_str(), "https://example.com/A?b=C#d");
+        assert_eq!(
+            HttpUrl::parse("HTTPS://Example.COM/A?b=C#d")
+                .unwrap()
+                .as_str(),
+            "https://example.com/A?b=C#d"
+        );
         assert!(HttpUrl::parse("http://127.0.0.1:8000/").is_ok());
         assert!(HttpUrl::parse("http://[::1]:8080/x").is_ok());
         assert!(HttpUrl::parse("http://[::1]/x").is_ok());

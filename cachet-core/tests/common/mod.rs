@@ -28,14 +28,21 @@ impl Harness {
     }
 
     pub async fn with_url(url: &str) -> Self {
-        Self::over(crate::new_store().await, Config::new(HttpUrl::parse(url).unwrap()))
+        Self::over(
+            crate::new_store().await,
+            Config::new(HttpUrl::parse(url).unwrap()),
+        )
     }
 
     pub fn over(store: Arc<dyn Store>, config: Config) -> Self {
         let clock = Arc::new(ManualClock::at_epoch_2026());
         let keyring = Keyring::new(1, SecretKey::from_bytes([7; 32]));
         let cachet = Cachet::with_clock(store.clone(), keyring, config, clock.clone()).unwrap();
-        Self { store, clock, cachet }
+        Self {
+            store,
+            clock,
+            cachet,
+        }
     }
 
     pub fn cx(&self) -> WriteContext {
@@ -47,12 +54,18 @@ impl Harness {
     }
 
     pub async fn user(&self, email: &str, role: Role) -> User {
-        let input = cachet_core::parse_new_user("Some One", email, role.as_str(), PASSWORD.into()).unwrap();
+        let input =
+            cachet_core::parse_new_user("Some One", email, role.as_str(), PASSWORD.into()).unwrap();
         self.cachet.operator_create_user(input).await.unwrap()
     }
 
     pub async fn session(&self, email: &str) -> SessionTicket {
-        match self.cachet.login(email, PASSWORD, ip(1), Some("test"), None).await.unwrap() {
+        match self
+            .cachet
+            .login(email, PASSWORD, ip(1), Some("test"), None)
+            .await
+            .unwrap()
+        {
             LoginOutcome::SignedIn(t) => t,
             LoginOutcome::SecondFactorRequired(_) => panic!("2FA enrolled"),
         }
@@ -66,7 +79,10 @@ impl Harness {
     }
 
     pub async fn audit_count(&self, action: AuditAction) -> u64 {
-        let q = AuditQuery::filtered(AuditFilter { action: Some(action), ..AuditFilter::default() });
+        let q = AuditQuery::filtered(AuditFilter {
+            action: Some(action),
+            ..AuditFilter::default()
+        });
         self.store.audit_events(&q).await.unwrap().total
     }
 }

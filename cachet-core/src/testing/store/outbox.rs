@@ -1,0 +1,738 @@
+//! The notification outbox: events, leases, fan-out into deliveries, attempts, pruning.
+
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::testing::{ErrorKind, ensure, ensure_err};
+
+async fn enqueue_n(store: &dyn Store, n: i64, due: i64) -> Result<Vec<OutboxEvent>, Failure> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        out.push(
+            store
+                .enqueue(cx(0), &new_event(EventKind::IncidentCreated, at(due), i))
+                .await
+                .ctx("enqueue")?,
+        );
+    }
+    Ok(out)
+}
+
+async fn event(store: &dyn Store, id: OutboxEventId) -> Result<OutboxEvent, Failure> {
+    let page = store
+        .outbox_events(&OutboxQuery::all())
+        .await
+        .ctx("outbox_events")?;
+    page.items
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| Failure::new(format!("outbox event {id} not listed")))
+}
+
+async fn delivery(store: &dyn Store, id: DeliveryId) -> Result<Delivery, Failure> {
+    let page = store
+        .deliveries(&DeliveryQuery::all())
+        .await
+        .ctx("deliveries")?;
+    page.items
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| Failure::new(format!("delivery {id} not listed")))
+}
+
+fn id_set<T>(items: &[T], id: impl Fn(&T) -> i64) -> BTreeSet<i64> {
+    items.iter().map(id).collect()
+}
+
+/// Enqueued events are stored pending, unleased, with the write's time; listed by id and
+/// filtered by status.
+pub async fn outbox_enqueue_and_filter(store: &dyn Store) -> Result<(), Failure> {
+    let new = NewOutboxEvent {
+        kind: EventKind::MaintenanceScheduled,
+        payload: serde_json::json!({"schedule_id": 4, "name": "Wartung 🛠", "nested": {"a": [true, null]}}),
+        next_attempt_at: at(50),
+    };
+    let e = store.enqueue(cx(10), &new).await.ctx("enqueue")?;
+    let expected = OutboxEvent {
+        id: e.id,
+        kind: new.kind,
+        payload: new.payload.clone(),
+        status: OutboxStatus::Pending,
+        attempts: 0,
+        next_attempt_at: at(50),
+        lease_owner: None,
+        lease_expires_at: None,
+        last_error: None,
+        created_at: at(10),
+    };
+    ensure_eq(&e, &expected, "enqueued event")?;
+    let e2 = store
+        .enqueue(cx(20), &new_event(EventKind::TestMail, at(20), 2))
+        .await
+        .ctx("enqueue")?;
+    let all = store
+        .outbox_events(&OutboxQuery::all())
+        .await
+        .ctx("outbox_events")?;
+    ensure_eq(
+        (all.items, all.total),
+        (vec![expected, e2.clone()], 2),
+        "events by id",
+    )?;
+    let q = OutboxQuery::filtered(OutboxFilter {
+        status: Some(OutboxStatus::Pending),
+    });
+    ensure_eq(
+        store.outbox_events(&q).await.ctx("outbox_events")?.total,
+        2,
+        "pending events",
+    )?;
+    let q = OutboxQuery::filtered(OutboxFilter {
+        status: Some(OutboxStatus::Done),
+    });
+    ensure_eq(
+        store.outbox_events(&q).await.ctx("outbox_events")?.total,
+        0,
+        "no done events",
+    )?;
+    Ok(())
+}
+
+/// Claims lease due events to their owner, respect the limit, skip events not yet due, and
+/// never hand the same event to two owners (also when claiming concurrently).
+pub async fn outbox_claims_are_disjoint(store: &dyn Store) -> Result<(), Failure> {
+    let due = enqueue_n(store, 6, 0).await?;
+    let later = store
+        .enqueue(cx(0), &new_event(EventKind::TestMail, at(100), 99))
+        .await
+        .ctx("enqueue")?;
+    let a = store
+        .claim_outbox_events("a", at(10), at(70), 3)
+        .await
+        .ctx("claim a")?;
+    ensure_eq(a.len(), 3, "claim respects its limit")?;
+    for e in &a {
+        ensure_eq(
+            (e.lease_owner.as_deref(), e.lease_expires_at),
+            (Some("a"), Some(at(70))),
+            "claimed event's lease",
+        )?;
+        let stored = event(store, e.id).await?;
+        ensure_eq(
+            (stored.lease_owner, stored.lease_expires_at),
+            (Some("a".to_owned()), Some(at(70))),
+            "stored lease",
+        )?;
+    }
+    let claims = join_all(vec![
+        store.claim_outbox_events("b", at(10), at(70), 10),
+        store.claim_outbox_events("c", at(10), at(70), 10),
+    ])
+    .await;
+    let mut seen = id_set(&a, |e| e.id.get());
+    let mut total = a.len();
+    for claim in claims {
+        let claim = claim.ctx("concurrent claim")?;
+        total += claim.len();
+        seen.extend(claim.iter().map(|e| e.id.get()));
+    }
+    ensure_eq(total, seen.len(), "no event leased twice")?;
+    ensure_eq(
+        seen,
+        id_set(&due, |e| e.id.get()),
+        "every due event leased, the later one not",
+    )?;
+    ensure(
+        event(store, later.id).await?.lease_owner.is_none(),
+        "an event not yet due is not leased",
+    )?;
+    ensure_eq(
+        store
+            .claim_outbox_events("d", at(10), at(70), 10)
+            .await
+            .ctx("claim d")?,
+        vec![],
+        "nothing left to claim",
+    )?;
+    Ok(())
+}
+
+/// An expired lease can be claimed by another owner, who then owns the event; the former
+/// owner can no longer complete it.
+pub async fn outbox_expired_lease_is_reclaimed(store: &dyn Store) -> Result<(), Failure> {
+    let e = enqueue_n(store, 1, 0).await?.remove(0);
+    ensure_eq(
+        store
+            .claim_outbox_events("a", at(10), at(20), 10)
+            .await
+            .ctx("claim a")?
+            .len(),
+        1,
+        "first lease",
+    )?;
+    ensure_eq(
+        store
+            .claim_outbox_events("b", at(19), at(80), 10)
+            .await
+            .ctx("claim b")?,
+        vec![],
+        "a live lease holds",
+    )?;
+    let b = store
+        .claim_outbox_events("b", at(21), at(80), 10)
+        .await
+        .ctx("claim b")?;
+    ensure_eq(
+        ids(&b, |x| x.id.get()),
+        vec![e.id.get()],
+        "an expired lease is claimed again",
+    )?;
+    ensure_eq(b[0].lease_owner.as_deref(), Some("b"), "new owner")?;
+    ensure_err(
+        store
+            .complete_outbox_event(cx(22), e.id, "a", &[new_delivery("k1")])
+            .await,
+        ErrorKind::Conflict,
+        "former owner completes",
+    )?;
+    ensure_eq(
+        store
+            .deliveries(&DeliveryQuery::all())
+            .await
+            .ctx("deliveries")?
+            .total,
+        0,
+        "no deliveries from the former owner",
+    )?;
+    store
+        .complete_outbox_event(cx(23), e.id, "b", &[new_delivery("k1")])
+        .await
+        .ctx("owner completes")?;
+    Ok(())
+}
+
+/// Completing fans a leased event out into pending deliveries (skipping idempotency keys that
+/// exist) and marks it done; anyone but the lease owner gets `Conflict` and changes nothing.
+pub async fn outbox_complete_fans_out_idempotently(store: &dyn Store) -> Result<(), Failure> {
+    let ev = enqueue_n(store, 3, 0).await?;
+    let claimed = store
+        .claim_outbox_events("a", at(10), at(70), 2)
+        .await
+        .ctx("claim")?;
+    ensure_eq(claimed.len(), 2, "two claimed")?;
+    let (e1, e2) = (claimed[0].id, claimed[1].id);
+    let unclaimed = ev
+        .iter()
+        .map(|e| e.id)
+        .find(|id| *id != e1 && *id != e2)
+        .ok_or_else(|| Failure::new("third event"))?;
+    ensure_err(
+        store
+            .complete_outbox_event(cx(20), e1, "b", &[new_delivery("x")])
+            .await,
+        ErrorKind::Conflict,
+        "not the owner",
+    )?;
+    ensure_err(
+        store
+            .complete_outbox_event(cx(20), unclaimed, "a", &[new_delivery("x")])
+            .await,
+        ErrorKind::Conflict,
+        "not leased",
+    )?;
+    ensure_eq(
+        store
+            .deliveries(&DeliveryQuery::all())
+            .await
+            .ctx("deliveries")?
+            .total,
+        0,
+        "refused completions wrote nothing",
+    )?;
+    ensure_eq(
+        event(store, e1).await?.status,
+        OutboxStatus::Pending,
+        "refused completion left the event pending",
+    )?;
+
+    store
+        .complete_outbox_event(cx(30), e1, "a", &[new_delivery("k1"), new_delivery("k2")])
+        .await
+        .ctx("complete e1")?;
+    ensure_eq(
+        event(store, e1).await?.status,
+        OutboxStatus::Done,
+        "completed event is done",
+    )?;
+    let q = DeliveryQuery::filtered(DeliveryFilter {
+        event_id: Some(e1),
+        status: None,
+    });
+    let d = store.deliveries(&q).await.ctx("deliveries")?.items;
+    ensure_eq(d.len(), 2, "two deliveries")?;
+    for (x, key) in d.iter().zip(["k1", "k2"]) {
+        ensure_eq(
+            (
+                x.recipient.as_str(),
+                x.channel.as_str(),
+                x.idempotency_key.as_str(),
+            ),
+            (format!("subscriber:{key}").as_str(), "email", key),
+            "delivery fields",
+        )?;
+        ensure_eq(
+            (
+                x.event_id,
+                x.status,
+                x.attempts,
+                x.lease_owner.clone(),
+                x.delivered_at,
+                x.last_error.clone(),
+            ),
+            (e1, DeliveryStatus::Pending, 0, None, None, None),
+            "a fresh delivery",
+        )?;
+        ensure_eq(x.created_at, at(30), "delivery created at the write's time")?;
+    }
+    store
+        .complete_outbox_event(cx(40), e2, "a", &[new_delivery("k2"), new_delivery("k3")])
+        .await
+        .ctx("complete e2")?;
+    let all = store
+        .deliveries(&DeliveryQuery::all())
+        .await
+        .ctx("deliveries")?
+        .items;
+    let keys: Vec<(&str, OutboxEventId)> = all
+        .iter()
+        .map(|x| (x.idempotency_key.as_str(), x.event_id))
+        .collect();
+    ensure_eq(
+        keys,
+        vec![("k1", e1), ("k2", e1), ("k3", e2)],
+        "existing idempotency key skipped",
+    )?;
+    ensure_eq(
+        event(store, e2).await?.status,
+        OutboxStatus::Done,
+        "second event done",
+    )?;
+    Ok(())
+}
+
+/// Failing a leased event either schedules a retry (pending, due at `retry_at`, error kept,
+/// lease released) or gives up (failed, never claimed again).
+pub async fn outbox_fail_retries_or_gives_up(store: &dyn Store) -> Result<(), Failure> {
+    let e = enqueue_n(store, 1, 0).await?.remove(0);
+    store
+        .claim_outbox_events("a", at(10), at(70), 1)
+        .await
+        .ctx("claim")?;
+    store
+        .fail_outbox_event(e.id, "a", "smtp down", Some(at(100)))
+        .await
+        .ctx("fail with retry")?;
+    let now = event(store, e.id).await?;
+    ensure_eq(
+        (now.status, now.next_attempt_at, now.last_error.as_deref()),
+        (OutboxStatus::Pending, at(100), Some("smtp down")),
+        "event to retry",
+    )?;
+    ensure_eq(
+        store
+            .claim_outbox_events("b", at(50), at(200), 1)
+            .await
+            .ctx("claim")?,
+        vec![],
+        "not claimable before retry_at",
+    )?;
+    let again = store
+        .claim_outbox_events("b", at(101), at(200), 1)
+        .await
+        .ctx("claim")?;
+    ensure_eq(
+        ids(&again, |x| x.id.get()),
+        vec![e.id.get()],
+        "claimable after retry_at, lease released",
+    )?;
+    store
+        .fail_outbox_event(e.id, "b", "bad payload", None)
+        .await
+        .ctx("fail for good")?;
+    let now = event(store, e.id).await?;
+    ensure_eq(
+        (now.status, now.last_error.as_deref()),
+        (OutboxStatus::Failed, Some("bad payload")),
+        "failed event",
+    )?;
+    ensure_eq(
+        store
+            .claim_outbox_events("c", at(10_000), at(20_000), 10)
+            .await
+            .ctx("claim")?,
+        vec![],
+        "a failed event is never claimed",
+    )?;
+    let q = OutboxQuery::filtered(OutboxFilter {
+        status: Some(OutboxStatus::Failed),
+    });
+    ensure_eq(
+        store.outbox_events(&q).await.ctx("outbox_events")?.total,
+        1,
+        "failed filter",
+    )?;
+    Ok(())
+}
+
+async fn fanned_out(store: &dyn Store, keys: &[&str]) -> Result<OutboxEventId, Failure> {
+    let e = store
+        .enqueue(cx(0), &new_event(EventKind::IncidentCreated, at(0), 0))
+        .await
+        .ctx("enqueue")?;
+    store
+        .claim_outbox_events("dispatcher", at(1), at(60), 1)
+        .await
+        .ctx("claim")?;
+    let d: Vec<NewDelivery> = keys.iter().map(|k| new_delivery(k)).collect();
+    store
+        .complete_outbox_event(cx(2), e.id, "dispatcher", &d)
+        .await
+        .ctx("complete")?;
+    Ok(e.id)
+}
+
+/// Claiming deliveries leases them; recording an attempt (only by the owner) moves a delivery
+/// to delivered, retry or failed, counts it, releases the lease and keeps the attempt.
+pub async fn delivery_attempt_transitions(store: &dyn Store) -> Result<(), Failure> {
+    fanned_out(store, &["k1", "k2", "k3"]).await?;
+    let claimed = store
+        .claim_deliveries("a", at(10), at(70), 10)
+        .await
+        .ctx("claim_deliveries")?;
+    ensure_eq(claimed.len(), 3, "every due delivery claimed")?;
+    for d in &claimed {
+        ensure_eq(
+            (d.lease_owner.as_deref(), d.lease_expires_at),
+            (Some("a"), Some(at(70))),
+            "delivery lease",
+        )?;
+    }
+    ensure_eq(
+        store
+            .claim_deliveries("b", at(10), at(70), 10)
+            .await
+            .ctx("claim_deliveries")?,
+        vec![],
+        "leased deliveries are not claimed twice",
+    )?;
+    let by_key = |k: &str| {
+        claimed
+            .iter()
+            .find(|d| d.idempotency_key == k)
+            .map(|d| d.id)
+            .ok_or_else(|| Failure::new(format!("delivery {k}")))
+    };
+    let (k1, k2, k3) = (by_key("k1")?, by_key("k2")?, by_key("k3")?);
+    let ok = NewDeliveryAttempt {
+        at: at(20),
+        result: AttemptResult::Delivered,
+    };
+    ensure_err(
+        store.record_delivery_attempt(k1, "b", &ok).await,
+        ErrorKind::Conflict,
+        "attempt by another owner",
+    )?;
+    ensure_eq(
+        store.delivery_attempts(k1).await.ctx("delivery_attempts")?,
+        vec![],
+        "refused attempt not recorded",
+    )?;
+    let d1 = store
+        .record_delivery_attempt(k1, "a", &ok)
+        .await
+        .ctx("delivered")?;
+    ensure_eq(
+        (
+            d1.status,
+            d1.delivered_at,
+            d1.attempts,
+            d1.lease_owner.clone(),
+        ),
+        (DeliveryStatus::Delivered, Some(at(20)), 1, None),
+        "delivered",
+    )?;
+    ensure_eq(delivery(store, k1).await?, d1, "delivered read back")?;
+    let retry = NewDeliveryAttempt {
+        at: at(21),
+        result: AttemptResult::Retry {
+            error: "421 try later".to_owned(),
+            next_attempt_at: at(100),
+        },
+    };
+    let d2 = store
+        .record_delivery_attempt(k2, "a", &retry)
+        .await
+        .ctx("retry")?;
+    ensure_eq(
+        (
+            d2.status,
+            d2.attempts,
+            d2.next_attempt_at,
+            d2.last_error.as_deref(),
+            d2.lease_owner.clone(),
+            d2.delivered_at,
+        ),
+        (
+            DeliveryStatus::Pending,
+            1,
+            at(100),
+            Some("421 try later"),
+            None,
+            None,
+        ),
+        "to retry",
+    )?;
+    let fail = NewDeliveryAttempt {
+        at: at(22),
+        result: AttemptResult::Failed {
+            error: "550 no such user".to_owned(),
+        },
+    };
+    let d3 = store
+        .record_delivery_attempt(k3, "a", &fail)
+        .await
+        .ctx("failed")?;
+    ensure_eq(
+        (d3.status, d3.attempts, d3.last_error.as_deref()),
+        (DeliveryStatus::Failed, 1, Some("550 no such user")),
+        "failed",
+    )?;
+    let attempts = store.delivery_attempts(k1).await.ctx("delivery_attempts")?;
+    ensure_eq(
+        attempts
+            .iter()
+            .map(|a| (a.delivery_id, a.at, a.ok, a.error.clone()))
+            .collect::<Vec<_>>(),
+        vec![(k1, at(20), true, None)],
+        "delivered attempt",
+    )?;
+    ensure_eq(
+        store
+            .claim_deliveries("b", at(50), at(120), 10)
+            .await
+            .ctx("claim_deliveries")?,
+        vec![],
+        "nothing due before the retry",
+    )?;
+    let again = store
+        .claim_deliveries("b", at(101), at(160), 10)
+        .await
+        .ctx("claim_deliveries")?;
+    ensure_eq(
+        ids(&again, |d| d.id.get()),
+        vec![k2.get()],
+        "only the retry is due; final states are never claimed",
+    )?;
+    let d2 = store
+        .record_delivery_attempt(
+            k2,
+            "b",
+            &NewDeliveryAttempt {
+                at: at(102),
+                result: AttemptResult::Delivered,
+            },
+        )
+        .await
+        .ctx("delivered")?;
+    ensure_eq(
+        (d2.status, d2.attempts, d2.delivered_at),
+        (DeliveryStatus::Delivered, 2, Some(at(102))),
+        "delivered on the second attempt",
+    )?;
+    let attempts = store.delivery_attempts(k2).await.ctx("delivery_attempts")?;
+    ensure_eq(
+        attempts
+            .iter()
+            .map(|a| (a.at, a.ok, a.error.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            (at(21), false, Some("421 try later".to_owned())),
+            (at(102), true, None),
+        ],
+        "attempts oldest first",
+    )?;
+    Ok(())
+}
+
+/// Delivery filters by event and status; natural order by id.
+pub async fn deliveries_filters(store: &dyn Store) -> Result<(), Failure> {
+    let e1 = fanned_out(store, &["a1", "a2"]).await?;
+    let e2 = fanned_out(store, &["b1"]).await?;
+    let claimed = store
+        .claim_deliveries("x", at(10), at(70), 10)
+        .await
+        .ctx("claim_deliveries")?;
+    let a2 = claimed
+        .iter()
+        .find(|d| d.idempotency_key == "a2")
+        .map(|d| d.id)
+        .ok_or_else(|| Failure::new("delivery a2"))?;
+    store
+        .record_delivery_attempt(
+            a2,
+            "x",
+            &NewDeliveryAttempt {
+                at: at(20),
+                result: AttemptResult::Delivered,
+            },
+        )
+        .await
+        .ctx("delivered")?;
+    let keys = |p: Page<Delivery>| {
+        p.items
+            .into_iter()
+            .map(|d| d.idempotency_key)
+            .collect::<Vec<_>>()
+    };
+    let q = |event_id, status| DeliveryQuery::filtered(DeliveryFilter { event_id, status });
+    ensure_eq(
+        keys(store.deliveries(&q(None, None)).await.ctx("deliveries")?),
+        vec!["a1".to_owned(), "a2".to_owned(), "b1".to_owned()],
+        "all deliveries by id",
+    )?;
+    ensure_eq(
+        keys(
+            store
+                .deliveries(&q(Some(e1), None))
+                .await
+                .ctx("deliveries")?,
+        ),
+        vec!["a1".to_owned(), "a2".to_owned()],
+        "by event",
+    )?;
+    ensure_eq(
+        keys(
+            store
+                .deliveries(&q(Some(e2), None))
+                .await
+                .ctx("deliveries")?,
+        ),
+        vec!["b1".to_owned()],
+        "by other event",
+    )?;
+    ensure_eq(
+        keys(
+            store
+                .deliveries(&q(None, Some(DeliveryStatus::Delivered)))
+                .await
+                .ctx("deliveries")?,
+        ),
+        vec!["a2".to_owned()],
+        "by status",
+    )?;
+    ensure_eq(
+        keys(
+            store
+                .deliveries(&q(Some(e1), Some(DeliveryStatus::Pending)))
+                .await
+                .ctx("deliveries")?,
+        ),
+        vec!["a1".to_owned()],
+        "by event and status",
+    )?;
+    let page = store
+        .deliveries(&DeliveryQuery::all().paged(PageRequest::new(2, 2)))
+        .await
+        .ctx("deliveries")?;
+    ensure_eq(
+        (keys(page.clone()), page.total),
+        (vec!["b1".to_owned()], 3),
+        "second page of deliveries",
+    )?;
+    Ok(())
+}
+
+/// Pruning deletes done events and delivered deliveries (with their attempts) older than the
+/// cut-off, and nothing that is pending, failed or newer.
+pub async fn prune_outbox_removes_finished(store: &dyn Store) -> Result<(), Failure> {
+    let done = fanned_out(store, &["d1"]).await?;
+    let claimed = store
+        .claim_deliveries("x", at(10), at(70), 10)
+        .await
+        .ctx("claim_deliveries")?;
+    let d1 = claimed
+        .first()
+        .map(|d| d.id)
+        .ok_or_else(|| Failure::new("delivery d1"))?;
+    store
+        .record_delivery_attempt(
+            d1,
+            "x",
+            &NewDeliveryAttempt {
+                at: at(20),
+                result: AttemptResult::Delivered,
+            },
+        )
+        .await
+        .ctx("delivered")?;
+    let pending = store
+        .enqueue(cx(30), &new_event(EventKind::TestMail, at(5000), 1))
+        .await
+        .ctx("enqueue")?;
+    let recent = store
+        .enqueue(cx(2000), &new_event(EventKind::TestMail, at(2000), 2))
+        .await
+        .ctx("enqueue")?;
+    store
+        .claim_outbox_events("y", at(2001), at(2060), 10)
+        .await
+        .ctx("claim")?;
+    store
+        .complete_outbox_event(cx(2001), recent.id, "y", &[])
+        .await
+        .ctx("complete recent")?;
+    let gone = store.prune_outbox(at(1000)).await.ctx("prune_outbox")?;
+    ensure(
+        gone >= 2,
+        format!("prune counts the event and the delivery (got {gone})"),
+    )?;
+    let left: Vec<OutboxEventId> = store
+        .outbox_events(&OutboxQuery::all())
+        .await
+        .ctx("outbox_events")?
+        .items
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    ensure_eq(
+        left,
+        vec![pending.id, recent.id],
+        "only the old done event pruned",
+    )?;
+    ensure(
+        !store
+            .deliveries(&DeliveryQuery::all())
+            .await
+            .ctx("deliveries")?
+            .items
+            .iter()
+            .any(|d| d.event_id == done),
+        "its delivery pruned",
+    )?;
+    match store.delivery_attempts(d1).await {
+        Ok(v) => ensure(
+            v.is_empty(),
+            format!("attempts of a pruned delivery: {v:?}"),
+        )?,
+        Err(e) => ensure(
+            e.is_not_found(),
+            format!("attempts of a pruned delivery: {e}"),
+        )?,
+    }
+    ensure_eq(
+        store.prune_outbox(at(1000)).await.ctx("prune_outbox")?,
+        0,
+        "nothing more to prune",
+    )?;
+    Ok(())
+}

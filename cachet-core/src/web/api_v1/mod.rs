@@ -1,0 +1,256 @@
+//! Cachet API v1, compatible with Cachet 2.4 (`reference/cachet.md` section 2): the same
+//! paths, fields, envelopes, status codes and pagination, so existing clients work unmodified.
+//! Cachet's holes are not copied: filters and sorts come from whitelists, hidden entities stay
+//! hidden by id too, subscriber secrets are never returned, and the API authenticates by token
+//! only (`X-Cachet-Token` or `Authorization: Bearer`), never by the session cookie.
+
+mod components;
+pub mod present;
+mod query;
+
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use serde_json::json;
+
+use super::input::{Input, InputError};
+use super::ratelimit::Decision;
+use super::response;
+use crate::model::Role;
+use crate::validate::ValidationError;
+use crate::{Actor, Cachet, Error};
+
+/// Everything a handler needs about its request.
+pub(crate) struct Call<'a> {
+    pub cachet: &'a Cachet,
+    pub method: Method,
+    pub actor: Actor,
+    pub input: Input,
+    pub query: Option<String>,
+    pub path: String,
+    pub tz: chrono_tz::Tz,
+}
+
+/// A handler's failure, rendered in Cachet's error envelope.
+pub(crate) enum Fail {
+    Status(StatusCode),
+    Invalid(Vec<ValidationError>),
+    Facade(Error),
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Self::Facade(e)
+    }
+}
+
+impl From<ValidationError> for Fail {
+    fn from(e: ValidationError) -> Self {
+        Self::Invalid(vec![e])
+    }
+}
+
+pub(crate) type Handled = Result<Response<Bytes>, Fail>;
+
+impl Fail {
+    fn render(self, request_id: &str) -> Response<Bytes> {
+        match self {
+            Fail::Status(s) => response::api_error(s, "", request_id, Vec::new()),
+            Fail::Invalid(errors) => {
+                let details: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                let detail = details.first().cloned().unwrap_or_default();
+                response::api_error(StatusCode::BAD_REQUEST, &detail, request_id, details)
+            }
+            Fail::Facade(e) => {
+                let (status, detail) = match &e {
+                    Error::Validation(v) => {
+                        return Fail::Invalid(vec![v.clone()]).render(request_id);
+                    }
+                    Error::Unauthenticated | Error::InvalidCredentials => {
+                        (StatusCode::UNAUTHORIZED, String::new())
+                    }
+                    Error::Forbidden => (
+                        StatusCode::FORBIDDEN,
+                        "This token may not do that.".to_owned(),
+                    ),
+                    Error::NotFound { .. } => (StatusCode::NOT_FOUND, String::new()),
+                    // Cachet maps constraint errors to 400.
+                    Error::Conflict(why) => (StatusCode::BAD_REQUEST, (*why).to_owned()),
+                    Error::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, String::new()),
+                    _ => {
+                        tracing::error!(request_id, error = ?e, "API v1 request failed");
+                        (StatusCode::INTERNAL_SERVER_ERROR, String::new())
+                    }
+                };
+                let details = if status == StatusCode::BAD_REQUEST {
+                    vec![detail.clone()]
+                } else {
+                    Vec::new()
+                };
+                response::api_error(status, &detail, request_id, details)
+            }
+        }
+    }
+}
+
+/// Whether the client accepts JSON (a missing `Accept`, `*/*` and `application/*` do).
+fn accepts_json(req: &Request<Bytes>) -> bool {
+    let Some(accept) = req
+        .headers()
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    accept.split(',').any(|part| {
+        let mut it = part.split(';');
+        let media = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = it.any(|p| p.trim().replace(' ', "") == "q=0");
+        !refused
+            && matches!(
+                media.as_str(),
+                "*/*" | "application/*" | "application/json" | ""
+            )
+            || media.ends_with("+json")
+    })
+}
+
+/// Answers an `/api/v1/...` request.
+pub(crate) async fn handle(
+    cachet: &Cachet,
+    req: Request<Bytes>,
+    ip: Option<IpAddr>,
+    principal: Option<&(String, Role)>,
+    request_id: &str,
+) -> Response<Bytes> {
+    if !accepts_json(&req) {
+        return response::api_error(StatusCode::NOT_ACCEPTABLE, "", request_id, Vec::new());
+    }
+    let actor = match cachet.api_actor(&req, ip, principal).await {
+        Ok(Some(a)) => a,
+        // A missing or bad token on a public read is a guest's request, as in Cachet; routes
+        // that need a token answer 401 below.
+        Ok(None) | Err(Error::Unauthenticated) => Actor::anonymous(ip),
+        Err(e) => return Fail::Facade(e).render(request_id),
+    };
+    let limit = match (actor.token(), ip) {
+        (Some(t), _) => Some(cachet.limiters().api_token(t.id.get())),
+        (None, Some(ip)) if actor.is_anonymous() => Some(cachet.limiters().api_address(ip)),
+        _ => None,
+    };
+    if let Some(Decision::Deny { limit, retry_after }) = limit {
+        let mut r = response::api_error(StatusCode::TOO_MANY_REQUESTS, "", request_id, Vec::new());
+        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        set_header(&mut r, "retry-after", &secs.max(1).to_string());
+        set_header(&mut r, "x-ratelimit-limit", &limit.to_string());
+        set_header(&mut r, "x-ratelimit-remaining", "0");
+        return r;
+    }
+    let mut resp = match dispatch(cachet, req, actor).await {
+        Ok(r) => r,
+        Err(f) => f.render(request_id),
+    };
+    if let Some(Decision::Allow { limit, remaining }) = limit {
+        set_header(&mut resp, "x-ratelimit-limit", &limit.to_string());
+        set_header(&mut resp, "x-ratelimit-remaining", &remaining.to_string());
+    }
+    resp
+}
+
+fn set_header(resp: &mut Response<Bytes>, name: &'static str, value: &str) {
+    if let Ok(v) = http::HeaderValue::from_str(value) {
+        resp.headers_mut()
+            .insert(http::HeaderName::from_static(name), v);
+    }
+}
+
+async fn dispatch(cachet: &Cachet, req: Request<Bytes>, actor: Actor) -> Handled {
+    let path = req.uri().path().trim_end_matches('/').to_owned();
+    let segments: Vec<&str> = path
+        .trim_start_matches("/api/v1")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let settings = cachet.settings().await?;
+    // Time-Zone header: dates in and out in that zone; an unknown zone falls back to the site's.
+    let tz = req
+        .headers()
+        .get("time-zone")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<chrono_tz::Tz>().ok())
+        .or_else(|| settings.app_timezone.as_str().parse().ok())
+        .unwrap_or(chrono_tz::UTC);
+    let always_auth = settings.always_authenticate;
+    let public_route = matches!(segments.as_slice(), ["ping"] | ["version"] | ["status"]);
+    if always_auth && !public_route && actor.is_anonymous() {
+        return Err(Fail::Status(StatusCode::UNAUTHORIZED));
+    }
+    let input = match Input::from_request(&req, cachet.web_config().max_json_depth) {
+        Ok(i) => i,
+        Err(e @ (InputError::MalformedJson | InputError::TooDeep | InputError::MalformedForm)) => {
+            return Err(Fail::Invalid(vec![ValidationError::new(
+                "body",
+                crate::validate::Violation::Format {
+                    expected: if e == InputError::TooDeep {
+                        "nested at most 32 levels deep"
+                    } else {
+                        "a JSON object or form data"
+                    },
+                },
+            )]));
+        }
+    };
+    let call = Call {
+        cachet,
+        method: req.method().clone(),
+        actor,
+        input,
+        query: req.uri().query().map(str::to_owned),
+        path: path.clone(),
+        tz,
+    };
+    let m = call.method.clone();
+    match (segments.as_slice(), &m) {
+        (["ping"], &Method::GET) => Ok(response::json(StatusCode::OK, &json!({ "data": "Pong!" }))),
+        (["version"], &Method::GET) => Ok(response::json(
+            StatusCode::OK,
+            &json!({
+                "meta": { "on_latest": true, "latest": { "tag_name": concat!("v", env!("CARGO_PKG_VERSION")), "prelease": false, "draft": false } },
+                "data": env!("CARGO_PKG_VERSION"),
+            }),
+        )),
+        (["components"], &Method::GET) => components::list(call).await,
+        (["components"], &Method::POST) => components::create(call).await,
+        (["components", id], method) if *id != "groups" => {
+            let id = parse_id(id)?;
+            match *method {
+                Method::GET => components::get(call, id).await,
+                Method::PUT | Method::PATCH => components::update(call, id).await,
+                Method::DELETE => components::delete(call, id).await,
+                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
+            }
+        }
+        (["ping" | "version" | "components"], _) => {
+            Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED))
+        }
+        _ => Err(Fail::Status(StatusCode::NOT_FOUND)),
+    }
+}
+
+/// A path id: a positive integer, else 404 (as Cachet's model binding answers).
+pub(crate) fn parse_id(s: &str) -> Result<i64, Fail> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(Fail::Status(StatusCode::NOT_FOUND))
+}
+
+/// Refuses a write by a visitor with 401 (routes that need a token), before validation.
+pub(crate) fn require_token(call: &Call<'_>) -> Result<(), Fail> {
+    if call.actor.is_anonymous() {
+        Err(Fail::Status(StatusCode::UNAUTHORIZED))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! The framework-neutral web layer: `http::Request<Bytes>` + peer address in,
+//! `http::Response<Bytes>` out. One route table and one behaviour, mounted by the thin axum and
+//! actix adapters, so both serve exactly the same bytes.
+//!
+//! Every response passes through [`headers::secure`] (CSP without inline script, HSTS when the
+//! public URL is https, `X-Content-Type-Options`, `Referrer-Policy`, `frame-ancestors`,
+//! `Permissions-Policy`) and carries an `X-Request-Id`.
+
+pub mod api_v1;
+pub mod headers;
+pub mod input;
+pub mod ratelimit;
+pub mod response;
+
+use std::net::{IpAddr, SocketAddr};
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+
+use crate::model::Role;
+use crate::{Actor, Cachet};
+
+/// What the adapter knows about a request beyond the request itself.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    /// The TCP peer.
+    pub peer: Option<SocketAddr>,
+    /// A principal the host application authenticated itself and vouches for (its name for
+    /// the audit log and the role it grants). Takes precedence over cookies and tokens.
+    pub principal: Option<(String, Role)>,
+}
+
+/// Web-layer limits and switches.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The largest request body accepted (default 1 MiB + 64 KiB, enough for a 1 MiB Markdown
+    /// message in JSON).
+    pub max_body_bytes: usize,
+    /// The deepest JSON nesting accepted in a request body (default 32).
+    pub max_json_depth: usize,
+    /// Proxies whose `X-Forwarded-For` is believed (default none: the TCP peer is the client).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Rate limits.
+    pub rate_limits: ratelimit::RateLimits,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024 + 64 * 1024,
+            max_json_depth: 32,
+            trusted_proxies: Vec::new(),
+            rate_limits: ratelimit::RateLimits::default(),
+        }
+    }
+}
+
+/// A random request id (16 bytes, hex): in the `X-Request-Id` header, error bodies and logs.
+fn request_id() -> String {
+    crate::auth::tokens::random_bytes::<16>()
+        .map(|b| b.iter().map(|x| format!("{x:02x}")).collect())
+        .unwrap_or_else(|_| "0".repeat(32))
+}
+
+impl Cachet {
+    /// Answers one request. Never panics on input and never answers 500 for bad input; store
+    /// failures answer 500 with a generic body and are logged with the request id.
+    pub async fn handle(&self, req: Request<Bytes>, cx: RequestContext) -> Response<Bytes> {
+        let id = request_id();
+        let client = self.client_ip(&req, &cx);
+        let path = req.uri().path().to_owned();
+        let mut resp = if req.body().len() > self.web_config().max_body_bytes {
+            response::api_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+                &id,
+                Vec::new(),
+            )
+        } else if path == "/health" {
+            self.health(&req).await
+        } else if path == "/api/v1" || path.starts_with("/api/v1/") {
+            api_v1::handle(self, req, client, cx.principal.as_ref(), &id).await
+        } else {
+            response::not_found_page()
+        };
+        headers::secure(&mut resp, self.config().public_url.is_https(), &id);
+        resp
+    }
+
+    /// The client address: the TCP peer, or the right-most untrusted address of
+    /// `X-Forwarded-For` when the peer is a configured trusted proxy.
+    fn client_ip(&self, req: &Request<Bytes>, cx: &RequestContext) -> Option<IpAddr> {
+        let peer = cx.peer.map(|p| p.ip())?;
+        let trusted = &self.web_config().trusted_proxies;
+        if !trusted.contains(&peer) {
+            return Some(peer);
+        }
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let hops: Vec<IpAddr> = forwarded
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .collect();
+        Some(
+            hops.into_iter()
+                .rev()
+                .find(|ip| !trusted.contains(ip))
+                .unwrap_or(peer),
+        )
+    }
+
+    /// The actor of a request that authenticates by API token only (never the cookie).
+    pub(crate) async fn api_actor(
+        &self,
+        req: &Request<Bytes>,
+        ip: Option<IpAddr>,
+        principal: Option<&(String, Role)>,
+    ) -> Result<Option<Actor>, crate::Error> {
+        if let Some((name, role)) = principal {
+            return Ok(Some(Actor::host(name, *role, ip)));
+        }
+        let headers = req.headers();
+        let presented = headers
+            .get("x-cachet-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| {
+                headers
+                    .get(http::header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| {
+                        v.strip_prefix("Bearer ")
+                            .or_else(|| v.strip_prefix("bearer "))
+                    })
+                    .map(str::to_owned)
+            });
+        match presented {
+            None => Ok(None),
+            Some(t) => self.resolve_api_token(&t, ip).await.map(Some),
+        }
+    }
+
+    async fn health(&self, req: &Request<Bytes>) -> Response<Bytes> {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        }
+        match self.store().ping().await {
+            Ok(()) => response::plain(StatusCode::OK, "ok\n"),
+            Err(_) => response::plain(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Rate limits on governor's GCRA (keyed, in memory).
+//!
+//! Defaults (all configurable): API v1 1,000 requests a minute per token, 300 a minute per
+//! address without a token; sign-in 10 per 10 minutes per address and per account; subscribe
+//! 6 a minute per address. Cached public reads are exempt (issue 5). Limited answers carry
+//! `Retry-After`; every limited route carries `X-RateLimit-Limit` and `X-RateLimit-Remaining`.
+//! Idle keys are forgotten periodically, so memory follows the number of active clients.
+
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use governor::clock::{Clock as _, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+
+/// A number of requests per period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// How many requests.
+    pub count: u32,
+    /// Per how long.
+    pub per: Duration,
+}
+
+impl Limit {
+    /// `count` per `per`.
+    #[must_use]
+    pub const fn new(count: u32, per: Duration) -> Self {
+        Self { count, per }
+    }
+
+    fn quota(self) -> Quota {
+        let count = NonZeroU32::new(self.count.max(1)).unwrap_or(NonZeroU32::MIN);
+        let period = (self.per / count.get()).max(Duration::from_nanos(1));
+        Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(count))
+            .allow_burst(count)
+    }
+}
+
+/// The configured limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// API v1 requests per token.
+    pub api_per_token: Limit,
+    /// API v1 requests per address without a token.
+    pub api_per_address: Limit,
+    /// Sign-in attempts per address and per account.
+    pub sign_in: Limit,
+    /// Subscriptions per address.
+    pub subscribe: Limit,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            api_per_token: Limit::new(1000, Duration::from_secs(60)),
+            api_per_address: Limit::new(300, Duration::from_secs(60)),
+            sign_in: Limit::new(10, Duration::from_secs(600)),
+            subscribe: Limit::new(6, Duration::from_secs(60)),
+        }
+    }
+}
+
+type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
+
+/// The answer of a limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Go ahead.
+    Allow {
+        /// The limit.
+        limit: u32,
+        /// Requests left in the current burst.
+        remaining: u32,
+    },
+    /// Too many: wait.
+    Deny {
+        /// The limit.
+        limit: u32,
+        /// How long to wait.
+        retry_after: Duration,
+    },
+}
+
+/// The limiters' state.
+pub struct Limiters {
+    limits: RateLimits,
+    api_token: Keyed<i64>,
+    api_address: Keyed<IpAddr>,
+    sign_in: Keyed<String>,
+    subscribe: Keyed<IpAddr>,
+    clock: DefaultClock,
+    checks: AtomicU64,
+}
+
+impl std::fmt::Debug for Limiters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiters")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+fn keyed<K: Hash + Eq + Clone>(limit: Limit) -> Keyed<K> {
+    RateLimiter::keyed(limit.quota()).with_middleware::<StateInformationMiddleware>()
+}
+
+impl Limiters {
+    /// Fresh limiters.
+    #[must_use]
+    pub fn new(limits: RateLimits) -> Self {
+        Self {
+            limits,
+            api_token: keyed(limits.api_per_token),
+            api_address: keyed(limits.api_per_address),
+            sign_in: keyed(limits.sign_in),
+            subscribe: keyed(limits.subscribe),
+            clock: DefaultClock::default(),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    fn check<K: Hash + Eq + Clone>(&self, limiter: &Keyed<K>, limit: Limit, key: &K) -> Decision {
+        // Forget idle keys now and then, so the maps follow the active clients.
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            self.api_token.retain_recent();
+            self.api_address.retain_recent();
+            self.sign_in.retain_recent();
+            self.subscribe.retain_recent();
+        }
+        match limiter.check_key(key) {
+            Ok(snapshot) => Decision::Allow {
+                limit: limit.count,
+                remaining: snapshot.remaining_burst_capacity(),
+            },
+            Err(not_until) => Decision::Deny {
+                limit: limit.count,
+                retry_after: not_until.wait_time_from(self.clock.now()),
+            },
+        }
+    }
+
+    /// An API request with a token.
+    pub fn api_token(&self, token_id: i64) -> Decision {
+        self.check(&self.api_token, self.limits.api_per_token, &token_id)
+    }
+
+    /// An API request without a token.
+    pub fn api_address(&self, ip: IpAddr) -> Decision {
+        self.check(&self.api_address, self.limits.api_per_address, &ip)
+    }
+
+    /// A sign-in attempt, keyed by address or account (`ip:…` / `account:…`).
+    pub fn sign_in(&self, key: &str) -> Decision {
+        self.check(&self.sign_in, self.limits.sign_in, &key.to_owned())
+    }
+
+    /// A subscription from an address.
+    pub fn subscribe(&self, ip: IpAddr) -> Decision {
+        self.check(&self.subscribe, self.limits.subscribe, &ip)
+    }
+
+    /// How many keys are tracked (for memory tests).
+    #[must_use]
+    pub fn tracked_keys(&self) -> usize {
+        self.api_token.len() + self.api_address.len() + self.sign_in.len() + self.subscribe.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_up_to_the_limit_then_refuses_with_a_wait() {
+        let l = Limiters::new(RateLimits {
+            subscribe: Limit::new(6, Duration::from_secs(60)),
+            ..RateLimits::default()
+        });
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        for left in (0..6).rev() {
+            assert_eq!(
+                l.subscribe(ip),
+                Decision::Allow {
+                    limit: 6,
+                    remaining: left
+                }
+            );
+        }
+        match l.subscribe(ip) {
+            Decision::Deny {
+                limit: 6,
+                retry_after,
+            } => assert!(retry_after <= Duration::from_secs(10)),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(
+                l.subscribe("192.0.2.8".parse().unwrap()),
+                Decision::Allow { .. }
+            ),
+            "per address"
+        );
+    }
+}

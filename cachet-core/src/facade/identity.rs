@@ -582,12 +582,7 @@ impl Cachet {
     ///
     /// [`Error::Forbidden`], [`Error::Conflict`].
     pub async fn begin_totp_enrollment(&self, actor: &Actor) -> Result<Enrollment> {
-        self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let user = actor
-            .user()
-            .filter(|_| actor.session().is_some())
-            .ok_or(Error::Forbidden)?;
-        let user = self.store().user(user.id).await?;
+        let user = self.own_account(actor).await?;
         if two_factor_active(&user) {
             return Err(Error::Conflict(
                 "two-factor authentication is already active",
@@ -632,12 +627,7 @@ impl Cachet {
         actor: &Actor,
         code: &str,
     ) -> Result<(Vec<String>, SessionTicket)> {
-        self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let user = actor
-            .user()
-            .filter(|_| actor.session().is_some())
-            .ok_or(Error::Forbidden)?;
-        let user = self.store().user(user.id).await?;
+        let user = self.own_account(actor).await?;
         let state = user
             .totp
             .clone()
@@ -713,15 +703,7 @@ impl Cachet {
         actor: &Actor,
         password: &str,
     ) -> Result<Vec<String>> {
-        self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let user = actor
-            .user()
-            .filter(|_| actor.session().is_some())
-            .ok_or(Error::Forbidden)?;
-        let user = self.store().user(user.id).await?;
-        if !verify_password(self.config().argon2, &user.password_hash, password).ok {
-            return Err(Error::InvalidCredentials);
-        }
+        let user = self.own_account_with_password(actor, password).await?;
         if !two_factor_active(&user) {
             return Err(Error::Conflict("two-factor authentication is not active"));
         }
@@ -735,15 +717,7 @@ impl Cachet {
     ///
     /// [`Error::InvalidCredentials`], [`Error::InvalidCode`].
     pub async fn disable_totp(&self, actor: &Actor, password: &str, code: &str) -> Result<()> {
-        self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let user = actor
-            .user()
-            .filter(|_| actor.session().is_some())
-            .ok_or(Error::Forbidden)?;
-        let user = self.store().user(user.id).await?;
-        if !verify_password(self.config().argon2, &user.password_hash, password).ok {
-            return Err(Error::InvalidCredentials);
-        }
+        let user = self.own_account_with_password(actor, password).await?;
         let ok = self.accept_totp(&user, code).await?
             || match normalize_recovery_code(code) {
                 Some(n) => {
@@ -782,6 +756,26 @@ impl Cachet {
             .replace_recovery_codes(self.cx(), user.id, &[], &no_effects)
             .await?;
         Ok(())
+    }
+
+    /// The signed-in user managing their own account (a session, never a token), freshly read.
+    async fn own_account(&self, actor: &Actor) -> Result<User> {
+        self.authorize(actor, Permission::ManageOwnAccount).await?;
+        let user = actor
+            .user()
+            .filter(|_| actor.session().is_some())
+            .ok_or(Error::Forbidden)?;
+        Ok(self.store().user(user.id).await?)
+    }
+
+    /// As [`Self::own_account`], after checking the current password.
+    async fn own_account_with_password(&self, actor: &Actor, password: &str) -> Result<User> {
+        let user = self.own_account(actor).await?;
+        if verify_password(self.config().argon2, &user.password_hash, password).ok {
+            Ok(user)
+        } else {
+            Err(Error::InvalidCredentials)
+        }
     }
 
     async fn rotate_session(&self, actor: &Actor, user: &User) -> Result<SessionTicket> {

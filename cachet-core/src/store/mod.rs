@@ -689,9 +689,9 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn deliveries(&self, q: &DeliveryQuery) -> StoreResult<Page<Delivery>>;
     /// A delivery's attempts, oldest first.
     async fn delivery_attempts(&self, id: DeliveryId) -> StoreResult<Vec<DeliveryAttempt>>;
-    /// Deletes, as of `before`: delivered deliveries (with their attempts) delivered before it,
-    /// and done events created before it that have no pending delivery left, together with
-    /// all their remaining deliveries and attempts (so nothing is left pointing at a missing
-    /// event). Returns how many rows went.
+    /// Deletes delivered deliveries (with their attempts) delivered before `before`, and done
+    /// events created before it that have no pending delivery left. Failed deliveries are
+    /// kept for the admins' delivery log, even when their event is gone (their `event_id`
+    /// then names a pruned event). Returns how many rows went.
     async fn prune_outbox(&self, before: Timestamp) -> StoreResult<u64>;
 }

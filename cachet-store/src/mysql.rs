@@ -1,0 +1,115 @@
+//! The MySQL and MariaDB backend (feature `mysql`).
+
+use std::str::FromStr;
+
+use cachet_core::store::StoreResult;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::{MySql, MySqlConnection, MySqlPool, SqlStr, Transaction};
+
+use crate::args::{Arg, bind_args};
+use crate::dialect::{MIGRATIONS_TABLE, trusted};
+use crate::error::setup;
+
+type Db = MySql;
+
+const FOR_UPDATE: &str = " FOR UPDATE";
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+const UPSERT_SETTING: &str = "INSERT INTO cachet_settings (setting_key, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)";
+const UPSERT_THROTTLE: &str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
+     ON DUPLICATE KEY UPDATE failures = VALUES(failures), last_failure_at = VALUES(last_failure_at), locked_until = VALUES(locked_until)";
+
+fn sql(s: &'static str) -> SqlStr {
+    SqlStr::from_static(s)
+}
+
+fn dyn_sql(s: String) -> SqlStr {
+    trusted(s)
+}
+
+async fn insert_id(
+    c: &mut MySqlConnection,
+    s: &'static str,
+    a: Vec<Arg>,
+) -> Result<i64, sqlx::Error> {
+    let q = bind_args!(sqlx::query::<Db>(sql(s)), a);
+    let id = q.execute(c).await?.last_insert_id();
+    i64::try_from(id).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// A [`Store`](cachet_core::store::Store) on MySQL 8 or MariaDB 10.6+ (InnoDB, `utf8mb4`).
+/// Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct MySqlStore {
+    pool: MySqlPool,
+}
+
+impl MySqlStore {
+    /// Connects to `mysql://user:password@host/database` and migrates.
+    ///
+    /// # Errors
+    ///
+    /// [`cachet_core::store::StoreError::Unavailable`] when the URL is invalid, the server
+    /// cannot be reached or a migration fails.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with(MySqlConnectOptions::from_str(url).map_err(setup)?).await
+    }
+
+    /// Connects with explicit options and migrates. The connection charset is forced to
+    /// `utf8mb4` so 4-byte characters round-trip.
+    ///
+    /// # Errors
+    ///
+    /// As [`MySqlStore::connect`].
+    pub async fn connect_with(options: MySqlConnectOptions) -> StoreResult<Self> {
+        let options = options.charset("utf8mb4");
+        let pool = MySqlPoolOptions::new()
+            .max_connections(10)
+            .connect_with(options)
+            .await
+            .map_err(setup)?;
+        Self::from_pool(pool).await
+    }
+
+    /// Uses an existing pool and migrates.
+    ///
+    /// # Errors
+    ///
+    /// [`cachet_core::store::StoreError::Unavailable`] when a migration fails.
+    pub async fn from_pool(pool: MySqlPool) -> StoreResult<Self> {
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations (done on connect), recorded in `_cachet_migrations`.
+    ///
+    /// # Errors
+    ///
+    /// [`cachet_core::store::StoreError::Unavailable`] when a migration fails.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        let mut migrator = sqlx::migrate!("./migrations/mysql");
+        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+        migrator.run(&self.pool).await.map_err(setup)
+    }
+
+    /// The pool.
+    #[must_use]
+    pub fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+
+    async fn read(&self) -> StoreResult<PoolConnection<MySql>> {
+        self.pool.acquire().await.map_err(crate::error::backend)
+    }
+
+    async fn write(&self) -> StoreResult<PoolConnection<MySql>> {
+        self.read().await
+    }
+
+    async fn begin(&self) -> StoreResult<Transaction<'static, MySql>> {
+        self.pool.begin().await.map_err(crate::error::backend)
+    }
+}
+
+crate::imp::impl_store!(MySqlStore);

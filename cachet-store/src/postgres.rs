@@ -1,0 +1,116 @@
+//! The PostgreSQL backend (feature `postgres`).
+
+use std::str::FromStr;
+
+use cachet_core::store::StoreResult;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, SqlStr, Transaction};
+
+use crate::args::{Arg, bind_args, numbered_placeholders};
+use crate::dialect::{MIGRATIONS_TABLE, StatementCache, trusted};
+use crate::error::setup;
+
+type Db = Postgres;
+
+const FOR_UPDATE: &str = " FOR UPDATE";
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+const UPSERT_SETTING: &str = "INSERT INTO cachet_settings (setting_key, value) VALUES (?, ?) ON CONFLICT (setting_key) DO UPDATE SET value = excluded.value";
+const UPSERT_THROTTLE: &str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
+     ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, \
+     locked_until = excluded.locked_until";
+
+static STATEMENTS: StatementCache = StatementCache::new();
+
+fn sql(s: &'static str) -> SqlStr {
+    STATEMENTS.get(s, 0, numbered_placeholders)
+}
+
+fn dyn_sql(s: String) -> SqlStr {
+    trusted(numbered_placeholders(&s))
+}
+
+async fn insert_id(c: &mut PgConnection, s: &'static str, a: Vec<Arg>) -> Result<i64, sqlx::Error> {
+    let text = STATEMENTS.get(s, 1, |s| {
+        format!("{} RETURNING id", numbered_placeholders(s))
+    });
+    let q = bind_args!(sqlx::query_scalar::<Db, i64>(text), a);
+    q.fetch_one(c).await
+}
+
+/// A [`Store`](cachet_core::store::Store) on PostgreSQL. Cheap to clone.
+///
+/// Tables live in the connection's `search_path` (usually `public`); give cachet its own
+/// schema with `options=-c search_path=cachet` in the URL or [`PgStore::connect_with`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `postgres://user:password@host/database` and migrates.
+    ///
+    /// # Errors
+    ///
+    /// [`cachet_core::store::StoreError::Unavailable`] when the URL is invalid, the server
+    /// cannot be reached or a migration fails.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with(PgConnectOptions::from_str(url).map_err(setup)?).await
+    }
+
+    /// Connects with explicit options (schema, TLS, application name) and migrates.
+    ///
+    /// # Errors
+    ///
+    /// As [`PgStore::connect`].
+    pub async fn connect_with(options: PgConnectOptions) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .connect_with(options)
+            .await
+            .map_err(setup)?;
+        Self::from_pool(pool).await
+    }
+
+    /// Uses an existing pool (shared with the host application) and migrates.
+    ///
+    /// # Errors
+    ///
+    /// [`cachet_core::store::StoreError::Unavailable`] when a migration fails.
+    pub async fn from_pool(pool: PgPool) -> StoreResult<Self> {
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations (done on connect), recorded in `_cachet_migrations`.
+    ///
+    /// # Errors
+    ///
+    /// [`cachet_core::store::StoreError::Unavailable`] when a migration fails.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+        migrator.run(&self.pool).await.map_err(setup)
+    }
+
+    /// The pool.
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn read(&self) -> StoreResult<PoolConnection<Postgres>> {
+        self.pool.acquire().await.map_err(crate::error::backend)
+    }
+
+    async fn write(&self) -> StoreResult<PoolConnection<Postgres>> {
+        self.read().await
+    }
+
+    async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool.begin().await.map_err(crate::error::backend)
+    }
+}
+
+crate::imp::impl_store!(PgStore);

@@ -1,0 +1,283 @@
+//! The SQLite backend (feature `sqlite`, on by default).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use cachet_core::store::{StoreError, StoreResult};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, SqlStr, Sqlite, SqliteConnection, Transaction};
+
+use crate::args::{Arg, bind_args};
+use crate::dialect::{MIGRATIONS_TABLE, trusted};
+use crate::error::setup;
+
+type Db = Sqlite;
+
+const FOR_UPDATE: &str = "";
+const SKIP_LOCKED: &str = "";
+const UPSERT_SETTING: &str = "INSERT INTO cachet_settings (setting_key, value) VALUES (?, ?) ON CONFLICT (setting_key) DO UPDATE SET value = excluded.value";
+const UPSERT_THROTTLE: &str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
+     ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, \
+     locked_until = excluded.locked_until";
+
+fn sql(s: &'static str) -> SqlStr {
+    SqlStr::from_static(s)
+}
+
+fn dyn_sql(s: String) -> SqlStr {
+    trusted(s)
+}
+
+async fn insert_id(
+    c: &mut SqliteConnection,
+    s: &'static str,
+    a: Vec<Arg>,
+) -> Result<i64, sqlx::Error> {
+    let q = bind_args!(sqlx::query::<Db>(sql(s)), a);
+    Ok(q.execute(c).await?.last_insert_rowid())
+}
+
+/// A [`Store`](cachet_core::store::Store) on SQLite.
+///
+/// Writes go through a pool of exactly one connection, so they queue in the application
+/// instead of contending for SQLite's file lock (no `SQLITE_BUSY`); reads use a separate pool
+/// and, in WAL mode, never wait for the writer. An in-memory database uses the single
+/// connection for everything. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    read: Pool<Sqlite>,
+    write: Pool<Sqlite>,
+}
+
+impl SqliteStore {
+    /// How many connections the read pool keeps at most.
+    pub const READ_CONNECTIONS: u32 = 4;
+
+    /// Opens (creating it, with mode `0600`, if missing) and migrates a database:
+    /// `sqlite://cachet.db`, `sqlite:///var/lib/cachet/cachet.db` or `sqlite::memory:`.
+    ///
+    /// File databases get WAL journaling, `synchronous = NORMAL`, foreign keys and a 5 s busy
+    /// timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the URL is invalid, the file cannot be created or
+    /// opened, or a migration fails.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(setup)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .synchronous(SqliteSynchronous::Normal);
+        let store = if in_memory {
+            // One connection that never closes: the database lives as long as it does.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(opts)
+                .await
+                .map_err(setup)?;
+            Self {
+                read: pool.clone(),
+                write: pool,
+            }
+        } else {
+            create_private_file(opts.get_filename())?;
+            let opts = opts.journal_mode(SqliteJournalMode::Wal);
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts.clone())
+                .await
+                .map_err(setup)?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(Self::READ_CONNECTIONS)
+                .connect_with(opts)
+                .await
+                .map_err(setup)?;
+            Self { read, write }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations (done by [`SqliteStore::connect`]); the applied ones are
+    /// recorded in `_cachet_migrations`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when a migration fails.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+        migrator.run(&self.write).await.map_err(setup)
+    }
+
+    /// Closes both pools, waiting for connections in use to come back.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    async fn read(&self) -> StoreResult<PoolConnection<Sqlite>> {
+        self.read.acquire().await.map_err(crate::error::backend)
+    }
+
+    async fn write(&self) -> StoreResult<PoolConnection<Sqlite>> {
+        self.write.acquire().await.map_err(crate::error::backend)
+    }
+
+    async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.write.begin().await.map_err(crate::error::backend)
+    }
+}
+
+/// Creates a missing database file readable and writable by its owner only, before SQLite
+/// creates it with the process umask (subscriber data and password hashes live there).
+fn create_private_file(path: &Path) -> StoreResult<()> {
+    if path.as_os_str().is_empty() || path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable {
+            source: Box::new(e),
+        }),
+    }
+}
+
+crate::imp::impl_store!(SqliteStore);
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cachet_core::model::{ComponentStatus, NewComponent};
+    use cachet_core::store::{Store, WriteContext, no_effects};
+    use cachet_core::validate::Name;
+
+    use super::*;
+
+    fn temp_db(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join("cachet-store-unit");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!(
+            "{name}-{}-{}.db",
+            std::process::id(),
+            chrono::Utc::now().timestamp_micros()
+        ));
+        let _ = std::fs::remove_file(&path);
+        path
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn new_database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = temp_db("perm");
+        let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "a new database must be owner-only, got {mode:o}"
+        );
+        store.close().await;
+        // An existing file keeps the mode its owner gave it.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        store.close().await;
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn reconnecting_keeps_data_and_skips_applied_migrations() {
+        let path = temp_db("reopen");
+        let url = format!("sqlite://{}", path.display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let new = NewComponent::named(Name::parse("API").unwrap(), ComponentStatus::Operational);
+        let api = store
+            .create_component(WriteContext::at(chrono::Utc::now()), &new, &no_effects)
+            .await
+            .unwrap();
+        store.close().await;
+        let store = SqliteStore::connect(&url).await.unwrap();
+        assert_eq!(store.component(api.id).await.unwrap().name.as_str(), "API");
+        assert_eq!(store.revision().await.unwrap(), 1);
+        let tables: Vec<(String,)> = sqlx::query_as(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%migrations'",
+        )
+        .fetch_all(&store.read)
+        .await
+        .unwrap();
+        assert_eq!(
+            tables,
+            vec![(MIGRATIONS_TABLE.to_owned(),)],
+            "sqlx's default table is never created"
+        );
+        store.close().await;
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Many concurrent writers on a file database all succeed: the single write connection
+    /// queues them instead of letting them fight over SQLite's lock.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writers_never_see_busy() {
+        let path = temp_db("busy");
+        let store = Arc::new(
+            SqliteStore::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap(),
+        );
+        let started = std::time::Instant::now();
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    for j in 0..10 {
+                        let name = Name::parse(&format!("c{i}-{j}")).unwrap();
+                        let new = NewComponent::named(name, ComponentStatus::Operational);
+                        store
+                            .create_component(
+                                WriteContext::at(chrono::Utc::now()),
+                                &new,
+                                &no_effects,
+                            )
+                            .await?;
+                        // interleave reads, which use the other pool
+                        store.revision().await?;
+                    }
+                    Ok::<_, cachet_core::store::StoreError>(())
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(store.revision().await.unwrap(), 640);
+        eprintln!("640 concurrent component writes in {:?}", started.elapsed());
+        store.close().await;
+        std::fs::remove_file(&path).unwrap();
+    }
+}

@@ -1,0 +1,244 @@
+//! The command line of the `cachet` binary (clap 4, derive).
+//!
+//! Global options and `serve` options can also be given as environment variables (shown in
+//! `--help`); arguments of the other subcommands cannot, so a stray `CACHET_EMAIL` never
+//! changes what `cachet user create` does.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The default database: a SQLite file in the working directory, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://cachet.db";
+
+/// Cachet, the status page: the standalone server and its administration commands.
+#[derive(Debug, Parser)]
+#[command(name = "cachet", version, about, long_about = None)]
+pub struct Cli {
+    /// Options every subcommand takes, before or after the subcommand's name.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The database: sqlite://FILE (created if missing), postgres://... or mysql://...
+    #[arg(
+        long,
+        global = true,
+        env = "CACHET_DATABASE_URL",
+        default_value = DEFAULT_DATABASE_URL,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+    /// The key file (one `<id> <base64>` line per key). Default: `cachet.key` beside a SQLite
+    /// database, created on first use. The key can instead come from CACHET_SECRET_KEY.
+    #[arg(
+        long,
+        global = true,
+        env = "CACHET_SECRET_KEY_FILE",
+        value_name = "PATH"
+    )]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the status page, its API and the dashboard over HTTP.
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage the secret key file.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// The web framework that serves the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Framework {
+    /// axum (hyper).
+    Axum,
+    /// actix-web.
+    Actix,
+}
+
+/// `cachet serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "CACHET_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+    /// The web framework.
+    #[arg(long, env = "CACHET_FRAMEWORK", value_enum, default_value_t = Framework::Axum)]
+    pub framework: Framework,
+    /// The URL visitors reach the page at (links, cookies and the CSRF origin follow it).
+    /// Default: http:// plus the bound address.
+    #[arg(long, env = "CACHET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seed a realistic sample page when there are no components yet (creates no users).
+    #[arg(long, env = "CACHET_DEMO")]
+    pub demo: bool,
+}
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Everything, including users, tokens and settings.
+    Admin,
+    /// Content: components, incidents, maintenance, metrics.
+    Manager,
+    /// Reads what is not public.
+    Viewer,
+}
+
+impl RoleArg {
+    /// The role's name as the core parses it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Manager => "manager",
+            Self::Viewer => "viewer",
+        }
+    }
+}
+
+/// `cachet user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is the first line of standard input (a hidden prompt on a
+    /// terminal). Prints the new user's id.
+    Create {
+        /// The sign-in address.
+        #[arg(long)]
+        email: String,
+        /// The role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The display name (default: the part of the address before the @).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// An API token's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// Reads.
+    Read,
+    /// Reads and the writes the user's role allows.
+    Write,
+    /// Also users, tokens and settings (admins).
+    Admin,
+}
+
+impl ScopeArg {
+    /// The scope's name as the core parses it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// `cachet token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; prints the token once, alone on one line.
+    Create {
+        /// The user's sign-in address.
+        #[arg(long)]
+        email: String,
+        /// The scope.
+        #[arg(long, value_enum)]
+        scope: ScopeArg,
+        /// A name to recognise the token by.
+        #[arg(long)]
+        name: String,
+        /// Expire after this many days (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36500))]
+        expires_in_days: Option<u32>,
+    },
+}
+
+/// `cachet key ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Write a new key file with one random key (mode 0600).
+    Generate {
+        /// Overwrite an existing key file (data sealed with it becomes unreadable).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add a new primary key to the key file; the old keys are kept for reading.
+    Rotate,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_before_or_after_the_subcommand() {
+        for args in [
+            &["cachet", "--database-url", "sqlite://x.db", "serve"][..],
+            &["cachet", "serve", "--database-url", "sqlite://x.db"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.global.database_url, "sqlite://x.db");
+            let Command::Serve(s) = cli.command else {
+                panic!("not serve")
+            };
+            assert_eq!(s.framework, Framework::Axum);
+            assert_eq!(s.bind.to_string(), "127.0.0.1:8000");
+        }
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Cli::try_parse_from(["cachet", "serve", "--framework", "rocket"]).is_err());
+        assert!(Cli::try_parse_from(["cachet", "serve", "--bind", "nowhere"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "cachet", "user", "create", "--email", "a@b.c", "--role", "god"
+            ])
+            .is_err()
+        );
+        assert!(
+            Cli::try_parse_from([
+                "cachet",
+                "token",
+                "create",
+                "--email",
+                "a@b.c",
+                "--scope",
+                "read",
+                "--name",
+                "n",
+                "--expires-in-days",
+                "0"
+            ])
+            .is_err()
+        );
+    }
+}

@@ -14,7 +14,8 @@
 //! | [`metrics`] | Cachet's metric point merge rule |
 //! | [`store`] | the [`Store`](store::Store) trait, typed queries, and the in-memory reference store |
 //! | [`clock`] | injected time |
-//! | [`web`] | the framework-neutral web layer: API v1 (in progress), security headers, rate limits |
+//! | [`status`] | the overall-status rule: effective component status, maintenance phases, the Statuspage indicator, incident impact, API v1's status |
+//! | [`web`] | the framework-neutral web layer: API v1 (in progress), Statuspage v2 JSON, CORS, security headers, rate limits |
 //! | `testing` | (feature `testing`) the public Store conformance suite |
 //!
 //! `cargo tree -p cachet-core -e normal` shows neither axum, actix nor sqlx: storage backends
@@ -55,6 +56,7 @@ pub mod metrics;
 pub mod model;
 pub mod sanitize;
 pub mod secrets;
+pub mod status;
 pub mod store;
 pub mod template;
 pub mod validate;

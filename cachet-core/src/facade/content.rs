@@ -68,6 +68,16 @@ impl Cachet {
         Ok(self.can(actor, Permission::ReadPrivate))
     }
 
+    /// An empty page answering `page` (a visitor who filtered for what only signed-in users
+    /// may see).
+    fn nothing<T>(page: PageRequest) -> Page<T> {
+        Page {
+            items: Vec::new(),
+            total: 0,
+            request: page,
+        }
+    }
+
     /// One component; disabled ones only with `ReadPrivate`.
     ///
     /// # Errors
@@ -96,6 +106,9 @@ impl Cachet {
         mut q: ComponentQuery,
     ) -> Result<Page<Component>> {
         if !self.private(actor).await? {
+            if q.filter.enabled == Some(false) {
+                return Ok(Self::nothing(q.page));
+            }
             q.filter.enabled = Some(true);
         }
         Ok(self.store().components(&q).await?)
@@ -125,6 +138,12 @@ impl Cachet {
     /// [`Error::Store`].
     pub async fn groups(&self, actor: &Actor, mut q: GroupQuery) -> Result<Page<ComponentGroup>> {
         if !self.private(actor).await? {
+            if q.filter
+                .visible
+                .is_some_and(|v| v != GroupVisibility::Public)
+            {
+                return Ok(Self::nothing(q.page));
+            }
             q.filter.visible = Some(GroupVisibility::Public);
         }
         Ok(self.store().groups(&q).await?)
@@ -152,6 +171,9 @@ impl Cachet {
     /// [`Error::Store`].
     pub async fn incidents(&self, actor: &Actor, mut q: IncidentQuery) -> Result<Page<Incident>> {
         if !self.private(actor).await? {
+            if q.filter.visible == Some(false) {
+                return Ok(Self::nothing(q.page));
+            }
             q.filter.visible = Some(true);
         }
         Ok(self.store().incidents(&q).await?)
@@ -170,6 +192,47 @@ impl Cachet {
     ) -> Result<Page<IncidentUpdate>> {
         self.incident(actor, incident).await?;
         Ok(self.store().incident_updates(incident, page).await?)
+    }
+
+    /// One update of an incident (the incident must be visible to the actor; an update of
+    /// another incident is not found).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn incident_update(
+        &self,
+        actor: &Actor,
+        incident: IncidentId,
+        id: IncidentUpdateId,
+    ) -> Result<IncidentUpdate> {
+        self.incident(actor, incident).await?;
+        Ok(self.store().incident_update(incident, id).await?)
+    }
+
+    /// Edits an update of an incident (`WriteContent`), audited in the same transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`] (also for an update of another incident).
+    pub async fn update_incident_update(
+        &self,
+        actor: &Actor,
+        incident: IncidentId,
+        id: IncidentUpdateId,
+        patch: &IncidentUpdatePatch,
+    ) -> Result<IncidentUpdate> {
+        self.authorize(actor, Permission::WriteContent).await?;
+        let fx = self.audited(
+            actor,
+            AuditAction::Update,
+            EntityKind::IncidentUpdate,
+            |c: &Changed<IncidentUpdate>| c.after.id.get(),
+        );
+        Ok(self
+            .store()
+            .update_incident_update(self.cx(), incident, id, patch, &fx)
+            .await?)
     }
 
     /// Posts an update to an incident (`WriteContent`).
@@ -234,6 +297,44 @@ impl Cachet {
         Ok(self.store().templates(&q).await?)
     }
 
+    /// One template (public, as in Cachet).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn template(&self, actor: &Actor, id: TemplateId) -> Result<IncidentTemplate> {
+        self.private(actor).await?;
+        Ok(self.store().template(id).await?)
+    }
+
+    /// The template with this slug, if any (what API clients name as `template`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn template_by_slug(
+        &self,
+        actor: &Actor,
+        slug: &crate::validate::Slug,
+    ) -> Result<Option<IncidentTemplate>> {
+        self.private(actor).await?;
+        let q = TemplateQuery::filtered(TemplateFilter {
+            slug: Some(slug.clone()),
+        })
+        .paged(PageRequest::new(1, 1));
+        Ok(self.store().templates(&q).await?.items.into_iter().next())
+    }
+
+    /// One maintenance schedule (public).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn schedule(&self, actor: &Actor, id: ScheduleId) -> Result<Schedule> {
+        self.private(actor).await?;
+        Ok(self.store().schedule(id).await?)
+    }
+
     /// Maintenance schedules (public).
     ///
     /// # Errors
@@ -266,6 +367,9 @@ impl Cachet {
     /// [`Error::Store`].
     pub async fn metrics(&self, actor: &Actor, mut q: MetricQuery) -> Result<Page<Metric>> {
         if !self.private(actor).await? {
+            if q.filter.visible.is_some_and(|v| v != Visibility::Public) {
+                return Ok(Self::nothing(q.page));
+            }
             q.filter.visible = Some(Visibility::Public);
         }
         Ok(self.store().metrics(&q).await?)
@@ -301,6 +405,53 @@ impl Cachet {
         Ok(self
             .store()
             .record_metric_point(self.cx(), metric, &new, &fx)
+            .await?)
+    }
+
+    /// A metric's points, newest first unless sorted (the metric must be visible to the
+    /// actor).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn metric_points(
+        &self,
+        actor: &Actor,
+        metric: MetricId,
+        q: MetricPointQuery,
+    ) -> Result<Page<MetricPoint>> {
+        self.metric(actor, metric).await?;
+        Ok(self.store().metric_points(metric, &q).await?)
+    }
+
+    /// Changes a metric point's value (kept when `None`) and, optionally, its time
+    /// (`WriteContent`), audited in the same transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`] (also for a point of another metric).
+    pub async fn update_metric_point(
+        &self,
+        actor: &Actor,
+        metric: MetricId,
+        id: MetricPointId,
+        value: Option<MetricValue>,
+        at: Option<Timestamp>,
+    ) -> Result<MetricPoint> {
+        self.authorize(actor, Permission::WriteContent).await?;
+        let value = match value {
+            Some(v) => v,
+            None => self.store().metric_point(metric, id).await?.value,
+        };
+        let fx = self.audited(
+            actor,
+            AuditAction::Update,
+            EntityKind::MetricPoint,
+            |c: &Changed<MetricPoint>| c.after.id.get(),
+        );
+        Ok(self
+            .store()
+            .update_metric_point(self.cx(), metric, id, value, at, &fx)
             .await?)
     }
 
@@ -400,6 +551,10 @@ impl Cachet {
         } else {
             "created unverified"
         };
+        // issue 6: an unverified subscriber must get the verification mail. Its outbox event
+        // (`EventKind::SubscriberVerification`, naming the subscriber) belongs in these same
+        // effects (`.with_outbox(...)`) so it commits with the subscriber; until the
+        // verification flow exists nothing is sent, and nothing pretends to be.
         let fx = |s: &Subscriber| {
             Effects::audit(self.audit_event(
                 actor,
@@ -435,6 +590,38 @@ impl Cachet {
             |s: &Subscriber| s.id.get(),
         );
         Ok(self.store().delete_subscriber(self.cx(), id, &fx).await?)
+    }
+
+    /// A subscriber's subscriptions, by component id (`ManageSubscribers`: ids only, no
+    /// address).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`].
+    pub async fn subscriptions_of(
+        &self,
+        actor: &Actor,
+        subscriber: SubscriberId,
+    ) -> Result<Vec<Subscription>> {
+        self.authorize(actor, Permission::ManageSubscribers).await?;
+        Ok(self.store().subscriptions_of(subscriber).await?)
+    }
+
+    /// Deletes one subscription (`ManageSubscribers`); a subscriber left with none becomes
+    /// global. Audited in the same transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`].
+    pub async fn delete_subscription(&self, actor: &Actor, id: SubscriptionId) -> Result<()> {
+        self.authorize(actor, Permission::ManageSubscribers).await?;
+        let fx = self.audited(
+            actor,
+            AuditAction::Delete,
+            EntityKind::Subscription,
+            |s: &Subscription| s.id.get(),
+        );
+        Ok(self.store().delete_subscription(self.cx(), id, &fx).await?)
     }
 
     /// Changes settings (`ManageSettings`): each value is validated for its key first, so

@@ -7,10 +7,12 @@
 //! `Permissions-Policy`) and carries an `X-Request-Id`.
 
 pub mod api_v1;
+pub(crate) mod cors;
 pub mod headers;
 pub mod input;
 pub mod ratelimit;
 pub mod response;
+pub(crate) mod statuspage;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -80,6 +82,8 @@ impl Cachet {
             self.health(&req).await
         } else if path == "/api/v1" || path.starts_with("/api/v1/") {
             api_v1::handle(self, req, client, cx.principal.as_ref(), &id).await
+        } else if path == "/api/v2" || path.starts_with("/api/v2/") {
+            statuspage::handle(self, &req).await
         } else {
             response::not_found_page()
         };

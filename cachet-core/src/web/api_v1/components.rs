@@ -3,7 +3,8 @@
 use http::StatusCode;
 
 use super::query::{filter, item, list_envelope, page, sort};
-use super::{Call, Fail, Handled, present, require_token};
+use super::{Call, Fail, Handled, present, require};
+use crate::auth::policy::Permission;
 use crate::model::*;
 use crate::store::{ComponentFilter, ComponentQuery};
 use crate::validate::*;
@@ -153,7 +154,7 @@ pub(super) async fn get(call: Call<'_>, id: i64) -> Handled {
 }
 
 pub(super) async fn create(call: Call<'_>) -> Handled {
-    require_token(&call)?;
+    require(&call, Permission::WriteContent).await?;
     let mut errors = Vec::new();
     let name = call
         .input
@@ -197,7 +198,7 @@ pub(super) async fn create(call: Call<'_>) -> Handled {
 }
 
 pub(super) async fn update(call: Call<'_>, id: i64) -> Handled {
-    require_token(&call)?;
+    require(&call, Permission::WriteContent).await?;
     let patch = ComponentPatch {
         name: call
             .input
@@ -227,7 +228,7 @@ pub(super) async fn update(call: Call<'_>, id: i64) -> Handled {
 }
 
 pub(super) async fn delete(call: Call<'_>, id: i64) -> Handled {
-    require_token(&call)?;
+    require(&call, Permission::WriteContent).await?;
     call.cachet
         .delete_component(&call.actor, ComponentId(id))
         .await?;

@@ -5,8 +5,15 @@
 //! only (`X-Cachet-Token` or `Authorization: Bearer`), never by the session cookie.
 
 mod components;
+mod groups;
+mod incidents;
+mod metrics;
 pub mod present;
 mod query;
+mod schedules;
+mod subscribers;
+mod templates;
+mod updates;
 
 use std::net::IpAddr;
 
@@ -17,6 +24,7 @@ use serde_json::json;
 use super::input::{Input, InputError};
 use super::ratelimit::Decision;
 use super::response;
+use crate::auth::policy::Permission;
 use crate::model::Role;
 use crate::validate::ValidationError;
 use crate::{Actor, Cachet, Error};
@@ -36,6 +44,9 @@ pub(crate) struct Call<'a> {
 pub(crate) enum Fail {
     Status(StatusCode),
     Invalid(Vec<ValidationError>),
+    /// Validation failures that are not a single field's rule (template variables), already
+    /// worded for the client.
+    Rejected(Vec<String>),
     Facade(Error),
 }
 
@@ -59,6 +70,9 @@ impl Fail {
             Fail::Status(s) => response::api_error(s, "", request_id, Vec::new()),
             Fail::Invalid(errors) => {
                 let details: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                Fail::Rejected(details).render(request_id)
+            }
+            Fail::Rejected(details) => {
                 let detail = details.first().cloned().unwrap_or_default();
                 response::api_error(StatusCode::BAD_REQUEST, &detail, request_id, details)
             }
@@ -188,6 +202,11 @@ async fn dispatch(cachet: &Cachet, req: Request<Bytes>, actor: Actor) -> Handled
     }
     let input = match Input::from_request(&req, cachet.web_config().max_json_depth) {
         Ok(i) => i,
+        // A write without a token is refused as such before its body is judged, as Cachet's
+        // authentication middleware runs before the controller reads the input.
+        Err(_) if actor.is_anonymous() && !matches!(*req.method(), Method::GET | Method::HEAD) => {
+            return Err(Fail::Status(StatusCode::UNAUTHORIZED));
+        }
         Err(e @ (InputError::MalformedJson | InputError::TooDeep | InputError::MalformedForm)) => {
             return Err(Fail::Invalid(vec![ValidationError::new(
                 "body",
@@ -212,6 +231,10 @@ async fn dispatch(cachet: &Cachet, req: Request<Bytes>, actor: Actor) -> Handled
     };
     let m = call.method.clone();
     match (segments.as_slice(), &m) {
+        (["status"], &Method::GET) => Ok(response::json(
+            StatusCode::OK,
+            &crate::web::statuspage::api_v1_status(cachet).await?,
+        )),
         (["ping"], &Method::GET) => Ok(response::json(StatusCode::OK, &json!({ "data": "Pong!" }))),
         (["version"], &Method::GET) => Ok(response::json(
             StatusCode::OK,
@@ -222,6 +245,17 @@ async fn dispatch(cachet: &Cachet, req: Request<Bytes>, actor: Actor) -> Handled
         )),
         (["components"], &Method::GET) => components::list(call).await,
         (["components"], &Method::POST) => components::create(call).await,
+        (["components", "groups"], &Method::GET) => groups::list(call).await,
+        (["components", "groups"], &Method::POST) => groups::create(call).await,
+        (["components", "groups", id], method) => {
+            let id = parse_id(id)?;
+            match *method {
+                Method::GET => groups::get(call, id).await,
+                Method::PUT | Method::PATCH => groups::update(call, id).await,
+                Method::DELETE => groups::delete(call, id).await,
+                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
+            }
+        }
         (["components", id], method) if *id != "groups" => {
             let id = parse_id(id)?;
             match *method {
@@ -231,9 +265,96 @@ async fn dispatch(cachet: &Cachet, req: Request<Bytes>, actor: Actor) -> Handled
                 _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
             }
         }
-        (["ping" | "version" | "components"], _) => {
+        (["incidents"], &Method::GET) => incidents::list(call).await,
+        (["incidents"], &Method::POST) => incidents::create(call).await,
+        (["incidents", "templates"], &Method::GET) => templates::list(call).await,
+        (["incidents", "templates", id], &Method::GET) => templates::get(call, parse_id(id)?).await,
+        (["incidents", "templates", id], _) => {
+            parse_id(id)?;
             Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED))
         }
+        (["incidents", id], method) if *id != "templates" => {
+            let id = parse_id(id)?;
+            match *method {
+                Method::GET => incidents::get(call, id).await,
+                Method::PUT | Method::PATCH => incidents::update(call, id).await,
+                Method::DELETE => incidents::delete(call, id).await,
+                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
+            }
+        }
+        (["incidents", id, "updates"], method) => {
+            let id = parse_id(id)?;
+            match *method {
+                Method::GET => updates::list(call, id).await,
+                Method::POST => updates::create(call, id).await,
+                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
+            }
+        }
+        (["incidents", id, "updates", update], method) => {
+            let (id, update) = (parse_id(id)?, parse_id(update)?);
+            match *method {
+                Method::GET => updates::get(call, id, update).await,
+                Method::PUT | Method::PATCH => updates::update(call, id, update).await,
+                Method::DELETE => updates::delete(call, id, update).await,
+                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
+            }
+        }
+        (["metrics"], &Method::GET) => metrics::list(call).await,
+        (["metrics"], &Method::POST) => metrics::create(call).await,
+        (["metrics", id], method) => {
+            let id = parse_id(id)?;
+            match *method {
+                Method::GET => metrics::get(call, id).await,
+                Method::PUT | Method::PATCH => metrics::update(call, id).await,
+                Method::DELETE => metrics::delete(call, id).await,
+                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
+            }
+        }
+        (["metrics", id, "points"], method) => {
+            let id = parse_id(id)?;
+            match *method {
+                Method::GET => metrics::points(call, id).await,
+                Method::POST => metrics::add_point(call, id).await,
+                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
+            }
+        }
+        (["metrics", id, "points", point], method) => {
+            let (id, point) = (parse_id(id)?, parse_id(point)?);
+            match *method {
+                Method::PUT | Method::PATCH => metrics::update_point(call, id, point).await,
+                Method::DELETE => metrics::delete_point(call, id, point).await,
+                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
+            }
+        }
+        (["schedules"], &Method::GET) => schedules::list(call).await,
+        (["schedules"], &Method::POST) => schedules::create(call).await,
+        (["schedules", id], method) => {
+            let id = parse_id(id)?;
+            match *method {
+                Method::GET => schedules::get(call, id).await,
+                Method::PUT | Method::PATCH => schedules::update(call, id).await,
+                Method::DELETE => schedules::delete(call, id).await,
+                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
+            }
+        }
+        (["subscribers"], &Method::GET) => subscribers::list(call).await,
+        (["subscribers"], &Method::POST) => subscribers::create(call).await,
+        (["subscribers", id], &Method::DELETE) => subscribers::delete(call, parse_id(id)?).await,
+        (["subscriptions", id], &Method::DELETE) => {
+            subscribers::delete_subscription(call, parse_id(id)?).await
+        }
+        (["subscribers" | "subscriptions", id], _) => {
+            parse_id(id)?;
+            Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED))
+        }
+        (
+            [
+                "ping" | "version" | "components" | "incidents" | "metrics" | "schedules"
+                | "subscribers",
+            ]
+            | ["components" | "incidents", "groups" | "templates"],
+            _,
+        ) => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
         _ => Err(Fail::Status(StatusCode::NOT_FOUND)),
     }
 }
@@ -253,4 +374,14 @@ pub(crate) fn require_token(call: &Call<'_>) -> Result<(), Fail> {
     } else {
         Ok(())
     }
+}
+
+/// Refuses a request that needs a token with 401 without one, and with 403 (audited by the
+/// facade) when the token's scope or role lacks the permission, before the input is
+/// validated, so a too-small token learns nothing from validation messages. The facade
+/// operation checks the permission again.
+pub(crate) async fn require(call: &Call<'_>, p: Permission) -> Result<(), Fail> {
+    require_token(call)?;
+    call.cachet.authorize(&call.actor, p).await?;
+    Ok(())
 }

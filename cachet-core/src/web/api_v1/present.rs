@@ -88,3 +88,196 @@ pub fn group(g: &ComponentGroup, components: &[Component], tz: Tz) -> Value {
 pub fn nullable_date(t: Option<Timestamp>, tz: Tz) -> Value {
     opt_date(t, tz)
 }
+
+/// A metadata object as Cachet's `meta` relation shows it: `{key: value}`, or `[]` when
+/// empty (PHP's empty array).
+fn meta_object(m: &Meta) -> Value {
+    if m.is_empty() {
+        Value::Array(Vec::new())
+    } else {
+        serde_json::to_value(m).unwrap_or(Value::Array(Vec::new()))
+    }
+}
+
+/// Cachet's incident status icons (CSS classes used by its themes).
+fn incident_icon(s: IncidentStatus) -> &'static str {
+    match s {
+        IncidentStatus::Scheduled => "icon ion-android-calendar",
+        IncidentStatus::Investigating => "icon ion-flag oranges",
+        IncidentStatus::Identified => "icon ion-alert yellows",
+        IncidentStatus::Watching => "icon ion-eye blues",
+        IncidentStatus::Fixed => "icon ion-checkmark greens",
+    }
+}
+
+/// `{public_url}/incidents/{id}`, the incident's page.
+#[must_use]
+pub fn incident_permalink(base: &str, id: IncidentId) -> String {
+    format!("{}/incidents/{id}", base.trim_end_matches('/'))
+}
+
+/// An incident update; `base` is the public URL its permalink is built on.
+#[must_use]
+pub fn incident_update(u: &IncidentUpdate, base: &str, tz: Tz) -> Value {
+    json!({
+        "id": u.id,
+        "incident_id": u.incident_id,
+        "status": u.status.code(),
+        "message": u.message,
+        "user_id": u.user_id,
+        "created_at": date(u.created_at, tz),
+        "updated_at": date(u.updated_at, tz),
+        "human_status": u.status.label(),
+        "permalink": format!("{}#update-{}", incident_permalink(base, u.incident_id), u.id),
+    })
+}
+
+/// An incident with its updates (newest first, as the store lists them); `base` is the
+/// public URL its permalink is built on.
+#[must_use]
+pub fn incident(i: &Incident, updates: &[IncidentUpdate], base: &str, tz: Tz) -> Value {
+    let latest = updates.iter().max_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let latest_status = latest.map_or(i.status, |u| u.status);
+    let duration = latest.map_or(0, |u| (u.created_at - i.created_at).num_seconds().abs());
+    json!({
+        "id": i.id,
+        "user_id": i.user_id,
+        "component_id": i.components.first().map_or(0, |a| a.component_id.get()),
+        "name": i.name,
+        "status": i.status.code(),
+        "visible": u8::from(i.visible),
+        "stickied": i.stickied,
+        "notifications": i.notify,
+        "message": i.message,
+        "occurred_at": date(i.occurred_at, tz),
+        "created_at": date(i.created_at, tz),
+        "updated_at": date(i.updated_at, tz),
+        "deleted_at": Value::Null,
+        "is_resolved": latest_status.is_resolved(),
+        "meta": meta_object(&i.meta),
+        "updates": updates.iter().map(|u| incident_update(u, base, tz)).collect::<Vec<_>>(),
+        "human_status": i.status.label(),
+        "latest_update_id": latest.map(|u| u.id),
+        "latest_status": latest_status.code(),
+        "latest_human_status": latest_status.label(),
+        "latest_icon": incident_icon(latest_status),
+        "permalink": incident_permalink(base, i.id),
+        "duration": duration,
+    })
+}
+
+/// An incident template.
+#[must_use]
+pub fn template(t: &IncidentTemplate, tz: Tz) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "slug": t.slug,
+        "template": t.template,
+        "created_at": date(t.created_at, tz),
+        "updated_at": date(t.updated_at, tz),
+        "deleted_at": Value::Null,
+    })
+}
+
+/// The name of a metric's default view, as Cachet's charts call it.
+fn view_name(v: MetricView) -> &'static str {
+    match v {
+        MetricView::LastHour => "last_hour",
+        MetricView::Today => "today",
+        MetricView::Week => "week",
+        MetricView::Month => "month",
+    }
+}
+
+/// A metric.
+#[must_use]
+pub fn metric(m: &Metric, tz: Tz) -> Value {
+    json!({
+        "id": m.id,
+        "name": m.name,
+        "suffix": m.suffix,
+        "description": m.description,
+        "default_value": m.default_value.as_f64(),
+        "calc_type": m.calc_type.code(),
+        "display_chart": m.display_chart,
+        "places": m.places.get(),
+        "default_view": m.default_view.code(),
+        "threshold": m.threshold.minutes(),
+        "order": m.order.get(),
+        "visible": m.visible.code(),
+        "created_at": date(m.created_at, tz),
+        "updated_at": date(m.updated_at, tz),
+        "default_view_name": view_name(m.default_view),
+    })
+}
+
+/// A metric point, with `calculated_value` = value x counter.
+#[must_use]
+pub fn metric_point(p: &MetricPoint, tz: Tz) -> Value {
+    #[allow(clippy::cast_precision_loss)]
+    let calculated = p.calculated_millis() as f64 / 1000.0;
+    json!({
+        "id": p.id,
+        "metric_id": p.metric_id,
+        "value": p.value.as_f64(),
+        "counter": p.counter,
+        "created_at": date(p.created_at, tz),
+        "updated_at": date(p.updated_at, tz),
+        "calculated_value": calculated,
+    })
+}
+
+/// A maintenance schedule with the components it covers (those the reader may see).
+#[must_use]
+pub fn schedule(s: &Schedule, components: &[Component], tz: Tz) -> Value {
+    json!({
+        "id": s.id,
+        "name": s.name,
+        "message": s.message,
+        "status": s.status.code(),
+        "scheduled_at": date(s.scheduled_at, tz),
+        "completed_at": opt_date(s.completed_at, tz),
+        "created_at": date(s.created_at, tz),
+        "updated_at": date(s.updated_at, tz),
+        "deleted_at": Value::Null,
+        "components": components.iter().map(|c| component(c, tz)).collect::<Vec<_>>(),
+        "human_status": s.status.label(),
+    })
+}
+
+/// One subscription of a subscriber to a component.
+#[must_use]
+pub fn subscription(s: &Subscription, tz: Tz) -> Value {
+    json!({
+        "id": s.id,
+        "subscriber_id": s.subscriber_id,
+        "component_id": s.component_id,
+        "created_at": date(s.created_at, tz),
+        "updated_at": date(s.created_at, tz),
+    })
+}
+
+/// A subscriber with the address opened for an admin. Never carries a verification code,
+/// a link token or any other secret (Cachet's `verify_code` was one).
+#[must_use]
+pub fn subscriber(
+    s: &Subscriber,
+    email: &crate::validate::Email,
+    subscriptions: &[Subscription],
+    tz: Tz,
+) -> Value {
+    json!({
+        "id": s.id,
+        "email": email.as_str(),
+        "verified_at": opt_date(s.verified_at, tz),
+        "global": s.global,
+        "created_at": date(s.created_at, tz),
+        "updated_at": date(s.updated_at, tz),
+        "subscriptions": subscriptions.iter().map(|x| subscription(x, tz)).collect::<Vec<_>>(),
+    })
+}

@@ -452,3 +452,23 @@ async fn rate_limit_headers_and_429() {
             >= 1
     );
 }
+
+#[tokio::test]
+async fn head_is_get_without_a_body() {
+    let api = Api::new().await;
+    let get = api.send("GET", "/api/v1/components", false, None, "").await;
+    let (s, r, _) = api
+        .send("HEAD", "/api/v1/components", false, None, "")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(r.body().is_empty());
+    assert_eq!(
+        r.headers()["content-length"],
+        get.1.body().len().to_string().as_str()
+    );
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let (s, r, _) = api
+        .send("HEAD", "/api/v2/status.json", false, None, "")
+        .await;
+    assert_eq!((s, r.body().is_empty()), (StatusCode::OK, true));
+}

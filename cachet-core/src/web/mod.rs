@@ -67,8 +67,13 @@ fn request_id() -> String {
 impl Cachet {
     /// Answers one request. Never panics on input and never answers 500 for bad input; store
     /// failures answer 500 with a generic body and are logged with the request id.
-    pub async fn handle(&self, req: Request<Bytes>, cx: RequestContext) -> Response<Bytes> {
+    pub async fn handle(&self, mut req: Request<Bytes>, cx: RequestContext) -> Response<Bytes> {
         let id = request_id();
+        // HEAD is GET without the body (RFC 9110 9.3.2), for every route alike.
+        let head = req.method() == Method::HEAD;
+        if head {
+            *req.method_mut() = Method::GET;
+        }
         let client = self.client_ip(&req, &cx);
         let path = req.uri().path().to_owned();
         let mut resp = if req.body().len() > self.web_config().max_body_bytes {
@@ -88,6 +93,13 @@ impl Cachet {
             response::not_found_page()
         };
         headers::secure(&mut resp, self.config().public_url.is_https(), &id);
+        if head {
+            let length = resp.body().len();
+            *resp.body_mut() = Bytes::new();
+            if let Ok(v) = http::HeaderValue::from_str(&length.to_string()) {
+                resp.headers_mut().insert(http::header::CONTENT_LENGTH, v);
+            }
+        }
         resp
     }
 

@@ -472,3 +472,140 @@ async fn head_is_get_without_a_body() {
         .await;
     assert_eq!((s, r.body().is_empty()), (StatusCode::OK, true));
 }
+
+#[tokio::test]
+async fn cors_on_reads_for_configured_origins_only() {
+    let api = Api::new().await;
+    api.h
+        .cachet
+        .put_settings(
+            &Actor::operator(),
+            &[(SettingKey::AllowedDomains, "https://app.example".into())],
+        )
+        .await
+        .unwrap();
+    let send = |method: &str, origin: &str| {
+        Request::builder()
+            .method(method)
+            .uri("/api/v1/components")
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("x-cachet-token", &api.token)
+            .header("content-type", "application/json")
+            .body(Bytes::from_static(br#"{"name":"x","status":1}"#))
+            .unwrap()
+    };
+    let r = api
+        .h
+        .cachet
+        .handle(
+            send("GET", "https://app.example"),
+            RequestContext::default(),
+        )
+        .await;
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    assert_eq!(r.headers()["vary"], "Origin");
+    let r = api
+        .h
+        .cachet
+        .handle(
+            send("GET", "https://evil.example"),
+            RequestContext::default(),
+        )
+        .await;
+    assert!(!r.headers().contains_key("access-control-allow-origin"));
+    let r = api
+        .h
+        .cachet
+        .handle(
+            send("OPTIONS", "https://app.example"),
+            RequestContext::default(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(
+        r.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("X-Cachet-Token")
+    );
+    let r = api
+        .h
+        .cachet
+        .handle(
+            send("POST", "https://app.example"),
+            RequestContext::default(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "the token authorises the write");
+    assert!(
+        !r.headers().contains_key("access-control-allow-origin"),
+        "but no CORS on writes"
+    );
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    let mut config = cachet_core::Config::new(
+        cachet_core::validate::HttpUrl::parse("https://s.example").unwrap(),
+    );
+    config.web.rate_limits.api_per_address =
+        cachet_core::web::ratelimit::Limit::new(1, std::time::Duration::from_secs(60));
+    config.web.trusted_proxies = vec!["10.0.0.1".parse().unwrap()];
+    let h = Harness::over(new_store().await, config);
+    let get = |xff: &str| {
+        Request::builder()
+            .uri("/api/v1/ping")
+            .header("x-forwarded-for", xff)
+            .body(Bytes::new())
+            .unwrap()
+    };
+    let via_proxy = || RequestContext {
+        peer: Some("10.0.0.1:443".parse().unwrap()),
+        principal: None,
+    };
+    let direct = || RequestContext {
+        peer: Some("203.0.113.9:443".parse().unwrap()),
+        principal: None,
+    };
+    // behind the trusted proxy, each forwarded client has its own budget
+    assert_eq!(
+        h.cachet
+            .handle(get("198.51.100.1"), via_proxy())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.cachet
+            .handle(get("198.51.100.2"), via_proxy())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.cachet
+            .handle(get("198.51.100.1"), via_proxy())
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // a client that is not the proxy cannot choose its address by header
+    assert_eq!(
+        h.cachet
+            .handle(get("198.51.100.3"), direct())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.cachet
+            .handle(get("198.51.100.4"), direct())
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

@@ -57,6 +57,25 @@ impl Default for WebConfig {
     }
 }
 
+/// The path as it may be logged: the secret of a link-token route (verify, manage,
+/// unsubscribe, password reset, invitation) is replaced, so access logs never hold a
+/// working link.
+fn loggable_path(path: &str) -> String {
+    const SECRET_PREFIXES: &[&str] = &[
+        "/subscribe/verify/",
+        "/subscribe/manage/",
+        "/unsubscribe/",
+        "/auth/reset/",
+        "/invite/",
+    ];
+    for prefix in SECRET_PREFIXES {
+        if let Some(at) = path.find(prefix) {
+            return format!("{}<redacted>", &path[..at + prefix.len()]);
+        }
+    }
+    path.chars().take(256).collect()
+}
+
 /// A random request id (16 bytes, hex): in the `X-Request-Id` header, error bodies and logs.
 fn request_id() -> String {
     crate::auth::tokens::random_bytes::<16>()
@@ -69,6 +88,8 @@ impl Cachet {
     /// failures answer 500 with a generic body and are logged with the request id.
     pub async fn handle(&self, mut req: Request<Bytes>, cx: RequestContext) -> Response<Bytes> {
         let id = request_id();
+        let started = std::time::Instant::now();
+        let method = req.method().clone();
         // HEAD is GET without the body (RFC 9110 9.3.2), for every route alike.
         let head = req.method() == Method::HEAD;
         if head {
@@ -86,19 +107,73 @@ impl Cachet {
         } else if path == "/health" {
             self.health(&req).await
         } else if path == "/api/v1" || path.starts_with("/api/v1/") {
-            api_v1::handle(self, req, client, cx.principal.as_ref(), &id).await
+            self.api_v1_with_cors(req, client, cx.principal.as_ref(), &id)
+                .await
         } else if path == "/api/v2" || path.starts_with("/api/v2/") {
             statuspage::handle(self, &req).await
         } else {
             response::not_found_page()
         };
         headers::secure(&mut resp, self.config().public_url.is_https(), &id);
+        // One structured line per request: no query string, no headers, no body, so no token
+        // or address a client sent can reach the log.
+        tracing::info!(
+            target: "cachet::http",
+            request_id = %id,
+            method = %method,
+            path = %loggable_path(&path),
+            status = resp.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+        );
         if head {
             let length = resp.body().len();
             *resp.body_mut() = Bytes::new();
             if let Ok(v) = http::HeaderValue::from_str(&length.to_string()) {
                 resp.headers_mut().insert(http::header::CONTENT_LENGTH, v);
             }
+        }
+        resp
+    }
+
+    /// API v1 with CORS for the configured origins on its reads (as Cachet's public GET
+    /// group had): `X-Cachet-Token` may be sent cross-origin, cookies never count on the API,
+    /// and writes get no CORS headers, so browsers on other origins cannot call them.
+    async fn api_v1_with_cors(
+        &self,
+        req: Request<Bytes>,
+        client: Option<IpAddr>,
+        principal: Option<&(String, Role)>,
+        id: &str,
+    ) -> Response<Bytes> {
+        let allowed = match self.settings().await {
+            Ok(s) => s.allowed_domains,
+            Err(_) => Vec::new(),
+        };
+        // What CORS needs from the request, kept before the request moves on.
+        let mut probe = Request::new(Bytes::new());
+        *probe.method_mut() = req.method().clone();
+        for name in [
+            http::header::ORIGIN,
+            http::header::ACCESS_CONTROL_REQUEST_METHOD,
+        ] {
+            for v in req.headers().get_all(&name) {
+                probe.headers_mut().append(name.clone(), v.clone());
+            }
+        }
+        if req.method() == Method::OPTIONS {
+            let mut resp = cors::preflight(&probe, &allowed);
+            if cors::allowed_origin(&probe, &allowed).is_some() {
+                resp.headers_mut().insert(
+                    http::header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    http::HeaderValue::from_static("X-Cachet-Token, Authorization, Time-Zone"),
+                );
+            }
+            return resp;
+        }
+        let read = req.method() == Method::GET;
+        let mut resp = api_v1::handle(self, req, client, principal, id).await;
+        if read {
+            cors::apply(&mut resp, &probe, &allowed);
         }
         resp
     }
@@ -167,5 +242,24 @@ impl Cachet {
             Ok(()) => response::plain(StatusCode::OK, "ok\n"),
             Err(_) => response::plain(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
         }
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    #[test]
+    fn link_secrets_never_reach_the_log() {
+        assert_eq!(
+            super::loggable_path("/unsubscribe/abc.def"),
+            "/unsubscribe/<redacted>"
+        );
+        assert_eq!(
+            super::loggable_path("/status/subscribe/verify/tok"),
+            "/status/subscribe/verify/<redacted>"
+        );
+        assert_eq!(
+            super::loggable_path("/api/v1/components"),
+            "/api/v1/components"
+        );
     }
 }

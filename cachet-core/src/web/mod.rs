@@ -236,7 +236,12 @@ impl Cachet {
 
     async fn health(&self, req: &Request<Bytes>) -> Response<Bytes> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            return response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+            let mut r = response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+            r.headers_mut().insert(
+                http::header::ALLOW,
+                http::HeaderValue::from_static("GET, HEAD"),
+            );
+            return r;
         }
         match self.store().ping().await {
             Ok(()) => response::plain(StatusCode::OK, "ok\n"),

@@ -120,7 +120,13 @@ fn accepts_json(req: &Request<Bytes>) -> bool {
     accept.split(',').any(|part| {
         let mut it = part.split(';');
         let media = it.next().unwrap_or("").trim().to_ascii_lowercase();
-        let refused = it.any(|p| p.trim().replace(' ', "") == "q=0");
+        // `q=0`, `q=0.0`, `q=0.000`: a quality of zero means "not acceptable".
+        let refused = it.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
         !refused
             && matches!(
                 media.as_str(),
@@ -161,10 +167,14 @@ pub(crate) async fn handle(
         set_header(&mut r, "x-ratelimit-remaining", "0");
         return r;
     }
+    let path = req.uri().path().to_owned();
     let mut resp = match dispatch(cachet, req, actor).await {
         Ok(r) => r,
         Err(f) => f.render(request_id),
     };
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+        set_header(&mut resp, "allow", allowed_methods(&path));
+    }
     if let Some(Decision::Allow { limit, remaining }) = limit {
         set_header(&mut resp, "x-ratelimit-limit", &limit.to_string());
         set_header(&mut resp, "x-ratelimit-remaining", &remaining.to_string());
@@ -349,13 +359,36 @@ async fn dispatch(cachet: &Cachet, req: Request<Bytes>, actor: Actor) -> Handled
         }
         (
             [
-                "ping" | "version" | "components" | "incidents" | "metrics" | "schedules"
-                | "subscribers",
+                "ping" | "version" | "status" | "components" | "incidents" | "metrics"
+                | "schedules" | "subscribers",
             ]
             | ["components" | "incidents", "groups" | "templates"],
             _,
         ) => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
         _ => Err(Fail::Status(StatusCode::NOT_FOUND)),
+    }
+}
+
+/// The methods a resource path answers, for the `Allow` header of a 405 (RFC 9110 15.5.6).
+fn allowed_methods(path: &str) -> &'static str {
+    let segments: Vec<&str> = path
+        .trim_end_matches('/')
+        .trim_start_matches("/api/v1")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    const READ: &str = "GET, HEAD";
+    const COLLECTION: &str = "GET, HEAD, POST";
+    const ITEM: &str = "GET, HEAD, PUT, PATCH, DELETE";
+    match segments.as_slice() {
+        ["incidents", "templates", ..] | ["ping" | "version" | "status"] => READ,
+        ["components" | "incidents" | "metrics" | "schedules" | "subscribers"]
+        | ["components", "groups"]
+        | ["incidents", _, "updates"]
+        | ["metrics", _, "points"] => COLLECTION,
+        ["metrics", _, "points", _] => "PUT, PATCH, DELETE",
+        ["subscribers" | "subscriptions", _] => "DELETE",
+        _ => ITEM,
     }
 }
 

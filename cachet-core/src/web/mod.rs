@@ -111,6 +111,8 @@ impl Cachet {
                 .await
         } else if path == "/api/v2" || path.starts_with("/api/v2/") {
             statuspage::handle(self, &req).await
+        } else if let Some(refusal) = self.csrf_guard(&req, client).await {
+            refusal
         } else {
             response::not_found_page()
         };
@@ -176,6 +178,80 @@ impl Cachet {
             cors::apply(&mut resp, &probe, &allowed);
         }
         resp
+    }
+
+    /// The one CSRF rule (DESIGN.md section 3) for every page route, before any page handler
+    /// runs: an unsafe request that carries a session cookie must come from the public URL's
+    /// origin (Origin / `Sec-Fetch-Site`) and carry the session's synchronizer token (form
+    /// field `_token` or header `X-CSRF-Token`). A refusal is a 403 and audited. The API is
+    /// not routed here (it authenticates by token, never by cookie); visitor forms without a
+    /// session check their stateless tokens in their own handlers.
+    async fn csrf_guard(
+        &self,
+        req: &Request<Bytes>,
+        client: Option<IpAddr>,
+    ) -> Option<Response<Bytes>> {
+        use crate::auth::csrf;
+        if !csrf::is_unsafe_method(req.method().as_str()) {
+            return None;
+        }
+        let cookies = req.headers().get_all(http::header::COOKIE);
+        let secret = cookies
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| self.cookie_policy().read(c))?;
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let public_origin = csrf::origin_of(&self.config().public_url);
+        let mut verdict =
+            csrf::check_origin(public_origin, header("origin"), header("sec-fetch-site"));
+        if verdict.is_ok() {
+            let session = self
+                .store()
+                .session_by_hash(&crate::auth::tokens::hash_secret(secret))
+                .await
+                .ok()
+                .flatten();
+            let submitted = header("x-csrf-token").map(str::to_owned).or_else(|| {
+                serde_urlencoded::from_bytes::<Vec<(String, String)>>(req.body())
+                    .ok()
+                    .and_then(|pairs| {
+                        pairs
+                            .into_iter()
+                            .find(|(k, _)| k == "_token")
+                            .map(|(_, v)| v)
+                    })
+            });
+            verdict = match session {
+                Some(s) => {
+                    csrf::verify_session_token(self.keyring(), &s.hash, submitted.as_deref())
+                }
+                // A cookie for a session that no longer exists: nothing to protect, the page
+                // handler will treat the request as a visitor's.
+                None => Ok(()),
+            };
+        }
+        let err = verdict.err()?;
+        let actor = Actor::anonymous(client);
+        self.append_audit(
+            &actor,
+            crate::model::AuditAction::CsrfRejected,
+            crate::model::EntityKind::Session,
+            None,
+            crate::model::AuditOutcome::Denied,
+            &err.to_string(),
+        )
+        .await;
+        let mut resp = response::plain(
+            StatusCode::FORBIDDEN,
+            "forbidden: cross-site request refused\n",
+        );
+        if err != csrf::CsrfError::CrossOrigin {
+            resp = response::plain(
+                StatusCode::FORBIDDEN,
+                "forbidden: the form token is missing or expired; reload the page\n",
+            );
+        }
+        Some(resp)
     }
 
     /// The client address: the TCP peer, or the right-most untrusted address of

@@ -10,6 +10,7 @@ pub mod api_v1;
 pub(crate) mod cors;
 pub mod headers;
 pub mod input;
+pub(crate) mod public;
 pub mod ratelimit;
 pub mod response;
 pub(crate) mod statuspage;
@@ -113,6 +114,10 @@ impl Cachet {
             statuspage::handle(self, &req).await
         } else if let Some(refusal) = self.csrf_guard(&req, client).await {
             refusal
+        } else if req.method() == Method::GET
+            && let Some(page) = public::route(self, &req).await
+        {
+            page
         } else {
             response::not_found_page()
         };

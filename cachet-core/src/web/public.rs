@@ -1,0 +1,23 @@
+//! The public, read-only surfaces besides the JSON APIs: the HTML pages, feeds, badges,
+//! chart data and static assets (issue 5). Every route here is a guest's `GET`; answers hold
+//! nothing per visitor, so the snapshot cache can serve them.
+//!
+//! Each area adds one arm to [`route`]; `None` means "not a public route" (the caller answers
+//! 404).
+
+use bytes::Bytes;
+use http::{Request, Response};
+
+use crate::Cachet;
+
+/// Answers a public `GET` route, or `None` when the path is not one.
+pub(crate) async fn route(cachet: &Cachet, req: &Request<Bytes>) -> Option<Response<Bytes>> {
+    let path = req.uri().path();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let _ = cachet;
+    #[allow(clippy::match_single_binding)] // one arm per area is added by issue 5's work
+    match segments.as_slice() {
+        // (routes are added here, one arm per area)
+        _ => None,
+    }
+}

@@ -12,6 +12,11 @@
 //! | [`auth`] | passwords, throttling, TOTP, sessions, CSRF, API tokens, the permission policy |
 //! | [`Cachet`] | the facade: every operation takes an [`Actor`] and is authorized and audited |
 //! | [`metrics`] | Cachet's metric point merge rule |
+//! | [`history`] | the 90-day history bars: per-day uptime, incidents and worst status of a component |
+//! | [`charts`] | metric chart series per view, Cachet's `/metrics/{id}` chart JSON and server-rendered SVG charts |
+//! | [`feeds`] | RSS 2.0 and Atom feeds of incidents, the iCalendar feed of maintenance, and the `<link rel="alternate">` tags advertising them |
+//! | [`pages`] | the public HTML pages (askama templates, autoescaped): status page, incident, maintenance and component pages; the message catalogue (en, de, fr); hash-versioned static assets with SRI |
+//! | [`badge`] | SVG status badges (shields.io flat style) for the page and each component |
 //! | [`store`] | the [`Store`](store::Store) trait, typed queries, and the in-memory reference store |
 //! | [`clock`] | injected time |
 //! | [`status`] | the overall-status rule: effective component status, maintenance phases, the Statuspage indicator, incident impact, API v1's status |
@@ -50,10 +55,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
+pub mod badge;
+pub mod charts;
 pub mod clock;
 mod facade;
+pub mod feeds;
+pub mod history;
 pub mod metrics;
 pub mod model;
+pub mod pages;
 pub mod sanitize;
 pub mod secrets;
 pub mod status;

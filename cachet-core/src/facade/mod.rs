@@ -85,6 +85,8 @@ struct Inner {
     /// answer takes as long as for a wrong password.
     dummy_hash: PasswordHash,
     limiters: crate::web::ratelimit::Limiters,
+    /// The snapshot cache of guests' public reads.
+    snapshots: crate::web::snapshot::Snapshots,
 }
 
 impl Cachet {
@@ -112,6 +114,7 @@ impl Cachet {
         let dummy_hash = hash_password(config.argon2, &dummy).map_err(|_| Error::Internal)?;
         let cookie = CookiePolicy::for_public_url(&config.public_url, config.allow_insecure_http);
         let limiters = crate::web::ratelimit::Limiters::new(config.web.rate_limits);
+        let snapshots = crate::web::snapshot::Snapshots::new(config.web.snapshot.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -121,6 +124,7 @@ impl Cachet {
                 cookie,
                 dummy_hash,
                 limiters,
+                snapshots,
             }),
         })
     }
@@ -167,7 +171,14 @@ impl Cachet {
         self.inner.clock.now()
     }
 
+    pub(crate) fn snapshots(&self) -> &crate::web::snapshot::Snapshots {
+        &self.inner.snapshots
+    }
+
+    /// The context of a store write. Every write takes one, so this is where the snapshot
+    /// cache learns that this process is writing (it re-reads the revision until it settles).
     pub(crate) fn cx(&self) -> WriteContext {
+        self.inner.snapshots.note_write_started();
         WriteContext::at(self.now())
     }
 

@@ -13,6 +13,7 @@ pub mod input;
 pub(crate) mod public;
 pub mod ratelimit;
 pub mod response;
+pub mod snapshot;
 pub(crate) mod statuspage;
 
 use std::net::{IpAddr, SocketAddr};
@@ -45,6 +46,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// Rate limits.
     pub rate_limits: ratelimit::RateLimits,
+    /// The snapshot cache of guests' public reads (bounds, `Cache-Control`, revision polling).
+    pub snapshot: snapshot::SnapshotConfig,
 }
 
 impl Default for WebConfig {
@@ -54,6 +57,7 @@ impl Default for WebConfig {
             max_json_depth: 32,
             trusted_proxies: Vec::new(),
             rate_limits: ratelimit::RateLimits::default(),
+            snapshot: snapshot::SnapshotConfig::default(),
         }
     }
 }
@@ -105,6 +109,8 @@ impl Cachet {
                 &id,
                 Vec::new(),
             )
+        } else if let Some(cached) = self.snapshot(&req, &cx, client, &id).await {
+            cached
         } else if path == "/health" {
             self.health(&req).await
         } else if path == "/api/v1" || path.starts_with("/api/v1/") {
@@ -121,6 +127,10 @@ impl Cachet {
         } else {
             response::not_found_page()
         };
+        if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            // Whatever it changed is seen by the next read (the facade noted it before too).
+            self.snapshots().note_write_done();
+        }
         headers::secure(&mut resp, self.config().public_url.is_https(), &id);
         // One structured line per request: no query string, no headers, no body, so no token
         // or address a client sent can reach the log.
@@ -132,7 +142,7 @@ impl Cachet {
             status = resp.status().as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
         );
-        if head {
+        if head && resp.status() != StatusCode::NOT_MODIFIED {
             let length = resp.body().len();
             *resp.body_mut() = Bytes::new();
             if let Ok(v) = http::HeaderValue::from_str(&length.to_string()) {

@@ -176,7 +176,7 @@ pub(crate) async fn api_v1_status(cachet: &Cachet) -> Result<Value, Error> {
 }
 
 /// Public groups and the enabled components outside signed-in-only groups, in display order.
-async fn visible_components(
+pub(crate) async fn visible_components(
     cachet: &Cachet,
     actor: &Actor,
 ) -> Result<(Vec<ComponentGroup>, Vec<Component>), Error> {
@@ -192,7 +192,10 @@ async fn visible_components(
     Ok((groups, components))
 }
 
-async fn unresolved_incidents(cachet: &Cachet, actor: &Actor) -> Result<Vec<Incident>, Error> {
+pub(crate) async fn unresolved_incidents(
+    cachet: &Cachet,
+    actor: &Actor,
+) -> Result<Vec<Incident>, Error> {
     let q = IncidentQuery::filtered(IncidentFilter {
         resolved: Some(false),
         ..IncidentFilter::default()

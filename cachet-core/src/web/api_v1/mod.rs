@@ -109,7 +109,7 @@ impl Fail {
 }
 
 /// Whether the client accepts JSON (a missing `Accept`, `*/*` and `application/*` do).
-fn accepts_json(req: &Request<Bytes>) -> bool {
+pub(crate) fn accepts_json(req: &Request<Bytes>) -> bool {
     let Some(accept) = req
         .headers()
         .get(http::header::ACCEPT)
@@ -160,12 +160,7 @@ pub(crate) async fn handle(
         _ => None,
     };
     if let Some(Decision::Deny { limit, retry_after }) = limit {
-        let mut r = response::api_error(StatusCode::TOO_MANY_REQUESTS, "", request_id, Vec::new());
-        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-        set_header(&mut r, "retry-after", &secs.max(1).to_string());
-        set_header(&mut r, "x-ratelimit-limit", &limit.to_string());
-        set_header(&mut r, "x-ratelimit-remaining", "0");
-        return r;
+        return too_many(limit, retry_after, request_id);
     }
     let path = req.uri().path().to_owned();
     let mut resp = match dispatch(cachet, req, actor).await {
@@ -180,6 +175,22 @@ pub(crate) async fn handle(
         set_header(&mut resp, "x-ratelimit-remaining", &remaining.to_string());
     }
     resp
+}
+
+/// The 429 of a limited API request, with `Retry-After` and the rate-limit headers. (Cache
+/// hits of the snapshot never get here: they do not consume the limiter; the request that
+/// renders a snapshot does, see [`crate::web::snapshot`].)
+pub(crate) fn too_many(
+    limit: u32,
+    retry_after: std::time::Duration,
+    request_id: &str,
+) -> Response<Bytes> {
+    let mut r = response::api_error(StatusCode::TOO_MANY_REQUESTS, "", request_id, Vec::new());
+    let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    set_header(&mut r, "retry-after", &secs.max(1).to_string());
+    set_header(&mut r, "x-ratelimit-limit", &limit.to_string());
+    set_header(&mut r, "x-ratelimit-remaining", "0");
+    r
 }
 
 fn set_header(resp: &mut Response<Bytes>, name: &'static str, value: &str) {

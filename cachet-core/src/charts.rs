@@ -1,0 +1,816 @@
+//! Metric charts: the series of a metric per view, Cachet's chart data JSON
+//! (`GET /metrics/{id}`) and server-rendered SVG charts.
+//!
+//! # Views and buckets (Cachet 2.4's `MetricRepository`)
+//!
+//! | view (`filter`) | buckets | key |
+//! |---|---|---|
+//! | `last_hour` | 61 minutes, now's minute and the 60 before | `YYYY-MM-DD HH:MM` |
+//! | `today` (last 12 hours) | 13 hours, now's hour and the 12 before | `YYYY-MM-DD HH:00` |
+//! | `week` | 8 days, today and the 7 before | `YYYY-MM-DD` |
+//! | `month` | today and as many days before as the current month has | `YYYY-MM-DD` |
+//!
+//! Buckets are minutes, hours and days of the **site's time zone** (`app_timezone`), as
+//! Cachet formats its keys in the application's zone. A bucket of a sum metric holds
+//! `Σ value × counter`, of an average metric the mean of its points' values (each point
+//! counted once, Cachet's `avg(value)`). A bucket without points holds the metric's
+//! `default_value`, except in the last hour's most recent `threshold` minutes, which Cachet
+//! leaves out (their points may still be merging). Values are rounded half away from zero
+//! to the metric's `places`. Only the points inside the window are fetched.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+use chrono::{Datelike, Days, NaiveDate, TimeDelta, Timelike};
+use chrono_tz::Tz;
+use http::{Request, Response, StatusCode};
+use serde_json::{Map, Value, json};
+
+use crate::clock::Timestamp;
+use crate::history::day_start;
+use crate::model::{CalcType, Metric, MetricId, MetricPoint, MetricView};
+use crate::store::{Direction, MetricPointFilter, MetricPointQuery, MetricPointSort, PageRequest};
+use crate::{Actor, Cachet, Error};
+
+/// A value rounded to a number of decimal places: `scaled / 10^places`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rounded {
+    /// The value times `10^places`.
+    pub scaled: i128,
+    /// Decimal places, `0..=4`.
+    pub places: u8,
+}
+
+impl Rounded {
+    /// Rounds `num / den` thousandths (a mean of [`crate::validate::MetricValue`] millis when
+    /// `den` is the count) to `places`, half away from zero. `den` must be positive (else 0).
+    #[must_use]
+    pub fn from_millis_ratio(num: i128, den: i128, places: u8) -> Self {
+        let places = places.min(4);
+        if den <= 0 {
+            return Self { scaled: 0, places };
+        }
+        let scale = 10_i128.pow(u32::from(places));
+        let n = num.saturating_mul(scale);
+        let d = den.saturating_mul(1000);
+        let q = n / d;
+        let r = n % d;
+        let scaled = if r.saturating_mul(2).abs() >= d {
+            q + n.signum()
+        } else {
+            q
+        };
+        Self { scaled, places }
+    }
+
+    /// The value as a float (for JSON).
+    #[must_use]
+    pub fn as_f64(self) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let s = self.scaled as f64;
+        s / f64::from(10_u32.pow(u32::from(self.places)))
+    }
+}
+
+impl std::fmt::Display for Rounded {
+    /// Exactly `places` decimals: `12.50`, `-0.3`, `7`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scale = 10_i128.pow(u32::from(self.places));
+        let sign = if self.scaled < 0 { "-" } else { "" };
+        let abs = self.scaled.unsigned_abs();
+        let scale_u = scale.unsigned_abs();
+        if self.places == 0 {
+            write!(f, "{sign}{abs}")
+        } else {
+            write!(
+                f,
+                "{sign}{}.{:0width$}",
+                abs / scale_u,
+                abs % scale_u,
+                width = usize::from(self.places)
+            )
+        }
+    }
+}
+
+/// One bucket of a series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    /// Cachet's key: `YYYY-MM-DD HH:MM`, `YYYY-MM-DD HH:00` or `YYYY-MM-DD`.
+    pub key: String,
+    /// The bucket's first instant.
+    pub start: Timestamp,
+    /// The value; `None` for the last hour's recent empty minutes Cachet leaves out.
+    pub value: Option<Rounded>,
+    /// How many points fell into the bucket.
+    pub points: usize,
+}
+
+/// A metric's chart series for one view, oldest bucket first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    /// The view.
+    pub view: MetricView,
+    /// The buckets, oldest first.
+    pub buckets: Vec<Bucket>,
+}
+
+impl Series {
+    /// The buckets that hold a value.
+    pub fn values(&self) -> impl Iterator<Item = (&Bucket, Rounded)> {
+        self.buckets.iter().filter_map(|b| b.value.map(|v| (b, v)))
+    }
+}
+
+/// Cachet's `filter` name of a view.
+#[must_use]
+pub fn view_name(v: MetricView) -> &'static str {
+    match v {
+        MetricView::LastHour => "last_hour",
+        MetricView::Today => "today",
+        MetricView::Week => "week",
+        MetricView::Month => "month",
+    }
+}
+
+/// A view from Cachet's `filter` name.
+#[must_use]
+pub fn parse_view(s: &str) -> Option<MetricView> {
+    match s {
+        "last_hour" => Some(MetricView::LastHour),
+        "today" => Some(MetricView::Today),
+        "week" => Some(MetricView::Week),
+        "month" => Some(MetricView::Month),
+        _ => None,
+    }
+}
+
+/// Floors an instant to its local minute in `tz` (zone offsets are whole minutes).
+fn floor_minute(t: Timestamp, tz: Tz) -> Timestamp {
+    let local = t.with_timezone(&tz);
+    t - TimeDelta::seconds(i64::from(local.second()))
+        - TimeDelta::nanoseconds(i64::from(local.nanosecond()))
+}
+
+/// Floors an instant to its local hour in `tz`.
+fn floor_hour(t: Timestamp, tz: Tz) -> Timestamp {
+    let local = t.with_timezone(&tz);
+    floor_minute(t, tz) - TimeDelta::minutes(i64::from(local.minute()))
+}
+
+/// The bucket key of an instant for a view.
+#[must_use]
+pub fn bucket_key(t: Timestamp, view: MetricView, tz: Tz) -> String {
+    let local = t.with_timezone(&tz);
+    match view {
+        MetricView::LastHour => local.format("%Y-%m-%d %H:%M").to_string(),
+        MetricView::Today => local.format("%Y-%m-%d %H:00").to_string(),
+        MetricView::Week | MetricView::Month => local.format("%Y-%m-%d").to_string(),
+    }
+}
+
+fn days_in_month(d: NaiveDate) -> u64 {
+    let first = d.with_day(1).unwrap_or(d);
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(first);
+    u64::try_from((next - first).num_days()).unwrap_or(30)
+}
+
+/// The buckets of a view at `now`, oldest first: `(key, start)`, and the end of the window
+/// (the end of the newest bucket). Keys are unique (an hour repeated by a daylight-saving
+/// change is one bucket).
+#[must_use]
+pub fn window(view: MetricView, now: Timestamp, tz: Tz) -> (Vec<(String, Timestamp)>, Timestamp) {
+    let mut buckets: Vec<(String, Timestamp)> = Vec::new();
+    let end;
+    match view {
+        MetricView::LastHour => {
+            let cur = floor_minute(now, tz);
+            end = cur + TimeDelta::minutes(1);
+            for i in (0..=60).rev() {
+                buckets.push((String::new(), cur - TimeDelta::minutes(i)));
+            }
+        }
+        MetricView::Today => {
+            let cur = floor_hour(now, tz);
+            end = floor_hour(now + TimeDelta::hours(1), tz).max(cur + TimeDelta::minutes(1));
+            for i in (0..=12).rev() {
+                buckets.push((String::new(), floor_hour(cur - TimeDelta::hours(i), tz)));
+            }
+        }
+        MetricView::Week | MetricView::Month => {
+            let today = now.with_timezone(&tz).date_naive();
+            end = today
+                .succ_opt()
+                .map_or(now + TimeDelta::days(1), |d| day_start(d, tz));
+            let back = if view == MetricView::Week {
+                7
+            } else {
+                days_in_month(today)
+            };
+            for i in (0..=back).rev() {
+                if let Some(d) = today.checked_sub_days(Days::new(i)) {
+                    buckets.push((String::new(), day_start(d, tz)));
+                }
+            }
+        }
+    }
+    for b in &mut buckets {
+        b.0 = bucket_key(b.1, view, tz);
+    }
+    buckets.dedup_by(|a, b| a.0 == b.0);
+    (buckets, end)
+}
+
+/// Computes a metric's series for a view from its points (any order; points outside the
+/// window are ignored).
+#[must_use]
+pub fn series(
+    metric: &Metric,
+    points: &[MetricPoint],
+    view: MetricView,
+    now: Timestamp,
+    tz: Tz,
+) -> Series {
+    let (keys, end) = window(view, now, tz);
+    let start = keys.first().map_or(now, |k| k.1);
+    // key -> (sum of value x counter, sum of values, count)
+    let mut acc: BTreeMap<String, (i128, i128, i128)> = BTreeMap::new();
+    for p in points
+        .iter()
+        .filter(|p| p.created_at >= start && p.created_at < end)
+    {
+        let e = acc
+            .entry(bucket_key(p.created_at, view, tz))
+            .or_insert((0, 0, 0));
+        e.0 += p.calculated_millis();
+        e.1 += i128::from(p.value.millis());
+        e.2 += 1;
+    }
+    let places = metric.places.get();
+    let default = Rounded::from_millis_ratio(i128::from(metric.default_value.millis()), 1, places);
+    let threshold = usize::from(metric.threshold.minutes());
+    let n = keys.len();
+    let buckets = keys
+        .into_iter()
+        .enumerate()
+        .map(|(idx, (key, start))| {
+            let age = n - 1 - idx; // 0 for the newest bucket
+            match acc.get(&key) {
+                Some(&(sum, values, count)) => Bucket {
+                    key,
+                    start,
+                    value: Some(match metric.calc_type {
+                        CalcType::Sum => Rounded::from_millis_ratio(sum, 1, places),
+                        CalcType::Average => Rounded::from_millis_ratio(values, count, places),
+                    }),
+                    points: usize::try_from(count).unwrap_or(usize::MAX),
+                },
+                None => Bucket {
+                    key,
+                    start,
+                    value: (view != MetricView::LastHour || age >= threshold).then_some(default),
+                    points: 0,
+                },
+            }
+        })
+        .collect();
+    Series { view, buckets }
+}
+
+/// Fetches a metric (as an anonymous visitor) and its series for a view at `now`, in the
+/// site's time zone. Only the window's points are read.
+///
+/// # Errors
+///
+/// [`Error::NotFound`] for an unknown or non-public metric; [`Error::Store`].
+pub async fn metric_series(
+    cachet: &Cachet,
+    id: MetricId,
+    view: MetricView,
+    now: Timestamp,
+) -> Result<(Metric, Series), Error> {
+    let anonymous = Actor::anonymous(None);
+    let metric = cachet.metric(&anonymous, id).await?;
+    let tz = site_tz(cachet).await?;
+    let (keys, end) = window(view, now, tz);
+    let since = keys.first().map_or(now, |k| k.1);
+    let mut points = Vec::new();
+    let mut page = 1;
+    loop {
+        let q = MetricPointQuery {
+            filter: MetricPointFilter {
+                since: Some(since),
+                until: Some(end),
+            },
+            sort: Some((MetricPointSort::Id, Direction::Asc)),
+            page: PageRequest::new(page, PageRequest::MAX_PER_PAGE),
+        };
+        let got = cachet.metric_points(&anonymous, id, q).await?;
+        let pages = got.total_pages();
+        points.extend(got.items);
+        if u64::from(page) >= pages {
+            break;
+        }
+        page += 1;
+    }
+    let s = series(&metric, &points, view, now, tz);
+    Ok((metric, s))
+}
+
+async fn site_tz(cachet: &Cachet) -> Result<Tz, Error> {
+    let settings = cachet.settings().await?;
+    Ok(settings.app_timezone.as_str().parse().unwrap_or(Tz::UTC))
+}
+
+/// Cachet's chart data JSON: `{"data": {"metric": {...}, "items": {"key": value, ...}}}`,
+/// the metric as API v1 presents it and the buckets that hold a value.
+#[must_use]
+pub fn chart_json(metric: &Metric, series: &Series, tz: Tz) -> Value {
+    let mut items = Map::new();
+    for (b, v) in series.values() {
+        items.insert(b.key.clone(), json!(v.as_f64()));
+    }
+    json!({"data": {
+        "metric": crate::web::api_v1::present::metric(metric, tz),
+        "items": items,
+    }})
+}
+
+/// `GET /metrics/{id}[?filter=last_hour|today|week|month]`: the chart data of a public
+/// metric (the metric's default view without a filter; Cachet answers an unknown filter with
+/// empty `items`, `[]`). 404 for unknown, non-public and non-numeric ids. CORS for the
+/// configured origins.
+pub(crate) async fn handle(cachet: &Cachet, req: &Request<Bytes>, id: &str) -> Response<Bytes> {
+    let mut resp = chart_response(cachet, req, id).await;
+    if let Ok(settings) = cachet.settings().await {
+        crate::web::cors::apply(&mut resp, req, &settings.allowed_domains);
+    }
+    resp
+}
+
+async fn chart_response(cachet: &Cachet, req: &Request<Bytes>, id: &str) -> Response<Bytes> {
+    use crate::web::response;
+    let Some(id) = id
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0 && id.bytes().all(|b| b.is_ascii_digit()))
+        .map(MetricId)
+    else {
+        return response::not_found_page();
+    };
+    let filter: Option<String> = req.uri().query().and_then(|q| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "filter").map(|p| p.1))
+    });
+    let now = cachet.now();
+    let anonymous = Actor::anonymous(None);
+    let metric = match cachet.metric(&anonymous, id).await {
+        Ok(m) => m,
+        Err(Error::NotFound { .. }) => return response::not_found_page(),
+        Err(e) => return internal(&e),
+    };
+    let view = match filter.as_deref() {
+        None => Some(metric.default_view),
+        Some(f) => parse_view(f),
+    };
+    let tz = match site_tz(cachet).await {
+        Ok(tz) => tz,
+        Err(e) => return internal(&e),
+    };
+    let Some(view) = view else {
+        let body = json!({"data": {
+            "metric": crate::web::api_v1::present::metric(&metric, tz),
+            "items": [],
+        }});
+        return response::json(StatusCode::OK, &body);
+    };
+    match metric_series(cachet, id, view, now).await {
+        Ok((metric, s)) => response::json(StatusCode::OK, &chart_json(&metric, &s, tz)),
+        Err(Error::NotFound { .. }) => response::not_found_page(),
+        Err(e) => internal(&e),
+    }
+}
+
+fn internal(e: &Error) -> Response<Bytes> {
+    tracing::error!(target: "cachet::charts", error = %e, "chart data failed");
+    crate::web::response::plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
+}
+
+/// Escapes text for XML content and attribute values.
+#[must_use]
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot hold at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The chart's width in viewBox units.
+pub const SVG_WIDTH: u32 = 640;
+/// The chart's height in viewBox units.
+pub const SVG_HEIGHT: u32 = 240;
+
+const PLOT_LEFT: f64 = 72.0;
+const PLOT_RIGHT: f64 = 624.0;
+const PLOT_TOP: f64 = 16.0;
+const PLOT_BOTTOM: f64 = 200.0;
+
+/// An English description of a view, for the chart's title.
+#[must_use]
+pub fn view_title(v: MetricView) -> &'static str {
+    match v {
+        MetricView::LastHour => "last hour",
+        MetricView::Today => "last 12 hours",
+        MetricView::Week => "last week",
+        MetricView::Month => "last month",
+    }
+}
+
+fn with_suffix(v: Rounded, suffix: &str) -> String {
+    if suffix.is_empty() {
+        v.to_string()
+    } else {
+        format!("{v} {suffix}")
+    }
+}
+
+/// A line and area chart of a series as a self-contained SVG document: a fixed viewBox
+/// ([`SVG_WIDTH`] × [`SVG_HEIGHT`]), `role="img"` with an `aria-label` and a
+/// `<title>`/`<desc>` summarising the minimum, maximum and last value, labelled axes, and no
+/// script, style or external reference; every text is XML-escaped. Colours follow
+/// `currentColor`, so the embedding page themes it through CSS classes (`chart-area`,
+/// `chart-line`, `chart-axis`, `chart-label`).
+#[must_use]
+pub fn render_svg(series: &Series, metric: &Metric, view: MetricView) -> String {
+    let suffix = metric.suffix.as_str();
+    let values: Vec<(&Bucket, Rounded)> = series.values().collect();
+    let title = format!("{} ({})", metric.name.as_str(), view_title(view));
+    let summary = match (
+        values.iter().map(|(_, v)| *v).min_by_key(|v| v.scaled),
+        values.iter().map(|(_, v)| *v).max_by_key(|v| v.scaled),
+        values.last(),
+    ) {
+        (Some(min), Some(max), Some((_, last))) => format!(
+            "{title}: minimum {}, maximum {}, last {}",
+            with_suffix(min, suffix),
+            with_suffix(max, suffix),
+            with_suffix(*last, suffix)
+        ),
+        _ => format!("{title}: no data"),
+    };
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {SVG_HEIGHT}" width="{SVG_WIDTH}" height="{SVG_HEIGHT}" role="img" aria-label="{}" class="chart"><title>{}</title><desc>{}</desc>"#,
+        xml_escape(&summary),
+        xml_escape(&title),
+        xml_escape(&summary),
+    );
+    // Axes.
+    let _ = write!(
+        s,
+        r#"<g class="chart-axis" fill="none" stroke="currentColor" stroke-opacity="0.4" stroke-width="1"><line x1="{PLOT_LEFT}" y1="{PLOT_BOTTOM}" x2="{PLOT_RIGHT}" y2="{PLOT_BOTTOM}"/><line x1="{PLOT_LEFT}" y1="{PLOT_TOP}" x2="{PLOT_LEFT}" y2="{PLOT_BOTTOM}"/></g>"#
+    );
+    let n = series.buckets.len();
+    let x_of = |idx: usize| -> f64 {
+        if n <= 1 {
+            PLOT_LEFT
+        } else {
+            #[allow(clippy::cast_precision_loss)]
+            let f = idx as f64 / (n - 1) as f64;
+            PLOT_LEFT + f * (PLOT_RIGHT - PLOT_LEFT)
+        }
+    };
+    let (lo, hi) = match (
+        values.iter().map(|(_, v)| v.as_f64()).reduce(f64::min),
+        values.iter().map(|(_, v)| v.as_f64()).reduce(f64::max),
+    ) {
+        // The axis starts at zero unless values are negative; a flat series gets headroom.
+        (Some(min), Some(max)) => {
+            let lo = min.min(0.0);
+            let hi = if max > lo { max } else { lo + 1.0 };
+            (lo, hi)
+        }
+        _ => (0.0, 1.0),
+    };
+    let y_of = |v: f64| -> f64 { PLOT_BOTTOM - (v - lo) / (hi - lo) * (PLOT_BOTTOM - PLOT_TOP) };
+    // Y labels: the axis bounds, in the metric's places.
+    let places = metric.places.get();
+    let lo_r = Rounded::from_millis_ratio(to_millis(lo), 1, places);
+    let hi_r = Rounded::from_millis_ratio(to_millis(hi), 1, places);
+    let _ = write!(
+        s,
+        r#"<g class="chart-label" fill="currentColor" font-size="12" font-family="sans-serif"><text x="{}" y="{}" text-anchor="end">{}</text><text x="{}" y="{}" text-anchor="end">{}</text>"#,
+        PLOT_LEFT - 6.0,
+        PLOT_TOP + 4.0,
+        xml_escape(&with_suffix(hi_r, suffix)),
+        PLOT_LEFT - 6.0,
+        PLOT_BOTTOM,
+        xml_escape(&with_suffix(lo_r, suffix)),
+    );
+    // X labels: first, middle and last bucket.
+    let mut xl: Vec<usize> = vec![0, n / 2, n.saturating_sub(1)];
+    xl.dedup();
+    for (i, idx) in xl.into_iter().enumerate() {
+        if let Some(b) = series.buckets.get(idx) {
+            let anchor = match i {
+                0 => "start",
+                1 if n > 2 => "middle",
+                _ => "end",
+            };
+            let _ = write!(
+                s,
+                r#"<text x="{:.1}" y="{}" text-anchor="{anchor}">{}</text>"#,
+                x_of(idx),
+                PLOT_BOTTOM + 18.0,
+                xml_escape(&b.key),
+            );
+        }
+    }
+    s.push_str("</g>");
+    // The line and the area under it, across the buckets holding values.
+    let pts: Vec<(f64, f64)> = series
+        .buckets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| b.value.map(|v| (x_of(i), y_of(v.as_f64()))))
+        .collect();
+    if let (Some(first), Some(last)) = (pts.first(), pts.last()) {
+        let mut line = String::new();
+        for (i, (x, y)) in pts.iter().enumerate() {
+            let _ = write!(line, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" });
+        }
+        let base = y_of(lo.max(0.0).min(hi));
+        let _ = write!(
+            s,
+            r#"<path class="chart-area" fill="currentColor" fill-opacity="0.15" stroke="none" d="{line} L{:.1},{base:.1} L{:.1},{base:.1} Z"/>"#,
+            last.0, first.0,
+        );
+        let _ = write!(
+            s,
+            r#"<path class="chart-line" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" d="{line}"/>"#
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn to_millis(v: f64) -> i128 {
+    #[allow(clippy::cast_possible_truncation)]
+    let m = (v * 1000.0).round() as i128;
+    m
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::{MetricPointId, Visibility};
+    use crate::validate::{Markdown, MetricValue, Name, Order, Places, Text, Threshold};
+    use chrono::{DateTime, Utc};
+    use proptest::prelude::*;
+
+    fn t(s: &str) -> Timestamp {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn metric(calc: CalcType, places: i64, default_millis: i64) -> Metric {
+        Metric {
+            id: MetricId(1),
+            name: Name::parse("Latency").unwrap(),
+            suffix: Text::parse("ms").unwrap(),
+            description: Markdown::default(),
+            default_value: MetricValue::from_millis(default_millis).unwrap(),
+            calc_type: calc,
+            display_chart: true,
+            places: Places::new(places).unwrap(),
+            default_view: MetricView::Today,
+            threshold: Threshold::new(5).unwrap(),
+            order: Order::new(0).unwrap(),
+            visible: Visibility::Public,
+            created_at: t("2025-01-01T00:00:00Z"),
+            updated_at: t("2025-01-01T00:00:00Z"),
+        }
+    }
+
+    fn point(id: i64, at: &str, millis: i64, counter: i64) -> MetricPoint {
+        MetricPoint {
+            id: MetricPointId(id),
+            metric_id: MetricId(1),
+            value: MetricValue::from_millis(millis).unwrap(),
+            counter,
+            created_at: t(at),
+            updated_at: t(at),
+        }
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero_at_places() {
+        assert_eq!(Rounded::from_millis_ratio(1_235, 1, 2).to_string(), "1.24");
+        assert_eq!(
+            Rounded::from_millis_ratio(-1_235, 1, 2).to_string(),
+            "-1.24"
+        );
+        assert_eq!(Rounded::from_millis_ratio(1_234, 1, 2).to_string(), "1.23");
+        assert_eq!(Rounded::from_millis_ratio(1_500, 1, 0).to_string(), "2");
+        assert_eq!(Rounded::from_millis_ratio(10, 3, 4).to_string(), "0.0033");
+        assert_eq!(Rounded::from_millis_ratio(-300, 1, 1).to_string(), "-0.3");
+        assert!((Rounded::from_millis_ratio(1_235, 1, 2).as_f64() - 1.24).abs() < 1e-9);
+    }
+
+    #[test]
+    fn windows_have_cachets_bucket_counts_and_keys() {
+        let now = t("2026-02-10T12:34:56Z");
+        let (b, _) = window(MetricView::LastHour, now, Tz::UTC);
+        assert_eq!(b.len(), 61);
+        assert_eq!(b[0].0, "2026-02-10 11:34");
+        assert_eq!(b[60].0, "2026-02-10 12:34");
+        let (b, _) = window(MetricView::Today, now, Tz::UTC);
+        assert_eq!(b.len(), 13);
+        assert_eq!(b[0].0, "2026-02-10 00:00");
+        assert_eq!(b[12].0, "2026-02-10 12:00");
+        let (b, end) = window(MetricView::Week, now, Tz::UTC);
+        assert_eq!(b.len(), 8);
+        assert_eq!(b[0].0, "2026-02-03");
+        assert_eq!(end, t("2026-02-11T00:00:00Z"));
+        // February 2026 has 28 days: today and 28 before.
+        let (b, _) = window(MetricView::Month, now, Tz::UTC);
+        assert_eq!(b.len(), 29);
+        assert_eq!(b[0].0, "2026-01-13");
+        // A half-hour zone buckets by its own hours.
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
+        let (b, _) = window(MetricView::Today, now, kolkata);
+        assert_eq!(b[12].0, "2026-02-10 18:00");
+        assert_eq!(b[12].1, t("2026-02-10T12:30:00Z"));
+    }
+
+    #[test]
+    fn sum_and_average_per_bucket_with_defaults() {
+        let now = t("2026-02-10T12:34:56Z");
+        let points = [
+            point(1, "2026-02-10T12:05:00Z", 1_500, 2),
+            point(2, "2026-02-10T12:30:00Z", 2_000, 1),
+            point(3, "2026-02-10T10:00:00Z", 4_000, 3),
+            // outside the window
+            point(4, "2026-02-09T23:59:59Z", 9_000, 1),
+        ];
+        let sum = series(
+            &metric(CalcType::Sum, 2, 250),
+            &points,
+            MetricView::Today,
+            now,
+            Tz::UTC,
+        );
+        let items: Vec<(String, String)> = sum
+            .values()
+            .map(|(b, v)| (b.key.clone(), v.to_string()))
+            .collect();
+        assert_eq!(items.len(), 13);
+        assert_eq!(items[0], ("2026-02-10 00:00".to_owned(), "0.25".to_owned()));
+        assert_eq!(
+            items[10],
+            ("2026-02-10 10:00".to_owned(), "12.00".to_owned())
+        );
+        assert_eq!(
+            items[12],
+            ("2026-02-10 12:00".to_owned(), "5.00".to_owned())
+        );
+        let avg = series(
+            &metric(CalcType::Average, 1, 0),
+            &points,
+            MetricView::Today,
+            now,
+            Tz::UTC,
+        );
+        let last = avg.buckets.last().unwrap();
+        assert_eq!(last.value.unwrap().to_string(), "1.8"); // (1.5 + 2.0) / 2 = 1.75
+        assert_eq!(last.points, 2);
+    }
+
+    #[test]
+    fn last_hour_leaves_out_the_recent_threshold_minutes_without_data() {
+        let now = t("2026-02-10T12:34:56Z");
+        let points = [point(1, "2026-02-10T12:33:10Z", 1_000, 1)];
+        let s = series(
+            &metric(CalcType::Sum, 0, 0),
+            &points,
+            MetricView::LastHour,
+            now,
+            Tz::UTC,
+        );
+        let none: Vec<&str> = s
+            .buckets
+            .iter()
+            .filter(|b| b.value.is_none())
+            .map(|b| b.key.as_str())
+            .collect();
+        // threshold 5: minutes 12:30..=12:34 are left out unless they hold data (12:33 does)
+        assert_eq!(
+            none,
+            vec![
+                "2026-02-10 12:30",
+                "2026-02-10 12:31",
+                "2026-02-10 12:32",
+                "2026-02-10 12:34"
+            ]
+        );
+        assert_eq!(s.values().count(), 57);
+    }
+
+    #[test]
+    fn svg_is_escaped_and_self_contained() {
+        let mut m = metric(CalcType::Sum, 2, 0);
+        m.name = Name::parse("<script>alert(1)</script> & \"q\" 'a'").unwrap();
+        m.suffix = Text::parse("]]><x/>").unwrap();
+        let now = t("2026-02-10T12:34:56Z");
+        let s = series(
+            &m,
+            &[point(1, "2026-02-10T12:05:00Z", 1_500, 2)],
+            MetricView::Week,
+            now,
+            Tz::UTC,
+        );
+        let svg = render_svg(&s, &m, MetricView::Week);
+        assert!(!svg.contains("<script"));
+        assert!(!svg.contains("<x/>"));
+        assert!(svg.contains("&lt;script&gt;"));
+        assert!(svg.contains("role=\"img\""));
+        assert!(svg.contains("maximum 3.00 ]]&gt;&lt;x/&gt;"));
+        assert!(!svg.contains("href"));
+        assert!(!svg.contains("style="));
+    }
+
+    #[test]
+    fn views_round_trip_through_their_names() {
+        for v in [
+            MetricView::LastHour,
+            MetricView::Today,
+            MetricView::Week,
+            MetricView::Month,
+        ] {
+            assert_eq!(parse_view(view_name(v)), Some(v));
+        }
+        assert_eq!(parse_view("year"), None);
+    }
+
+    fn view() -> impl Strategy<Value = MetricView> {
+        prop_oneof![
+            Just(MetricView::LastHour),
+            Just(MetricView::Today),
+            Just(MetricView::Week),
+            Just(MetricView::Month),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn series_keys_are_sorted_unique_and_sums_add_up(
+            pts in proptest::collection::vec((0i64..40 * 86_400, -1_000_000i64..1_000_000, 1i64..5), 0..60),
+            now_off in 0i64..40 * 86_400,
+            v in view(),
+            tz_idx in 0usize..3,
+        ) {
+            let tz: Tz = ["UTC", "Europe/Berlin", "Asia/Kolkata"][tz_idx].parse().unwrap();
+            let base = t("2026-01-01T00:00:00Z");
+            let now = base + TimeDelta::seconds(now_off);
+            let points: Vec<MetricPoint> = pts.iter().enumerate().map(|(i, (off, millis, c))| MetricPoint {
+                id: MetricPointId(i64::try_from(i).unwrap()),
+                metric_id: MetricId(1),
+                value: MetricValue::from_millis(*millis).unwrap(),
+                counter: *c,
+                created_at: base + TimeDelta::seconds(*off),
+                updated_at: base + TimeDelta::seconds(*off),
+            }).collect();
+            let m = metric(CalcType::Sum, 3, 0);
+            let s = series(&m, &points, v, now, tz);
+            for w in s.buckets.windows(2) {
+                prop_assert!(w[0].key < w[1].key);
+                prop_assert!(w[0].start < w[1].start);
+            }
+            let (_, end) = window(v, now, tz);
+            let start = s.buckets[0].start;
+            let expected: i128 = points.iter()
+                .filter(|p| p.created_at >= start && p.created_at < end)
+                .map(MetricPoint::calculated_millis).sum();
+            let got: i128 = s.buckets.iter().filter(|b| b.points > 0).filter_map(|b| b.value).map(|r| r.scaled).sum();
+            prop_assert_eq!(got, expected);
+            let svg = render_svg(&s, &m, v);
+            prop_assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        }
+    }
+}

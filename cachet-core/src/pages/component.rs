@@ -1,0 +1,111 @@
+//! The component page `/components/{id}`: status (text and colour), group, description,
+//! link and its recent incidents. Disabled components and components in signed-in-only
+//! groups are 404.
+
+use askama::Template;
+
+use super::i18n::Msg;
+use super::{Chrome, IncidentView, PageError, StatusView};
+use crate::model::ComponentId;
+use crate::model::ScheduleStatus;
+use crate::store::{IncidentFilter, IncidentQuery, PageRequest};
+use crate::store::{ScheduleFilter, ScheduleQuery};
+use crate::{Actor, Cachet};
+
+/// How many recent incidents the page lists.
+const RECENT: u32 = 10;
+
+#[derive(Template)]
+#[template(path = "component.html")]
+struct ComponentPage<'a> {
+    c: &'a Chrome,
+    name: String,
+    status: StatusView,
+    group: Option<String>,
+    link: Option<String>,
+    description: String,
+    history: Option<String>,
+    incidents: Vec<IncidentView>,
+}
+
+pub(crate) async fn render(cachet: &Cachet, c: &Chrome, id: i64) -> Result<String, PageError> {
+    let actor = Actor::anonymous(None);
+    let component = cachet.component(&actor, ComponentId(id)).await?;
+    if !component.enabled {
+        return Err(PageError::NotFound);
+    }
+    let group = match component.group_id {
+        Some(g) => Some(cachet.group(&actor, g).await?.name.as_str().to_owned()),
+        None => None,
+    };
+    let open_q = ScheduleQuery::filtered(ScheduleFilter {
+        status_any: vec![ScheduleStatus::Upcoming, ScheduleStatus::InProgress],
+        component_id: Some(component.id),
+        ..ScheduleFilter::default()
+    });
+    let open = cachet.schedules(&actor, open_q).await?.items;
+    let status = super::status_view(
+        &c.cat,
+        crate::status::effective_status(&component, &open, c.now),
+    );
+    let q = IncidentQuery::filtered(IncidentFilter {
+        component_id: Some(component.id),
+        ..IncidentFilter::default()
+    })
+    .paged(PageRequest::new(1, RECENT));
+    let mut incidents = Vec::new();
+    for i in cachet.incidents(&actor, q).await?.items {
+        let updates = cachet
+            .incident_updates(&actor, i.id, PageRequest::all())
+            .await?
+            .items;
+        incidents.push(super::incident_view(c, &i, &updates));
+    }
+    let page = ComponentPage {
+        c,
+        name: component.name.as_str().to_owned(),
+        status,
+        group,
+        link: component.link.as_ref().map(|l| l.as_str().to_owned()),
+        description: component.description.as_str().to_owned(),
+        history: Some(history_bars(
+            c,
+            &crate::history::component_history(cachet, component.id, c.now).await?,
+        )),
+        incidents,
+    };
+    Ok(page.render()?)
+}
+
+/// The 90-day bars: one keyboard-reachable, labelled element per day (`role="img"` with a
+/// localised `aria-label` and `title`), coloured by the day's worst status via CSS classes.
+fn history_bars(c: &Chrome, days: &[crate::history::Day]) -> String {
+    use std::fmt::Write as _;
+    let cat = &c.cat;
+    let mut out = String::from("<ol class=\"history\">");
+    for d in days {
+        let date = c.date(d.date);
+        let (label, class) = match &d.data {
+            None => (cat.tf(Msg::HistoryNoData, &[&date]), "s-nodata"),
+            Some(data) => {
+                let incidents = match data.incidents.len() {
+                    0 => cat.t(Msg::NoIncidents).to_owned(),
+                    1 => cat.t(Msg::OneIncident).to_owned(),
+                    n => cat.tf(Msg::ManyIncidents, &[&n.to_string()]),
+                };
+                let label = cat.tf(
+                    Msg::HistoryDay,
+                    &[&date, &data.uptime.display(), &incidents],
+                );
+                (label, super::status_view(cat, data.worst).class)
+            }
+        };
+        let label = crate::sanitize::escape_text(&label);
+        let _ = write!(
+            out,
+            "<li class=\"bar {class}\" tabindex=\"0\" role=\"img\" aria-label=\"{label}\" title=\"{label}\"></li>"
+        );
+    }
+    out.push_str("</ol>");
+    out
+}

@@ -1,0 +1,407 @@
+//! The status page `/` (reference/cachet.md section 3.1, in that order): overall status
+//! banner, about text, component groups (collapsed mode with `<details>`), stickied
+//! incidents, upcoming and active maintenance, the incident timeline by day with paging.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use chrono::{Days, NaiveDate};
+
+use super::i18n::Msg;
+use super::{Chrome, IncidentView, PageError, StatusView, day_start, iso};
+use crate::model::*;
+use crate::sanitize::{SafeHtml, render_markdown};
+use crate::status::{self, EffectiveStatus, Indicator, MaintenancePhase};
+use crate::store::*;
+use crate::{Actor, Cachet};
+
+/// A component row.
+pub(crate) struct ComponentRow {
+    pub href: String,
+    pub name: String,
+    pub description: String,
+    pub status: StatusView,
+}
+
+/// A group and its components.
+pub(crate) struct GroupView {
+    pub name: String,
+    pub status: StatusView,
+    /// Rendered as `<details>` (collapsed or collapsed-unless-incident groups).
+    pub collapsible: bool,
+    /// Open by default.
+    pub open: bool,
+    pub components: Vec<ComponentRow>,
+}
+
+/// A maintenance window as shown.
+pub(crate) struct MaintenanceView {
+    pub href: String,
+    pub name: String,
+    pub phase: &'static str,
+    pub start: String,
+    pub start_iso: String,
+    /// Localised end and its `datetime`.
+    pub end: Option<(String, String)>,
+    /// The names of the visible components it covers.
+    pub components: Vec<String>,
+    pub message: SafeHtml,
+}
+
+/// One day of the timeline.
+pub(crate) struct DayView {
+    pub heading: String,
+    pub iso: String,
+    pub incidents: Vec<IncidentView>,
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage<'a> {
+    c: &'a Chrome,
+    banner_class: &'static str,
+    banner_status: StatusView,
+    banner_text: &'static str,
+    about: Option<SafeHtml>,
+    groups: Vec<GroupView>,
+    ungrouped: Vec<ComponentRow>,
+    metrics: Option<String>,
+    stickied: Vec<IncidentView>,
+    maintenances: Vec<MaintenanceView>,
+    range_label: String,
+    days: Vec<DayView>,
+    older_href: String,
+    newer_href: Option<String>,
+}
+
+/// The validated query: `start_date` only; other parameters are ignored.
+pub(crate) fn parse_start_date(query: Option<&str>) -> Result<Option<NaiveDate>, PageError> {
+    let Some(q) = query else { return Ok(None) };
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(q).map_err(|_| PageError::BadRequest)?;
+    let mut found = None;
+    for (k, v) in pairs {
+        if k != "start_date" {
+            continue;
+        }
+        if found.is_some() {
+            return Err(PageError::BadRequest);
+        }
+        let valid = v.len() == 10
+            && v.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        if !valid {
+            return Err(PageError::BadRequest);
+        }
+        let d = NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| PageError::BadRequest)?;
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or(PageError::BadRequest)?;
+        if d < epoch {
+            return Err(PageError::BadRequest);
+        }
+        found = Some(d);
+    }
+    Ok(found)
+}
+
+pub(crate) fn maintenance_view(
+    c: &Chrome,
+    s: &Schedule,
+    names: &HashMap<ComponentId, String>,
+) -> MaintenanceView {
+    MaintenanceView {
+        href: c.href(&format!("/schedules/{}", s.id)),
+        name: s.name.as_str().to_owned(),
+        phase: super::phase_label(&c.cat, status::maintenance_phase(s, c.now)),
+        start: c.time(s.scheduled_at),
+        start_iso: iso(s.scheduled_at),
+        end: s.completed_at.map(|e| (c.time(e), iso(e))),
+        components: s
+            .components
+            .iter()
+            .filter_map(|id| names.get(id).cloned())
+            .collect(),
+        message: render_markdown(&s.message),
+    }
+}
+
+async fn incident_views(
+    cachet: &Cachet,
+    c: &Chrome,
+    actor: &Actor,
+    incidents: &[Incident],
+) -> Result<Vec<IncidentView>, PageError> {
+    let mut out = Vec::with_capacity(incidents.len());
+    for i in incidents {
+        let updates = cachet
+            .incident_updates(actor, i.id, PageRequest::all())
+            .await?
+            .items;
+        out.push(super::incident_view(c, i, &updates));
+    }
+    Ok(out)
+}
+
+pub(crate) async fn render(
+    cachet: &Cachet,
+    settings: &Settings,
+    c: &Chrome,
+    query: Option<&str>,
+) -> Result<String, PageError> {
+    let start_date = parse_start_date(query)?;
+    let actor = Actor::anonymous(None);
+    let now = c.now;
+
+    // Components and groups a visitor sees.
+    let (groups, components) = super::visible_components(cachet, &actor).await?;
+    let open_q = ScheduleQuery::filtered(ScheduleFilter {
+        status_any: vec![ScheduleStatus::Upcoming, ScheduleStatus::InProgress],
+        ..ScheduleFilter::default()
+    });
+    let open: Vec<Schedule> = cachet.schedules(&actor, open_q).await?.items;
+    let effective: HashMap<ComponentId, EffectiveStatus> = components
+        .iter()
+        .map(|x| (x.id, status::effective_status(x, &open, now)))
+        .collect();
+    let eff = |id: ComponentId| {
+        effective
+            .get(&id)
+            .copied()
+            .unwrap_or(EffectiveStatus::Operational)
+    };
+    let unresolved: Vec<Incident> = cachet
+        .incidents(
+            &actor,
+            IncidentQuery::filtered(IncidentFilter {
+                resolved: Some(false),
+                ..IncidentFilter::default()
+            }),
+        )
+        .await?
+        .items;
+    let indicator = status::overall(effective.values().copied(), &unresolved);
+    let (banner_text, banner_class, banner_eff) = match indicator {
+        Indicator::None => (Msg::OverallNone, "i-none", EffectiveStatus::Operational),
+        Indicator::Maintenance => (
+            Msg::OverallMaintenance,
+            "i-maintenance",
+            EffectiveStatus::UnderMaintenance,
+        ),
+        Indicator::Minor => (
+            Msg::OverallMinor,
+            "i-minor",
+            EffectiveStatus::PerformanceIssues,
+        ),
+        Indicator::Major => (Msg::OverallMajor, "i-major", EffectiveStatus::PartialOutage),
+        Indicator::Critical => (
+            Msg::OverallCritical,
+            "i-critical",
+            EffectiveStatus::MajorOutage,
+        ),
+    };
+
+    let row = |x: &Component| ComponentRow {
+        href: c.href(&format!("/components/{}", x.id)),
+        name: x.name.as_str().to_owned(),
+        description: x.description.as_str().to_owned(),
+        status: super::status_view(&c.cat, eff(x.id)),
+    };
+    let group_views: Vec<GroupView> = groups
+        .iter()
+        .filter_map(|g| {
+            let members: Vec<&Component> = components
+                .iter()
+                .filter(|x| x.group_id == Some(g.id))
+                .collect();
+            if members.is_empty() {
+                return None;
+            }
+            let worst = status::worst(members.iter().map(|x| eff(x.id)));
+            let troubled = members.iter().any(|x| {
+                !matches!(
+                    eff(x.id),
+                    EffectiveStatus::Operational | EffectiveStatus::Unknown
+                )
+            });
+            let (collapsible, open) = match g.collapsed {
+                Collapsed::Expanded => (false, true),
+                Collapsed::Collapsed => (true, false),
+                Collapsed::CollapsedUnlessIncident => (true, troubled),
+            };
+            Some(GroupView {
+                name: g.name.as_str().to_owned(),
+                status: super::status_view(&c.cat, worst),
+                collapsible,
+                open,
+                components: members.into_iter().map(row).collect(),
+            })
+        })
+        .collect();
+    let ungrouped: Vec<ComponentRow> = components
+        .iter()
+        .filter(|x| x.group_id.is_none())
+        .map(row)
+        .collect();
+
+    // Stickied incidents.
+    let stickied_q = IncidentQuery::filtered(IncidentFilter {
+        stickied: Some(true),
+        ..IncidentFilter::default()
+    })
+    .paged(PageRequest::new(1, 50));
+    let stickied_list = cachet.incidents(&actor, stickied_q).await?.items;
+    let stickied = incident_views(cachet, c, &actor, &stickied_list).await?;
+
+    // Upcoming and active maintenance: in progress first, then by start.
+    let names: HashMap<ComponentId, String> = components
+        .iter()
+        .map(|x| (x.id, x.name.as_str().to_owned()))
+        .collect();
+    let mut windows: Vec<&Schedule> = open
+        .iter()
+        .filter(|s| status::maintenance_phase(s, now) != MaintenancePhase::Complete)
+        .collect();
+    windows.sort_by_key(|s| {
+        (
+            status::maintenance_phase(s, now) != MaintenancePhase::InProgress,
+            s.scheduled_at,
+            s.id,
+        )
+    });
+    let maintenances = windows
+        .into_iter()
+        .map(|s| maintenance_view(c, s, &names))
+        .collect();
+
+    // The timeline.
+    let today = c.local_date(now);
+    let end_day = start_date.map_or(today, |d| d.min(today));
+    let span = u64::from(settings.app_incident_days.max(1));
+    let first_day = end_day
+        .checked_sub_days(Days::new(span - 1))
+        .unwrap_or(end_day);
+    let after_end = end_day.checked_add_days(Days::new(1)).unwrap_or(end_day);
+    let q = IncidentQuery::filtered(IncidentFilter {
+        occurred_since: Some(day_start(first_day, c.tz)),
+        occurred_before: Some(day_start(after_end, c.tz)),
+        ..IncidentFilter::default()
+    });
+    let in_range = cachet.incidents(&actor, q).await?.items;
+    let mut by_day: HashMap<NaiveDate, Vec<Incident>> = HashMap::new();
+    for i in in_range {
+        by_day
+            .entry(c.local_date(i.occurred_at))
+            .or_default()
+            .push(i);
+    }
+    let mut days = Vec::new();
+    let mut day = end_day;
+    loop {
+        let list = by_day.remove(&day).unwrap_or_default();
+        if !(list.is_empty() && settings.only_disrupted_days) {
+            days.push(DayView {
+                heading: c.date(day),
+                iso: day.format("%Y-%m-%d").to_string(),
+                incidents: incident_views(cachet, c, &actor, &list).await?,
+            });
+        }
+        if day <= first_day {
+            break;
+        }
+        match day.pred_opt() {
+            Some(d) => day = d,
+            None => break,
+        }
+    }
+    let page_link = |d: NaiveDate| {
+        if d >= today {
+            c.href("/")
+        } else {
+            c.href(&format!("/?start_date={}", d.format("%Y-%m-%d")))
+        }
+    };
+    let older_href = page_link(first_day.pred_opt().unwrap_or(first_day));
+    let newer_href = (end_day < today).then(|| {
+        page_link(
+            end_day
+                .checked_add_days(Days::new(span))
+                .unwrap_or(today)
+                .min(today),
+        )
+    });
+    let range_label = c
+        .cat
+        .tf(Msg::DateRange, &[&c.date(first_day), &c.date(end_day)]);
+
+    let about = (!settings.app_about.is_empty())
+        .then(|| render_markdown(&settings.app_about))
+        .filter(|h| !h.is_empty());
+
+    let page = StatusPage {
+        c,
+        banner_class,
+        banner_status: super::status_view(&c.cat, banner_eff),
+        banner_text: c.t(banner_text),
+        about,
+        groups: group_views,
+        ungrouped,
+        metrics: metrics_html(cachet, settings, c).await?,
+        stickied,
+        maintenances,
+        range_label,
+        days,
+        older_href,
+        newer_href,
+    };
+    Ok(page.render()?)
+}
+
+/// The charts of the displayable metrics (public, `display_chart`) in their default view,
+/// when `display_graphs` is on: server-rendered SVG from [`crate::charts::render_svg`].
+async fn metrics_html(
+    cachet: &Cachet,
+    settings: &Settings,
+    c: &Chrome,
+) -> Result<Option<String>, PageError> {
+    use std::fmt::Write as _;
+    if !settings.display_graphs {
+        return Ok(None);
+    }
+    let actor = Actor::anonymous(None);
+    let q = MetricQuery::filtered(MetricFilter {
+        visible: Some(Visibility::Public),
+    });
+    let metrics: Vec<Metric> = cachet
+        .metrics(&actor, q)
+        .await?
+        .items
+        .into_iter()
+        .filter(|m| m.display_chart && m.visible == Visibility::Public)
+        .collect();
+    if metrics.is_empty() {
+        return Ok(None);
+    }
+    let mut out = String::new();
+    for m in metrics {
+        let view = m.default_view;
+        let (metric, series) = crate::charts::metric_series(cachet, m.id, view, c.now).await?;
+        let view_label = c.t(match view {
+            MetricView::LastHour => Msg::ViewLastHour,
+            MetricView::Today => Msg::ViewToday,
+            MetricView::Week => Msg::ViewWeek,
+            MetricView::Month => Msg::ViewMonth,
+        });
+        let _ = write!(
+            out,
+            "<figure class=\"chart\"><figcaption><h3>{} <span class=\"meta\">({})</span></h3></figcaption>{}</figure>",
+            crate::sanitize::escape_text(metric.name.as_str()),
+            crate::sanitize::escape_text(view_label),
+            crate::charts::render_svg(&series, &metric, view),
+        );
+    }
+    Ok(Some(out))
+}

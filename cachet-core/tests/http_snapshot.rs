@@ -1,0 +1,526 @@
+//! The snapshot cache through `Cachet::handle` (issue 5 item 7): ETag / 304, Vary,
+//! precompressed bodies, guest-only caching, freshness after writes, single flight, bounded
+//! variants, rate-limit exemption, nothing per visitor in cached bytes, HEAD, and coherence
+//! between two instances on one store.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
+
+mod common;
+
+async fn new_store() -> std::sync::Arc<dyn cachet_core::store::Store> {
+    std::sync::Arc::new(cachet_core::store::memory::MemoryStore::new())
+}
+
+use std::io::Read as _;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::*;
+use http::{Request, Response, StatusCode};
+use serde_json::Value;
+
+use cachet_core::model::*;
+use cachet_core::validate::HttpUrl;
+use cachet_core::web::RequestContext;
+use cachet_core::{Actor, Cachet, Config};
+
+const BASE: &str = "https://status.example.com";
+
+fn guest() -> RequestContext {
+    RequestContext {
+        peer: Some("198.51.100.7:4000".parse().unwrap()),
+        principal: None,
+    }
+}
+
+async fn get(c: &Cachet, path: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
+    send(c, "GET", path, headers, guest()).await
+}
+
+async fn send(
+    c: &Cachet,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    cx: RequestContext,
+) -> Response<Bytes> {
+    let mut b = Request::builder().method(method).uri(path);
+    for (n, v) in headers {
+        b = b.header(*n, *v);
+    }
+    c.handle(b.body(Bytes::new()).unwrap(), cx).await
+}
+
+fn header<'a>(r: &'a Response<Bytes>, name: &str) -> &'a str {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or("")
+}
+
+fn vary(r: &Response<Bytes>) -> Vec<String> {
+    r.headers()
+        .get_all("vary")
+        .iter()
+        .flat_map(|v| v.to_str().unwrap().split(','))
+        .map(|s| s.trim().to_owned())
+        .collect()
+}
+
+/// A site with enough components that the JSON is worth compressing.
+async fn site_with(n: usize) -> Harness {
+    let h = Harness::new().await;
+    for i in 0..n {
+        h.cachet
+            .create_component(&Actor::operator(), &component(&format!("Component {i}")))
+            .await
+            .unwrap();
+    }
+    h
+}
+
+fn with_config(f: impl FnOnce(&mut Config)) -> Config {
+    let mut config = Config::new(HttpUrl::parse(BASE).unwrap());
+    f(&mut config);
+    config
+}
+
+#[tokio::test]
+async fn strong_etag_304_cache_control_vary_and_head() {
+    let h = site_with(3).await;
+    let c = &h.cachet;
+    for path in ["/api/v2/summary.json", "/api/v1/components"] {
+        let r = get(c, path, &[]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let etag = header(&r, "etag").to_owned();
+        assert!(
+            etag.starts_with('"') && etag.ends_with('"'),
+            "strong: {etag}"
+        );
+        assert_eq!(
+            header(&r, "cache-control"),
+            "public, max-age=10, stale-while-revalidate=30"
+        );
+        assert_eq!(
+            header(&r, "content-length"),
+            r.body().len().to_string(),
+            "{path}"
+        );
+        // Origin first (CORS), then exactly the dimensions used.
+        let expected: &[&str] = if path.starts_with("/api/v1") {
+            &["Origin", "Accept-Encoding", "Time-Zone"]
+        } else {
+            &["Origin", "Accept-Encoding"]
+        };
+        assert_eq!(vary(&r), expected, "{path}");
+
+        let again = get(c, path, &[("if-none-match", &etag)]).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        assert!(again.body().is_empty());
+        assert_eq!(header(&again, "etag"), etag);
+        assert_eq!(vary(&again), expected);
+        let other = get(c, path, &[("if-none-match", "\"nope\", W/\"x\"")]).await;
+        assert_eq!(other.status(), StatusCode::OK);
+        let star = get(c, path, &[("if-none-match", "*")]).await;
+        assert_eq!(star.status(), StatusCode::NOT_MODIFIED);
+
+        let head = send(c, "HEAD", path, &[], guest()).await;
+        assert_eq!(head.status(), StatusCode::OK);
+        assert!(head.body().is_empty());
+        assert_eq!(header(&head, "etag"), etag);
+        assert_eq!(header(&head, "content-length"), r.body().len().to_string());
+        let head304 = send(c, "HEAD", path, &[("if-none-match", &etag)], guest()).await;
+        assert_eq!(head304.status(), StatusCode::NOT_MODIFIED);
+        assert!(head304.body().is_empty());
+    }
+    // A write changes the body, so the old tag no longer matches.
+    let before = header(&get(c, "/api/v1/components", &[]).await, "etag").to_owned();
+    c.create_component(&Actor::operator(), &component("New"))
+        .await
+        .unwrap();
+    let after = get(c, "/api/v1/components", &[("if-none-match", &before)]).await;
+    assert_eq!(after.status(), StatusCode::OK);
+    assert_ne!(header(&after, "etag"), before);
+}
+
+#[tokio::test]
+async fn gzip_and_brotli_round_trip_chosen_by_q_values() {
+    let h = site_with(20).await;
+    let c = &h.cachet;
+    let plain = get(c, "/api/v2/summary.json", &[]).await;
+    assert!(!plain.headers().contains_key("content-encoding"));
+    let identity = plain.body().clone();
+    assert!(identity.len() > 1000);
+
+    let gz = get(c, "/api/v2/summary.json", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(header(&gz, "content-encoding"), "gzip");
+    assert_eq!(header(&gz, "content-length"), gz.body().len().to_string());
+    assert!(gz.body().len() < identity.len());
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body()[..])
+        .read_to_end(&mut out)
+        .unwrap();
+    assert_eq!(out, identity);
+
+    let br = get(
+        c,
+        "/api/v2/summary.json",
+        &[("accept-encoding", "gzip, deflate, br")],
+    )
+    .await;
+    assert_eq!(header(&br, "content-encoding"), "br");
+    assert_eq!(header(&br, "content-length"), br.body().len().to_string());
+    let mut out = Vec::new();
+    brotli::Decompressor::new(&br.body()[..], 4096)
+        .read_to_end(&mut out)
+        .unwrap();
+    assert_eq!(out, identity);
+
+    // q-values decide; each coding has its own strong tag, any of them revalidates.
+    let pick = |ae: &'static str| async move {
+        let r = get(c, "/api/v2/summary.json", &[("accept-encoding", ae)]).await;
+        header(&r, "content-encoding").to_owned()
+    };
+    assert_eq!(pick("br;q=0.5, gzip;q=0.9").await, "gzip");
+    assert_eq!(pick("br;q=0, gzip;q=0").await, "");
+    assert_eq!(pick("identity").await, "");
+    assert_eq!(pick("*").await, "br");
+    let tags = [
+        header(&plain, "etag"),
+        header(&gz, "etag"),
+        header(&br, "etag"),
+    ];
+    assert_ne!(tags[0], tags[1]);
+    assert_ne!(tags[1], tags[2]);
+    let r = get(
+        c,
+        "/api/v2/summary.json",
+        &[("if-none-match", tags[1]), ("accept-encoding", "br")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        c.snapshot_stats().renders,
+        1,
+        "one render served all codings"
+    );
+}
+
+#[tokio::test]
+async fn only_guests_are_served_from_the_cache() {
+    let h = site_with(2).await;
+    let c = &h.cachet;
+    let admin = h.user("admin@example.com", Role::Admin).await;
+    let (_, token) = c
+        .create_api_token(
+            &Actor::operator(),
+            admin.id,
+            name("t"),
+            TokenScope::Admin,
+            None,
+        )
+        .await
+        .unwrap();
+    let ticket = h.session("admin@example.com").await;
+    let cookie = format!("{}={}", c.cookie_policy().name(), ticket.secret);
+    get(c, "/api/v1/components", &[]).await;
+    get(c, "/api/v2/summary.json", &[]).await;
+    let before = c.snapshot_stats();
+    assert_eq!(before.renders, 2);
+    let bearer = format!("Bearer {token}");
+    for (path, hdrs) in [
+        (
+            "/api/v1/components",
+            vec![("x-cachet-token", token.as_str())],
+        ),
+        (
+            "/api/v1/components",
+            vec![("authorization", bearer.as_str())],
+        ),
+        ("/api/v1/components", vec![("x-cachet-token", "wrong")]),
+        ("/api/v2/summary.json", vec![("cookie", cookie.as_str())]),
+        ("/api/v1/components", vec![("cookie", cookie.as_str())]),
+    ] {
+        let r = get(c, path, &hdrs).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path} {hdrs:?}");
+        assert!(!r.headers().contains_key("etag"), "{path} {hdrs:?}");
+    }
+    let vouched = RequestContext {
+        peer: None,
+        principal: Some(("host-admin".into(), Role::Admin)),
+    };
+    let r = send(c, "GET", "/api/v1/components", &[], vouched).await;
+    assert!(!r.headers().contains_key("etag"));
+    assert_eq!(c.snapshot_stats(), before, "no render, no hit");
+    // Other cookies (analytics) do not make a visitor a user.
+    let r = get(c, "/api/v1/components", &[("cookie", "_ga=1; theme=dark")]).await;
+    assert!(r.headers().contains_key("etag"));
+    assert_eq!(c.snapshot_stats().hits, before.hits + 1);
+}
+
+#[tokio::test]
+async fn a_write_is_visible_on_the_very_next_read() {
+    let h = site_with(1).await;
+    let c = &h.cachet;
+    let total = |r: Response<Bytes>| {
+        let v: Value = serde_json::from_slice(r.body()).unwrap();
+        v["meta"]["pagination"]["total"].as_u64().unwrap()
+    };
+    assert_eq!(total(get(c, "/api/v1/components", &[]).await), 1);
+    assert_eq!(total(get(c, "/api/v1/components", &[]).await), 1);
+    for n in 2..=5 {
+        c.create_component(&Actor::operator(), &component(&format!("C{n}")))
+            .await
+            .unwrap();
+        assert_eq!(total(get(c, "/api/v1/components", &[]).await), n);
+    }
+    // Time moves content too: a render is redone after max_render_age of the clock.
+    let renders = c.snapshot_stats().renders;
+    get(c, "/api/v1/components", &[]).await;
+    assert_eq!(c.snapshot_stats().renders, renders);
+    h.clock.advance(chrono::TimeDelta::seconds(11));
+    get(c, "/api/v1/components", &[]).await;
+    assert_eq!(c.snapshot_stats().renders, renders + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_readers_of_a_new_revision_share_one_render() {
+    let h = site_with(30).await;
+    let c = h.cachet.clone();
+    for round in 1..=3u64 {
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let c = c.clone();
+            tasks.push(tokio::spawn(async move {
+                get(&c, "/api/v2/summary.json", &[("accept-encoding", "gzip")])
+                    .await
+                    .into_body()
+            }));
+        }
+        let mut bodies = Vec::new();
+        for t in tasks {
+            bodies.push(t.await.unwrap());
+        }
+        assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(c.snapshot_stats().renders, round, "one render per revision");
+        c.create_component(&Actor::operator(), &component(&format!("R{round}")))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn variants_are_bounded_whatever_the_requests() {
+    let config = with_config(|c| {
+        c.web.snapshot.max_entries = 32;
+        c.web.snapshot.max_variants_per_path = 4;
+        // Each distinct query is a miss, and misses pay the address limit.
+        c.web.rate_limits.api_per_address =
+            cachet_core::web::ratelimit::Limit::new(100_000, Duration::from_secs(60));
+    });
+    let h = Harness::over(new_store().await, config);
+    let c = &h.cachet;
+    c.create_component(&Actor::operator(), &component("A"))
+        .await
+        .unwrap();
+    let zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"];
+    for i in 0..2000 {
+        let path = match i % 4 {
+            0 => format!("/api/v1/components?per_page={}", i % 97 + 1),
+            1 => format!("/api/v1/components/groups?x{i}=1"),
+            2 => format!("/api/v2/summary.json?cb={i}"),
+            _ => format!("/api/v1/incidents?page={i}"),
+        };
+        let r = get(c, &path, &[("time-zone", zones[i % zones.len()])]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let entries = c.snapshot_stats().entries;
+        assert!(entries <= 4 * 4, "{entries} entries after {i} requests");
+    }
+    // Many paths: the overall bound holds.
+    for i in 0..300 {
+        get(c, &format!("/api/v1/components/{}", i + 1), &[]).await;
+        get(c, &format!("/api/v1/incidents/{}/updates", i + 1), &[]).await;
+        assert!(c.snapshot_stats().entries <= 32);
+    }
+    let r = get(c, "/api/v1/components", &[("time-zone", "Asia/Tokyo")]).await;
+    assert!(vary(&r).contains(&"Time-Zone".to_owned()));
+}
+
+#[tokio::test]
+async fn cache_hits_do_not_consume_the_address_limit() {
+    let config = with_config(|c| {
+        c.web.rate_limits.api_per_address =
+            cachet_core::web::ratelimit::Limit::new(2, Duration::from_secs(60));
+    });
+    let h = Harness::over(new_store().await, config);
+    let c = &h.cachet;
+    let first = get(c, "/api/v1/components", &[]).await;
+    assert_eq!(
+        header(&first, "x-ratelimit-remaining"),
+        "1",
+        "the render pays"
+    );
+    for _ in 0..50 {
+        let r = get(c, "/api/v1/components", &[]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(!r.headers().contains_key("x-ratelimit-remaining"));
+    }
+    // Uncached reads still pay: one left, then 429.
+    assert_eq!(
+        get(c, "/api/v1/incidents", &[]).await.status(),
+        StatusCode::OK
+    );
+    let limited = get(c, "/api/v1/metrics", &[]).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(!limited.headers().contains_key("etag"));
+    // ...while the cached ones are still served.
+    assert_eq!(
+        get(c, "/api/v1/components", &[]).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn cached_bytes_hold_nothing_per_visitor_and_ignore_host() {
+    let h = site_with(3).await;
+    let c = &h.cachet;
+    c.put_settings(
+        &Actor::operator(),
+        &[(SettingKey::AllowedDomains, "https://embed.example".into())],
+    )
+    .await
+    .unwrap();
+    let poison = [
+        ("host", "evil.example"),
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "http"),
+        ("x-forwarded-prefix", "/evil"),
+        ("origin", "https://embed.example"),
+        ("accept-language", "de"),
+        ("cookie", "tracking=visitor-42"),
+    ];
+    for path in ["/api/v2/summary.json", "/api/v1/components?per_page=1"] {
+        let first = get(c, path, &poison).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        assert_eq!(
+            header(&first, "access-control-allow-origin"),
+            "https://embed.example"
+        );
+        let body = String::from_utf8(first.body().to_vec()).unwrap();
+        assert!(!body.contains("evil"), "{body}");
+        assert!(body.contains(BASE), "{path}: links from configuration");
+        assert!(!first.headers().contains_key("set-cookie"));
+        let id1 = header(&first, "x-request-id").to_owned();
+        assert!(!body.contains(&id1));
+
+        let second = get(c, path, &[("origin", "https://other.example")]).await;
+        assert_eq!(second.body(), first.body(), "same bytes for every visitor");
+        assert_eq!(header(&second, "etag"), header(&first, "etag"));
+        assert_ne!(header(&second, "x-request-id"), id1);
+        assert!(
+            !second.headers().contains_key("access-control-allow-origin"),
+            "CORS is per request, not cached"
+        );
+        assert!(vary(&second).contains(&"Origin".to_owned()));
+    }
+    assert_eq!(c.snapshot_stats().renders, 2);
+}
+
+#[tokio::test]
+async fn two_instances_on_one_store_stay_coherent_within_the_poll_interval() {
+    let store = new_store().await;
+    let config = || {
+        with_config(|c| {
+            c.web.snapshot.revision_poll = Duration::from_millis(150);
+        })
+    };
+    let a = Harness::over(store.clone(), config());
+    let b = Harness::over(store.clone(), config());
+    let count = |r: Response<Bytes>| {
+        let v: Value = serde_json::from_slice(r.body()).unwrap();
+        v["meta"]["pagination"]["total"].as_u64().unwrap()
+    };
+    assert_eq!(count(get(&b.cachet, "/api/v1/components", &[]).await), 0);
+    a.cachet
+        .create_component(&Actor::operator(), &component("Written on A"))
+        .await
+        .unwrap();
+    // A sees its own write at once; B within the poll interval.
+    assert_eq!(count(get(&a.cachet, "/api/v1/components", &[]).await), 1);
+    let written = std::time::Instant::now();
+    loop {
+        let seen = count(get(&b.cachet, "/api/v1/components", &[]).await);
+        if seen == 1 {
+            break;
+        }
+        assert!(
+            written.elapsed() < Duration::from_millis(150 + 100),
+            "B still stale after the poll interval"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Between polls B does not read the revision at all.
+    let reads = b.cachet.snapshot_stats().revision_reads;
+    for _ in 0..20 {
+        get(&b.cachet, "/api/v1/components", &[]).await;
+    }
+    assert!(b.cachet.snapshot_stats().revision_reads <= reads + 1);
+}
+
+#[tokio::test]
+async fn non_200_answers_and_refusals_are_not_stored() {
+    let h = site_with(1).await;
+    let c = &h.cachet;
+    let r = get(c, "/api/v1/components/999", &[]).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(!r.headers().contains_key("etag"));
+    let id = header(&r, "x-request-id").to_owned();
+    let body = String::from_utf8(r.body().to_vec()).unwrap();
+    assert!(body.contains(&id), "the error names its own request id");
+    assert_eq!(c.snapshot_stats().entries, 0);
+    let r = get(c, "/api/v1/components", &[("accept", "text/html")]).await;
+    assert_eq!(r.status(), StatusCode::NOT_ACCEPTABLE);
+    let r = get(c, "/nope/not/a/page", &[]).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(c.snapshot_stats().entries, 0);
+}
+
+#[tokio::test]
+async fn pages_are_cached_per_language_only_with_automatic_localization() {
+    let h = site_with(2).await;
+    let c = &h.cachet;
+    let page = get(
+        c,
+        "/",
+        &[("host", "evil.example"), ("accept-encoding", "br")],
+    )
+    .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers().contains_key("etag"));
+    assert_eq!(vary(&page), ["Accept-Encoding"]);
+    let r = get(c, "/", &[("accept-language", "fr")]).await;
+    assert_eq!(
+        header(&r, "etag"),
+        header(&page, "etag").trim_end_matches("-br\"").to_owned() + "\""
+    );
+    let body = String::from_utf8(r.body().to_vec()).unwrap();
+    assert!(!body.contains("evil.example"));
+    assert_eq!(
+        c.snapshot_stats().renders,
+        1,
+        "the language is ignored while automatic localization is off"
+    );
+
+    c.put_settings(
+        &Actor::operator(),
+        &[(SettingKey::AutomaticLocalization, "1".into())],
+    )
+    .await
+    .unwrap();
+    let de = get(c, "/", &[("accept-language", "de-DE,de;q=0.9")]).await;
+    let fr = get(c, "/", &[("accept-language", "fr")]).await;
+    let de2 = get(c, "/", &[("accept-language", "de-de, de;q=0.9")]).await;
+    assert_eq!(vary(&de), ["Accept-Encoding", "Accept-Language"]);
+    assert_ne!(de.body(), fr.body());
+    assert_eq!(de.body(), de2.body());
+    assert_eq!(c.snapshot_stats().renders, 3);
+}

@@ -28,17 +28,19 @@ pub(crate) async fn route(cachet: &Cachet, req: &Request<Bytes>) -> Option<Respo
         }
         // The HTML pages and versioned assets (crate::pages).
         [] if path == "/" => Some(pages::render(cachet, req, pages::Page::Status).await),
-        [kind @ ("incidents" | "schedules" | "components"), id] => Some(match pages::parse_id(id) {
-            Some(n) => {
-                let page = match *kind {
-                    "incidents" => pages::Page::Incident(n),
-                    "schedules" => pages::Page::Schedule(n),
-                    _ => pages::Page::Component(n),
-                };
-                pages::render(cachet, req, page).await
-            }
-            None => crate::web::response::not_found_page(),
-        }),
+        [kind @ ("incidents" | "schedules" | "components"), id] => {
+            Some(match pages::parse_id(id) {
+                Some(n) => {
+                    let page = match *kind {
+                        "incidents" => pages::Page::Incident(n),
+                        "schedules" => pages::Page::Schedule(n),
+                        _ => pages::Page::Component(n),
+                    };
+                    pages::render(cachet, req, page).await
+                }
+                None => crate::web::response::not_found_page(),
+            })
+        }
         ["assets", file] => Some(pages::asset(cachet, file).await),
         _ => None,
     }

@@ -49,7 +49,7 @@
 //! # Implementing a custom Store
 //!
 //! Implement [`store::Store`] and run the conformance suite against it with one line in your
-//! crate's tests (feature `testing`); see [`store_conformance_tests!`].
+//! crate's tests (feature `testing`); see `store_conformance_tests!` (in the `testing` module docs).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -26,7 +26,7 @@
 //!
 //! Implement the trait, then prove it with the conformance suite: add `cachet-core` with the
 //! `testing` feature as a dev-dependency and write one macro call, as
-//! [`crate::store_conformance_tests!`] documents.
+//! `cachet_core::store_conformance_tests!` (feature `testing`) documents.
 
 pub mod error;
 pub mod memory;

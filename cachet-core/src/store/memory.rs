@@ -583,14 +583,7 @@ impl Store for MemoryStore {
         id: IncidentUpdateId,
     ) -> StoreResult<IncidentUpdate> {
         let st = self.lock();
-        if !st.incidents.contains_key(&incident) {
-            return Err(not_found("incident", incident.0));
-        }
-        st.incident_updates
-            .get(&id)
-            .filter(|u| u.incident_id == incident)
-            .cloned()
-            .ok_or_else(|| not_found("incident_update", id.0))
+        st.incident_update_of(incident, id)
     }
 
     async fn incident_updates(
@@ -663,15 +656,7 @@ impl Store for MemoryStore {
         fx: &EffectsFn<'_, Changed<IncidentUpdate>>,
     ) -> StoreResult<IncidentUpdate> {
         let mut st = self.lock();
-        if !st.incidents.contains_key(&incident) {
-            return Err(not_found("incident", incident.0));
-        }
-        let before = st
-            .incident_updates
-            .get(&id)
-            .filter(|u| u.incident_id == incident)
-            .cloned()
-            .ok_or_else(|| not_found("incident_update", id.0))?;
+        let before = st.incident_update_of(incident, id)?;
         let mut after = before.clone();
         if let Some(v) = patch.status {
             after.status = v;
@@ -697,15 +682,7 @@ impl Store for MemoryStore {
         fx: &EffectsFn<'_, IncidentUpdate>,
     ) -> StoreResult<()> {
         let mut st = self.lock();
-        if !st.incidents.contains_key(&incident) {
-            return Err(not_found("incident", incident.0));
-        }
-        let update = st
-            .incident_updates
-            .get(&id)
-            .filter(|u| u.incident_id == incident)
-            .cloned()
-            .ok_or_else(|| not_found("incident_update", id.0))?;
+        let update = st.incident_update_of(incident, id)?;
         let effects = fx(&update);
         st.incident_updates.remove(&id);
         st.commit(cx.now, effects);
@@ -1007,15 +984,7 @@ impl Store for MemoryStore {
         fx: &EffectsFn<'_, ScheduleUpdate>,
     ) -> StoreResult<()> {
         let mut st = self.lock();
-        if !st.schedules.contains_key(&schedule) {
-            return Err(not_found("schedule", schedule.0));
-        }
-        let update = st
-            .schedule_updates
-            .get(&id)
-            .filter(|u| u.schedule_id == schedule)
-            .cloned()
-            .ok_or_else(|| not_found("schedule_update", id.0))?;
+        let update = st.schedule_update_of(schedule, id)?;
         let effects = fx(&update);
         st.schedule_updates.remove(&id);
         st.commit(cx.now, effects);
@@ -1158,14 +1127,7 @@ impl Store for MemoryStore {
 
     async fn metric_point(&self, metric: MetricId, id: MetricPointId) -> StoreResult<MetricPoint> {
         let st = self.lock();
-        if !st.metrics.contains_key(&metric) {
-            return Err(not_found("metric", metric.0));
-        }
-        st.points
-            .get(&id)
-            .filter(|p| p.metric_id == metric)
-            .cloned()
-            .ok_or_else(|| not_found("metric_point", id.0))
+        st.point_of(metric, id)
     }
 
     async fn metric_points(
@@ -1247,15 +1209,7 @@ impl Store for MemoryStore {
         fx: &EffectsFn<'_, Changed<MetricPoint>>,
     ) -> StoreResult<MetricPoint> {
         let mut st = self.lock();
-        if !st.metrics.contains_key(&metric) {
-            return Err(not_found("metric", metric.0));
-        }
-        let before = st
-            .points
-            .get(&id)
-            .filter(|p| p.metric_id == metric)
-            .cloned()
-            .ok_or_else(|| not_found("metric_point", id.0))?;
+        let before = st.point_of(metric, id)?;
         let mut after = before.clone();
         after.value = value;
         if let Some(t) = created_at {
@@ -1279,15 +1233,7 @@ impl Store for MemoryStore {
         fx: &EffectsFn<'_, MetricPoint>,
     ) -> StoreResult<()> {
         let mut st = self.lock();
-        if !st.metrics.contains_key(&metric) {
-            return Err(not_found("metric", metric.0));
-        }
-        let point = st
-            .points
-            .get(&id)
-            .filter(|p| p.metric_id == metric)
-            .cloned()
-            .ok_or_else(|| not_found("metric_point", id.0))?;
+        let point = st.point_of(metric, id)?;
         let effects = fx(&point);
         st.points.remove(&id);
         st.commit(cx.now, effects);

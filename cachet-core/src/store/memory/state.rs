@@ -87,6 +87,20 @@ pub(super) fn not_found(entity: &'static str, id: i64) -> StoreError {
     StoreError::NotFound { entity, id }
 }
 
+/// A row that must belong to a given parent; a row under another parent is not found.
+fn child<K: Ord, T: Clone>(
+    rows: &BTreeMap<K, T>,
+    id: K,
+    raw: i64,
+    entity: &'static str,
+    belongs: impl Fn(&T) -> bool,
+) -> Result<T, StoreError> {
+    rows.get(&id)
+        .filter(|r| belongs(r))
+        .cloned()
+        .ok_or_else(|| not_found(entity, raw))
+}
+
 /// `Invalid` for a broken reference.
 pub(super) fn invalid(detail: &'static str) -> StoreError {
     StoreError::Invalid { detail }
@@ -131,6 +145,49 @@ pub(super) fn normalize_ids(ids: &[ComponentId]) -> Vec<ComponentId> {
 }
 
 impl State {
+    /// An incident's update: `NotFound` for a missing incident first, then for an update that
+    /// is missing or belongs to another incident.
+    pub(super) fn incident_update_of(
+        &self,
+        incident: IncidentId,
+        id: IncidentUpdateId,
+    ) -> Result<IncidentUpdate, StoreError> {
+        if !self.incidents.contains_key(&incident) {
+            return Err(not_found("incident", incident.0));
+        }
+        child(&self.incident_updates, id, id.0, "incident_update", |u| {
+            u.incident_id == incident
+        })
+    }
+
+    /// A schedule's update, with the same rules as [`State::incident_update_of`].
+    pub(super) fn schedule_update_of(
+        &self,
+        schedule: ScheduleId,
+        id: ScheduleUpdateId,
+    ) -> Result<ScheduleUpdate, StoreError> {
+        if !self.schedules.contains_key(&schedule) {
+            return Err(not_found("schedule", schedule.0));
+        }
+        child(&self.schedule_updates, id, id.0, "schedule_update", |u| {
+            u.schedule_id == schedule
+        })
+    }
+
+    /// A metric's point, with the same rules as [`State::incident_update_of`].
+    pub(super) fn point_of(
+        &self,
+        metric: MetricId,
+        id: MetricPointId,
+    ) -> Result<MetricPoint, StoreError> {
+        if !self.metrics.contains_key(&metric) {
+            return Err(not_found("metric", metric.0));
+        }
+        child(&self.points, id, id.0, "metric_point", |p| {
+            p.metric_id == metric
+        })
+    }
+
     /// `Invalid` unless the user (if any) exists.
     pub(super) fn check_user(&self, user: Option<UserId>) -> Result<(), StoreError> {
         match user {

@@ -9,14 +9,16 @@
 # updates, 50 metrics with 100,000 points), starts `cachet serve` on 127.0.0.1, saves `/` and
 # `/api/v2/summary.json` as nginx's static files, starts nginx (its own config in the temp
 # directory, 2 workers, no access log) on another loopback port, and runs
-# `wrk -t2 -c64 -d20s --latency` against each response of each server: plain, then with
-# `Accept-Encoding: gzip` (nginx serves our gzip bytes with gzip_static). It prints requests
-# per second, p99 latency, the ratio ours / nginx and the peak RSS (VmHWM) of the cachet
-# process, then stops everything it started.
+# `wrk -t2 -c64 -d10s --latency` against each response of each server: plain, then with
+# `Accept-Encoding: gzip` (nginx serves our gzip bytes with gzip_static). Each comparison is
+# ROUNDS rounds, ours and nginx alternating, and reports the median round of each: on a shared
+# machine a neighbour's burst then hits both sides instead of one. It prints requests per
+# second, p99 latency, the ratio ours / nginx and the peak RSS (VmHWM) of the cachet process,
+# then stops everything it started.
 #
-# Environment: CACHET_PORT (18080), NGINX_PORT (18081), DURATION (20s), CONNECTIONS (64),
-# THREADS (2), FRAMEWORK (axum|actix, axum), BENCH_GZIP (1; 0 skips the gzip runs),
-# BENCH_NO_BUILD (1 to use the binaries in target/release as they are).
+# Environment: CACHET_PORT (18080), NGINX_PORT (18081), DURATION (10s), ROUNDS (3),
+# CONNECTIONS (64), THREADS (2), FRAMEWORK (axum|actix, axum), BENCH_GZIP (1; 0 skips the
+# gzip runs), BENCH_NO_BUILD (1 to use the binaries in target/release as they are).
 #
 # A manual benchmark: it refuses to run in CI, and sends traffic to 127.0.0.1 only.
 set -euo pipefail
@@ -35,7 +37,8 @@ NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 
 CACHET_PORT=${CACHET_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
-DURATION=${DURATION:-20s}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 FRAMEWORK=${FRAMEWORK:-axum}
@@ -162,6 +165,11 @@ run() {
     awk '/^Requests\/sec:/ { rps = $2 } /^ +99%/ { p99 = $2 } END { print rps, p99 }' <<<"$out"
 }
 
+# median "rps p99"... -> the round with the median throughput
+median() {
+    printf '%s\n' "$@" | sort -n -k1,1 | awk '{ rows[NR] = $0 } END { print rows[int((NR + 1) / 2)] }'
+}
+
 encodings=(plain)
 [[ "$BENCH_GZIP" == 1 ]] && encodings+=(gzip)
 rows=()
@@ -170,8 +178,15 @@ for enc in "${encodings[@]}"; do
     [[ "$enc" == gzip ]] && headers=(-H 'Accept-Encoding: gzip')
     for path in / /api/v2/summary.json; do
         echo "== wrk -t$THREADS -c$CONNECTIONS -d$DURATION $path ($enc): cachet, then nginx"
-        read -r ours_rps ours_p99 < <(run "$OURS$path" "${headers[@]}")
-        read -r nginx_rps nginx_p99 < <(run "$THEIRS$path" "${headers[@]}")
+        ours_rounds=()
+        nginx_rounds=()
+        for _ in $(seq 1 "$ROUNDS"); do
+            ours_rounds+=("$(run "$OURS$path" "${headers[@]}")")
+            nginx_rounds+=("$(run "$THEIRS$path" "${headers[@]}")")
+        done
+        echo "   rounds (req/s p99): cachet ${ours_rounds[*]/%/;} nginx ${nginx_rounds[*]/%/;}"
+        read -r ours_rps ours_p99 < <(median "${ours_rounds[@]}")
+        read -r nginx_rps nginx_p99 < <(median "${nginx_rounds[@]}")
         ratio=$(awk -v a="$ours_rps" -v b="$nginx_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
         rows+=("$(printf '| `%s` %s | %s | %s | %s | %s | %s | %s |' "$path" "$enc" \
             "$ours_rps" "$ours_p99" "$nginx_rps" "$nginx_p99" "$ratio" "$(hwm)")")
@@ -180,7 +195,7 @@ for enc in "${encodings[@]}"; do
 done
 
 echo
-echo "== results ($(date -u +%Y-%m-%d), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $FRAMEWORK)"
+echo "== results ($(date -u +%Y-%m-%d), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, median of $ROUNDS rounds, $FRAMEWORK)"
 echo '| response | cachet req/s | cachet p99 | nginx req/s | nginx p99 | ours / nginx | cachet peak RSS |'
 echo '|---|---|---|---|---|---|---|'
 printf '%s\n' "${rows[@]}"

@@ -67,6 +67,7 @@ use http::{HeaderValue, Request, Response, StatusCode};
 
 use crate::clock::Timestamp;
 use crate::model::{Incident, IncidentStatus, IncidentUpdate, Schedule, ScheduleStatus, Settings};
+use crate::pages::i18n::{self, Catalog, Msg};
 use crate::sanitize::{escape_text, render_markdown};
 use crate::store::{
     Direction, IncidentQuery, PageRequest, ScheduleFilter, ScheduleQuery, ScheduleSort,
@@ -95,29 +96,30 @@ pub struct Alternate {
     pub mime: &'static str,
     /// The absolute URL under the configured public URL.
     pub href: String,
-    /// An English title for the link (pages may show their own, translated).
+    /// The link's title in the page's language.
     pub title: &'static str,
 }
 
-/// The feeds to advertise in a page head, with absolute URLs under `public_url`.
+/// The feeds to advertise in a page head, with absolute URLs under `public_url` and titles
+/// from `cat`.
 #[must_use]
-pub fn alternates(public_url: &HttpUrl) -> Vec<Alternate> {
+pub fn alternates(public_url: &HttpUrl, cat: &Catalog) -> Vec<Alternate> {
     let base = base(public_url);
     vec![
         Alternate {
             mime: "application/rss+xml",
             href: format!("{base}/history.rss"),
-            title: "Incident history (RSS)",
+            title: cat.t(Msg::FeedLinkRss),
         },
         Alternate {
             mime: "application/atom+xml",
             href: format!("{base}/history.atom"),
-            title: "Incident history (Atom)",
+            title: cat.t(Msg::FeedLinkAtom),
         },
         Alternate {
             mime: "text/calendar",
             href: format!("{base}/schedules.ics"),
-            title: "Maintenance calendar (iCalendar)",
+            title: cat.t(Msg::FeedLinkCalendar),
         },
     ]
 }
@@ -125,9 +127,9 @@ pub fn alternates(public_url: &HttpUrl) -> Vec<Alternate> {
 /// The `<link rel="alternate" type="..." href="..." title="...">` tags for a page head, one a
 /// line, every attribute HTML-escaped.
 #[must_use]
-pub fn alternate_links(public_url: &HttpUrl) -> String {
+pub fn alternate_links(public_url: &HttpUrl, cat: &Catalog) -> String {
     let mut out = String::new();
-    for a in alternates(public_url) {
+    for a in alternates(public_url, cat) {
         let _ = writeln!(
             out,
             r#"<link rel="alternate" type="{}" href="{}" title="{}">"#,
@@ -247,25 +249,23 @@ async fn load_incidents(cachet: &Cachet) -> Result<Vec<Entry>, Error> {
     let actor = Actor::anonymous(None);
     let q = IncidentQuery::all().paged(PageRequest::new(1, FEED_INCIDENTS));
     let incidents = cachet.incidents(&actor, q).await?.items;
-    let mut out = Vec::with_capacity(incidents.len());
-    for incident in incidents.into_iter().filter(|i| i.visible) {
-        let mut updates = cachet
-            .incident_updates(&actor, incident.id, PageRequest::all())
-            .await?
-            .items;
-        updates.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        out.push(Entry { incident, updates });
-    }
-    Ok(out)
+    let incidents: Vec<Incident> = incidents.into_iter().filter(|i| i.visible).collect();
+    let mut updates = cachet.incident_updates_of(&actor, &incidents).await?;
+    Ok(incidents
+        .into_iter()
+        .map(|incident| {
+            let mut updates = updates.remove(&incident.id).unwrap_or_default();
+            updates.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+            Entry { incident, updates }
+        })
+        .collect())
 }
 
-/// Statuspage's name for an incident status.
-fn status_label(s: IncidentStatus) -> &'static str {
+/// Statuspage shows a scheduled incident as "investigating" in its history.
+fn statuspage_status(s: IncidentStatus) -> IncidentStatus {
     match s {
-        IncidentStatus::Scheduled | IncidentStatus::Investigating => "Investigating",
-        IncidentStatus::Identified => "Identified",
-        IncidentStatus::Watching => "Monitoring",
-        IncidentStatus::Fixed => "Resolved",
+        IncidentStatus::Scheduled => IncidentStatus::Investigating,
+        other => other,
     }
 }
 
@@ -274,6 +274,7 @@ struct IncidentFeed {
     base: String,
     site: String,
     language: String,
+    cat: Catalog,
     tz: Tz,
     entries: Vec<Entry>,
 }
@@ -284,6 +285,8 @@ impl IncidentFeed {
             base: base(&cachet.config().public_url).to_owned(),
             site: site_name(settings).to_owned(),
             language: settings.app_locale.as_str().to_owned(),
+            cat: Catalog::new(i18n::negotiate(settings.app_locale.as_str(), false, None))
+                .with_date_style(settings.date_format),
             tz: settings
                 .app_timezone
                 .as_str()
@@ -298,7 +301,11 @@ impl IncidentFeed {
     }
 
     fn title(&self) -> String {
-        format!("{} - Incident History", self.site)
+        self.cat.tf(Msg::FeedTitle, &[&self.site])
+    }
+
+    fn description(&self) -> String {
+        self.cat.tf(Msg::FeedDescription, &[&self.site])
     }
 
     fn updated(&self) -> Option<Timestamp> {
@@ -309,12 +316,16 @@ impl IncidentFeed {
     fn content(&self, e: &Entry) -> String {
         let mut html = String::new();
         let mut push = |at: Timestamp, status: IncidentStatus, message: &str| {
-            let when = at.with_timezone(&self.tz).format("%b %-d, %Y %H:%M %Z");
+            let local = at.with_timezone(&self.tz);
+            let when = self.cat.date_time(&local, &local.format("%Z").to_string());
             let _ = write!(
                 html,
                 "<p><small>{}</small><br><strong>{}</strong></p>\n{message}\n",
-                escape_text(&when.to_string()),
-                status_label(status),
+                escape_text(&when),
+                escape_text(crate::pages::incident_status_label(
+                    &self.cat,
+                    statuspage_status(status)
+                )),
             );
         };
         for u in &e.updates {
@@ -336,7 +347,7 @@ impl IncidentFeed {
         let mut channel = rss::Channel::default();
         channel.set_title(self.title());
         channel.set_link(format!("{}/", self.base));
-        channel.set_description(format!("Incidents and their updates from {}", self.site));
+        channel.set_description(self.description());
         channel.set_language(Some(self.language.clone()));
         channel.set_generator(Some("cachet-rs".to_owned()));
         channel.set_last_build_date(self.updated().map(|t| t.to_rfc2822()));
@@ -373,10 +384,7 @@ impl IncidentFeed {
         let mut feed = atom_syndication::Feed::default();
         feed.set_id(format!("{}/history.atom", self.base));
         feed.set_title(Text::plain(self.title()));
-        feed.set_subtitle(Some(Text::plain(format!(
-            "Incidents and their updates from {}",
-            self.site
-        ))));
+        feed.set_subtitle(Some(Text::plain(self.description())));
         feed.set_updated(
             self.updated()
                 .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
@@ -661,7 +669,7 @@ mod tests {
     #[test]
     fn alternate_links_are_absolute_and_escaped() {
         let url = HttpUrl::parse("https://status.example.com/a&b/").unwrap();
-        let links = alternate_links(&url);
+        let links = alternate_links(&url, &Catalog::new(i18n::Lang::En));
         assert_eq!(links.lines().count(), 3);
         assert!(links.contains(
             r#"<link rel="alternate" type="application/rss+xml" href="https://status.example.com/a&amp;b/history.rss""#

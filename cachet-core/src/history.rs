@@ -29,8 +29,14 @@
 //! | major outage | 1 | 0% |
 //!
 //! The uptime is kept in hundredths of a percent and rounded **down**, so any downtime at all
-//! shows below 100%. Maintenance windows are not part of the stored status history: a
-//! component's status during maintenance counts as whatever it was set to.
+//! shows below 100%.
+//!
+//! # Maintenance
+//!
+//! Time inside a maintenance window covering the component counts as up, whatever status it
+//! was set to meanwhile (as on Statuspage: planned work announced in advance is not an
+//! outage). A window lasts from its start to its completion; one still in progress, up to
+//! now. Upcoming windows count for nothing.
 //!
 //! # Incidents
 //!
@@ -43,9 +49,14 @@ use chrono::{Days, NaiveDate, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 
 use crate::clock::Timestamp;
-use crate::model::{ComponentId, ComponentStatus, IncidentId, IncidentStatus, StatusChange};
+use crate::model::{
+    ComponentId, ComponentStatus, Incident, IncidentId, IncidentStatus, ScheduleStatus,
+    StatusChange,
+};
 use crate::status::{EffectiveStatus, worst};
-use crate::store::{IncidentFilter, IncidentQuery, IncidentSort, PageRequest};
+use crate::store::{
+    IncidentFilter, IncidentQuery, IncidentSort, PageRequest, ScheduleFilter, ScheduleQuery,
+};
 use crate::{Actor, Cachet, Error};
 
 /// The number of days the page shows.
@@ -109,6 +120,42 @@ pub struct IncidentSpan {
     pub start: Timestamp,
     /// When it was resolved; `None` while unresolved.
     pub end: Option<Timestamp>,
+}
+
+/// A maintenance window covering the component, as the history needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaintenanceSpan {
+    /// When it started (or starts).
+    pub start: Timestamp,
+    /// When it completed; `None` while in progress.
+    pub end: Option<Timestamp>,
+}
+
+/// The windows as sorted, disjoint `[start, end)` intervals, open ones ending at `now`.
+fn merged_windows(maintenance: &[MaintenanceSpan], now: Timestamp) -> Vec<(Timestamp, Timestamp)> {
+    let mut windows: Vec<(Timestamp, Timestamp)> = maintenance
+        .iter()
+        .map(|m| (m.start, m.end.unwrap_or(now).min(now)))
+        .filter(|(a, b)| a < b)
+        .collect();
+    windows.sort_unstable();
+    let mut merged: Vec<(Timestamp, Timestamp)> = Vec::with_capacity(windows.len());
+    for (a, b) in windows {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
+/// Milliseconds of `[a, b)` outside every window (sorted and disjoint).
+fn millis_outside(a: Timestamp, b: Timestamp, windows: &[(Timestamp, Timestamp)]) -> i128 {
+    let covered: i128 = windows
+        .iter()
+        .map(|&(s, e)| millis_between(s.max(a), e.min(b)))
+        .sum();
+    (millis_between(a, b) - covered).max(0)
 }
 
 /// What is known about one day.
@@ -216,6 +263,22 @@ pub fn history_days(
     days: usize,
     tz: Tz,
 ) -> Vec<Day> {
+    history_days_with_maintenance(history, created_at, incidents, &[], now, days, tz)
+}
+
+/// [`history_days`], with the component's maintenance windows counted as up (see the module
+/// docs).
+#[must_use]
+pub fn history_days_with_maintenance(
+    history: &[StatusChange],
+    created_at: Timestamp,
+    incidents: &[IncidentSpan],
+    maintenance: &[MaintenanceSpan],
+    now: Timestamp,
+    days: usize,
+    tz: Tz,
+) -> Vec<Day> {
+    let windows = merged_windows(maintenance, now);
     let mut history = history.to_vec();
     history.sort_by_key(|c| (c.at, c.id));
     let today = local_date(now, tz);
@@ -229,7 +292,7 @@ pub fn history_days(
         };
         out.push(Day {
             date,
-            data: day_data(&history, created_at, incidents, now, date, tz),
+            data: day_data(&history, created_at, incidents, &windows, now, date, tz),
         });
     }
     out
@@ -239,6 +302,7 @@ fn day_data(
     history: &[StatusChange],
     created_at: Timestamp,
     incidents: &[IncidentSpan],
+    windows: &[(Timestamp, Timestamp)],
     now: Timestamp,
     date: NaiveDate,
     tz: Tz,
@@ -260,16 +324,23 @@ fn day_data(
     let mut cursor = from;
     let mut current = initial;
     for change in history.iter().filter(|c| c.at > from && c.at < to) {
-        down += i128::from(downtime_weight_millis(current)) * millis_between(cursor, change.at);
+        down += i128::from(downtime_weight_millis(current))
+            * millis_outside(cursor, change.at, windows);
         cursor = change.at;
         current = change.new_status;
         statuses.push(EffectiveStatus::from_stored(current));
     }
-    down += i128::from(downtime_weight_millis(current)) * millis_between(cursor, to);
+    down += i128::from(downtime_weight_millis(current)) * millis_outside(cursor, to, windows);
     let total = millis_between(from, to);
     let uptime = if total == 0 {
         // An instant (today, right at midnight): the status at that instant.
-        Uptime::from_hundredths(10_000 - downtime_weight_millis(current) * 10)
+        let in_maintenance = windows.iter().any(|&(s, e)| s <= to && to < e);
+        let weight = if in_maintenance {
+            0
+        } else {
+            downtime_weight_millis(current)
+        };
+        Uptime::from_hundredths(10_000 - weight * 10)
     } else {
         // Downtime in hundredths of a percent, rounded up, so uptime rounds down.
         let denom = 1000 * total;
@@ -352,16 +423,17 @@ pub async fn component_history(
             page += 1;
         }
     }
-    let mut spans = Vec::with_capacity(found.len());
-    for incident in found
+    found.retain(|i| i.status != IncidentStatus::Scheduled);
+    let resolved: Vec<Incident> = found
         .iter()
-        .filter(|i| i.status != IncidentStatus::Scheduled)
-    {
+        .filter(|i| i.status.is_resolved())
+        .cloned()
+        .collect();
+    let mut updates_of = cachet.incident_updates_of(&anonymous, &resolved).await?;
+    let mut spans = Vec::with_capacity(found.len());
+    for incident in &found {
         let end = if incident.status.is_resolved() {
-            let updates = cachet
-                .incident_updates(&anonymous, incident.id, PageRequest::all())
-                .await?
-                .items;
+            let updates = updates_of.remove(&incident.id).unwrap_or_default();
             // The first update that resolved it; resolved without updates: at occurrence.
             Some(
                 updates
@@ -381,14 +453,61 @@ pub async fn component_history(
             end,
         });
     }
-    Ok(history_days(
+    let maintenance = maintenance_spans(cachet, &anonymous, id, window_start, now).await?;
+    Ok(history_days_with_maintenance(
         &history,
         component.created_at,
         &spans,
+        &maintenance,
         now,
         DAYS,
         tz,
     ))
+}
+
+/// The maintenance windows covering a component that had begun by `now` and were not over
+/// before `since`.
+async fn maintenance_spans(
+    cachet: &Cachet,
+    actor: &Actor,
+    id: ComponentId,
+    since: Timestamp,
+    now: Timestamp,
+) -> Result<Vec<MaintenanceSpan>, Error> {
+    let mut spans = Vec::new();
+    let mut page = 1;
+    loop {
+        let q = ScheduleQuery {
+            filter: ScheduleFilter {
+                component_id: Some(id),
+                scheduled_before: Some(now),
+                ..ScheduleFilter::default()
+            },
+            sort: None,
+            page: PageRequest::new(page, PageRequest::MAX_PER_PAGE),
+        };
+        let got = cachet.schedules(actor, q).await?;
+        let pages = got.total_pages();
+        for s in got.items {
+            let end = match (s.completed_at, s.status) {
+                (Some(end), _) => Some(end),
+                // Marked complete without a completion time: it ended when last changed.
+                (None, ScheduleStatus::Complete) => Some(s.updated_at.max(s.scheduled_at)),
+                (None, _) => None,
+            };
+            if end.is_none_or(|e| e > since) {
+                spans.push(MaintenanceSpan {
+                    start: s.scheduled_at,
+                    end,
+                });
+            }
+        }
+        if u64::from(page) >= pages {
+            break;
+        }
+        page += 1;
+    }
+    Ok(spans)
 }
 
 #[cfg(test)]
@@ -488,6 +607,60 @@ mod tests {
                 EffectiveStatus::Operational,
                 EffectiveStatus::Operational,
             ]
+        );
+    }
+
+    #[test]
+    fn maintenance_windows_count_as_up_whatever_the_status() {
+        let created = t("2026-01-01T00:00:00Z");
+        let now = t("2026-01-04T06:00:00Z");
+        // Major outage from Jan 2 00:00 to Jan 3 12:00.
+        let h = [
+            change(1, created, None, Operational),
+            change(2, t("2026-01-02T00:00:00Z"), Some(Operational), MajorOutage),
+            change(3, t("2026-01-03T12:00:00Z"), Some(MajorOutage), Operational),
+        ];
+        let maintenance = [
+            // Covers Jan 2 06:00-18:00 (half of the day's outage), overlapping a second
+            // window (merged, not counted twice).
+            MaintenanceSpan {
+                start: t("2026-01-02T06:00:00Z"),
+                end: Some(t("2026-01-02T15:00:00Z")),
+            },
+            MaintenanceSpan {
+                start: t("2026-01-02T12:00:00Z"),
+                end: Some(t("2026-01-02T18:00:00Z")),
+            },
+            // Still in progress on Jan 4 (open end = now): the status is operational there
+            // anyway, so it changes nothing.
+            MaintenanceSpan {
+                start: t("2026-01-04T03:00:00Z"),
+                end: None,
+            },
+            // Upcoming: counts for nothing.
+            MaintenanceSpan {
+                start: t("2026-01-04T12:00:00Z"),
+                end: None,
+            },
+        ];
+        let uptimes = |m: &[MaintenanceSpan]| -> Vec<u16> {
+            history_days_with_maintenance(&h, created, &[], m, now, 4, Tz::UTC)
+                .iter()
+                .map(|d| d.data.as_ref().unwrap().uptime.hundredths())
+                .collect()
+        };
+        assert_eq!(uptimes(&[]), vec![10_000, 0, 5_000, 10_000]);
+        assert_eq!(uptimes(&maintenance), vec![10_000, 5_000, 5_000, 10_000]);
+        // A window covering the whole outage: every day at 100%, the worst status still shown.
+        let whole = [MaintenanceSpan {
+            start: t("2026-01-01T12:00:00Z"),
+            end: Some(t("2026-01-03T12:00:00Z")),
+        }];
+        assert_eq!(uptimes(&whole), vec![10_000; 4]);
+        let days = history_days_with_maintenance(&h, created, &[], &whole, now, 4, Tz::UTC);
+        assert_eq!(
+            days[1].data.as_ref().unwrap().worst,
+            EffectiveStatus::MajorOutage
         );
     }
 

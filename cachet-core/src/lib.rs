@@ -17,6 +17,7 @@
 //! | [`feeds`] | RSS 2.0 and Atom feeds of incidents, the iCalendar feed of maintenance, and the `<link rel="alternate">` tags advertising them |
 //! | [`pages`] | the public HTML pages (askama templates, autoescaped): status page, incident, maintenance and component pages; the message catalogue (en, de, fr); hash-versioned static assets with SRI |
 //! | [`badge`] | SVG status badges (shields.io flat style) for the page and each component |
+//! | [`notify`] | the [`Notifier`](notify::Notifier) trait delivery channels implement, and the messages the core hands them |
 //! | [`store`] | the [`Store`](store::Store) trait, typed queries, and the in-memory reference store |
 //! | [`clock`] | injected time |
 //! | [`status`] | the overall-status rule: effective component status, maintenance phases, the Statuspage indicator, incident impact, API v1's status |
@@ -63,6 +64,7 @@ pub mod feeds;
 pub mod history;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod pages;
 pub mod sanitize;
 pub mod secrets;
@@ -76,7 +78,11 @@ pub mod web;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+#[cfg(feature = "fuzzing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fuzzing")))]
+pub mod fuzzing;
+
 pub use facade::{
-    Actor, Cachet, Config, Enrollment, Error, LoginOutcome, NewUserInput, Result, SessionLookup,
-    SessionTicket, parse_new_user,
+    Actor, Cachet, Config, Enrollment, Error, LoginOutcome, ManagedSubscription, NewUserInput,
+    Result, SessionLookup, SessionTicket, parse_new_user,
 };

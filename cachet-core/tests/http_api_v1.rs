@@ -609,3 +609,47 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn silent_status_changes_notify_no_one() {
+    use cachet_core::store::OutboxQuery;
+    let api = Api::new().await;
+    let json = Some("application/json");
+    let (s, _, v) = api
+        .send(
+            "POST",
+            "/api/v1/components",
+            true,
+            json,
+            r#"{"name":"API","status":1}"#,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let id = v["data"]["id"].as_i64().unwrap();
+    let status_events = || async {
+        api.h
+            .cachet
+            .store()
+            .outbox_events(&OutboxQuery::all())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| e.kind == EventKind::ComponentStatusChanged)
+            .count()
+    };
+    let before = status_events().await;
+    let uri = format!("/api/v1/components/{id}");
+    let (s, _, v) = api
+        .send("PUT", &uri, true, json, r#"{"status":4,"silent":true}"#)
+        .await;
+    assert_eq!((s, v["data"]["status"].as_i64()), (StatusCode::OK, Some(4)));
+    assert_eq!(status_events().await, before, "silent: no notification");
+    let (s, _, _) = api.send("PUT", &uri, true, json, r#"{"status":1}"#).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        status_events().await,
+        before + 1,
+        "a status change notifies"
+    );
+}

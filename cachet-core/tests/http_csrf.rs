@@ -104,7 +104,7 @@ async fn cookie_authenticated_unsafe_requests_need_origin_and_token() {
             cx(),
         )
         .await;
-    assert_eq!(ok.status(), StatusCode::NOT_FOUND);
+    assert_ne!(ok.status(), StatusCode::FORBIDDEN, "passes the guard");
     let mut via_header = post("/dashboard/components", Some(&cookie), None, "");
     via_header
         .headers_mut()
@@ -112,9 +112,9 @@ async fn cookie_authenticated_unsafe_requests_need_origin_and_token() {
     via_header
         .headers_mut()
         .insert("sec-fetch-site", "same-origin".parse().unwrap());
-    assert_eq!(
+    assert_ne!(
         h.cachet.handle(via_header, cx()).await.status(),
-        StatusCode::NOT_FOUND
+        StatusCode::FORBIDDEN
     );
     let mut sec_cross = post(
         "/dashboard/components",
@@ -137,10 +137,7 @@ async fn cookie_authenticated_unsafe_requests_need_origin_and_token() {
         .header("origin", "https://evil.example")
         .body(Bytes::new())
         .unwrap();
-    assert_eq!(
-        h.cachet.handle(get, cx()).await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(h.cachet.handle(get, cx()).await.status(), StatusCode::OK);
     let anon = h
         .cachet
         .handle(
@@ -153,7 +150,8 @@ async fn cookie_authenticated_unsafe_requests_need_origin_and_token() {
             cx(),
         )
         .await;
-    assert_eq!(anon.status(), StatusCode::NOT_FOUND);
+    // (not the guard's: the visitor form checks its own stateless token and origin)
+    assert_eq!(anon.status(), StatusCode::FORBIDDEN);
 
     // the API never authenticates by cookie: a cookie-only write is simply unauthenticated
     let api = Request::builder()

@@ -14,7 +14,7 @@ use chrono::TimeDelta;
 use common::*;
 use http::{Request, Response, StatusCode};
 
-use cachet_core::clock::Timestamp;
+use cachet_core::clock::{Clock, Timestamp};
 use cachet_core::model::*;
 use cachet_core::validate::{Markdown, Order};
 use cachet_core::web::RequestContext;
@@ -395,6 +395,50 @@ async fn incident_feeds_hold_the_50_most_recent() {
     let atom = send(&h.cachet, "/atom", &[]).await;
     let feed = atom_syndication::Feed::read_from(&atom.body()[..]).unwrap();
     assert_eq!(feed.entries().len(), 50);
+}
+
+#[tokio::test]
+async fn feeds_speak_the_site_locale_and_date_style() {
+    let h = Harness::new().await;
+    settings(
+        &h,
+        &[
+            (SettingKey::AppName, "Acme"),
+            (SettingKey::AppLocale, "de"),
+            (SettingKey::DateFormat, "iso"),
+        ],
+    )
+    .await;
+    let at = h.clock.now();
+    let i = incident(
+        &h,
+        "Ausfall",
+        IncidentStatus::Identified,
+        true,
+        at,
+        "x",
+        &[],
+    )
+    .await;
+    update(&h, i.id, IncidentStatus::Fixed, "weg").await;
+    let rss = send(&h.cachet, "/rss", &[]).await;
+    let channel = rss::Channel::read_from(&rss.body()[..]).unwrap();
+    assert_eq!(channel.title(), "Acme – Störungsverlauf");
+    assert_eq!(channel.description(), "Störungen und ihre Updates von Acme");
+    let content = channel.items()[0].description().unwrap();
+    assert!(content.contains("Behoben"), "{content}");
+    assert!(content.contains("Wird untersucht"), "{content}");
+    let day = at.format("%Y-%m-%d").to_string();
+    assert!(
+        content.contains(&day),
+        "ISO date {day} expected in {content}"
+    );
+    let atom = send(&h.cachet, "/atom", &[]).await;
+    let feed = atom_syndication::Feed::read_from(&atom.body()[..]).unwrap();
+    assert_eq!(feed.title().as_str(), "Acme – Störungsverlauf");
+    let page = send(&h.cachet, "/", &[]).await;
+    let html = std::str::from_utf8(page.body()).unwrap();
+    assert!(html.contains(r#"title="Störungsverlauf (RSS)""#), "{html}");
 }
 
 #[tokio::test]
@@ -891,7 +935,10 @@ async fn feeds_answer_only_their_paths() {
 #[test]
 fn alternate_links_advertise_every_feed() {
     let url = cachet_core::validate::HttpUrl::parse("https://status.example.com/").unwrap();
-    let links = cachet_core::feeds::alternate_links(&url);
+    let links = cachet_core::feeds::alternate_links(
+        &url,
+        &cachet_core::pages::i18n::Catalog::new(cachet_core::pages::i18n::Lang::En),
+    );
     for (mime, path) in [
         ("application/rss+xml", "/history.rss"),
         ("application/atom+xml", "/history.atom"),

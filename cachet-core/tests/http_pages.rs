@@ -816,6 +816,60 @@ async fn hidden_disabled_unknown_and_malformed_ids_are_404_never_500() {
 }
 
 #[tokio::test]
+async fn error_pages_are_localised_html_with_the_site_chrome() {
+    let h = Harness::new().await;
+    settings(
+        &h,
+        &[
+            (SettingKey::AppName, "Acme <Status>"),
+            (SettingKey::AppLocale, "fr"),
+        ],
+    )
+    .await;
+    for (uri, status, heading) in [
+        (
+            "/incidents/999999",
+            StatusCode::NOT_FOUND,
+            "Page introuvable",
+        ),
+        ("/no/such/page", StatusCode::NOT_FOUND, "Page introuvable"),
+        (
+            "/?start_date=2026-13-01",
+            StatusCode::BAD_REQUEST,
+            "Requête invalide",
+        ),
+    ] {
+        let resp = get(&h.cachet, uri, &[]).await;
+        assert_eq!(resp.status(), status, "{uri}");
+        assert_eq!(
+            resp.headers()[http::header::CONTENT_TYPE],
+            "text/html; charset=utf-8",
+            "{uri}"
+        );
+        let body = std::str::from_utf8(resp.body()).unwrap();
+        let doc = Html::parse_document(body);
+        assert_accessible_shell(&doc, "fr", uri);
+        assert_eq!(texts(&doc, "h1"), vec![heading.to_owned()], "{uri}");
+        assert_eq!(texts(&doc, "a.site-name"), vec!["Acme <Status>".to_owned()]);
+        assert_no_executable_markup(body, uri);
+        // An error is never cached by browsers or the snapshot as if it were the page.
+        assert!(
+            !resp
+                .headers()
+                .get(http::header::CACHE_CONTROL)
+                .is_some_and(|v| v.to_str().unwrap().contains("immutable")),
+            "{uri}"
+        );
+    }
+    // Unknown methods and API paths keep their own short answers.
+    let resp = get(&h.cachet, "/api/v1/nope", &[]).await;
+    assert_ne!(
+        resp.headers()[http::header::CONTENT_TYPE],
+        "text/html; charset=utf-8"
+    );
+}
+
+#[tokio::test]
 async fn start_date_pages_the_timeline_and_bad_values_are_400() {
     let h = Harness::new().await;
     realistic(&h).await;

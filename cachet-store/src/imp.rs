@@ -1039,6 +1039,19 @@ macro_rules! impl_store {
                 Ok(Page { items: models(rows, IncidentUpdateRow::into_model)?, total, request: page })
             }
 
+            async fn incident_updates_of(&self, incidents: &[IncidentId]) -> StoreResult<Vec<IncidentUpdate>> {
+                let mut c = self.read().await?;
+                let ids: Vec<i64> = incidents.iter().map(|i| i.0).collect();
+                let mut out = Vec::with_capacity(ids.len());
+                // Bounded IN lists: every backend limits bound parameters per statement.
+                for chunk in ids.chunks(500) {
+                    let rows = children::<IncidentUpdateRow>(&mut c, "cachet_incident_updates", "incident_id", chunk).await?;
+                    out.extend(models(rows, IncidentUpdateRow::into_model)?);
+                }
+                out.sort_by(|a, b| (a.incident_id, b.created_at, b.id).cmp(&(b.incident_id, a.created_at, a.id)));
+                Ok(out)
+            }
+
             async fn create_incident_update(
                 &self,
                 cx: WriteContext,
@@ -2721,6 +2734,14 @@ macro_rules! impl_store {
                 let mut c = self.read().await?;
                 let (rows, total) = page_of::<OutboxRow>(&mut c, "cachet_outbox_events", &w, &order, q.page).await?;
                 Ok(Page { items: models(rows, OutboxRow::into_model)?, total, request: q.page })
+            }
+
+            async fn outbox_event(&self, id: OutboxEventId) -> StoreResult<OutboxEvent> {
+                let mut c = self.read().await?;
+                fetch_opt::<OutboxRow>(&mut c, sql("SELECT * FROM cachet_outbox_events WHERE id = ?"), args![id.0])
+                    .await?
+                    .ok_or_else(|| not_found("outbox_event", id.0))?
+                    .into_model()
             }
 
             async fn claim_outbox_events(&self, owner: &str, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<OutboxEvent>> {

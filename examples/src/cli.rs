@@ -88,6 +88,70 @@ pub struct ServeArgs {
     /// Seed a realistic sample page when there are no components yet (creates no users).
     #[arg(long, env = "CACHET_DEMO")]
     pub demo: bool,
+    /// The SMTP server for notification mail, in lettre's URL form: smtps://USER@HOST (TLS),
+    /// smtp://USER@HOST:587?tls=required (STARTTLS), or smtp://localhost:25 (a relay on
+    /// loopback). The password goes in CACHET_SMTP_PASSWORD (or the URL). Without it no mail
+    /// is sent; the outbox keeps the notifications.
+    #[arg(
+        long,
+        env = "CACHET_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        requires = "mail_from"
+    )]
+    pub smtp_url: Option<SecretArg>,
+    /// The From address of notification mail, e.g. "Status <status@example.com>".
+    #[arg(
+        long,
+        env = "CACHET_MAIL_FROM",
+        value_name = "MAILBOX",
+        requires = "smtp_url"
+    )]
+    pub mail_from: Option<String>,
+    /// Allow plain smtp:// (or ?tls=opportunistic) to a host other than loopback: mail and
+    /// password then cross the network unencrypted.
+    #[arg(long, env = "CACHET_SMTP_ALLOW_PLAINTEXT", requires = "smtp_url")]
+    pub smtp_allow_plaintext: bool,
+    /// DKIM-sign mail with this PEM key: RSA (BEGIN RSA PRIVATE KEY) or Ed25519
+    /// (BEGIN PRIVATE KEY).
+    #[arg(
+        long,
+        env = "CACHET_DKIM_KEY",
+        value_name = "PATH",
+        requires_all = ["smtp_url", "dkim_selector"]
+    )]
+    pub dkim_key: Option<PathBuf>,
+    /// The DKIM selector (the DNS record is SELECTOR._domainkey.DOMAIN).
+    #[arg(long, env = "CACHET_DKIM_SELECTOR", requires = "dkim_key")]
+    pub dkim_selector: Option<String>,
+    /// The DKIM signing domain. Default: the domain of --mail-from.
+    #[arg(long, env = "CACHET_DKIM_DOMAIN", requires = "dkim_key")]
+    pub dkim_domain: Option<String>,
+    /// Let webhooks reach loopback, private, link-local and other non-public addresses
+    /// (anyone who can configure a webhook can then make the server call into its network).
+    #[arg(long, env = "CACHET_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// Let webhooks use plain http:// URLs.
+    #[arg(long, env = "CACHET_WEBHOOK_ALLOW_HTTP")]
+    pub webhook_allow_http: bool,
+}
+
+/// An option value that may hold a secret (the SMTP URL's password): its `Debug` output is
+/// redacted so printing the parsed arguments never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretArg(pub String);
+
+impl std::fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretArg(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
 }
 
 /// A user's role.
@@ -240,5 +304,41 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn mail_options_parse_and_the_smtp_url_stays_out_of_debug_output() {
+        let cli = Cli::try_parse_from([
+            "cachet",
+            "serve",
+            "--smtp-url",
+            "smtps://bob:pw-S3cr3t@mail.example.com",
+            "--mail-from",
+            "status@example.com",
+            "--dkim-key",
+            "k.pem",
+            "--dkim-selector",
+            "s1",
+            "--webhook-allow-private",
+        ])
+        .unwrap();
+        let Command::Serve(s) = &cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(
+            s.smtp_url.as_ref().unwrap().0,
+            "smtps://bob:pw-S3cr3t@mail.example.com"
+        );
+        assert!(s.webhook_allow_private && !s.webhook_allow_http);
+        assert!(!format!("{cli:?}").contains("pw-S3cr3t"));
+        // Options that only make sense together.
+        for partial in [
+            &["cachet", "serve", "--smtp-url", "smtps://h.example"][..],
+            &["cachet", "serve", "--mail-from", "a@b.example"][..],
+            &["cachet", "serve", "--dkim-key", "k.pem"][..],
+            &["cachet", "serve", "--dkim-selector", "s1"][..],
+        ] {
+            assert!(Cli::try_parse_from(partial).is_err(), "{partial:?}");
+        }
     }
 }

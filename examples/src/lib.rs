@@ -230,6 +230,21 @@ pub async fn open(
     env_key: Option<String>,
     public_url: &str,
 ) -> Result<(Cachet, Database), Error> {
+    open_with(global, env_key, public_url, |_| {}).await
+}
+
+/// [`open`], letting the caller adjust the core's [`Config`] (say, `mail_info` for the
+/// dashboard's mail page) before the facade starts.
+///
+/// # Errors
+///
+/// As [`open`].
+pub async fn open_with(
+    global: &GlobalArgs,
+    env_key: Option<String>,
+    public_url: &str,
+    configure: impl FnOnce(&mut Config),
+) -> Result<(Cachet, Database), Error> {
     let source = KeySource::resolve(
         global.secret_key_file.as_deref(),
         env_key,
@@ -248,7 +263,9 @@ pub async fn open(
     let db = Database::open(&global.database_url).await?;
     let url = cachet_core::validate::HttpUrl::parse(public_url)
         .map_err(|v| Error::Invalid(format!("public URL `{public_url}`: {v}")))?;
-    let cachet = Cachet::new(db.store().clone(), keyring, Config::new(url))
+    let mut config = Config::new(url);
+    configure(&mut config);
+    let cachet = Cachet::new(db.store().clone(), keyring, config)
         .map_err(|e| Error::cachet("starting cachet", &e))?;
     Ok((cachet, db))
 }

@@ -795,3 +795,234 @@ fn embedding_in_axum() {
 fn embedding_in_actix() {
     check_embedding(env!("CARGO_BIN_EXE_embed_actix"));
 }
+
+// ---- mail options (`serve --smtp-url ...`) ---------------------------------------------------
+
+#[test]
+fn serve_refuses_bad_mail_options_clearly() {
+    let dir = TempDir::new("serve-mail");
+    let serve_with = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = cachet(dir.path());
+        cmd.args(["serve", "--bind", "127.0.0.1:0"]).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run(cmd, "")
+    };
+    let from = ["--mail-from", "Status <status@example.com>"];
+
+    // Not a URL at all, and an unknown scheme: the message names the option.
+    for url in [
+        "not a url",
+        "http://mail.example.com",
+        "smtp://mail.example.com?tls=yes",
+    ] {
+        let out = serve_with(&[&["--smtp-url", url][..], &from[..]].concat(), &[]);
+        assert_fails(&out, "--smtp-url");
+    }
+
+    // Plain smtp:// to a host that is not loopback is refused, with the way out named; the
+    // password in the URL never shows.
+    let out = serve_with(
+        &[
+            &["--smtp-url", "smtp://bob:pw-S3cr3t@mail.example.com:25"][..],
+            &from[..],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_fails(&out, "--smtp-url");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("unencrypted") && stderr.contains("smtps://"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("pw-S3cr3t"), "{stderr}");
+
+    // The same from the environment.
+    let out = serve_with(
+        &[],
+        &[
+            ("CACHET_SMTP_URL", "smtp://mail.example.com"),
+            ("CACHET_MAIL_FROM", "status@example.com"),
+        ],
+    );
+    assert_fails(&out, "--smtp-url");
+
+    // A URL without --mail-from, and a bad --mail-from.
+    assert_fails(
+        &serve_with(&["--smtp-url", "smtps://mail.example.com"], &[]),
+        "--mail-from",
+    );
+    assert_fails(
+        &serve_with(
+            &[
+                "--smtp-url",
+                "smtps://mail.example.com",
+                "--mail-from",
+                "not a mailbox",
+            ],
+            &[],
+        ),
+        "--mail-from",
+    );
+
+    // A password from the environment needs a user name in the URL.
+    assert_fails(
+        &serve_with(
+            &[&["--smtp-url", "smtps://mail.example.com"][..], &from[..]].concat(),
+            &[("CACHET_SMTP_PASSWORD", "pw-S3cr3t")],
+        ),
+        "CACHET_SMTP_PASSWORD",
+    );
+
+    // An unreadable DKIM key.
+    let key = dir.path().join("dkim.pem");
+    std::fs::write(&key, "not a key").unwrap();
+    assert_fails(
+        &serve_with(
+            &[
+                &["--smtp-url", "smtps://mail.example.com"][..],
+                &from[..],
+                &["--dkim-key", key.to_str().unwrap(), "--dkim-selector", "s1"][..],
+            ]
+            .concat(),
+            &[],
+        ),
+        "--dkim-key",
+    );
+
+    // None of these got as far as creating the database.
+    assert!(!dir.path().join("cachet.db").exists());
+}
+
+/// A blocking SMTP sink on 127.0.0.1 (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT); every
+/// accepted message is sent down the channel as (recipients, data).
+fn smtp_sink() -> (u16, mpsc::Receiver<(Vec<String>, String)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut write = stream.try_clone().unwrap();
+                let mut read = BufReader::new(stream);
+                let _ = write.write_all(b"220 sink ESMTP\r\n");
+                let mut rcpt = Vec::new();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if read.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let upper = line.trim_end().to_ascii_uppercase();
+                    let reply = if upper.starts_with("EHLO") {
+                        "250-sink\r\n250 8BITMIME"
+                    } else if upper.starts_with("RCPT TO:") {
+                        rcpt.push(line.trim_end()[8..].to_owned());
+                        "250 ok"
+                    } else if upper == "DATA" {
+                        let _ = write.write_all(b"354 go ahead\r\n");
+                        let mut data = String::new();
+                        loop {
+                            line.clear();
+                            if read.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == ".\r\n" {
+                                break;
+                            }
+                            data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                        }
+                        let _ = tx.send((std::mem::take(&mut rcpt), data));
+                        "250 queued"
+                    } else if upper.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n");
+                        return;
+                    } else {
+                        "250 ok"
+                    };
+                    if write.write_all(format!("{reply}\r\n").as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[test]
+fn serve_sends_incident_mail_through_the_smtp_url() {
+    let dir = TempDir::new("serve-smtp");
+    assert!(
+        create_user(dir.path(), "ops@example.com", "admin", &[])
+            .status
+            .success()
+    );
+    let out = create_token(dir.path(), "ops@example.com", "admin");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_owned();
+    let (smtp_port, mails) = smtp_sink();
+
+    let port = free_port();
+    let smtp_url = format!("smtp://127.0.0.1:{smtp_port}");
+    let mut server = serve(
+        dir.path(),
+        port,
+        &[
+            "--smtp-url",
+            &smtp_url,
+            "--mail-from",
+            "Status <status@status.example.com>",
+        ],
+    );
+    assert_eq!(server.get("/api/v1/ping").0, 200);
+    let json = [
+        ("Content-Type", "application/json"),
+        ("X-Cachet-Token", token.as_str()),
+    ];
+    let (status, body) = http(
+        port,
+        "POST",
+        "/api/v1/subscribers",
+        &json,
+        r#"{"email":"reader@example.org","verify":true}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http(
+        port,
+        "POST",
+        "/api/v1/incidents",
+        &json,
+        r#"{"name":"Checkout is down","message":"We are looking into it.","status":1,"visible":1,"notify":true}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // The dispatcher that `serve` runs fans the incident out and sends it to the sink.
+    let (rcpt, data) = mails
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the incident mail reached the SMTP sink");
+    assert_eq!(rcpt, ["<reader@example.org>"]);
+    let head = data.split("\r\n\r\n").next().unwrap().to_owned();
+    assert!(head.contains("Message-ID: <cachet."), "{head}");
+    assert!(head.contains("@status.example.com>"), "{head}");
+    assert!(
+        head.contains("List-Unsubscribe: <http://127.0.0.1:"),
+        "{head}"
+    );
+    assert!(
+        head.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{head}"
+    );
+    assert!(head.contains("multipart/alternative"), "{head}");
+    assert!(data.contains("Content-Type: text/plain"), "{data}");
+    assert!(data.contains("Content-Type: text/html"), "{data}");
+    // Verified through the API: no verification mail came first, and nothing else followed.
+    assert!(mails.recv_timeout(Duration::from_secs(3)).is_err());
+
+    server.signal("TERM");
+    assert!(server.wait_exit(Duration::from_secs(40)).success());
+}

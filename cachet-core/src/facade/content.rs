@@ -9,12 +9,13 @@ use super::{Actor, Cachet, Error, Result};
 use crate::auth::policy::Permission;
 use crate::metrics::merge_window_start;
 use crate::model::*;
+use crate::notify::events;
 use crate::store::*;
 use crate::validate::{Email, Locale, MetricValue};
 
 /// Generates the audited create / update / delete of a content entity (`WriteContent`).
 macro_rules! content_writes {
-    ($( $entity:literal: $create:ident, $update:ident, $delete:ident, $New:ty, $Patch:ty, $Id:ty, $T:ty, $kind:expr; )+) => {
+    ($( $entity:literal: $create:ident, $update:ident, $delete:ident, $New:ty, $Patch:ty, $Id:ty, $T:ty, $kind:expr, $on_create:expr, $on_update:expr; )+) => {
         impl Cachet {$(
             #[doc = concat!("Creates a ", $entity, " (`WriteContent`), audited in the same transaction.")]
             ///
@@ -24,7 +25,14 @@ macro_rules! content_writes {
             /// an unknown reference).
             pub async fn $create(&self, actor: &Actor, new: &$New) -> Result<$T> {
                 self.authorize(actor, Permission::WriteContent).await?;
-                let fx = self.audited(actor, AuditAction::Create, $kind, |t: &$T| t.id.get());
+                let now = self.now();
+                let audit = self.audited(actor, AuditAction::Create, $kind, |t: &$T| t.id.get());
+                // Notifications (issue 6) commit with the write.
+                let fx = move |t: &$T| {
+                    let mut fx = audit(t);
+                    fx.outbox.extend(($on_create)(t, now));
+                    fx
+                };
                 Ok(self.store().$create(self.cx(), new, &fx).await?)
             }
 
@@ -35,7 +43,13 @@ macro_rules! content_writes {
             /// As for creating, and [`Error::NotFound`].
             pub async fn $update(&self, actor: &Actor, id: $Id, patch: &$Patch) -> Result<$T> {
                 self.authorize(actor, Permission::WriteContent).await?;
-                let fx = self.audited(actor, AuditAction::Update, $kind, |c: &Changed<$T>| c.after.id.get());
+                let now = self.now();
+                let audit = self.audited(actor, AuditAction::Update, $kind, |c: &Changed<$T>| c.after.id.get());
+                let fx = move |c: &Changed<$T>| {
+                    let mut fx = audit(c);
+                    fx.outbox.extend(($on_update)(c, now));
+                    fx
+                };
                 Ok(self.store().$update(self.cx(), id, patch, &fx).await?)
             }
 
@@ -53,16 +67,47 @@ macro_rules! content_writes {
     };
 }
 
+// The last two columns build each write's notifications (`crate::notify::events`).
 content_writes! {
-    "component": create_component, update_component, delete_component, NewComponent, ComponentPatch, ComponentId, Component, EntityKind::Component;
-    "component group": create_group, update_group, delete_group, NewComponentGroup, ComponentGroupPatch, GroupId, ComponentGroup, EntityKind::ComponentGroup;
-    "incident": create_incident, update_incident, delete_incident, NewIncident, IncidentPatch, IncidentId, Incident, EntityKind::Incident;
-    "incident template": create_template, update_template, delete_template, NewIncidentTemplate, IncidentTemplatePatch, TemplateId, IncidentTemplate, EntityKind::IncidentTemplate;
-    "maintenance schedule": create_schedule, update_schedule, delete_schedule, NewSchedule, SchedulePatch, ScheduleId, Schedule, EntityKind::Schedule;
-    "metric": create_metric, update_metric, delete_metric, NewMetric, MetricPatch, MetricId, Metric, EntityKind::Metric;
+    "component": create_component, update_component, delete_component, NewComponent, ComponentPatch, ComponentId, Component, EntityKind::Component, quiet, |c: &Changed<Component>, now| events::component_status_changed(c, false, now);
+    "component group": create_group, update_group, delete_group, NewComponentGroup, ComponentGroupPatch, GroupId, ComponentGroup, EntityKind::ComponentGroup, quiet, quiet;
+    "incident": create_incident, update_incident, delete_incident, NewIncident, IncidentPatch, IncidentId, Incident, EntityKind::Incident, events::incident_created, quiet;
+    "incident template": create_template, update_template, delete_template, NewIncidentTemplate, IncidentTemplatePatch, TemplateId, IncidentTemplate, EntityKind::IncidentTemplate, quiet, quiet;
+    "maintenance schedule": create_schedule, update_schedule, delete_schedule, NewSchedule, SchedulePatch, ScheduleId, Schedule, EntityKind::Schedule, events::maintenance_scheduled, events::maintenance_changed;
+    "metric": create_metric, update_metric, delete_metric, NewMetric, MetricPatch, MetricId, Metric, EntityKind::Metric, quiet, quiet;
+}
+
+/// No notification for this write.
+fn quiet<T>(_: &T, _: Timestamp) -> Vec<NewOutboxEvent> {
+    Vec::new()
 }
 
 impl Cachet {
+    /// Changes a component (`WriteContent`) without notifying subscribers of a status change
+    /// (API v1's `silent`, the dashboard's quick toggles), audited in the same transaction.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Cachet::update_component`].
+    pub async fn update_component_silently(
+        &self,
+        actor: &Actor,
+        id: ComponentId,
+        patch: &ComponentPatch,
+    ) -> Result<Component> {
+        self.authorize(actor, Permission::WriteContent).await?;
+        let fx = self.audited(
+            actor,
+            AuditAction::Update,
+            EntityKind::Component,
+            |c: &Changed<Component>| c.after.id.get(),
+        );
+        Ok(self
+            .store()
+            .update_component(self.cx(), id, patch, &fx)
+            .await?)
+    }
+
     async fn private(&self, actor: &Actor) -> Result<bool> {
         self.authorize(actor, Permission::ReadPublic).await?;
         Ok(self.can(actor, Permission::ReadPrivate))
@@ -194,6 +239,32 @@ impl Cachet {
         Ok(self.store().incident_updates(incident, page).await?)
     }
 
+    /// The updates of incidents the caller already holds (from [`Cachet::incidents`]), newest
+    /// first per incident, in one store read. Incidents hidden from the actor get none, as
+    /// [`Cachet::incident_updates`] would refuse them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn incident_updates_of(
+        &self,
+        actor: &Actor,
+        incidents: &[Incident],
+    ) -> Result<std::collections::HashMap<IncidentId, Vec<IncidentUpdate>>> {
+        let private = self.private(actor).await?;
+        let ids: Vec<IncidentId> = incidents
+            .iter()
+            .filter(|i| i.visible || private)
+            .map(|i| i.id)
+            .collect();
+        let mut by_incident: std::collections::HashMap<IncidentId, Vec<IncidentUpdate>> =
+            std::collections::HashMap::with_capacity(ids.len());
+        for u in self.store().incident_updates_of(&ids).await? {
+            by_incident.entry(u.incident_id).or_default().push(u);
+        }
+        Ok(by_incident)
+    }
+
     /// One update of an incident (the incident must be visible to the actor; an update of
     /// another incident is not found).
     ///
@@ -247,12 +318,20 @@ impl Cachet {
         new: &NewIncidentUpdate,
     ) -> Result<IncidentUpdate> {
         self.authorize(actor, Permission::WriteContent).await?;
-        let fx = self.audited(
+        // Read first: whether the update notifies depends on the incident's flags.
+        let parent = self.store().incident(incident).await?;
+        let now = self.now();
+        let audit = self.audited(
             actor,
             AuditAction::Create,
             EntityKind::IncidentUpdate,
             |u: &IncidentUpdate| u.id.get(),
         );
+        let fx = move |u: &IncidentUpdate| {
+            let mut fx = audit(u);
+            fx.outbox.extend(events::incident_updated(&parent, u, now));
+            fx
+        };
         Ok(self
             .store()
             .create_incident_update(self.cx(), incident, new, &fx)
@@ -551,19 +630,22 @@ impl Cachet {
         } else {
             "created unverified"
         };
-        // issue 6: an unverified subscriber must get the verification mail. Its outbox event
-        // (`EventKind::SubscriberVerification`, naming the subscriber) belongs in these same
-        // effects (`.with_outbox(...)`) so it commits with the subscriber; until the
-        // verification flow exists nothing is sent, and nothing pretends to be.
+        // An unverified subscriber gets the verification mail; its outbox event commits
+        // with the subscriber. One created verified gets no mail.
+        let now = self.now();
         let fx = |s: &Subscriber| {
-            Effects::audit(self.audit_event(
+            let mut fx = Effects::audit(self.audit_event(
                 actor,
                 AuditAction::Create,
                 EntityKind::Subscriber,
                 Some(s.id.get()),
                 AuditOutcome::Success,
                 detail,
-            ))
+            ));
+            if !verified {
+                fx.outbox = events::subscriber_verification(s.id, now);
+            }
+            fx
         };
         match self.store().create_subscriber(self.cx(), &new, &fx).await {
             Ok(s) => Ok(s),
@@ -685,5 +767,94 @@ impl Cachet {
     pub async fn users(&self, actor: &Actor, q: UserQuery) -> Result<Page<User>> {
         self.authorize(actor, Permission::ManageUsers).await?;
         Ok(self.store().users(&q).await?)
+    }
+}
+
+// ---- added for the dashboard's content sections (issue 7b) -------------------------------
+
+impl Cachet {
+    /// A maintenance schedule's updates, oldest first (public, as the schedule is).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn schedule_updates(
+        &self,
+        actor: &Actor,
+        schedule: ScheduleId,
+    ) -> Result<Vec<ScheduleUpdate>> {
+        self.private(actor).await?;
+        Ok(self.store().schedule_updates(schedule).await?)
+    }
+
+    /// Posts an update to a maintenance schedule (`WriteContent`), audited in the same
+    /// transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`].
+    pub async fn create_schedule_update(
+        &self,
+        actor: &Actor,
+        schedule: ScheduleId,
+        new: &NewScheduleUpdate,
+    ) -> Result<ScheduleUpdate> {
+        self.authorize(actor, Permission::WriteContent).await?;
+        let fx = self.audited(
+            actor,
+            AuditAction::Create,
+            EntityKind::ScheduleUpdate,
+            |u: &ScheduleUpdate| u.id.get(),
+        );
+        Ok(self
+            .store()
+            .create_schedule_update(self.cx(), schedule, new, &fx)
+            .await?)
+    }
+
+    /// One subscriber with the opened address (`ReadSubscriberAddresses`: admins only).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`], [`Error::Internal`] when the address cannot
+    /// be opened.
+    pub async fn subscriber_with_address(
+        &self,
+        actor: &Actor,
+        id: SubscriberId,
+    ) -> Result<(Subscriber, Email)> {
+        self.authorize(actor, Permission::ReadSubscriberAddresses)
+            .await?;
+        let s = self.store().subscriber(id).await?;
+        let email = self
+            .keyring()
+            .open_email(&s.email)
+            .map_err(|_| Error::Internal)?;
+        Ok((s, email))
+    }
+
+    /// Deletes an update of a maintenance schedule (`WriteContent`), audited in the same
+    /// transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`] (also for an update of another schedule).
+    pub async fn delete_schedule_update(
+        &self,
+        actor: &Actor,
+        schedule: ScheduleId,
+        id: ScheduleUpdateId,
+    ) -> Result<()> {
+        self.authorize(actor, Permission::WriteContent).await?;
+        let fx = self.audited(
+            actor,
+            AuditAction::Delete,
+            EntityKind::ScheduleUpdate,
+            |u: &ScheduleUpdate| u.id.get(),
+        );
+        Ok(self
+            .store()
+            .delete_schedule_update(self.cx(), schedule, id, &fx)
+            .await?)
     }
 }

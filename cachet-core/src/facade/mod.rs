@@ -3,10 +3,12 @@
 //! ([`crate::auth::policy`]) before touching the store, and every write carries its audit
 //! entry into the same transaction, so no caller can skip a control.
 
+mod access;
 mod actor;
 mod content;
 mod error;
 mod identity;
+mod subscribers;
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ pub use error::{Error, Result};
 pub use identity::{
     Enrollment, LoginOutcome, NewUserInput, SessionLookup, SessionTicket, parse_new_user,
 };
+pub use subscribers::ManagedSubscription;
 
 use crate::auth::password::{Argon2Params, PasswordPolicy, hash_password};
 use crate::auth::policy::{Permission, anonymous_allows, role_allows, scope_allows};
@@ -48,6 +51,10 @@ pub struct Config {
     pub setup_token_ttl: chrono::TimeDelta,
     /// Web-layer limits (body size, JSON depth, trusted proxies, rate limits).
     pub web: crate::web::WebConfig,
+    /// A description of how mail is sent, for the dashboard's mail page (say
+    /// `SMTP smtp.example.com:587, STARTTLS, from status@example.com`). The binary fills it
+    /// from its configuration and must leave every secret out; `None` means not configured.
+    pub mail_info: Option<String>,
 }
 
 impl Config {
@@ -63,6 +70,7 @@ impl Config {
             session: SessionPolicy::default(),
             setup_token_ttl: chrono::TimeDelta::hours(24),
             web: crate::web::WebConfig::default(),
+            mail_info: None,
         }
     }
 }

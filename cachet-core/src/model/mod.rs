@@ -49,7 +49,7 @@ pub use schedule::{
     NewSchedule, NewScheduleUpdate, Schedule, SchedulePatch, ScheduleStatus, ScheduleUpdate,
 };
 pub use secret::{BlindIndex, Sealed};
-pub use settings::{SettingKey, Settings};
+pub use settings::{DateStyle, SettingKey, Settings};
 pub use subscriber::{
     NewSubscriber, NewWebhook, Subscriber, SubscriberPatch, Subscription, Webhook, WebhookPatch,
 };

@@ -22,6 +22,8 @@ str_enum! {
         AppIncidentDays = "app_incident_days",
         /// Pick the locale from Accept-Language.
         AutomaticLocalization = "automatic_localization",
+        /// How dates are written on the pages (`medium`, `iso`, `dmy`, `mdy`).
+        DateFormat = "date_format",
         /// Show only days with incidents in the timeline.
         OnlyDisruptedDays = "only_disrupted_days",
         /// Show metric charts.
@@ -70,6 +72,8 @@ pub struct Settings {
     pub app_incident_days: u8,
     /// Locale from Accept-Language.
     pub automatic_localization: bool,
+    /// How dates are written on the pages.
+    pub date_format: DateStyle,
     /// Only disrupted days.
     pub only_disrupted_days: bool,
     /// Show charts.
@@ -111,6 +115,7 @@ impl Default for Settings {
             app_locale: Locale::english(),
             app_incident_days: 7,
             automatic_localization: false,
+            date_format: DateStyle::Medium,
             only_disrupted_days: false,
             display_graphs: true,
             show_timezone: false,
@@ -127,6 +132,22 @@ impl Default for Settings {
             theme_yellows: "#ca8a04".to_owned(),
             theme_reds: "#dc2626".to_owned(),
         }
+    }
+}
+
+str_enum! {
+    /// How dates are written on the pages. A closed set rather than Cachet's free-form PHP
+    /// date pattern: a pattern stored in the database would be a format string interpreted
+    /// at render time (chrono panics on an invalid one), and every style here is localised.
+    pub enum DateStyle : "medium, iso, dmy or mdy" {
+        /// The locale's own: `Nov 22, 2026`, `22. Nov. 2026`, `22 nov. 2026`.
+        Medium = "medium",
+        /// ISO 8601: `2026-11-22`.
+        Iso = "iso",
+        /// Day first, numeric: `22/11/2026` (`22.11.2026` in German).
+        Dmy = "dmy",
+        /// Month first, numeric: `11/22/2026`.
+        Mdy = "mdy",
     }
 }
 
@@ -189,6 +210,7 @@ impl Settings {
             K::AppLocale => self.app_locale = Locale::parse(value).field(f)?,
             K::AppIncidentDays => self.app_incident_days = parse_u8(value, 1, 90).field(f)?,
             K::AutomaticLocalization => self.automatic_localization = parse_bool(value).field(f)?,
+            K::DateFormat => self.date_format = DateStyle::parse(value.trim()).field(f)?,
             K::OnlyDisruptedDays => self.only_disrupted_days = parse_bool(value).field(f)?,
             K::DisplayGraphs => self.display_graphs = parse_bool(value).field(f)?,
             K::ShowTimezone => self.show_timezone = parse_bool(value).field(f)?,
@@ -250,6 +272,7 @@ impl Settings {
             K::AppLocale => self.app_locale.as_str().to_owned(),
             K::AppIncidentDays => self.app_incident_days.to_string(),
             K::AutomaticLocalization => bool_str(self.automatic_localization),
+            K::DateFormat => self.date_format.as_str().to_owned(),
             K::OnlyDisruptedDays => bool_str(self.only_disrupted_days),
             K::DisplayGraphs => bool_str(self.display_graphs),
             K::ShowTimezone => bool_str(self.show_timezone),

@@ -85,6 +85,17 @@ pub static STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// The dashboard's stylesheet (issue 7), loaded after the main one on the signed-in pages
+/// and the sign-in, setup and invitation pages.
+pub static DASHBOARD_STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "dashboard",
+        "css",
+        "text/css; charset=utf-8",
+        Bytes::from_static(include_bytes!("../../assets/dashboard.css")),
+    )
+});
+
 /// The favicon.
 pub static FAVICON: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
@@ -127,6 +138,9 @@ pub(crate) fn serve(file: &str, settings: Option<&Settings>) -> Response<Bytes> 
     }
     if found(&FAVICON) {
         return FAVICON.response();
+    }
+    if found(&DASHBOARD_STYLESHEET) {
+        return DASHBOARD_STYLESHEET.response();
     }
     if let Some(s) = settings {
         let t = theme(s);

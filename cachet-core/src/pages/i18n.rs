@@ -22,6 +22,8 @@
 
 use chrono::{Datelike, NaiveDate, Timelike};
 
+use crate::model::DateStyle;
+
 /// A supported locale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
@@ -300,6 +302,205 @@ messages! {
     ViewMonth => { en: "last month", de: "letzter Monat", fr: "dernier mois" },
     /// Date range label of the timeline; `{0}` and `{1}` are dates.
     DateRange => { en: "{0} to {1}", de: "{0} bis {1}", fr: "du {0} au {1}" },
+    /// Title of the incident feeds; `{0}` is the site name.
+    FeedTitle => { en: "{0} - Incident History", de: "{0} – Störungsverlauf", fr: "{0} – Historique des incidents" },
+    /// Description of the incident feeds; `{0}` is the site name.
+    FeedDescription => { en: "Incidents and their updates from {0}", de: "Störungen und ihre Updates von {0}", fr: "Incidents et leurs mises à jour de {0}" },
+    /// Title of the RSS link in a page head.
+    FeedLinkRss => { en: "Incident history (RSS)", de: "Störungsverlauf (RSS)", fr: "Historique des incidents (RSS)" },
+    /// Title of the Atom link in a page head.
+    FeedLinkAtom => { en: "Incident history (Atom)", de: "Störungsverlauf (Atom)", fr: "Historique des incidents (Atom)" },
+    /// Title of the iCalendar link in a page head.
+    FeedLinkCalendar => { en: "Maintenance calendar (iCalendar)", de: "Wartungskalender (iCalendar)", fr: "Calendrier de maintenance (iCalendar)" },
+    /// Heading of the 404 page.
+    NotFoundTitle => { en: "Page not found", de: "Seite nicht gefunden", fr: "Page introuvable" },
+    /// Text of the 404 page.
+    NotFoundText => { en: "There is nothing public at this address.", de: "Unter dieser Adresse gibt es nichts Öffentliches.", fr: "Il n'y a rien de public à cette adresse." },
+    /// Heading of the 400 page.
+    BadRequestTitle => { en: "Bad request", de: "Ungültige Anfrage", fr: "Requête invalide" },
+    /// Text of the 400 page.
+    BadRequestText => { en: "The address is malformed, for example a date that does not exist.", de: "Die Adresse ist fehlerhaft, zum Beispiel ein Datum, das es nicht gibt.", fr: "L'adresse est mal formée, par exemple une date qui n'existe pas." },
+    /// Heading of the page shown when a page cannot be rendered.
+    UnavailableTitle => { en: "Temporarily unavailable", de: "Vorübergehend nicht verfügbar", fr: "Temporairement indisponible" },
+    /// Text of the page shown when a page cannot be rendered.
+    UnavailableText => { en: "The page could not be shown; please try again.", de: "Die Seite konnte nicht angezeigt werden; bitte versuchen Sie es erneut.", fr: "La page n'a pas pu être affichée ; veuillez réessayer." },
+    // -- subscription pages and mails (issue 6) --
+    /// Link from the status page to the subscribe form.
+    SubscribeLink => { en: "Subscribe to updates", de: "Updates abonnieren", fr: "S'abonner aux mises à jour" },
+    /// Title of the subscribe page.
+    SubscribeTitle => { en: "Subscribe to updates", de: "Updates abonnieren", fr: "S'abonner aux mises à jour" },
+    /// Intro of the subscribe page.
+    SubscribeIntro => { en: "Get an email when an incident is reported, updated or maintenance is planned.", de: "Erhalten Sie eine E-Mail, wenn ein Vorfall gemeldet oder aktualisiert oder eine Wartung geplant wird.", fr: "Recevez un e-mail lorsqu'un incident est signalé ou mis à jour, ou qu'une maintenance est planifiée." },
+    /// Label of the address field.
+    SubscribeEmail => { en: "Email address", de: "E-Mail-Adresse", fr: "Adresse e-mail" },
+    /// Legend of the component choice.
+    SubscribeWhich => { en: "Which updates?", de: "Welche Updates?", fr: "Quelles mises à jour ?" },
+    /// Choice: everything.
+    SubscribeAll => { en: "All components", de: "Alle Komponenten", fr: "Tous les composants" },
+    /// Hint under the component list.
+    SubscribeChooseHint => { en: "Or choose components (none chosen means all):", de: "Oder Komponenten wählen (keine Auswahl bedeutet alle):", fr: "Ou choisissez des composants (aucun choix signifie tous) :" },
+    /// Submit button of the subscribe form.
+    SubscribeButton => { en: "Subscribe", de: "Abonnieren", fr: "S'abonner" },
+    /// The neutral answer after subscribing (the same for new and known addresses).
+    SubscribeSent => { en: "If this address can receive updates, we have sent it an email with a link. Please check your inbox.", de: "Wenn diese Adresse Updates empfangen kann, haben wir ihr eine E-Mail mit einem Link gesendet. Bitte sehen Sie in Ihren Posteingang.", fr: "Si cette adresse peut recevoir des mises à jour, nous lui avons envoyé un e-mail avec un lien. Veuillez consulter votre boîte de réception." },
+    /// The form token expired or is missing.
+    FormExpired => { en: "This form has expired. Please reload the page and try again.", de: "Dieses Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.", fr: "Ce formulaire a expiré. Veuillez recharger la page et réessayer." },
+    /// Too many subscriptions from one address.
+    SubscribeTooMany => { en: "Too many attempts. Please wait a minute and try again.", de: "Zu viele Versuche. Bitte warten Sie eine Minute und versuchen Sie es erneut.", fr: "Trop de tentatives. Veuillez patienter une minute et réessayer." },
+    /// Field error: the address is not valid.
+    InvalidEmail => { en: "Please enter a valid email address.", de: "Bitte geben Sie eine gültige E-Mail-Adresse ein.", fr: "Veuillez saisir une adresse e-mail valide." },
+    /// Field error: an unknown component was chosen.
+    InvalidComponents => { en: "Please choose components from the list.", de: "Bitte wählen Sie Komponenten aus der Liste.", fr: "Veuillez choisir des composants dans la liste." },
+    /// Subscriptions are switched off.
+    SubscriptionsClosed => { en: "Subscriptions are not available on this page.", de: "Abonnements sind auf dieser Seite nicht verfügbar.", fr: "Les abonnements ne sont pas disponibles sur cette page." },
+    /// Title of the verification page.
+    VerifyTitle => { en: "Confirm your subscription", de: "Abonnement bestätigen", fr: "Confirmez votre abonnement" },
+    /// Text of the verification page.
+    VerifyIntro => { en: "Press the button to confirm that you want to receive updates at this address.", de: "Drücken Sie die Schaltfläche, um zu bestätigen, dass Sie an diese Adresse Updates erhalten möchten.", fr: "Appuyez sur le bouton pour confirmer que vous souhaitez recevoir des mises à jour à cette adresse." },
+    /// Button of the verification page.
+    VerifyButton => { en: "Confirm subscription", de: "Abonnement bestätigen", fr: "Confirmer l'abonnement" },
+    /// After confirming.
+    VerifyDone => { en: "Thank you: your subscription is confirmed.", de: "Danke: Ihr Abonnement ist bestätigt.", fr: "Merci : votre abonnement est confirmé." },
+    /// A link that is invalid, used or expired.
+    LinkInvalid => { en: "This link is invalid or has expired.", de: "Dieser Link ist ungültig oder abgelaufen.", fr: "Ce lien n'est pas valide ou a expiré." },
+    /// Title of the manage page.
+    ManageTitle => { en: "Manage your subscription", de: "Abonnement verwalten", fr: "Gérer votre abonnement" },
+    /// Button of the manage page.
+    ManageSave => { en: "Save", de: "Speichern", fr: "Enregistrer" },
+    /// After saving on the manage page.
+    ManageSaved => { en: "Your subscription was updated.", de: "Ihr Abonnement wurde aktualisiert.", fr: "Votre abonnement a été mis à jour." },
+    /// Title of the unsubscribe page.
+    UnsubscribeTitle => { en: "Unsubscribe", de: "Abbestellen", fr: "Se désabonner" },
+    /// Text of the unsubscribe page.
+    UnsubscribeIntro => { en: "Press the button to stop all emails from this status page.", de: "Drücken Sie die Schaltfläche, um keine E-Mails dieser Statusseite mehr zu erhalten.", fr: "Appuyez sur le bouton pour ne plus recevoir d'e-mails de cette page d'état." },
+    /// Button of the unsubscribe page.
+    UnsubscribeButton => { en: "Unsubscribe", de: "Abbestellen", fr: "Se désabonner" },
+    /// After unsubscribing.
+    UnsubscribeDone => { en: "You are unsubscribed and will get no more emails.", de: "Sie sind abgemeldet und erhalten keine E-Mails mehr.", fr: "Vous êtes désabonné et ne recevrez plus d'e-mails." },
+    /// Subject of the verification mail; `{0}` is the site name.
+    MailVerifySubject => { en: "Confirm your subscription to {0}", de: "Bestätigen Sie Ihr Abonnement von {0}", fr: "Confirmez votre abonnement à {0}" },
+    /// Body of the verification mail.
+    MailVerifyBody => { en: "Someone, hopefully you, asked to receive status updates at this address. Open the link and press the button to confirm. If it was not you, ignore this email: nothing will be sent.", de: "Jemand, hoffentlich Sie, möchte an diese Adresse Status-Updates erhalten. Öffnen Sie den Link und drücken Sie die Schaltfläche zur Bestätigung. Falls Sie es nicht waren, ignorieren Sie diese E-Mail: Es wird nichts gesendet.", fr: "Quelqu'un, sans doute vous, a demandé à recevoir des mises à jour d'état à cette adresse. Ouvrez le lien et appuyez sur le bouton pour confirmer. Si ce n'était pas vous, ignorez cet e-mail : rien ne sera envoyé." },
+    /// Subject of the already-subscribed mail; `{0}` is the site name.
+    MailAlreadySubject => { en: "You are already subscribed to {0}", de: "Sie haben {0} bereits abonniert", fr: "Vous êtes déjà abonné à {0}" },
+    /// Body of the already-subscribed mail.
+    MailAlreadyBody => { en: "Someone asked to subscribe this address, which already receives updates. Nothing was changed. Use the link below to change or end your subscription.", de: "Jemand wollte diese Adresse abonnieren, die bereits Updates erhält. Nichts wurde geändert. Über den Link unten können Sie Ihr Abonnement ändern oder beenden.", fr: "Quelqu'un a demandé l'abonnement de cette adresse, qui reçoit déjà les mises à jour. Rien n'a été modifié. Utilisez le lien ci-dessous pour modifier ou arrêter votre abonnement." },
+    /// Subject of a new incident; `{0}` is its title.
+    MailIncidentNew => { en: "New incident: {0}", de: "Neuer Vorfall: {0}", fr: "Nouvel incident : {0}" },
+    /// Subject of an incident update; `{0}` is its title.
+    MailIncidentUpdated => { en: "Incident updated: {0}", de: "Vorfall aktualisiert: {0}", fr: "Incident mis à jour : {0}" },
+    /// Line of an incident mail; `{0}` is the status.
+    MailIncidentStatus => { en: "Status: {0}", de: "Status: {0}", fr: "État : {0}" },
+    /// Subject of a component status change; `{0}` is the component.
+    MailComponentSubject => { en: "Component status changed: {0}", de: "Komponentenstatus geändert: {0}", fr: "État du composant modifié : {0}" },
+    /// Body of a component status change; `{0}` name, `{1}` old, `{2}` new status.
+    MailComponentBody => { en: "{0} changed from {1} to {2}.", de: "{0} hat sich von {1} zu {2} geändert.", fr: "{0} est passé de {1} à {2}." },
+    /// Subject of scheduled maintenance; `{0}` is its title.
+    MailMaintenanceScheduled => { en: "Maintenance scheduled: {0}", de: "Wartung geplant: {0}", fr: "Maintenance planifiée : {0}" },
+    /// Subject of started maintenance; `{0}` is its title.
+    MailMaintenanceStarted => { en: "Maintenance started: {0}", de: "Wartung begonnen: {0}", fr: "Maintenance commencée : {0}" },
+    /// Subject of completed maintenance; `{0}` is its title.
+    MailMaintenanceCompleted => { en: "Maintenance completed: {0}", de: "Wartung abgeschlossen: {0}", fr: "Maintenance terminée : {0}" },
+    /// Line of a maintenance mail; `{0}` start, `{1}` end.
+    MailMaintenanceWindow => { en: "Window: {0} to {1}", de: "Zeitraum: {0} bis {1}", fr: "Période : du {0} au {1}" },
+    /// Line of a maintenance mail without a known end; `{0}` start.
+    MailMaintenanceStart => { en: "Starts: {0}", de: "Beginn: {0}", fr: "Début : {0}" },
+    /// The button to the page of what the mail is about.
+    MailView => { en: "View on the status page", de: "Auf der Statusseite ansehen", fr: "Voir sur la page d'état" },
+    /// The manage link of every subscriber mail.
+    MailManage => { en: "Manage your subscription", de: "Abonnement verwalten", fr: "Gérer votre abonnement" },
+    /// The unsubscribe link of every notification.
+    MailUnsubscribe => { en: "Unsubscribe", de: "Abbestellen", fr: "Se désabonner" },
+    /// Why the reader gets the mail.
+    MailWhy => { en: "You receive this email because you subscribed to updates of this status page.", de: "Sie erhalten diese E-Mail, weil Sie Updates dieser Statusseite abonniert haben.", fr: "Vous recevez cet e-mail car vous êtes abonné aux mises à jour de cette page d'état." },
+    /// Subject of the password reset mail; `{0}` is the site name.
+    MailResetSubject => { en: "Reset your password for {0}", de: "Passwort für {0} zurücksetzen", fr: "Réinitialisez votre mot de passe pour {0}" },
+    /// Body of the password reset mail.
+    MailResetBody => { en: "Someone asked to reset the password of your account. The link works once and for a short time. If it was not you, ignore this email.", de: "Jemand hat das Zurücksetzen des Passworts Ihres Kontos angefordert. Der Link funktioniert einmal und nur kurze Zeit. Falls Sie es nicht waren, ignorieren Sie diese E-Mail.", fr: "Quelqu'un a demandé la réinitialisation du mot de passe de votre compte. Le lien fonctionne une fois et pour peu de temps. Si ce n'était pas vous, ignorez cet e-mail." },
+    /// Button of the password reset mail.
+    MailResetButton => { en: "Choose a new password", de: "Neues Passwort wählen", fr: "Choisir un nouveau mot de passe" },
+    /// Subject of the invitation mail; `{0}` is the site name.
+    MailInviteSubject => { en: "You are invited to {0}", de: "Einladung zu {0}", fr: "Vous êtes invité à {0}" },
+    /// Body of the invitation mail; `{0}` is the role.
+    MailInviteBody => { en: "You were invited to help run this status page as {0}. The link works once and expires.", de: "Sie wurden eingeladen, diese Statusseite als {0} mitzubetreuen. Der Link funktioniert einmal und läuft ab.", fr: "Vous avez été invité à gérer cette page d'état en tant que {0}. Le lien fonctionne une fois et expire." },
+    /// Button of the invitation mail.
+    MailInviteButton => { en: "Accept the invitation", de: "Einladung annehmen", fr: "Accepter l'invitation" },
+    /// Subject of the test mail; `{0}` is the site name.
+    MailTestSubject => { en: "Test mail from {0}", de: "Testnachricht von {0}", fr: "E-mail de test de {0}" },
+    /// Body of the test mail.
+    MailTestBody => { en: "This is a test: mail delivery works.", de: "Dies ist ein Test: Der Mailversand funktioniert.", fr: "Ceci est un test : l'envoi des e-mails fonctionne." },
+
+    // -- sign-in, setup and invitation pages (issue 7) --
+    // (FormExpired and LinkInvalid are shared with the subscription pages above.)
+    /// Sign-in page title and button.
+    SignIn => { en: "Sign in", de: "Anmelden", fr: "Se connecter" },
+    /// Email field.
+    EmailAddress => { en: "Email address", de: "E-Mail-Adresse", fr: "Adresse e-mail" },
+    /// Password field.
+    Password => { en: "Password", de: "Passwort", fr: "Mot de passe" },
+    /// Link to the password reset.
+    ForgotPassword => { en: "Forgot your password?", de: "Passwort vergessen?", fr: "Mot de passe oublié ?" },
+    /// Second factor page title.
+    TwoFactorTitle => { en: "Two-factor authentication", de: "Zwei-Faktor-Authentifizierung", fr: "Authentification à deux facteurs" },
+    /// Second factor explanation.
+    TwoFactorIntro => { en: "Enter the 6-digit code from your authenticator app, or one of your recovery codes.", de: "Geben Sie den 6-stelligen Code aus Ihrer Authenticator-App oder einen Ihrer Wiederherstellungscodes ein.", fr: "Saisissez le code à 6 chiffres de votre application d'authentification, ou l'un de vos codes de récupération." },
+    /// Code field.
+    Code => { en: "Code", de: "Code", fr: "Code" },
+    /// Verify button.
+    Verify => { en: "Verify", de: "Bestätigen", fr: "Vérifier" },
+    /// Wrong email or password.
+    WrongCredentials => { en: "The email address or password is wrong.", de: "E-Mail-Adresse oder Passwort ist falsch.", fr: "L'adresse e-mail ou le mot de passe est incorrect." },
+    /// Wrong or replayed code.
+    WrongCode => { en: "The code is wrong or was already used.", de: "Der Code ist falsch oder wurde bereits verwendet.", fr: "Le code est incorrect ou a déjà été utilisé." },
+    /// Throttled; `{0}` seconds.
+    TooManyAttempts => { en: "Too many attempts; try again in {0} seconds.", de: "Zu viele Versuche; versuchen Sie es in {0} Sekunden erneut.", fr: "Trop de tentatives ; réessayez dans {0} secondes." },
+    /// Sign-in refused over plain http.
+    InsecureSignIn => { en: "Sign-in needs an https address.", de: "Die Anmeldung erfordert eine https-Adresse.", fr: "La connexion nécessite une adresse https." },
+    /// Signed out notice.
+    SignedOut => { en: "You are signed out.", de: "Sie sind abgemeldet.", fr: "Vous êtes déconnecté." },
+    /// Reset page title.
+    ResetTitle => { en: "Reset your password", de: "Passwort zurücksetzen", fr: "Réinitialiser votre mot de passe" },
+    /// Reset explanation.
+    ResetIntro => { en: "Enter your email address. If an account uses it, we send it a link to choose a new password; the link works once, for one hour.", de: "Geben Sie Ihre E-Mail-Adresse ein. Gehört sie zu einem Konto, senden wir einen Link zum Festlegen eines neuen Passworts; er funktioniert einmal, eine Stunde lang.", fr: "Saisissez votre adresse e-mail. Si un compte l'utilise, nous lui envoyons un lien pour choisir un nouveau mot de passe ; il fonctionne une fois, pendant une heure." },
+    /// Reset button.
+    SendLink => { en: "Send the link", de: "Link senden", fr: "Envoyer le lien" },
+    /// Reset requested notice (the same whether or not the account exists).
+    ResetSent => { en: "If an account uses this address, a link is on its way. Check your inbox.", de: "Falls ein Konto diese Adresse nutzt, ist ein Link unterwegs. Sehen Sie in Ihrem Posteingang nach.", fr: "Si un compte utilise cette adresse, un lien est en route. Consultez votre boîte de réception." },
+    /// New password field.
+    NewPassword => { en: "New password", de: "Neues Passwort", fr: "Nouveau mot de passe" },
+    /// Password rules hint; `{0}` the minimum length.
+    PasswordHint => { en: "At least {0} characters. A few unrelated words make a strong, memorable password.", de: "Mindestens {0} Zeichen. Einige unzusammenhängende Wörter ergeben ein starkes, einprägsames Passwort.", fr: "Au moins {0} caractères. Quelques mots sans rapport forment un mot de passe solide et facile à retenir." },
+    /// Set password button.
+    SetPassword => { en: "Set the password", de: "Passwort festlegen", fr: "Définir le mot de passe" },
+    /// Password reset done.
+    PasswordWasReset => { en: "Your password was changed. Sign in with it now.", de: "Ihr Passwort wurde geändert. Melden Sie sich jetzt damit an.", fr: "Votre mot de passe a été modifié. Connectez-vous avec lui maintenant." },
+    /// Setup page title.
+    SetupTitle => { en: "Set up your status page", de: "Statusseite einrichten", fr: "Configurer votre page d'état" },
+    /// Setup explanation.
+    SetupIntro => { en: "Enter the setup token the server printed when it started, name the site and create the first admin account.", de: "Geben Sie das Einrichtungstoken ein, das der Server beim Start ausgegeben hat, benennen Sie die Website und legen Sie das erste Administratorkonto an.", fr: "Saisissez le jeton de configuration affiché par le serveur au démarrage, nommez le site et créez le premier compte administrateur." },
+    /// Setup token field.
+    SetupToken => { en: "Setup token", de: "Einrichtungstoken", fr: "Jeton de configuration" },
+    /// Site name field.
+    SiteName => { en: "Site name", de: "Name der Website", fr: "Nom du site" },
+    /// Name field.
+    YourName => { en: "Your name", de: "Ihr Name", fr: "Votre nom" },
+    /// Setup button.
+    FinishSetup => { en: "Finish setup", de: "Einrichtung abschließen", fr: "Terminer la configuration" },
+    /// Setup is closed.
+    SetupClosed => { en: "Setup is complete: an admin exists. Sign in instead.", de: "Die Einrichtung ist abgeschlossen: Es gibt bereits einen Administrator. Melden Sie sich stattdessen an.", fr: "La configuration est terminée : un administrateur existe. Connectez-vous plutôt." },
+    /// Wrong setup token.
+    SetupTokenWrong => { en: "The setup token is wrong or expired. Restart the server to get a new one.", de: "Das Einrichtungstoken ist falsch oder abgelaufen. Starten Sie den Server neu, um ein neues zu erhalten.", fr: "Le jeton de configuration est incorrect ou expiré. Redémarrez le serveur pour en obtenir un nouveau." },
+    /// Invitation page title.
+    InviteTitle => { en: "Accept your invitation", de: "Einladung annehmen", fr: "Accepter votre invitation" },
+    /// Invitation explanation; `{0}` the address, `{1}` the role.
+    InviteIntro => { en: "You are invited as {1} with the address {0}. Choose your name and a password.", de: "Sie sind als {1} mit der Adresse {0} eingeladen. Wählen Sie Ihren Namen und ein Passwort.", fr: "Vous êtes invité en tant que {1} avec l'adresse {0}. Choisissez votre nom et un mot de passe." },
+    /// Invitation button.
+    CreateAccount => { en: "Create my account", de: "Mein Konto anlegen", fr: "Créer mon compte" },
+    /// Account created notice.
+    AccountCreated => { en: "Your account is ready. Sign in with your address and password.", de: "Ihr Konto ist bereit. Melden Sie sich mit Ihrer Adresse und Ihrem Passwort an.", fr: "Votre compte est prêt. Connectez-vous avec votre adresse et votre mot de passe." },
+    /// Back to sign-in link.
+    BackToSignIn => { en: "Back to sign-in", de: "Zurück zur Anmeldung", fr: "Retour à la connexion" },
+
 }
 
 const MONTHS: [[&str; 12]; 3] = [
@@ -320,13 +521,23 @@ const MONTHS: [[&str; 12]; 3] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Catalog {
     lang: Lang,
+    dates: DateStyle,
 }
 
 impl Catalog {
-    /// The catalogue of a locale.
+    /// The catalogue of a locale, writing dates in the locale's medium style.
     #[must_use]
     pub fn new(lang: Lang) -> Self {
-        Self { lang }
+        Self {
+            lang,
+            dates: DateStyle::Medium,
+        }
+    }
+
+    /// The same catalogue writing dates in the `date_format` setting's style.
+    #[must_use]
+    pub fn with_date_style(self, dates: DateStyle) -> Self {
+        Self { dates, ..self }
     }
 
     /// Its locale.
@@ -370,11 +581,20 @@ impl Catalog {
     /// A date in the locale's format: `Nov 22, 2026`, `22. Nov. 2026`, `22 nov. 2026`.
     #[must_use]
     pub fn date(&self, d: NaiveDate) -> String {
-        let m = self.month(d.month());
-        match self.lang {
-            Lang::En => format!("{m} {}, {}", d.day(), d.year()),
-            Lang::De => format!("{}. {m} {}", d.day(), d.year()),
-            Lang::Fr => format!("{} {m} {}", d.day(), d.year()),
+        let (y, mo, day) = (d.year(), d.month(), d.day());
+        match (self.dates, self.lang) {
+            (DateStyle::Iso, _) => format!("{y:04}-{mo:02}-{day:02}"),
+            (DateStyle::Dmy, Lang::De) => format!("{day:02}.{mo:02}.{y:04}"),
+            (DateStyle::Dmy, _) => format!("{day:02}/{mo:02}/{y:04}"),
+            (DateStyle::Mdy, _) => format!("{mo:02}/{day:02}/{y:04}"),
+            (DateStyle::Medium, lang) => {
+                let m = self.month(mo);
+                match lang {
+                    Lang::En => format!("{m} {day}, {y}"),
+                    Lang::De => format!("{day}. {m} {y}"),
+                    Lang::Fr => format!("{day} {m} {y}"),
+                }
+            }
         }
     }
 
@@ -445,5 +665,20 @@ mod tests {
         assert_eq!(Catalog::new(Lang::En).date(d), "Mar 5, 2026");
         assert_eq!(Catalog::new(Lang::De).date(d), "5. März 2026");
         assert_eq!(Catalog::new(Lang::Fr).date(d), "5 mars 2026");
+    }
+
+    #[test]
+    fn the_date_format_setting_picks_a_closed_style() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        let styled = |lang, style| Catalog::new(lang).with_date_style(style).date(d);
+        assert_eq!(styled(Lang::En, DateStyle::Iso), "2026-03-05");
+        assert_eq!(styled(Lang::Fr, DateStyle::Iso), "2026-03-05");
+        assert_eq!(styled(Lang::En, DateStyle::Dmy), "05/03/2026");
+        assert_eq!(styled(Lang::De, DateStyle::Dmy), "05.03.2026");
+        assert_eq!(styled(Lang::En, DateStyle::Mdy), "03/05/2026");
+        assert_eq!(styled(Lang::De, DateStyle::Medium), "5. März 2026");
+        // A stored pattern is never interpreted: only the four names parse.
+        assert!(DateStyle::parse("%Y-%m-%d").is_err());
+        assert!(DateStyle::parse("l jS F Y").is_err());
     }
 }

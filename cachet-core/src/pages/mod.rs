@@ -295,7 +295,7 @@ pub(crate) fn chrome(cachet: &Cachet, settings: &Settings, req: &Request<Bytes>)
         settings.automatic_localization,
         accept,
     );
-    let cat = Catalog::new(lang);
+    let cat = Catalog::new(lang).with_date_style(settings.date_format);
     let tz: Tz = settings.app_timezone.as_str().parse().unwrap_or(Tz::UTC);
     let theme = assets::theme(settings);
     let base = mount_path(cachet.config().public_url.as_str());
@@ -312,7 +312,7 @@ pub(crate) fn chrome(cachet: &Cachet, settings: &Settings, req: &Request<Bytes>)
         theme_href: format!("{base}{}", theme.path()),
         theme_integrity: theme.integrity,
         favicon_href: format!("{base}{}", assets::FAVICON.path()),
-        alternate_links: crate::feeds::alternate_links(&cachet.config().public_url),
+        alternate_links: crate::feeds::alternate_links(&cachet.config().public_url, &cat),
         tz,
         tz_note,
         now: cachet.now(),
@@ -335,6 +335,60 @@ fn html(body: String, c: &Chrome, settings: &Settings) -> Response<Bytes> {
         h.insert(VARY, HeaderValue::from_static("Accept-Language"));
     }
     resp
+}
+
+/// The HTML error page (404, 400, 500) in the visitor's language, with the site's chrome.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    c: &'a Chrome,
+    title: &'static str,
+    text: &'static str,
+}
+
+/// An error answered as a page; the plain-text [`failure`] when even that cannot render.
+fn failure_page(e: PageError, c: &Chrome, settings: &Settings) -> Response<Bytes> {
+    use askama::Template as _;
+    let (status, title, text) = match &e {
+        PageError::NotFound => (StatusCode::NOT_FOUND, Msg::NotFoundTitle, Msg::NotFoundText),
+        PageError::BadRequest => (
+            StatusCode::BAD_REQUEST,
+            Msg::BadRequestTitle,
+            Msg::BadRequestText,
+        ),
+        PageError::Internal(err) => {
+            tracing::error!(error = ?err, "page failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Msg::UnavailableTitle,
+                Msg::UnavailableText,
+            )
+        }
+    };
+    let page = ErrorPage {
+        c,
+        title: c.t(title),
+        text: c.t(text),
+    };
+    match page.render() {
+        Ok(body) => {
+            let mut resp = html(body, c, settings);
+            *resp.status_mut() = status;
+            resp
+        }
+        Err(_) => failure(e),
+    }
+}
+
+/// The 404 page for a `GET` of a path that is not ours.
+pub(crate) async fn not_found(cachet: &Cachet, req: &Request<Bytes>) -> Response<Bytes> {
+    match cachet.settings().await {
+        Ok(settings) => {
+            let c = chrome(cachet, &settings, req);
+            failure_page(PageError::NotFound, &c, &settings)
+        }
+        Err(_) => response::not_found_page(),
+    }
 }
 
 fn failure(e: PageError) -> Response<Bytes> {
@@ -387,7 +441,7 @@ pub(crate) async fn render(cachet: &Cachet, req: &Request<Bytes>, page: Page) ->
     };
     match body {
         Ok(body) => html(body, &c, &settings),
-        Err(e) => failure(e),
+        Err(e) => failure_page(e, &c, &settings),
     }
 }
 

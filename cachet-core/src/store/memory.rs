@@ -605,6 +605,24 @@ impl Store for MemoryStore {
         Ok(order::paginate(items, page))
     }
 
+    async fn incident_updates_of(
+        &self,
+        incidents: &[IncidentId],
+    ) -> StoreResult<Vec<IncidentUpdate>> {
+        let wanted: std::collections::HashSet<IncidentId> = incidents.iter().copied().collect();
+        let st = self.lock();
+        let mut items: Vec<IncidentUpdate> = st
+            .incident_updates
+            .values()
+            .filter(|u| wanted.contains(&u.incident_id))
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| {
+            (a.incident_id, b.created_at, b.id).cmp(&(b.incident_id, a.created_at, a.id))
+        });
+        Ok(items)
+    }
+
     async fn create_incident_update(
         &self,
         cx: WriteContext,
@@ -2147,6 +2165,14 @@ impl Store for MemoryStore {
         ))
     }
 
+    async fn outbox_event(&self, id: OutboxEventId) -> StoreResult<OutboxEvent> {
+        self.lock()
+            .outbox
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| not_found("outbox_event", id.0))
+    }
+
     async fn claim_outbox_events(
         &self,
         owner: &str,
@@ -2189,12 +2215,15 @@ impl Store for MemoryStore {
         if !holds_lease(event.lease_owner.as_ref(), owner) {
             return Err(conflict("outbox_event", "not the lease owner"));
         }
+        // One pass over the existing keys, not one per new delivery: a fan-out to 100,000
+        // subscribers must not be quadratic.
+        let mut known: std::collections::HashSet<String> = st
+            .deliveries
+            .values()
+            .map(|x| x.idempotency_key.clone())
+            .collect();
         for d in deliveries {
-            if st
-                .deliveries
-                .values()
-                .any(|x| x.idempotency_key == d.idempotency_key)
-            {
+            if !known.insert(d.idempotency_key.clone()) {
                 continue;
             }
             let delivery_id = DeliveryId(st.ids.delivery.next());

@@ -237,6 +237,24 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         incident: IncidentId,
         page: PageRequest,
     ) -> StoreResult<Page<IncidentUpdate>>;
+    /// The updates of several incidents at once, newest first within each incident (grouped
+    /// by incident in no particular order); unknown ids are skipped. The pages' timeline and
+    /// the feeds would otherwise load them one incident at a time. The default asks
+    /// [`Store::incident_updates`] per incident; the bundled stores answer in one query.
+    async fn incident_updates_of(
+        &self,
+        incidents: &[IncidentId],
+    ) -> StoreResult<Vec<IncidentUpdate>> {
+        let mut out = Vec::new();
+        for id in incidents {
+            match self.incident_updates(*id, PageRequest::all()).await {
+                Ok(page) => out.extend(page.items),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
     /// Posts an update; sets the incident's status (and the given component's status, with
     /// history) in the same transaction.
     async fn create_incident_update(
@@ -642,6 +660,25 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn enqueue(&self, cx: WriteContext, event: &NewOutboxEvent) -> StoreResult<OutboxEvent>;
     /// Outbox events matching a query.
     async fn outbox_events(&self, q: &OutboxQuery) -> StoreResult<Page<OutboxEvent>>;
+    /// One outbox event (the dispatcher reads a delivery's event to render it). The default
+    /// pages through [`Store::outbox_events`]; backends answer it with one look-up.
+    async fn outbox_event(&self, id: OutboxEventId) -> StoreResult<OutboxEvent> {
+        let mut page = 1;
+        loop {
+            let q = OutboxQuery::all().paged(PageRequest::new(page, PageRequest::MAX_PER_PAGE));
+            let p = self.outbox_events(&q).await?;
+            if let Some(e) = p.items.iter().find(|e| e.id == id) {
+                return Ok(e.clone());
+            }
+            if p.items.len() < PageRequest::MAX_PER_PAGE as usize {
+                return Err(StoreError::NotFound {
+                    entity: "outbox_event",
+                    id: id.get(),
+                });
+            }
+            page += 1;
+        }
+    }
     /// Leases up to `limit` pending events whose `next_attempt_at` has come and whose lease
     /// (if any) has expired, to `owner` until `lease_until`. Several dispatchers never get the
     /// same event while its lease holds.

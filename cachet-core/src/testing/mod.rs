@@ -347,6 +347,7 @@ macro_rules! __store_checks {
             incident_updates_lifecycle,
             incident_update_unknown_component_is_atomic,
             delete_incident_removes_updates,
+            incident_updates_of_batches,
             // templates
             templates_crud,
             template_slug_conflict,
@@ -404,6 +405,8 @@ macro_rules! __store_checks {
             delivery_attempt_transitions,
             deliveries_filters,
             prune_outbox_removes_finished,
+            delivery_claims_by_two_owners_are_disjoint,
+            outbox_event_by_id,
             // cross-cutting rules
             not_found_for_unknown_ids,
             child_rows_under_wrong_parent_are_not_found,

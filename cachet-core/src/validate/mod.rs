@@ -52,6 +52,11 @@ pub enum Violation {
     /// The value contains a Unicode bidirectional override or isolate.
     #[error("must not contain bidirectional text overrides")]
     BidiOverride,
+    /// The value contains a Unicode noncharacter (U+FDD0 to U+FDEF, or U+xxFFFE / U+xxFFFF):
+    /// code points reserved never to be exchanged, which XML 1.0 (the feeds, the badges)
+    /// cannot hold at all.
+    #[error("must not contain Unicode noncharacters")]
+    Noncharacter,
     /// The value does not have the required shape.
     #[error("must be {expected}")]
     Format {
@@ -144,6 +149,12 @@ pub(crate) fn is_forbidden_control(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t') || c == '\u{2028}' || c == '\u{2029}'
 }
 
+/// A Unicode noncharacter: U+FDD0 to U+FDEF and the last two code points of every plane.
+pub(crate) fn is_noncharacter(c: char) -> bool {
+    let n = u32::from(c);
+    (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE
+}
+
 /// Checks a single-line value: no control characters at all (so no CR/LF), no bidi controls.
 pub(crate) fn check_single_line(s: &str) -> Result<(), Violation> {
     for c in s.chars() {
@@ -152,6 +163,9 @@ pub(crate) fn check_single_line(s: &str) -> Result<(), Violation> {
         }
         if is_bidi_control(c) {
             return Err(Violation::BidiOverride);
+        }
+        if is_noncharacter(c) {
+            return Err(Violation::Noncharacter);
         }
     }
     Ok(())
@@ -166,6 +180,9 @@ pub(crate) fn check_multi_line(s: &str) -> Result<(), Violation> {
         }
         if is_bidi_control(c) {
             return Err(Violation::BidiOverride);
+        }
+        if is_noncharacter(c) {
+            return Err(Violation::Noncharacter);
         }
     }
     Ok(())

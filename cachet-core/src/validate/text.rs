@@ -19,7 +19,8 @@ impl Name {
     /// # Errors
     ///
     /// [`Violation::Required`] when empty after trimming, [`Violation::TooLong`],
-    /// [`Violation::ControlCharacter`] or [`Violation::BidiOverride`].
+    /// [`Violation::ControlCharacter`], [`Violation::BidiOverride`] or
+    /// [`Violation::Noncharacter`].
     pub fn parse(s: &str) -> Result<Self, Violation> {
         Self::parse_bounded(s, Self::MAX_CHARS)
     }
@@ -57,7 +58,8 @@ impl Text {
     ///
     /// # Errors
     ///
-    /// [`Violation::TooLong`], [`Violation::ControlCharacter`] or [`Violation::BidiOverride`].
+    /// [`Violation::TooLong`], [`Violation::ControlCharacter`], [`Violation::BidiOverride`] or
+    /// [`Violation::Noncharacter`].
     pub fn parse(s: &str) -> Result<Self, Violation> {
         let s = normalize_newlines(s.trim());
         if s.chars().count() > Self::MAX_CHARS {
@@ -100,7 +102,7 @@ impl Markdown {
     ///
     /// # Errors
     ///
-    /// [`Violation::TooLong`] or [`Violation::ControlCharacter`].
+    /// [`Violation::TooLong`], [`Violation::ControlCharacter`] or [`Violation::Noncharacter`].
     pub fn parse(s: &str) -> Result<Self, Violation> {
         let s = normalize_newlines(s);
         if s.len() > Self::MAX_BYTES {
@@ -110,6 +112,9 @@ impl Markdown {
         }
         if s.chars().any(super::is_forbidden_control) {
             return Err(Violation::ControlCharacter);
+        }
+        if s.chars().any(super::is_noncharacter) {
+            return Err(Violation::Noncharacter);
         }
         Ok(Self(s.into_owned()))
     }
@@ -302,6 +307,23 @@ mod tests {
         assert!(Markdown::parse(&"a".repeat(Markdown::MAX_BYTES)).is_ok());
         assert!(Markdown::parse(&"a".repeat(Markdown::MAX_BYTES + 1)).is_err());
         assert_eq!(Markdown::parse("x\u{7}"), Err(Violation::ControlCharacter));
+        // Noncharacters cannot be written into the XML feeds and badges at all.
+        for bad in [
+            "\u{FFFF}",
+            "\u{FFFE}",
+            "\u{FDD0}",
+            "\u{FDEF}",
+            "\u{10FFFF}",
+            "\u{1FFFE}",
+        ] {
+            let v = format!("a{bad}b");
+            assert_eq!(Name::parse(&v), Err(Violation::Noncharacter), "{v:?}");
+            assert_eq!(Text::parse(&v), Err(Violation::Noncharacter), "{v:?}");
+            assert_eq!(Markdown::parse(&v), Err(Violation::Noncharacter), "{v:?}");
+        }
+        for fine in ["\u{FDCF}", "\u{FDF0}", "\u{FFFD}", "\u{1F600}"] {
+            assert!(Name::parse(&format!("a{fine}b")).is_ok(), "{fine:?}");
+        }
     }
 
     #[test]

@@ -14,25 +14,37 @@ object-src 'none'";
 /// HSTS only when the public URL is https: over plain http it would be ignored at best.
 pub fn secure(resp: &mut Response<Bytes>, https: bool, request_id: &str) {
     let h = resp.headers_mut();
-    let mut set = |name: &'static str, value: &str| {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            h.entry(HeaderName::from_static(name)).or_insert(v);
-        }
+    // Static values: no allocation per response (this runs for every cached answer too).
+    let mut set = |name: &'static str, value: HeaderValue| {
+        h.entry(HeaderName::from_static(name)).or_insert(value);
     };
-    set("content-security-policy", CSP);
-    set("x-content-type-options", "nosniff");
-    set("referrer-policy", "strict-origin-when-cross-origin");
-    set("x-frame-options", "DENY");
+    set("content-security-policy", HeaderValue::from_static(CSP));
+    set(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    set(
+        "referrer-policy",
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    set("x-frame-options", HeaderValue::from_static("DENY"));
     set(
         "permissions-policy",
-        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ),
     );
-    set("cross-origin-opener-policy", "same-origin");
-    set("x-request-id", request_id);
+    set(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        set("x-request-id", v);
+    }
     if https {
         set(
             "strict-transport-security",
-            "max-age=63072000; includeSubDomains",
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
         );
     }
 }

@@ -8,13 +8,16 @@
 
 pub mod api_v1;
 pub(crate) mod cors;
+pub(crate) mod dashboard;
 pub mod headers;
 pub mod input;
+pub(crate) mod openapi;
 pub(crate) mod public;
 pub mod ratelimit;
 pub mod response;
 pub mod snapshot;
 pub(crate) mod statuspage;
+pub(crate) mod subscribe;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -48,6 +51,9 @@ pub struct WebConfig {
     pub rate_limits: ratelimit::RateLimits,
     /// The snapshot cache of guests' public reads (bounds, `Cache-Control`, revision polling).
     pub snapshot: snapshot::SnapshotConfig,
+    /// Where the admin dashboard is mounted (default `/dashboard`; one or more path
+    /// segments, no trailing slash). Sign-in, setup and invitation pages stay at their paths.
+    pub dashboard_prefix: String,
 }
 
 impl Default for WebConfig {
@@ -58,6 +64,7 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             rate_limits: ratelimit::RateLimits::default(),
             snapshot: snapshot::SnapshotConfig::default(),
+            dashboard_prefix: "/dashboard".to_owned(),
         }
     }
 }
@@ -83,9 +90,17 @@ fn loggable_path(path: &str) -> String {
 
 /// A random request id (16 bytes, hex): in the `X-Request-Id` header, error bodies and logs.
 fn request_id() -> String {
-    crate::auth::tokens::random_bytes::<16>()
-        .map(|b| b.iter().map(|x| format!("{x:02x}")).collect())
-        .unwrap_or_else(|_| "0".repeat(32))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let Ok(bytes) = crate::auth::tokens::random_bytes::<16>() else {
+        return "0".repeat(32);
+    };
+    // One allocation: this runs for every request, cached answers included.
+    let mut id = String::with_capacity(32);
+    for b in bytes {
+        id.push(char::from(HEX[usize::from(b >> 4)]));
+        id.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    id
 }
 
 impl Cachet {
@@ -109,10 +124,14 @@ impl Cachet {
                 &id,
                 Vec::new(),
             )
-        } else if let Some(cached) = self.snapshot(&req, &cx, client, &id).await {
+        } else if !dashboard::under_prefix(self, &path)
+            && let Some(cached) = self.snapshot(&req, &cx, client, &id).await
+        {
             cached
         } else if path == "/health" {
             self.health(&req).await
+        } else if path == openapi::PATH {
+            openapi::respond(&req)
         } else if path == "/api/v1" || path.starts_with("/api/v1/") {
             self.api_v1_with_cors(req, client, cx.principal.as_ref(), &id)
                 .await
@@ -120,10 +139,16 @@ impl Cachet {
             statuspage::handle(self, &req).await
         } else if let Some(refusal) = self.csrf_guard(&req, client).await {
             refusal
+        } else if let Some(page) = subscribe::route(self, &req, client).await {
+            page
+        } else if let Some(page) = dashboard::route(self, &req, client).await {
+            page
         } else if req.method() == Method::GET
             && let Some(page) = public::route(self, &req).await
         {
             page
+        } else if req.method() == Method::GET {
+            crate::pages::not_found(self, &req).await
         } else {
             response::not_found_page()
         };
@@ -343,6 +368,17 @@ impl Cachet {
 
 #[cfg(test)]
 mod log_tests {
+    #[test]
+    fn request_ids_are_32_lowercase_hex_digits_and_differ() {
+        let (a, b) = (super::request_id(), super::request_id());
+        assert_eq!(a.len(), 32);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_ne!(a, b);
+    }
+
     #[test]
     fn link_secrets_never_reach_the_log() {
         assert_eq!(

@@ -575,9 +575,13 @@ fn gzip(body: &[u8]) -> Option<Bytes> {
 fn brotli(body: &[u8]) -> Option<Bytes> {
     // Quality 9: within a few percent of 11 on text, an order of magnitude faster, and paid
     // once per revision by the render.
+    // The window no larger than the body needs (2^16 to 2^22 bytes): the encoder's memory
+    // grows with the window, and a large one buys nothing on a small body.
+    let needed = usize::BITS - body.len().max(1).leading_zeros();
     let params = brotli::enc::BrotliEncoderParams {
         quality: 9,
-        lgwin: 22,
+        lgwin: i32::try_from(needed.clamp(16, 22)).unwrap_or(22),
+        size_hint: body.len(),
         ..Default::default()
     };
     let mut out = Vec::with_capacity(body.len() / 4);
@@ -918,9 +922,10 @@ impl Cachet {
         match key.surface {
             Surface::ApiV1 => api_v1::handle(self, synthetic, None, None, request_id).await,
             Surface::ApiV2 => statuspage::handle(self, &synthetic).await,
-            Surface::Page => public::route(self, &synthetic)
-                .await
-                .unwrap_or_else(response::not_found_page),
+            Surface::Page => match public::route(self, &synthetic).await {
+                Some(resp) => resp,
+                None => crate::pages::not_found(self, &synthetic).await,
+            },
         }
     }
 

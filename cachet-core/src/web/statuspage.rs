@@ -478,20 +478,19 @@ impl<'c> View<'c> {
     }
 
     async fn incidents_json(&self, incidents: &[Incident]) -> Result<Vec<Value>, Error> {
-        let mut out = Vec::new();
-        for i in incidents.iter().take(LIST_LIMIT) {
-            out.push(self.incident_json(i).await?);
-        }
-        Ok(out)
+        let listed = &incidents[..incidents.len().min(LIST_LIMIT)];
+        // One read for every listed incident's updates (newest first per incident).
+        let updates = self.cachet.incident_updates_of(&self.actor, listed).await?;
+        Ok(listed
+            .iter()
+            .map(|i| {
+                let of_this = updates.get(&i.id).map_or(&[][..], Vec::as_slice);
+                self.incident_json(i, of_this)
+            })
+            .collect())
     }
 
-    async fn incident_json(&self, i: &Incident) -> Result<Value, Error> {
-        // Newest first.
-        let updates = self
-            .cachet
-            .incident_updates(&self.actor, i.id, PageRequest::all())
-            .await?
-            .items;
+    fn incident_json(&self, i: &Incident, updates: &[IncidentUpdate]) -> Value {
         let incident_id = format!("incident-{}", i.id);
         let update_json = |id: String,
                            status: IncidentStatus,
@@ -555,7 +554,7 @@ impl<'c> View<'c> {
                 .max()
                 .unwrap_or(i.updated_at)
         });
-        Ok(json!({
+        json!({
             "id": incident_id,
             "name": i.name.as_str(),
             "status": incident_status(i.status),
@@ -569,7 +568,7 @@ impl<'c> View<'c> {
             "page_id": self.page_id,
             "incident_updates": entries,
             "components": self.components_by_id(i.components.iter().map(|a| a.component_id)),
-        }))
+        })
     }
 
     /// Open schedules whose phase passes the test, earliest start first.

@@ -41,6 +41,7 @@
 
 mod cases_components;
 mod cases_core;
+mod cases_dashboard;
 mod cases_groups;
 mod cases_incidents;
 mod cases_metrics;
@@ -509,6 +510,7 @@ pub fn cases() -> Vec<HttpCase> {
     all.extend(cases_schedules::cases());
     all.extend(cases_subscribers::cases());
     all.extend(cases_statuspage::cases());
+    all.extend(cases_dashboard::cases());
     all
 }
 

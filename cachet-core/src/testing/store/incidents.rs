@@ -895,6 +895,70 @@ pub async fn delete_incident_removes_updates(store: &dyn Store) -> Result<(), Fa
     Ok(())
 }
 
+/// `incident_updates_of` returns exactly what `incident_updates` returns per incident, for
+/// many incidents at once (more than one chunk of a backend's IN list), skipping unknown ids.
+pub async fn incident_updates_of_batches(store: &dyn Store) -> Result<(), Failure> {
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        let i = incident(store, &format!("Incident {n}"), 10).await?;
+        for k in 0..(n % 3) {
+            store
+                .create_incident_update(
+                    cx(20 + k),
+                    i.id,
+                    &new_update(IncidentStatus::Identified, &format!("{n}.{k}"))?,
+                    &no_effects,
+                )
+                .await
+                .ctx("create_incident_update")?;
+        }
+        ids.push(i.id);
+    }
+    let mut asked = ids.clone();
+    asked.push(IncidentId(987_654));
+    let batch = store
+        .incident_updates_of(&asked)
+        .await
+        .ctx("incident_updates_of")?;
+    let mut expected = Vec::new();
+    for id in &ids {
+        expected.extend(
+            store
+                .incident_updates(*id, PageRequest::all())
+                .await
+                .ctx("incident_updates")?
+                .items,
+        );
+    }
+    let key = |u: &IncidentUpdate| (u.incident_id, u.id);
+    let (mut got, mut want) = (batch.clone(), expected.clone());
+    got.sort_by_key(key);
+    want.sort_by_key(key);
+    ensure_eq(got, want, "the same updates as asked one by one")?;
+    for id in &ids {
+        let of_one: Vec<_> = batch
+            .iter()
+            .filter(|u| u.incident_id == *id)
+            .cloned()
+            .collect();
+        let one_by_one: Vec<_> = expected
+            .iter()
+            .filter(|u| u.incident_id == *id)
+            .cloned()
+            .collect();
+        ensure_eq(of_one, one_by_one, "newest first within an incident")?;
+    }
+    ensure_eq(
+        store
+            .incident_updates_of(&[])
+            .await
+            .ctx("incident_updates_of")?,
+        Vec::new(),
+        "no ids, no updates",
+    )?;
+    Ok(())
+}
+
 /// Create, read, list, update and delete a template.
 pub async fn templates_crud(store: &dyn Store) -> Result<(), Failure> {
     let new = new_template("Database down", "database-down")?;

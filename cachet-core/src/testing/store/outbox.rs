@@ -736,3 +736,51 @@ pub async fn prune_outbox_removes_finished(store: &dyn Store) -> Result<(), Fail
     )?;
     Ok(())
 }
+
+/// Deliveries claimed by two owners at the same time are disjoint: each due delivery is
+/// leased to exactly one of them (PostgreSQL and MySQL claim with `FOR UPDATE SKIP LOCKED`).
+pub async fn delivery_claims_by_two_owners_are_disjoint(store: &dyn Store) -> Result<(), Failure> {
+    let keys: Vec<String> = (0..12).map(|i| format!("k{i}")).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    fanned_out(store, &refs).await?;
+    let claims = join_all(vec![
+        store.claim_deliveries("a", at(10), at(70), 8),
+        store.claim_deliveries("b", at(10), at(70), 8),
+    ])
+    .await;
+    let mut seen = BTreeSet::new();
+    let mut total = 0;
+    for (claim, owner) in claims.into_iter().zip(["a", "b"]) {
+        let claim = claim.ctx("concurrent claim_deliveries")?;
+        for d in &claim {
+            ensure_eq(
+                d.lease_owner.as_deref(),
+                Some(owner),
+                "claimed delivery's owner",
+            )?;
+            let stored = delivery(store, d.id).await?;
+            ensure_eq(stored.lease_owner.as_deref(), Some(owner), "stored owner")?;
+        }
+        total += claim.len();
+        seen.extend(claim.iter().map(|d| d.id.get()));
+    }
+    ensure_eq(total, seen.len(), "no delivery leased twice")?;
+    ensure_eq(total, 12, "every due delivery leased by one of them")?;
+    Ok(())
+}
+
+/// One outbox event by id, as listed; an unknown id is `NotFound`.
+pub async fn outbox_event_by_id(store: &dyn Store) -> Result<(), Failure> {
+    let events = enqueue_n(store, 3, 0).await?;
+    for e in &events {
+        let got = store.outbox_event(e.id).await.ctx("outbox_event")?;
+        ensure_eq(&got, &event(store, e.id).await?, "the listed event")?;
+        ensure_eq(&got.payload, &e.payload, "its payload")?;
+    }
+    ensure_err(
+        store.outbox_event(OutboxEventId(9_999)).await,
+        ErrorKind::NotFound,
+        "unknown outbox event",
+    )?;
+    Ok(())
+}

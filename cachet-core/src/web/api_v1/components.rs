@@ -220,10 +220,16 @@ pub(super) async fn update(call: Call<'_>, id: i64) -> Handled {
             ..StatusCause::default()
         },
     };
-    let c = call
-        .cachet
-        .update_component(&call.actor, ComponentId(id), &patch)
-        .await?;
+    // Cachet's `silent`: change the status without notifying subscribers.
+    let c = if call.input.bool("silent")?.unwrap_or(false) {
+        call.cachet
+            .update_component_silently(&call.actor, ComponentId(id), &patch)
+            .await?
+    } else {
+        call.cachet
+            .update_component(&call.actor, ComponentId(id), &patch)
+            .await?
+    };
     Ok(item(present::component(&c, call.tz)))
 }
 

@@ -1,0 +1,1073 @@
+//! The outbox dispatcher: a task the host starts (`cachet serve` does) that fans events out
+//! into deliveries and delivers them through the configured [`Notifier`]s.
+//!
+//! # A tick
+//!
+//! 1. **Fan out.** Lease up to `batch_size` pending outbox events (the lease is the
+//!    instance's name; PostgreSQL and MySQL claim with `FOR UPDATE SKIP LOCKED`, so several
+//!    instances share the work), resolve each event's recipients and write one delivery per
+//!    recipient and channel with the idempotency key `{event}.{recipient}.{channel}`
+//!    (unique, so a repeated fan-out after a crash adds nothing), marking the event done in
+//!    the same transaction.
+//! 2. **Deliver.** Lease up to `batch_size` due deliveries, render each for its recipient
+//!    (localised mail with the manage and one-click unsubscribe links; webhook body with the
+//!    opened signing secret), hand it to the channel's notifier, and record the attempt:
+//!    delivered; a transient failure retried with exponential backoff and full jitter in
+//!    the upper half (`base * 2^(n-1)`, capped); a permanent failure, or the last allowed
+//!    attempt, failed for good. A delivery for a channel without a notifier (no SMTP
+//!    configured) is left alone: its lease runs out and it waits, never failed.
+//! 3. **Retention** (every `retention_interval`): delivered outbox rows older than
+//!    `delivered_retention`, expired or used one-time tokens, expired sessions, and
+//!    subscribers never verified within `unverified_retention` are deleted.
+//!
+//! Delivery is at least once: a repeat can only happen when a notifier accepted a message
+//! and the process died before the attempt was recorded; the idempotency key (also the
+//! Message-ID) lets the receiver drop it.
+//!
+//! # Recipients
+//!
+//! Verified subscribers who are global or subscribed to an affected component, each once,
+//! plus every enabled webhook. With `suppress_notifications_in_maintenance` on, incident and
+//! component notifications skip the components whose maintenance window was open when the
+//! event happened (started, not completed, end not passed); when every affected component was
+//! under maintenance, no subscriber is notified. Maintenance notices themselves are never
+//! suppressed, and a schedule whose end has passed never suppresses anything (Cachet's
+//! stuck-window bug cannot happen).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use tokio::sync::Mutex;
+
+use super::events::{ComponentData, IncidentData, ScheduleData, SubscriberData};
+use super::links::{self, LinkPurpose};
+use super::render::{self, MailParts};
+use super::{Channel, DeliveryError, EmailMessage, Message, Notifier, WebhookMessage};
+use crate::clock::Timestamp;
+use crate::model::*;
+use crate::pages::i18n::{Catalog, Lang, Msg};
+use crate::store::*;
+use crate::validate::HttpUrl;
+use crate::{Cachet, Error};
+
+/// What authenticates a webhook's secret when sealed: the secret of one endpoint cannot be
+/// moved into another kind of field.
+pub const AAD_WEBHOOK_SECRET: &[u8] = b"webhook-secret";
+
+/// The dispatcher's settings.
+#[derive(Debug, Clone)]
+pub struct DispatcherConfig {
+    /// This instance's name, used as the lease owner (default `cachet-` and 8 random hex
+    /// digits). Instances sharing a database need different names.
+    pub instance: String,
+    /// Events and deliveries claimed per tick (default 100).
+    pub batch_size: u32,
+    /// Deliveries sent at the same time within a tick (default 8).
+    pub concurrency: usize,
+    /// Sleep between ticks when there was nothing more to do (default 2 s).
+    pub poll_interval: Duration,
+    /// How long a claim holds (default 5 min); a crashed instance's work is taken over after it.
+    pub lease: Duration,
+    /// Attempts per delivery before giving up (default 8).
+    pub max_attempts: u32,
+    /// First retry delay (default 30 s).
+    pub backoff_base: Duration,
+    /// Longest retry delay (default 1 h).
+    pub backoff_cap: Duration,
+    /// How long a verification link works (default 48 h).
+    pub verification_ttl: Duration,
+    /// Delivered outbox rows are kept this long (default 7 days).
+    pub delivered_retention: Duration,
+    /// Subscribers who never verified are deleted after this (default 7 days).
+    pub unverified_retention: Duration,
+    /// How often retention runs (default 1 h; the first tick runs it).
+    pub retention_interval: Duration,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> Self {
+        let suffix = crate::auth::tokens::random_bytes::<4>()
+            .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+            .unwrap_or_else(|_| "00000000".to_owned());
+        Self {
+            instance: format!("cachet-{suffix}"),
+            batch_size: 100,
+            concurrency: 8,
+            poll_interval: Duration::from_secs(2),
+            lease: Duration::from_secs(300),
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(30),
+            backoff_cap: Duration::from_secs(3600),
+            verification_ttl: Duration::from_secs(48 * 3600),
+            delivered_retention: Duration::from_secs(7 * 24 * 3600),
+            unverified_retention: Duration::from_secs(7 * 24 * 3600),
+            retention_interval: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TickReport {
+    /// Events fanned out.
+    pub events: usize,
+    /// Events given up (malformed or of a kind nothing renders).
+    pub events_failed: usize,
+    /// Deliveries written by the fan-out.
+    pub deliveries_created: usize,
+    /// Deliveries accepted by their channel.
+    pub delivered: usize,
+    /// Deliveries to be retried.
+    pub retried: usize,
+    /// Deliveries given up.
+    pub failed: usize,
+    /// Deliveries left waiting because their channel has no notifier.
+    pub waiting: usize,
+    /// Deliveries whose lease another instance took over meanwhile.
+    pub lost: usize,
+    /// Rows removed by retention.
+    pub pruned: u64,
+}
+
+impl TickReport {
+    /// Whether the tick filled a batch (so another tick right away may find more).
+    fn busy(&self, batch: u32) -> bool {
+        let batch = batch as usize;
+        self.events + self.events_failed >= batch
+            || self.delivered + self.retried + self.failed + self.lost >= batch
+    }
+}
+
+/// A full delay `d` jittered into `[d/2, d]`, in whole milliseconds (stores keep
+/// microseconds, so a finer time would read back earlier than written).
+fn jitter(d: Duration) -> Duration {
+    let r = crate::auth::tokens::random_bytes::<8>().map_or(0, u64::from_le_bytes);
+    let half = u64::try_from((d / 2).as_millis()).unwrap_or(u64::MAX / 2);
+    let extra = if half == 0 { 0 } else { r % (half + 1) };
+    Duration::from_millis(half + extra)
+}
+
+/// The retry delay after the `n`th failed attempt (1-based): `base * 2^(n-1)`, capped,
+/// jittered.
+#[must_use]
+pub fn backoff(config: &DispatcherConfig, n: u32) -> Duration {
+    let exp = n.saturating_sub(1).min(30);
+    let raw = config.backoff_base.saturating_mul(1u32 << exp);
+    jitter(raw.min(config.backoff_cap))
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+/// A recipient of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recipient {
+    Subscriber(SubscriberId),
+    Webhook(WebhookId),
+    /// The address in the event's payload (`to`): a user's reset, invitation or test mail.
+    Direct(Option<UserId>),
+}
+
+impl Recipient {
+    fn key(self) -> String {
+        match self {
+            Self::Subscriber(id) => format!("subscriber:{}", id.get()),
+            Self::Webhook(id) => format!("webhook:{}", id.get()),
+            Self::Direct(Some(id)) => format!("user:{}", id.get()),
+            Self::Direct(None) => "address".to_owned(),
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        if s == "address" {
+            return Some(Self::Direct(None));
+        }
+        let (kind, id) = s.split_once(':')?;
+        let id: i64 = id.parse().ok()?;
+        match kind {
+            "subscriber" => Some(Self::Subscriber(SubscriberId(id))),
+            "webhook" => Some(Self::Webhook(WebhookId(id))),
+            "user" => Some(Self::Direct(Some(UserId(id)))),
+            _ => None,
+        }
+    }
+
+    fn channel(self) -> Channel {
+        match self {
+            Self::Subscriber(_) | Self::Direct(_) => Channel::Email,
+            Self::Webhook(_) => Channel::Webhook,
+        }
+    }
+}
+
+/// The idempotency key of an event x recipient x channel; also the Message-ID's local part
+/// (dot-atom characters only).
+fn idempotency_key(event: OutboxEventId, r: Recipient) -> String {
+    let who = match r {
+        Recipient::Subscriber(id) => format!("subscriber-{}", id.get()),
+        Recipient::Webhook(id) => format!("webhook-{}", id.get()),
+        Recipient::Direct(Some(id)) => format!("user-{}", id.get()),
+        Recipient::Direct(None) => "address".to_owned(),
+    };
+    format!("cachet.{}.{who}.{}", event.get(), r.channel().as_str())
+}
+
+fn channel_of(s: &str) -> Option<Channel> {
+    match s {
+        "email" => Some(Channel::Email),
+        "webhook" => Some(Channel::Webhook),
+        _ => None,
+    }
+}
+
+/// Whether a schedule's window was open at `t`: started, not past its end, and not marked
+/// complete before `t`.
+fn window_open(s: &Schedule, t: Timestamp) -> bool {
+    crate::status::window_phase_at(s, t) == crate::status::MaintenancePhase::InProgress
+        && !(s.status == ScheduleStatus::Complete && s.updated_at <= t)
+}
+
+/// How a failure is recorded: without control characters, bounded, and never holding the
+/// recipient's address even if a notifier put it there.
+fn scrub(error: &str, address: Option<&str>) -> String {
+    let mut s: String = error
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(500)
+        .collect();
+    if let Some(a) = address
+        && !a.is_empty()
+    {
+        s = s.replace(a, "<recipient>");
+    }
+    s
+}
+
+/// The validated `to` address of a user mail's payload.
+fn direct_address(payload: &serde_json::Value) -> Option<crate::validate::Email> {
+    crate::validate::Email::parse(payload.get("to")?.as_str()?).ok()
+}
+
+/// What a delivery came to.
+enum Outcome {
+    Delivered,
+    Retry,
+    Failed,
+    Waiting,
+    Lost,
+}
+
+/// The outbox dispatcher (see the [module docs](self)).
+pub struct Dispatcher {
+    cachet: Cachet,
+    notifiers: HashMap<Channel, Arc<dyn Notifier>>,
+    config: DispatcherConfig,
+    last_retention: Mutex<Option<Timestamp>>,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("channels", &self.notifiers.keys().collect::<Vec<_>>())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dispatcher {
+    /// A dispatcher over the facade's store with these notifiers (one per channel; a later one
+    /// for the same channel replaces an earlier one) and the default configuration.
+    #[must_use]
+    pub fn new(cachet: Cachet, notifiers: Vec<Arc<dyn Notifier>>) -> Self {
+        let notifiers = notifiers.into_iter().map(|n| (n.channel(), n)).collect();
+        Self {
+            cachet,
+            notifiers,
+            config: DispatcherConfig::default(),
+            last_retention: Mutex::new(None),
+        }
+    }
+
+    /// With a configuration.
+    #[must_use]
+    pub fn with_config(mut self, config: DispatcherConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &DispatcherConfig {
+        &self.config
+    }
+
+    /// Runs ticks until `shutdown` completes: after a busy tick the next starts at once,
+    /// otherwise after `poll_interval`. A tick in progress is finished before returning, so
+    /// no claimed work is abandoned mid-way (leases would hand it on anyway).
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send) {
+        tokio::pin!(shutdown);
+        loop {
+            let busy = match self.tick().await {
+                Ok(report) => report.busy(self.config.batch_size),
+                Err(e) => {
+                    tracing::warn!(target: "cachet::notify", error = %e, "dispatcher tick failed");
+                    false
+                }
+            };
+            if busy {
+                // Still yield to shutdown between busy ticks.
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => return,
+                    () = tokio::task::yield_now() => {}
+                }
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+            }
+        }
+    }
+
+    /// One tick: fan out, deliver, and (when due) retention.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when claiming fails; failures of single events or deliveries are
+    /// recorded on them instead.
+    pub async fn tick(&self) -> Result<TickReport, Error> {
+        let mut report = TickReport::default();
+        self.fan_out(&mut report).await?;
+        self.deliver(&mut report).await?;
+        report.pruned = self.retention().await?;
+        Ok(report)
+    }
+
+    fn lease_until(&self, now: Timestamp) -> Timestamp {
+        now + delta(self.config.lease)
+    }
+
+    // ---- fan-out ----------------------------------------------------------------------
+
+    async fn fan_out(&self, report: &mut TickReport) -> Result<(), Error> {
+        let store = self.cachet.store();
+        let now = self.cachet.now();
+        let owner = self.config.instance.as_str();
+        let events = store
+            .claim_outbox_events(owner, now, self.lease_until(now), self.config.batch_size)
+            .await?;
+        for event in events {
+            match self.recipients(&event).await {
+                Ok(Some(recipients)) => {
+                    let deliveries: Vec<NewDelivery> = recipients
+                        .into_iter()
+                        .map(|r| NewDelivery {
+                            recipient: r.key(),
+                            channel: r.channel().as_str().to_owned(),
+                            idempotency_key: idempotency_key(event.id, r),
+                        })
+                        .collect();
+                    let n = deliveries.len();
+                    match store
+                        .complete_outbox_event(
+                            WriteContext::at(self.cachet.now()),
+                            event.id,
+                            owner,
+                            &deliveries,
+                        )
+                        .await
+                    {
+                        Ok(()) => {
+                            report.events += 1;
+                            report.deliveries_created += n;
+                        }
+                        Err(StoreError::Conflict { .. }) => {}
+                        Err(e) => {
+                            tracing::warn!(target: "cachet::notify", event = event.id.get(), error = %e, "fan-out failed");
+                            self.retry_event(&event, "store error during fan-out").await;
+                        }
+                    }
+                }
+                Ok(None) => {
+                    report.events_failed += 1;
+                    let _ = store
+                        .fail_outbox_event(
+                            event.id,
+                            owner,
+                            "malformed payload or an event kind this dispatcher does not send",
+                            None,
+                        )
+                        .await;
+                }
+                Err(e) => {
+                    tracing::warn!(target: "cachet::notify", event = event.id.get(), error = %e, "resolving recipients failed");
+                    self.retry_event(&event, "store error while resolving recipients")
+                        .await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn retry_event(&self, event: &OutboxEvent, error: &str) {
+        let at = self.cachet.now() + delta(backoff(&self.config, event.attempts.max(1)));
+        let _ = self
+            .cachet
+            .store()
+            .fail_outbox_event(event.id, &self.config.instance, error, Some(at))
+            .await;
+    }
+
+    /// The recipients of an event; `None` when it cannot be sent (malformed, unknown kind).
+    async fn recipients(&self, event: &OutboxEvent) -> Result<Option<Vec<Recipient>>, Error> {
+        let p = &event.payload;
+        let (components, suppressible) = match event.kind {
+            EventKind::SubscriberVerification | EventKind::SubscriberAlreadySubscribed => {
+                let Ok(d) = serde_json::from_value::<SubscriberData>(p.clone()) else {
+                    return Ok(None);
+                };
+                return Ok(Some(vec![Recipient::Subscriber(SubscriberId(
+                    d.subscriber_id,
+                ))]));
+            }
+            EventKind::IncidentCreated | EventKind::IncidentUpdated => {
+                let Ok(d) = serde_json::from_value::<IncidentData>(p.clone()) else {
+                    return Ok(None);
+                };
+                (d.components, true)
+            }
+            EventKind::ComponentStatusChanged => {
+                let Ok(d) = serde_json::from_value::<ComponentData>(p.clone()) else {
+                    return Ok(None);
+                };
+                (vec![d.component_id], true)
+            }
+            EventKind::MaintenanceScheduled
+            | EventKind::MaintenanceStarted
+            | EventKind::MaintenanceCompleted => {
+                let Ok(d) = serde_json::from_value::<ScheduleData>(p.clone()) else {
+                    return Ok(None);
+                };
+                (d.components, false)
+            }
+            EventKind::PasswordReset | EventKind::UserInvitation | EventKind::TestMail => {
+                if direct_address(p).is_none() {
+                    return Ok(None);
+                }
+                let user = p
+                    .get("user_id")
+                    .and_then(serde_json::Value::as_i64)
+                    .map(UserId);
+                return Ok(Some(vec![Recipient::Direct(user)]));
+            }
+        };
+        let affected: BTreeSet<ComponentId> = components.into_iter().map(ComponentId).collect();
+        let mut remaining = affected.clone();
+        if suppressible
+            && !affected.is_empty()
+            && self
+                .cachet
+                .settings()
+                .await?
+                .suppress_notifications_in_maintenance
+        {
+            let under = self.under_maintenance(event.created_at).await?;
+            remaining.retain(|c| !under.contains(c));
+        }
+        let mut out = Vec::new();
+        if affected.is_empty() || !remaining.is_empty() {
+            for id in self.subscribers_for(&remaining).await? {
+                out.push(Recipient::Subscriber(id));
+            }
+        }
+        for w in self.cachet.store().webhooks().await? {
+            if w.enabled {
+                out.push(Recipient::Webhook(w.id));
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// Components whose maintenance window was open at `t`.
+    async fn under_maintenance(&self, t: Timestamp) -> Result<BTreeSet<ComponentId>, Error> {
+        let q = ScheduleQuery::filtered(ScheduleFilter {
+            scheduled_before: Some(t),
+            ..ScheduleFilter::default()
+        });
+        let mut out = BTreeSet::new();
+        let mut page = 1;
+        loop {
+            let p = self
+                .cachet
+                .store()
+                .schedules(
+                    &q.clone()
+                        .paged(PageRequest::new(page, PageRequest::MAX_PER_PAGE)),
+                )
+                .await?;
+            let n = p.items.len();
+            for s in p.items.iter().filter(|s| window_open(s, t)) {
+                out.extend(s.components.iter().copied());
+            }
+            if n < PageRequest::MAX_PER_PAGE as usize {
+                return Ok(out);
+            }
+            page += 1;
+        }
+    }
+
+    /// Verified subscribers of any of `components` or global (only global when empty), each
+    /// once, in id order (keyset paging, so 100,000 subscribers cost 100 queries per component).
+    async fn subscribers_for(
+        &self,
+        components: &BTreeSet<ComponentId>,
+    ) -> Result<BTreeSet<SubscriberId>, Error> {
+        let mut out = BTreeSet::new();
+        let targets: Vec<Option<ComponentId>> = if components.is_empty() {
+            vec![None]
+        } else {
+            components.iter().copied().map(Some).collect()
+        };
+        for target in targets {
+            let mut after = None;
+            loop {
+                let q = SubscriberQuery::filtered(SubscriberFilter {
+                    verified: Some(true),
+                    notified_about: target,
+                    created_before: None,
+                    after_id: after,
+                })
+                .paged(PageRequest::new(1, PageRequest::MAX_PER_PAGE));
+                let page = self.cachet.store().subscribers(&q).await?;
+                let n = page.items.len();
+                for s in &page.items {
+                    if target.is_some() || s.global {
+                        out.insert(s.id);
+                    }
+                }
+                after = page.items.last().map(|s| s.id);
+                if n < PageRequest::MAX_PER_PAGE as usize || after.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- delivery ---------------------------------------------------------------------
+
+    async fn deliver(&self, report: &mut TickReport) -> Result<(), Error> {
+        let store = self.cachet.store();
+        let now = self.cachet.now();
+        let owner = self.config.instance.as_str();
+        let claimed = store
+            .claim_deliveries(owner, now, self.lease_until(now), self.config.batch_size)
+            .await?;
+        let ctx = Arc::new(DeliverCtx {
+            cachet: self.cachet.clone(),
+            notifiers: self.notifiers.clone(),
+            config: self.config.clone(),
+            events: Mutex::new(HashMap::new()),
+        });
+        let mut set = tokio::task::JoinSet::new();
+        let mut pending = claimed.into_iter();
+        loop {
+            while set.len() < self.config.concurrency.max(1) {
+                let Some(d) = pending.next() else { break };
+                let ctx = ctx.clone();
+                set.spawn(async move { ctx.deliver_one(d).await });
+            }
+            let Some(joined) = set.join_next().await else {
+                break;
+            };
+            match joined {
+                Ok(Outcome::Delivered) => report.delivered += 1,
+                Ok(Outcome::Retry) => report.retried += 1,
+                Ok(Outcome::Failed) => report.failed += 1,
+                Ok(Outcome::Waiting) => report.waiting += 1,
+                Ok(Outcome::Lost) | Err(_) => report.lost += 1,
+            }
+        }
+        Ok(())
+    }
+
+    // ---- retention --------------------------------------------------------------------
+
+    async fn retention(&self) -> Result<u64, Error> {
+        let now = self.cachet.now();
+        {
+            let mut last = self.last_retention.lock().await;
+            if last.is_some_and(|t| now < t + delta(self.config.retention_interval)) {
+                return Ok(0);
+            }
+            *last = Some(now);
+        }
+        self.cachet
+            .prune_notifications(
+                now - delta(self.config.delivered_retention),
+                now - delta(self.config.unverified_retention),
+            )
+            .await
+    }
+}
+
+/// What the delivery tasks share.
+struct DeliverCtx {
+    cachet: Cachet,
+    notifiers: HashMap<Channel, Arc<dyn Notifier>>,
+    config: DispatcherConfig,
+    /// Events by id, read once per tick; `None` when the event is gone.
+    events: Mutex<HashMap<OutboxEventId, Option<Arc<OutboxEvent>>>>,
+}
+
+/// Why a message could not be rendered.
+enum RenderError {
+    /// Will not get better (recipient gone, unverified, malformed event).
+    Permanent(&'static str),
+    /// The store failed; try again later.
+    Transient(&'static str),
+}
+
+impl DeliverCtx {
+    async fn event(&self, id: OutboxEventId) -> Result<Option<Arc<OutboxEvent>>, Error> {
+        let mut events = self.events.lock().await;
+        if let Some(e) = events.get(&id) {
+            return Ok(e.clone());
+        }
+        let e = match self.cachet.store().outbox_event(id).await {
+            Ok(e) => Some(Arc::new(e)),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        events.insert(id, e.clone());
+        Ok(e)
+    }
+
+    async fn deliver_one(&self, d: Delivery) -> Outcome {
+        let Some(channel) = channel_of(&d.channel) else {
+            return self
+                .record(
+                    &d,
+                    Err(DeliveryError::Permanent("unknown channel".into())),
+                    None,
+                )
+                .await;
+        };
+        let Some(notifier) = self.notifiers.get(&channel).cloned() else {
+            // No notifier for this channel: the delivery waits (its lease runs out and a later
+            // tick, perhaps with SMTP configured, takes it).
+            return Outcome::Waiting;
+        };
+        let (message, address) = match self.render(&d).await {
+            Ok((Message::Email(mut m), a)) => {
+                m.idempotency_key.clone_from(&d.idempotency_key);
+                (Message::Email(m), a)
+            }
+            Ok(m) => m,
+            Err(RenderError::Permanent(why)) => {
+                return self
+                    .record(&d, Err(DeliveryError::Permanent(why.into())), None)
+                    .await;
+            }
+            Err(RenderError::Transient(why)) => {
+                return self
+                    .record(&d, Err(DeliveryError::Transient(why.into())), None)
+                    .await;
+            }
+        };
+        let limit = self.config.lease / 2;
+        let result = match tokio::time::timeout(limit, notifier.deliver(&message)).await {
+            Ok(r) => r,
+            Err(_) => Err(DeliveryError::Transient(
+                "the channel did not answer in time".into(),
+            )),
+        };
+        self.record(&d, result, address.as_deref()).await
+    }
+
+    async fn record(
+        &self,
+        d: &Delivery,
+        result: Result<(), DeliveryError>,
+        address: Option<&str>,
+    ) -> Outcome {
+        let now = self.cachet.now();
+        let n = d.attempts.saturating_add(1);
+        let (attempt, outcome) = match result {
+            Ok(()) => (AttemptResult::Delivered, Outcome::Delivered),
+            Err(DeliveryError::Transient(e)) if n < self.config.max_attempts => (
+                AttemptResult::Retry {
+                    error: scrub(&format!("transient: {e}"), address),
+                    next_attempt_at: now + delta(backoff(&self.config, n)),
+                },
+                Outcome::Retry,
+            ),
+            Err(DeliveryError::Transient(e)) => (
+                AttemptResult::Failed {
+                    error: scrub(&format!("gave up after {n} attempts: {e}"), address),
+                },
+                Outcome::Failed,
+            ),
+            Err(DeliveryError::Permanent(e)) => (
+                AttemptResult::Failed {
+                    error: scrub(&format!("permanent: {e}"), address),
+                },
+                Outcome::Failed,
+            ),
+        };
+        let attempt = NewDeliveryAttempt {
+            at: now,
+            result: attempt,
+        };
+        match self
+            .cachet
+            .store()
+            .record_delivery_attempt(d.id, &self.config.instance, &attempt)
+            .await
+        {
+            Ok(_) => outcome,
+            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => Outcome::Lost,
+            Err(e) => {
+                tracing::warn!(target: "cachet::notify", delivery = d.id.get(), error = %e, "recording an attempt failed");
+                Outcome::Lost
+            }
+        }
+    }
+
+    fn base_url(&self) -> String {
+        self.cachet
+            .config()
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// Renders the delivery's message; also returns the address (to scrub it from errors).
+    async fn render(&self, d: &Delivery) -> Result<(Message, Option<String>), RenderError> {
+        const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
+        let event = match self.event(d.event_id).await {
+            Ok(Some(e)) => e,
+            Ok(None) => return Err(RenderError::Permanent("the event no longer exists")),
+            Err(_) => return Err(STORE),
+        };
+        let recipient =
+            Recipient::parse(&d.recipient).ok_or(RenderError::Permanent("unknown recipient"))?;
+        let settings = self.cachet.settings().await.map_err(|_| STORE)?;
+        let tz: chrono_tz::Tz = settings
+            .app_timezone
+            .as_str()
+            .parse()
+            .unwrap_or(chrono_tz::Tz::UTC);
+        match recipient {
+            Recipient::Subscriber(id) => {
+                let s = match self.cachet.store().subscriber(id).await {
+                    Ok(s) => s,
+                    Err(StoreError::NotFound { .. }) => {
+                        return Err(RenderError::Permanent("the subscriber no longer exists"));
+                    }
+                    Err(_) => return Err(STORE),
+                };
+                let to = self
+                    .cachet
+                    .keyring()
+                    .open_email(&s.email)
+                    .map_err(|_| RenderError::Permanent("the address cannot be opened"))?;
+                let lang = Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En);
+                let cat = Catalog::new(lang);
+                let site = settings.app_name.as_ref().map_or_else(
+                    || cat.t(Msg::DefaultSiteName).to_owned(),
+                    |n| n.as_str().to_owned(),
+                );
+                let base = self.base_url();
+                let manage = format!(
+                    "{base}{}",
+                    LinkPurpose::Manage.path(&links::sign(
+                        self.cachet.keyring(),
+                        LinkPurpose::Manage,
+                        s.id
+                    ))
+                );
+                let unsubscribe = format!(
+                    "{base}{}",
+                    LinkPurpose::Unsubscribe.path(&links::sign(
+                        self.cachet.keyring(),
+                        LinkPurpose::Unsubscribe,
+                        s.id
+                    ))
+                );
+                let (parts, list_unsubscribe) = match event.kind {
+                    EventKind::SubscriberVerification => {
+                        if s.verified_at.is_some() {
+                            return Err(RenderError::Permanent("already verified"));
+                        }
+                        let raw = self.mint_verification(s.id).await?;
+                        (
+                            MailParts {
+                                subject: cat.tf(Msg::MailVerifySubject, &[&site]),
+                                heading: cat.t(Msg::VerifyTitle).to_owned(),
+                                lines: vec![cat.t(Msg::MailVerifyBody).to_owned()],
+                                action: Some((
+                                    cat.t(Msg::VerifyButton).to_owned(),
+                                    format!("{base}/subscribe/verify/{raw}"),
+                                )),
+                                ..MailParts::default()
+                            },
+                            None,
+                        )
+                    }
+                    EventKind::SubscriberAlreadySubscribed => (
+                        MailParts {
+                            subject: cat.tf(Msg::MailAlreadySubject, &[&site]),
+                            heading: cat.t(Msg::ManageTitle).to_owned(),
+                            lines: vec![cat.t(Msg::MailAlreadyBody).to_owned()],
+                            action: Some((cat.t(Msg::MailManage).to_owned(), manage.clone())),
+                            footer_links: vec![(
+                                cat.t(Msg::MailUnsubscribe).to_owned(),
+                                unsubscribe.clone(),
+                            )],
+                            ..MailParts::default()
+                        },
+                        None,
+                    ),
+                    kind => {
+                        if s.verified_at.is_none() {
+                            return Err(RenderError::Permanent("the subscriber is not verified"));
+                        }
+                        let mut parts =
+                            render::notification_parts(&cat, tz, kind, &event.payload, &base)
+                                .ok_or(RenderError::Permanent("malformed event"))?;
+                        parts.why = Some(cat.t(Msg::MailWhy).to_owned());
+                        parts.footer_links = vec![
+                            (cat.t(Msg::MailManage).to_owned(), manage.clone()),
+                            (cat.t(Msg::MailUnsubscribe).to_owned(), unsubscribe.clone()),
+                        ];
+                        (parts, HttpUrl::parse(&unsubscribe).ok())
+                    }
+                };
+                let mail = render::render_mail(lang, &site, &parts)
+                    .map_err(|_| RenderError::Permanent("the mail template failed"))?;
+                let address = to.as_str().to_owned();
+                Ok((
+                    Message::Email(EmailMessage {
+                        to,
+                        subject: mail.subject,
+                        text: mail.text,
+                        html: mail.html,
+                        idempotency_key: d.idempotency_key.clone(),
+                        list_unsubscribe,
+                        locale: lang.tag().to_owned(),
+                    }),
+                    Some(address),
+                ))
+            }
+            Recipient::Direct(_) => self.render_direct(&event, &settings),
+            Recipient::Webhook(id) => {
+                let w = match self.cachet.store().webhook(id).await {
+                    Ok(w) => w,
+                    Err(StoreError::NotFound { .. }) => {
+                        return Err(RenderError::Permanent("the webhook no longer exists"));
+                    }
+                    Err(_) => return Err(STORE),
+                };
+                if !w.enabled {
+                    return Err(RenderError::Permanent("the webhook is disabled"));
+                }
+                let secret = self
+                    .cachet
+                    .keyring()
+                    .open(&w.secret, AAD_WEBHOOK_SECRET)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .filter(|s| !s.is_empty());
+                let page = self.page_object(&settings).await.map_err(|_| STORE)?;
+                let body = render::webhook_body(
+                    event.kind,
+                    &event.payload,
+                    &page,
+                    None,
+                    self.cachet.now(),
+                )
+                .ok_or(RenderError::Permanent("malformed event"))?;
+                Ok((
+                    Message::Webhook(WebhookMessage {
+                        url: w.url.clone(),
+                        secret,
+                        body: body.to_string(),
+                        idempotency_key: d.idempotency_key.clone(),
+                    }),
+                    None,
+                ))
+            }
+        }
+    }
+
+    /// A mail to the address in the payload: password reset, invitation, test mail (in the
+    /// site's locale; the link was sealed into the payload by the facade).
+    fn render_direct(
+        &self,
+        event: &OutboxEvent,
+        settings: &Settings,
+    ) -> Result<(Message, Option<String>), RenderError> {
+        let to = direct_address(&event.payload).ok_or(RenderError::Permanent("malformed event"))?;
+        let lang = Lang::from_tag(settings.app_locale.as_str()).unwrap_or(Lang::En);
+        let cat = Catalog::new(lang);
+        let site = settings.app_name.as_ref().map_or_else(
+            || cat.t(Msg::DefaultSiteName).to_owned(),
+            |n| n.as_str().to_owned(),
+        );
+        let link = || {
+            self.cachet
+                .open_outbox_link(&event.payload)
+                .ok_or(RenderError::Permanent("the link cannot be opened"))
+        };
+        let parts = match event.kind {
+            EventKind::PasswordReset => MailParts {
+                subject: cat.tf(Msg::MailResetSubject, &[&site]),
+                heading: cat.t(Msg::MailResetButton).to_owned(),
+                lines: vec![cat.t(Msg::MailResetBody).to_owned()],
+                action: Some((cat.t(Msg::MailResetButton).to_owned(), link()?)),
+                ..MailParts::default()
+            },
+            EventKind::UserInvitation => {
+                let role = event
+                    .payload
+                    .get("role")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|r| Role::parse(r).ok())
+                    .map_or("viewer", Role::as_str);
+                MailParts {
+                    subject: cat.tf(Msg::MailInviteSubject, &[&site]),
+                    heading: cat.t(Msg::MailInviteButton).to_owned(),
+                    lines: vec![cat.tf(Msg::MailInviteBody, &[role])],
+                    action: Some((cat.t(Msg::MailInviteButton).to_owned(), link()?)),
+                    ..MailParts::default()
+                }
+            }
+            EventKind::TestMail => MailParts {
+                subject: cat.tf(Msg::MailTestSubject, &[&site]),
+                heading: cat.tf(Msg::MailTestSubject, &[&site]),
+                lines: vec![cat.t(Msg::MailTestBody).to_owned()],
+                ..MailParts::default()
+            },
+            _ => return Err(RenderError::Permanent("malformed event")),
+        };
+        let mail = render::render_mail(lang, &site, &parts)
+            .map_err(|_| RenderError::Permanent("the mail template failed"))?;
+        let address = to.as_str().to_owned();
+        Ok((
+            Message::Email(EmailMessage {
+                to,
+                subject: mail.subject,
+                text: mail.text,
+                html: mail.html,
+                idempotency_key: String::new(),
+                list_unsubscribe: None,
+                locale: lang.tag().to_owned(),
+            }),
+            Some(address),
+        ))
+    }
+
+    /// Mints a verification token for this mail: random, stored only as its hash, single use,
+    /// expiring. A retried mail mints another; each works once until it expires.
+    async fn mint_verification(&self, subscriber: SubscriberId) -> Result<String, RenderError> {
+        const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
+        let raw = crate::auth::tokens::random_secret().map_err(|_| STORE)?;
+        let now = self.cachet.now();
+        let new = NewOneTimeToken {
+            purpose: TokenPurpose::Verification,
+            hash: crate::auth::tokens::hash_secret(&raw),
+            subject_id: Some(subscriber.get()),
+            payload: serde_json::Value::Null,
+            expires_at: now + delta(self.config.verification_ttl),
+        };
+        self.cachet
+            .store()
+            .create_one_time_token(WriteContext::at(now), &new)
+            .await
+            .map_err(|_| STORE)?;
+        Ok(raw)
+    }
+
+    /// Statuspage's `page` object: the page's indicator as a visitor sees it now.
+    async fn page_object(&self, settings: &Settings) -> Result<serde_json::Value, Error> {
+        let actor = crate::Actor::anonymous(None);
+        let (_, components) = crate::pages::visible_components(&self.cachet, &actor).await?;
+        let schedules = self
+            .cachet
+            .schedules(&actor, ScheduleQuery::all())
+            .await?
+            .items;
+        let incidents = self
+            .cachet
+            .incidents(&actor, IncidentQuery::all())
+            .await?
+            .items;
+        let indicator =
+            crate::status::page_indicator(&components, &schedules, &incidents, self.cachet.now());
+        let name = settings
+            .app_name
+            .as_ref()
+            .map_or("Status", |n| n.as_str())
+            .to_owned();
+        Ok(serde_json::json!({
+            "id": self.base_url(),
+            "name": name,
+            "url": self.base_url(),
+            "status_indicator": indicator.as_str(),
+            "status_description": indicator.description(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered_into_the_upper_half() {
+        let c = DispatcherConfig {
+            backoff_base: Duration::from_secs(10),
+            backoff_cap: Duration::from_secs(100),
+            ..DispatcherConfig::default()
+        };
+        for _ in 0..50 {
+            let first = backoff(&c, 1);
+            assert!(first >= Duration::from_secs(5) && first <= Duration::from_secs(10));
+            let third = backoff(&c, 3);
+            assert!(third >= Duration::from_secs(20) && third <= Duration::from_secs(40));
+            let capped = backoff(&c, 30);
+            assert!(capped >= Duration::from_secs(50) && capped <= Duration::from_secs(100));
+        }
+    }
+
+    #[test]
+    fn keys_and_recipients_round_trip() {
+        let r = Recipient::Subscriber(SubscriberId(5));
+        assert_eq!(Recipient::parse(&r.key()), Some(r));
+        assert_eq!(
+            idempotency_key(OutboxEventId(17), r),
+            "cachet.17.subscriber-5.email"
+        );
+        assert_eq!(Recipient::parse("group:1"), None);
+        assert_eq!(
+            Recipient::parse("user:1"),
+            Some(Recipient::Direct(Some(UserId(1))))
+        );
+        assert_eq!(Recipient::parse("subscriber:x"), None);
+    }
+
+    #[test]
+    fn errors_never_keep_the_address() {
+        assert_eq!(
+            scrub("550 <a@b.example> refused\r\n", Some("a@b.example")),
+            "550 <<recipient>> refused  "
+        );
+    }
+}

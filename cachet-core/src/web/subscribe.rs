@@ -1,0 +1,607 @@
+//! The visitor's subscription pages (issue 6): subscribe, verify, manage, unsubscribe
+//! (including RFC 8058 one-click). Never cached: the forms carry per-visitor tokens (the
+//! snapshot cache skips `subscribe` and `unsubscribe` path segments), and every answer here is
+//! `Cache-Control: no-store` with `Referrer-Policy: no-referrer` (the link tokens are in the
+//! URL).
+//!
+//! | path | GET | POST |
+//! |---|---|---|
+//! | `/subscribe` | the form | subscribe (stateless CSRF token, Origin check, rate limit per client address) |
+//! | `/subscribe/verify/{token}` | confirm page | confirm (token, Origin) |
+//! | `/subscribe/manage/{token}` | the subscription's components | save (token, Origin) |
+//! | `/unsubscribe/{token}` | confirm page | unsubscribe (token, Origin), or RFC 8058 one-click: body `List-Unsubscribe=One-Click` without a form token, the signed URL being the proof |
+//!
+//! A GET never changes anything. A link that is not authentic answers 400; an authentic one
+//! whose subscriber is gone, or a used or expired verification token, 404.
+
+use std::net::IpAddr;
+
+use askama::Template;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+
+use crate::auth::csrf;
+use crate::model::ComponentId;
+use crate::notify::links::LinkPurpose;
+use crate::pages::i18n::Msg;
+use crate::pages::{Chrome, chrome};
+use crate::validate::{Email, Locale};
+use crate::web::ratelimit::Decision;
+use crate::web::response;
+use crate::{Actor, Cachet, Error};
+
+/// A form on a subscription page.
+struct FormView {
+    action: String,
+    token: String,
+    intro: Option<String>,
+    email: bool,
+    email_value: String,
+    /// (id, name, checked), `None` when the form has no component choice.
+    components: Option<Vec<(i64, String, bool)>>,
+    button: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "subscribe.html")]
+struct SubscribePage<'a> {
+    c: &'a Chrome,
+    title: &'a str,
+    notice: Option<String>,
+    error: Option<String>,
+    form: Option<FormView>,
+    link: Option<(&'static str, String)>,
+}
+
+/// Which page a path names.
+enum Route<'a> {
+    Subscribe,
+    Verify(&'a str),
+    Manage(&'a str),
+    Unsubscribe(&'a str),
+}
+
+fn route_of(path: &str) -> Option<Route<'_>> {
+    if path == "/subscribe" || path == "/subscribe/" {
+        return Some(Route::Subscribe);
+    }
+    let one = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .filter(|t| !t.is_empty() && !t.contains('/'))
+    };
+    if let Some(t) = one("/subscribe/verify/") {
+        Some(Route::Verify(t))
+    } else if let Some(t) = one("/subscribe/manage/") {
+        Some(Route::Manage(t))
+    } else {
+        one("/unsubscribe/").map(Route::Unsubscribe)
+    }
+}
+
+/// What a request to one of these pages carries.
+struct Ctx<'a> {
+    cachet: &'a Cachet,
+    req: &'a Request<Bytes>,
+    client: Option<IpAddr>,
+    c: Chrome,
+    subscribers_on: bool,
+    form: Vec<(String, String)>,
+    /// The hash of the session behind the request's cookie, when there is one: the global
+    /// CSRF guard then checks that session's synchronizer token on every POST, so the forms
+    /// carry it instead of the stateless visitor token (a signed-in admin can subscribe too).
+    session: Option<crate::model::TokenHash>,
+}
+
+impl Ctx<'_> {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.req.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn token(&self, form: &str) -> String {
+        if let Some(hash) = &self.session {
+            return csrf::session_token(self.cachet.keyring(), hash);
+        }
+        csrf::visitor_token(
+            self.cachet.keyring(),
+            form,
+            self.cachet.now(),
+            csrf::VISITOR_TOKEN_TTL,
+        )
+    }
+
+    /// The Origin check and the form's stateless token: the refusal to answer with when
+    /// either fails.
+    fn check_form(&self, form: &str) -> Option<Response<Bytes>> {
+        let origin = csrf::origin_of(&self.cachet.config().public_url);
+        if csrf::check_origin(origin, self.header("origin"), self.header("sec-fetch-site")).is_err()
+        {
+            return Some(response::plain(
+                StatusCode::FORBIDDEN,
+                "forbidden: cross-site request refused\n",
+            ));
+        }
+        if self.session.is_some() {
+            // The global guard has already checked the session's token.
+            return None;
+        }
+        let token = csrf::verify_visitor_token(
+            self.cachet.keyring(),
+            form,
+            self.field("_token"),
+            self.cachet.now(),
+        );
+        token.is_err().then(|| {
+            self.page(
+                StatusCode::FORBIDDEN,
+                Msg::SubscribeTitle,
+                None,
+                Some(self.c.t(Msg::FormExpired).to_owned()),
+                None,
+            )
+        })
+    }
+
+    /// The components chosen in the form; `Err` names the field.
+    fn chosen(&self) -> Result<Vec<ComponentId>, ()> {
+        let mut out = Vec::new();
+        for (k, v) in &self.form {
+            if k == "components" || k == "components[]" {
+                let id = crate::pages::parse_id(v).ok_or(())?;
+                out.push(ComponentId(id));
+            }
+        }
+        if out.len() > 1000 {
+            return Err(());
+        }
+        Ok(out)
+    }
+
+    /// The components a visitor may choose, with those in `checked` ticked.
+    async fn choices(&self, checked: &[ComponentId]) -> Result<Vec<(i64, String, bool)>, Error> {
+        let (_, components) =
+            crate::pages::visible_components(self.cachet, &Actor::anonymous(None)).await?;
+        Ok(components
+            .iter()
+            .map(|x| {
+                (
+                    x.id.get(),
+                    x.name.as_str().to_owned(),
+                    checked.contains(&x.id),
+                )
+            })
+            .collect())
+    }
+
+    fn page(
+        &self,
+        status: StatusCode,
+        title: Msg,
+        notice: Option<String>,
+        error: Option<String>,
+        form: Option<FormView>,
+    ) -> Response<Bytes> {
+        let link = Some((self.c.t(Msg::NavStatus), self.c.href("/")));
+        let page = SubscribePage {
+            c: &self.c,
+            title: self.c.t(title),
+            notice,
+            error,
+            form,
+            link,
+        };
+        match page.render() {
+            Ok(body) => html(status, body, self.c.lang()),
+            Err(e) => {
+                tracing::error!(error = %e, "subscription page template failed");
+                internal()
+            }
+        }
+    }
+
+    fn invalid_link(&self, status: StatusCode) -> Response<Bytes> {
+        self.page(
+            status,
+            Msg::SubscribeTitle,
+            None,
+            Some(self.c.t(Msg::LinkInvalid).to_owned()),
+            None,
+        )
+    }
+}
+
+fn html(status: StatusCode, body: String, lang: &'static str) -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        http::header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang),
+    );
+    resp
+}
+
+fn internal() -> Response<Bytes> {
+    response::plain(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The page could not be shown; please try again.\n",
+    )
+}
+
+fn method_not_allowed() -> Response<Bytes> {
+    let mut r = response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    r.headers_mut().insert(
+        http::header::ALLOW,
+        HeaderValue::from_static("GET, HEAD, POST"),
+    );
+    r
+}
+
+/// Answers a subscription route, or `None` when the path is not one.
+pub(crate) async fn route(
+    cachet: &Cachet,
+    req: &Request<Bytes>,
+    client: Option<IpAddr>,
+) -> Option<Response<Bytes>> {
+    let route = route_of(req.uri().path())?;
+    let mut resp = answer(cachet, req, client, route).await;
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    h.insert(
+        http::header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Some(resp)
+}
+
+async fn answer(
+    cachet: &Cachet,
+    req: &Request<Bytes>,
+    client: Option<IpAddr>,
+    route: Route<'_>,
+) -> Response<Bytes> {
+    if req.method() != Method::GET && req.method() != Method::POST {
+        return method_not_allowed();
+    }
+    let settings = match cachet.settings().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = ?e, "subscription page failed");
+            return internal();
+        }
+    };
+    let form = if req.method() == Method::POST {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(req.body()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let session = match super::dashboard::session_cookie(cachet, req) {
+        Some(secret) => cachet
+            .store()
+            .session_by_hash(&crate::auth::tokens::hash_secret(secret))
+            .await
+            .ok()
+            .flatten()
+            .map(|s| s.hash),
+        None => None,
+    };
+    let cx = Ctx {
+        cachet,
+        req,
+        client,
+        c: chrome(cachet, &settings, req),
+        subscribers_on: settings.enable_subscribers,
+        form,
+        session,
+    };
+    let post = req.method() == Method::POST;
+    let result = match route {
+        Route::Subscribe if post => subscribe_post(&cx).await,
+        Route::Subscribe => subscribe_get(&cx).await,
+        Route::Verify(t) if post => verify_post(&cx, t).await,
+        Route::Verify(t) => verify_get(&cx, t).await,
+        Route::Manage(t) if post => manage_post(&cx, t).await,
+        Route::Manage(t) => manage_get(&cx, t).await,
+        Route::Unsubscribe(t) if post => unsubscribe_post(&cx, t).await,
+        Route::Unsubscribe(t) => unsubscribe_get(&cx, t),
+    };
+    result.unwrap_or_else(|e| {
+        tracing::error!(error = ?e, "subscription page failed");
+        internal()
+    })
+}
+
+type Answer = Result<Response<Bytes>, Error>;
+
+fn subscribe_form(cx: &Ctx<'_>, email: &str, components: Vec<(i64, String, bool)>) -> FormView {
+    FormView {
+        action: cx.c.href("/subscribe"),
+        token: cx.token("subscribe"),
+        intro: Some(cx.c.t(Msg::SubscribeIntro).to_owned()),
+        email: true,
+        email_value: email.to_owned(),
+        components: Some(components),
+        button: cx.c.t(Msg::SubscribeButton),
+    }
+}
+
+fn closed(cx: &Ctx<'_>) -> Response<Bytes> {
+    cx.page(
+        StatusCode::NOT_FOUND,
+        Msg::SubscribeTitle,
+        None,
+        Some(cx.c.t(Msg::SubscriptionsClosed).to_owned()),
+        None,
+    )
+}
+
+async fn subscribe_get(cx: &Ctx<'_>) -> Answer {
+    if !cx.subscribers_on {
+        return Ok(closed(cx));
+    }
+    let choices = cx.choices(&[]).await?;
+    Ok(cx.page(
+        StatusCode::OK,
+        Msg::SubscribeTitle,
+        None,
+        None,
+        Some(subscribe_form(cx, "", choices)),
+    ))
+}
+
+async fn subscribe_post(cx: &Ctx<'_>) -> Answer {
+    if !cx.subscribers_on {
+        return Ok(closed(cx));
+    }
+    if let Some(refusal) = cx.check_form("subscribe") {
+        return Ok(refusal);
+    }
+    if let Some(ip) = cx.client
+        && let Decision::Deny { retry_after, .. } = cx.cachet.limiters().subscribe(ip)
+    {
+        let mut r = cx.page(
+            StatusCode::TOO_MANY_REQUESTS,
+            Msg::SubscribeTitle,
+            None,
+            Some(cx.c.t(Msg::SubscribeTooMany).to_owned()),
+            None,
+        );
+        let secs = retry_after.as_secs().max(1).to_string();
+        if let Ok(v) = HeaderValue::from_str(&secs) {
+            r.headers_mut().insert(http::header::RETRY_AFTER, v);
+        }
+        return Ok(r);
+    }
+    let raw_email = cx.field("email").unwrap_or_default();
+    let chosen = cx.chosen();
+    let checked = chosen.clone().unwrap_or_default();
+    let retry = |error: Msg, choices| {
+        // The address is echoed only into the visitor's own form (escaped), never logged.
+        let shown: String = raw_email.chars().take(254).collect();
+        cx.page(
+            StatusCode::BAD_REQUEST,
+            Msg::SubscribeTitle,
+            None,
+            Some(cx.c.t(error).to_owned()),
+            Some(subscribe_form(cx, &shown, choices)),
+        )
+    };
+    let Ok(email) = Email::parse(raw_email) else {
+        return Ok(retry(Msg::InvalidEmail, cx.choices(&checked).await?));
+    };
+    let Ok(components) = chosen else {
+        return Ok(retry(Msg::InvalidComponents, cx.choices(&[]).await?));
+    };
+    let locale = Locale::parse(cx.c.lang()).unwrap_or_else(|_| Locale::english());
+    match cx
+        .cachet
+        .subscribe(cx.client, &email, &components, locale)
+        .await
+    {
+        Ok(()) => Ok(cx.page(
+            StatusCode::OK,
+            Msg::SubscribeTitle,
+            Some(cx.c.t(Msg::SubscribeSent).to_owned()),
+            None,
+            None,
+        )),
+        Err(Error::Validation(_)) => Ok(retry(Msg::InvalidComponents, cx.choices(&[]).await?)),
+        Err(Error::NotFound { .. }) => Ok(closed(cx)),
+        Err(e) => Err(e),
+    }
+}
+
+async fn verify_get(cx: &Ctx<'_>, token: &str) -> Answer {
+    if !cx.cachet.verification_is_valid(token).await? {
+        return Ok(cx.invalid_link(StatusCode::NOT_FOUND));
+    }
+    let form = FormView {
+        action: cx.c.href(&format!("/subscribe/verify/{token}")),
+        token: cx.token("verify"),
+        intro: Some(cx.c.t(Msg::VerifyIntro).to_owned()),
+        email: false,
+        email_value: String::new(),
+        components: None,
+        button: cx.c.t(Msg::VerifyButton),
+    };
+    Ok(cx.page(StatusCode::OK, Msg::VerifyTitle, None, None, Some(form)))
+}
+
+async fn verify_post(cx: &Ctx<'_>, token: &str) -> Answer {
+    if let Some(refusal) = cx.check_form("verify") {
+        return Ok(refusal);
+    }
+    if cx.cachet.confirm_subscription(cx.client, token).await? {
+        Ok(cx.page(
+            StatusCode::OK,
+            Msg::VerifyTitle,
+            Some(cx.c.t(Msg::VerifyDone).to_owned()),
+            None,
+            None,
+        ))
+    } else {
+        Ok(cx.invalid_link(StatusCode::NOT_FOUND))
+    }
+}
+
+fn manage_form(cx: &Ctx<'_>, token: &str, choices: Vec<(i64, String, bool)>) -> FormView {
+    FormView {
+        action: cx.c.href(&format!("/subscribe/manage/{token}")),
+        token: cx.token("manage"),
+        intro: None,
+        email: false,
+        email_value: String::new(),
+        components: Some(choices),
+        button: cx.c.t(Msg::ManageSave),
+    }
+}
+
+async fn manage_get(cx: &Ctx<'_>, token: &str) -> Answer {
+    if !cx.cachet.link_is_authentic(LinkPurpose::Manage, token) {
+        return Ok(cx.invalid_link(StatusCode::BAD_REQUEST));
+    }
+    let s = match cx
+        .cachet
+        .subscription_by_link(LinkPurpose::Manage, token)
+        .await
+    {
+        Ok(s) => s,
+        Err(Error::NotFound { .. }) => return Ok(cx.invalid_link(StatusCode::NOT_FOUND)),
+        Err(e) => return Err(e),
+    };
+    let choices = cx.choices(&s.components).await?;
+    Ok(cx.page(
+        StatusCode::OK,
+        Msg::ManageTitle,
+        None,
+        None,
+        Some(manage_form(cx, token, choices)),
+    ))
+}
+
+async fn manage_post(cx: &Ctx<'_>, token: &str) -> Answer {
+    if !cx.cachet.link_is_authentic(LinkPurpose::Manage, token) {
+        return Ok(cx.invalid_link(StatusCode::BAD_REQUEST));
+    }
+    if let Some(refusal) = cx.check_form("manage") {
+        return Ok(refusal);
+    }
+    let Ok(chosen) = cx.chosen() else {
+        let choices = cx.choices(&[]).await?;
+        return Ok(cx.page(
+            StatusCode::BAD_REQUEST,
+            Msg::ManageTitle,
+            None,
+            Some(cx.c.t(Msg::InvalidComponents).to_owned()),
+            Some(manage_form(cx, token, choices)),
+        ));
+    };
+    match cx
+        .cachet
+        .manage_subscription(cx.client, token, &chosen)
+        .await
+    {
+        Ok(s) => {
+            let choices = cx.choices(&s.components).await?;
+            Ok(cx.page(
+                StatusCode::OK,
+                Msg::ManageTitle,
+                Some(cx.c.t(Msg::ManageSaved).to_owned()),
+                None,
+                Some(manage_form(cx, token, choices)),
+            ))
+        }
+        Err(Error::Validation(_)) => {
+            let choices = cx.choices(&[]).await?;
+            Ok(cx.page(
+                StatusCode::BAD_REQUEST,
+                Msg::ManageTitle,
+                None,
+                Some(cx.c.t(Msg::InvalidComponents).to_owned()),
+                Some(manage_form(cx, token, choices)),
+            ))
+        }
+        Err(Error::NotFound { .. }) => Ok(cx.invalid_link(StatusCode::NOT_FOUND)),
+        Err(e) => Err(e),
+    }
+}
+
+fn unsubscribe_get(cx: &Ctx<'_>, token: &str) -> Answer {
+    if !cx.cachet.link_is_authentic(LinkPurpose::Unsubscribe, token) {
+        return Ok(cx.invalid_link(StatusCode::BAD_REQUEST));
+    }
+    let form = FormView {
+        action: cx.c.href(&format!("/unsubscribe/{token}")),
+        token: cx.token("unsubscribe"),
+        intro: Some(cx.c.t(Msg::UnsubscribeIntro).to_owned()),
+        email: false,
+        email_value: String::new(),
+        components: None,
+        button: cx.c.t(Msg::UnsubscribeButton),
+    };
+    Ok(cx.page(
+        StatusCode::OK,
+        Msg::UnsubscribeTitle,
+        None,
+        None,
+        Some(form),
+    ))
+}
+
+async fn unsubscribe_post(cx: &Ctx<'_>, token: &str) -> Answer {
+    if !cx.cachet.link_is_authentic(LinkPurpose::Unsubscribe, token) {
+        return Ok(cx.invalid_link(StatusCode::BAD_REQUEST));
+    }
+    // RFC 8058: the mail provider POSTs `List-Unsubscribe=One-Click` to the header's URL,
+    // without cookies or a form token; the signed URL is the proof.
+    let one_click =
+        cx.field("List-Unsubscribe") == Some("One-Click") && cx.field("_token").is_none();
+    if !one_click && let Some(refusal) = cx.check_form("unsubscribe") {
+        return Ok(refusal);
+    }
+    match cx.cachet.unsubscribe(cx.client, token).await {
+        Ok(()) => Ok(cx.page(
+            StatusCode::OK,
+            Msg::UnsubscribeTitle,
+            Some(cx.c.t(Msg::UnsubscribeDone).to_owned()),
+            None,
+            None,
+        )),
+        Err(Error::NotFound { .. }) => Ok(cx.invalid_link(StatusCode::BAD_REQUEST)),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert!(matches!(route_of("/subscribe"), Some(Route::Subscribe)));
+        assert!(matches!(
+            route_of("/subscribe/verify/abc"),
+            Some(Route::Verify("abc"))
+        ));
+        assert!(matches!(
+            route_of("/unsubscribe/1.1.x"),
+            Some(Route::Unsubscribe("1.1.x"))
+        ));
+        assert!(route_of("/subscribe/verify/").is_none());
+        assert!(route_of("/subscribe/verify/a/b").is_none());
+        assert!(route_of("/subscribers").is_none());
+    }
+}

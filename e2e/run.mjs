@@ -27,7 +27,7 @@ import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const bin = join(root, 'target', 'debug', 'cachet');
+const bin = join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'cachet');
 const artifacts = join(here, 'artifacts');
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';

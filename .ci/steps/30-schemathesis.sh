@@ -26,7 +26,7 @@ fi
 
 echo "schemathesis: building the debug binary (a no-op after cargo test --workspace)"
 cargo build --workspace --bin cachet
-BIN="target/debug/cachet"
+BIN="${CARGO_TARGET_DIR:-target}/debug/cachet"
 
 WORK="$(mktemp -d)"
 SERVER_PID=""

@@ -134,6 +134,16 @@ pub struct ServeArgs {
     /// Let webhooks use plain http:// URLs.
     #[arg(long, env = "CACHET_WEBHOOK_ALLOW_HTTP")]
     pub webhook_allow_http: bool,
+    /// A reverse proxy whose `X-Forwarded-For` is believed (repeat for several; an IP
+    /// address). Without one the TCP peer is the client, so behind a proxy every visitor
+    /// would share the proxy's rate-limit bucket.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "IP",
+        env = "CACHET_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// An option value that may hold a secret (the SMTP URL's password): its `Debug` output is

@@ -228,8 +228,10 @@ pub async fn serve(
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
     let mail_info = mail_info(args);
+    let trusted_proxies = args.trusted_proxies.clone();
     let (cachet, db) = crate::open_with(global, env_key, &public_url, |config| {
         config.mail_info = mail_info;
+        config.web.trusted_proxies = trusted_proxies;
     })
     .await?;
     if insecure_remote(&public_url) {
@@ -489,6 +491,30 @@ mod tests {
     use super::insecure_remote;
 
     #[test]
+    fn trusted_proxies_are_ip_addresses_and_nothing_else() {
+        use clap::Parser as _;
+        let parse = |args: &[&str]| {
+            crate::cli::Cli::try_parse_from(["cachet", "serve"].iter().chain(args).copied())
+        };
+        let cli =
+            parse(&["--trusted-proxy", "10.0.0.1", "--trusted-proxy", "::1"]).expect("parses");
+        let crate::cli::Command::Serve(args) = cli.command else {
+            panic!("serve")
+        };
+        assert_eq!(
+            args.trusted_proxies,
+            vec![
+                "10.0.0.1".parse::<std::net::IpAddr>().expect("ip"),
+                "::1".parse().expect("ip")
+            ]
+        );
+        for bad in ["proxy.example.com", "10.0.0.0/8", "10.0.0.1:80"] {
+            let err = parse(&["--trusted-proxy", bad]).expect_err(bad).to_string();
+            assert!(err.contains("--trusted-proxy"), "{err}");
+        }
+    }
+
+    #[test]
     fn the_mail_description_names_the_server_and_never_the_credentials() {
         use clap::Parser as _;
         let cli = crate::cli::Cli::try_parse_from([
@@ -503,6 +529,10 @@ mod tests {
         let crate::cli::Command::Serve(args) = cli.command else {
             panic!("serve")
         };
+        assert!(
+            args.trusted_proxies.is_empty(),
+            "no proxy is trusted by default"
+        );
         let info = super::mail_info(&args).expect("configured");
         assert_eq!(
             info,

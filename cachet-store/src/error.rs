@@ -72,3 +72,18 @@ pub(crate) fn setup(err: impl std::error::Error + Send + Sync + 'static) -> Stor
         source: Box::new(err),
     }
 }
+
+/// Whether a store error is a deadlock or serialization failure that the database resolved
+/// by aborting our transaction (SQLSTATE 40001 on MySQL/MariaDB and PostgreSQL, 40P01 on
+/// PostgreSQL): retrying the whole transaction is then safe and expected to succeed.
+pub(crate) fn is_transaction_conflict(err: &StoreError) -> bool {
+    let StoreError::Backend { source } = err else {
+        return false;
+    };
+    match source.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(db)) => {
+            matches!(db.code().as_deref(), Some("40001" | "40P01"))
+        }
+        _ => false,
+    }
+}

@@ -2845,48 +2845,64 @@ macro_rules! impl_store {
             }
 
             async fn record_delivery_attempt(&self, id: DeliveryId, owner: &str, attempt: &NewDeliveryAttempt) -> StoreResult<Delivery> {
-                let mut tx = self.begin().await?;
-                check_lease(&mut tx, "cachet_deliveries", "delivery", id.0, owner).await?;
-                let (ok, error) = match &attempt.result {
-                    AttemptResult::Delivered => (true, None),
-                    AttemptResult::Retry { error, .. } | AttemptResult::Failed { error } => (false, Some(error.as_str())),
-                };
-                insert(
-                    &mut tx,
-                    "INSERT INTO cachet_delivery_attempts (delivery_id, at, ok, error) VALUES (?, ?, ?, ?)",
-                    args![id.0, attempt.at, ok, error],
-                )
-                .await?;
-                let base = "UPDATE cachet_deliveries SET attempts = attempts + 1, lease_owner = NULL, lease_expires_at = NULL";
-                match &attempt.result {
-                    AttemptResult::Delivered => {
-                        exec(
+                // The mail has gone out already: a deadlock with another instance's retention
+                // pass (MariaDB kills one of the two) must not leave the attempt unrecorded, or
+                // the delivery is sent again when its lease runs out. The transaction is retried.
+                let mut retries = 0u32;
+                loop {
+                    let result: StoreResult<Delivery> = async {
+                        let mut tx = self.begin().await?;
+                        check_lease(&mut tx, "cachet_deliveries", "delivery", id.0, owner).await?;
+                        let (ok, error) = match &attempt.result {
+                            AttemptResult::Delivered => (true, None),
+                            AttemptResult::Retry { error, .. } | AttemptResult::Failed { error } => (false, Some(error.as_str())),
+                        };
+                        insert(
                             &mut tx,
-                            dyn_sql(format!("{base}, status = ?, delivered_at = ? WHERE id = ?")),
-                            args![DeliveryStatus::Delivered.as_str(), attempt.at, id.0],
+                            "INSERT INTO cachet_delivery_attempts (delivery_id, at, ok, error) VALUES (?, ?, ?, ?)",
+                            args![id.0, attempt.at, ok, error],
                         )
-                        .await?
+                        .await?;
+                        let base = "UPDATE cachet_deliveries SET attempts = attempts + 1, lease_owner = NULL, lease_expires_at = NULL";
+                        match &attempt.result {
+                            AttemptResult::Delivered => {
+                                exec(
+                                    &mut tx,
+                                    dyn_sql(format!("{base}, status = ?, delivered_at = ? WHERE id = ?")),
+                                    args![DeliveryStatus::Delivered.as_str(), attempt.at, id.0],
+                                )
+                                .await?
+                            }
+                            AttemptResult::Retry { error, next_attempt_at } => {
+                                exec(
+                                    &mut tx,
+                                    dyn_sql(format!("{base}, status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?")),
+                                    args![DeliveryStatus::Pending.as_str(), *next_attempt_at, error.as_str(), id.0],
+                                )
+                                .await?
+                            }
+                            AttemptResult::Failed { error } => {
+                                exec(
+                                    &mut tx,
+                                    dyn_sql(format!("{base}, status = ?, last_error = ? WHERE id = ?")),
+                                    args![DeliveryStatus::Failed.as_str(), error.as_str(), id.0],
+                                )
+                                .await?
+                            }
+                        };
+                        let delivery = get_delivery(&mut tx, id).await?;
+                        tx.commit().await.map_err(backend)?;
+                        Ok(delivery)
                     }
-                    AttemptResult::Retry { error, next_attempt_at } => {
-                        exec(
-                            &mut tx,
-                            dyn_sql(format!("{base}, status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?")),
-                            args![DeliveryStatus::Pending.as_str(), *next_attempt_at, error.as_str(), id.0],
-                        )
-                        .await?
+                    .await;
+                    match result {
+                        Err(e) if retries < 4 && crate::error::is_transaction_conflict(&e) => {
+                            retries += 1;
+                            tokio::time::sleep(std::time::Duration::from_millis(10 << retries)).await;
+                        }
+                        other => return other,
                     }
-                    AttemptResult::Failed { error } => {
-                        exec(
-                            &mut tx,
-                            dyn_sql(format!("{base}, status = ?, last_error = ? WHERE id = ?")),
-                            args![DeliveryStatus::Failed.as_str(), error.as_str(), id.0],
-                        )
-                        .await?
-                    }
-                };
-                let delivery = get_delivery(&mut tx, id).await?;
-                tx.commit().await.map_err(backend)?;
-                Ok(delivery)
+                }
             }
 
             async fn deliveries(&self, q: &DeliveryQuery) -> StoreResult<Page<Delivery>> {

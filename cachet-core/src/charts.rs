@@ -322,7 +322,7 @@ pub async fn metric_series(
 
 async fn site_tz(cachet: &Cachet) -> Result<Tz, Error> {
     let settings = cachet.settings().await?;
-    Ok(settings.app_timezone.as_str().parse().unwrap_or(Tz::UTC))
+    Ok(settings.app_timezone.tz())
 }
 
 /// Cachet's chart data JSON: `{"data": {"metric": {...}, "items": {"key": value, ...}}}`,

@@ -287,11 +287,7 @@ impl IncidentFeed {
             language: settings.app_locale.as_str().to_owned(),
             cat: Catalog::new(i18n::negotiate(settings.app_locale.as_str(), false, None))
                 .with_date_style(settings.date_format),
-            tz: settings
-                .app_timezone
-                .as_str()
-                .parse()
-                .unwrap_or(chrono_tz::UTC),
+            tz: settings.app_timezone.tz(),
             entries,
         }
     }

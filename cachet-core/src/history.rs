@@ -384,7 +384,7 @@ pub async fn component_history(
     let anonymous = Actor::anonymous(None);
     let component = cachet.component(&anonymous, id).await?;
     let settings = cachet.settings().await?;
-    let tz: Tz = settings.app_timezone.as_str().parse().unwrap_or(Tz::UTC);
+    let tz: Tz = settings.app_timezone.tz();
     let today = local_date(now, tz);
     let first = today
         .checked_sub_days(Days::new(u64::try_from(DAYS - 1).unwrap_or(89)))

@@ -759,11 +759,7 @@ impl DeliverCtx {
         let recipient =
             Recipient::parse(&d.recipient).ok_or(RenderError::Permanent("unknown recipient"))?;
         let settings = self.cachet.settings().await.map_err(|_| STORE)?;
-        let tz: chrono_tz::Tz = settings
-            .app_timezone
-            .as_str()
-            .parse()
-            .unwrap_or(chrono_tz::Tz::UTC);
+        let tz = settings.app_timezone.tz();
         match recipient {
             Recipient::Subscriber(id) => {
                 let s = match self.cachet.store().subscriber(id).await {

@@ -296,7 +296,7 @@ pub(crate) fn chrome(cachet: &Cachet, settings: &Settings, req: &Request<Bytes>)
         accept,
     );
     let cat = Catalog::new(lang).with_date_style(settings.date_format);
-    let tz: Tz = settings.app_timezone.as_str().parse().unwrap_or(Tz::UTC);
+    let tz: Tz = settings.app_timezone.tz();
     let theme = assets::theme(settings);
     let base = mount_path(cachet.config().public_url.as_str());
     let tz_note = settings

@@ -275,11 +275,27 @@ impl TimeZoneName {
     pub fn utc() -> Self {
         Self("UTC".to_owned())
     }
+
+    /// The zone, resolved with chrono-tz; UTC when the name has the right shape but names
+    /// no zone chrono-tz knows (parsing checks the shape, not the zone database).
+    #[must_use]
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0.parse().unwrap_or(chrono_tz::Tz::UTC)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zone_names_resolve_to_chrono_tz_or_utc() {
+        let zone = |s: &str| TimeZoneName::parse(s).unwrap().tz();
+        assert_eq!(zone("Europe/Berlin"), chrono_tz::Europe::Berlin);
+        assert_eq!(zone("UTC"), chrono_tz::UTC);
+        // The right shape, but no such zone: UTC, as every page and feed shows it.
+        assert_eq!(zone("Mars/Olympus_Mons"), chrono_tz::UTC);
+    }
 
     #[test]
     fn names_are_trimmed_single_line_and_bounded() {

@@ -312,11 +312,7 @@ impl<'c> View<'c> {
     async fn load(cachet: &'c Cachet, settings: &Settings) -> Result<Self, Error> {
         let actor = Actor::anonymous(None);
         let now = cachet.now();
-        let tz: Tz = settings
-            .app_timezone
-            .as_str()
-            .parse()
-            .unwrap_or(chrono_tz::UTC);
+        let tz: Tz = settings.app_timezone.tz();
         let (groups, components) = visible_components(cachet, &actor).await?;
         let open_q = ScheduleQuery::filtered(ScheduleFilter {
             status_any: vec![ScheduleStatus::Upcoming, ScheduleStatus::InProgress],

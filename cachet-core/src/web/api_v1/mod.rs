@@ -214,8 +214,7 @@ async fn dispatch(cachet: &Cachet, req: Request<Bytes>, actor: Actor) -> Handled
         .get("time-zone")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<chrono_tz::Tz>().ok())
-        .or_else(|| settings.app_timezone.as_str().parse().ok())
-        .unwrap_or(chrono_tz::UTC);
+        .unwrap_or_else(|| settings.app_timezone.tz());
     let always_auth = settings.always_authenticate;
     let public_route = matches!(segments.as_slice(), ["ping"] | ["version"] | ["status"]);
     if always_auth && !public_route && actor.is_anonymous() {

@@ -407,7 +407,7 @@ pub(crate) async fn chrome(cachet: &Cachet, actor: &Actor, active: &str) -> Resu
         favicon_href: format!("{base}{}", assets::FAVICON.path()),
         flash: None,
         error: None,
-        tz: settings.app_timezone.as_str().parse().unwrap_or(Tz::UTC),
+        tz: settings.app_timezone.tz(),
         base,
         prefix,
     })

@@ -8,7 +8,8 @@ use super::form::{Errors, Submitted, int, opt_id};
 use super::text::M;
 use super::view::{Action, Block, Cell, Field, Form, Kind, Link, Opt, Page, Table};
 use super::{
-    Ctx, Fail, Out, cell, confirm, form_error, options, path_id, rejected, render, unknown, yes_no,
+    Ctx, Fail, Out, cell, confirm, delete_action, form_error, open_action, options, path_id,
+    rejected, render, unknown, yes_no,
 };
 use crate::model::*;
 use crate::store::{ComponentQuery, GroupQuery};
@@ -249,14 +250,7 @@ fn component_row(chrome: &Chrome, c: &Component) -> Vec<Cell> {
     } else {
         cell(c.status.label())
     };
-    let mut actions = vec![Action::Link(Link::new(
-        chrome.dash(&format!("/components/{id}")),
-        if chrome.can_write {
-            M::Edit.en()
-        } else {
-            M::View.en()
-        },
-    ))];
+    let mut actions = vec![open_action(chrome, &format!("/components/{id}"))];
     if chrome.can_write {
         let path = format!("/components/{id}/move");
         actions.push(Action::Form(move_button(
@@ -273,10 +267,7 @@ fn component_row(chrome: &Chrome, c: &Component) -> Vec<Cell> {
             M::MoveDown,
             c.name.as_str(),
         )));
-        actions.push(Action::Link(Link::new(
-            chrome.dash(&format!("/components/{id}/delete")),
-            M::Delete.en(),
-        )));
+        actions.extend(delete_action(chrome, &format!("/components/{id}")));
     }
     let mut row = vec![
         Cell::Link(Link::new(
@@ -672,14 +663,7 @@ async fn group_list(ctx: &Ctx<'_, '_>) -> Out {
                 .iter()
                 .filter(|c| c.group_id == Some(g.id))
                 .count();
-            let mut actions = vec![Action::Link(Link::new(
-                chrome.dash(&format!("/groups/{id}")),
-                if chrome.can_write {
-                    M::Edit.en()
-                } else {
-                    M::View.en()
-                },
-            ))];
+            let mut actions = vec![open_action(&chrome, &format!("/groups/{id}"))];
             if chrome.can_write {
                 let path = format!("/groups/{id}/move");
                 actions.push(Action::Form(move_button(
@@ -696,10 +680,7 @@ async fn group_list(ctx: &Ctx<'_, '_>) -> Out {
                     M::MoveDown,
                     g.name.as_str(),
                 )));
-                actions.push(Action::Link(Link::new(
-                    chrome.dash(&format!("/groups/{id}/delete")),
-                    M::Delete.en(),
-                )));
+                actions.extend(delete_action(&chrome, &format!("/groups/{id}")));
             }
             vec![
                 Cell::Link(Link::new(

@@ -8,9 +8,10 @@ use http::StatusCode;
 use super::components::{or, parse_meta, status_kind};
 use super::form::{Errors, Submitted, int, local_input, opt_id, parse_local};
 use super::text::M;
-use super::view::{Action, Block, Cell, Field, Form, Kind, Link, Opt, Page, Table};
+use super::view::{Block, Cell, Field, Form, Kind, Link, Opt, Page, Table};
 use super::{
-    Ctx, Fail, Out, cell, confirm, form_error, options, path_id, rejected, render, unknown, yes_no,
+    Ctx, Fail, Out, cell, confirm, delete_action, form_error, open_action, options, path_id,
+    rejected, render, unknown, yes_no,
 };
 use crate::model::*;
 use crate::sanitize::render_markdown;
@@ -51,7 +52,7 @@ pub(super) async fn incidents(ctx: &Ctx<'_, '_>, tail: &[&str]) -> Out {
             show_form(
                 ctx,
                 Some(&i),
-                &incident_values(&i, tz(ctx).await?),
+                &incident_values(&i, ctx.zone().await?),
                 Errors::default(),
                 false,
             )
@@ -118,12 +119,6 @@ pub(super) async fn incidents(ctx: &Ctx<'_, '_>, tail: &[&str]) -> Out {
         }
         _ => Err(unknown()),
     }
-}
-
-/// The site's zone (for reading the form's local times).
-async fn tz(ctx: &Ctx<'_, '_>) -> Result<Tz, Fail> {
-    let settings = ctx.cachet().settings().await?;
-    Ok(settings.app_timezone.as_str().parse().unwrap_or(Tz::UTC))
 }
 
 fn status_options(selected: &str) -> Kind {
@@ -200,20 +195,8 @@ async fn list(ctx: &Ctx<'_, '_>) -> Out {
         .iter()
         .map(|i| {
             let id = i.id.get();
-            let mut actions = vec![Action::Link(Link::new(
-                chrome.dash(&format!("/incidents/{id}")),
-                if chrome.can_write {
-                    M::Edit.en()
-                } else {
-                    M::View.en()
-                },
-            ))];
-            if chrome.can_write {
-                actions.push(Action::Link(Link::new(
-                    chrome.dash(&format!("/incidents/{id}/delete")),
-                    M::Delete.en(),
-                )));
-            }
+            let mut actions = vec![open_action(&chrome, &format!("/incidents/{id}"))];
+            actions.extend(delete_action(&chrome, &format!("/incidents/{id}")));
             vec![
                 Cell::Link(Link::new(
                     chrome.dash(&format!("/incidents/{id}")),
@@ -601,7 +584,7 @@ async fn save(ctx: &Ctx<'_, '_>, id: Option<IncidentId>, preview: bool) -> Out {
     if preview {
         return show_form(ctx, existing.as_ref(), &ctx.form, Errors::default(), true).await;
     }
-    let tz = tz(ctx).await?;
+    let tz = ctx.zone().await?;
     let mut errors = Errors::default();
     match parse_incident(ctx, tz, &mut errors).await? {
         Some(input) if errors.is_empty() => {
@@ -944,20 +927,8 @@ async fn template_list(ctx: &Ctx<'_, '_>) -> Out {
         .map(|t| {
             let id = t.id.get();
             let report = template::check(&t.template, &Vars::new());
-            let mut actions = vec![Action::Link(Link::new(
-                chrome.dash(&format!("/templates/{id}")),
-                if chrome.can_write {
-                    M::Edit.en()
-                } else {
-                    M::View.en()
-                },
-            ))];
-            if chrome.can_write {
-                actions.push(Action::Link(Link::new(
-                    chrome.dash(&format!("/templates/{id}/delete")),
-                    M::Delete.en(),
-                )));
-            }
+            let mut actions = vec![open_action(&chrome, &format!("/templates/{id}"))];
+            actions.extend(delete_action(&chrome, &format!("/templates/{id}")));
             vec![
                 Cell::Link(Link::new(
                     chrome.dash(&format!("/templates/{id}")),

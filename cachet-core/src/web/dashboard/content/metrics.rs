@@ -1,7 +1,6 @@
 //! Metrics (every field API v1 can change) and their points: the recent points, adding one
 //! (with Cachet's merge rule, applied by the facade) and deleting one.
 
-use chrono_tz::Tz;
 use http::StatusCode;
 
 use super::components::or;
@@ -9,7 +8,8 @@ use super::form::{Errors, Submitted, int, parse_local};
 use super::text::M;
 use super::view::{Action, Block, Cell, Field, Form, Kind, Link, Page, Table};
 use super::{
-    Ctx, Fail, Out, cell, confirm, form_error, options, path_id, rejected, render, unknown, yes_no,
+    Ctx, Fail, Out, cell, confirm, delete_action, form_error, open_action, options, path_id,
+    rejected, render, unknown, yes_no,
 };
 use crate::model::*;
 use crate::store::{
@@ -110,20 +110,8 @@ async fn list(ctx: &Ctx<'_, '_>) -> Out {
         .iter()
         .map(|m| {
             let id = m.id.get();
-            let mut actions = vec![Action::Link(Link::new(
-                chrome.dash(&format!("/metrics/{id}")),
-                if chrome.can_write {
-                    M::Edit.en()
-                } else {
-                    M::View.en()
-                },
-            ))];
-            if chrome.can_write {
-                actions.push(Action::Link(Link::new(
-                    chrome.dash(&format!("/metrics/{id}/delete")),
-                    M::Delete.en(),
-                )));
-            }
+            let mut actions = vec![open_action(&chrome, &format!("/metrics/{id}"))];
+            actions.extend(delete_action(&chrome, &format!("/metrics/{id}")));
             vec![
                 Cell::Link(Link::new(
                     chrome.dash(&format!("/metrics/{id}")),
@@ -258,11 +246,6 @@ fn metric_form(chrome: &Chrome, existing: Option<&Metric>, v: &Submitted) -> For
             ),
             "",
         ))
-}
-
-async fn zone(ctx: &Ctx<'_, '_>) -> Result<Tz, Fail> {
-    let settings = ctx.cachet().settings().await?;
-    Ok(settings.app_timezone.as_str().parse().unwrap_or(Tz::UTC))
 }
 
 async fn show(ctx: &Ctx<'_, '_>, existing: Option<&Metric>, v: &Submitted, errors: Errors) -> Out {
@@ -478,7 +461,7 @@ async fn save(ctx: &Ctx<'_, '_>, id: Option<MetricId>) -> Out {
 
 async fn add_point(ctx: &Ctx<'_, '_>, id: MetricId) -> Out {
     let f = &ctx.form;
-    let tz = zone(ctx).await?;
+    let tz = ctx.zone().await?;
     let mut e = Errors::default();
     let value = e.take("value", MetricValue::parse(f.text("value").trim()));
     let at = e.take(

@@ -109,6 +109,11 @@ impl Ctx<'_, '_> {
         Ok(self.dash.chrome(section).await?)
     }
 
+    /// The site's zone, for reading a form's local times.
+    pub async fn zone(&self) -> Result<chrono_tz::Tz, Fail> {
+        Ok(self.cachet().settings().await?.app_timezone.tz())
+    }
+
     /// 303 to a dashboard path with a one-time message.
     pub fn done(&self, path: &str, flash: Flash) -> Out {
         Ok(self.dash.redirect_flash(path, flash))
@@ -250,6 +255,26 @@ pub(crate) async fn route(
 /// Yes or no.
 pub(crate) fn yes_no(b: bool) -> &'static str {
     if b { M::Yes.en() } else { M::No.en() }
+}
+
+/// A list row's link to its entity's page at `path`: "Edit" for writers, "View" for readers.
+pub(crate) fn open_action(chrome: &Chrome, path: &str) -> Action {
+    let label = if chrome.can_write {
+        M::Edit.en()
+    } else {
+        M::View.en()
+    };
+    Action::Link(view::Link::new(chrome.dash(path), label))
+}
+
+/// A list row's link to the delete confirmation of the entity at `path`, for writers only.
+pub(crate) fn delete_action(chrome: &Chrome, path: &str) -> Option<Action> {
+    chrome.can_write.then(|| {
+        Action::Link(view::Link::new(
+            chrome.dash(&format!("{path}/delete")),
+            M::Delete.en(),
+        ))
+    })
 }
 
 /// A text cell.

@@ -7,9 +7,10 @@ use http::StatusCode;
 use super::components::or;
 use super::form::{Errors, Submitted, int, local_input, parse_local};
 use super::text::M;
-use super::view::{Action, Block, Cell, Field, Form, Kind, Link, Opt, Page, Table};
+use super::view::{Block, Cell, Field, Form, Kind, Link, Opt, Page, Table};
 use super::{
-    Ctx, Fail, Out, cell, confirm, form_error, options, path_id, rejected, render, unknown,
+    Ctx, Fail, Out, cell, confirm, delete_action, form_error, open_action, options, path_id,
+    rejected, render, unknown,
 };
 use crate::model::*;
 use crate::sanitize::render_markdown;
@@ -36,7 +37,7 @@ pub(super) async fn route(ctx: &Ctx<'_, '_>, tail: &[&str]) -> Out {
             }
             ctx.only_get()?;
             let s = ctx.cachet().schedule(ctx.actor(), id).await?;
-            let tz = zone(ctx).await?;
+            let tz = ctx.zone().await?;
             show(ctx, Some(&s), &values(&s, tz), Errors::default()).await
         }
         [id, "delete"] => {
@@ -85,11 +86,6 @@ pub(super) async fn route(ctx: &Ctx<'_, '_>, tail: &[&str]) -> Out {
     }
 }
 
-async fn zone(ctx: &Ctx<'_, '_>) -> Result<Tz, Fail> {
-    let settings = ctx.cachet().settings().await?;
-    Ok(settings.app_timezone.as_str().parse().unwrap_or(Tz::UTC))
-}
-
 async fn list(ctx: &Ctx<'_, '_>) -> Out {
     let chrome = ctx.chrome("schedules").await?;
     let items = ctx
@@ -111,20 +107,8 @@ async fn list(ctx: &Ctx<'_, '_>) -> Out {
         .iter()
         .map(|s| {
             let id = s.id.get();
-            let mut actions = vec![Action::Link(Link::new(
-                chrome.dash(&format!("/schedules/{id}")),
-                if chrome.can_write {
-                    M::Edit.en()
-                } else {
-                    M::View.en()
-                },
-            ))];
-            if chrome.can_write {
-                actions.push(Action::Link(Link::new(
-                    chrome.dash(&format!("/schedules/{id}/delete")),
-                    M::Delete.en(),
-                )));
-            }
+            let mut actions = vec![open_action(&chrome, &format!("/schedules/{id}"))];
+            actions.extend(delete_action(&chrome, &format!("/schedules/{id}")));
             vec![
                 Cell::Link(Link::new(
                     chrome.dash(&format!("/schedules/{id}")),
@@ -325,7 +309,7 @@ fn update_form(chrome: &Chrome, id: ScheduleId, message: &str) -> Form {
 
 async fn save(ctx: &Ctx<'_, '_>, id: Option<ScheduleId>) -> Out {
     let f = &ctx.form;
-    let tz = zone(ctx).await?;
+    let tz = ctx.zone().await?;
     let mut e = Errors::default();
     let name = e.take("name", Name::parse(f.text("name")));
     let message = e.take("message", Markdown::parse(f.text("message")));

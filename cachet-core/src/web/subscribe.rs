@@ -288,16 +288,9 @@ async fn answer(
     } else {
         Vec::new()
     };
-    let session = match super::dashboard::session_cookie(cachet, req) {
-        Some(secret) => cachet
-            .store()
-            .session_by_hash(&crate::auth::tokens::hash_secret(secret))
-            .await
-            .ok()
-            .flatten()
-            .map(|s| s.hash),
-        None => None,
-    };
+    let session = super::dashboard::visitor::cookie_session(cachet, req)
+        .await
+        .map(|s| s.hash);
     let cx = Ctx {
         cachet,
         req,

@@ -26,7 +26,7 @@ pub(crate) mod chrome;
 pub(crate) mod content;
 mod home;
 mod setup;
-mod visitor;
+pub(crate) mod visitor;
 
 use std::net::IpAddr;
 

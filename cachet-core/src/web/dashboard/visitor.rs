@@ -49,7 +49,10 @@ impl VisitorChrome {
 }
 
 /// The session behind the request's cookie, if it exists (pending or active).
-async fn cookie_session(cachet: &Cachet, req: &Request<Bytes>) -> Option<crate::model::Session> {
+pub(crate) async fn cookie_session(
+    cachet: &Cachet,
+    req: &Request<Bytes>,
+) -> Option<crate::model::Session> {
     let secret = super::session_cookie(cachet, req)?;
     cachet
         .store()

@@ -328,6 +328,14 @@ async function main() {
     await page.goto(`${url}/dashboard/incidents`);
     check((await page.textContent('body')).includes('Checkout errors'), 'the incident was created in the dashboard');
     await capture(page, 'dashboard-incidents');
+    // A metric with one point, charted on the public page.
+    await page.goto(`${url}/dashboard/metrics/new`);
+    await page.fill('main form[method=post] [name=name]', 'Response time');
+    await page.fill('main form[method=post] [name=suffix]', 'ms');
+    await submitFirstForm(page, 'main form[method=post] button[type=submit]');
+    await page.fill('#p-value', '42.5');
+    await submitFirstForm(page, 'button:has-text("Add a point")');
+    check((await page.textContent('body')).includes('42.5'), 'the metric point was recorded in the dashboard');
     for (const [path, name] of [
       ['/dashboard/settings', 'dashboard-settings'],
       ['/dashboard/tokens', 'dashboard-tokens'],
@@ -345,11 +353,30 @@ async function main() {
     try {
       const pub = visitor.pages()[0] || (await visitor.newPage());
       pub.setDefaultTimeout(15_000);
-      await pub.goto(`${url}/`);
+      const publicResp = await pub.goto(`${url}/`);
+      check(!(await publicResp.text()).includes('<script'), 'the public page as served holds no script');
       const publicText = await pub.textContent('body');
       check(publicText.includes('Payments API'), 'the component is on the public page');
       check(publicText.includes('Checkout errors'), 'the incident is on the public page');
       await capture(pub, 'public-status');
+      // The chart's range switcher, without JavaScript in the page: one panel shows, the
+      // default view's; a click on a label and the arrow keys switch it.
+      const visiblePanels = async () => {
+        const out = [];
+        for (const p of await pub.locator('figure.chart .chart-panel').all()) {
+          if (await p.isVisible()) out.push(await p.getAttribute('class'));
+        }
+        return out;
+      };
+      check((await pub.locator('figure.chart').count()) === 1, 'the metric is charted on the public page');
+      check(JSON.stringify(await visiblePanels()) === '["chart-panel panel-today"]', 'only the default view (12 hours) shows');
+      await pub.click('figure.chart .chart-ranges label:has-text("Month")');
+      check(JSON.stringify(await visiblePanels()) === '["chart-panel panel-month"]', 'a click on "Month" shows the month');
+      await capture(pub, 'public-status-chart-month');
+      await pub.keyboard.press('ArrowLeft');
+      check(JSON.stringify(await visiblePanels()) === '["chart-panel panel-week"]', 'the left arrow key moves to the week');
+      const focused = await pub.evaluate(() => document.activeElement && document.activeElement.id);
+      check(/^metric-\d+-week$/.test(focused || ''), `the focused radio is the week's (${focused})`);
       const sub = await pub.goto(`${url}/subscribe`);
       if (sub.ok() && (await pub.locator('#email').count()) > 0) {
         await capture(pub, 'public-subscribe');

@@ -30,6 +30,7 @@ use serde_json::{Map, Value, json};
 use crate::clock::Timestamp;
 use crate::history::day_start;
 use crate::model::{CalcType, Metric, MetricId, MetricPoint, MetricView};
+use crate::pages::i18n::{Catalog, Msg};
 use crate::store::{Direction, MetricPointFilter, MetricPointQuery, MetricPointSort, PageRequest};
 use crate::{Actor, Cachet, Error};
 
@@ -297,13 +298,54 @@ pub async fn metric_series(
     let tz = site_tz(cachet).await?;
     let (keys, end) = window(view, now, tz);
     let since = keys.first().map_or(now, |k| k.1);
+    let points = points_between(cachet, id, since, end).await?;
+    let s = series(&metric, &points, view, now, tz);
+    Ok((metric, s))
+}
+
+/// A metric's series in every view ([`MetricView::ALL`] order) at `now`, in the zone `tz`,
+/// from one read of the points the widest window holds (the status page shows all four).
+///
+/// # Errors
+///
+/// [`Error::NotFound`] for an unknown or non-public metric; [`Error::Store`].
+pub async fn metric_all_series(
+    cachet: &Cachet,
+    metric: &Metric,
+    now: Timestamp,
+    tz: Tz,
+) -> Result<Vec<Series>, Error> {
+    let windows: Vec<(MetricView, Timestamp, Timestamp)> = MetricView::ALL
+        .iter()
+        .map(|&v| {
+            let (keys, end) = window(v, now, tz);
+            (v, keys.first().map_or(now, |k| k.1), end)
+        })
+        .collect();
+    let since = windows.iter().map(|w| w.1).min().unwrap_or(now);
+    let until = windows.iter().map(|w| w.2).max().unwrap_or(now);
+    let points = points_between(cachet, metric.id, since, until).await?;
+    Ok(windows
+        .into_iter()
+        .map(|(v, _, _)| series(metric, &points, v, now, tz))
+        .collect())
+}
+
+/// Every point of a public metric created in `[since, until)`, page by page.
+async fn points_between(
+    cachet: &Cachet,
+    id: MetricId,
+    since: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<MetricPoint>, Error> {
+    let anonymous = Actor::anonymous(None);
     let mut points = Vec::new();
     let mut page = 1;
     loop {
         let q = MetricPointQuery {
             filter: MetricPointFilter {
                 since: Some(since),
-                until: Some(end),
+                until: Some(until),
             },
             sort: Some((MetricPointSort::Id, Direction::Asc)),
             page: PageRequest::new(page, PageRequest::MAX_PER_PAGE),
@@ -316,8 +358,7 @@ pub async fn metric_series(
         }
         page += 1;
     }
-    let s = series(&metric, &points, view, now, tz);
-    Ok((metric, s))
+    Ok(points)
 }
 
 async fn site_tz(cachet: &Cachet) -> Result<Tz, Error> {
@@ -430,20 +471,23 @@ const PLOT_RIGHT: f64 = 624.0;
 const PLOT_TOP: f64 = 16.0;
 const PLOT_BOTTOM: f64 = 200.0;
 
-/// An English description of a view, for the chart's title.
+/// A view's words in a locale: the description (`last week`) for titles, and the short
+/// label (`Week`) of the page's range switcher.
 #[must_use]
-pub fn view_title(v: MetricView) -> &'static str {
-    match v {
-        MetricView::LastHour => "last hour",
-        MetricView::Today => "last 12 hours",
-        MetricView::Week => "last week",
-        MetricView::Month => "last month",
-    }
+pub fn view_words(cat: &Catalog, v: MetricView) -> (&'static str, &'static str) {
+    let (long, short) = match v {
+        MetricView::LastHour => (Msg::ViewLastHour, Msg::RangeLastHour),
+        MetricView::Today => (Msg::ViewToday, Msg::RangeToday),
+        MetricView::Week => (Msg::ViewWeek, Msg::RangeWeek),
+        MetricView::Month => (Msg::ViewMonth, Msg::RangeMonth),
+    };
+    (cat.t(long), cat.t(short))
 }
 
-fn with_suffix(v: Rounded, suffix: &str) -> String {
+fn with_suffix(cat: &Catalog, v: Rounded, suffix: &str) -> String {
+    let v = cat.decimal(&v.to_string());
     if suffix.is_empty() {
-        v.to_string()
+        v
     } else {
         format!("{v} {suffix}")
     }
@@ -454,24 +498,31 @@ fn with_suffix(v: Rounded, suffix: &str) -> String {
 /// `<title>`/`<desc>` summarising the minimum, maximum and last value, labelled axes, and no
 /// script, style or external reference; every text is XML-escaped. Colours follow
 /// `currentColor`, so the embedding page themes it through CSS classes (`chart-area`,
-/// `chart-line`, `chart-axis`, `chart-label`).
+/// `chart-line`, `chart-axis`, `chart-label`). Title, summary and numbers are in the
+/// catalogue's locale (`Latenz (letzte Woche): Minimum 1,50 ms, …`).
 #[must_use]
-pub fn render_svg(series: &Series, metric: &Metric, view: MetricView) -> String {
+pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
     let suffix = metric.suffix.as_str();
     let values: Vec<(&Bucket, Rounded)> = series.values().collect();
-    let title = format!("{} ({})", metric.name.as_str(), view_title(view));
+    let title = cat.tf(
+        Msg::ChartTitle,
+        &[metric.name.as_str(), view_words(cat, series.view).0],
+    );
     let summary = match (
         values.iter().map(|(_, v)| *v).min_by_key(|v| v.scaled),
         values.iter().map(|(_, v)| *v).max_by_key(|v| v.scaled),
         values.last(),
     ) {
-        (Some(min), Some(max), Some((_, last))) => format!(
-            "{title}: minimum {}, maximum {}, last {}",
-            with_suffix(min, suffix),
-            with_suffix(max, suffix),
-            with_suffix(*last, suffix)
+        (Some(min), Some(max), Some((_, last))) => cat.tf(
+            Msg::ChartSummary,
+            &[
+                &title,
+                &with_suffix(cat, min, suffix),
+                &with_suffix(cat, max, suffix),
+                &with_suffix(cat, *last, suffix),
+            ],
         ),
-        _ => format!("{title}: no data"),
+        _ => cat.tf(Msg::ChartNoData, &[&title]),
     };
     let mut s = String::new();
     let _ = write!(
@@ -518,10 +569,10 @@ pub fn render_svg(series: &Series, metric: &Metric, view: MetricView) -> String 
         r#"<g class="chart-label" fill="currentColor" font-size="12" font-family="sans-serif"><text x="{}" y="{}" text-anchor="end">{}</text><text x="{}" y="{}" text-anchor="end">{}</text>"#,
         PLOT_LEFT - 6.0,
         PLOT_TOP + 4.0,
-        xml_escape(&with_suffix(hi_r, suffix)),
+        xml_escape(&with_suffix(cat, hi_r, suffix)),
         PLOT_LEFT - 6.0,
         PLOT_BOTTOM,
-        xml_escape(&with_suffix(lo_r, suffix)),
+        xml_escape(&with_suffix(cat, lo_r, suffix)),
     );
     // X labels: first, middle and last bucket.
     let mut xl: Vec<usize> = vec![0, n / 2, n.saturating_sub(1)];
@@ -745,7 +796,7 @@ mod tests {
             now,
             Tz::UTC,
         );
-        let svg = render_svg(&s, &m, MetricView::Week);
+        let svg = render_svg(&s, &m, &Catalog::new(crate::pages::i18n::Lang::En));
         assert!(!svg.contains("<script"));
         assert!(!svg.contains("<x/>"));
         assert!(svg.contains("&lt;script&gt;"));
@@ -809,7 +860,7 @@ mod tests {
                 .map(MetricPoint::calculated_millis).sum();
             let got: i128 = s.buckets.iter().filter(|b| b.points > 0).filter_map(|b| b.value).map(|r| r.scaled).sum();
             prop_assert_eq!(got, expected);
-            let svg = render_svg(&s, &m, v);
+            let svg = render_svg(&s, &m, &Catalog::new(crate::pages::i18n::Lang::En));
             prop_assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         }
     }

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use cachet_core::charts::{self, render_svg};
 use cachet_core::history::{self, component_history};
 use cachet_core::model::*;
+use cachet_core::pages::i18n::{Catalog, Lang};
 use cachet_core::validate::{Markdown, MetricValue, Name, Order, Places, Text, Threshold};
 use cachet_core::web::RequestContext;
 use cachet_core::{Actor, Cachet};
@@ -257,7 +258,7 @@ async fn svg_charts_are_well_formed_with_hostile_names() {
         let (metric, series) = charts::metric_series(&h.cachet, m.id, view, h.clock_now())
             .await
             .unwrap();
-        let svg = render_svg(&series, &metric, view);
+        let svg = render_svg(&series, &metric, &Catalog::new(Lang::En));
         let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "svg");

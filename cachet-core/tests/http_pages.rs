@@ -1220,14 +1220,162 @@ async fn only_displayable_public_metrics_are_charted_and_display_graphs_hides_th
     metric_with(&h, "No chart", "ms", "", Visibility::Public, false).await;
     let body = page(&h.cachet, "/").await;
     let doc = Html::parse_document(&body);
-    assert_eq!(
-        texts(&doc, "figure.chart figcaption h3"),
-        ["Shown (last hour)"]
-    );
+    assert_eq!(texts(&doc, "figure.chart figcaption h3"), ["Shown"]);
     for absent in ["Members only", "Hidden one", "No chart"] {
         assert!(!body.contains(absent), "{absent}");
     }
     settings(&h, &[(SettingKey::DisplayGraphs, "0")]).await;
     let body = page(&h.cachet, "/").await;
     assert!(!body.contains("figure") && !body.contains("Shown"));
+}
+
+/// The chart block: one radio, one label and one panel per view, the metric's default view
+/// checked, a stylesheet rule that shows each view's panel, and every panel's chart equal to
+/// the single-view chart of the same series (the page reads the points once for all four).
+#[tokio::test]
+async fn metric_charts_switch_ranges_without_javascript() {
+    use cachet_core::charts::{self, view_name};
+    use cachet_core::pages::i18n::{Catalog, Lang};
+    let h = Harness::new().await;
+    let m = h
+        .cachet
+        .create_metric(
+            &op(),
+            &NewMetric {
+                name: name("Latency"),
+                suffix: Text::parse("ms").unwrap(),
+                description: md(""),
+                default_value: MetricValue::parse("0").unwrap(),
+                calc_type: CalcType::Sum,
+                display_chart: true,
+                places: Places::new(2).unwrap(),
+                default_view: MetricView::Week,
+                threshold: Threshold::default(),
+                order: Order::default(),
+                visible: Visibility::Public,
+            },
+        )
+        .await
+        .unwrap();
+    // Points 20 days, 4 days, 6 hours and 30 minutes ago, so the four views differ.
+    for (v, then) in [
+        ("1.5", TimeDelta::days(16)),
+        ("2.25", TimeDelta::days(4) - TimeDelta::hours(6)),
+        ("4", TimeDelta::minutes(330)),
+        ("8.5", TimeDelta::minutes(30)),
+    ] {
+        h.cachet
+            .record_metric_point(&op(), m.id, MetricValue::parse(v).unwrap(), None)
+            .await
+            .unwrap();
+        h.clock.advance(then);
+    }
+    let body = page(&h.cachet, "/").await;
+    let doc = Html::parse_document(&body);
+    let figure_sel = format!("figure#metric-{}", m.id.0);
+    let figure = doc.select(&sel(&figure_sel)).next().expect("the chart");
+    let radios: Vec<_> = figure.select(&sel("input[type=radio]")).collect();
+    assert_eq!(radios.len(), MetricView::ALL.len());
+    let group = format!("metric-{}-range", m.id.0);
+    let mut css_rules = Vec::new();
+    for (radio, view) in radios.iter().zip(MetricView::ALL) {
+        let v = view_name(*view);
+        assert_eq!(radio.value().attr("name"), Some(group.as_str()));
+        assert_eq!(radio.value().attr("value"), Some(v));
+        assert_eq!(
+            radio.value().attr("checked").is_some(),
+            *view == MetricView::Week,
+            "{v}"
+        );
+        // Its label, named with the metric, and its panel holding one chart.
+        let id = radio.value().attr("id").unwrap();
+        let label = figure
+            .select(&sel(&format!("label[for=\"{id}\"]")))
+            .next()
+            .unwrap_or_else(|| panic!("no label for {id}"));
+        let label_text: String = label.text().collect();
+        assert!(label_text.starts_with("Latency: "), "{label_text}");
+        let panels: Vec<_> = figure
+            .select(&sel(&format!(".chart-panel.panel-{v} > svg")))
+            .collect();
+        assert_eq!(panels.len(), 1, "{v}");
+        let (metric, series) = charts::metric_series(&h.cachet, m.id, *view, h.clock_now())
+            .await
+            .unwrap();
+        let alone = charts::render_svg(&series, &metric, &Catalog::new(Lang::En));
+        assert!(
+            body.contains(&format!(
+                "<div class=\"chart-panel panel-{v}\">{alone}</div>"
+            )),
+            "{v}: the page's chart differs from the single-view chart"
+        );
+        let (long, _) = charts::view_words(&Catalog::new(Lang::En), *view);
+        assert!(
+            panels[0]
+                .value()
+                .attr("aria-label")
+                .unwrap()
+                .starts_with(&format!("Latency ({long}): minimum")),
+            "{v}"
+        );
+        css_rules.push(format!(".pick-{v}:checked ~ .panel-{v}"));
+    }
+    // The views hold different data (else the comparison above would prove little).
+    let maxima: std::collections::HashSet<String> = figure
+        .select(&sel(".chart-panel svg desc"))
+        .map(|d| {
+            d.text()
+                .collect::<String>()
+                .split(", ")
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(maxima.len(), 2, "{maxima:?}"); // 8.50 in the hour views, 12.50 by day
+    // The stylesheet shows each view's panel when its radio is checked.
+    let css_href = doc
+        .select(&sel("link[rel=stylesheet]"))
+        .map(|l| l.value().attr("href").unwrap().to_owned())
+        .find(|href| href.contains("/assets/cachet."))
+        .unwrap();
+    let css = String::from_utf8(get(&h.cachet, &css_href, &[]).await.body().to_vec()).unwrap();
+    for rule in css_rules {
+        assert!(css.contains(&rule), "missing CSS rule {rule}");
+    }
+    // No script anywhere, and no form: switching is the browser's own radio behaviour.
+    assert!(!body.contains("<script") && !body.contains("<form"));
+
+    // In German: titles, summaries, switcher words and numbers with a decimal comma.
+    settings(&h, &[(SettingKey::AppLocale, "de")]).await;
+    let body = page(&h.cachet, "/").await;
+    let doc = Html::parse_document(&body);
+    let figure = doc.select(&sel(&figure_sel)).next().unwrap();
+    let week = figure
+        .select(&sel(".panel-week > svg"))
+        .next()
+        .unwrap()
+        .value()
+        .attr("aria-label")
+        .unwrap()
+        .to_owned();
+    assert!(
+        week.starts_with("Latency (letzte Woche): Minimum "),
+        "{week}"
+    );
+    assert!(week.contains(",00 ms") || week.contains(",50 ms"), "{week}");
+    assert!(!week.contains(".00 ms"), "{week}");
+    let labels: Vec<String> = figure
+        .select(&sel(".chart-ranges label"))
+        .map(|l| l.text().collect())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "Latency: 1 Stunde",
+            "Latency: 12 Stunden",
+            "Latency: Woche",
+            "Latency: Monat"
+        ]
+    );
 }

@@ -300,6 +300,22 @@ messages! {
     ViewWeek => { en: "last week", de: "letzte Woche", fr: "dernière semaine" },
     /// Chart view: last month.
     ViewMonth => { en: "last month", de: "letzter Monat", fr: "dernier mois" },
+    /// The range switcher's short label: last hour.
+    RangeLastHour => { en: "1 hour", de: "1 Stunde", fr: "1 heure" },
+    /// The range switcher's short label: last 12 hours.
+    RangeToday => { en: "12 hours", de: "12 Stunden", fr: "12 heures" },
+    /// The range switcher's short label: last week.
+    RangeWeek => { en: "Week", de: "Woche", fr: "Semaine" },
+    /// The range switcher's short label: last month.
+    RangeMonth => { en: "Month", de: "Monat", fr: "Mois" },
+    /// The range switcher's label; `{0}` is the metric's name.
+    ChartRange => { en: "Time range of {0}", de: "Zeitraum von {0}", fr: "Période de {0}" },
+    /// A chart's title; `{0}` the metric's name, `{1}` the view (`last week`).
+    ChartTitle => { en: "{0} ({1})", de: "{0} ({1})", fr: "{0} ({1})" },
+    /// A chart's summary; `{0}` its title, `{1}` minimum, `{2}` maximum, `{3}` last value.
+    ChartSummary => { en: "{0}: minimum {1}, maximum {2}, last {3}", de: "{0}: Minimum {1}, Maximum {2}, zuletzt {3}", fr: "{0} : minimum {1}, maximum {2}, dernière valeur {3}" },
+    /// A chart without values; `{0}` its title.
+    ChartNoData => { en: "{0}: no data", de: "{0}: keine Daten", fr: "{0} : aucune donnée" },
     /// Date range label of the timeline; `{0}` and `{1}` are dates.
     DateRange => { en: "{0} to {1}", de: "{0} bis {1}", fr: "du {0} au {1}" },
     /// Title of the incident feeds; `{0}` is the site name.
@@ -517,6 +533,35 @@ const MONTHS: [[&str; 12]; 3] = [
     ],
 ];
 
+/// Replaces `{0}`, `{1}`… in `template` by `args` in one pass, so an argument that itself
+/// contains `{1}` (a metric named so, say) is kept as written, never substituted again.
+/// A placeholder without an argument stays as it is.
+fn fill(template: &str, args: &[&str]) -> String {
+    let mut out =
+        String::with_capacity(template.len() + args.iter().map(|a| a.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let arg = after.find('}').and_then(|close| {
+            let index: usize = after[..close].parse().ok()?;
+            Some((args.get(index)?, close))
+        });
+        match arg {
+            Some((a, close)) => {
+                out.push_str(a);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The catalogue for one locale: messages and date formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Catalog {
@@ -556,11 +601,18 @@ impl Catalog {
     /// template escapes the result).
     #[must_use]
     pub fn tf(&self, key: Msg, args: &[&str]) -> String {
-        let mut out = self.t(key).to_owned();
-        for (i, a) in args.iter().enumerate() {
-            out = out.replace(&format!("{{{i}}}"), a);
+        fill(self.t(key), args)
+    }
+
+    /// A decimal number written with the locale's separator: `99.3` stays in English,
+    /// becomes `99,3` in German and French. `number` is what Rust's formatting wrote
+    /// (an optional sign, digits, at most one `.`).
+    #[must_use]
+    pub fn decimal(&self, number: &str) -> String {
+        match self.lang {
+            Lang::En => number.to_owned(),
+            Lang::De | Lang::Fr => number.replacen('.', ",", 1),
         }
-        out
     }
 
     /// The short month name (1 to 12).
@@ -619,7 +671,7 @@ mod tests {
     use super::*;
 
     fn placeholders(s: &str) -> Vec<String> {
-        (0..4)
+        (0..10)
             .map(|i| format!("{{{i}}}"))
             .filter(|p| s.contains(p.as_str()))
             .collect()
@@ -680,5 +732,25 @@ mod tests {
         // A stored pattern is never interpreted: only the four names parse.
         assert!(DateStyle::parse("%Y-%m-%d").is_err());
         assert!(DateStyle::parse("l jS F Y").is_err());
+    }
+
+    #[test]
+    fn placeholders_are_filled_once_so_arguments_are_never_reinterpreted() {
+        let cat = Catalog::new(Lang::En);
+        // An argument holding a placeholder is written as it is, not substituted again.
+        assert_eq!(
+            cat.tf(Msg::ChartSummary, &["{1} {3}", "1", "2", "{0}"]),
+            "{1} {3}: minimum 1, maximum 2, last {0}"
+        );
+        assert_eq!(fill("{0}{9}{x}{", &["a"]), "a{9}{x}{");
+        assert_eq!(fill("no braces", &["a"]), "no braces");
+        assert_eq!(fill("{1}{0}", &["a", "b"]), "ba");
+    }
+
+    #[test]
+    fn decimals_take_the_locales_separator() {
+        assert_eq!(Catalog::new(Lang::En).decimal("-99.30"), "-99.30");
+        assert_eq!(Catalog::new(Lang::De).decimal("-99.30"), "-99,30");
+        assert_eq!(Catalog::new(Lang::Fr).decimal("100"), "100");
     }
 }

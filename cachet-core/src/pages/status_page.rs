@@ -360,13 +360,26 @@ pub(crate) async fn render(
     Ok(page.render()?)
 }
 
-/// The charts of the displayable metrics (public, `display_chart`) in their default view,
-/// when `display_graphs` is on: server-rendered SVG from [`crate::charts::render_svg`].
+/// The charts of the displayable metrics (public, `display_chart`), when `display_graphs`
+/// is on: server-rendered SVG from [`crate::charts::render_svg`], every view of every
+/// metric, with a range switcher that needs no JavaScript.
+///
+/// # The switcher
+///
+/// Each chart is a `<figure>` holding one radio button per view (visually hidden, still
+/// focusable and announced with the metric's name), their labels as the visible buttons,
+/// and one panel per view. The stylesheet shows the panel whose radio is checked
+/// (`.pick-week:checked ~ .panel-week`), so a click or the arrow keys switch views in the
+/// browser, with nothing per visitor in the cached page and no variant per view: one
+/// render, one snapshot, whatever a visitor picks. The metric's `default_view` is checked
+/// in the markup. Without the stylesheet all four charts show, one after the other.
 async fn metrics_html(
     cachet: &Cachet,
     settings: &Settings,
     c: &Chrome,
 ) -> Result<Option<String>, PageError> {
+    use crate::charts::{metric_all_series, render_svg, view_name, view_words};
+    use crate::sanitize::escape_text;
     use std::fmt::Write as _;
     if !settings.display_graphs {
         return Ok(None);
@@ -386,22 +399,51 @@ async fn metrics_html(
         return Ok(None);
     }
     let mut out = String::new();
-    for m in metrics {
-        let view = m.default_view;
-        let (metric, series) = crate::charts::metric_series(cachet, m.id, view, c.now).await?;
-        let view_label = c.t(match view {
-            MetricView::LastHour => Msg::ViewLastHour,
-            MetricView::Today => Msg::ViewToday,
-            MetricView::Week => Msg::ViewWeek,
-            MetricView::Month => Msg::ViewMonth,
-        });
+    for metric in metrics {
+        let id = metric.id.0;
+        let name = escape_text(metric.name.as_str());
+        let all = metric_all_series(cachet, &metric, c.now, c.tz).await?;
         let _ = write!(
             out,
-            "<figure class=\"chart\"><figcaption><h3>{} <span class=\"meta\">({})</span></h3></figcaption>{}</figure>",
-            crate::sanitize::escape_text(metric.name.as_str()),
-            crate::sanitize::escape_text(view_label),
-            crate::charts::render_svg(&series, &metric, view),
+            "<figure class=\"chart\" id=\"metric-{id}\" aria-labelledby=\"metric-{id}-name\"><figcaption><h3 id=\"metric-{id}-name\">{name}</h3></figcaption>"
         );
+        for series in &all {
+            let v = view_name(series.view);
+            let checked = if series.view == metric.default_view {
+                " checked"
+            } else {
+                ""
+            };
+            let _ = write!(
+                out,
+                "<input type=\"radio\" class=\"chart-pick pick-{v} visually-hidden\" name=\"metric-{id}-range\" id=\"metric-{id}-{v}\" value=\"{v}\"{checked}>"
+            );
+        }
+        let _ = write!(
+            out,
+            "<p class=\"chart-ranges\"><span class=\"visually-hidden\">{}</span>",
+            escape_text(&c.cat.tf(Msg::ChartRange, &[metric.name.as_str()]))
+        );
+        for series in &all {
+            let v = view_name(series.view);
+            let (long, short) = view_words(&c.cat, series.view);
+            let _ = write!(
+                out,
+                "<label for=\"metric-{id}-{v}\" class=\"range-{v}\" title=\"{}\"><span class=\"visually-hidden\">{name}: </span>{}</label>",
+                escape_text(long),
+                escape_text(short),
+            );
+        }
+        out.push_str("</p>");
+        for series in &all {
+            let _ = write!(
+                out,
+                "<div class=\"chart-panel panel-{}\">{}</div>",
+                view_name(series.view),
+                render_svg(series, &metric, &c.cat),
+            );
+        }
+        out.push_str("</figure>");
     }
     Ok(Some(out))
 }

@@ -1026,6 +1026,34 @@ async fn locales_switch_by_setting_and_by_accept_language() {
     );
     assert_eq!(texts(&doc, ".day > h3")[2], "30. Dez. 2025");
     assert!(body.contains("Schwerer Ausfall"));
+    // Percentages in the history bars take the German decimal comma.
+    let flaky = comp(
+        &h,
+        "Flaky",
+        ComponentStatus::PartialOutage,
+        None,
+        true,
+        "",
+        None,
+    )
+    .await;
+    h.clock.advance(TimeDelta::minutes(30));
+    let component = page(&h.cachet, &format!("/components/{flaky}")).await;
+    let bars: Vec<String> = Html::parse_document(&component)
+        .select(&sel(".history .bar"))
+        .filter_map(|b| b.value().attr("aria-label").map(str::to_owned))
+        .filter(|l| l.contains(" % Verfügbarkeit") && !l.contains(": 100 %"))
+        .collect();
+    assert!(!bars.is_empty(), "no bar below 100%: {component}");
+    for label in bars {
+        // "1. Jan. 2026: 97,9 % Verfügbarkeit, keine Vorfälle"
+        let pct = label
+            .split_once(": ")
+            .and_then(|(_, rest)| rest.split_once(" %"))
+            .map(|(pct, _)| pct)
+            .unwrap();
+        assert!(pct.contains(',') && !pct.contains('.'), "{label}");
+    }
     // The header is ignored while automatic localization is off.
     let resp = get(&h.cachet, "/", &[("accept-language", "fr")]).await;
     assert_eq!(resp.headers()["content-language"], "de");

@@ -95,7 +95,7 @@ fn history_bars(c: &Chrome, days: &[crate::history::Day]) -> String {
                 };
                 let label = cat.tf(
                     Msg::HistoryDay,
-                    &[&date, &data.uptime.display(), &incidents],
+                    &[&date, &cat.decimal(&data.uptime.display()), &incidents],
                 );
                 (label, super::status_view(cat, data.worst).class)
             }

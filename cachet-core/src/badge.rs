@@ -280,7 +280,7 @@ fn svg_response(svg: String) -> Response<Bytes> {
 }
 
 fn failed(e: &Error) -> Response<Bytes> {
-    tracing::error!(error = ?e, "badge rendering failed");
+    tracing::error!(error = ?crate::log::Escaped(&e), "badge rendering failed");
     response::plain(
         StatusCode::INTERNAL_SERVER_ERROR,
         "the badge is unavailable\n",

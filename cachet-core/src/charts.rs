@@ -437,7 +437,7 @@ async fn chart_response(cachet: &Cachet, req: &Request<Bytes>, id: &str) -> Resp
 }
 
 fn internal(e: &Error) -> Response<Bytes> {
-    tracing::error!(target: "cachet::charts", error = %e, "chart data failed");
+    tracing::error!(target: "cachet::charts", error = %crate::log::Escaped(&e), "chart data failed");
     crate::web::response::plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
 }
 
@@ -494,12 +494,18 @@ fn with_suffix(cat: &Catalog, v: Rounded, suffix: &str) -> String {
 }
 
 /// A line and area chart of a series as a self-contained SVG document: a fixed viewBox
-/// ([`SVG_WIDTH`] × [`SVG_HEIGHT`]), `role="img"` with an `aria-label` and a
-/// `<title>`/`<desc>` summarising the minimum, maximum and last value, labelled axes, and no
+/// ([`SVG_WIDTH`] × [`SVG_HEIGHT`]; the embedding page sizes it), `role="img"` named by its
+/// `<title>`, which summarises the minimum, maximum and last value, labelled axes, and no
 /// script, style or external reference; every text is XML-escaped. Colours follow
 /// `currentColor`, so the embedding page themes it through CSS classes (`chart-area`,
 /// `chart-line`, `chart-axis`, `chart-label`). Title, summary and numbers are in the
 /// catalogue's locale (`Latenz (letzte Woche): Minimum 1,50 ms, …`).
+///
+/// The markup is kept small because the status page carries every view of every metric
+/// (50 metrics are 200 charts): the summary is written once (the title names the image),
+/// coordinates have at most one decimal and no trailing `.0`, and the inner points of a
+/// flat run (a metric resting at its default value) are left out of the line, which draws
+/// the same picture.
 #[must_use]
 pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
     let suffix = metric.suffix.as_str();
@@ -524,18 +530,16 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
         ),
         _ => cat.tf(Msg::ChartNoData, &[&title]),
     };
-    let mut s = String::new();
+    let mut s = String::with_capacity(1024);
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {SVG_HEIGHT}" width="{SVG_WIDTH}" height="{SVG_HEIGHT}" role="img" aria-label="{}" class="chart"><title>{}</title><desc>{}</desc>"#,
-        xml_escape(&summary),
-        xml_escape(&title),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {SVG_HEIGHT}" role="img" class="chart"><title>{}</title>"#,
         xml_escape(&summary),
     );
     // Axes.
     let _ = write!(
         s,
-        r#"<g class="chart-axis" fill="none" stroke="currentColor" stroke-opacity="0.4" stroke-width="1"><line x1="{PLOT_LEFT}" y1="{PLOT_BOTTOM}" x2="{PLOT_RIGHT}" y2="{PLOT_BOTTOM}"/><line x1="{PLOT_LEFT}" y1="{PLOT_TOP}" x2="{PLOT_LEFT}" y2="{PLOT_BOTTOM}"/></g>"#
+        r#"<path class="chart-axis" fill="none" stroke="currentColor" stroke-opacity="0.4" d="M{PLOT_LEFT} {PLOT_BOTTOM}H{PLOT_RIGHT}M{PLOT_LEFT} {PLOT_TOP}V{PLOT_BOTTOM}"/>"#
     );
     let n = series.buckets.len();
     let x_of = |idx: usize| -> f64 {
@@ -586,8 +590,8 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
             };
             let _ = write!(
                 s,
-                r#"<text x="{:.1}" y="{}" text-anchor="{anchor}">{}</text>"#,
-                x_of(idx),
+                r#"<text x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
+                Coord(x_of(idx)),
                 PLOT_BOTTOM + 18.0,
                 xml_escape(&b.key),
             );
@@ -595,30 +599,65 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
     }
     s.push_str("</g>");
     // The line and the area under it, across the buckets holding values.
-    let pts: Vec<(f64, f64)> = series
+    let pts: Vec<(Coord, Coord)> = series
         .buckets
         .iter()
         .enumerate()
-        .filter_map(|(i, b)| b.value.map(|v| (x_of(i), y_of(v.as_f64()))))
+        .filter_map(|(i, b)| b.value.map(|v| (Coord(x_of(i)), Coord(y_of(v.as_f64())))))
         .collect();
     if let (Some(first), Some(last)) = (pts.first(), pts.last()) {
         let mut line = String::new();
         for (i, (x, y)) in pts.iter().enumerate() {
-            let _ = write!(line, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" });
+            // A point between two at the same height adds nothing to a straight line.
+            let inner_of_flat_run =
+                i > 0 && i + 1 < pts.len() && pts[i - 1].1.same(*y) && pts[i + 1].1.same(*y);
+            if !inner_of_flat_run {
+                let _ = write!(line, "{}{x},{y}", if line.is_empty() { "" } else { " " });
+            }
         }
-        let base = y_of(lo.max(0.0).min(hi));
+        let base = Coord(y_of(lo.max(0.0).min(hi)));
         let _ = write!(
             s,
-            r#"<path class="chart-area" fill="currentColor" fill-opacity="0.15" stroke="none" d="{line} L{:.1},{base:.1} L{:.1},{base:.1} Z"/>"#,
+            r#"<polygon class="chart-area" fill="currentColor" fill-opacity="0.15" points="{line} {},{base} {},{base}"/>"#,
             last.0, first.0,
         );
         let _ = write!(
             s,
-            r#"<path class="chart-line" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" d="{line}"/>"#
+            r#"<polyline class="chart-line" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" points="{line}"/>"#
         );
     }
     s.push_str("</svg>");
     s
+}
+
+/// A chart coordinate written with at most one decimal and without a trailing `.0`
+/// (`72`, `81.2`): a tenth of a unit is below a pixel at the chart's size.
+#[derive(Debug, Clone, Copy)]
+struct Coord(f64);
+
+impl Coord {
+    fn tenths(self) -> i64 {
+        #[allow(clippy::cast_possible_truncation)]
+        let t = (self.0 * 10.0).round() as i64;
+        t
+    }
+
+    fn same(self, other: Self) -> bool {
+        self.tenths() == other.tenths()
+    }
+}
+
+impl std::fmt::Display for Coord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = self.tenths();
+        let sign = if t < 0 { "-" } else { "" };
+        let (int, frac) = (t.unsigned_abs() / 10, t.unsigned_abs() % 10);
+        if frac == 0 {
+            write!(f, "{sign}{int}")
+        } else {
+            write!(f, "{sign}{int}.{frac}")
+        }
+    }
 }
 
 fn to_millis(v: f64) -> i128 {
@@ -807,6 +846,52 @@ mod tests {
     }
 
     #[test]
+    fn coordinates_have_one_decimal_at_most_and_no_trailing_zero() {
+        let w = |v: f64| Coord(v).to_string();
+        assert_eq!(w(72.0), "72");
+        assert_eq!(w(81.19), "81.2");
+        assert_eq!(w(99.96), "100");
+        assert_eq!(w(-0.04), "0");
+        assert_eq!(w(-3.25), "-3.3");
+        assert_eq!(w(0.05), "0.1");
+    }
+
+    /// The `points` of the chart's line, as numbers.
+    fn line_points(svg: &str) -> Vec<(f64, f64)> {
+        let start = svg.find("class=\"chart-line\"").unwrap();
+        let rest = &svg[start..];
+        let p = rest.find("points=\"").unwrap() + 8;
+        let end = rest[p..].find('"').unwrap();
+        rest[p..p + end]
+            .split(' ')
+            .map(|xy| {
+                let (x, y) = xy.split_once(',').unwrap();
+                (x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn flat_runs_keep_only_their_ends() {
+        // Last hour: 61 minutes at the default 0, one point of 3 at 12:05.
+        let m = metric(CalcType::Sum, 0, 0);
+        let now = t("2026-02-10T12:34:56Z");
+        let s = series(
+            &m,
+            &[point(1, "2026-02-10T12:05:00Z", 3_000, 1)],
+            MetricView::LastHour,
+            now,
+            Tz::UTC,
+        );
+        let svg = render_svg(&s, &m, &Catalog::new(crate::pages::i18n::Lang::En));
+        let pts = line_points(&svg);
+        // first, the flat run's end before the peak, the peak, the run's start after it, last
+        assert_eq!(pts.len(), 5, "{pts:?}");
+        assert_eq!(pts[2].1, f64::from(16u8)); // the peak at the plot's top
+        assert!(svg.contains(r#"role="img" class="chart"><title>Latency (last hour): minimum 0 ms, maximum 3 ms, last 0 ms</title>"#), "{svg}");
+    }
+
+    #[test]
     fn views_round_trip_through_their_names() {
         for v in [
             MetricView::LastHour,
@@ -817,6 +902,35 @@ mod tests {
             assert_eq!(parse_view(view_name(v)), Some(v));
         }
         assert_eq!(parse_view("year"), None);
+    }
+
+    /// Every bucket's point as the chart maps it, before thinning (the same arithmetic as
+    /// `render_svg`, read back from a chart of the series with thinning impossible: each
+    /// point is drawn by itself in a one-bucket series would change the scale, so it is
+    /// recomputed here).
+    fn render_points_unthinned(s: &Series) -> Vec<(Coord, Coord)> {
+        let vals: Vec<f64> = s.values().map(|(_, v)| v.as_f64()).collect();
+        let min = vals.iter().copied().reduce(f64::min).unwrap_or(0.0);
+        let max = vals.iter().copied().reduce(f64::max).unwrap_or(1.0);
+        let lo = min.min(0.0);
+        let hi = if max > lo { max } else { lo + 1.0 };
+        let n = s.buckets.len();
+        s.buckets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                b.value.map(|v| {
+                    #[allow(clippy::cast_precision_loss)]
+                    let x = if n <= 1 {
+                        PLOT_LEFT
+                    } else {
+                        PLOT_LEFT + i as f64 / (n - 1) as f64 * (PLOT_RIGHT - PLOT_LEFT)
+                    };
+                    let y = PLOT_BOTTOM - (v.as_f64() - lo) / (hi - lo) * (PLOT_BOTTOM - PLOT_TOP);
+                    (Coord(x), Coord(y))
+                })
+            })
+            .collect()
     }
 
     fn view() -> impl Strategy<Value = MetricView> {
@@ -862,6 +976,25 @@ mod tests {
             prop_assert_eq!(got, expected);
             let svg = render_svg(&s, &m, &Catalog::new(crate::pages::i18n::Lang::En));
             prop_assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+            // The thinned line draws the same picture: every bucket's point lies on it.
+            if s.values().next().is_some() {
+                let kept = line_points(&svg);
+                let all: Vec<(f64, f64)> = {
+                    let full = render_points_unthinned(&s);
+                    full.iter().map(|(x, y)| (x.to_string().parse().unwrap(), y.to_string().parse().unwrap())).collect()
+                };
+                for (x, y) in all {
+                    let seg = kept.windows(2).find(|w| w[0].0 <= x && x <= w[1].0);
+                    let on_line = match seg {
+                        Some(w) if (w[1].0 - w[0].0).abs() > f64::EPSILON => {
+                            let yy = w[0].1 + (w[1].1 - w[0].1) * (x - w[0].0) / (w[1].0 - w[0].0);
+                            (yy - y).abs() < 0.051
+                        }
+                        _ => kept.iter().any(|k| (k.0 - x).abs() < 0.051 && (k.1 - y).abs() < 0.051),
+                    };
+                    prop_assert!(on_line, "({x}, {y}) is off the drawn line {kept:?}");
+                }
+            }
         }
     }
 }

@@ -178,7 +178,7 @@ impl Kind {
 }
 
 fn failed(e: &dyn std::fmt::Debug) -> Response<Bytes> {
-    tracing::error!(error = ?e, "feed rendering failed");
+    tracing::error!(error = ?crate::log::Escaped(&e), "feed rendering failed");
     response::plain(
         StatusCode::INTERNAL_SERVER_ERROR,
         "the feed is unavailable\n",

@@ -62,6 +62,7 @@ pub mod clock;
 mod facade;
 pub mod feeds;
 pub mod history;
+pub mod log;
 pub mod metrics;
 pub mod model;
 pub mod notify;

@@ -1338,19 +1338,21 @@ async fn metric_charts_switch_ranges_without_javascript() {
             "{v}: the page's chart differs from the single-view chart"
         );
         let (long, _) = charts::view_words(&Catalog::new(Lang::En), *view);
+        let title: String = panels[0]
+            .select(&sel("title"))
+            .next()
+            .unwrap()
+            .text()
+            .collect();
         assert!(
-            panels[0]
-                .value()
-                .attr("aria-label")
-                .unwrap()
-                .starts_with(&format!("Latency ({long}): minimum")),
-            "{v}"
+            title.starts_with(&format!("Latency ({long}): minimum")),
+            "{v}: {title}"
         );
         css_rules.push(format!(".pick-{v}:checked ~ .panel-{v}"));
     }
     // The views hold different data (else the comparison above would prove little).
     let maxima: std::collections::HashSet<String> = figure
-        .select(&sel(".chart-panel svg desc"))
+        .select(&sel(".chart-panel svg title"))
         .map(|d| {
             d.text()
                 .collect::<String>()
@@ -1379,14 +1381,12 @@ async fn metric_charts_switch_ranges_without_javascript() {
     let body = page(&h.cachet, "/").await;
     let doc = Html::parse_document(&body);
     let figure = doc.select(&sel(&figure_sel)).next().unwrap();
-    let week = figure
-        .select(&sel(".panel-week > svg"))
+    let week: String = figure
+        .select(&sel(".panel-week > svg > title"))
         .next()
         .unwrap()
-        .value()
-        .attr("aria-label")
-        .unwrap()
-        .to_owned();
+        .text()
+        .collect();
     assert!(
         week.starts_with("Latency (letzte Woche): Minimum "),
         "{week}"

@@ -308,6 +308,39 @@ async fn concurrent_readers_of_a_new_revision_share_one_render() {
     }
 }
 
+/// After `max_render_age`, one request re-renders and the others are served the previous
+/// answer meanwhile (or the new one once it is in): still one render, and every reader gets a
+/// whole, valid page. The step-by-step proof is the unit test
+/// `an_aged_entry_is_served_stale_only_while_its_rerender_runs` in `web/snapshot.rs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readers_of_an_aged_entry_share_one_rerender() {
+    let h = site_with(200).await;
+    let c = h.cachet.clone();
+    let before = get(&c, "/", &[]).await;
+    assert_eq!(before.status(), StatusCode::OK);
+    for round in 1..=3u64 {
+        let renders = c.snapshot_stats().renders;
+        h.clock.advance(chrono::TimeDelta::seconds(11));
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let c = c.clone();
+            tasks.push(tokio::spawn(async move { get(&c, "/", &[]).await }));
+        }
+        for t in tasks {
+            let r = t.await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let body = std::str::from_utf8(r.body()).unwrap();
+            assert!(body.starts_with("<!DOCTYPE html>") && body.trim_end().ends_with("</html>"));
+            assert!(body.contains("Component 199"));
+        }
+        assert_eq!(
+            c.snapshot_stats().renders,
+            renders + 1,
+            "round {round}: one re-render for 64 readers"
+        );
+    }
+}
+
 #[tokio::test]
 async fn variants_are_bounded_whatever_the_requests() {
     let config = with_config(|c| {

@@ -503,14 +503,41 @@ pub async fn create_token(
 }
 
 /// Sets up logging to standard error: `RUST_LOG` if set, else `default` (for example `info`).
+///
+/// Every field and the message go through [`cachet_core::log::Escaped`]: the library already
+/// escapes each value a user or the database influences, and this second layer keeps the
+/// binary's output one line per event even for a field someone forgets to wrap (and for the
+/// messages, whose `{...}` arguments the formatter writes raw). `tracing_subscriber::fmt`
+/// itself escapes ESC and C1 controls but not CR, LF or NUL (tracing-subscriber 0.3.23).
 pub fn init_tracing(default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(env_filter(default))
+        .fmt_fields(escaping_fields())
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+}
+
+/// `RUST_LOG` if set, else `default`.
+fn env_filter(default: &str) -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+}
+
+/// The binary's field formatter: `name=value` pairs and the message separated by spaces, as
+/// `tracing_subscriber::fmt`'s default, each escaped with [`cachet_core::log::Escaped`].
+pub fn escaping_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
+    use cachet_core::log::Escaped;
+    use tracing_subscriber::field::MakeExt as _;
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        if field.name() == "message" {
+            // The message's `Debug` is its text (a `fmt::Arguments`), written unquoted.
+            write!(w, "{}", Escaped(format_args!("{value:?}")))
+        } else {
+            write!(w, "{field}={:?}", Escaped(value))
+        }
+    })
+    .delimited(" ")
 }
 
 /// The `cachet` binary: parses the command line, sets up logging and a runtime, runs the

@@ -47,7 +47,13 @@ impl Actor {
     /// it grants. `name` (single-line, printable) appears in the audit log as `host:<name>`.
     #[must_use]
     pub fn host(name: &str, role: Role, ip: Option<IpAddr>) -> Self {
-        let name: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+        // No control characters, line separators or bidi overrides: the label is shown in the
+        // audit log and must read as what it is.
+        let name: String = name
+            .chars()
+            .filter(|c| !crate::log::needs_escape(*c))
+            .take(64)
+            .collect();
         Self {
             kind: ActorKind::Host { name, role },
             ip,

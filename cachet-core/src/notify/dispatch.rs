@@ -314,7 +314,7 @@ impl Dispatcher {
             let busy = match self.tick().await {
                 Ok(report) => report.busy(self.config.batch_size),
                 Err(e) => {
-                    tracing::warn!(target: "cachet::notify", error = %e, "dispatcher tick failed");
+                    tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "dispatcher tick failed");
                     false
                 }
             };
@@ -388,7 +388,7 @@ impl Dispatcher {
                         }
                         Err(StoreError::Conflict { .. }) => {}
                         Err(e) => {
-                            tracing::warn!(target: "cachet::notify", event = event.id.get(), error = %e, "fan-out failed");
+                            tracing::warn!(target: "cachet::notify", event = event.id.get(), error = %crate::log::Escaped(&e), "fan-out failed");
                             self.retry_event(&event, "store error during fan-out").await;
                         }
                     }
@@ -405,7 +405,7 @@ impl Dispatcher {
                         .await;
                 }
                 Err(e) => {
-                    tracing::warn!(target: "cachet::notify", event = event.id.get(), error = %e, "resolving recipients failed");
+                    tracing::warn!(target: "cachet::notify", event = event.id.get(), error = %crate::log::Escaped(&e), "resolving recipients failed");
                     self.retry_event(&event, "store error while resolving recipients")
                         .await;
                 }
@@ -733,7 +733,7 @@ impl DeliverCtx {
             Ok(_) => outcome,
             Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => Outcome::Lost,
             Err(e) => {
-                tracing::warn!(target: "cachet::notify", delivery = d.id.get(), error = %e, "recording an attempt failed");
+                tracing::warn!(target: "cachet::notify", delivery = d.id.get(), error = %crate::log::Escaped(&e), "recording an attempt failed");
                 Outcome::Lost
             }
         }

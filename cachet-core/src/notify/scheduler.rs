@@ -57,7 +57,7 @@ impl Scheduler {
         tokio::pin!(shutdown);
         loop {
             if let Err(e) = self.tick().await {
-                tracing::warn!(target: "cachet::notify", error = %e, "scheduler tick failed");
+                tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "scheduler tick failed");
             }
             tokio::select! {
                 () = &mut shutdown => return,
@@ -113,7 +113,7 @@ impl Scheduler {
                 Err(Error::NotFound { .. }) => {}
                 Err(Error::Store(StoreError::Conflict { .. })) => report.raced += 1,
                 Err(e) => {
-                    tracing::warn!(target: "cachet::notify", schedule = s.id.get(), error = %e, "maintenance transition failed");
+                    tracing::warn!(target: "cachet::notify", schedule = s.id.get(), error = %crate::log::Escaped(&e), "maintenance transition failed");
                 }
             }
         }

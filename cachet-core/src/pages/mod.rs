@@ -75,7 +75,7 @@ impl From<Error> for PageError {
 
 impl From<askama::Error> for PageError {
     fn from(e: askama::Error) -> Self {
-        tracing::error!(error = %e, "page template failed");
+        tracing::error!(error = %crate::log::Escaped(&e), "page template failed");
         Self::Internal(Error::Internal)
     }
 }
@@ -357,7 +357,7 @@ fn failure_page(e: PageError, c: &Chrome, settings: &Settings) -> Response<Bytes
             Msg::BadRequestText,
         ),
         PageError::Internal(err) => {
-            tracing::error!(error = ?err, "page failed");
+            tracing::error!(error = ?crate::log::Escaped(&err), "page failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Msg::UnavailableTitle,
@@ -396,7 +396,7 @@ fn failure(e: PageError) -> Response<Bytes> {
         PageError::NotFound => response::not_found_page(),
         PageError::BadRequest => response::plain(StatusCode::BAD_REQUEST, "bad request\n"),
         PageError::Internal(e) => {
-            tracing::error!(error = ?e, "page failed");
+            tracing::error!(error = ?crate::log::Escaped(&e), "page failed");
             response::plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The page could not be shown; please try again.\n",

@@ -426,11 +426,10 @@ async fn metrics_html(
         );
         for series in &all {
             let v = view_name(series.view);
-            let (long, short) = view_words(&c.cat, series.view);
+            let (_, short) = view_words(&c.cat, series.view);
             let _ = write!(
                 out,
-                "<label for=\"metric-{id}-{v}\" class=\"range-{v}\" title=\"{}\"><span class=\"visually-hidden\">{name}: </span>{}</label>",
-                escape_text(long),
+                "<label for=\"metric-{id}-{v}\" class=\"range-{v}\"><span class=\"visually-hidden\">{name}: </span>{}</label>",
                 escape_text(short),
             );
         }

@@ -158,12 +158,13 @@ impl Cachet {
         }
         headers::secure(&mut resp, self.config().public_url.is_https(), &id);
         // One structured line per request: no query string, no headers, no body, so no token
-        // or address a client sent can reach the log.
+        // or address a client sent can reach the log. The path is the client's: escaped, so it
+        // cannot break the line (`method` is an HTTP token and `id` hex, safe by type).
         tracing::info!(
             target: "cachet::http",
             request_id = %id,
             method = %method,
-            path = %loggable_path(&path),
+            path = %crate::log::Escaped(loggable_path(&path)),
             status = resp.status().as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
         );

@@ -49,6 +49,10 @@
 //!
 //! An entry is also re-rendered once it is [`SnapshotConfig::max_render_age`] old by the
 //! facade's clock, since content moves with time too (maintenance windows, chart windows).
+//! Such a re-render (same revision, only older) is made by the one request that finds the
+//! entry aged; every other request meanwhile gets the previous answer (server-side
+//! stale-while-revalidate), so readers do not queue behind a render of the big page. A new
+//! revision is never answered from an older one.
 //!
 //! Each request compares the entry's revision with the current `Store::revision`
 //! (`crate::store::Store::revision`). The current revision is re-read from the store:
@@ -161,6 +165,9 @@ pub struct SnapshotStats {
     pub hits: u64,
     /// Reads of the store's revision.
     pub revision_reads: u64,
+    /// Of the hits, answers served from the previous render while an entry that aged out
+    /// (same revision) was being re-rendered.
+    pub stale_served: u64,
 }
 
 /// Which surface a cached path belongs to.
@@ -224,6 +231,19 @@ struct Slot {
     born: Timestamp,
     cell: Cell,
     used: u64,
+    /// While `cell` renders because the previous one aged out (the revision unchanged), the
+    /// previous answer, served to everyone but the one request that renders. Dropped once
+    /// `cell` holds its answer.
+    stale: Option<Arc<Entry>>,
+}
+
+/// What a lookup found for a key: the cell to read or fill, and the answer to serve meanwhile.
+struct Found {
+    cell: Cell,
+    /// Set when `cell` was made by this lookup (this request renders).
+    created: bool,
+    /// The same revision's previous answer, while `cell` is being re-rendered for age.
+    stale: Option<Arc<Entry>>,
 }
 
 /// The snapshot cache's state, held by the facade.
@@ -243,6 +263,7 @@ pub(crate) struct Snapshots {
     renders: AtomicU64,
     hits: AtomicU64,
     revision_reads: AtomicU64,
+    stale_served: AtomicU64,
 }
 
 impl Snapshots {
@@ -260,6 +281,7 @@ impl Snapshots {
             renders: AtomicU64::new(0),
             hits: AtomicU64::new(0),
             revision_reads: AtomicU64::new(0),
+            stale_served: AtomicU64::new(0),
         }
     }
 
@@ -289,6 +311,7 @@ impl Snapshots {
             renders: self.renders.load(Ordering::Relaxed),
             hits: self.hits.load(Ordering::Relaxed),
             revision_reads: self.revision_reads.load(Ordering::Relaxed),
+            stale_served: self.stale_served.load(Ordering::Relaxed),
         }
     }
 
@@ -339,19 +362,38 @@ impl Snapshots {
     }
 
     /// The cell of a key at a revision, inserted (evicting as needed) when missing or too
-    /// old.
-    fn cell(&self, key: &Key, revision: u64, now: Timestamp) -> Option<Cell> {
+    /// old. A slot that only aged (same revision) keeps its answer as `stale` while the new
+    /// cell renders: the content moved with time only, so the previous answer is still a
+    /// correct answer for the few milliseconds of the render (server-side
+    /// stale-while-revalidate), and readers do not queue behind the render. A new revision
+    /// never does this: a write is visible on the very next read.
+    fn cell(&self, key: &Key, revision: u64, now: Timestamp) -> Option<Found> {
         let used = self.tick.fetch_add(1, Ordering::Relaxed);
         let max_age = chrono::TimeDelta::from_std(self.config.max_render_age)
             .unwrap_or(chrono::TimeDelta::MAX);
         let mut slots = self.slots.lock().ok()?;
+        let mut stale = None;
         if let Some(slot) = slots.get_mut(key)
             && slot.revision == revision
             && slot.born <= now
-            && now - slot.born < max_age
         {
-            slot.used = used;
-            return Some(slot.cell.clone());
+            if now - slot.born < max_age {
+                slot.used = used;
+                if slot.cell.initialized() {
+                    slot.stale = None;
+                }
+                return Some(Found {
+                    cell: slot.cell.clone(),
+                    created: false,
+                    stale: slot.stale.clone(),
+                });
+            }
+            stale = slot
+                .cell
+                .get()
+                .cloned()
+                .flatten()
+                .or_else(|| slot.stale.take());
         }
         slots.remove(key);
         let max_variants = self.config.max_variants_per_path.max(1);
@@ -372,9 +414,14 @@ impl Snapshots {
                 born: now,
                 cell: cell.clone(),
                 used,
+                stale: stale.clone(),
             },
         );
-        Some(cell)
+        Some(Found {
+            cell,
+            created: true,
+            stale,
+        })
     }
 
     /// Forgets a key's slot if it still holds this cell (its answer was not cacheable).
@@ -573,13 +620,17 @@ fn gzip(body: &[u8]) -> Option<Bytes> {
 }
 
 fn brotli(body: &[u8]) -> Option<Bytes> {
-    // Quality 9: within a few percent of 11 on text, an order of magnitude faster, and paid
-    // once per revision by the render.
+    // Quality 6. Measured on the big status page (514 kB of HTML, `bench/load.sh`'s data
+    // set): quality 9 gave 13,348 bytes in 19 ms and a 23 MB transient peak of resident
+    // memory (its hash chains: 2^15 buckets x 2^8 slots of 4 bytes, nearly every page
+    // touched), which alone broke the 64 MB budget under load; quality 6 gives 13,903 bytes
+    // (+4%) in 5.5 ms with a 4 MB peak; quality 11 gives 11,306 bytes in 590 ms. Paid once
+    // per revision by the render, so speed matters less than the peak.
     // The window no larger than the body needs (2^16 to 2^22 bytes): the encoder's memory
     // grows with the window, and a large one buys nothing on a small body.
     let needed = usize::BITS - body.len().max(1).leading_zeros();
     let params = brotli::enc::BrotliEncoderParams {
-        quality: 9,
+        quality: 6,
         lgwin: i32::try_from(needed.clamp(16, 22)).unwrap_or(22),
         size_hint: body.len(),
         ..Default::default()
@@ -820,7 +871,12 @@ impl Cachet {
             language,
             zone,
         };
-        let Some(cell) = snapshots.cell(&key, site.revision, self.now()) else {
+        let Some(Found {
+            cell,
+            created,
+            stale,
+        }) = snapshots.cell(&key, site.revision, self.now())
+        else {
             return Lookup::Bypass;
         };
         if let Some(ready) = cell.get() {
@@ -831,6 +887,13 @@ impl Cachet {
                 }
                 None => Lookup::Bypass,
             };
+        }
+        // Re-rendering for age: the request that started it renders, everyone else is
+        // served the previous answer of the same revision meanwhile.
+        if !created && let Some(entry) = stale {
+            snapshots.hits.fetch_add(1, Ordering::Relaxed);
+            snapshots.stale_served.fetch_add(1, Ordering::Relaxed);
+            return Lookup::Served(serve(&entry, req, &site));
         }
         // A miss: one render per key and revision; whoever renders pays the rate limit.
         let mut own: Option<Response<Bytes>> = None;
@@ -974,6 +1037,81 @@ mod tests {
             h.append(*n, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    fn entry(body: &'static str) -> Arc<Entry> {
+        Arc::new(Entry {
+            headers: HeaderMap::new(),
+            identity: Bytes::from_static(body.as_bytes()),
+            gzip: None,
+            brotli: None,
+            tag: body.to_owned(),
+            vary: "Accept-Encoding",
+            cors: false,
+        })
+    }
+
+    fn body(e: &Option<Arc<Entry>>) -> Option<&[u8]> {
+        e.as_ref().map(|e| e.identity.as_ref())
+    }
+
+    /// Server-side stale-while-revalidate, step by step: an entry that only aged is re-rendered
+    /// by the one lookup that finds it aged, while every other lookup gets the previous answer
+    /// until the new one is in; a new revision never serves the old answer.
+    #[test]
+    fn an_aged_entry_is_served_stale_only_while_its_rerender_runs() {
+        let snapshots = Snapshots::new(SnapshotConfig::default());
+        let key = Key {
+            surface: Surface::Page,
+            path: "/".to_owned(),
+            query: String::new(),
+            language: String::new(),
+            zone: String::new(),
+        };
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-24T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let first = snapshots.cell(&key, 1, t0).unwrap();
+        assert!(first.created && first.stale.is_none());
+        first.cell.set(Some(entry("v1"))).unwrap();
+        // Fresh: the same cell, nothing stale.
+        let again = snapshots.cell(&key, 1, t0).unwrap();
+        assert!(!again.created && again.stale.is_none());
+        assert!(Arc::ptr_eq(&again.cell, &first.cell));
+        // Aged, same revision: this lookup renders anew and carries the old answer along ...
+        let t1 = t0 + chrono::TimeDelta::seconds(11);
+        let renderer = snapshots.cell(&key, 1, t1).unwrap();
+        assert!(renderer.created);
+        assert!(!renderer.cell.initialized());
+        assert_eq!(body(&renderer.stale), Some(&b"v1"[..]));
+        // ... and every lookup while it renders is offered the old answer.
+        for _ in 0..3 {
+            let reader = snapshots.cell(&key, 1, t1).unwrap();
+            assert!(!reader.created);
+            assert!(Arc::ptr_eq(&reader.cell, &renderer.cell));
+            assert_eq!(body(&reader.stale), Some(&b"v1"[..]));
+        }
+        // Once the new answer is in, the old one is gone.
+        renderer.cell.set(Some(entry("v2"))).unwrap();
+        let after = snapshots.cell(&key, 1, t1).unwrap();
+        assert!(!after.created && after.stale.is_none());
+        assert_eq!(body(&after.cell.get().cloned().flatten()), Some(&b"v2"[..]));
+        // A re-render that is abandoned (the renderer's request went away) keeps offering
+        // the last answer to the next lookups after a further ageing.
+        let t2 = t1 + chrono::TimeDelta::seconds(11);
+        let abandoned = snapshots.cell(&key, 1, t2).unwrap();
+        assert!(abandoned.created);
+        drop(abandoned);
+        let t3 = t2 + chrono::TimeDelta::seconds(11);
+        let next = snapshots.cell(&key, 1, t3).unwrap();
+        assert!(next.created);
+        assert_eq!(body(&next.stale), Some(&b"v2"[..]));
+        // A new revision: no stale answer, whatever the age.
+        let t4 = t3 + chrono::TimeDelta::seconds(11);
+        let written = snapshots.cell(&key, 2, t4).unwrap();
+        assert!(written.created && written.stale.is_none());
+        let waiting = snapshots.cell(&key, 2, t4).unwrap();
+        assert!(!waiting.created && waiting.stale.is_none());
     }
 
     #[test]

@@ -122,7 +122,7 @@ fn error(status: StatusCode) -> Response<Bytes> {
 }
 
 fn failed(e: &Error) -> Response<Bytes> {
-    tracing::error!(error = ?e, "Statuspage v2 request failed");
+    tracing::error!(error = ?crate::log::Escaped(&e), "Statuspage v2 request failed");
     error(StatusCode::INTERNAL_SERVER_ERROR)
 }
 

@@ -199,7 +199,7 @@ impl Ctx<'_> {
         match page.render() {
             Ok(body) => html(status, body, self.c.lang()),
             Err(e) => {
-                tracing::error!(error = %e, "subscription page template failed");
+                tracing::error!(error = %crate::log::Escaped(&e), "subscription page template failed");
                 internal()
             }
         }
@@ -279,7 +279,7 @@ async fn answer(
     let settings = match cachet.settings().await {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(error = ?e, "subscription page failed");
+            tracing::error!(error = ?crate::log::Escaped(&e), "subscription page failed");
             return internal();
         }
     };
@@ -312,7 +312,7 @@ async fn answer(
         Route::Unsubscribe(t) => unsubscribe_get(&cx, t),
     };
     result.unwrap_or_else(|e| {
-        tracing::error!(error = ?e, "subscription page failed");
+        tracing::error!(error = ?crate::log::Escaped(&e), "subscription page failed");
         internal()
     })
 }

@@ -93,7 +93,7 @@ impl Fail {
                     Error::Conflict(why) => (StatusCode::BAD_REQUEST, (*why).to_owned()),
                     Error::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, String::new()),
                     _ => {
-                        tracing::error!(request_id, error = ?e, "API v1 request failed");
+                        tracing::error!(request_id, error = ?crate::log::Escaped(&e), "API v1 request failed");
                         (StatusCode::INTERNAL_SERVER_ERROR, String::new())
                     }
                 };

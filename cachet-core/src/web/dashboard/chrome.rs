@@ -542,7 +542,7 @@ impl<'a> DashboardRequest<'a> {
             return see_other(&format!("{}/auth/login", mount_path(self.cachet)));
         }
         if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = ?e, "dashboard page failed");
+            tracing::error!(error = ?crate::log::Escaped(&e), "dashboard page failed");
         }
         let page = match self.chrome("").await {
             Ok(chrome) => MessagePage {
@@ -609,7 +609,7 @@ pub(crate) fn render_html<T: Template>(status: StatusCode, page: &T) -> Response
     match page.render() {
         Ok(body) => html_response(status, body),
         Err(e) => {
-            tracing::error!(error = %e, "dashboard template failed");
+            tracing::error!(error = %crate::log::Escaped(&e), "dashboard template failed");
             html_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The page could not be shown; please try again.\n".to_owned(),

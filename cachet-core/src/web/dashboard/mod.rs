@@ -91,7 +91,7 @@ async fn dashboard(
         }
         Ok(SessionLookup::None) => return chrome::see_other(&login),
         Err(e) => {
-            tracing::error!(error = ?e, "session lookup failed");
+            tracing::error!(error = ?crate::log::Escaped(&e), "session lookup failed");
             return crate::web::response::plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The page could not be shown; please try again.\n",

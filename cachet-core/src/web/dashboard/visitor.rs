@@ -154,7 +154,7 @@ pub(crate) fn render<T: askama::Template>(
     let mut resp = match page.render() {
         Ok(body) => html_response(status, body),
         Err(e) => {
-            tracing::error!(error = %e, "visitor page template failed");
+            tracing::error!(error = %crate::log::Escaped(&e), "visitor page template failed");
             return html_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The page could not be shown; please try again.\n".to_owned(),
@@ -170,7 +170,7 @@ pub(crate) fn render<T: askama::Template>(
 
 /// A 500 for a failure before a page could be built.
 pub(crate) fn internal(e: &Error) -> Response<Bytes> {
-    tracing::error!(error = ?e, "visitor page failed");
+    tracing::error!(error = ?crate::log::Escaped(&e), "visitor page failed");
     crate::web::response::plain(
         StatusCode::INTERNAL_SERVER_ERROR,
         "The page could not be shown; please try again.\n",

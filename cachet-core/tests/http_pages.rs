@@ -1310,6 +1310,15 @@ async fn metric_charts_switch_ranges_without_javascript() {
         let v = view_name(*view);
         assert_eq!(radio.value().attr("name"), Some(group.as_str()));
         assert_eq!(radio.value().attr("value"), Some(v));
+        // Described by the switcher's label ("Time range of Latency").
+        let described = radio.value().attr("aria-describedby").unwrap();
+        let description: String = figure
+            .select(&sel(&format!("#{described}")))
+            .next()
+            .unwrap()
+            .text()
+            .collect();
+        assert_eq!(description, "Time range of Latency");
         assert_eq!(
             radio.value().attr("checked").is_some(),
             *view == MetricView::Week,

@@ -565,7 +565,8 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli, env_key)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // The error can carry text from the database or the network: one line, escaped.
+            eprintln!("error: {}", cachet_core::log::Escaped(&e));
             ExitCode::FAILURE
         }
     }

@@ -416,12 +416,12 @@ async fn metrics_html(
             };
             let _ = write!(
                 out,
-                "<input type=\"radio\" class=\"chart-pick pick-{v} visually-hidden\" name=\"metric-{id}-range\" id=\"metric-{id}-{v}\" value=\"{v}\"{checked}>"
+                "<input type=\"radio\" class=\"chart-pick pick-{v} visually-hidden\" name=\"metric-{id}-range\" id=\"metric-{id}-{v}\" value=\"{v}\" aria-describedby=\"metric-{id}-ranges\"{checked}>"
             );
         }
         let _ = write!(
             out,
-            "<p class=\"chart-ranges\"><span class=\"visually-hidden\">{}</span>",
+            "<p class=\"chart-ranges\"><span class=\"visually-hidden\" id=\"metric-{id}-ranges\">{}</span>",
             escape_text(&c.cat.tf(Msg::ChartRange, &[metric.name.as_str()]))
         );
         for series in &all {

@@ -67,7 +67,9 @@
 //!
 //! Concurrent readers of a revision not rendered yet share one render (single flight: one
 //! `tokio::sync::OnceCell` per key and revision); a cancelled render is taken over by the
-//! next waiter.
+//! next waiter. A re-render for age serves the previous answer only while the request that
+//! renders is alive (a guard clears the mark when it is dropped), so a client that goes away
+//! mid-render cannot leave the old answer in place: the next reader renders.
 //!
 //! # HTTP
 //!
@@ -85,7 +87,7 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -232,18 +234,33 @@ struct Slot {
     cell: Cell,
     used: u64,
     /// While `cell` renders because the previous one aged out (the revision unchanged), the
-    /// previous answer, served to everyone but the one request that renders. Dropped once
-    /// `cell` holds its answer.
+    /// previous answer, served to everyone but the one request that renders, and only while
+    /// that request is still rendering (`rendering`). Dropped once `cell` holds its answer.
     stale: Option<Arc<Entry>>,
+    /// Set while the request that made `cell` is rendering it; cleared by its
+    /// [`RenderGuard`] when it finishes or is dropped (a client that went away).
+    rendering: Arc<AtomicBool>,
 }
 
 /// What a lookup found for a key: the cell to read or fill, and the answer to serve meanwhile.
 struct Found {
     cell: Cell,
-    /// Set when `cell` was made by this lookup (this request renders).
-    created: bool,
-    /// The same revision's previous answer, while `cell` is being re-rendered for age.
+    /// Held by the request that made `cell` (it renders); `None` for everyone else.
+    renderer: Option<RenderGuard>,
+    /// The same revision's previous answer, while `cell` is being re-rendered for age by a
+    /// request that is still at it.
     stale: Option<Arc<Entry>>,
+}
+
+/// Marks a slot's render as in progress until dropped. When the rendering request is
+/// cancelled, the drop clears the mark, so the next reader renders (taking the render over
+/// through the cell) instead of being served the previous answer without end.
+struct RenderGuard(Arc<AtomicBool>);
+
+impl Drop for RenderGuard {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 /// The snapshot cache's state, held by the facade.
@@ -382,10 +399,11 @@ impl Snapshots {
                 if slot.cell.initialized() {
                     slot.stale = None;
                 }
+                let rendering = slot.rendering.load(Ordering::Acquire);
                 return Some(Found {
                     cell: slot.cell.clone(),
-                    created: false,
-                    stale: slot.stale.clone(),
+                    renderer: None,
+                    stale: slot.stale.clone().filter(|_| rendering),
                 });
             }
             stale = slot
@@ -407,6 +425,7 @@ impl Snapshots {
             }
         }
         let cell: Cell = Arc::new(OnceCell::new());
+        let rendering = Arc::new(AtomicBool::new(true));
         slots.insert(
             key.clone(),
             Slot {
@@ -414,14 +433,27 @@ impl Snapshots {
                 born: now,
                 cell: cell.clone(),
                 used,
-                stale: stale.clone(),
+                stale,
+                rendering: rendering.clone(),
             },
         );
+        // The renderer itself never serves the previous answer: it is not handed one.
         Some(Found {
             cell,
-            created: true,
-            stale,
+            renderer: Some(RenderGuard(rendering)),
+            stale: None,
         })
+    }
+
+    /// Drops a slot's previous answer once its cell holds the new one, so a key that goes
+    /// cold right after a re-render does not keep two answers in memory.
+    fn settled(&self, key: &Key, cell: &Cell) {
+        if let Ok(mut slots) = self.slots.lock()
+            && let Some(slot) = slots.get_mut(key)
+            && Arc::ptr_eq(&slot.cell, cell)
+        {
+            slot.stale = None;
+        }
     }
 
     /// Forgets a key's slot if it still holds this cell (its answer was not cacheable).
@@ -873,7 +905,7 @@ impl Cachet {
         };
         let Some(Found {
             cell,
-            created,
+            renderer,
             stale,
         }) = snapshots.cell(&key, site.revision, self.now())
         else {
@@ -890,7 +922,7 @@ impl Cachet {
         }
         // Re-rendering for age: the request that started it renders, everyone else is
         // served the previous answer of the same revision meanwhile.
-        if !created && let Some(entry) = stale {
+        if let Some(entry) = stale {
             snapshots.hits.fetch_add(1, Ordering::Relaxed);
             snapshots.stale_served.fetch_add(1, Ordering::Relaxed);
             return Lookup::Served(serve(&entry, req, &site));
@@ -928,6 +960,12 @@ impl Cachet {
             })
             .await
             .clone();
+        // Rendered (here or by the request waited on): no longer rendering, and the previous
+        // answer, if any, is not needed any more.
+        drop(renderer);
+        if entry.is_some() {
+            snapshots.settled(&key, &cell);
+        }
         let mut resp = match (entry, own) {
             (Some(entry), _) => {
                 if !rendered_here {
@@ -1057,7 +1095,8 @@ mod tests {
 
     /// Server-side stale-while-revalidate, step by step: an entry that only aged is re-rendered
     /// by the one lookup that finds it aged, while every other lookup gets the previous answer
-    /// until the new one is in; a new revision never serves the old answer.
+    /// until the new one is in, and only while that render is alive; a new revision never
+    /// serves the old answer.
     #[test]
     fn an_aged_entry_is_served_stale_only_while_its_rerender_runs() {
         let snapshots = Snapshots::new(SnapshotConfig::default());
@@ -1072,46 +1111,52 @@ mod tests {
             .unwrap()
             .to_utc();
         let first = snapshots.cell(&key, 1, t0).unwrap();
-        assert!(first.created && first.stale.is_none());
+        assert!(first.renderer.is_some() && first.stale.is_none());
         first.cell.set(Some(entry("v1"))).unwrap();
+        drop(first.renderer);
         // Fresh: the same cell, nothing stale.
         let again = snapshots.cell(&key, 1, t0).unwrap();
-        assert!(!again.created && again.stale.is_none());
+        assert!(again.renderer.is_none() && again.stale.is_none());
         assert!(Arc::ptr_eq(&again.cell, &first.cell));
-        // Aged, same revision: this lookup renders anew and carries the old answer along ...
+        // Aged, same revision: this lookup renders anew (and is not offered the old answer) ...
         let t1 = t0 + chrono::TimeDelta::seconds(11);
         let renderer = snapshots.cell(&key, 1, t1).unwrap();
-        assert!(renderer.created);
+        assert!(renderer.renderer.is_some() && renderer.stale.is_none());
         assert!(!renderer.cell.initialized());
-        assert_eq!(body(&renderer.stale), Some(&b"v1"[..]));
         // ... and every lookup while it renders is offered the old answer.
         for _ in 0..3 {
             let reader = snapshots.cell(&key, 1, t1).unwrap();
-            assert!(!reader.created);
+            assert!(reader.renderer.is_none());
             assert!(Arc::ptr_eq(&reader.cell, &renderer.cell));
             assert_eq!(body(&reader.stale), Some(&b"v1"[..]));
         }
         // Once the new answer is in, the old one is gone.
         renderer.cell.set(Some(entry("v2"))).unwrap();
+        drop(renderer.renderer);
+        snapshots.settled(&key, &renderer.cell);
         let after = snapshots.cell(&key, 1, t1).unwrap();
-        assert!(!after.created && after.stale.is_none());
+        assert!(after.renderer.is_none() && after.stale.is_none());
         assert_eq!(body(&after.cell.get().cloned().flatten()), Some(&b"v2"[..]));
-        // A re-render that is abandoned (the renderer's request went away) keeps offering
-        // the last answer to the next lookups after a further ageing.
+        // A re-render whose request went away: the next readers are not served the old
+        // answer (they take the render over through the cell) ...
         let t2 = t1 + chrono::TimeDelta::seconds(11);
         let abandoned = snapshots.cell(&key, 1, t2).unwrap();
-        assert!(abandoned.created);
+        assert!(abandoned.renderer.is_some());
+        let reader = snapshots.cell(&key, 1, t2).unwrap();
+        assert_eq!(body(&reader.stale), Some(&b"v2"[..]), "while it renders");
         drop(abandoned);
-        let t3 = t2 + chrono::TimeDelta::seconds(11);
-        let next = snapshots.cell(&key, 1, t3).unwrap();
-        assert!(next.created);
-        assert_eq!(body(&next.stale), Some(&b"v2"[..]));
+        let reader = snapshots.cell(&key, 1, t2).unwrap();
+        assert!(
+            reader.renderer.is_none() && reader.stale.is_none(),
+            "after it went away"
+        );
+        assert!(!reader.cell.initialized());
         // A new revision: no stale answer, whatever the age.
-        let t4 = t3 + chrono::TimeDelta::seconds(11);
-        let written = snapshots.cell(&key, 2, t4).unwrap();
-        assert!(written.created && written.stale.is_none());
-        let waiting = snapshots.cell(&key, 2, t4).unwrap();
-        assert!(!waiting.created && waiting.stale.is_none());
+        let t3 = t2 + chrono::TimeDelta::seconds(11);
+        let written = snapshots.cell(&key, 2, t3).unwrap();
+        assert!(written.renderer.is_some() && written.stale.is_none());
+        let waiting = snapshots.cell(&key, 2, t3).unwrap();
+        assert!(waiting.renderer.is_none() && waiting.stale.is_none());
     }
 
     #[test]

@@ -2317,12 +2317,16 @@ macro_rules! impl_store {
                     args![user.0, &code.0[..]],
                 )
                 .await?;
+                // A code that matches nothing ends the transaction here (the revision bump
+                // rolled back at once, not whenever the pool next touches the connection).
                 let Some((code_id,)) = row else {
+                    tx.rollback().await.map_err(backend)?;
                     return Ok(false);
                 };
                 let used =
                     exec(&mut tx, sql("UPDATE cachet_recovery_codes SET used_at = ? WHERE id = ? AND used_at IS NULL"), args![cx.now, code_id]).await?;
                 if used == 0 {
+                    tx.rollback().await.map_err(backend)?;
                     return Ok(false);
                 }
                 apply_effects(&mut tx, cx.now, fx(&user)).await?;
@@ -2603,6 +2607,7 @@ macro_rules! impl_store {
                 )
                 .await?;
                 if used == 0 {
+                    tx.rollback().await.map_err(backend)?;
                     return Ok(None);
                 }
                 let token = fetch_opt::<OneTimeTokenRow>(&mut tx, sql("SELECT * FROM cachet_one_time_tokens WHERE hash = ?"), args![&hash.0[..]])
@@ -2748,6 +2753,11 @@ macro_rules! impl_store {
                 let mut tx = self.begin().await?;
                 let ids = claim_ids(&mut tx, "cachet_outbox_events", OutboxStatus::Pending.as_str(), now, limit).await?;
                 if ids.is_empty() {
+                    // Ended here, not by dropping it: a dropped transaction is rolled back
+                    // only when the pool gets round to the connection, and until then
+                    // InnoDB keeps the row locks the claim's scan took, so the next claim
+                    // (SKIP LOCKED) would skip rows that are free.
+                    tx.rollback().await.map_err(backend)?;
                     return Ok(Vec::new());
                 }
                 let mut a = args![owner, lease_until];
@@ -2829,6 +2839,11 @@ macro_rules! impl_store {
                 let mut tx = self.begin().await?;
                 let ids = claim_ids(&mut tx, "cachet_deliveries", DeliveryStatus::Pending.as_str(), now, limit).await?;
                 if ids.is_empty() {
+                    // Ended here, not by dropping it: a dropped transaction is rolled back
+                    // only when the pool gets round to the connection, and until then
+                    // InnoDB keeps the row locks the claim's scan took, so the next claim
+                    // (SKIP LOCKED) would skip rows that are free.
+                    tx.rollback().await.map_err(backend)?;
                     return Ok(Vec::new());
                 }
                 let mut a = args![owner, lease_until];

@@ -402,6 +402,7 @@ macro_rules! __store_checks {
             outbox_expired_lease_is_reclaimed,
             outbox_complete_fans_out_idempotently,
             outbox_fail_retries_or_gives_up,
+            outbox_empty_claims_hold_no_locks,
             delivery_attempt_transitions,
             deliveries_filters,
             prune_outbox_removes_finished,

@@ -320,6 +320,46 @@ pub async fn outbox_complete_fans_out_idempotently(store: &dyn Store) -> Result<
     Ok(())
 }
 
+/// A claim that finds nothing due leaves nothing locked: a claim right after it, once the
+/// event is due, gets the event. (On InnoDB a claim's scan locks the rows it examines; a
+/// transaction ended by dropping it kept those locks until the pool reused the connection,
+/// and the next claim's SKIP LOCKED skipped a free row.) Repeated, since the window was
+/// short.
+pub async fn outbox_empty_claims_hold_no_locks(store: &dyn Store) -> Result<(), Failure> {
+    for round in 0..12i64 {
+        let due = 1_000 + round * 100;
+        let e = store
+            .enqueue(
+                cx(0),
+                &new_event(EventKind::IncidentCreated, at(due), round),
+            )
+            .await
+            .ctx("enqueue")?;
+        ensure_eq(
+            store
+                .claim_outbox_events("early", at(due - 1), at(due + 50), 5)
+                .await
+                .ctx("early claim")?,
+            vec![],
+            "nothing due yet",
+        )?;
+        let got = store
+            .claim_outbox_events("due", at(due), at(due + 50), 5)
+            .await
+            .ctx("due claim")?;
+        ensure_eq(
+            ids(&got, |x| x.id.get()),
+            vec![e.id.get()],
+            &format!("round {round}: the due event is claimed right after an empty claim"),
+        )?;
+        store
+            .fail_outbox_event(e.id, "due", "done with it", None)
+            .await
+            .ctx("give up")?;
+    }
+    Ok(())
+}
+
 /// Failing a leased event either schedules a retry (pending, due at `retry_at`, error kept,
 /// lease released) or gives up (failed, never claimed again).
 pub async fn outbox_fail_retries_or_gives_up(store: &dyn Store) -> Result<(), Failure> {

@@ -350,7 +350,7 @@ pub async fn outbox_empty_claims_hold_no_locks(store: &dyn Store) -> Result<(), 
         ensure_eq(
             ids(&got, |x| x.id.get()),
             vec![e.id.get()],
-            &format!("round {round}: the due event is claimed right after an empty claim"),
+            format!("round {round}: the due event is claimed right after an empty claim"),
         )?;
         store
             .fail_outbox_event(e.id, "due", "done with it", None)

@@ -541,29 +541,9 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
         s,
         r#"<path class="chart-axis" fill="none" stroke="currentColor" stroke-opacity="0.4" d="M{PLOT_LEFT} {PLOT_BOTTOM}H{PLOT_RIGHT}M{PLOT_LEFT} {PLOT_TOP}V{PLOT_BOTTOM}"/>"#
     );
-    let n = series.buckets.len();
-    let x_of = |idx: usize| -> f64 {
-        if n <= 1 {
-            PLOT_LEFT
-        } else {
-            #[allow(clippy::cast_precision_loss)]
-            let f = idx as f64 / (n - 1) as f64;
-            PLOT_LEFT + f * (PLOT_RIGHT - PLOT_LEFT)
-        }
-    };
-    let (lo, hi) = match (
-        values.iter().map(|(_, v)| v.as_f64()).reduce(f64::min),
-        values.iter().map(|(_, v)| v.as_f64()).reduce(f64::max),
-    ) {
-        // The axis starts at zero unless values are negative; a flat series gets headroom.
-        (Some(min), Some(max)) => {
-            let lo = min.min(0.0);
-            let hi = if max > lo { max } else { lo + 1.0 };
-            (lo, hi)
-        }
-        _ => (0.0, 1.0),
-    };
-    let y_of = |v: f64| -> f64 { PLOT_BOTTOM - (v - lo) / (hi - lo) * (PLOT_BOTTOM - PLOT_TOP) };
+    let plot = Plot::of(series);
+    let (lo, hi) = (plot.lo, plot.hi);
+    let n = plot.n;
     // Y labels: the axis bounds, in the metric's places.
     let places = metric.places.get();
     let lo_r = Rounded::from_millis_ratio(to_millis(lo), 1, places);
@@ -591,7 +571,7 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
             let _ = write!(
                 s,
                 r#"<text x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
-                Coord(x_of(idx)),
+                Coord(plot.x(idx)),
                 PLOT_BOTTOM + 18.0,
                 xml_escape(&b.key),
             );
@@ -599,12 +579,7 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
     }
     s.push_str("</g>");
     // The line and the area under it, across the buckets holding values.
-    let pts: Vec<(Coord, Coord)> = series
-        .buckets
-        .iter()
-        .enumerate()
-        .filter_map(|(i, b)| b.value.map(|v| (Coord(x_of(i)), Coord(y_of(v.as_f64())))))
-        .collect();
+    let pts = plot.points(series);
     if let (Some(first), Some(last)) = (pts.first(), pts.last()) {
         let mut line = String::new();
         for (i, (x, y)) in pts.iter().enumerate() {
@@ -615,7 +590,7 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
                 let _ = write!(line, "{}{x},{y}", if line.is_empty() { "" } else { " " });
             }
         }
-        let base = Coord(y_of(lo.max(0.0).min(hi)));
+        let base = Coord(plot.y(lo.max(0.0).min(hi)));
         let _ = write!(
             s,
             r#"<polygon class="chart-area" fill="currentColor" fill-opacity="0.15" points="{line} {},{base} {},{base}"/>"#,
@@ -628,6 +603,62 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+/// How a series maps onto the plot area: buckets evenly along x, values between the axis
+/// bounds along y.
+struct Plot {
+    /// How many buckets.
+    n: usize,
+    /// The axis bounds: from zero (or the lowest negative value) to the highest value; a
+    /// flat series gets headroom.
+    lo: f64,
+    hi: f64,
+}
+
+impl Plot {
+    fn of(series: &Series) -> Self {
+        let values = || series.values().map(|(_, v)| v.as_f64());
+        let (lo, hi) = match (values().reduce(f64::min), values().reduce(f64::max)) {
+            (Some(min), Some(max)) => {
+                let lo = min.min(0.0);
+                (lo, if max > lo { max } else { lo + 1.0 })
+            }
+            _ => (0.0, 1.0),
+        };
+        Self {
+            n: series.buckets.len(),
+            lo,
+            hi,
+        }
+    }
+
+    fn x(&self, idx: usize) -> f64 {
+        if self.n <= 1 {
+            PLOT_LEFT
+        } else {
+            #[allow(clippy::cast_precision_loss)]
+            let f = idx as f64 / (self.n - 1) as f64;
+            PLOT_LEFT + f * (PLOT_RIGHT - PLOT_LEFT)
+        }
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        PLOT_BOTTOM - (v - self.lo) / (self.hi - self.lo) * (PLOT_BOTTOM - PLOT_TOP)
+    }
+
+    /// The point of every bucket holding a value, oldest first.
+    fn points(&self, series: &Series) -> Vec<(Coord, Coord)> {
+        series
+            .buckets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                b.value
+                    .map(|v| (Coord(self.x(i)), Coord(self.y(v.as_f64()))))
+            })
+            .collect()
+    }
 }
 
 /// A chart coordinate written with at most one decimal and without a trailing `.0`
@@ -904,35 +935,6 @@ mod tests {
         assert_eq!(parse_view("year"), None);
     }
 
-    /// Every bucket's point as the chart maps it, before thinning (the same arithmetic as
-    /// `render_svg`, read back from a chart of the series with thinning impossible: each
-    /// point is drawn by itself in a one-bucket series would change the scale, so it is
-    /// recomputed here).
-    fn render_points_unthinned(s: &Series) -> Vec<(Coord, Coord)> {
-        let vals: Vec<f64> = s.values().map(|(_, v)| v.as_f64()).collect();
-        let min = vals.iter().copied().reduce(f64::min).unwrap_or(0.0);
-        let max = vals.iter().copied().reduce(f64::max).unwrap_or(1.0);
-        let lo = min.min(0.0);
-        let hi = if max > lo { max } else { lo + 1.0 };
-        let n = s.buckets.len();
-        s.buckets
-            .iter()
-            .enumerate()
-            .filter_map(|(i, b)| {
-                b.value.map(|v| {
-                    #[allow(clippy::cast_precision_loss)]
-                    let x = if n <= 1 {
-                        PLOT_LEFT
-                    } else {
-                        PLOT_LEFT + i as f64 / (n - 1) as f64 * (PLOT_RIGHT - PLOT_LEFT)
-                    };
-                    let y = PLOT_BOTTOM - (v.as_f64() - lo) / (hi - lo) * (PLOT_BOTTOM - PLOT_TOP);
-                    (Coord(x), Coord(y))
-                })
-            })
-            .collect()
-    }
-
     fn view() -> impl Strategy<Value = MetricView> {
         prop_oneof![
             Just(MetricView::LastHour),
@@ -979,10 +981,12 @@ mod tests {
             // The thinned line draws the same picture: every bucket's point lies on it.
             if s.values().next().is_some() {
                 let kept = line_points(&svg);
-                let all: Vec<(f64, f64)> = {
-                    let full = render_points_unthinned(&s);
-                    full.iter().map(|(x, y)| (x.to_string().parse().unwrap(), y.to_string().parse().unwrap())).collect()
-                };
+                // Every bucket's point as the chart maps it, before thinning.
+                let all: Vec<(f64, f64)> = Plot::of(&s)
+                    .points(&s)
+                    .iter()
+                    .map(|(x, y)| (x.to_string().parse().unwrap(), y.to_string().parse().unwrap()))
+                    .collect();
                 for (x, y) in all {
                     let seg = kept.windows(2).find(|w| w[0].0 <= x && x <= w[1].0);
                     let on_line = match seg {

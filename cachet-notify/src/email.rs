@@ -616,6 +616,10 @@ impl Header for ContentLanguage {
 /// a URL has no whitespace to fold at.
 const MAX_UNSUBSCRIBE_URL: usize = 900;
 
+/// The longest whitespace-free run a subject may hold: with `Subject: ` before it, a line
+/// stays under RFC 5322's 998 octets.
+const MAX_SUBJECT_WORD_BYTES: usize = 900;
+
 /// Builds the lettre message for `message` from `from`, checking every value that goes into a
 /// header. Public so tests and fuzzers can inspect the headers without a server
 /// (`build_message(..)?.formatted()` gives the RFC 5322 bytes).
@@ -624,7 +628,8 @@ const MAX_UNSUBSCRIBE_URL: usize = 900;
 ///
 /// [`DeliveryError::Permanent`] when the subject holds a control character (CR, LF, NUL, ...),
 /// the recipient is not an address lettre accepts, the idempotency key is not a dot-atom, the
-/// locale is not a language tag, or the unsubscribe URL is too long.
+/// locale is not a language tag, the unsubscribe URL is too long, or the subject holds a word
+/// too long for a header line.
 pub fn build_message(
     from: &Mailbox,
     message: &EmailMessage,
@@ -635,6 +640,18 @@ pub fn build_message(
         return Err(DeliveryError::Permanent(
             "subject contains a line break or control character".into(),
         ));
+    }
+    // lettre folds a long subject only at whitespace: a longer unbroken word would make a
+    // header line over RFC 5322's 998 octets (found by the `email_headers` fuzz target).
+    // Core subjects are names of at most 255 characters, far below this.
+    if message
+        .subject
+        .split_whitespace()
+        .any(|word| word.len() > MAX_SUBJECT_WORD_BYTES)
+    {
+        return Err(DeliveryError::Permanent(format!(
+            "subject has a word over {MAX_SUBJECT_WORD_BYTES} bytes, too long for a header line"
+        )));
     }
     let to: Address = message
         .to

@@ -428,6 +428,37 @@ async fn header_lookalikes_stay_inside_their_header() {
     }
 }
 
+/// lettre folds a subject only at whitespace: an unbroken word too long for a header line is
+/// refused (the `email_headers` fuzz target found a 1,033-byte one making a 1,042-octet line);
+/// a word that fits still makes lines within RFC 5322's 998 octets.
+#[test]
+fn subject_words_too_long_for_a_header_line_are_refused() {
+    let from = "Status <status@status.example.com>".parse().unwrap();
+    for subject in ["x".repeat(901), format!("Outage {}", "Q".repeat(1_000))] {
+        assert!(
+            matches!(
+                build_message(&from, &message(&subject)),
+                Err(DeliveryError::Permanent(_))
+            ),
+            "{} bytes",
+            subject.len()
+        );
+    }
+    for subject in [
+        "x".repeat(900),
+        format!("{} {}", "a".repeat(900), "b".repeat(900)),
+    ] {
+        let bytes = build_message(&from, &message(&subject))
+            .unwrap()
+            .formatted();
+        let text = String::from_utf8(bytes).unwrap();
+        let head = text.split("\r\n\r\n").next().unwrap();
+        for line in head.split("\r\n") {
+            assert!(line.len() <= 998, "{} octets", line.len());
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_body_with_smtp_commands_cannot_escape_data() {
     // RUSTSEC-2021-0069 shape: "." after a double CRLF, then commands.

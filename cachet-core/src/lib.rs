@@ -20,6 +20,7 @@
 //! | [`notify`] | the [`Notifier`](notify::Notifier) trait delivery channels implement, and the messages the core hands them |
 //! | [`store`] | the [`Store`](store::Store) trait, typed queries, and the in-memory reference store |
 //! | [`clock`] | injected time |
+//! | [`cpu`] | CPU-bound work (hashing, big renders, compression) off the async workers, with a bounded concurrency |
 //! | [`status`] | the overall-status rule: effective component status, maintenance phases, the Statuspage indicator, incident impact, API v1's status |
 //! | [`web`] | the framework-neutral web layer: API v1 (in progress), Statuspage v2 JSON, CORS, security headers, rate limits |
 //! | `testing` | (feature `testing`) the public Store conformance suite |
@@ -59,6 +60,7 @@ pub mod auth;
 pub mod badge;
 pub mod charts;
 pub mod clock;
+pub mod cpu;
 mod facade;
 pub mod feeds;
 pub mod history;
@@ -85,5 +87,5 @@ pub mod fuzzing;
 
 pub use facade::{
     Actor, Cachet, Config, Enrollment, Error, LoginOutcome, ManagedSubscription, NewUserInput,
-    Result, SessionLookup, SessionTicket, parse_new_user,
+    Result, SessionLookup, SessionTicket, Sight, parse_new_user,
 };

@@ -557,3 +557,199 @@ async fn pages_are_cached_per_language_only_with_automatic_localization() {
     assert_eq!(de.body(), de2.body());
     assert_eq!(c.snapshot_stats().renders, 3);
 }
+
+fn from(peer: &str) -> RequestContext {
+    RequestContext {
+        peer: Some(peer.parse().unwrap()),
+        principal: None,
+    }
+}
+
+/// Red-team finding: a query parameter no route reads made a new cache entry, so random
+/// `?b=` turned every request into a render. Only the declared parameters, canonicalised,
+/// reach the key: every spelling below is one entry and one render.
+#[tokio::test]
+async fn cache_busting_query_parameters_share_one_entry() {
+    let h = site_with(3).await;
+    let c = &h.cachet;
+    let first = get(c, "/", &[]).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let long = format!("/?b={}", "x".repeat(4000));
+    for path in [
+        "/?b=1",
+        "/?b=2&c=3",
+        "/?b=%41&b=%zz&&=",
+        "/?start_dat=2026-11-01",
+        long.as_str(),
+    ] {
+        let r = get(c, path, &[]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.body(), first.body(), "{path}");
+        assert_eq!(header(&r, "etag"), header(&first, "etag"), "{path}");
+    }
+    assert_eq!(
+        c.snapshot_stats().renders,
+        1,
+        "one render for every spelling"
+    );
+    assert_eq!(c.snapshot_stats().entries, 1);
+
+    // A parameter the status page reads keys by its canonical value, in any order.
+    let dated = get(c, "/?start_date=2026-11-01&b=1", &[]).await;
+    assert_eq!(dated.status(), StatusCode::OK);
+    let again = get(c, "/?z=1&start_date=2026-11-01", &[]).await;
+    assert_eq!(again.body(), dated.body());
+    assert_eq!(c.snapshot_stats().renders, 2);
+    // Invalid values all answer what the render answers them (400), never stored.
+    for bad in ["/?start_date=nope", "/?start_date=2026-02-30&b=1"] {
+        assert_eq!(
+            get(c, bad, &[]).await.status(),
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    assert_eq!(c.snapshot_stats().entries, 2);
+
+    // Badges, charts and the Statuspage JSON likewise.
+    let badge = get(c, "/badge.svg", &[]).await;
+    let renders = c.snapshot_stats().renders;
+    for path in [
+        "/badge.svg?b=1",
+        "/badge.svg?style=flat&cb=9",
+        "/badge.svg?style=nope",
+    ] {
+        assert_eq!(get(c, path, &[]).await.body(), badge.body(), "{path}");
+    }
+    let square = get(c, "/badge.svg?style=flat-square&b=2", &[]).await;
+    assert_ne!(square.body(), badge.body());
+    let summary = get(c, "/api/v2/summary.json", &[]).await;
+    for i in 0..20 {
+        let r = get(c, &format!("/api/v2/summary.json?cb={i}"), &[]).await;
+        assert_eq!(r.body(), summary.body());
+    }
+    assert_eq!(c.snapshot_stats().renders, renders + 2);
+}
+
+/// Red-team finding: with automatic localisation, random `Accept-Language` values each made
+/// an entry and a render. The key holds the locale the header resolves to: at most one
+/// entry per supported locale, whatever the header.
+#[tokio::test]
+async fn random_accept_language_collapses_to_supported_locales() {
+    let h = site_with(2).await;
+    let c = &h.cachet;
+    c.put_settings(
+        &Actor::operator(),
+        &[(SettingKey::AutomaticLocalization, "1".into())],
+    )
+    .await
+    .unwrap();
+    let mut seed = 0x2545_f491_u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    for i in 0..300 {
+        let primary = ["de", "fr", "en", "xx", "tlh", "*"][(next() % 6) as usize];
+        let header_value = format!(
+            "{primary}-{:x};q=0.{},zz-{i};q=0.{}",
+            next(),
+            next() % 9 + 1,
+            next() % 9
+        );
+        let r = get(c, "/", &[("accept-language", &header_value)]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{header_value}");
+        let expected = match primary {
+            "de" => "de",
+            "fr" => "fr",
+            _ => "en",
+        };
+        assert_eq!(header(&r, "content-language"), expected, "{header_value}");
+    }
+    let stats = c.snapshot_stats();
+    assert!(stats.renders <= 3, "{} renders", stats.renders);
+    assert!(stats.entries <= 3, "{} entries", stats.entries);
+}
+
+/// Red-team finding: misses had no rate limit. A client address may cause a bounded number
+/// of renders (IPv6 by /64); beyond it `429` with `Retry-After`, while cache hits stay
+/// unlimited and other clients are unaffected. Credentials or a body, which bypass the cache,
+/// pay the same budget.
+#[tokio::test]
+async fn uncached_renders_are_rate_limited_per_client() {
+    let config = with_config(|c| {
+        c.web.rate_limits.uncached_render =
+            cachet_core::web::ratelimit::Limit::new(3, Duration::from_secs(3600));
+    });
+    let h = Harness::over(new_store().await, config);
+    let c = &h.cachet;
+    c.create_component(&Actor::operator(), &component("A"))
+        .await
+        .unwrap();
+    let attacker = from("[2001:db8:7:7::1]:4000");
+    let day = |d: u32| format!("/?start_date=2026-10-{d:02}");
+    for d in 1..=3 {
+        let r = send(c, "GET", &day(d), &[], attacker.clone()).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    // Another address in the same /64: the same budget, spent.
+    let refused = send(c, "GET", &day(4), &[], from("[2001:db8:7:7:ffff::2]:4000")).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = header(&refused, "retry-after").parse().unwrap();
+    assert!(retry >= 1);
+    assert!(!refused.headers().contains_key("etag"));
+    assert_eq!(c.snapshot_stats().renders, 3);
+    assert_eq!(c.snapshot_stats().renders_refused, 1);
+    // Hits stay unlimited for the same client.
+    for _ in 0..50 {
+        let r = send(c, "GET", &day(2), &[], attacker.clone()).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    // Going round the cache with a credential header pays the same budget.
+    let bypass = send(
+        c,
+        "GET",
+        "/",
+        &[("authorization", "Bearer junk")],
+        attacker.clone(),
+    )
+    .await;
+    assert_eq!(bypass.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another client renders as usual.
+    let other = send(c, "GET", &day(4), &[], from("[2001:db8:7:8::1]:4000")).await;
+    assert_eq!(other.status(), StatusCode::OK);
+    assert_eq!(c.snapshot_stats().renders, 4);
+}
+
+/// Random keys that a route does read (each a real variant) still keep the cache bounded: the
+/// per-path and overall bounds evict, and memory follows `max_entries`, not the requests.
+#[tokio::test]
+async fn random_read_parameters_keep_the_cache_bounded() {
+    let config = with_config(|c| {
+        c.web.snapshot.max_entries = 8;
+        c.web.snapshot.max_variants_per_path = 4;
+        c.web.rate_limits.uncached_render =
+            cachet_core::web::ratelimit::Limit::new(100_000, Duration::from_secs(60));
+    });
+    let h = Harness::over(new_store().await, config);
+    let c = &h.cachet;
+    c.create_component(&Actor::operator(), &component("A"))
+        .await
+        .unwrap();
+    for i in 0..400u32 {
+        let path = match i % 3 {
+            0 => format!(
+                "/?start_date=20{:02}-0{}-1{}&b={i}",
+                10 + i % 80,
+                1 + i % 9,
+                i % 10
+            ),
+            1 => format!("/metrics/{}?filter=week&b={i}", i + 1),
+            _ => format!("/incidents/{}?b={i}", i + 1),
+        };
+        get(c, &path, &[]).await;
+        let entries = c.snapshot_stats().entries;
+        assert!(entries <= 8, "{entries} entries after {path}");
+    }
+}

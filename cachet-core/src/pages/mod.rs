@@ -426,6 +426,18 @@ pub(crate) fn parse_id(s: &str) -> Option<i64> {
     s.parse().ok().filter(|n| *n > 0)
 }
 
+/// The status page's `start_date` as its render reads it, in canonical form (the snapshot
+/// cache's key): `None` when absent, the date as `YYYY-MM-DD`, or
+/// [`crate::web::public::INVALID`] for whatever the render answers 400 (malformed, repeated,
+/// before 1970, an unparseable query).
+pub(crate) fn canonical_start_date(query: Option<&str>) -> Option<String> {
+    match status_page::parse_start_date(query) {
+        Ok(None) => None,
+        Ok(Some(day)) => Some(day.format("%Y-%m-%d").to_string()),
+        Err(_) => Some(crate::web::public::INVALID.to_owned()),
+    }
+}
+
 /// Renders a page; 404 for unknown or hidden things, 400 for a malformed query.
 pub(crate) async fn render(cachet: &Cachet, req: &Request<Bytes>, page: Page) -> Response<Bytes> {
     let settings = match cachet.settings().await {

@@ -2,7 +2,9 @@
 //!
 //! Defaults (all configurable): API v1 1,000 requests a minute per token, 300 a minute per
 //! address without a token; sign-in 10 per 10 minutes per address and per account; subscribe
-//! 6 a minute per address. Cached public reads are exempt (issue 5). Limited answers carry
+//! 6 a minute per address; renders of public pages and the Statuspage JSON that miss the
+//! snapshot cache 120 a minute per address (IPv6 by /64). Cached public reads are exempt.
+//! Limited answers carry
 //! `Retry-After`; every limited route carries `X-RateLimit-Limit` and `X-RateLimit-Remaining`.
 //! Idle keys are forgotten periodically, so memory follows the number of active clients.
 
@@ -53,6 +55,10 @@ pub struct RateLimits {
     pub sign_in: Limit,
     /// Subscriptions per address.
     pub subscribe: Limit,
+    /// Renders of guests' public pages and Statuspage JSON that miss the snapshot cache, per
+    /// address (IPv6 by /64). A hit costs a few microseconds and is never counted; a miss
+    /// costs a whole render, so this is what bounds a client that varies what it asks for.
+    pub uncached_render: Limit,
 }
 
 impl Default for RateLimits {
@@ -62,6 +68,9 @@ impl Default for RateLimits {
             api_per_address: Limit::new(300, Duration::from_secs(60)),
             sign_in: Limit::new(10, Duration::from_secs(600)),
             subscribe: Limit::new(6, Duration::from_secs(60)),
+            // Two misses a second sustained, and a whole minute's worth at once: a visitor
+            // opening pages nobody else opened since the last write never comes near it.
+            uncached_render: Limit::new(120, Duration::from_secs(60)),
         }
     }
 }
@@ -94,6 +103,7 @@ pub struct Limiters {
     api_address: Keyed<IpAddr>,
     sign_in: Keyed<String>,
     subscribe: Keyed<IpAddr>,
+    uncached_render: Keyed<String>,
     clock: DefaultClock,
     checks: AtomicU64,
 }
@@ -120,6 +130,7 @@ impl Limiters {
             api_address: keyed(limits.api_per_address),
             sign_in: keyed(limits.sign_in),
             subscribe: keyed(limits.subscribe),
+            uncached_render: keyed(limits.uncached_render),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
         }
@@ -132,6 +143,7 @@ impl Limiters {
             self.api_address.retain_recent();
             self.sign_in.retain_recent();
             self.subscribe.retain_recent();
+            self.uncached_render.retain_recent();
         }
         match limiter.check_key(key) {
             Ok(snapshot) => Decision::Allow {
@@ -165,10 +177,22 @@ impl Limiters {
         self.check(&self.subscribe, self.limits.subscribe, &ip)
     }
 
+    /// A render that missed the snapshot cache, for a client address. Keyed like the sign-in
+    /// throttle ([`crate::auth::throttle::address_key`]): an IPv6 client owns a whole /64, so
+    /// it cannot get a fresh budget by changing the low bits of its address.
+    pub fn uncached_render(&self, ip: IpAddr) -> Decision {
+        let key = crate::auth::throttle::address_key(ip);
+        self.check(&self.uncached_render, self.limits.uncached_render, &key)
+    }
+
     /// How many keys are tracked (for memory tests).
     #[must_use]
     pub fn tracked_keys(&self) -> usize {
-        self.api_token.len() + self.api_address.len() + self.sign_in.len() + self.subscribe.len()
+        self.api_token.len()
+            + self.api_address.len()
+            + self.sign_in.len()
+            + self.subscribe.len()
+            + self.uncached_render.len()
     }
 }
 
@@ -206,5 +230,26 @@ mod tests {
             ),
             "per address"
         );
+    }
+
+    #[test]
+    fn uncached_renders_are_limited_per_ipv6_64() {
+        let l = Limiters::new(RateLimits {
+            uncached_render: Limit::new(2, Duration::from_secs(60)),
+            ..RateLimits::default()
+        });
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(matches!(l.uncached_render(a), Decision::Allow { .. }));
+        assert!(matches!(l.uncached_render(same_64), Decision::Allow { .. }));
+        assert!(
+            matches!(l.uncached_render(a), Decision::Deny { .. }),
+            "one /64, one budget"
+        );
+        assert!(matches!(
+            l.uncached_render(other_64),
+            Decision::Allow { .. }
+        ));
     }
 }

@@ -5,18 +5,30 @@
 //!
 //! # Key
 //!
-//! One entry per (surface, path, normalised query, variant dimensions). `GET` and `HEAD`
-//! share entries (`HEAD` is folded into `GET` before the lookup). The query is parsed and
-//! re-encoded (percent-encoding and empty pairs normalised; the order is kept, because
-//! pagination links repeat it), and the render sees exactly that query, so two spellings of
-//! one query share an entry. The dimensions are:
+//! One entry per (surface, path, query, variant dimensions), where each part holds only what
+//! the render reads, in canonical form, so that nothing a client varies freely makes a new
+//! entry. `GET` and `HEAD` share entries (`HEAD` is folded into `GET` before the lookup). The
+//! render sees exactly the key (see below), so an entry is right for every request that maps
+//! to it. The query part is:
+//!
+//! * public pages, feeds, badges and charts: only the parameters the route declares it reads
+//!   (`web::public`'s route table, one declaration per route), each in its canonical form
+//!   (`?b=<random>` maps to the bare path; an invalid value maps to the one answer the render
+//!   gives every invalid value), sorted by name;
+//! * the Statuspage v2 JSON: nothing (it reads no parameter);
+//! * API v1: the whole query, parsed and re-encoded (percent-encoding and empty pairs
+//!   normalised; the order is kept, because pagination links repeat it). Its misses pay API
+//!   v1's per-address limit.
+//!
+//! The dimensions are:
 //!
 //! * the content coding: not part of the key; each entry holds the identity body plus gzip
 //!   and brotli versions compressed once, chosen per request by `Accept-Encoding` q-values;
 //! * API v1: the `Time-Zone` header, canonicalised to a zone name (unknown zones are the
 //!   site's zone, as API v1 treats them);
-//! * pages: `Accept-Language` (normalised: tags lowercased, ordered by q, at most
-//!   [`MAX_LANGUAGE_TAGS`]) only while the `automatic_localization` setting is on;
+//! * pages that follow the visitor's language, while the `automatic_localization` setting is
+//!   on: the locale `Accept-Language` resolves to ([`crate::pages::i18n::negotiate`]), one
+//!   of the supported locales, so any header makes at most three entries per page;
 //! * `Origin`: never. CORS headers are computed per request after the lookup from the
 //!   cached `allowed_domains` (for API v1, and for every route whose render carried
 //!   `Vary: Origin`, i.e. applied CORS), so one entry serves every origin correctly.
@@ -44,6 +56,15 @@
 //! dropped as soon as a newer revision is seen. Memory is therefore bounded by
 //! `max_entries` x (largest answer x ~2, the compressed copies being smaller), whatever the
 //! number or variety of requests.
+//!
+//! Renders are bounded too, since a miss costs a whole render where a hit costs a few
+//! microseconds: at most [`SnapshotConfig::max_concurrent_renders`] run at once (the others
+//! wait for a slot), each on the blocking pool with its compression ([`crate::cpu`]), so
+//! the async workers keep serving hits meanwhile; and a client address (IPv6 by /64) may
+//! cause at most `RateLimits::uncached_render` renders of pages and Statuspage JSON
+//! (API v1: its per-address limit), answered `429` with `Retry-After` beyond it. The same
+//! budget is paid by a request for a cacheable page that is answered uncached (a credential
+//! header, a body). Hits are never limited.
 //!
 //! # Freshness
 //!
@@ -110,9 +131,6 @@ use crate::validate::HttpUrl;
 /// write is seen as soon as it commits (writes are noted before they run).
 pub const LOCAL_WRITE_SETTLE: Duration = Duration::from_secs(2);
 
-/// The most `Accept-Language` tags kept in a key.
-pub const MAX_LANGUAGE_TAGS: usize = 3;
-
 /// Bodies smaller than this are not compressed (the headers would outweigh the gain).
 const MIN_COMPRESS: usize = 256;
 
@@ -140,6 +158,9 @@ pub struct SnapshotConfig {
     /// nothing was written: what a page shows also moves with time (maintenance windows
     /// start and end, chart windows slide, "upcoming" becomes "active"). Default 10 s.
     pub max_render_age: Duration,
+    /// How many renders for the cache run at once at most, each on the blocking pool with
+    /// its compression; further misses wait for a slot. Default: the number of cores.
+    pub max_concurrent_renders: usize,
 }
 
 impl Default for SnapshotConfig {
@@ -152,6 +173,8 @@ impl Default for SnapshotConfig {
             stale_while_revalidate: Duration::from_secs(30),
             revision_poll: Duration::from_secs(1),
             max_render_age: Duration::from_secs(10),
+            max_concurrent_renders: std::thread::available_parallelism()
+                .map_or(1, std::num::NonZeroUsize::get),
         }
     }
 }
@@ -170,6 +193,9 @@ pub struct SnapshotStats {
     /// Of the hits, answers served from the previous render while an entry that aged out
     /// (same revision) was being re-rendered.
     pub stale_served: u64,
+    /// Requests that would have rendered but were refused `429` by the per-address limit on
+    /// renders.
+    pub renders_refused: u64,
 }
 
 /// Which surface a cached path belongs to.
@@ -185,7 +211,8 @@ struct Key {
     surface: Surface,
     path: String,
     query: String,
-    /// Normalised `Accept-Language` (pages with automatic localization), else empty.
+    /// The locale `Accept-Language` resolves to (pages with automatic localization), else
+    /// empty.
     language: String,
     /// Canonical `Time-Zone` (API v1), else empty.
     zone: String,
@@ -205,6 +232,8 @@ impl Key {
 struct Site {
     revision: u64,
     automatic_localization: bool,
+    /// The `app_locale` setting: the locale when `Accept-Language` names no supported one.
+    app_locale: String,
     allowed_domains: Vec<HttpUrl>,
 }
 
@@ -281,13 +310,15 @@ pub(crate) struct Snapshots {
     hits: AtomicU64,
     revision_reads: AtomicU64,
     stale_served: AtomicU64,
+    renders_refused: AtomicU64,
+    /// The bound on concurrent renders, which run on the blocking pool.
+    render_slots: crate::cpu::Offloader,
 }
 
 impl Snapshots {
     /// An empty cache.
     pub(crate) fn new(config: SnapshotConfig) -> Self {
         Self {
-            config,
             base: Instant::now(),
             last_poll: AtomicU64::new(0),
             last_write: AtomicU64::new(0),
@@ -299,6 +330,9 @@ impl Snapshots {
             hits: AtomicU64::new(0),
             revision_reads: AtomicU64::new(0),
             stale_served: AtomicU64::new(0),
+            renders_refused: AtomicU64::new(0),
+            render_slots: crate::cpu::Offloader::new(config.max_concurrent_renders),
+            config,
         }
     }
 
@@ -329,6 +363,7 @@ impl Snapshots {
             hits: self.hits.load(Ordering::Relaxed),
             revision_reads: self.revision_reads.load(Ordering::Relaxed),
             stale_served: self.stale_served.load(Ordering::Relaxed),
+            renders_refused: self.renders_refused.load(Ordering::Relaxed),
         }
     }
 
@@ -365,6 +400,7 @@ impl Snapshots {
         let site = Arc::new(Site {
             revision,
             automatic_localization: settings.automatic_localization,
+            app_locale: settings.app_locale.as_str().to_owned(),
             allowed_domains: settings.allowed_domains,
         });
         if let Ok(mut held) = self.site.write()
@@ -528,36 +564,41 @@ fn normalise_query(query: Option<&str>) -> Option<String> {
     serde_urlencoded::to_string(&pairs).ok()
 }
 
-/// `Accept-Language` normalised: tags with q > 0, lowercased, best first, at most
-/// [`MAX_LANGUAGE_TAGS`], re-emitted with decreasing q.
-fn normalise_language(req: &Request<Bytes>) -> String {
-    let joined = joined(req.headers(), &ACCEPT_LANGUAGE);
-    let mut tags: Vec<(String, u16)> = joined
-        .split(',')
-        .filter_map(|part| {
-            let mut it = part.split(';');
-            let tag = it.next()?.trim().to_ascii_lowercase();
-            let valid = !tag.is_empty()
-                && tag.len() <= 35
-                && tag
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*');
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q=").map(parse_q))
-                .unwrap_or(Some(1000))?;
-            (valid && q > 0).then_some((tag, q))
-        })
+/// The canonical query of a route that declares what it reads: each declared parameter's
+/// canonical value (absent ones left out), in the declaration's order (sorted by name).
+/// Parameters the route does not read never reach the key, whatever their number or size.
+fn canonical_query(params: &[public::QueryParam], raw: Option<&str>) -> String {
+    let pairs: Vec<(&str, String)> = params
+        .iter()
+        .filter_map(|p| (p.canonical)(raw).map(|v| (p.name, v)))
         .collect();
-    tags.sort_by_key(|t| std::cmp::Reverse(t.1));
-    tags.truncate(MAX_LANGUAGE_TAGS);
-    tags.iter()
-        .enumerate()
-        .map(|(i, (t, _))| match i {
-            0 => t.clone(),
-            n => format!("{t};q=0.{}", 9 - n.min(8)),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    serde_urlencoded::to_string(&pairs).unwrap_or_default()
+}
+
+/// The locale a page is rendered in, as its tag: what `Accept-Language` resolves to among
+/// the supported locales (the page's own rule, [`crate::pages::i18n::negotiate`]), so every
+/// header value a client may send maps to one of a handful of keys.
+fn resolved_locale(req: &Request<Bytes>, site: &Site) -> String {
+    // The first header only, as the page's chrome reads it.
+    let header = req
+        .headers()
+        .get(ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    crate::pages::i18n::negotiate(&site.app_locale, site.automatic_localization, header)
+        .tag()
+        .to_owned()
+}
+
+/// The answer to a client over its budget of renders: `429` with `Retry-After`, never
+/// stored.
+fn too_many_renders(retry_after: Duration) -> Response<Bytes> {
+    let mut resp = response::plain(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many requests: retry later\n",
+    );
+    let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    set_header(&mut resp, "retry-after", &secs.max(1).to_string());
+    resp
 }
 
 /// A q-value in thousandths; `None` when malformed.
@@ -863,26 +904,53 @@ impl Cachet {
         request_id: &str,
     ) -> Lookup {
         let snapshots = self.snapshots();
-        if !snapshots.config.enabled || req.method() != Method::GET || !req.body().is_empty() {
+        if !snapshots.config.enabled {
             return Lookup::Bypass;
         }
         let Some(surface) = surface_of(req.uri().path()) else {
             return Lookup::Bypass;
         };
-        if !self.is_guest(req, cx) {
+        // What the render reads besides the path (API v1: its whole query, see the module
+        // docs). A path no public route answers is a 404, never stored: not looked up.
+        let reads = match surface {
+            Surface::Page => match public::resolve(req.uri().path()) {
+                Some(route) => Some(route.reads()),
+                None => return Lookup::Bypass,
+            },
+            Surface::ApiV2 => Some(public::Reads::PATH_ONLY),
+            Surface::ApiV1 => None,
+        };
+        if req.method() != Method::GET {
+            return Lookup::Bypass;
+        }
+        if !req.body().is_empty() || !self.is_guest(req, cx) {
+            // Answered uncached, by a whole render: a cacheable page or JSON pays the
+            // per-address budget of renders like a miss, or credentials and a body would
+            // be a way round it. (API v1 pays its own limit in its handler.)
+            if surface != Surface::ApiV1
+                && let Some(ip) = client
+                && let Decision::Deny { retry_after, .. } = self.limiters().uncached_render(ip)
+            {
+                snapshots.renders_refused.fetch_add(1, Ordering::Relaxed);
+                return Lookup::Served(too_many_renders(retry_after));
+            }
             return Lookup::Bypass;
         }
         if surface == Surface::ApiV1 && !api_v1::accepts_json(req) {
             return Lookup::Bypass;
         }
-        let Some(query) = normalise_query(req.uri().query()) else {
-            return Lookup::Bypass;
+        let query = match reads {
+            Some(reads) => canonical_query(reads.query, req.uri().query()),
+            None => match normalise_query(req.uri().query()) {
+                Some(query) => query,
+                None => return Lookup::Bypass,
+            },
         };
         let Some(site) = snapshots.site(self).await else {
             return Lookup::Bypass;
         };
-        let language = if surface == Surface::Page && site.automatic_localization {
-            normalise_language(req)
+        let language = if reads.is_some_and(|r| r.language) && site.automatic_localization {
+            resolved_locale(req, &site)
         } else {
             String::new()
         };
@@ -932,25 +1000,31 @@ impl Cachet {
         let mut rendered_here = false;
         let mut decision = None;
         let (own_r, here_r, decision_r) = (&mut own, &mut rendered_here, &mut decision);
-        let (key_r, site_r) = (&key, &*site);
+        let (key_r, site_r) = (&key, &site);
         let entry = cell
             .get_or_init(|| async move {
                 *here_r = true;
-                if surface == Surface::ApiV1
-                    && let Some(ip) = client
-                {
-                    let d = self.limiters().api_address(ip);
-                    *decision_r = Some(d);
-                    if let Decision::Deny { limit, retry_after } = d {
-                        let mut r = api_v1::too_many(limit, retry_after, request_id);
-                        cors::apply(&mut r, req, &site_r.allowed_domains);
-                        *own_r = Some(r);
+                if let Some(ip) = client {
+                    if surface == Surface::ApiV1 {
+                        let d = self.limiters().api_address(ip);
+                        *decision_r = Some(d);
+                        if let Decision::Deny { limit, retry_after } = d {
+                            let mut r = api_v1::too_many(limit, retry_after, request_id);
+                            cors::apply(&mut r, req, &site_r.allowed_domains);
+                            *own_r = Some(r);
+                            return None;
+                        }
+                    } else if let Decision::Deny { retry_after, .. } =
+                        self.limiters().uncached_render(ip)
+                    {
+                        snapshots.renders_refused.fetch_add(1, Ordering::Relaxed);
+                        *own_r = Some(too_many_renders(retry_after));
                         return None;
                     }
                 }
                 snapshots.renders.fetch_add(1, Ordering::Relaxed);
-                let resp = self.render_for_snapshot(key_r, request_id).await;
-                match entry_of(&resp, key_r, site_r, &snapshots.config, request_id) {
+                let (resp, entry) = self.render_entry(key_r, site_r, request_id).await;
+                match entry {
                     Some(e) => Some(Arc::new(e)),
                     None => {
                         *own_r = Some(self.finish_uncached(resp, req, surface, site_r));
@@ -987,6 +1061,56 @@ impl Cachet {
             set_header(&mut resp, "x-ratelimit-remaining", &remaining.to_string());
         }
         Lookup::Served(resp)
+    }
+
+    /// Renders a key and builds its entry (compressing the body), on the blocking pool and
+    /// within [`SnapshotConfig::max_concurrent_renders`]: the render of the big status page
+    /// and its gzip and brotli copies take tens of milliseconds of CPU, which on an async
+    /// worker would stall every request that worker serves, cache hits included. The render
+    /// is async (it reads the store), so the blocking thread drives it with the runtime's
+    /// `Handle::block_on`; the store's I/O stays on the runtime's drivers. Outside a tokio
+    /// runtime it runs here.
+    async fn render_entry(
+        &self,
+        key: &Key,
+        site: &Arc<Site>,
+        request_id: &str,
+    ) -> (Response<Bytes>, Option<Entry>) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            let resp = self.render_for_snapshot(key, request_id).await;
+            let entry = entry_of(&resp, key, site, &self.snapshots().config, request_id);
+            return (resp, entry);
+        };
+        let (cachet, key, site, id) = (
+            self.clone(),
+            key.clone(),
+            Arc::clone(site),
+            request_id.to_owned(),
+        );
+        let rendered = self
+            .snapshots()
+            .render_slots
+            .run(move || {
+                let resp = handle.block_on(cachet.render_for_snapshot(&key, &id));
+                let entry = entry_of(&resp, &key, &site, &cachet.snapshots().config, &id);
+                (resp, entry)
+            })
+            .await;
+        match rendered {
+            Ok(done) => done,
+            Err(error) => {
+                tracing::error!(
+                    target: "cachet::snapshot",
+                    request_id = %request_id,
+                    error = %error,
+                    "render failed"
+                );
+                (
+                    response::plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"),
+                    None,
+                )
+            }
+        }
     }
 
     /// A guest: no principal, no token, no session cookie.
@@ -1197,20 +1321,44 @@ mod tests {
     }
 
     #[test]
-    fn languages_are_normalised() {
-        let r = |al: &str| {
+    fn accept_language_resolves_to_a_supported_locale() {
+        let site = |automatic| Site {
+            revision: 1,
+            automatic_localization: automatic,
+            app_locale: "fr".to_owned(),
+            allowed_domains: Vec::new(),
+        };
+        let r = |al: &str, automatic: bool| {
             let req = Request::builder()
                 .header("accept-language", al)
                 .body(Bytes::new())
                 .unwrap();
-            normalise_language(&req)
+            resolved_locale(&req, &site(automatic))
         };
+        assert_eq!(r("de-DE,de;q=0.9,en;q=0.8,fr;q=0.1", true), "de");
+        assert_eq!(r("DE-ch", true), "de");
+        assert_eq!(r("fr;q=0, en", true), "en");
+        assert_eq!(r("x-klingon, *;q=0.5", true), "fr", "the setting's");
+        assert_eq!(r("<script>", true), "fr");
+        assert_eq!(r(&"zz-".repeat(500), true), "fr");
+        assert_eq!(r("de", false), "fr", "the setting when automatic is off");
+    }
+
+    #[test]
+    fn only_declared_parameters_reach_the_key() {
+        let status = public::resolve("/").unwrap().reads();
+        assert_eq!(canonical_query(status.query, None), "");
+        assert_eq!(canonical_query(status.query, Some("b=1&c=%zz")), "");
+        assert_eq!(canonical_query(status.query, Some(&"b".repeat(5000))), "");
         assert_eq!(
-            r("de-DE,de;q=0.9,en;q=0.8,fr;q=0.1"),
-            "de-de, de;q=0.8, en;q=0.7"
+            canonical_query(status.query, Some("z=9&start_date=2026-11-02&a=1")),
+            "start_date=2026-11-02"
         );
-        assert_eq!(r("fr;q=0, en"), "en");
-        assert_eq!(r("<script>"), "");
+        let feed = public::resolve("/rss").unwrap().reads();
+        assert_eq!(
+            canonical_query(feed.query, Some("start_date=2026-11-02")),
+            ""
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@ use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Request, Response, StatusCode};
 
-use crate::model::{ComponentId, GroupVisibility, ScheduleStatus, Settings};
+use crate::model::{ComponentId, ScheduleStatus, Settings};
 use crate::status::{self, EffectiveStatus, Indicator};
 use crate::store::{PageRequest, ScheduleFilter, ScheduleQuery};
 use crate::web::{cors, response};
@@ -326,16 +326,7 @@ async fn component_status(
         Err(Error::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    if !component.enabled {
-        return Ok(None);
-    }
-    if let Some(group) = component.group_id {
-        match cachet.group(&actor, group).await {
-            Ok(g) if g.visible == GroupVisibility::Public => {}
-            Ok(_) | Err(Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
-        }
-    }
+    // The facade hid a disabled component and one in a signed-in-only group from the visitor.
     let schedules = open_schedules(cachet, &actor).await?;
     let effective = status::effective_status(&component, &schedules, cachet.now());
     Ok(Some((

@@ -3,7 +3,8 @@
 //!
 //! Reads hide what visitors may not see *by id too* (Cachet leaked hidden incidents and
 //! disabled components through `GET /…/{id}`): without `ReadPrivate`, a hidden entity is
-//! simply not found.
+//! simply not found. Which components a reader sees is decided in one place,
+//! [`super::visibility`]; incidents and maintenance windows name only those.
 
 use super::{Actor, Cachet, Error, Result};
 use crate::auth::policy::Permission;
@@ -108,14 +109,14 @@ impl Cachet {
             .await?)
     }
 
-    async fn private(&self, actor: &Actor) -> Result<bool> {
+    pub(super) async fn private(&self, actor: &Actor) -> Result<bool> {
         self.authorize(actor, Permission::ReadPublic).await?;
         Ok(self.can(actor, Permission::ReadPrivate))
     }
 
     /// An empty page answering `page` (a visitor who filtered for what only signed-in users
     /// may see).
-    fn nothing<T>(page: PageRequest) -> Page<T> {
+    pub(super) fn nothing<T>(page: PageRequest) -> Page<T> {
         Page {
             items: Vec::new(),
             total: 0,
@@ -123,41 +124,7 @@ impl Cachet {
         }
     }
 
-    /// One component; disabled ones only with `ReadPrivate`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotFound`].
-    pub async fn component(&self, actor: &Actor, id: ComponentId) -> Result<Component> {
-        let private = self.private(actor).await?;
-        let c = self.store().component(id).await?;
-        if c.enabled || private {
-            Ok(c)
-        } else {
-            Err(Error::NotFound {
-                entity: "component",
-            })
-        }
-    }
-
-    /// Components; visitors see enabled ones only.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`].
-    pub async fn components(
-        &self,
-        actor: &Actor,
-        mut q: ComponentQuery,
-    ) -> Result<Page<Component>> {
-        if !self.private(actor).await? {
-            if q.filter.enabled == Some(false) {
-                return Ok(Self::nothing(q.page));
-            }
-            q.filter.enabled = Some(true);
-        }
-        Ok(self.store().components(&q).await?)
-    }
+    // Components: `super::visibility`, the one rule of who sees which component.
 
     /// One group; signed-in-only groups need `ReadPrivate`.
     ///
@@ -201,8 +168,11 @@ impl Cachet {
     /// [`Error::NotFound`].
     pub async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Incident> {
         let private = self.private(actor).await?;
-        let i = self.store().incident(id).await?;
+        let mut i = self.store().incident(id).await?;
         if i.visible || private {
+            if let Some(sight) = self.sight_for(actor, !i.components.is_empty()).await? {
+                sight.redact_incident(&mut i);
+            }
             Ok(i)
         } else {
             Err(Error::NotFound { entity: "incident" })
@@ -221,7 +191,18 @@ impl Cachet {
             }
             q.filter.visible = Some(true);
         }
-        Ok(self.store().incidents(&q).await?)
+        if self
+            .filters_hidden_component(actor, q.filter.component_id)
+            .await?
+        {
+            return Ok(Self::nothing(q.page));
+        }
+        let mut page = self.store().incidents(&q).await?;
+        let names = page.items.iter().any(|i| !i.components.is_empty());
+        if let Some(sight) = self.sight_for(actor, names).await? {
+            page.items.iter_mut().for_each(|i| sight.redact_incident(i));
+        }
+        Ok(page)
     }
 
     /// An incident's updates, newest first (the incident must be visible to the actor).
@@ -404,24 +385,40 @@ impl Cachet {
         Ok(self.store().templates(&q).await?.items.into_iter().next())
     }
 
-    /// One maintenance schedule (public).
+    /// One maintenance schedule (public), naming only the components the reader sees.
     ///
     /// # Errors
     ///
     /// [`Error::NotFound`].
     pub async fn schedule(&self, actor: &Actor, id: ScheduleId) -> Result<Schedule> {
         self.private(actor).await?;
-        Ok(self.store().schedule(id).await?)
+        let mut s = self.store().schedule(id).await?;
+        if let Some(sight) = self.sight_for(actor, !s.components.is_empty()).await? {
+            sight.redact_schedule(&mut s);
+        }
+        Ok(s)
     }
 
-    /// Maintenance schedules (public).
+    /// Maintenance schedules (public), naming only the components the reader sees; a filter
+    /// by a component the reader may not see finds nothing.
     ///
     /// # Errors
     ///
     /// [`Error::Store`].
     pub async fn schedules(&self, actor: &Actor, q: ScheduleQuery) -> Result<Page<Schedule>> {
         self.private(actor).await?;
-        Ok(self.store().schedules(&q).await?)
+        if self
+            .filters_hidden_component(actor, q.filter.component_id)
+            .await?
+        {
+            return Ok(Self::nothing(q.page));
+        }
+        let mut page = self.store().schedules(&q).await?;
+        let names = page.items.iter().any(|s| !s.components.is_empty());
+        if let Some(sight) = self.sight_for(actor, names).await? {
+            page.items.iter_mut().for_each(|s| sight.redact_schedule(s));
+        }
+        Ok(page)
     }
 
     /// One metric; only public ones for visitors.

@@ -9,6 +9,7 @@ mod content;
 mod error;
 mod identity;
 mod subscribers;
+mod visibility;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ pub use identity::{
     Enrollment, LoginOutcome, NewUserInput, SessionLookup, SessionTicket, parse_new_user,
 };
 pub use subscribers::ManagedSubscription;
+pub use visibility::Sight;
 
 use crate::auth::password::{Argon2Params, PasswordPolicy, hash_password};
 use crate::auth::policy::{Permission, anonymous_allows, role_allows, scope_allows};

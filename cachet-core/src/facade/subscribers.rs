@@ -57,7 +57,7 @@ impl Cachet {
     /// The components a visitor may subscribe to: enabled and outside signed-in-only groups.
     async fn subscribable(&self, chosen: &[ComponentId]) -> Result<Vec<ComponentId>> {
         let actor = Actor::anonymous(None);
-        let (_, visible) = crate::pages::visible_components(self, &actor).await?;
+        let (_, visible) = self.visible_components(&actor).await?;
         let visible: BTreeSet<ComponentId> = visible.iter().map(|c| c.id).collect();
         let chosen: BTreeSet<ComponentId> = chosen.iter().copied().collect();
         if !chosen.is_subset(&visible) {

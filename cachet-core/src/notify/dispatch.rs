@@ -27,7 +27,9 @@
 //! # Recipients
 //!
 //! Verified subscribers who are global or subscribed to an affected component, each once,
-//! plus every enabled webhook. With `suppress_notifications_in_maintenance` on, incident and
+//! plus every enabled webhook. Subscribers hear only of the components a visitor sees
+//! ([`Cachet::sight`]): a status change of a disabled component or of one in a signed-in-only
+//! group reaches webhooks only. With `suppress_notifications_in_maintenance` on, incident and
 //! component notifications skip the components whose maintenance window was open when the
 //! event happened (started, not completed, end not passed); when every affected component was
 //! under maintenance, no subscriber is notified. Maintenance notices themselves are never
@@ -466,7 +468,18 @@ impl Dispatcher {
                 return Ok(Some(vec![Recipient::Direct(user)]));
             }
         };
-        let affected: BTreeSet<ComponentId> = components.into_iter().map(ComponentId).collect();
+        // Subscribers are visitors: the components hidden from visitors are not theirs to hear
+        // about (the one rule, `Cachet::sight`). A status change of a hidden component goes to
+        // webhooks only; an incident or window naming only hidden ones goes to global
+        // subscribers, as the page shows it without components.
+        let about_component = event.kind == EventKind::ComponentStatusChanged;
+        let sight = self.cachet.sight(&crate::Actor::anonymous(None)).await?;
+        let affected: BTreeSet<ComponentId> = components
+            .into_iter()
+            .map(ComponentId)
+            .filter(|c| sight.sees_id(*c))
+            .collect();
+        let silent_for_subscribers = about_component && affected.is_empty();
         let mut remaining = affected.clone();
         if suppressible
             && !affected.is_empty()
@@ -480,7 +493,7 @@ impl Dispatcher {
             remaining.retain(|c| !under.contains(c));
         }
         let mut out = Vec::new();
-        if affected.is_empty() || !remaining.is_empty() {
+        if !silent_for_subscribers && (affected.is_empty() || !remaining.is_empty()) {
             for id in self.subscribers_for(&remaining).await? {
                 out.push(Recipient::Subscriber(id));
             }
@@ -994,7 +1007,7 @@ impl DeliverCtx {
     /// Statuspage's `page` object: the page's indicator as a visitor sees it now.
     async fn page_object(&self, settings: &Settings) -> Result<serde_json::Value, Error> {
         let actor = crate::Actor::anonymous(None);
-        let (_, components) = crate::pages::visible_components(&self.cachet, &actor).await?;
+        let (_, components) = self.cachet.visible_components(&actor).await?;
         let schedules = self
             .cachet
             .schedules(&actor, ScheduleQuery::all())

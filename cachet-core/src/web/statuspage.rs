@@ -64,7 +64,7 @@
 //! `Allow`; unknown `/api/v2/` paths 404 JSON. CORS as [`super::cors`] for the origins in
 //! `allowed_domains`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use bytes::Bytes;
 use chrono::SecondsFormat;
@@ -175,21 +175,12 @@ pub(crate) async fn api_v1_status(cachet: &Cachet) -> Result<Value, Error> {
     Ok(json!({ "data": { "status": s.level.as_str(), "message": s.message } }))
 }
 
-/// Public groups and the enabled components outside signed-in-only groups, in display order.
+/// What the status surfaces show this reader: [`Cachet::visible_components`], the one rule.
 pub(crate) async fn visible_components(
     cachet: &Cachet,
     actor: &Actor,
 ) -> Result<(Vec<ComponentGroup>, Vec<Component>), Error> {
-    let groups = cachet.groups(actor, GroupQuery::all()).await?.items;
-    let public: HashSet<GroupId> = groups.iter().map(|g| g.id).collect();
-    let components = cachet
-        .components(actor, ComponentQuery::all())
-        .await?
-        .items
-        .into_iter()
-        .filter(|c| c.enabled && c.group_id.is_none_or(|g| public.contains(&g)))
-        .collect();
-    Ok((groups, components))
+    cachet.visible_components(actor).await
 }
 
 pub(crate) async fn unresolved_incidents(

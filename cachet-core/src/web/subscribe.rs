@@ -165,8 +165,10 @@ impl Ctx<'_> {
 
     /// The components a visitor may choose, with those in `checked` ticked.
     async fn choices(&self, checked: &[ComponentId]) -> Result<Vec<(i64, String, bool)>, Error> {
-        let (_, components) =
-            crate::pages::visible_components(self.cachet, &Actor::anonymous(None)).await?;
+        let (_, components) = self
+            .cachet
+            .visible_components(&Actor::anonymous(None))
+            .await?;
         Ok(components
             .iter()
             .map(|x| {

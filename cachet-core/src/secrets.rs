@@ -175,6 +175,8 @@ pub enum MacPurpose {
     Csrf,
     /// Signed links: manage, unsubscribe, verification.
     Link,
+    /// Device cookies: a browser that completed a sign-in to an account.
+    Device,
 }
 
 /// The subkeys derived from one key. Only these are kept; the key itself is dropped.
@@ -184,6 +186,7 @@ struct Subkeys {
     blind_index: [u8; KEY_LEN],
     csrf: [u8; KEY_LEN],
     link: [u8; KEY_LEN],
+    device: [u8; KEY_LEN],
 }
 
 impl Subkeys {
@@ -195,6 +198,7 @@ impl Subkeys {
             blind_index: sub("blind-index"),
             csrf: sub("csrf"),
             link: sub("link"),
+            device: sub("device"),
         }
     }
 
@@ -202,6 +206,7 @@ impl Subkeys {
         match purpose {
             MacPurpose::Csrf => &self.csrf,
             MacPurpose::Link => &self.link,
+            MacPurpose::Device => &self.device,
         }
     }
 
@@ -216,6 +221,7 @@ impl Drop for Subkeys {
         wipe(&mut self.blind_index);
         wipe(&mut self.csrf);
         wipe(&mut self.link);
+        wipe(&mut self.device);
     }
 }
 

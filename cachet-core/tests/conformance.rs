@@ -111,6 +111,10 @@ enum Broken {
     LeaseIgnored,
     /// Deleting a user leaves their sessions usable.
     UserDeleteKeepsSessions,
+    /// Ending a subject's one-time tokens ends nothing (reset links outlive a password change).
+    SiblingTokensSurvive,
+    /// Audit retention prunes nothing.
+    AuditNeverPruned,
 }
 
 /// A [`MemoryStore`] with one behaviour broken.
@@ -835,6 +839,33 @@ impl Store for BrokenStore {
         self.inner.clear_throttle(key).await
     }
 
+    async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64> {
+        self.inner.prune_throttles(before).await
+    }
+
+    async fn end_one_time_tokens(
+        &self,
+        purpose: TokenPurpose,
+        subject: i64,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        if self.is(Broken::SiblingTokensSurvive) {
+            return Ok(0);
+        }
+        self.inner.end_one_time_tokens(purpose, subject, now).await
+    }
+
+    async fn password_history(&self, user: UserId) -> StoreResult<Vec<PasswordHash>> {
+        self.inner.password_history(user).await
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> StoreResult<u64> {
+        if self.is(Broken::AuditNeverPruned) {
+            return Ok(0);
+        }
+        self.inner.prune_audit(before).await
+    }
+
     async fn create_one_time_token(
         &self,
         cx: WriteContext,
@@ -1029,6 +1060,8 @@ catches! {
     catches_totp_replay_accepted => TotpReplayAccepted,
     catches_lease_ignored => LeaseIgnored,
     catches_user_delete_keeps_sessions => UserDeleteKeepsSessions,
+    catches_sibling_tokens_survive => SiblingTokensSurvive,
+    catches_audit_never_pruned => AuditNeverPruned,
 }
 
 /// The delegate itself is faithful: with nothing broken, every check passes.

@@ -25,7 +25,10 @@ const EVIL: &str = "https://evil.example";
 /// A browser: one cookie jar (the session cookie), requests through `Cachet::handle`.
 struct Browser<'h> {
     h: &'h Harness,
+    /// The session cookie (`name=value`).
     cookie: Option<String>,
+    /// The device cookie (`name=value`), kept like a browser keeps it.
+    device: Option<String>,
     peer: u8,
 }
 
@@ -65,6 +68,7 @@ impl<'h> Browser<'h> {
         Self {
             h,
             cookie: None,
+            device: None,
             peer: 1,
         }
     }
@@ -77,14 +81,23 @@ impl<'h> Browser<'h> {
     }
 
     async fn send(&mut self, mut req: Request<Bytes>) -> Response<Bytes> {
-        if let Some(c) = &self.cookie {
-            req.headers_mut().insert("cookie", c.parse().unwrap());
+        let jar: Vec<&str> = self
+            .cookie
+            .iter()
+            .chain(&self.device)
+            .map(String::as_str)
+            .collect();
+        if !jar.is_empty() {
+            req.headers_mut()
+                .insert("cookie", jar.join("; ").parse().unwrap());
         }
         let resp = self.h.cachet.handle(req, self.cx()).await;
         for v in resp.headers().get_all("set-cookie") {
             let v = v.to_str().unwrap();
             let pair = v.split(';').next().unwrap().to_owned();
-            if pair.ends_with('=') || v.contains("Max-Age=0") {
+            if pair.contains("cachet_device=") {
+                self.device = Some(pair);
+            } else if pair.ends_with('=') || v.contains("Max-Age=0") {
                 self.cookie = None;
             } else {
                 self.cookie = Some(pair);
@@ -996,4 +1009,94 @@ async fn admins_without_2fa_are_sent_to_enrol_when_the_site_requires_it() {
         .await;
     assert_eq!(done.status(), StatusCode::OK);
     assert_eq!(b.get("/dashboard/users").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_stranger_locking_the_account_does_not_lock_out_the_admins_browser() {
+    let h = Harness::new().await;
+    h.user("admin@example.com", Role::Admin).await;
+    let mut admin = Browser::new(&h);
+    assert_eq!(
+        admin.sign_in("admin@example.com", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let device = admin
+        .device
+        .clone()
+        .expect("a completed sign-in sets the device cookie");
+    assert!(device.starts_with("__Host-cachet_device="));
+    let t = form_token(&body(&admin.get("/dashboard").await));
+    admin
+        .post_from(ME, "/auth/logout", &[("_token", t.as_str())])
+        .await;
+    assert_eq!(
+        admin.device.as_ref(),
+        Some(&device),
+        "signing out keeps the device cookie"
+    );
+    // A stranger from rotating addresses until the account is locked for strangers.
+    let mut stranger = Browser::new(&h);
+    let mut locked = false;
+    for peer in 10..40 {
+        stranger.peer = peer;
+        if stranger
+            .sign_in("admin@example.com", "a wrong guess")
+            .await
+            .status()
+            == StatusCode::TOO_MANY_REQUESTS
+        {
+            locked = true;
+            break;
+        }
+    }
+    assert!(locked, "the stranger is throttled");
+    // The admin's browser signs in all the same; a new browser waits like the stranger.
+    let r = admin.sign_in("admin@example.com", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", body(&r));
+    assert_eq!(location(&r), "/dashboard");
+    let mut fresh = Browser::new(&h);
+    fresh.peer = 50;
+    assert_eq!(
+        fresh.sign_in("admin@example.com", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn a_mistyped_enrolment_code_shows_the_same_qr_code_again() {
+    let h = Harness::new().await;
+    h.user("admin@example.com", Role::Admin).await;
+    let mut b = Browser::new(&h);
+    b.sign_in("admin@example.com", PASSWORD).await;
+    let begun = b
+        .submit("/dashboard/profile", "/dashboard/profile/2fa/begin", &[])
+        .await;
+    let html = body(&begun);
+    let scanned = by_id(&html, "totp-secret");
+    let token = form_token(&html);
+    let wrong = b
+        .post_from(
+            ME,
+            "/dashboard/profile/2fa/confirm",
+            &[("_token", token.as_str()), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        by_id(&body(&wrong), "totp-secret"),
+        scanned,
+        "the authenticator's secret still works"
+    );
+    let secret = base32_decode(&scanned);
+    let code = totp::code_for_step(&secret, totp::step_of(h.clock_now())).unwrap();
+    let token = form_token(&body(&wrong));
+    let ok = b
+        .post_from(
+            ME,
+            "/dashboard/profile/2fa/confirm",
+            &[("_token", token.as_str()), ("code", code.as_str())],
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK, "{}", body(&ok));
+    assert!(body(&ok).contains("recovery-codes"));
 }

@@ -70,6 +70,24 @@ macro_rules! impl_store {
             insert_id(c, s, a).await.map_err(backend)
         }
 
+        /// Keeps a replaced password hash in the user's history and forgets all but the newest
+        /// `PASSWORD_HISTORY_LEN` (two portable statements: MySQL refuses `LIMIT` in an `IN`
+        /// subquery on the table being deleted from).
+        async fn remember_password(c: &mut Conn, user: UserId, hash: &PasswordHash, now: Timestamp) -> StoreResult<()> {
+            exec(
+                c,
+                sql("INSERT INTO cachet_password_history (user_id, password_hash, created_at) VALUES (?, ?, ?)"),
+                args![user.0, hash.0.as_str(), now],
+            )
+            .await?;
+            let ids: Vec<(i64,)> =
+                fetch(c, sql("SELECT id FROM cachet_password_history WHERE user_id = ? ORDER BY id DESC"), args![user.0]).await?;
+            if let Some((oldest_kept,)) = ids.get(PASSWORD_HISTORY_LEN - 1) {
+                exec(c, sql("DELETE FROM cachet_password_history WHERE user_id = ? AND id < ?"), args![user.0, *oldest_kept]).await?;
+            }
+            Ok(())
+        }
+
         /// The first statement of every content write.
         async fn bump(c: &mut Conn) -> StoreResult<()> {
             exec(c, sql("UPDATE cachet_revision SET value = value + 1 WHERE id = 1"), vec![]).await?;
@@ -2223,6 +2241,9 @@ macro_rules! impl_store {
                     ]
                 );
                 q.execute(&mut *tx).await.map_err(unique("user", TAKEN))?;
+                if patch.password_hash.is_some() {
+                    remember_password(&mut tx, id, &before.password_hash, cx.now).await?;
+                }
                 apply_effects(&mut tx, cx.now, fx(&Changed { before, after: after.clone() })).await?;
                 tx.commit().await.map_err(backend)?;
                 Ok(after)
@@ -2236,6 +2257,7 @@ macro_rules! impl_store {
                     "DELETE FROM cachet_sessions WHERE user_id = ?",
                     "DELETE FROM cachet_api_tokens WHERE user_id = ?",
                     "DELETE FROM cachet_recovery_codes WHERE user_id = ?",
+                    "DELETE FROM cachet_password_history WHERE user_id = ?",
                     "UPDATE cachet_incidents SET user_id = NULL WHERE user_id = ?",
                     "UPDATE cachet_incident_updates SET user_id = NULL WHERE user_id = ?",
                     "UPDATE cachet_schedules SET user_id = NULL WHERE user_id = ?",
@@ -2248,6 +2270,17 @@ macro_rules! impl_store {
                 apply_effects(&mut tx, cx.now, fx(&user)).await?;
                 tx.commit().await.map_err(backend)?;
                 Ok(())
+            }
+
+            async fn password_history(&self, user: UserId) -> StoreResult<Vec<PasswordHash>> {
+                let mut c = self.read().await?;
+                let rows: Vec<(String,)> = fetch(
+                    &mut c,
+                    sql("SELECT password_hash FROM cachet_password_history WHERE user_id = ? ORDER BY id DESC"),
+                    args![user.0],
+                )
+                .await?;
+                Ok(rows.into_iter().take(PASSWORD_HISTORY_LEN).map(|(h,)| PasswordHash(h)).collect())
             }
 
             async fn accept_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool> {
@@ -2564,7 +2597,27 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64> {
+                let mut c = self.write().await?;
+                exec(
+                    &mut c,
+                    sql("DELETE FROM cachet_throttles WHERE last_failure_at < ? AND (locked_until IS NULL OR locked_until < ?)"),
+                    args![before, before],
+                )
+                .await
+            }
+
             // ---- one-time tokens --------------------------------------------------------
+
+            async fn end_one_time_tokens(&self, purpose: TokenPurpose, subject: i64, now: Timestamp) -> StoreResult<u64> {
+                let mut c = self.write().await?;
+                exec(
+                    &mut c,
+                    sql("UPDATE cachet_one_time_tokens SET used_at = ? WHERE purpose = ? AND subject_id = ? AND used_at IS NULL"),
+                    args![now, purpose.as_str(), subject],
+                )
+                .await
+            }
 
             async fn create_one_time_token(&self, cx: WriteContext, new: &NewOneTimeToken) -> StoreResult<OneTimeToken> {
                 const TAKEN: &str = "hash already exists";
@@ -2679,6 +2732,11 @@ macro_rules! impl_store {
                     outcome: event.outcome,
                     detail: event.detail.clone(),
                 })
+            }
+
+            async fn prune_audit(&self, before: Timestamp) -> StoreResult<u64> {
+                let mut c = self.write().await?;
+                exec(&mut c, sql("DELETE FROM cachet_audit_events WHERE at < ?"), args![before]).await
             }
 
             async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Page<AuditEvent>> {

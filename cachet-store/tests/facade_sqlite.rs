@@ -20,6 +20,11 @@ mod identity {
     include!("../../cachet-core/tests/cases/identity.rs");
 }
 
+mod sign_in_attacks {
+    use super::common;
+    include!("../../cachet-core/tests/cases/sign_in_attacks.rs");
+}
+
 mod policy_matrix {
     use super::common;
     include!("../../cachet-core/tests/cases/policy_matrix.rs");

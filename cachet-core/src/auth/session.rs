@@ -153,6 +153,40 @@ impl CookiePolicy {
         )
     }
 
+    /// The device cookie's name: `__Host-cachet_device` over https, `cachet_device` on
+    /// plain http (see [`crate::auth::device`]).
+    #[must_use]
+    pub fn device_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-cachet_device"
+        } else {
+            "cachet_device"
+        }
+    }
+
+    /// A `Set-Cookie` value carrying a device cookie that lives `max_age` (it outlives the
+    /// browser session on purpose: it stands for the browser, not the sign-in).
+    #[must_use]
+    pub fn set_device_cookie(&self, value: &str, max_age: TimeDelta) -> String {
+        format!(
+            "{}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+            self.device_name(),
+            max_age.num_seconds().max(0),
+            if self.secure { "; Secure" } else { "" }
+        )
+    }
+
+    /// The device cookie's value from a `Cookie` request header, if present (verified by
+    /// [`crate::auth::device::DeviceCookie::verify`], not here).
+    #[must_use]
+    pub fn read_device<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        let name = self.device_name();
+        cookie_header.split(';').find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name && !v.is_empty() && v.len() <= 128).then_some(v)
+        })
+    }
+
     /// The session secret from a `Cookie` request header, if present and well-formed
     /// (43 URL-safe base64 characters).
     #[must_use]

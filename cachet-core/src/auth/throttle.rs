@@ -5,8 +5,19 @@
 //! from [`ThrottlePolicy::base_delay`] up to [`ThrottlePolicy::max_delay`] (a 15-minute
 //! lockout by default) and expires on its own, so an attacker can slow a real admin down but
 //! not lock them out for long. A key whose last failure is older than `max_delay` starts
-//! again from zero. The 2FA and recovery-code steps count against the same keys as the
-//! password step. IPv6 clients are keyed by their /64, which one host can rotate through.
+//! again from zero. IPv6 clients are keyed by their /64, which one host can rotate through.
+//!
+//! Keys ([`crate::Cachet`] decides which apply):
+//!
+//! | key | counts | policy | reset by |
+//! |---|---|---|---|
+//! | [`account_key`] | wrong passwords for an account from untrusted clients | `throttle` | a completed sign-in |
+//! | [`address_key`] | wrong passwords from a client address | `throttle` | time only |
+//! | [`second_factor_key`] | wrong codes for an account from untrusted clients | `second_factor_throttle` | a completed sign-in |
+//! | device keys ([`crate::auth::device`]) | a trusted browser's wrong passwords and codes | both | a completed sign-in from it |
+//!
+//! A correct password alone resets nothing: an attacker who knows it cannot clear the
+//! second factor's count by signing in again.
 
 use std::net::IpAddr;
 
@@ -37,6 +48,20 @@ impl Default for ThrottlePolicy {
 }
 
 impl ThrottlePolicy {
+    /// The second factor's budget: five free failures, then each failure locks the key for
+    /// fifteen minutes. A key's count restarts only when its last failure is fifteen minutes
+    /// old, so at most six codes are checked per fifteen minutes per key, however many
+    /// addresses and re-logins an attacker who knows the password uses (a six-digit code
+    /// with a one-step window then takes on the order of years to guess).
+    #[must_use]
+    pub fn second_factor() -> Self {
+        Self {
+            free_failures: 5,
+            base_delay: TimeDelta::minutes(15),
+            max_delay: TimeDelta::minutes(15),
+        }
+    }
+
     /// When the key may try again, if it is locked now.
     #[must_use]
     pub fn locked_until(&self, state: Option<&ThrottleState>, now: Timestamp) -> Option<Timestamp> {
@@ -94,6 +119,12 @@ pub fn address_key(ip: IpAddr) -> String {
     }
 }
 
+/// The key of an account's second-factor failures from untrusted clients.
+#[must_use]
+pub fn second_factor_key(email_index: &crate::model::BlindIndex) -> String {
+    format!("2fa-{}", account_key(email_index))
+}
+
 /// The throttle key of an account, from the keyed hash of its normalised email, so the
 /// store never holds addresses in this table and unknown accounts are throttled alike.
 #[must_use]
@@ -146,6 +177,24 @@ mod tests {
         assert!(p.locked_until(s.as_ref(), clock.now()).is_none());
         clock.advance(TimeDelta::minutes(16));
         assert_eq!(p.record_failure("k", s.as_ref(), clock.now()).failures, 1);
+    }
+
+    #[test]
+    fn the_second_factor_checks_at_most_six_codes_per_fifteen_minutes() {
+        let p = ThrottlePolicy::second_factor();
+        let clock = ManualClock::at_epoch_2026();
+        let start = clock.now();
+        let mut state: Option<ThrottleState> = None;
+        let mut checks = 0;
+        // An attacker trying a code every second for an hour.
+        while clock.now() - start < TimeDelta::hours(1) {
+            if p.locked_until(state.as_ref(), clock.now()).is_none() {
+                checks += 1;
+                state = Some(p.record_failure("k", state.as_ref(), clock.now()));
+            }
+            clock.advance(TimeDelta::seconds(1));
+        }
+        assert!(checks <= 4 * 6, "{checks} codes checked in an hour");
     }
 
     #[test]

@@ -193,14 +193,16 @@ impl Cachet {
                 .ok_or(Error::NotFound { entity: "link" })?,
         );
         let user = self.store().user(user_id).await?;
-        self.check_password_for(password, &user.email, &user.name)
+        self.check_new_password(password, &user.email, &user.name)
             .await?;
-        let password_hash = crate::auth::password::hash_password(self.config().argon2, password)
-            .map_err(|_| Error::Internal)?;
+        self.check_not_reused(&user, password).await?;
+        let password_hash = self.hash_password(password).await?;
         self.store()
             .consume_one_time_token(TokenPurpose::PasswordReset, &hash, self.now())
             .await?
             .ok_or(Error::NotFound { entity: "link" })?;
+        // Every other link the user asked for ends with this one.
+        self.end_reset_links(user_id).await?;
         let patch = UserPatch {
             password_hash: Some(password_hash),
             ..UserPatch::default()
@@ -239,7 +241,7 @@ impl Cachet {
         let new = NewOneTimeToken {
             purpose: TokenPurpose::Invitation,
             hash: hash_secret(&secret),
-            subject_id: None,
+            subject_id: Some(self.invitation_subject(&email)),
             payload: json!({ "email": email.as_str(), "role": role.as_str() }),
             expires_at,
         };
@@ -275,6 +277,16 @@ impl Cachet {
         )
         .await;
         Ok(())
+    }
+
+    /// The subject of an address's invitations (no user exists yet): a number from its blind
+    /// index, so accepting one invitation can end the address's others without the token
+    /// table holding the address in the clear.
+    fn invitation_subject(&self, email: &Email) -> i64 {
+        let index = self.keyring().blind_index(email.as_str());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&index.0[..8]);
+        i64::from_be_bytes(first)
     }
 
     fn invitation_of(token: &OneTimeToken) -> Result<LinkInfo> {
@@ -339,7 +351,7 @@ impl Cachet {
                 entity: "invitation",
             })?;
         let info = Self::invitation_of(&peeked)?;
-        self.check_password_for(&password, &info.email, &name)
+        self.check_new_password(&password, &info.email, &name)
             .await?;
         let used = self
             .store()
@@ -349,6 +361,14 @@ impl Cachet {
                 entity: "invitation",
             })?;
         let info = Self::invitation_of(&used)?;
+        // Other invitations to the same address end with this one.
+        self.store()
+            .end_one_time_tokens(
+                TokenPurpose::Invitation,
+                self.invitation_subject(&info.email),
+                self.now(),
+            )
+            .await?;
         let input = NewUserInput {
             name,
             email: info.email,
@@ -368,19 +388,6 @@ impl Cachet {
         )
         .await;
         Ok(user)
-    }
-
-    async fn check_password_for(&self, password: &str, email: &Email, name: &Name) -> Result<()> {
-        let site = self
-            .settings()
-            .await?
-            .app_name
-            .map(Name::into_string)
-            .unwrap_or_default();
-        self.config()
-            .password_policy
-            .check(password, &[email.as_str(), name.as_str(), &site])
-            .map_err(|v| Error::Validation(ValidationError::new("password", v)))
     }
 
     /// API tokens: one's own (`ManageOwnTokens`), or everyone's with `ManageAllTokens` when

@@ -6,10 +6,11 @@ use std::net::IpAddr;
 use chrono::TimeDelta;
 
 use super::{Actor, ActorKind, Cachet, Error, Result};
+use crate::auth::device::DeviceCookie;
 use crate::auth::password::{PasswordError, hash_password, verify_password};
 use crate::auth::policy::Permission;
 use crate::auth::session::SessionCheck;
-use crate::auth::throttle::{account_key, address_key};
+use crate::auth::throttle::{ThrottlePolicy, account_key, address_key, second_factor_key};
 use crate::auth::tokens::{
     RECOVERY_CODE_COUNT, hash_secret, hashes_equal, is_well_formed_api_token, mint_api_token,
     mint_recovery_code, normalize_recovery_code, random_secret,
@@ -26,6 +27,9 @@ pub struct SessionTicket {
     pub secret: String,
     /// The `Set-Cookie` header value.
     pub set_cookie: String,
+    /// A second `Set-Cookie` value, the browser's device cookie, once a sign-in completes
+    /// (see [`crate::auth::device`]); `None` for a pending sign-in and for rotations.
+    pub device_cookie: Option<String>,
     /// The stored session.
     pub session: Session,
 }
@@ -109,21 +113,137 @@ fn two_factor_active(user: &User) -> bool {
     user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some())
 }
 
-impl Cachet {
-    fn throttle_keys(&self, email_norm: &str, ip: Option<IpAddr>) -> Vec<String> {
-        let mut keys = vec![account_key(&self.keyring().blind_index(email_norm))];
-        if let Some(ip) = ip {
-            keys.push(address_key(ip));
+/// The key counting one pending sign-in's wrong codes (kept in the throttle table, so every
+/// instance sees the same count; pruned with it).
+fn pending_tries_key(session: &Session) -> String {
+    format!("pending-2fa:{}", session.id.get())
+}
+
+/// Who is signing in: what the request carried besides the credentials.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct SignInClient<'a> {
+    /// The client's address (as the trusted-proxy rule determined it).
+    pub ip: Option<IpAddr>,
+    /// The `User-Agent`, kept (shortened) with the session.
+    pub user_agent: Option<&'a str>,
+    /// The device cookie the browser presented, if any ([`crate::auth::device`]).
+    pub device: Option<&'a str>,
+    /// A session cookie presented with the request: ended at sign-in (the id rotates).
+    pub previous_session: Option<&'a str>,
+}
+
+impl<'a> SignInClient<'a> {
+    /// A client at `ip` with nothing else known.
+    #[must_use]
+    pub fn at(ip: Option<IpAddr>) -> Self {
+        Self {
+            ip,
+            ..Self::default()
         }
-        keys
     }
 
-    async fn check_throttle(&self, keys: &[String]) -> Result<()> {
+    /// With a `User-Agent`.
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: Option<&'a str>) -> Self {
+        self.user_agent = user_agent;
+        self
+    }
+
+    /// With the device cookie the browser presented.
+    #[must_use]
+    pub fn device(mut self, device: Option<&'a str>) -> Self {
+        self.device = device;
+        self
+    }
+
+    /// With the session cookie the browser presented.
+    #[must_use]
+    pub fn previous_session(mut self, previous_session: Option<&'a str>) -> Self {
+        self.previous_session = previous_session;
+        self
+    }
+}
+
+/// Which throttle keys a sign-in step counts on.
+struct Budget {
+    /// Checked before, and charged on failure.
+    keys: Vec<String>,
+    /// The browser's device cookie, when it is trusted for this account.
+    device: Option<DeviceCookie>,
+}
+
+impl Cachet {
+    /// The budget of a password check: a trusted browser's own key, or the account's and the
+    /// address's keys for everyone else (OWASP's device-cookie scheme: a stranger's failures
+    /// lock out strangers, not the user's own browser).
+    async fn password_budget(
+        &self,
+        email_norm: &str,
+        user: Option<&User>,
+        client: &SignInClient<'_>,
+    ) -> Result<Budget> {
+        if let Some(device) = self.trusted_device(user, client.device).await? {
+            return Ok(Budget {
+                keys: vec![device.throttle_key()],
+                device: Some(device),
+            });
+        }
+        let mut keys = vec![account_key(&self.keyring().blind_index(email_norm))];
+        if let Some(ip) = client.ip {
+            keys.push(address_key(ip));
+        }
+        Ok(Budget { keys, device: None })
+    }
+
+    /// The budget of a second-factor check: per trusted browser, else per account whatever
+    /// the address.
+    async fn second_factor_budget(&self, user: &User, device: Option<&str>) -> Result<Budget> {
+        if let Some(device) = self.trusted_device(Some(user), device).await? {
+            return Ok(Budget {
+                keys: vec![format!("2fa-{}", device.throttle_key())],
+                device: Some(device),
+            });
+        }
+        Ok(Budget {
+            keys: vec![second_factor_key(
+                &self.keyring().blind_index(user.email.as_str()),
+            )],
+            device: None,
+        })
+    }
+
+    /// The presented device cookie, if it verifies, names this user, and its own budget is
+    /// not spent (a locked device is treated as any other client).
+    async fn trusted_device(
+        &self,
+        user: Option<&User>,
+        presented: Option<&str>,
+    ) -> Result<Option<DeviceCookie>> {
+        let (Some(user), Some(presented)) = (user, presented) else {
+            return Ok(None);
+        };
+        let lifetime = self.config().trusted_device_lifetime;
+        let Some(device) = DeviceCookie::verify(self.keyring(), presented, self.now(), lifetime)
+            .filter(|d| d.user() == user.id)
+        else {
+            return Ok(None);
+        };
+        let state = self.store().throttle(&device.throttle_key()).await?;
+        let locked = self
+            .config()
+            .throttle
+            .locked_until(state.as_ref(), self.now())
+            .is_some();
+        Ok((!locked).then_some(device))
+    }
+
+    async fn check_throttle(&self, policy: &ThrottlePolicy, keys: &[String]) -> Result<()> {
         let now = self.now();
         let mut until = None;
         for key in keys {
             let state = self.store().throttle(key).await?;
-            if let Some(u) = self.config().throttle.locked_until(state.as_ref(), now) {
+            if let Some(u) = policy.locked_until(state.as_ref(), now) {
                 until = Some(until.map_or(u, |x: crate::clock::Timestamp| x.max(u)));
             }
         }
@@ -138,6 +258,7 @@ impl Cachet {
     async fn record_failure(
         &self,
         actor: &Actor,
+        policy: &ThrottlePolicy,
         keys: &[String],
         action: AuditAction,
         user: Option<UserId>,
@@ -146,11 +267,8 @@ impl Cachet {
         let mut locked = false;
         for key in keys {
             let previous = self.store().throttle(key).await.ok().flatten();
-            let next = self
-                .config()
-                .throttle
-                .record_failure(key, previous.as_ref(), now);
-            locked |= self.config().throttle.is_lockout(&next);
+            let next = policy.record_failure(key, previous.as_ref(), now);
+            locked |= policy.is_lockout(&next);
             let _ = self.store().save_throttle(&next).await;
         }
         let id = user.map(UserId::get);
@@ -176,6 +294,52 @@ impl Cachet {
         }
     }
 
+    /// A completed sign-in (password, and the second factor where enrolled) clears the counts
+    /// of the budget it was made on and (re)issues the browser's device cookie. A sign-in
+    /// from a trusted browser clears only that browser's counts: the account's count of
+    /// strangers' failures stands, or every sign-in of the user would launder it.
+    async fn complete_sign_in(&self, user: &User, device: Option<&DeviceCookie>) -> Result<String> {
+        let keys = match device {
+            Some(d) => vec![d.throttle_key(), format!("2fa-{}", d.throttle_key())],
+            None => {
+                let index = self.keyring().blind_index(user.email.as_str());
+                vec![account_key(&index), second_factor_key(&index)]
+            }
+        };
+        for key in &keys {
+            self.store().clear_throttle(key).await?;
+        }
+        let (_, value) = DeviceCookie::mint(self.keyring(), user.id, self.now())?;
+        Ok(self
+            .cookie_policy()
+            .set_device_cookie(&value, self.config().trusted_device_lifetime))
+    }
+
+    /// Checks a password against a hash off the async workers (argon2 takes tens of
+    /// milliseconds of CPU; a flood of sign-ins must not stall unrelated requests).
+    pub(crate) async fn verify_password(
+        &self,
+        hash: &PasswordHash,
+        password: &str,
+    ) -> Result<crate::auth::password::Verification> {
+        let (params, hash, password) = (self.config().argon2, hash.clone(), password.to_owned());
+        crate::cpu::offload(move || verify_password(params, &hash, &password))
+            .await
+            .map_err(|_| Error::Internal)
+    }
+
+    /// Hashes a new password off the async workers.
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<PasswordHash> {
+        let (params, password) = (self.config().argon2, password.to_owned());
+        crate::cpu::offload(move || hash_password(params, &password))
+            .await
+            .map_err(|_| Error::Internal)?
+            .map_err(|e| match e {
+                PasswordError::Policy(v) => Error::Validation(ValidationError::new("password", v)),
+                PasswordError::Hashing => Error::Internal,
+            })
+    }
+
     async fn new_session(
         &self,
         user: &User,
@@ -197,19 +361,18 @@ impl Cachet {
         let session = self.store().create_session(self.cx(), &new).await?;
         Ok(SessionTicket {
             set_cookie: self.cookie_policy().set_cookie(&secret),
+            device_cookie: None,
             secret,
             session,
         })
     }
 
-    /// Signs in with email and password. The answer and its timing are the same for an
-    /// unknown address and a wrong password; both count against the account's and the
-    /// address's throttles. A previous session presented with the request is ended (the id
-    /// rotates at sign-in).
+    /// Signs in with email and password, as [`Self::sign_in`] for a client that presents no
+    /// device cookie (the command line, tests, hosts without cookies).
     ///
     /// # Errors
     ///
-    /// [`Error::InsecureTransport`], [`Error::Throttled`], [`Error::InvalidCredentials`].
+    /// As [`Self::sign_in`].
     pub async fn login(
         &self,
         email: &str,
@@ -218,13 +381,45 @@ impl Cachet {
         user_agent: Option<&str>,
         previous_session: Option<&str>,
     ) -> Result<LoginOutcome> {
+        let client = SignInClient::at(ip)
+            .user_agent(user_agent)
+            .previous_session(previous_session);
+        self.sign_in(email, password, client).await
+    }
+
+    /// Signs in with email and password. The answer and its timing are the same for an
+    /// unknown address and a wrong password. A browser that presents a valid device cookie
+    /// for the account is throttled on its own budget; every other client counts against
+    /// the account's and the address's budgets, so a stranger can slow strangers down but
+    /// not lock the user's own browser out. A correct password resets nothing until the
+    /// sign-in is complete (with the second factor, where enrolled). A previous session
+    /// presented with the request is ended (the id rotates at sign-in).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InsecureTransport`], [`Error::Throttled`], [`Error::InvalidCredentials`].
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: SignInClient<'_>,
+    ) -> Result<LoginOutcome> {
         if !self.cookie_policy().sign_in_allowed() {
             return Err(Error::InsecureTransport);
         }
-        let visitor = Actor::anonymous(ip);
+        let visitor = Actor::anonymous(client.ip);
         let email_norm = email.trim().to_ascii_lowercase();
-        let keys = self.throttle_keys(&email_norm, ip);
-        if let Err(e) = self.check_throttle(&keys).await {
+        let user = match Email::parse(&email_norm) {
+            Ok(e) => self.store().user_by_email(&e).await?,
+            Err(_) => None,
+        };
+        let budget = self
+            .password_budget(&email_norm, user.as_ref(), &client)
+            .await?;
+        if let Err(e) = self
+            .check_throttle(&self.config().throttle, &budget.keys)
+            .await
+        {
             self.append_audit(
                 &visitor,
                 AuditAction::LoginFailure,
@@ -236,32 +431,31 @@ impl Cachet {
             .await;
             return Err(e);
         }
-        let user = match Email::parse(&email_norm) {
-            Ok(e) => self.store().user_by_email(&e).await?,
-            Err(_) => None,
-        };
         let hash = user
             .as_ref()
             .map_or(&self.inner.dummy_hash, |u| &u.password_hash);
-        let verdict = verify_password(self.config().argon2, hash, password);
+        let verdict = self.verify_password(hash, password).await?;
         let Some(user) = user.filter(|u| verdict.ok && u.active) else {
-            let id = None;
-            self.record_failure(&visitor, &keys, AuditAction::LoginFailure, id)
-                .await;
+            let policy = self.config().throttle;
+            self.record_failure(
+                &visitor,
+                &policy,
+                &budget.keys,
+                AuditAction::LoginFailure,
+                None,
+            )
+            .await;
             return Err(Error::InvalidCredentials);
         };
-        if let Some(prev) = previous_session
+        if let Some(prev) = client.previous_session
             && let Some(s) = self.store().session_by_hash(&hash_secret(prev)).await?
         {
             self.store().delete_session(s.id).await?;
         }
-        // Only the account key is cleared: the address keeps its count, so one good account
-        // cannot launder an attacker's guesses at others.
-        self.store().clear_throttle(&keys[0]).await?;
         let mut patch = UserPatch::default();
         if verdict.needs_rehash {
-            patch.password_hash =
-                Some(hash_password(self.config().argon2, password).map_err(|_| Error::Internal)?);
+            // Same password, stronger parameters: not a password change, so no history.
+            patch.password_hash = Some(self.hash_password(password).await?);
         }
         let two_factor = two_factor_active(&user);
         if !two_factor {
@@ -274,18 +468,20 @@ impl Cachet {
                 .update_user(self.cx(), user.id, &patch, &no_effects)
                 .await?
         };
-        let ticket = self.new_session(&user, two_factor, ip, user_agent).await?;
-        let actor = Actor {
-            kind: ActorKind::Anonymous,
-            ip,
-        };
+        let mut ticket = self
+            .new_session(&user, two_factor, client.ip, client.user_agent)
+            .await?;
+        if !two_factor {
+            ticket.device_cookie =
+                Some(self.complete_sign_in(&user, budget.device.as_ref()).await?);
+        }
         let detail = if two_factor {
             "password accepted, second factor owed"
         } else {
             ""
         };
         self.append_audit(
-            &actor,
+            &visitor,
             AuditAction::LoginSuccess,
             EntityKind::User,
             Some(user.id.get()),
@@ -301,11 +497,14 @@ impl Cachet {
     }
 
     /// Completes sign-in with a TOTP code or a recovery code. The pending session is replaced
-    /// by a new one (rotation); failures count against the same throttles as passwords.
+    /// by a new one (rotation). Wrong codes count against the account's second-factor budget
+    /// (or a trusted browser's own), which only a completed sign-in resets; a pending
+    /// sign-in that sent [`Config::pending_second_factor_tries`](crate::Config) wrong codes
+    /// ends, and the client must start again with the password.
     ///
     /// # Errors
     ///
-    /// [`Error::Unauthenticated`] (no pending session), [`Error::Throttled`],
+    /// [`Error::Unauthenticated`] (no pending session, or it just ended), [`Error::Throttled`],
     /// [`Error::InvalidCode`].
     pub async fn complete_second_factor(
         &self,
@@ -313,6 +512,22 @@ impl Cachet {
         code: &str,
         ip: Option<IpAddr>,
         user_agent: Option<&str>,
+    ) -> Result<SessionTicket> {
+        let client = SignInClient::at(ip).user_agent(user_agent);
+        self.complete_second_factor_from(pending_secret, code, client)
+            .await
+    }
+
+    /// As [`Self::complete_second_factor`], for a client that may present a device cookie.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::complete_second_factor`].
+    pub async fn complete_second_factor_from(
+        &self,
+        pending_secret: &str,
+        code: &str,
+        client: SignInClient<'_>,
     ) -> Result<SessionTicket> {
         let Some(session) = self
             .store()
@@ -330,9 +545,10 @@ impl Cachet {
             return Err(Error::Unauthenticated);
         }
         let user = self.store().user(session.user_id).await?;
-        let visitor = Actor::anonymous(ip);
-        let keys = self.throttle_keys(user.email.as_str(), ip);
-        self.check_throttle(&keys).await?;
+        let visitor = Actor::anonymous(client.ip);
+        let budget = self.second_factor_budget(&user, client.device).await?;
+        let policy = self.config().second_factor_throttle;
+        self.check_throttle(&policy, &budget.keys).await?;
         let accepted = match self.accept_totp(&user, code).await? {
             true => Some(AuditAction::TwoFactorSuccess),
             false => match normalize_recovery_code(code) {
@@ -358,15 +574,18 @@ impl Cachet {
         let Some(action) = accepted else {
             self.record_failure(
                 &visitor,
-                &keys,
+                &policy,
+                &budget.keys,
                 AuditAction::TwoFactorFailure,
                 Some(user.id),
             )
             .await;
-            return Err(Error::InvalidCode);
+            return Err(self.count_pending_try(&session).await);
         };
-        self.store().clear_throttle(&keys[0]).await?;
         self.store().delete_session(session.id).await?;
+        self.store()
+            .clear_throttle(&pending_tries_key(&session))
+            .await?;
         let patch = UserPatch {
             last_login_at: Some(self.now()),
             ..UserPatch::default()
@@ -375,7 +594,10 @@ impl Cachet {
             .store()
             .update_user(self.cx(), user.id, &patch, &no_effects)
             .await?;
-        let ticket = self.new_session(&user, false, ip, user_agent).await?;
+        let mut ticket = self
+            .new_session(&user, false, client.ip, client.user_agent)
+            .await?;
+        ticket.device_cookie = Some(self.complete_sign_in(&user, budget.device.as_ref()).await?);
         self.append_audit(
             &visitor,
             action,
@@ -386,6 +608,32 @@ impl Cachet {
         )
         .await;
         Ok(ticket)
+    }
+
+    /// Counts a wrong code against a pending sign-in; the last allowed one ends it. Returns
+    /// the answer for the client.
+    async fn count_pending_try(&self, session: &Session) -> Error {
+        let key = pending_tries_key(session);
+        let now = self.now();
+        let tries = match self.store().throttle(&key).await {
+            Ok(state) => state.map_or(0, |s| s.failures).saturating_add(1),
+            Err(e) => return e.into(),
+        };
+        if tries >= self.config().pending_second_factor_tries {
+            let _ = self.store().delete_session(session.id).await;
+            let _ = self.store().clear_throttle(&key).await;
+            return Error::Unauthenticated;
+        }
+        let state = ThrottleState {
+            key,
+            failures: tries,
+            last_failure_at: now,
+            locked_until: None,
+        };
+        match self.store().save_throttle(&state).await {
+            Ok(()) => Error::InvalidCode,
+            Err(e) => e.into(),
+        }
     }
 
     /// Checks a TOTP code for a user with confirmed 2FA and records its step.
@@ -511,7 +759,13 @@ impl Cachet {
         Ok(())
     }
 
-    async fn check_new_password(&self, password: &str, email: &Email, name: &Name) -> Result<()> {
+    /// The policy check of a new password (length, strength, no site or account words).
+    pub(crate) async fn check_new_password(
+        &self,
+        password: &str,
+        email: &Email,
+        name: &Name,
+    ) -> Result<()> {
         let site = self
             .settings()
             .await?
@@ -524,40 +778,89 @@ impl Cachet {
             .map_err(|v| Error::Validation(ValidationError::new("password", v)))
     }
 
-    fn hash(&self, password: &str) -> Result<PasswordHash> {
-        hash_password(self.config().argon2, password).map_err(|e| match e {
-            PasswordError::Policy(v) => Error::Validation(ValidationError::new("password", v)),
-            PasswordError::Hashing => Error::Internal,
-        })
+    /// Refuses a new password that repeats the user's current one or one of the last
+    /// [`PASSWORD_HISTORY_LEN`] (the history holds argon2 hashes only, so it is no weaker
+    /// than the password itself).
+    pub(crate) async fn check_not_reused(&self, user: &User, password: &str) -> Result<()> {
+        let mut hashes = vec![user.password_hash.clone()];
+        hashes.extend(self.store().password_history(user.id).await?);
+        for hash in &hashes {
+            if self.verify_password(hash, password).await?.ok {
+                return Err(Error::Validation(ValidationError::new(
+                    "password",
+                    Violation::Format {
+                        expected: "a password not used for this account recently",
+                    },
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The password check behind a session (password change, 2FA changes, recovery codes):
+    /// on the sign-in form's budget (the account's and the address's keys), with one answer
+    /// for every wrong password, so a stolen session cookie does not turn into a fast
+    /// password oracle.
+    async fn check_session_password(
+        &self,
+        actor: &Actor,
+        user: &User,
+        password: &str,
+        action: AuditAction,
+    ) -> Result<()> {
+        let mut keys = vec![account_key(
+            &self.keyring().blind_index(user.email.as_str()),
+        )];
+        if let Some(ip) = actor.ip() {
+            keys.push(address_key(ip));
+        }
+        let policy = self.config().throttle;
+        self.check_throttle(&policy, &keys).await?;
+        if self
+            .verify_password(&user.password_hash, password)
+            .await?
+            .ok
+        {
+            return Ok(());
+        }
+        self.record_failure(actor, &policy, &keys, action, Some(user.id))
+            .await;
+        Err(Error::InvalidCredentials)
+    }
+
+    /// Ends every outstanding password reset link of a user (after any password change, and
+    /// when one link is used).
+    pub(crate) async fn end_reset_links(&self, user: UserId) -> Result<()> {
+        self.store()
+            .end_one_time_tokens(TokenPurpose::PasswordReset, user.get(), self.now())
+            .await?;
+        Ok(())
     }
 
     /// Changes the signed-in user's password. Needs the current password; ends every other
-    /// session of the user and rotates the current one.
+    /// session of the user and rotates the current one, and ends outstanding reset links.
+    /// The new password is checked against the policy before the current one is looked at,
+    /// so the answer to a wrong current password never depends on what else was typed.
     ///
     /// # Errors
     ///
-    /// [`Error::Forbidden`] (not a session), [`Error::InvalidCredentials`] (wrong current
-    /// password), [`Error::Validation`] (policy).
+    /// [`Error::Forbidden`] (not a session), [`Error::Validation`] (policy, or a recently
+    /// used password), [`Error::Throttled`], [`Error::InvalidCredentials`] (wrong current
+    /// password).
     pub async fn change_password(
         &self,
         actor: &Actor,
         current: &str,
         new: &str,
     ) -> Result<SessionTicket> {
-        self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let (Some(user), Some(session)) = (actor.user(), actor.session()) else {
-            return Err(Error::Forbidden);
-        };
-        if !verify_password(self.config().argon2, &user.password_hash, current).ok {
-            let keys = self.throttle_keys(user.email.as_str(), actor.ip());
-            self.record_failure(actor, &keys, AuditAction::PasswordChange, Some(user.id))
-                .await;
-            return Err(Error::InvalidCredentials);
-        }
+        let user = self.own_account(actor).await?;
         self.check_new_password(new, &user.email, &user.name)
             .await?;
+        self.check_session_password(actor, &user, current, AuditAction::PasswordChange)
+            .await?;
+        self.check_not_reused(&user, new).await?;
         let patch = UserPatch {
-            password_hash: Some(self.hash(new)?),
+            password_hash: Some(self.hash_password(new).await?),
             ..UserPatch::default()
         };
         let fx = self.audited(
@@ -571,7 +874,7 @@ impl Cachet {
             .update_user(self.cx(), user.id, &patch, &fx)
             .await?;
         self.store().delete_sessions_of(user.id, None).await?;
-        let _ = session;
+        self.end_reset_links(user.id).await?;
         self.new_session(&user, false, actor.ip(), None).await
     }
 
@@ -589,18 +892,7 @@ impl Cachet {
             ));
         }
         let secret = totp::new_secret()?;
-        let issuer = self
-            .settings()
-            .await?
-            .app_name
-            .map_or_else(|| "Cachet".to_owned(), Name::into_string);
-        let uri =
-            totp::otpauth_uri(&secret, &issuer, user.email.as_str()).ok_or(Error::Internal)?;
-        let enrollment = Enrollment {
-            qr_svg: totp::qr_svg(&uri).ok_or(Error::Internal)?,
-            secret_base32: totp::secret_base32(&secret).ok_or(Error::Internal)?,
-            otpauth_uri: uri,
-        };
+        let enrollment = self.enrollment_of(&user, &secret).await?;
         let state = TotpState {
             secret: self.keyring().seal(&secret, TOTP_AAD)?,
             confirmed_at: None,
@@ -614,6 +906,40 @@ impl Cachet {
             .update_user(self.cx(), user.id, &patch, &no_effects)
             .await?;
         Ok(enrollment)
+    }
+
+    /// The enrolment in progress, shown again (after a mistyped confirmation code, the user
+    /// keeps the secret their authenticator already holds: only "start again" replaces it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::Conflict`] (no enrolment in progress).
+    pub async fn pending_totp_enrollment(&self, actor: &Actor) -> Result<Enrollment> {
+        let user = self.own_account(actor).await?;
+        let state = user
+            .totp
+            .as_ref()
+            .filter(|t| t.confirmed_at.is_none())
+            .ok_or(Error::Conflict("no enrolment in progress"))?;
+        let secret = self
+            .keyring()
+            .open(&state.secret, TOTP_AAD)
+            .map_err(|_| Error::Internal)?;
+        self.enrollment_of(&user, &secret).await
+    }
+
+    async fn enrollment_of(&self, user: &User, secret: &[u8]) -> Result<Enrollment> {
+        let issuer = self
+            .settings()
+            .await?
+            .app_name
+            .map_or_else(|| "Cachet".to_owned(), Name::into_string);
+        let uri = totp::otpauth_uri(secret, &issuer, user.email.as_str()).ok_or(Error::Internal)?;
+        Ok(Enrollment {
+            qr_svg: totp::qr_svg(&uri).ok_or(Error::Internal)?,
+            secret_base32: totp::secret_base32(secret).ok_or(Error::Internal)?,
+            otpauth_uri: uri,
+        })
     }
 
     /// Confirms enrolment with a correct code: 2FA becomes active, the session rotates (a
@@ -693,31 +1019,47 @@ impl Cachet {
     }
 
     /// Replaces the signed-in user's recovery codes (the old ones stop working). Needs the
-    /// password.
+    /// password (on the sign-in budget). Whether 2FA is active is decided before the password
+    /// is looked at, so the answer to a wrong password is always the same.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCredentials`], [`Error::Conflict`] (2FA not active).
+    /// [`Error::Conflict`] (2FA not active), [`Error::Throttled`],
+    /// [`Error::InvalidCredentials`].
     pub async fn regenerate_recovery_codes(
         &self,
         actor: &Actor,
         password: &str,
     ) -> Result<Vec<String>> {
-        let user = self.own_account_with_password(actor, password).await?;
+        let user = self.own_account(actor).await?;
         if !two_factor_active(&user) {
             return Err(Error::Conflict("two-factor authentication is not active"));
         }
+        self.check_session_password(actor, &user, password, AuditAction::Update)
+            .await?;
         self.replace_recovery_codes(actor, &user).await
     }
 
     /// Disables 2FA for the signed-in user; needs the password and a current code (or a
-    /// recovery code).
+    /// recovery code). A wrong password and a wrong code get the same answer
+    /// ([`Error::InvalidCredentials`]), so the form cannot tell a stolen session whether the
+    /// password was right; the code is checked only after the password, and a wrong code also
+    /// counts against the account's second-factor budget.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCredentials`], [`Error::InvalidCode`].
+    /// [`Error::Conflict`] (2FA not active), [`Error::Throttled`],
+    /// [`Error::InvalidCredentials`].
     pub async fn disable_totp(&self, actor: &Actor, password: &str, code: &str) -> Result<()> {
-        let user = self.own_account_with_password(actor, password).await?;
+        let user = self.own_account(actor).await?;
+        if !two_factor_active(&user) {
+            return Err(Error::Conflict("two-factor authentication is not active"));
+        }
+        let budget = self.second_factor_budget(&user, None).await?;
+        let policy = self.config().second_factor_throttle;
+        self.check_throttle(&policy, &budget.keys).await?;
+        self.check_session_password(actor, &user, password, AuditAction::TwoFactorDisable)
+            .await?;
         let ok = self.accept_totp(&user, code).await?
             || match normalize_recovery_code(code) {
                 Some(n) => {
@@ -728,16 +1070,15 @@ impl Cachet {
                 None => false,
             };
         if !ok {
-            self.append_audit(
+            self.record_failure(
                 actor,
+                &policy,
+                &budget.keys,
                 AuditAction::TwoFactorFailure,
-                EntityKind::User,
-                Some(user.id.get()),
-                AuditOutcome::Failure,
-                "disable",
+                Some(user.id),
             )
             .await;
-            return Err(Error::InvalidCode);
+            return Err(Error::InvalidCredentials);
         }
         let patch = UserPatch {
             totp: Some(None),
@@ -766,16 +1107,6 @@ impl Cachet {
             .filter(|_| actor.session().is_some())
             .ok_or(Error::Forbidden)?;
         Ok(self.store().user(user.id).await?)
-    }
-
-    /// As [`Self::own_account`], after checking the current password.
-    async fn own_account_with_password(&self, actor: &Actor, password: &str) -> Result<User> {
-        let user = self.own_account(actor).await?;
-        if verify_password(self.config().argon2, &user.password_hash, password).ok {
-            Ok(user)
-        } else {
-            Err(Error::InvalidCredentials)
-        }
     }
 
     async fn rotate_session(&self, actor: &Actor, user: &User) -> Result<SessionTicket> {
@@ -951,7 +1282,7 @@ impl Cachet {
         self.check_new_password(&input.password, &input.email, &input.name)
             .await?;
         let new = NewUser {
-            password_hash: self.hash(&input.password)?,
+            password_hash: self.hash_password(&input.password).await?,
             name: input.name,
             email: input.email,
             role: input.role,

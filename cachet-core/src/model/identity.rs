@@ -48,6 +48,10 @@ str_enum! {
 #[derive(Clone, PartialEq, Eq)]
 pub struct PasswordHash(pub String);
 
+/// How many replaced password hashes a user's history keeps: a new password may match none
+/// of them (nor the current one).
+pub const PASSWORD_HISTORY_LEN: usize = 5;
+
 impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PasswordHash(<redacted>)")

@@ -29,8 +29,8 @@ pub use component::{
 };
 pub use identity::{
     ApiToken, ApiTokenPatch, NewApiToken, NewOneTimeToken, NewSession, NewUser, OneTimeToken,
-    PasswordHash, Role, Session, SessionPatch, ThrottleState, TokenHash, TokenPurpose, TokenScope,
-    TotpState, User, UserPatch,
+    PASSWORD_HISTORY_LEN, PasswordHash, Role, Session, SessionPatch, ThrottleState, TokenHash,
+    TokenPurpose, TokenScope, TotpState, User, UserPatch,
 };
 pub use ids::*;
 pub use incident::{

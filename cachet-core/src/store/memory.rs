@@ -1652,6 +1652,9 @@ impl Store for MemoryStore {
             after.role = v;
         }
         if let Some(v) = &patch.password_hash {
+            let history = st.password_history.entry(id).or_default();
+            history.insert(0, before.password_hash.clone());
+            history.truncate(PASSWORD_HISTORY_LEN);
             after.password_hash = v.clone();
         }
         if let Some(v) = patch.active {
@@ -1690,6 +1693,7 @@ impl Store for MemoryStore {
         st.sessions.retain(|_, s| s.user_id != id);
         st.api_tokens.retain(|_, t| t.user_id != id);
         st.recovery_codes.retain(|c| c.user_id != id);
+        st.password_history.remove(&id);
         let clear = |u: &mut Option<UserId>| {
             if *u == Some(id) {
                 *u = None;
@@ -1712,6 +1716,15 @@ impl Store for MemoryStore {
             .for_each(|h| clear(&mut h.cause.user_id));
         st.commit(cx.now, effects);
         Ok(())
+    }
+
+    async fn password_history(&self, user: UserId) -> StoreResult<Vec<PasswordHash>> {
+        Ok(self
+            .lock()
+            .password_history
+            .get(&user)
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn accept_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool> {
@@ -2015,6 +2028,15 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64> {
+        let mut st = self.lock();
+        let n = st.throttle.len();
+        st.throttle.retain(|_, t| {
+            t.last_failure_at >= before || t.locked_until.is_some_and(|u| u >= before)
+        });
+        Ok((n - st.throttle.len()) as u64)
+    }
+
     // ---- one-time tokens ----------------------------------------------------------------
 
     async fn create_one_time_token(
@@ -2073,6 +2095,23 @@ impl Store for MemoryStore {
             .cloned())
     }
 
+    async fn end_one_time_tokens(
+        &self,
+        purpose: TokenPurpose,
+        subject: i64,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let mut st = self.lock();
+        let mut ended = 0;
+        for t in st.one_time_tokens.values_mut().filter(|t| {
+            t.purpose == purpose && t.subject_id == Some(subject) && t.used_at.is_none()
+        }) {
+            t.used_at = Some(now);
+            ended += 1;
+        }
+        Ok(ended)
+    }
+
     async fn prune_one_time_tokens(&self, now: Timestamp) -> StoreResult<u64> {
         let mut st = self.lock();
         let before = st.one_time_tokens.len();
@@ -2112,6 +2151,13 @@ impl Store for MemoryStore {
 
     async fn append_audit(&self, event: &NewAuditEvent) -> StoreResult<AuditEvent> {
         Ok(self.lock().insert_audit(event.clone()))
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> StoreResult<u64> {
+        let mut st = self.lock();
+        let n = st.audit.len();
+        st.audit.retain(|_, e| e.at >= before);
+        Ok((n - st.audit.len()) as u64)
     }
 
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Page<AuditEvent>> {

@@ -513,7 +513,9 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         new: &NewUser,
         fx: &EffectsFn<'_, User>,
     ) -> StoreResult<User>;
-    /// Changes a user. Same email as another: `Conflict`.
+    /// Changes a user. Same email as another: `Conflict`. A patch that replaces the
+    /// password hash keeps the replaced hash in the user's password history, in the same
+    /// write, and forgets all but the newest [`PASSWORD_HISTORY_LEN`] entries.
     async fn update_user(
         &self,
         cx: WriteContext,
@@ -529,6 +531,8 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         id: UserId,
         fx: &EffectsFn<'_, User>,
     ) -> StoreResult<()>;
+    /// A user's previous password hashes, newest first (at most [`PASSWORD_HISTORY_LEN`]).
+    async fn password_history(&self, user: UserId) -> StoreResult<Vec<PasswordHash>>;
     /// Records `step` as the user's last accepted TOTP step if it is later than the stored
     /// one; returns whether it was (atomic, so a code cannot be replayed concurrently).
     async fn accept_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
@@ -608,6 +612,9 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn save_throttle(&self, state: &ThrottleState) -> StoreResult<()>;
     /// Forgets a key.
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+    /// Forgets keys whose last failure was before `before` and that are not locked at or
+    /// after it (retention); returns how many.
+    async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64>;
 
     // ---- one-time tokens ----------------------------------------------------------------
 
@@ -632,6 +639,15 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         hash: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<Option<OneTimeToken>>;
+    /// Ends every unused token of `purpose` issued for `subject` (marks it used at `now`), so
+    /// one reset link or invitation cannot outlive a password change or its siblings' use;
+    /// returns how many ended.
+    async fn end_one_time_tokens(
+        &self,
+        purpose: TokenPurpose,
+        subject: i64,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
     /// Deletes tokens that expired at or before `now` or were used; returns how many.
     async fn prune_one_time_tokens(&self, now: Timestamp) -> StoreResult<u64>;
 
@@ -653,6 +669,8 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn append_audit(&self, event: &NewAuditEvent) -> StoreResult<AuditEvent>;
     /// Audit entries matching a query, newest first.
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Page<AuditEvent>>;
+    /// Deletes audit entries written before `before` (retention); returns how many.
+    async fn prune_audit(&self, before: Timestamp) -> StoreResult<u64>;
 
     // ---- outbox -------------------------------------------------------------------------
 

@@ -71,6 +71,8 @@ pub(super) struct State {
     pub(super) webhooks: BTreeMap<WebhookId, Webhook>,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) recovery_codes: Vec<RecoveryCode>,
+    /// Replaced password hashes per user, newest first.
+    pub(super) password_history: HashMap<UserId, Vec<PasswordHash>>,
     pub(super) api_tokens: BTreeMap<ApiTokenId, ApiToken>,
     pub(super) sessions: BTreeMap<SessionId, Session>,
     pub(super) throttle: HashMap<String, ThrottleState>,

@@ -1388,3 +1388,197 @@ pub async fn one_time_token_prune(store: &dyn Store) -> Result<(), Failure> {
     ensure(again.is_ok(), "a pruned token's hash can be issued again")?;
     Ok(())
 }
+
+/// Replacing a password keeps the replaced hash, newest first, at most
+/// [`PASSWORD_HISTORY_LEN`] of them; other patches add nothing; deleting the user forgets them.
+pub async fn password_history_keeps_the_newest_replaced_hashes(
+    store: &dyn Store,
+) -> Result<(), Failure> {
+    let u = user(store, "Grace", "grace@example.com", 10).await?;
+    let other = user(store, "Alan", "alan@example.com", 10).await?;
+    ensure_eq(
+        store.password_history(u.id).await.ctx("password_history")?,
+        vec![],
+        "a new user has no history",
+    )?;
+    let rename = UserPatch {
+        name: Some(name("Grace H.")?),
+        ..UserPatch::default()
+    };
+    store
+        .update_user(cx(11), u.id, &rename, &no_effects)
+        .await
+        .ctx("update_user")?;
+    ensure_eq(
+        store.password_history(u.id).await.ctx("password_history")?,
+        vec![],
+        "a patch without a password keeps no history",
+    )?;
+    let mut current = u.password_hash.clone();
+    let mut replaced = Vec::new();
+    for n in 0..(PASSWORD_HISTORY_LEN + 2) {
+        let next = PasswordHash(format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${n:04}"));
+        let patch = UserPatch {
+            password_hash: Some(next.clone()),
+            ..UserPatch::default()
+        };
+        let i = i64::try_from(n).unwrap_or(0);
+        store
+            .update_user(cx(20 + i), u.id, &patch, &no_effects)
+            .await
+            .ctx("update_user")?;
+        replaced.insert(0, current);
+        current = next;
+    }
+    replaced.truncate(PASSWORD_HISTORY_LEN);
+    ensure_eq(
+        store.password_history(u.id).await.ctx("password_history")?,
+        replaced,
+        "the newest replaced hashes, newest first",
+    )?;
+    ensure_eq(
+        store
+            .password_history(other.id)
+            .await
+            .ctx("password_history")?,
+        vec![],
+        "another user's history is untouched",
+    )?;
+    store
+        .delete_user(cx(40), u.id, &no_effects)
+        .await
+        .ctx("delete_user")?;
+    ensure_eq(
+        store.password_history(u.id).await.ctx("password_history")?,
+        vec![],
+        "a deleted user's history is gone",
+    )?;
+    Ok(())
+}
+
+/// Ending a subject's tokens of one purpose ends exactly those still unused: the same
+/// subject's other purposes and other subjects keep working.
+pub async fn ending_one_time_tokens_spares_other_subjects_and_purposes(
+    store: &dyn Store,
+) -> Result<(), Failure> {
+    let reset = |n: u8, subject: i64| NewOneTimeToken {
+        subject_id: Some(subject),
+        ..new_ott(TokenPurpose::PasswordReset, n, at(1_000))
+    };
+    for (n, subject) in [(1, 7), (2, 7), (3, 8)] {
+        store
+            .create_one_time_token(cx(10), &reset(n, subject))
+            .await
+            .ctx("create_one_time_token")?;
+    }
+    let invitation = NewOneTimeToken {
+        subject_id: Some(7),
+        ..new_ott(TokenPurpose::Invitation, 4, at(1_000))
+    };
+    store
+        .create_one_time_token(cx(10), &invitation)
+        .await
+        .ctx("create_one_time_token")?;
+    store
+        .consume_one_time_token(TokenPurpose::PasswordReset, &hash(1), at(20))
+        .await
+        .ctx("consume")?;
+    ensure_eq(
+        store
+            .end_one_time_tokens(TokenPurpose::PasswordReset, 7, at(30))
+            .await
+            .ctx("end_one_time_tokens")?,
+        1,
+        "only the unused sibling ends",
+    )?;
+    ensure_eq(
+        store
+            .peek_one_time_token(TokenPurpose::PasswordReset, &hash(2), at(31))
+            .await
+            .ctx("peek")?,
+        None,
+        "the ended link no longer works",
+    )?;
+    ensure(
+        store
+            .peek_one_time_token(TokenPurpose::PasswordReset, &hash(3), at(31))
+            .await
+            .ctx("peek")?
+            .is_some(),
+        "another subject's link still works",
+    )?;
+    ensure(
+        store
+            .peek_one_time_token(TokenPurpose::Invitation, &hash(4), at(31))
+            .await
+            .ctx("peek")?
+            .is_some(),
+        "the same subject's invitation still works",
+    )?;
+    Ok(())
+}
+
+/// Retention: throttle keys whose last failure and lock are older than the cut-off go, as do
+/// older audit entries; newer ones stay.
+pub async fn throttles_and_audit_are_pruned_by_age(store: &dyn Store) -> Result<(), Failure> {
+    let state = |key: &str, last: i64, locked: Option<i64>| ThrottleState {
+        key: key.to_owned(),
+        failures: 3,
+        last_failure_at: at(last),
+        locked_until: locked.map(at),
+    };
+    for s in [
+        state("old", 10, None),
+        state("old-lock-expired", 10, Some(50)),
+        state("old-but-locked", 10, Some(500)),
+        state("recent", 200, None),
+    ] {
+        store.save_throttle(&s).await.ctx("save_throttle")?;
+    }
+    ensure_eq(
+        store
+            .prune_throttles(at(100))
+            .await
+            .ctx("prune_throttles")?,
+        2,
+        "two stale keys pruned",
+    )?;
+    for (key, kept) in [
+        ("old", false),
+        ("old-lock-expired", false),
+        ("old-but-locked", true),
+        ("recent", true),
+    ] {
+        ensure_eq(
+            store.throttle(key).await.ctx("throttle")?.is_some(),
+            kept,
+            key,
+        )?;
+    }
+    for t in [10, 20, 200] {
+        store
+            .append_audit(&new_audit(
+                at(t),
+                AuditAction::LoginFailure,
+                EntityKind::User,
+                None,
+            )?)
+            .await
+            .ctx("append_audit")?;
+    }
+    ensure_eq(
+        store.prune_audit(at(100)).await.ctx("prune_audit")?,
+        2,
+        "two old entries pruned",
+    )?;
+    let left = store
+        .audit_events(&AuditQuery::all())
+        .await
+        .ctx("audit_events")?;
+    ensure_eq(
+        left.items.iter().map(|e| e.at).collect::<Vec<_>>(),
+        vec![at(200)],
+        "the newer entry stays",
+    )?;
+    Ok(())
+}

@@ -376,8 +376,9 @@ async fn confirm_2fa(dash: &DashboardRequest<'_>) -> Response<Bytes> {
             with_cookie(resp, &ticket)
         }
         Err(Error::InvalidCode) => {
-            // Start again with a new secret: the page shows the new QR code.
-            match dash.cachet.begin_totp_enrollment(&dash.actor).await {
+            // The same secret again: the user's authenticator already holds it, so a typo
+            // must not replace it (only "start again" does).
+            match dash.cachet.pending_totp_enrollment(&dash.actor).await {
                 Ok(enrollment) => {
                     let resp = profile_page(
                         dash,
@@ -409,6 +410,15 @@ async fn disable_2fa(dash: &DashboardRequest<'_>) -> Response<Bytes> {
         .await
     {
         Ok(()) => dash.redirect_flash("/profile", Flash::TwoFactorOff),
+        // One answer for a wrong password and a wrong code (the facade does not say which).
+        Err(Error::InvalidCredentials) => {
+            let message = "The password or the code is wrong.".to_owned();
+            profile_page(
+                dash,
+                ProfileExtra::Error(StatusCode::UNPROCESSABLE_ENTITY, message),
+            )
+            .await
+        }
         Err(e) => profile_error(dash, e).await,
     }
 }

@@ -1,9 +1,10 @@
 //! Sign-in (`/auth/login`), the second factor (`/auth/2fa`), sign-out (`POST /auth/logout`)
 //! and the password reset by email (`/auth/reset`, `/auth/reset/{token}`).
 //!
-//! Sign-in goes through the facade ([`Cachet::login`], [`Cachet::complete_second_factor`]),
-//! which throttles per account and per address, answers the same for unknown accounts and
-//! wrong passwords, and rotates the session id. The session cookie is set only from the
+//! Sign-in goes through the facade ([`Cachet::sign_in`], [`Cachet::complete_second_factor_from`]),
+//! which throttles per account and per address (or per device for a browser that signed in
+//! before: the device cookie), answers the same for unknown accounts and wrong passwords, and
+//! rotates the session id. The session cookie is set only from the
 //! facade's ticket ([`crate::auth::session::CookiePolicy`]). A GET never changes anything:
 //! `GET /auth/logout` is 405.
 
@@ -17,7 +18,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use super::chrome::{Form, method_not_allowed, mount_path, prefix, see_other};
 use super::visitor::{self, VisitorChrome};
 use crate::pages::i18n::Msg;
-use crate::{Cachet, Error, LoginOutcome, SessionLookup};
+use crate::{Cachet, Error, LoginOutcome, SessionLookup, SessionTicket, SignInClient};
 
 #[derive(Template)]
 #[template(path = "auth_login.html")]
@@ -85,6 +86,15 @@ fn with_cookie(mut resp: Response<Bytes>, set_cookie: &str) -> Response<Bytes> {
     resp
 }
 
+/// Sets the session cookie of a ticket, and the device cookie when the sign-in completed.
+fn with_ticket(resp: Response<Bytes>, ticket: &SessionTicket) -> Response<Bytes> {
+    let resp = with_cookie(resp, &ticket.set_cookie);
+    match &ticket.device_cookie {
+        Some(device) => with_cookie(resp, device),
+        None => resp,
+    }
+}
+
 fn throttled_text(v: &VisitorChrome, e: &Error) -> String {
     match e {
         Error::Throttled { retry_after } => v.c.cat.tf(
@@ -144,18 +154,14 @@ async fn login(cachet: &Cachet, req: &Request<Bytes>, client: Option<IpAddr>) ->
         return refused;
     }
     let email = form.text("email");
-    let outcome = cachet
-        .login(
-            email,
-            form.text("password"),
-            client,
-            user_agent(req),
-            cookie,
-        )
-        .await;
+    let from = SignInClient::at(client)
+        .user_agent(user_agent(req))
+        .device(super::device_cookie(cachet, req))
+        .previous_session(cookie);
+    let outcome = cachet.sign_in(email, form.text("password"), from).await;
     match outcome {
         Ok(LoginOutcome::SignedIn(ticket)) => {
-            with_cookie(see_other(&dashboard_home(cachet)), &ticket.set_cookie)
+            with_ticket(see_other(&dashboard_home(cachet)), &ticket)
         }
         Ok(LoginOutcome::SecondFactorRequired(ticket)) => with_cookie(
             see_other(&format!("{}/auth/2fa", mount_path(cachet))),
@@ -226,11 +232,14 @@ async fn second_factor(
     if let Some(refused) = visitor::check_post(cachet, req, client, "2fa", &form).await {
         return refused;
     }
+    let from = SignInClient::at(client)
+        .user_agent(user_agent(req))
+        .device(super::device_cookie(cachet, req));
     match cachet
-        .complete_second_factor(secret, form.text("code"), client, user_agent(req))
+        .complete_second_factor_from(secret, form.text("code"), from)
         .await
     {
-        Ok(ticket) => with_cookie(see_other(&dashboard_home(cachet)), &ticket.set_cookie),
+        Ok(ticket) => with_ticket(see_other(&dashboard_home(cachet)), &ticket),
         Err(Error::Unauthenticated) => see_other(&login),
         Err(e) => {
             let mut v = match visitor::chrome(cachet, req, "2fa").await {

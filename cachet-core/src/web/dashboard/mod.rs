@@ -25,6 +25,7 @@ mod auth;
 pub(crate) mod chrome;
 pub(crate) mod content;
 mod home;
+mod review;
 mod setup;
 pub(crate) mod visitor;
 
@@ -43,6 +44,15 @@ pub(crate) fn session_cookie<'r>(cachet: &Cachet, req: &'r Request<Bytes>) -> Op
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|c| cachet.cookie_policy().read(c))
+}
+
+/// The device cookie's value from the request, if any (verified by the facade).
+pub(crate) fn device_cookie<'r>(cachet: &Cachet, req: &'r Request<Bytes>) -> Option<&'r str> {
+    req.headers()
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| cachet.cookie_policy().read_device(c))
 }
 
 /// Whether a path is under the configured dashboard prefix (never served from the snapshot
@@ -143,6 +153,7 @@ async fn dashboard(
         Some("users" | "invitations" | "settings" | "mail" | "audit" | "webhooks") => {
             admin::route(&dash, rest).await
         }
+        Some("access-review" | "access-review.csv") => review::route(&dash, rest).await,
         Some(_) => None,
     };
     answer.unwrap_or_else(crate::web::response::not_found_page)

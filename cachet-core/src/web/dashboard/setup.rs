@@ -128,8 +128,10 @@ pub(super) async fn setup(
             return match cachet.login(email, password, client, ua, None).await {
                 Ok(LoginOutcome::SignedIn(t) | LoginOutcome::SecondFactorRequired(t)) => {
                     let mut resp = see_other(&home);
-                    if let Ok(h) = http::HeaderValue::from_str(&t.set_cookie) {
-                        resp.headers_mut().append(http::header::SET_COOKIE, h);
+                    for cookie in std::iter::once(&t.set_cookie).chain(&t.device_cookie) {
+                        if let Ok(h) = http::HeaderValue::from_str(cookie) {
+                            resp.headers_mut().append(http::header::SET_COOKIE, h);
+                        }
                     }
                     resp
                 }

@@ -14,6 +14,20 @@
 //!   page; only its POST confirms (mail scanners prefetch GET links).
 //! - **Manage** and **unsubscribe** use stateless signed links ([`crate::notify::links`]).
 //!   Unsubscribing deletes the subscriber (nothing is kept about an address that left).
+//!
+//! # One recipient, one mail per window
+//!
+//! Every mail the subscribe form causes (verification or "already subscribed") spends the
+//! recipient's budget, kept in the store's throttle table under `confirm:<blind index>`: at
+//! most one mail per [`CONFIRMATION_SPACING`] and [`CONFIRMATIONS_PER_DAY`] per day, whoever
+//! asks and from however many addresses (the per-address rate limit of the web layer cannot
+//! see that forty clients name one victim). A subscribe over budget changes nothing and sends
+//! nothing, and the visitor gets the same answer as when a mail goes out, so the budget tells
+//! nobody whether an address is subscribed. The form's stateless token is a CSRF control, not
+//! a rate limit: binding it to the client address would break dual-stack and mobile
+//! visitors whose address changes between reading and posting the form, and a single-use
+//! token would cost the attacker one more GET per POST; the recipient's budget is what
+//! bounds the mails.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -21,13 +35,19 @@ use std::net::IpAddr;
 use super::{Actor, Cachet, Error, Result};
 use crate::auth::policy::Permission;
 use crate::model::*;
-use crate::notify::events;
 use crate::notify::links::{self, LinkPurpose};
+use crate::notify::{budget, events};
 use crate::store::*;
 use crate::validate::{Email, Locale, ValidationError, Violation};
 
 /// The longest verification token accepted (a minted one is 43 characters).
 const MAX_VERIFY_TOKEN: usize = 128;
+
+/// Serialises the read and write of a recipient's budget within this process, so concurrent
+/// subscribes for one address cannot both read an unspent budget. (The throttle table has no
+/// atomic increment; instances sharing a database can each send one mail in the same
+/// instant at most.)
+static CONFIRMATION_BUDGET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// What a visitor sees of their subscription on the manage page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,9 +120,13 @@ impl Cachet {
         let components = self.subscribable(components).await?;
         let actor = Actor::anonymous(client);
         let (sealed, index) = self.keyring().seal_email(email)?;
+        // Hold the recipient's budget until the mail is enqueued, so two concurrent subscribes
+        // for one address spend it once.
+        let _budget = CONFIRMATION_BUDGET.lock().await;
         if let Some(existing) = self.store().subscriber_by_blind_index(&index).await? {
-            return self.resend(&existing).await;
+            return self.resend(&existing, &index).await;
         }
+        let mail = self.confirmation_allowed(&index).await?;
         let new = NewSubscriber {
             email: sealed,
             blind_index: index,
@@ -120,7 +144,9 @@ impl Cachet {
                 AuditOutcome::Success,
                 "visitor subscribed, unverified",
             ));
-            fx.outbox = events::subscriber_verification(s.id, now);
+            if mail {
+                fx.outbox = events::subscriber_verification(s.id, now);
+            }
             fx
         };
         match self.store().create_subscriber(self.cx(), &new, &fx).await {
@@ -128,7 +154,7 @@ impl Cachet {
             // Subscribed at the same moment by another request: answer as for a known one.
             Err(StoreError::Conflict { .. }) => {
                 match self.store().subscriber_by_blind_index(&index).await? {
-                    Some(existing) => self.resend(&existing).await,
+                    Some(existing) => self.resend(&existing, &index).await,
                     None => Ok(()),
                 }
             }
@@ -136,9 +162,27 @@ impl Cachet {
         }
     }
 
+    /// Spends one mail of the recipient's budget when there is one left: `false` when none
+    /// may go now (see the [module docs](self)).
+    async fn confirmation_allowed(&self, index: &BlindIndex) -> Result<bool> {
+        let key = budget::confirmation_key(index);
+        let state = self.store().throttle(&key).await?;
+        match budget::spend_confirmation(&key, state.as_ref(), self.now()) {
+            Some(next) => {
+                self.store().save_throttle(&next).await?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// A known address subscribed again: a fresh verification mail while unverified, else the
-    /// "already subscribed" mail with the manage link. Nothing else changes.
-    async fn resend(&self, s: &Subscriber) -> Result<()> {
+    /// "already subscribed" mail with the manage link, each only within the recipient's
+    /// budget. Nothing else changes.
+    async fn resend(&self, s: &Subscriber, index: &BlindIndex) -> Result<()> {
+        if !self.confirmation_allowed(index).await? {
+            return Ok(());
+        }
         let now = self.now();
         let events = if s.verified_at.is_some() {
             events::subscriber_already_subscribed(s.id, now)

@@ -37,12 +37,14 @@
 //! stuck-window bug cannot happen).
 
 use std::collections::{BTreeSet, HashMap};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
 use tokio::sync::Mutex;
 
+use super::budget::SendRate;
 use super::events::{ComponentData, IncidentData, ScheduleData, SubscriberData};
 use super::links::{self, LinkPurpose};
 use super::render::{self, MailParts};
@@ -86,6 +88,11 @@ pub struct DispatcherConfig {
     pub unverified_retention: Duration,
     /// How often retention runs (default 1 h; the first tick runs it).
     pub retention_interval: Duration,
+    /// A global send rate per channel in messages a second ([`super::budget::SendRate`]):
+    /// deliveries wait for a permit, none is dropped (default 20 mails and 50 webhook calls a
+    /// second; a channel missing here is not paced). Keep `batch_size` over the rate well
+    /// below `lease`, or a paced batch outlives its claim.
+    pub send_rates: HashMap<Channel, NonZeroU32>,
 }
 
 impl Default for DispatcherConfig {
@@ -106,6 +113,16 @@ impl Default for DispatcherConfig {
             delivered_retention: Duration::from_secs(7 * 24 * 3600),
             unverified_retention: Duration::from_secs(7 * 24 * 3600),
             retention_interval: Duration::from_secs(3600),
+            send_rates: HashMap::from([
+                (
+                    Channel::Email,
+                    NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+                ),
+                (
+                    Channel::Webhook,
+                    NonZeroU32::new(50).unwrap_or(NonZeroU32::MIN),
+                ),
+            ]),
         }
     }
 }
@@ -159,6 +176,15 @@ pub fn backoff(config: &DispatcherConfig, n: u32) -> Duration {
     let exp = n.saturating_sub(1).min(30);
     let raw = config.backoff_base.saturating_mul(1u32 << exp);
     jitter(raw.min(config.backoff_cap))
+}
+
+/// One [`SendRate`] per configured channel.
+fn rates_of(config: &DispatcherConfig) -> HashMap<Channel, Arc<SendRate>> {
+    config
+        .send_rates
+        .iter()
+        .map(|(c, n)| (*c, Arc::new(SendRate::per_second(*n))))
+        .collect()
 }
 
 fn delta(d: Duration) -> TimeDelta {
@@ -268,6 +294,8 @@ pub struct Dispatcher {
     cachet: Cachet,
     notifiers: HashMap<Channel, Arc<dyn Notifier>>,
     config: DispatcherConfig,
+    /// The send rates of `config`, shared by every tick's delivery tasks.
+    rates: HashMap<Channel, Arc<SendRate>>,
     last_retention: Mutex<Option<Timestamp>>,
 }
 
@@ -286,10 +314,12 @@ impl Dispatcher {
     #[must_use]
     pub fn new(cachet: Cachet, notifiers: Vec<Arc<dyn Notifier>>) -> Self {
         let notifiers = notifiers.into_iter().map(|n| (n.channel(), n)).collect();
+        let config = DispatcherConfig::default();
         Self {
             cachet,
             notifiers,
-            config: DispatcherConfig::default(),
+            rates: rates_of(&config),
+            config,
             last_retention: Mutex::new(None),
         }
     }
@@ -297,6 +327,7 @@ impl Dispatcher {
     /// With a configuration.
     #[must_use]
     pub fn with_config(mut self, config: DispatcherConfig) -> Self {
+        self.rates = rates_of(&config);
         self.config = config;
         self
     }
@@ -584,6 +615,7 @@ impl Dispatcher {
         let ctx = Arc::new(DeliverCtx {
             cachet: self.cachet.clone(),
             notifiers: self.notifiers.clone(),
+            rates: self.rates.clone(),
             config: self.config.clone(),
             events: Mutex::new(HashMap::new()),
         });
@@ -633,6 +665,7 @@ impl Dispatcher {
 struct DeliverCtx {
     cachet: Cachet,
     notifiers: HashMap<Channel, Arc<dyn Notifier>>,
+    rates: HashMap<Channel, Arc<SendRate>>,
     config: DispatcherConfig,
     /// Events by id, read once per tick; `None` when the event is gone.
     events: Mutex<HashMap<OutboxEventId, Option<Arc<OutboxEvent>>>>,
@@ -693,6 +726,11 @@ impl DeliverCtx {
                     .await;
             }
         };
+        // The channel's global rate paces the hand-over; the wait is not part of the
+        // notifier's time limit.
+        if let Some(rate) = self.rates.get(&channel) {
+            rate.wait().await;
+        }
         let limit = self.config.lease / 2;
         let result = match tokio::time::timeout(limit, notifier.deliver(&message)).await {
             Ok(r) => r,

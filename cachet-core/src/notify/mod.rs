@@ -24,6 +24,7 @@
 //! }
 //! ```
 
+pub mod budget;
 pub mod dispatch;
 pub mod events;
 pub mod links;

@@ -63,7 +63,11 @@ async fn create_and_list_show_cachets_shape_without_any_secret() {
         "id": 1, "email": "ann@example.com", "verified_at": T0, "global": true,
         "created_at": T0, "updated_at": T0, "subscriptions": [],
     });
-    assert_eq!(r.json, json!({"data": ann.clone()}));
+    // A manager's token may not read addresses: its answer echoes the request without the
+    // stored id (see subscriber_create_does_not_reveal_existing_addresses).
+    let mut echoed = ann.clone();
+    echoed["id"] = Value::Null;
+    assert_eq!(r.json, json!({"data": echoed}));
     let v = api
         .ok(
             "POST",
@@ -334,4 +338,81 @@ async fn methods_and_negotiation() {
     api.not_acceptable("GET", "/api/v1/subscribers").await;
     api.not_acceptable("POST", "/api/v1/subscribers").await;
     api.not_acceptable("DELETE", "/api/v1/subscribers/1").await;
+}
+
+#[tokio::test]
+async fn subscriber_create_does_not_reveal_existing_addresses() {
+    let api = Api::new().await;
+    api.ok("POST", "/api/v1/components", r#"{"name":"DB","status":1}"#)
+        .await;
+    // Known to the admin: verified, subscribed to component 1.
+    api.ok(
+        "POST",
+        "/api/v1/subscribers",
+        r#"{"email":"known@example.com","verify":true,"components":[1]}"#,
+    )
+    .await;
+    let writer = Some(api.writer.as_str());
+    for (n, body) in [
+        r#"{"email":"EMAIL"}"#,
+        r#"{"email":"EMAIL","verify":true}"#,
+        r#"{"email":"EMAIL","components":[1]}"#,
+        r#"{"email":"EMAIL","components":[99]}"#,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // A fresh address each time: each is new only once.
+        let fresh_address = format!("fresh{n}@example.com");
+        let known = api
+            .send(
+                "POST",
+                "/api/v1/subscribers",
+                writer,
+                &body.replace("EMAIL", "known@example.com"),
+            )
+            .await;
+        let fresh = api
+            .send(
+                "POST",
+                "/api/v1/subscribers",
+                writer,
+                &body.replace("EMAIL", &fresh_address),
+            )
+            .await;
+        assert_eq!(known.status, fresh.status, "{body}");
+        // Equal but for the address, and the error's random id.
+        let mut a = known.json.clone();
+        let mut b = fresh.json.clone();
+        if a["data"].is_object() {
+            a["data"]["email"] = json!(fresh_address);
+        }
+        for v in [&mut a, &mut b] {
+            if let Some(e) = v
+                .get_mut("errors")
+                .and_then(|e| e.get_mut(0))
+                .and_then(Value::as_object_mut)
+            {
+                e.remove("id");
+            }
+        }
+        assert_eq!(a, b, "{body}");
+        // Nothing stored is in the answer: no id, and nothing of the known subscriber.
+        assert!(known.json["data"]["id"].is_null(), "{}", known.json);
+        if body == r#"{"email":"EMAIL"}"# {
+            assert_eq!(known.status, StatusCode::OK);
+            assert_eq!(known.json["data"]["verified_at"], Value::Null);
+            assert_eq!(known.json["data"]["subscriptions"], json!([]));
+        }
+    }
+    // The known subscriber is unchanged; an admin still gets Cachet's answer.
+    let v = api
+        .ok(
+            "POST",
+            "/api/v1/subscribers",
+            r#"{"email":"known@example.com"}"#,
+        )
+        .await;
+    assert_eq!(v["data"]["id"], 1);
+    assert_eq!(v["data"]["subscriptions"].as_array().unwrap().len(), 1);
 }

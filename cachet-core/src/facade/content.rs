@@ -599,9 +599,14 @@ impl Cachet {
     /// already subscribed returns the existing subscriber unchanged, as Cachet's API does.
     /// Starts verified only when `verified` is asked (and audited as such).
     ///
+    /// This returns the stored subscriber whoever asks: code answering an actor (the API,
+    /// the dashboard) uses [`Cachet::add_subscriber_answer`], which tells an actor who may not
+    /// read addresses nothing about whether the address was known.
+    ///
     /// # Errors
     ///
-    /// [`Error::Forbidden`], [`Error::Conflict`] (unknown component).
+    /// [`Error::Forbidden`], [`Error::Validation`] (an unknown component, checked before the
+    /// address is looked up, so the error cannot tell a known address from a new one).
     pub async fn add_subscriber(
         &self,
         actor: &Actor,
@@ -611,6 +616,21 @@ impl Cachet {
         locale: Locale,
     ) -> Result<Subscriber> {
         self.authorize(actor, Permission::ManageSubscribers).await?;
+        for id in &components {
+            match self.store().component(*id).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(crate::validate::ValidationError::new(
+                        "components",
+                        crate::validate::Violation::NotAllowed {
+                            allowed: "ids of existing components",
+                        },
+                    )
+                    .into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         let (sealed, index) = self.keyring().seal_email(email)?;
         if let Some(existing) = self.store().subscriber_by_blind_index(&index).await? {
             return Ok(existing);
@@ -653,6 +673,30 @@ impl Cachet {
                 .ok_or(Error::Conflict("address already subscribed")),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Adds a subscriber as [`Cachet::add_subscriber`] does, and says what the actor may be
+    /// told: the stored subscriber (`Some`) to an actor who may read addresses; `None` to
+    /// anyone else, for a new address and a known one alike, so that a manager's token cannot
+    /// learn whether an address is subscribed, nor its id, verification or subscriptions.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Cachet::add_subscriber`].
+    pub async fn add_subscriber_answer(
+        &self,
+        actor: &Actor,
+        email: &Email,
+        components: Vec<ComponentId>,
+        verified: bool,
+        locale: Locale,
+    ) -> Result<Option<Subscriber>> {
+        let s = self
+            .add_subscriber(actor, email, components, verified, locale)
+            .await?;
+        Ok(self
+            .can(actor, Permission::ReadSubscriberAddresses)
+            .then_some(s))
     }
 
     /// Deletes a subscriber and their subscriptions (`ManageSubscribers`).

@@ -262,6 +262,35 @@ pub fn subscription(s: &Subscription, tz: Tz) -> Value {
     })
 }
 
+/// The answer to creating a subscriber for a token that may not read addresses: Cachet's
+/// subscriber object echoing the request (`id` and the subscriptions' ids `null`, dates now),
+/// identical whether the address was new or already subscribed.
+#[must_use]
+pub fn accepted_subscriber(
+    email: &crate::validate::Email,
+    components: &[ComponentId],
+    verified: bool,
+    now: Timestamp,
+    tz: Tz,
+) -> Value {
+    let at = date(now, tz);
+    json!({
+        "id": Value::Null,
+        "email": email.as_str(),
+        "verified_at": if verified { Value::String(at.clone()) } else { Value::Null },
+        "global": components.is_empty(),
+        "created_at": at,
+        "updated_at": at,
+        "subscriptions": components.iter().map(|c| json!({
+            "id": Value::Null,
+            "subscriber_id": Value::Null,
+            "component_id": c,
+            "created_at": at,
+            "updated_at": at,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// A subscriber with the address opened for an admin. Never carries a verification code,
 /// a link token or any other secret (Cachet's `verify_code` was one).
 #[must_use]

@@ -3,6 +3,11 @@
 //! Listing needs a token that may read subscriber addresses (an admin's admin-scope token);
 //! the answer never carries a verification code or any other secret (Cachet's
 //! `verify_code` doubled as the secret of the manage and unsubscribe links).
+//!
+//! Creating answers Cachet's subscriber object. To a token that may read addresses it is the
+//! stored subscriber (the existing one for a known address, as in Cachet); to any other token
+//! (a manager's write token) it echoes the request, with no id, for a new address and a known
+//! one alike, so the answer does not tell whether the address was subscribed.
 
 use super::query::*;
 use super::{Call, Fail, Handled, present, require};
@@ -53,15 +58,27 @@ pub(super) async fn create(call: Call<'_>) -> Handled {
     // checks) creates a verified subscriber; every other one starts unverified.
     let verified = checked(verify)?.unwrap_or(false);
     let locale = call.cachet.settings().await?.app_locale;
-    let s = call
+    // An unverified new subscriber gets the verification mail through the outbox event that
+    // `Cachet::add_subscriber` enqueues with the subscriber.
+    let answer = call
         .cachet
-        .add_subscriber(&call.actor, &email, components, verified, locale)
+        .add_subscriber_answer(&call.actor, &email, components.clone(), verified, locale)
         .await?;
-    // issue 6: an unverified subscriber gets the verification mail through the outbox event
-    // that `Cachet::add_subscriber` will enqueue with the subscriber (see the note there).
-    // Nothing is sent until then.
-    let subs = call.cachet.subscriptions_of(&call.actor, s.id).await?;
-    Ok(item(present::subscriber(&s, &email, &subs, call.tz)))
+    match answer {
+        Some(s) => {
+            let subs = call.cachet.subscriptions_of(&call.actor, s.id).await?;
+            Ok(item(present::subscriber(&s, &email, &subs, call.tz)))
+        }
+        // A token that may not read addresses learns nothing of a stored subscriber: the
+        // answer echoes the request, the same for a new address and a known one.
+        None => Ok(item(present::accepted_subscriber(
+            &email,
+            &components,
+            verified,
+            call.cachet.now(),
+            call.tz,
+        ))),
+    }
 }
 
 pub(super) async fn delete(call: Call<'_>, id: i64) -> Handled {

@@ -74,6 +74,25 @@
 //! believes its `X-Forwarded-For`, and nobody else's. (Do not rewrite the peer with actix's
 //! `realip_remote_addr`: it believes any client.)
 //!
+//! # Slow clients
+//!
+//! Connections belong to your `HttpServer`, not to this crate. actix-web closes a connection
+//! whose first request head is late (`HttpServer::client_request_timeout`, default 5 s) and a
+//! kept-alive connection that stays idle (`HttpServer::keep_alive`, default 5 s), but its head
+//! timer covers only a connection's first request: once a byte of a later request on a
+//! kept-alive connection has arrived, no timer runs until that head is complete, so a client
+//! can hold the connection by trickling it (slowloris). actix-web has no per-address limit
+//! either (`max_connections` counts every client of a worker together). Set both timeouts and
+//! bound what one client can hold, with a reverse proxy in front or in the server.
+//!
+//! The standalone `cachet` binary does the latter, with the same limits and defaults as under
+//! axum (`cachet serve --header-read-timeout`, default 10 s; `--keep-alive-timeout`, 15 s;
+//! `--max-connections-per-address`, 64): in `examples/src/serve.rs` (`serve_actix`),
+//! `on_connect` counts the connection per address and shuts an over-cap socket down before
+//! actix reads from it, and starts a per-connection watchdog that shuts the socket down when a
+//! later request's head is late too; the limiter and the clock are in
+//! `examples/src/serve/limits.rs`, a starting point to copy.
+//!
 //! # Vouching for your own users
 //!
 //! If your service already signs its users in, let your auth middleware insert a

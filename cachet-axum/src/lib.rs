@@ -78,6 +78,24 @@
 //! proxy in [`WebConfig::trusted_proxies`](cachet_core::web::WebConfig::trusted_proxies): the
 //! core then believes its `X-Forwarded-For`, and nobody else's.
 //!
+//! # Slow clients
+//!
+//! Connections belong to your server, not to this crate, and `axum::serve` sets no
+//! header-read timeout, no idle timeout and no per-address limit: a client that sends its
+//! headers one byte at a time (slowloris) or never sends a request holds its connections for
+//! as long as it likes. Serve the router with hyper's HTTP/1 builder and give it a timer and a
+//! header-read timeout (`hyper::server::conn::http1::Builder::timer` with
+//! `hyper_util::rt::TokioTimer`, then `header_read_timeout`; without the timer hyper ignores
+//! the timeout). hyper runs that timer from the moment it waits for a head, so it also closes a
+//! kept-alive connection that stays idle. Count connections per client address at accept and
+//! close those over a cap, or put a reverse proxy that does both in front.
+//!
+//! The standalone `cachet` binary does all of this, with the same limits and defaults as under
+//! actix-web (`cachet serve --header-read-timeout`, default 10 s; `--keep-alive-timeout`,
+//! 15 s; `--max-connections-per-address`, 64): its accept loop in `examples/src/serve.rs`
+//! (`serve_axum`) and the per-address limiter and per-connection clock in
+//! `examples/src/serve/limits.rs` are a starting point to copy.
+//!
 //! # Vouching for your own users
 //!
 //! If your service already signs its users in, let your auth middleware insert a

@@ -144,6 +144,36 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds a new connection has to send its first request's complete head (request line
+    /// and headers); a slower client (slowloris) is disconnected.
+    #[arg(
+        long,
+        env = "CACHET_HEADER_READ_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = crate::serve::limits::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub header_read_timeout: u64,
+    /// Seconds a kept-alive connection may wait, after a response, for the next request's
+    /// complete head before it is closed.
+    #[arg(
+        long,
+        env = "CACHET_KEEP_ALIVE_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = crate::serve::limits::DEFAULT_KEEP_ALIVE_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub keep_alive_timeout: u64,
+    /// Connections one client address (IPv6: one /64) may hold at once; more are closed as
+    /// soon as they are accepted. Trusted proxies (--trusted-proxy) are not counted.
+    #[arg(
+        long,
+        env = "CACHET_MAX_CONNECTIONS_PER_ADDRESS",
+        value_name = "N",
+        default_value_t = crate::serve::limits::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+    )]
+    pub max_connections_per_address: u32,
 }
 
 /// An option value that may hold a secret (the SMTP URL's password): its `Debug` output is
@@ -314,6 +344,48 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn connection_limits_default_alike_for_both_frameworks_and_refuse_zero() {
+        for framework in ["axum", "actix"] {
+            let cli = Cli::try_parse_from(["cachet", "serve", "--framework", framework]).unwrap();
+            let Command::Serve(s) = &cli.command else {
+                panic!("not serve")
+            };
+            assert_eq!(
+                crate::serve::limits(s),
+                crate::serve::limits::ServeLimits::default()
+            );
+        }
+        let cli = Cli::try_parse_from([
+            "cachet",
+            "serve",
+            "--header-read-timeout",
+            "3",
+            "--keep-alive-timeout",
+            "4",
+            "--max-connections-per-address",
+            "5",
+        ])
+        .unwrap();
+        let Command::Serve(s) = &cli.command else {
+            panic!("not serve")
+        };
+        let limits = crate::serve::limits(s);
+        assert_eq!(limits.header_read_timeout.as_secs(), 3);
+        assert_eq!(limits.keep_alive_timeout.as_secs(), 4);
+        assert_eq!(limits.max_connections_per_address, 5);
+        for flag in [
+            "--header-read-timeout",
+            "--keep-alive-timeout",
+            "--max-connections-per-address",
+        ] {
+            assert!(
+                Cli::try_parse_from(["cachet", "serve", flag, "0"]).is_err(),
+                "{flag}"
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //! or SIGTERM, when it stops accepting connections, finishes the requests in flight (up to
 //! [`GRACE`]), and closes the database pool, so a write that was accepted is committed and
 //! answered before the process exits with status 0.
+//!
+//! Both frameworks apply the same [`limits::ServeLimits`] to every connection: a header-read
+//! timeout, a keep-alive timeout and a cap on connections per client address
+//! (`--header-read-timeout`, `--keep-alive-timeout`, `--max-connections-per-address`).
+
+pub mod limits;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -17,6 +23,7 @@ use cachet_core::Cachet;
 use cachet_core::notify::Notifier;
 use cachet_notify::{Dkim, EmailNotifier, Mailbox, SmtpUrl, WebhookConfig, WebhookNotifier};
 
+use self::limits::{ConnectionActivity, ConnectionLimiter, RequestGuard, ServeLimits};
 use crate::Error;
 use crate::cli::{Framework, GlobalArgs, ServeArgs};
 
@@ -191,6 +198,16 @@ fn mail_info(args: &ServeArgs) -> Option<String> {
     ))
 }
 
+/// The connection limits `serve`'s options ask for.
+#[must_use]
+pub fn limits(args: &ServeArgs) -> ServeLimits {
+    ServeLimits {
+        header_read_timeout: Duration::from_secs(args.header_read_timeout),
+        keep_alive_timeout: Duration::from_secs(args.keep_alive_timeout),
+        max_connections_per_address: args.max_connections_per_address,
+    }
+}
+
 /// Binds the listening socket (non-blocking, ready for either framework).
 ///
 /// # Errors
@@ -322,11 +339,24 @@ async fn run(
         Framework::Axum => "axum",
         Framework::Actix => "actix-web",
     };
-    tracing::info!(%public_url, framework, "listening on http://{local}");
+    let limits = limits(args);
+    tracing::info!(
+        %public_url,
+        framework,
+        header_read_timeout_s = limits.header_read_timeout.as_secs(),
+        keep_alive_timeout_s = limits.keep_alive_timeout.as_secs(),
+        max_connections_per_address = limits.max_connections_per_address,
+        "listening on http://{local}"
+    );
+    // Trusted proxies carry every visitor behind them on their own address: not capped.
+    let limiter = ConnectionLimiter::new(
+        limits.max_connections_per_address,
+        args.trusted_proxies.iter().copied(),
+    );
     let background = Background::start(&cachet, notifiers);
     let served = match args.framework {
-        Framework::Axum => serve_axum(listener, cachet, shutdown).await,
-        Framework::Actix => serve_actix(listener, cachet, shutdown).await,
+        Framework::Axum => serve_axum(listener, cachet, shutdown, limits, limiter).await,
+        Framework::Actix => serve_actix(listener, cachet, shutdown, limits, limiter).await,
     };
     background.stop().await;
     served
@@ -380,6 +410,11 @@ impl Background {
 /// On a 2-core machine this doubled throughput of small cached responses over one
 /// work-stealing runtime (see the README's benchmark section).
 ///
+/// Each worker runs its own accept loop over hyper's HTTP/1 connection builder rather than
+/// `axum::serve`, which sets no header-read timeout and cannot refuse a connection: a
+/// connection over `limiter`'s cap is closed at accept, and every other one is closed when it
+/// overstays `limits` (see [`limits`](mod@limits)).
+///
 /// # Errors
 ///
 /// [`Error::Io`] when the listener cannot be used or serving fails.
@@ -387,6 +422,8 @@ pub async fn serve_axum(
     listener: std::net::TcpListener,
     cachet: Cachet,
     shutdown: ShutdownSignal,
+    limits: ServeLimits,
+    limiter: Arc<ConnectionLimiter>,
 ) -> Result<(), Error> {
     let io = |source| Error::Io {
         context: "serving over axum".to_owned(),
@@ -399,6 +436,7 @@ pub async fn serve_axum(
         let listener = listener.try_clone().map_err(io)?;
         let cachet = cachet.clone();
         let rx = rx.clone();
+        let limiter = Arc::clone(&limiter);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -407,7 +445,8 @@ pub async fn serve_axum(
         let thread = std::thread::Builder::new()
             .name(format!("cachet-http-{n}"))
             .spawn(move || {
-                let result = runtime.block_on(serve_axum_worker(listener, cachet, rx));
+                let result =
+                    runtime.block_on(serve_axum_worker(listener, cachet, rx, limits, limiter));
                 let _ = done_tx.send(result);
             })
             .map_err(io)?;
@@ -440,27 +479,157 @@ pub async fn serve_axum(
     }
 }
 
-/// One axum worker: serves connections accepted on its runtime until `stop` turns true.
+/// Resolves once `stop` turns true (or its sender is gone).
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// One axum worker: accepts and serves connections until `stop` turns true, then lets every
+/// connection finish its request in flight (hyper's graceful shutdown) and returns when the
+/// last one is closed.
 async fn serve_axum_worker(
     listener: std::net::TcpListener,
     cachet: Cachet,
     stop: tokio::sync::watch::Receiver<bool>,
+    limits: ServeLimits,
+    limiter: Arc<ConnectionLimiter>,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let app: axum::Router = cachet_axum::router(cachet);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // hyper's own header timer, as a second line behind the connection's clock: it runs from
+    // the moment hyper waits for a head, including while a kept-alive connection is idle, so
+    // it must not be shorter than either limit.
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout.max(limits.keep_alive_timeout));
+    // Every connection task holds a clone; `recv` returns `None` once the last one is gone.
+    let (open_tx, mut open_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let mut stop_accepting = stop.clone();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stopped(&mut stop_accepting) => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                if !is_connection_error(&e) {
+                    // Out of file descriptors or memory: accepting again at once would spin.
+                    tracing::warn!(error = %e, "accepting a connection failed; pausing for 1 s");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                continue;
+            }
+        };
+        let Some(permit) = limiter.try_acquire(peer.ip()) else {
+            tracing::debug!(client = %peer.ip(), "over the per-address connection cap; closed");
+            // Dropping the stream closes the connection before anything is read from it.
+            continue;
+        };
+        let activity = ConnectionActivity::new();
+        let service = {
+            let app = app.clone();
+            let activity = Arc::clone(&activity);
+            hyper::service::service_fn(
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    let request = activity.begin();
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    let mut app = app.clone();
+                    async move {
+                        let response = tower::Service::call(&mut app, req).await;
+                        response.map(|r| {
+                            r.map(|body| TrackedBody {
+                                body,
+                                _request: request,
+                            })
+                        })
+                    }
+                },
+            )
+        };
+        let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let mut stop = stop.clone();
+        let open = open_tx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _open = open;
+            let mut conn = std::pin::pin!(conn);
+            let expired = activity.expired(&limits);
+            let mut expired = std::pin::pin!(expired);
+            let mut draining = false;
+            loop {
+                tokio::select! {
+                    result = conn.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    () = expired.as_mut() => {
+                        tracing::debug!(client = %peer.ip(), "no request head in time; connection closed");
+                        break;
+                    }
+                    () = stopped(&mut stop), if !draining => {
+                        draining = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+        });
+    }
+    drop(open_tx);
+    let _ = open_rx.recv().await;
+    Ok(())
+}
+
+/// Errors of one incoming connection (the client gave up before it was accepted), after which
+/// accepting the next one goes on at once.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
     )
-    .with_graceful_shutdown(async move {
-        let mut stop = stop;
-        let _ = stop.wait_for(|stop| *stop).await;
-    })
-    .await
+}
+
+/// A response body that marks its request done when hyper drops it (after the last byte or
+/// when the connection fails), which starts the connection's keep-alive clock.
+struct TrackedBody {
+    body: axum::body::Body,
+    _request: RequestGuard,
+}
+
+impl http_body::Body for TrackedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// Serves with actix-web until the signal; actix stops accepting, then waits up to [`GRACE`]
 /// for its workers to finish the requests in flight.
+///
+/// actix's own timers take the limits (`client_request_timeout` for the first head,
+/// `keep_alive` for idle connections), and every connection also gets the same clock as
+/// under axum, because actix's head timer covers only the first request: once a byte of a
+/// later request has arrived, no actix timer runs until its head is complete. The cap is
+/// checked when actix hands over the connection (`on_connect`); a connection over it is shut
+/// down there, before actix reads from it.
 ///
 /// # Errors
 ///
@@ -469,21 +638,128 @@ pub async fn serve_actix(
     listener: std::net::TcpListener,
     cachet: Cachet,
     shutdown: ShutdownSignal,
+    limits: ServeLimits,
+    limiter: Arc<ConnectionLimiter>,
 ) -> Result<(), Error> {
-    use actix_web::{App, HttpServer};
+    use actix_web::{App, HttpServer, middleware};
     let io = |source| Error::Io {
         context: "serving over actix-web".to_owned(),
         source,
     };
-    HttpServer::new(move || App::new().configure(cachet_actix::configure(cachet.clone())))
-        .shutdown_timeout(GRACE.as_secs())
-        // Our own signal future replaces actix's handlers, which stop SIGINT without waiting.
-        .shutdown_signal(shutdown.recv())
-        .listen(listener)
-        .map_err(io)?
-        .run()
-        .await
-        .map_err(io)
+    HttpServer::new(move || {
+        App::new()
+            .wrap(middleware::from_fn(track_actix_request))
+            .configure(cachet_actix::configure(cachet.clone()))
+    })
+    .client_request_timeout(limits.header_read_timeout)
+    .keep_alive(limits.keep_alive_timeout)
+    // Must come before `listen`: actix captures the callback when a listener is added.
+    .on_connect(move |io, extensions| on_actix_connect(io, extensions, &limiter, limits))
+    .shutdown_timeout(GRACE.as_secs())
+    // Our own signal future replaces actix's handlers, which stop SIGINT without waiting.
+    .shutdown_signal(shutdown.recv())
+    .listen(listener)
+    .map_err(io)?
+    .run()
+    .await
+    .map_err(io)
+}
+
+/// What one actix-web connection keeps in its connection data: dropped with the connection,
+/// which frees its place under the cap and ends its watchdog.
+struct ActixConnection {
+    activity: Arc<ConnectionActivity>,
+    _permit: limits::ConnectionPermit,
+    _closed: tokio::sync::oneshot::Sender<()>,
+}
+
+/// actix-web's `on_connect`: counts the connection against the cap (shutting it down when
+/// over it) and starts its watchdog, which shuts the socket down when the connection overstays
+/// the limits. shutdown(2) on the socket makes actix's next read see the end of the stream,
+/// so actix closes the connection itself.
+fn on_actix_connect(
+    io: &dyn std::any::Any,
+    extensions: &mut actix_web::dev::Extensions,
+    limiter: &Arc<ConnectionLimiter>,
+    limits: ServeLimits,
+) {
+    use std::net::Shutdown;
+    let Some(stream) = io.downcast_ref::<actix_web::rt::net::TcpStream>() else {
+        return;
+    };
+    let socket = socket2::SockRef::from(stream);
+    let permit = match stream.peer_addr() {
+        Ok(peer) => limiter.try_acquire(peer.ip()),
+        // The client is already gone.
+        Err(_) => None,
+    };
+    let Some(permit) = permit else {
+        tracing::debug!("over the per-address connection cap; closed");
+        let _ = socket.shutdown(Shutdown::Both);
+        return;
+    };
+    let activity = ConnectionActivity::new();
+    let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
+    // A second descriptor of the same socket, so the watchdog can shut it down later.
+    match socket.try_clone() {
+        Ok(handle) => {
+            let activity = Arc::clone(&activity);
+            actix_web::rt::spawn(async move {
+                tokio::select! {
+                    () = activity.expired(&limits) => {
+                        tracing::debug!("no request head in time; connection closed");
+                        let _ = handle.shutdown(Shutdown::Both);
+                    }
+                    _ = closed_rx => {}
+                }
+            });
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no watchdog for a connection (actix's own timers still apply)");
+        }
+    }
+    extensions.insert(ActixConnection {
+        activity,
+        _permit: permit,
+        _closed: closed_tx,
+    });
+}
+
+/// Marks a request in flight on its connection's clock from its head until actix drops the
+/// response body.
+async fn track_actix_request<B: actix_web::body::MessageBody + 'static>(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<actix_web::dev::ServiceResponse<TrackedActixBody<B>>, actix_web::Error> {
+    let request = req
+        .conn_data::<ActixConnection>()
+        .map(|c| c.activity.begin());
+    let response = next.call(req).await?;
+    Ok(response.map_body(|_, body| TrackedActixBody {
+        body: Box::pin(body),
+        _request: request,
+    }))
+}
+
+/// An actix-web response body that marks its request done when dropped.
+struct TrackedActixBody<B> {
+    body: std::pin::Pin<Box<B>>,
+    _request: Option<RequestGuard>,
+}
+
+impl<B: actix_web::body::MessageBody> actix_web::body::MessageBody for TrackedActixBody<B> {
+    type Error = B::Error;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<axum::body::Bytes, Self::Error>>> {
+        self.body.as_mut().poll_next(cx)
+    }
 }
 
 #[cfg(test)]

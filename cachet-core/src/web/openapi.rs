@@ -220,17 +220,22 @@ mod shapes {
     /// A subscription of a subscriber to a component.
     #[derive(ToSchema)]
     pub struct V1Subscription {
-        pub id: i64,
-        pub subscriber_id: i64,
+        /// `null` in the answer to a token that may not read addresses (the request echoed).
+        pub id: Option<i64>,
+        /// `null` as `id` is.
+        pub subscriber_id: Option<i64>,
         pub component_id: i64,
         pub created_at: String,
         pub updated_at: String,
     }
 
     /// A subscriber, for an admin token. Never carries a verification code or link token.
+    /// Creating one with a token that may not read addresses answers the request echoed,
+    /// with a `null` id, whether or not the address was already subscribed.
     #[derive(ToSchema)]
     pub struct V1Subscriber {
-        pub id: i64,
+        /// `null` in the answer to a token that may not read addresses.
+        pub id: Option<i64>,
         pub email: String,
         pub verified_at: Option<String>,
         pub global: bool,

@@ -5,94 +5,19 @@
 //! 169.254.169.254, a Redis on 127.0.0.1, an admin panel on 10.0.0.5). The classifier below
 //! refuses every address that is not globally routable unicast; the webhook notifier applies it
 //! to every address a host name resolves to and then dials exactly those checked addresses.
+//!
+//! The rule itself lives in the core ([`cachet_core::validate::non_public_reason`]), so the
+//! dashboard and the API refuse literal non-public addresses when a webhook is saved, and
+//! this crate applies the same rule to every resolved address at delivery.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
-/// Why an address is not public, or `None` for a globally routable unicast address.
-///
-/// The reason names a category only (never the address itself), so it can go into a delivery
-/// error shown to admins without revealing the internal topology behind a host name.
-#[must_use]
-pub fn non_public_reason(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => v4_reason(v4),
-        IpAddr::V6(v6) => v6_reason(v6),
-    }
-}
+pub use cachet_core::validate::non_public_reason;
 
 /// Whether `ip` is a globally routable unicast address that a webhook may reach.
 #[must_use]
 pub fn is_public(ip: IpAddr) -> bool {
     non_public_reason(ip).is_none()
-}
-
-fn v4_reason(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, c, _] = ip.octets();
-    let reason = match (a, b, c) {
-        (0, _, _) => "unspecified (0.0.0.0/8)",
-        (127, _, _) => "loopback",
-        (10, _, _) => "private",
-        (172, 16..=31, _) => "private",
-        (192, 168, _) => "private",
-        (169, 254, _) => "link-local",
-        (100, 64..=127, _) => "shared address space (CGNAT)",
-        (192, 0, 0) => "IETF protocol assignment",
-        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "documentation",
-        (198, 18..=19, _) => "benchmarking",
-        // The deprecated 6to4 relay anycast prefix: traffic there may be relayed anywhere.
-        (192, 88, 99) => "6to4 relay anycast",
-        (224..=239, _, _) => "multicast",
-        // 240/4 is reserved; 255.255.255.255 (broadcast) is inside it.
-        (240..=255, _, _) => "reserved",
-        _ => return None,
-    };
-    Some(reason)
-}
-
-fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
-    let segments = ip.segments();
-    // An IPv4 address written as IPv6 reaches the IPv4 host: judge the embedded address.
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return v4_reason(v4);
-    }
-    if ip.is_unspecified() {
-        return Some("unspecified");
-    }
-    if ip.is_loopback() {
-        return Some("loopback");
-    }
-    // Deprecated IPv4-compatible addresses (::a.b.c.d) and the NAT64 well-known prefix
-    // 64:ff9b::/96 both carry an IPv4 address in the low 32 bits that a gateway may dial.
-    let embedded_v4 = || {
-        let [.., hi, lo] = segments;
-        Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))
-    };
-    if segments[..6] == [0, 0, 0, 0, 0, 0] {
-        return v4_reason(embedded_v4()).or(Some("IPv4-compatible (deprecated)"));
-    }
-    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return v4_reason(embedded_v4());
-    }
-    // 6to4 (2002::/16) embeds an IPv4 address in bits 16..48.
-    if segments[0] == 0x2002 {
-        let v4 = Ipv4Addr::from((u32::from(segments[1]) << 16) | u32::from(segments[2]));
-        return v4_reason(v4);
-    }
-    let reason = match segments[0] {
-        s if s & 0xfe00 == 0xfc00 => "unique-local",
-        s if s & 0xffc0 == 0xfe80 => "link-local",
-        s if s & 0xffc0 == 0xfec0 => "site-local (deprecated)",
-        s if s & 0xff00 == 0xff00 => "multicast",
-        0x2001 if segments[1] == 0x0db8 => "documentation",
-        // 2001::/23: IETF protocol assignments (Teredo, benchmarking, ORCHID, ...).
-        0x2001 if segments[1] < 0x0200 => "IETF protocol assignment",
-        s if s & 0xfff0 == 0x3ff0 => "documentation",
-        // Outside 2000::/3 nothing is allocated as global unicast (100::/64 discard, NAT64
-        // local-use 64:ff9b:1::/48, and everything unassigned).
-        s if s & 0xe000 != 0x2000 => "not global unicast",
-        _ => return None,
-    };
-    Some(reason)
 }
 
 #[cfg(test)]

@@ -411,6 +411,17 @@ impl Cachet {
         Ok(self.store().api_tokens(&q).await?)
     }
 
+    /// Refuses a webhook URL naming `localhost` or a non-public address when it is saved
+    /// ([`crate::validate::check_webhook_target`]), unless the operator allows private
+    /// networks. Names resolving to such addresses are refused at delivery.
+    fn check_webhook_url(&self, url: &HttpUrl) -> Result<()> {
+        if self.config().webhook_allow_private_networks {
+            return Ok(());
+        }
+        crate::validate::check_webhook_target(url)
+            .map_err(|v| ValidationError::new("url", v).into())
+    }
+
     fn check_webhook_secret(secret: &str) -> Result<()> {
         let n = secret.chars().count();
         let violation = if n < 16 {
@@ -454,6 +465,7 @@ impl Cachet {
         enabled: bool,
     ) -> Result<Webhook> {
         self.authorize(actor, Permission::ManageSettings).await?;
+        self.check_webhook_url(&url)?;
         Self::check_webhook_secret(secret)?;
         let new = NewWebhook {
             name,
@@ -503,6 +515,7 @@ impl Cachet {
         enabled: bool,
     ) -> Result<()> {
         self.authorize(actor, Permission::ManageSettings).await?;
+        self.check_webhook_url(&url)?;
         let secret = if secret.is_empty() {
             None
         } else {

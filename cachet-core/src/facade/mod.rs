@@ -57,6 +57,10 @@ pub struct Config {
     /// `SMTP smtp.example.com:587, STARTTLS, from status@example.com`). The binary fills it
     /// from its configuration and must leave every secret out; `None` means not configured.
     pub mail_info: Option<String>,
+    /// Accept webhook URLs naming `localhost` or a private, loopback, link-local or
+    /// unique-local address when they are saved (default off). Set it together with the
+    /// webhook notifier's own `allow_private_networks`, which rules at delivery.
+    pub webhook_allow_private_networks: bool,
 }
 
 impl Config {
@@ -73,6 +77,7 @@ impl Config {
             setup_token_ttl: chrono::TimeDelta::hours(24),
             web: crate::web::WebConfig::default(),
             mail_info: None,
+            webhook_allow_private_networks: false,
         }
     }
 }

@@ -22,7 +22,7 @@ pub use email::Email;
 pub use meta::Meta;
 pub use number::{MetricValue, Order, Places, Threshold};
 pub use text::{Locale, Markdown, Name, Slug, Text, TimeZoneName};
-pub use url::HttpUrl;
+pub use url::{HttpUrl, check_webhook_target, non_public_reason};
 
 use std::borrow::Cow;
 use std::fmt;

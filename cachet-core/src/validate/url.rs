@@ -1,4 +1,17 @@
-//! URLs that may appear in links and webhooks.
+//! URLs that may appear in links and webhooks, and which hosts a webhook may target.
+//!
+//! # Webhook targets
+//!
+//! The server POSTs to a webhook's URL, so a URL naming an internal host is server-side
+//! request forgery into the operator's network (cloud metadata at 169.254.169.254, a Redis on
+//! 127.0.0.1). [`check_webhook_target`] refuses, when a webhook is saved, a URL whose host is
+//! `localhost` (or a `*.localhost` name) or an IP address that is not globally routable
+//! unicast ([`non_public_reason`]), in any of the IPv4 spellings a URL parser accepts
+//! (`2130706433`, `0x7f.1`, `0177.0.0.1`). A DNS name that *resolves* to such an address
+//! cannot be judged when it is saved (the answer can change at any time): `cachet-notify`
+//! checks every resolved address again at each delivery and dials only checked ones.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Violation, string_newtype};
 
@@ -89,11 +102,248 @@ impl HttpUrl {
     pub fn is_https(&self) -> bool {
         self.0.starts_with("https://")
     }
+
+    /// The host, lowercase, without the port (an IPv6 literal keeps its brackets).
+    #[must_use]
+    pub fn host(&self) -> &str {
+        let rest = self.0.split_once("://").map_or("", |(_, r)| r);
+        let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+        if authority.starts_with('[') {
+            return authority
+                .find(']')
+                .map_or(authority, |end| &authority[..=end]);
+        }
+        authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host)
+    }
+}
+
+/// What a webhook URL must be, for the error message.
+const WEBHOOK_TARGET: &str = "a URL whose host is public: not localhost, nor a private, \
+                              loopback, link-local or unique-local address";
+
+/// Refuses a webhook URL whose host is `localhost`, a `*.localhost` name or a non-public IP
+/// address (see the [module docs](self)). A DNS name passes: its addresses are checked at
+/// each delivery.
+///
+/// # Errors
+///
+/// [`Violation::Format`] naming the rule.
+pub fn check_webhook_target(url: &HttpUrl) -> Result<(), Violation> {
+    let refuse = Err(Violation::Format {
+        expected: WEBHOOK_TARGET,
+    });
+    let host = url.host();
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return match v6.parse::<Ipv6Addr>() {
+            Ok(ip) if non_public_reason(IpAddr::V6(ip)).is_none() => Ok(()),
+            _ => refuse,
+        };
+    }
+    if host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "localhost.localdomain"
+        || host == "ip6-localhost"
+        || host == "ip6-loopback"
+    {
+        return refuse;
+    }
+    // A host whose last label is numeric is an IPv4 address to a URL parser (or invalid).
+    let last = host.rsplit('.').next().unwrap_or(host);
+    if ipv4_part(last).is_some() {
+        return match legacy_ipv4(host) {
+            Some(ip) if non_public_reason(IpAddr::V4(ip)).is_none() => Ok(()),
+            _ => refuse,
+        };
+    }
+    Ok(())
+}
+
+/// One part of an IPv4 address as the WHATWG URL parser reads it: `0x` hexadecimal, a
+/// leading `0` octal, otherwise decimal.
+fn ipv4_part(s: &str) -> Option<u64> {
+    let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        (h, 16)
+    } else if s.len() > 1 && s.starts_with('0') {
+        (&s[1..], 8)
+    } else {
+        (s, 10)
+    };
+    if digits.is_empty() {
+        // "0x" alone is zero to the parser; an empty part is no number.
+        return (radix == 16).then_some(0);
+    }
+    if digits.len() > 20 || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// An IPv4 address in any spelling the WHATWG URL parser accepts (one to four parts, the
+/// last filling the remaining bytes), or `None`.
+fn legacy_ipv4(host: &str) -> Option<Ipv4Addr> {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let parts: Vec<u64> = host.split('.').map(ipv4_part).collect::<Option<_>>()?;
+    let (last, init) = parts.split_last()?;
+    if init.len() > 3 || init.iter().any(|p| *p > 255) {
+        return None;
+    }
+    let rest_bits = 8 * (4 - u32::try_from(init.len()).ok()?);
+    if *last >= 1u64 << rest_bits {
+        return None;
+    }
+    let mut n: u64 = *last;
+    for (i, p) in init.iter().enumerate() {
+        n |= p << (24 - 8 * u32::try_from(i).ok()?);
+    }
+    Some(Ipv4Addr::from(u32::try_from(n).ok()?))
+}
+
+/// Why an address is not public, or `None` for a globally routable unicast address: the rule
+/// for webhook targets, applied when a webhook is saved (to IP literals) and by
+/// `cachet-notify` at every delivery (to every resolved address).
+///
+/// The reason names a category only (never the address itself), so it can go into a delivery
+/// error shown to admins without revealing the internal topology behind a host name.
+#[must_use]
+pub fn non_public_reason(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => v4_reason(v4),
+        IpAddr::V6(v6) => v6_reason(v6),
+    }
+}
+
+fn v4_reason(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, c, _] = ip.octets();
+    let reason = match (a, b, c) {
+        (0, _, _) => "unspecified (0.0.0.0/8)",
+        (127, _, _) => "loopback",
+        (10, _, _) => "private",
+        (172, 16..=31, _) => "private",
+        (192, 168, _) => "private",
+        (169, 254, _) => "link-local",
+        (100, 64..=127, _) => "shared address space (CGNAT)",
+        (192, 0, 0) => "IETF protocol assignment",
+        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "documentation",
+        (198, 18..=19, _) => "benchmarking",
+        // The deprecated 6to4 relay anycast prefix: traffic there may be relayed anywhere.
+        (192, 88, 99) => "6to4 relay anycast",
+        (224..=239, _, _) => "multicast",
+        // 240/4 is reserved; 255.255.255.255 (broadcast) is inside it.
+        (240..=255, _, _) => "reserved",
+        _ => return None,
+    };
+    Some(reason)
+}
+
+fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
+    let segments = ip.segments();
+    // An IPv4 address written as IPv6 reaches the IPv4 host: judge the embedded address.
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return v4_reason(v4);
+    }
+    if ip.is_unspecified() {
+        return Some("unspecified");
+    }
+    if ip.is_loopback() {
+        return Some("loopback");
+    }
+    // Deprecated IPv4-compatible addresses (::a.b.c.d) and the NAT64 well-known prefix
+    // 64:ff9b::/96 both carry an IPv4 address in the low 32 bits that a gateway may dial.
+    let embedded_v4 = || {
+        let [.., hi, lo] = segments;
+        Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))
+    };
+    if segments[..6] == [0, 0, 0, 0, 0, 0] {
+        return v4_reason(embedded_v4()).or(Some("IPv4-compatible (deprecated)"));
+    }
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return v4_reason(embedded_v4());
+    }
+    // 6to4 (2002::/16) embeds an IPv4 address in bits 16..48.
+    if segments[0] == 0x2002 {
+        let v4 = Ipv4Addr::from((u32::from(segments[1]) << 16) | u32::from(segments[2]));
+        return v4_reason(v4);
+    }
+    let reason = match segments[0] {
+        s if s & 0xfe00 == 0xfc00 => "unique-local",
+        s if s & 0xffc0 == 0xfe80 => "link-local",
+        s if s & 0xffc0 == 0xfec0 => "site-local (deprecated)",
+        s if s & 0xff00 == 0xff00 => "multicast",
+        0x2001 if segments[1] == 0x0db8 => "documentation",
+        // 2001::/23: IETF protocol assignments (Teredo, benchmarking, ORCHID, ...).
+        0x2001 if segments[1] < 0x0200 => "IETF protocol assignment",
+        s if s & 0xfff0 == 0x3ff0 => "documentation",
+        // Outside 2000::/3 nothing is allocated as global unicast (100::/64 discard, NAT64
+        // local-use 64:ff9b:1::/48, and everything unassigned).
+        s if s & 0xe000 != 0x2000 => "not global unicast",
+        _ => return None,
+    };
+    Some(reason)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_urls_to_private_or_loopback_hosts_are_refused_when_saved() {
+        for bad in [
+            "https://127.0.0.1/hook",
+            "https://127.1:8080/hook",
+            "https://2130706433/hook",
+            "https://0x7f.1/hook",
+            "https://0177.0.0.1/hook",
+            "https://10.0.0.5/hook",
+            "https://192.168.1.1/hook",
+            "https://169.254.169.254/latest/meta-data",
+            "https://0.0.0.0/",
+            "https://[::1]/hook",
+            "https://[::1]:8443/hook",
+            "https://[fe80::1]/hook",
+            "https://[fd00::1]/hook",
+            "https://[::ffff:127.0.0.1]/hook",
+            "https://localhost/hook",
+            "https://LOCALHOST:9000/hook",
+            "https://api.localhost/hook",
+            "https://1.2.3.999/hook",
+        ] {
+            let url = HttpUrl::parse(bad).unwrap();
+            assert_eq!(
+                check_webhook_target(&url),
+                Err(Violation::Format {
+                    expected: WEBHOOK_TARGET
+                }),
+                "{bad}"
+            );
+        }
+        for good in [
+            "https://hooks.example.com/x",
+            "https://93.184.216.34/x",
+            "https://[2606:4700::1111]:443/x",
+            "https://localhost.example.com/x",
+            "https://10.example.com/x",
+        ] {
+            assert_eq!(
+                check_webhook_target(&HttpUrl::parse(good).unwrap()),
+                Ok(()),
+                "{good}"
+            );
+        }
+    }
+
+    #[test]
+    fn hosts_are_read_without_port_or_path() {
+        for (url, host) in [
+            ("https://a.example:8080/p?q#f", "a.example"),
+            ("http://[::1]:80/x", "[::1]"),
+            ("http://[::1]", "[::1]"),
+            ("https://b.example?x=1", "b.example"),
+        ] {
+            assert_eq!(HttpUrl::parse(url).unwrap().host(), host);
+        }
+    }
 
     #[test]
     fn accepts_http_and_https_only() {

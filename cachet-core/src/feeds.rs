@@ -343,7 +343,9 @@ impl IncidentFeed {
         let mut channel = rss::Channel::default();
         channel.set_title(self.title());
         channel.set_link(format!("{}/", self.base));
-        channel.set_description(self.description());
+        // RSS readers commonly render the channel description as HTML: the site name in it
+        // goes in as escaped text, so `<img onerror=...>` in a name shows as characters.
+        channel.set_description(escape_text(&self.description()));
         channel.set_language(Some(self.language.clone()));
         channel.set_generator(Some("cachet-rs".to_owned()));
         channel.set_last_build_date(self.updated().map(|t| t.to_rfc2822()));

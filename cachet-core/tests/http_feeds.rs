@@ -952,3 +952,28 @@ fn alternate_links_advertise_every_feed() {
         );
     }
 }
+
+#[tokio::test]
+async fn rss_channel_description_is_escaped_for_readers_that_render_html() {
+    let h = Harness::new().await;
+    settings(
+        &h,
+        &[(SettingKey::AppName, "<img src=x onerror=alert(1)> & Co")],
+    )
+    .await;
+    for path in ["/rss", "/history.rss"] {
+        let resp = send(&h.cachet, path, &[]).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let channel = rss::Channel::read_from(&resp.body()[..]).unwrap();
+        // What a reader gets after XML parsing is HTML that shows the name as text.
+        let description = channel.description();
+        assert_inert_html(description);
+        assert!(
+            description.contains("&lt;img src=x onerror=alert(1)&gt; &amp; Co"),
+            "{description}"
+        );
+        let doc = scraper::Html::parse_fragment(description);
+        let text: String = doc.root_element().text().collect();
+        assert!(text.contains("<img src=x onerror=alert(1)> & Co"), "{text}");
+    }
+}

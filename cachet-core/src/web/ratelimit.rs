@@ -100,9 +100,9 @@ pub enum Decision {
 pub struct Limiters {
     limits: RateLimits,
     api_token: Keyed<i64>,
-    api_address: Keyed<IpAddr>,
+    api_address: Keyed<String>,
     sign_in: Keyed<String>,
-    subscribe: Keyed<IpAddr>,
+    subscribe: Keyed<String>,
     uncached_render: Keyed<String>,
     clock: DefaultClock,
     checks: AtomicU64,
@@ -114,6 +114,13 @@ impl std::fmt::Debug for Limiters {
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
+}
+
+/// The key of a client address, as the sign-in throttle keys it
+/// ([`crate::auth::throttle::address_key`]): an IPv4 address (also when IPv4-mapped), or an
+/// IPv6 client's whole /64, which it owns and could otherwise walk for fresh budgets.
+fn client_key(ip: IpAddr) -> String {
+    crate::auth::throttle::address_key(ip)
 }
 
 fn keyed<K: Hash + Eq + Clone>(limit: Limit) -> Keyed<K> {
@@ -162,9 +169,13 @@ impl Limiters {
         self.check(&self.api_token, self.limits.api_per_token, &token_id)
     }
 
-    /// An API request without a token.
+    /// An API request without a token, keyed by [`client_key`].
     pub fn api_address(&self, ip: IpAddr) -> Decision {
-        self.check(&self.api_address, self.limits.api_per_address, &ip)
+        self.check(
+            &self.api_address,
+            self.limits.api_per_address,
+            &client_key(ip),
+        )
     }
 
     /// A sign-in attempt, keyed by address or account (`ip:…` / `account:…`).
@@ -172,9 +183,9 @@ impl Limiters {
         self.check(&self.sign_in, self.limits.sign_in, &key.to_owned())
     }
 
-    /// A subscription from an address.
+    /// A subscription from an address, keyed by [`client_key`].
     pub fn subscribe(&self, ip: IpAddr) -> Decision {
-        self.check(&self.subscribe, self.limits.subscribe, &ip)
+        self.check(&self.subscribe, self.limits.subscribe, &client_key(ip))
     }
 
     /// A render that missed the snapshot cache, for a client address. Keyed like the sign-in
@@ -230,6 +241,31 @@ mod tests {
             ),
             "per address"
         );
+    }
+
+    #[test]
+    fn api_and_subscribe_limits_key_ipv6_clients_by_64() {
+        let l = Limiters::new(RateLimits {
+            api_per_address: Limit::new(1, Duration::from_secs(60)),
+            subscribe: Limit::new(1, Duration::from_secs(60)),
+            ..RateLimits::default()
+        });
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:dead:beef:0:7".parse().unwrap();
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        for check in [Limiters::api_address, Limiters::subscribe] {
+            assert!(matches!(check(&l, a), Decision::Allow { .. }));
+            assert!(
+                matches!(check(&l, same_64), Decision::Deny { .. }),
+                "one /64, one budget"
+            );
+            assert!(matches!(check(&l, other_64), Decision::Allow { .. }));
+        }
+        // An IPv4-mapped address shares its IPv4 address's budget.
+        let v4: IpAddr = "192.0.2.9".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.9".parse().unwrap();
+        assert!(matches!(l.subscribe(v4), Decision::Allow { .. }));
+        assert!(matches!(l.subscribe(mapped), Decision::Deny { .. }));
     }
 
     #[test]

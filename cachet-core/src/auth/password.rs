@@ -5,8 +5,10 @@
 //!   A login with a hash made under weaker parameters (or another algorithm) is rehashed
 //!   transparently ([`Verification::needs_rehash`]).
 //! - **Policy:** length (12 to 128 characters by default) plus a strength estimate by zxcvbn
-//!   that also penalises the user's own email, name and the site name. No composition rules
-//!   (NIST SP 800-63B): they make passwords weaker, not stronger.
+//!   that also penalises the user's own email, name and the site name, and refuses one
+//!   guessable word dressed in a year and symbols (`Summer2024!!!`), which zxcvbn alone
+//!   rates strong. No composition rules (NIST SP 800-63B): they make passwords weaker, not
+//!   stronger.
 //! - **Unknown users** are verified against a dummy hash made with the same parameters, so a
 //!   sign-in for an address that does not exist takes as long as a wrong password.
 
@@ -148,13 +150,110 @@ impl PasswordPolicy {
         words.retain(|w| !w.is_empty());
         let refs: Vec<&str> = words.iter().map(String::as_str).collect();
         let score = u8::from(zxcvbn::zxcvbn(&head, &refs).score());
-        if score < self.min_score {
+        if score < self.min_score || word_with_year_and_symbols(&head, &refs) {
             return Err(Violation::Format {
                 expected: "harder to guess (avoid common words, names and the site name)",
             });
         }
         Ok(())
     }
+}
+
+/// Words that people build passwords on when a policy asks for "a word, a number and a
+/// symbol": seasons, months and workplace words, in the page's languages, beyond what
+/// zxcvbn's English dictionaries rank as common.
+const GUESSABLE_WORDS: &[&str] = &[
+    "spring",
+    "summer",
+    "autumn",
+    "fall",
+    "winter",
+    "fruehling",
+    "frühling",
+    "sommer",
+    "herbst",
+    "printemps",
+    "ete",
+    "été",
+    "automne",
+    "hiver",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "januar",
+    "februar",
+    "maerz",
+    "märz",
+    "mai",
+    "juni",
+    "juli",
+    "oktober",
+    "dezember",
+    "janvier",
+    "fevrier",
+    "février",
+    "mars",
+    "avril",
+    "juin",
+    "juillet",
+    "aout",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "decembre",
+    "décembre",
+    "password",
+    "passwort",
+    "motdepasse",
+    "welcome",
+    "willkommen",
+    "bienvenue",
+    "admin",
+    "administrator",
+    "company",
+    "office",
+    "status",
+    "cachet",
+    "secret",
+    "changeme",
+    "letmein",
+    "qwerty",
+    "login",
+];
+
+/// The "Summer2024!!!" pattern, which zxcvbn scores as strong because the year and the
+/// symbols add guesses: one guessable word (the list above, a context word, or a core that
+/// zxcvbn alone would guess in under a million tries) with nothing around it but symbols and
+/// at most four digits (a year, a short number).
+fn word_with_year_and_symbols(password: &str, context: &[&str]) -> bool {
+    let core = password.trim_matches(|c: char| !c.is_alphabetic());
+    if core.is_empty() {
+        return false;
+    }
+    let affix_digits = password.chars().filter(char::is_ascii_digit).count()
+        - core.chars().filter(char::is_ascii_digit).count();
+    if affix_digits > 4 {
+        return false;
+    }
+    // Separators inside the core ("Summer-Time") do not make it another word.
+    let stem: String = core
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    GUESSABLE_WORDS.contains(&stem.as_str())
+        || context.contains(&stem.as_str())
+        || zxcvbn::zxcvbn(core, context).guesses() < 1_000_000
 }
 
 /// Hashes a password with argon2id and a fresh 128-bit salt.
@@ -302,6 +401,37 @@ mod tests {
                 )
                 .ok
             );
+        }
+    }
+
+    #[test]
+    fn season_year_symbol_passwords_are_weak() {
+        let p = PasswordPolicy::default();
+        for weak in [
+            "Summer2024!!!",
+            "Summer2024!!!!!!",
+            "summer-2024!!!",
+            "!!!Summer2024",
+            "Winter2025?!?!",
+            "Herbst2024!!!!",
+            "Printemps2024!",
+            "December2024!!",
+            "Welcome2024!!!",
+            "P@ssw0rd2024!!",
+            "Acmestatus24!!!",
+        ] {
+            assert!(
+                p.check(weak, &["ops@acme.example", "Acmestatus"]).is_err(),
+                "{weak}"
+            );
+        }
+        for fine in [
+            "tangerine orbit cactus lullaby",
+            "velvet harbor quantum pickle",
+            "Summer tangerine orbit 2024!",
+            "x7#Qm9$vLp2!wR",
+        ] {
+            assert_eq!(p.check(fine, &[]), Ok(()), "{fine}");
         }
     }
 

@@ -1073,12 +1073,20 @@ async fn a_mistyped_enrolment_code_shows_the_same_qr_code_again() {
         .await;
     let html = body(&begun);
     let scanned = by_id(&html, "totp-secret");
+    assert!(
+        html.contains(r#"<input type="hidden" name="secret" value=""#),
+        "the form sends back what it showed"
+    );
     let token = form_token(&html);
     let wrong = b
         .post_from(
             ME,
             "/dashboard/profile/2fa/confirm",
-            &[("_token", token.as_str()), ("code", "000000")],
+            &[
+                ("_token", token.as_str()),
+                ("secret", scanned.as_str()),
+                ("code", "000000"),
+            ],
         )
         .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -84,7 +84,11 @@ impl ThrottlePolicy {
         let failures = previous.saturating_add(1);
         let locked_until = (failures > self.free_failures).then(|| {
             let doublings = (failures - self.free_failures - 1).min(30);
-            let delay = self.base_delay * (1i32 << doublings);
+            // A long configured base delay must not overflow `TimeDelta`: cap instead.
+            let delay = self
+                .base_delay
+                .checked_mul(1i32 << doublings)
+                .unwrap_or(self.max_delay);
             now + delay.min(self.max_delay)
         });
         ThrottleState {
@@ -101,6 +105,62 @@ impl ThrottlePolicy {
         state
             .locked_until
             .is_some_and(|until| until - state.last_failure_at >= self.max_delay)
+    }
+}
+
+/// One attempt at a time per throttle key, within this process.
+///
+/// A throttle is read, the secret checked, and the failure written back; without this gate a
+/// client sending many attempts at once (parallel connections) would have them all pass the
+/// read before any failure is written, and be checked far beyond its budget. Holding the
+/// key's gate across check-verify-record makes the count exact per instance; with several
+/// instances the overshoot is bounded by the number of instances, not by the attacker's
+/// parallelism. Entries are dropped once no attempt holds them.
+#[derive(Debug, Default)]
+pub struct AttemptGate {
+    keys: std::sync::Mutex<
+        std::collections::HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>,
+    >,
+}
+
+/// Held while one attempt on a key runs.
+pub type AttemptGuard = tokio::sync::OwnedMutexGuard<()>;
+
+impl AttemptGate {
+    /// Waits for the key's turn.
+    pub async fn enter(&self, key: &str) -> AttemptGuard {
+        let lock = {
+            let mut keys = self
+                .keys
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(live) = keys.get(key).and_then(std::sync::Weak::upgrade) {
+                live
+            } else {
+                if keys.len() >= 1024 {
+                    keys.retain(|_, w| w.strong_count() > 0);
+                }
+                let fresh = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+                keys.insert(key.to_owned(), std::sync::Arc::downgrade(&fresh));
+                fresh
+            }
+        };
+        lock.lock_owned().await
+    }
+
+    /// Keys with a gate in the map (live or not yet swept), for tests.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no key has a gate.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -177,6 +237,45 @@ mod tests {
         assert!(p.locked_until(s.as_ref(), clock.now()).is_none());
         clock.advance(TimeDelta::minutes(16));
         assert_eq!(p.record_failure("k", s.as_ref(), clock.now()).failures, 1);
+    }
+
+    #[test]
+    fn a_long_base_delay_caps_instead_of_overflowing() {
+        let p = ThrottlePolicy {
+            free_failures: 0,
+            base_delay: TimeDelta::days(365),
+            max_delay: TimeDelta::days(400),
+        };
+        let now = ManualClock::at_epoch_2026().now();
+        let mut state = None;
+        for _ in 0..40 {
+            state = Some(p.record_failure("k", state.as_ref(), now));
+        }
+        let until = state.and_then(|s| s.locked_until).unwrap();
+        assert_eq!(until - now, TimeDelta::days(400));
+    }
+
+    #[tokio::test]
+    async fn the_gate_lets_one_attempt_per_key_in_and_forgets_idle_keys() {
+        let gate = std::sync::Arc::new(AttemptGate::default());
+        let held = gate.enter("a").await;
+        let other = gate.enter("b").await;
+        let waiting = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter("a").await })
+        };
+        tokio::task::yield_now().await;
+        assert!(
+            !waiting.is_finished(),
+            "a second attempt on the same key waits"
+        );
+        drop(held);
+        let second = waiting.await.unwrap();
+        drop((second, other));
+        for n in 0..2000 {
+            drop(gate.enter(&format!("k{n}")).await);
+        }
+        assert!(gate.len() <= 1024, "{} keys kept", gate.len());
     }
 
     #[test]

@@ -193,16 +193,21 @@ impl Cachet {
                 .ok_or(Error::NotFound { entity: "link" })?,
         );
         let user = self.store().user(user_id).await?;
+        if !user.active {
+            return Err(Error::NotFound { entity: "link" });
+        }
         self.check_new_password(password, &user.email, &user.name)
             .await?;
-        self.check_not_reused(&user, password).await?;
-        let password_hash = self.hash_password(password).await?;
         self.store()
             .consume_one_time_token(TokenPurpose::PasswordReset, &hash, self.now())
             .await?
             .ok_or(Error::NotFound { entity: "link" })?;
         // Every other link the user asked for ends with this one.
         self.end_reset_links(user_id).await?;
+        // Only now, with the link spent: a link that could be tried again and again would
+        // be an oracle for the current and recent passwords (and six argon2 checks a try).
+        self.check_not_reused(&user, password).await?;
+        let password_hash = self.hash_password(password).await?;
         let patch = UserPatch {
             password_hash: Some(password_hash),
             ..UserPatch::default()
@@ -236,6 +241,15 @@ impl Cachet {
         if self.store().user_by_email(&email).await?.is_some() {
             return Err(Error::Conflict("a user with this email address exists"));
         }
+        // A new invitation replaces the earlier ones to the same address (an older one may
+        // grant another role).
+        self.store()
+            .end_one_time_tokens(
+                TokenPurpose::Invitation,
+                self.invitation_subject(&email),
+                self.now(),
+            )
+            .await?;
         let secret = random_secret()?;
         let expires_at = self.now() + INVITATION_TTL;
         let new = NewOneTimeToken {
@@ -361,14 +375,7 @@ impl Cachet {
                 entity: "invitation",
             })?;
         let info = Self::invitation_of(&used)?;
-        // Other invitations to the same address end with this one.
-        self.store()
-            .end_one_time_tokens(
-                TokenPurpose::Invitation,
-                self.invitation_subject(&info.email),
-                self.now(),
-            )
-            .await?;
+        let subject = self.invitation_subject(&info.email);
         let input = NewUserInput {
             name,
             email: info.email,
@@ -378,6 +385,10 @@ impl Cachet {
         // The invitation is the authority: an admin granted it; the new account is created
         // on the operator's trust, and audited as the visitor who accepted it.
         let user = self.operator_create_user(input).await?;
+        // Other invitations to the same address end with this one.
+        self.store()
+            .end_one_time_tokens(TokenPurpose::Invitation, subject, self.now())
+            .await?;
         self.append_audit(
             &Actor::anonymous(ip),
             AuditAction::Create,

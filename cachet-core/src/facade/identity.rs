@@ -224,8 +224,8 @@ impl Cachet {
             return Ok(None);
         };
         let lifetime = self.config().trusted_device_lifetime;
-        let Some(device) = DeviceCookie::verify(self.keyring(), presented, self.now(), lifetime)
-            .filter(|d| d.user() == user.id)
+        let Some(device) =
+            DeviceCookie::verify(self.keyring(), presented, user, self.now(), lifetime)
         else {
             return Ok(None);
         };
@@ -309,7 +309,7 @@ impl Cachet {
         for key in &keys {
             self.store().clear_throttle(key).await?;
         }
-        let (_, value) = DeviceCookie::mint(self.keyring(), user.id, self.now())?;
+        let (_, value) = DeviceCookie::mint(self.keyring(), user, self.now())?;
         Ok(self
             .cookie_policy()
             .set_device_cookie(&value, self.config().trusted_device_lifetime))
@@ -416,6 +416,9 @@ impl Cachet {
         let budget = self
             .password_budget(&email_norm, user.as_ref(), &client)
             .await?;
+        // One attempt at a time per budget: parallel guesses cannot all pass the check
+        // before the first failure is written.
+        let _turn = self.inner.attempts.enter(&budget.keys[0]).await;
         if let Err(e) = self
             .check_throttle(&self.config().throttle, &budget.keys)
             .await
@@ -544,10 +547,26 @@ impl Cachet {
         {
             return Err(Error::Unauthenticated);
         }
-        let user = self.store().user(session.user_id).await?;
         let visitor = Actor::anonymous(client.ip);
+        let user = self.store().user(session.user_id).await?;
+        if !user.active || !two_factor_active(&user) {
+            // Deactivated, or 2FA switched off since the password step: start again.
+            self.store().delete_session(session.id).await?;
+            return Err(Error::Unauthenticated);
+        }
         let budget = self.second_factor_budget(&user, client.device).await?;
         let policy = self.config().second_factor_throttle;
+        // One code at a time per budget, so parallel guesses are counted one by one.
+        let _turn = self.inner.attempts.enter(&budget.keys[0]).await;
+        // The pending sign-in may have ended while this request waited its turn.
+        if self
+            .store()
+            .session_by_hash(&hash_secret(pending_secret))
+            .await?
+            .is_none()
+        {
+            return Err(Error::Unauthenticated);
+        }
         self.check_throttle(&policy, &budget.keys).await?;
         let accepted = match self.accept_totp(&user, code).await? {
             true => Some(AuditAction::TwoFactorSuccess),
@@ -798,9 +817,11 @@ impl Cachet {
     }
 
     /// The password check behind a session (password change, 2FA changes, recovery codes):
-    /// on the sign-in form's budget (the account's and the address's keys), with one answer
-    /// for every wrong password, so a stolen session cookie does not turn into a fast
-    /// password oracle.
+    /// the sign-in form's policy on the session's own key, with one answer for every wrong
+    /// password, so a stolen session cookie does not turn into a fast password oracle.
+    /// Failures also count on the account's key (they are guesses at the account's password),
+    /// but that key is not checked here: a stranger keeping the sign-in form locked for
+    /// strangers must not stop the signed-in user from changing their password.
     async fn check_session_password(
         &self,
         actor: &Actor,
@@ -808,14 +829,12 @@ impl Cachet {
         password: &str,
         action: AuditAction,
     ) -> Result<()> {
-        let mut keys = vec![account_key(
-            &self.keyring().blind_index(user.email.as_str()),
-        )];
-        if let Some(ip) = actor.ip() {
-            keys.push(address_key(ip));
-        }
+        let session = actor.session().ok_or(Error::Forbidden)?;
+        let session_key = format!("session-password:{}", session.id.get());
         let policy = self.config().throttle;
-        self.check_throttle(&policy, &keys).await?;
+        let _turn = self.inner.attempts.enter(&session_key).await;
+        self.check_throttle(&policy, std::slice::from_ref(&session_key))
+            .await?;
         if self
             .verify_password(&user.password_hash, password)
             .await?
@@ -823,6 +842,10 @@ impl Cachet {
         {
             return Ok(());
         }
+        let keys = [
+            session_key,
+            account_key(&self.keyring().blind_index(user.email.as_str())),
+        ];
         self.record_failure(actor, &policy, &keys, action, Some(user.id))
             .await;
         Err(Error::InvalidCredentials)
@@ -875,7 +898,9 @@ impl Cachet {
             .await?;
         self.store().delete_sessions_of(user.id, None).await?;
         self.end_reset_links(user.id).await?;
-        self.new_session(&user, false, actor.ip(), None).await
+        let user_agent = actor.session().and_then(|s| s.user_agent.clone());
+        self.new_session(&user, false, actor.ip(), user_agent.as_deref())
+            .await
     }
 
     /// Starts TOTP enrolment for the signed-in user. Refused while 2FA is already active
@@ -908,13 +933,20 @@ impl Cachet {
         Ok(enrollment)
     }
 
-    /// The enrolment in progress, shown again (after a mistyped confirmation code, the user
-    /// keeps the secret their authenticator already holds: only "start again" replaces it).
+    /// The enrolment in progress, shown again after a mistyped confirmation code, so the
+    /// user keeps the secret their authenticator already holds (only "start again" replaces
+    /// it). The form sends back the secret it showed (`shown_secret_base32`); the enrolment
+    /// is shown only when it matches the one in progress, so another session of the same
+    /// user cannot read a secret it was never shown.
     ///
     /// # Errors
     ///
-    /// [`Error::Forbidden`], [`Error::Conflict`] (no enrolment in progress).
-    pub async fn pending_totp_enrollment(&self, actor: &Actor) -> Result<Enrollment> {
+    /// [`Error::Forbidden`], [`Error::Conflict`] (no enrolment in progress, or another one).
+    pub async fn pending_totp_enrollment(
+        &self,
+        actor: &Actor,
+        shown_secret_base32: &str,
+    ) -> Result<Enrollment> {
         let user = self.own_account(actor).await?;
         let state = user
             .totp
@@ -925,7 +957,20 @@ impl Cachet {
             .keyring()
             .open(&state.secret, TOTP_AAD)
             .map_err(|_| Error::Internal)?;
-        self.enrollment_of(&user, &secret).await
+        let enrollment = self.enrollment_of(&user, &secret).await?;
+        let shown = shown_secret_base32
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if hashes_equal(
+            &hash_secret(&shown),
+            &hash_secret(&enrollment.secret_base32),
+        ) {
+            Ok(enrollment)
+        } else {
+            Err(Error::Conflict("another enrolment is in progress"))
+        }
     }
 
     async fn enrollment_of(&self, user: &User, secret: &[u8]) -> Result<Enrollment> {
@@ -1035,7 +1080,7 @@ impl Cachet {
         if !two_factor_active(&user) {
             return Err(Error::Conflict("two-factor authentication is not active"));
         }
-        self.check_session_password(actor, &user, password, AuditAction::Update)
+        self.check_session_password(actor, &user, password, AuditAction::LoginFailure)
             .await?;
         self.replace_recovery_codes(actor, &user).await
     }
@@ -1058,7 +1103,7 @@ impl Cachet {
         let budget = self.second_factor_budget(&user, None).await?;
         let policy = self.config().second_factor_throttle;
         self.check_throttle(&policy, &budget.keys).await?;
-        self.check_session_password(actor, &user, password, AuditAction::TwoFactorDisable)
+        self.check_session_password(actor, &user, password, AuditAction::LoginFailure)
             .await?;
         let ok = self.accept_totp(&user, code).await?
             || match normalize_recovery_code(code) {
@@ -1113,7 +1158,10 @@ impl Cachet {
         if let Some(s) = actor.session() {
             self.store().delete_session(s.id).await?;
         }
-        self.new_session(user, false, actor.ip(), None).await
+        // The browser stays the same across a rotation: keep what it said it was.
+        let user_agent = actor.session().and_then(|s| s.user_agent.clone());
+        self.new_session(user, false, actor.ip(), user_agent.as_deref())
+            .await
     }
 
     /// Resolves an API token from `X-Cachet-Token` or `Authorization: Bearer`. Malformed,

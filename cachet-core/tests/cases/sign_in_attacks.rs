@@ -484,22 +484,26 @@ async fn accepting_an_invitation_ends_the_addresses_other_invitations() {
         .unwrap();
     let links = reset_links(&h, EventKind::UserInvitation).await;
     assert_eq!(links.len(), 3);
+    assert!(
+        matches!(
+            h.cachet.peek_invitation(&links[0]).await,
+            Err(Error::NotFound { .. })
+        ),
+        "a new invitation replaces the earlier one to the same address"
+    );
     h.cachet
         .accept_invitation(
-            &links[0],
+            &links[1],
             name("New Person"),
             NEW_PASSWORD.to_owned(),
             ip(1),
         )
         .await
         .unwrap();
-    assert!(
-        matches!(
-            h.cachet.peek_invitation(&links[1]).await,
-            Err(Error::NotFound { .. })
-        ),
-        "the admin invitation ended"
-    );
+    assert!(matches!(
+        h.cachet.peek_invitation(&links[1]).await,
+        Err(Error::NotFound { .. })
+    ));
     assert!(
         h.cachet.peek_invitation(&links[2]).await.is_ok(),
         "another address's invitation stands"
@@ -547,10 +551,12 @@ async fn recently_used_passwords_are_refused() {
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Validation(_)), "{e:?}");
-    assert!(
-        h.cachet.peek_password_reset(&link).await.is_ok(),
-        "a refused password does not burn the link"
-    );
+    // The link is spent by a reused password: a link that could be retried would be an
+    // oracle for the account's recent passwords.
+    assert!(matches!(
+        h.cachet.peek_password_reset(&link).await,
+        Err(Error::NotFound { .. })
+    ));
     // The history holds hashes only, never the passwords.
     let user = h
         .store
@@ -575,12 +581,144 @@ async fn a_mistyped_enrolment_code_keeps_the_scanned_secret() {
         .confirm_totp_enrollment(&actor, &wrong_code(&h, &secret, 1))
         .await;
     assert!(matches!(e, Err(Error::InvalidCode)));
-    let shown_again = h.cachet.pending_totp_enrollment(&actor).await.unwrap();
+    let shown_again = h
+        .cachet
+        .pending_totp_enrollment(&actor, &scanned.secret_base32)
+        .await
+        .unwrap();
     assert_eq!(shown_again.secret_base32, scanned.secret_base32);
     assert_eq!(shown_again.otpauth_uri, scanned.otpauth_uri);
+    // Another session of the user cannot read the secret without having been shown it.
+    let other = h.actor(&h.session("ops@example.com").await.secret).await;
+    let e = h
+        .cachet
+        .pending_totp_enrollment(&other, "AAAAAAAAAAAAAAAA")
+        .await;
+    assert!(matches!(e, Err(Error::Conflict(_))), "{e:?}");
     let code = totp::code_for_step(&secret, totp::step_of(h.clock_now())).unwrap();
     h.cachet
         .confirm_totp_enrollment(&actor, &code)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn parallel_guesses_are_counted_one_by_one() {
+    let h = Harness::new().await;
+    h.user("admin@example.com", Role::Admin).await;
+    // Forty wrong passwords at once, each from its own address.
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..40u32 {
+        let cachet = h.cachet.clone();
+        guesses.spawn(async move {
+            cachet
+                .login(
+                    "admin@example.com",
+                    "parallel guess 123",
+                    rotating(n),
+                    None,
+                    None,
+                )
+                .await
+        });
+    }
+    let mut checked = 0;
+    while let Some(answer) = guesses.join_next().await {
+        match answer.unwrap() {
+            Err(Error::InvalidCredentials) => checked += 1,
+            Err(Error::Throttled { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        checked <= 6,
+        "{checked} passwords checked at once; the budget is 5 free + 1"
+    );
+
+    // Thirty wrong codes at once on one pending sign-in: three are checked, then it is over.
+    h.clock.advance(TimeDelta::minutes(16));
+    let secret = enrol(&h, "admin@example.com").await;
+    let LoginOutcome::SecondFactorRequired(p) = h
+        .cachet
+        .login("admin@example.com", PASSWORD, ip(1), None, None)
+        .await
+        .unwrap()
+    else {
+        panic!("2FA is active")
+    };
+    let mut codes = tokio::task::JoinSet::new();
+    for n in 0..30u32 {
+        let (cachet, pending, code) = (
+            h.cachet.clone(),
+            p.secret.clone(),
+            wrong_code(&h, &secret, n),
+        );
+        codes.spawn(async move {
+            cachet
+                .complete_second_factor(&pending, &code, rotating(n), None)
+                .await
+        });
+    }
+    let mut checked = 0;
+    while let Some(answer) = codes.join_next().await {
+        match answer.unwrap() {
+            Err(Error::InvalidCode) => checked += 1,
+            Err(Error::Unauthenticated | Error::Throttled { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        checked <= 2,
+        "{checked} codes answered 'wrong' on one pending sign-in"
+    );
+}
+
+#[tokio::test]
+async fn device_cookies_end_with_a_password_change() {
+    let h = Harness::new().await;
+    h.user("ops@example.com", Role::Manager).await;
+    let LoginOutcome::SignedIn(t) = h
+        .cachet
+        .login("ops@example.com", PASSWORD, ip(1), None, None)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let device = device_of(&t);
+    let actor = h.actor(&t.secret).await;
+    h.cachet
+        .change_password(&actor, PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    // Strangers lock the account; the old cookie no longer counts as a trusted browser.
+    for n in 0..12u32 {
+        let _ = h
+            .cachet
+            .login("ops@example.com", "stranger guess", rotating(n), None, None)
+            .await;
+    }
+    let from = SignInClient::at(ip(1)).device(Some(&device));
+    let e = h
+        .cachet
+        .sign_in("ops@example.com", NEW_PASSWORD, from)
+        .await;
+    assert!(matches!(e, Err(Error::Throttled { .. })), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_stranger_locking_the_sign_in_form_does_not_block_the_signed_in_users_password_change() {
+    let h = Harness::new().await;
+    h.user("ops@example.com", Role::Manager).await;
+    let actor = h.actor(&h.session("ops@example.com").await.secret).await;
+    for n in 0..12u32 {
+        let _ = h
+            .cachet
+            .login("ops@example.com", "stranger guess", rotating(n), None, None)
+            .await;
+    }
+    h.cachet
+        .change_password(&actor, PASSWORD, NEW_PASSWORD)
         .await
         .unwrap();
 }

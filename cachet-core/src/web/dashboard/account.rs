@@ -378,7 +378,12 @@ async fn confirm_2fa(dash: &DashboardRequest<'_>) -> Response<Bytes> {
         Err(Error::InvalidCode) => {
             // The same secret again: the user's authenticator already holds it, so a typo
             // must not replace it (only "start again" does).
-            match dash.cachet.pending_totp_enrollment(&dash.actor).await {
+            let shown = dash.form.text("secret");
+            match dash
+                .cachet
+                .pending_totp_enrollment(&dash.actor, shown)
+                .await
+            {
                 Ok(enrollment) => {
                     let resp = profile_page(
                         dash,

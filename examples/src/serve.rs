@@ -548,7 +548,11 @@ async fn serve_axum_worker(
                 },
             )
         };
-        let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let io = WriteTracked {
+            stream,
+            activity: Arc::clone(&activity),
+        };
+        let conn = http.serve_connection(hyper_util::rt::TokioIo::new(io), service);
         let mut stop = stop.clone();
         let open = open_tx.clone();
         tokio::spawn(async move {
@@ -592,6 +596,67 @@ fn is_connection_error(e: &std::io::Error) -> bool {
             | std::io::ErrorKind::ConnectionAborted
             | std::io::ErrorKind::ConnectionReset
     )
+}
+
+/// The accepted socket, reporting every write to the connection's clock, so a large response
+/// still going out to a slow reader is not mistaken for an idle connection.
+struct WriteTracked {
+    stream: tokio::net::TcpStream,
+    activity: Arc<ConnectionActivity>,
+}
+
+impl tokio::io::AsyncRead for WriteTracked {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for WriteTracked {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
+        if matches!(written, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.wrote();
+        }
+        written
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        if matches!(written, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.wrote();
+        }
+        written
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
 }
 
 /// A response body that marks its request done when hyper drops it (after the last byte or
@@ -674,9 +739,11 @@ struct ActixConnection {
 }
 
 /// actix-web's `on_connect`: counts the connection against the cap (shutting it down when
-/// over it) and starts its watchdog, which shuts the socket down when the connection overstays
-/// the limits. shutdown(2) on the socket makes actix's next read see the end of the stream,
-/// so actix closes the connection itself.
+/// over it) and starts its watchdog for when the connection overstays the limits. The
+/// watchdog shuts down only the socket's read side: actix's next read sees the end of the
+/// stream, and with no request in flight actix flushes what it still has to send (the end of
+/// a large response to a slow reader, which actix counts as done once buffered) and closes
+/// the connection itself.
 fn on_actix_connect(
     io: &dyn std::any::Any,
     extensions: &mut actix_web::dev::Extensions,
@@ -708,7 +775,7 @@ fn on_actix_connect(
                 tokio::select! {
                     () = activity.expired(&limits) => {
                         tracing::debug!("no request head in time; connection closed");
-                        let _ = handle.shutdown(Shutdown::Both);
+                        let _ = handle.shutdown(Shutdown::Read);
                     }
                     _ = closed_rx => {}
                 }

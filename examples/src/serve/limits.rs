@@ -32,6 +32,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -174,22 +175,50 @@ struct Phase {
 /// The request clock of one connection: the server calls [`ConnectionActivity::begin`] when a
 /// request's head has arrived and drops the [`RequestGuard`] when its response is done, and
 /// [`ConnectionActivity::expired`] resolves when the connection waited too long for a head.
+///
+/// A framework is done with a response when it has buffered the last of it, which for a large
+/// response to a slow reader can be long before the client has it. A server that can see its
+/// socket's writes reports them ([`ConnectionActivity::wrote`]), and the clock then starts at
+/// the last write.
 #[derive(Debug)]
 pub struct ConnectionActivity {
     phase: watch::Sender<Phase>,
+    /// When the clock was made: `last_write` counts from here.
+    origin: Instant,
+    /// Milliseconds from `origin` to the last write to the socket (0: none yet). An atomic, not
+    /// part of `phase`, so a write never wakes the watchdog.
+    last_write: AtomicU64,
 }
 
 impl ConnectionActivity {
     /// The clock of a connection accepted now.
     #[must_use]
     pub fn new() -> Arc<Self> {
+        let now = Instant::now();
         Arc::new(Self {
             phase: watch::Sender::new(Phase {
                 in_flight: 0,
-                waiting_since: Instant::now(),
+                waiting_since: now,
                 served: false,
             }),
+            origin: now,
+            last_write: AtomicU64::new(0),
         })
+    }
+
+    /// The server wrote to the connection's socket: a response is still going out, so the
+    /// keep-alive clock starts again from now.
+    pub fn wrote(&self) {
+        let since = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_write.store(since, Ordering::Relaxed);
+    }
+
+    /// When the server last wrote to the socket, if it has.
+    fn last_write(&self) -> Option<Instant> {
+        match self.last_write.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(self.origin + Duration::from_millis(ms)),
+        }
     }
 
     /// A request's head has arrived; keep the guard until its response is done.
@@ -219,10 +248,15 @@ impl ConnectionActivity {
             } else {
                 limits.header_read_timeout
             };
+            let since = self
+                .last_write()
+                .map_or(now.waiting_since, |w| w.max(now.waiting_since));
             tokio::select! {
-                () = tokio::time::sleep_until(now.waiting_since + allowed) => {
-                    // A request may have started in the same instant; look again then.
-                    if !phase.has_changed().unwrap_or(false) {
+                () = tokio::time::sleep_until(since + allowed) => {
+                    // A request may have started in the same instant, or a write pushed the
+                    // deadline; look again then.
+                    let wrote_since = self.last_write().is_some_and(|w| w > since);
+                    if !phase.has_changed().unwrap_or(false) && !wrote_since {
                         return;
                     }
                 }
@@ -350,6 +384,26 @@ mod tests {
         drop(request);
         assert!(!expires_within(&activity, Duration::from_millis(14_999)).await);
         assert!(expires_within(&activity, Duration::from_millis(2)).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_response_still_being_written_keeps_the_connection() {
+        let activity = ConnectionActivity::new();
+        drop(activity.begin());
+        // A slow reader takes a large response for a minute after the framework is done with
+        // it: the keep-alive clock runs from the last write, 60 s + 15 s after the start.
+        let writer = {
+            let activity = Arc::clone(&activity);
+            tokio::spawn(async move {
+                for _ in 0..60 {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    activity.wrote();
+                }
+            })
+        };
+        assert!(!expires_within(&activity, Duration::from_millis(74_900)).await);
+        assert!(expires_within(&activity, Duration::from_millis(200)).await);
+        writer.await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]

@@ -87,5 +87,10 @@ pub mod fuzzing;
 
 pub use facade::{
     Actor, Cachet, Config, Enrollment, Error, LoginOutcome, ManagedSubscription, NewUserInput,
-    Result, SessionLookup, SessionTicket, Sight, parse_new_user,
+    Result, SessionLookup, SessionTicket, Sight, SignInClient, parse_new_user,
 };
+pub use facade::{
+    ACCESS_REVIEW_FEW_RECOVERY_CODES, ACCESS_REVIEW_UNUSED_AFTER, AccessReview, AccountReview,
+    ReviewFlag, SessionReview, TokenReview, TokenState, TwoFactorState,
+};
+pub use facade::{Retention, RetentionReport};

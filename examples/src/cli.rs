@@ -144,6 +144,16 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Days the audit log keeps an entry; older entries are deleted every few minutes. 0 keeps
+    /// them forever.
+    #[arg(
+        long,
+        env = "CACHET_AUDIT_RETENTION_DAYS",
+        value_name = "DAYS",
+        default_value_t = 365,
+        value_parser = clap::value_parser!(u32).range(0..=36_500)
+    )]
+    pub audit_retention_days: u32,
     /// Seconds a new connection has to send its first request's complete head (request line
     /// and headers); a slower client (slowloris) is disconnected.
     #[arg(

@@ -246,9 +246,13 @@ pub async fn serve(
         .unwrap_or_else(|| format!("http://{local}"));
     let mail_info = mail_info(args);
     let trusted_proxies = args.trusted_proxies.clone();
+    // 0 keeps the audit log forever.
+    let audit_retention = (args.audit_retention_days > 0)
+        .then(|| chrono::TimeDelta::days(i64::from(args.audit_retention_days)));
     let (cachet, db) = crate::open_with(global, env_key, &public_url, |config| {
         config.mail_info = mail_info;
         config.web.trusted_proxies = trusted_proxies;
+        config.retention.audit_log = audit_retention;
     })
     .await?;
     if insecure_remote(&public_url) {
@@ -256,6 +260,8 @@ pub async fn serve(
             "the public URL {public_url} is plain http on a non-loopback host: sign-in is refused; serve it behind https and pass --public-url https://..."
         );
     }
+    // Kept to write the counts of coalesced refusals once the server and background work stop.
+    let audit = cachet.clone();
     let result = run(
         cachet,
         args,
@@ -266,6 +272,7 @@ pub async fn serve(
         shutdown,
     )
     .await;
+    audit.flush_audit().await;
     db.close().await;
     if result.is_ok() {
         tracing::info!("stopped");

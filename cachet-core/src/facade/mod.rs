@@ -5,9 +5,11 @@
 
 mod access;
 mod actor;
+mod audit;
 mod content;
 mod error;
 mod identity;
+mod review;
 mod subscribers;
 mod visibility;
 
@@ -15,9 +17,15 @@ use std::sync::Arc;
 
 pub use actor::Actor;
 pub(crate) use actor::ActorKind;
+pub use audit::{Retention, RetentionReport};
 pub use error::{Error, Result};
 pub use identity::{
-    Enrollment, LoginOutcome, NewUserInput, SessionLookup, SessionTicket, parse_new_user,
+    Enrollment, LoginOutcome, NewUserInput, SessionLookup, SessionTicket, SignInClient,
+    parse_new_user,
+};
+pub use review::{
+    ACCESS_REVIEW_FEW_RECOVERY_CODES, ACCESS_REVIEW_UNUSED_AFTER, AccessReview, AccountReview,
+    ReviewFlag, SessionReview, TokenReview, TokenState, TwoFactorState,
 };
 pub use subscribers::ManagedSubscription;
 pub use visibility::Sight;
@@ -45,8 +53,16 @@ pub struct Config {
     pub argon2: Argon2Params,
     /// Rules for new passwords.
     pub password_policy: PasswordPolicy,
-    /// Login throttling.
+    /// Password throttling: per account and per address for untrusted clients, per device
+    /// for a browser that signed in before (see [`crate::auth::device`]).
     pub throttle: ThrottlePolicy,
+    /// Second-factor throttling (TOTP and recovery codes) per account, or per device for a
+    /// trusted browser; only a completed sign-in resets it.
+    pub second_factor_throttle: ThrottlePolicy,
+    /// Wrong codes one pending sign-in may send before it ends (default 3).
+    pub pending_second_factor_tries: u32,
+    /// How long a device cookie is honoured after the sign-in that set it (default 180 days).
+    pub trusted_device_lifetime: chrono::TimeDelta,
     /// Session lifetimes.
     pub session: SessionPolicy,
     /// How long a setup token stays valid.
@@ -61,6 +77,9 @@ pub struct Config {
     /// unique-local address when they are saved (default off). Set it together with the
     /// webhook notifier's own `allow_private_networks`, which rules at delivery.
     pub webhook_allow_private_networks: bool,
+    /// How long the audit log and the throttle table keep rows, and how repeated refusals
+    /// are coalesced in the audit log (see [`Retention`]).
+    pub retention: Retention,
 }
 
 impl Config {
@@ -73,11 +92,15 @@ impl Config {
             argon2: Argon2Params::default(),
             password_policy: PasswordPolicy::default(),
             throttle: ThrottlePolicy::default(),
+            second_factor_throttle: ThrottlePolicy::second_factor(),
+            pending_second_factor_tries: 3,
+            trusted_device_lifetime: chrono::TimeDelta::days(180),
             session: SessionPolicy::default(),
             setup_token_ttl: chrono::TimeDelta::hours(24),
             web: crate::web::WebConfig::default(),
             mail_info: None,
             webhook_allow_private_networks: false,
+            retention: Retention::default(),
         }
     }
 }
@@ -102,6 +125,10 @@ struct Inner {
     limiters: crate::web::ratelimit::Limiters,
     /// The snapshot cache of guests' public reads.
     snapshots: crate::web::snapshot::Snapshots,
+    /// Open coalescing windows of repeated refusals, and when pruning last ran.
+    audit: audit::Coalescer,
+    /// One sign-in attempt at a time per throttle key.
+    attempts: crate::auth::throttle::AttemptGate,
 }
 
 impl Cachet {
@@ -130,6 +157,7 @@ impl Cachet {
         let cookie = CookiePolicy::for_public_url(&config.public_url, config.allow_insecure_http);
         let limiters = crate::web::ratelimit::Limiters::new(config.web.rate_limits);
         let snapshots = crate::web::snapshot::Snapshots::new(config.web.snapshot.clone());
+        let audit = audit::Coalescer::new(&config.retention);
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -140,6 +168,8 @@ impl Cachet {
                 dummy_hash,
                 limiters,
                 snapshots,
+                audit,
+                attempts: crate::auth::throttle::AttemptGate::default(),
             }),
         })
     }
@@ -289,8 +319,9 @@ impl Cachet {
         }
     }
 
-    /// Appends a lone audit entry (failures and refusals). A failure to write it is logged
-    /// by the caller's tracing, never turned into a different answer for the client.
+    /// Appends a lone audit entry (failures and refusals). A failure to write it is logged,
+    /// never turned into a different answer for the client. Repeated refusals and failures
+    /// are coalesced (see [`audit`]), so a flood of them cannot flood the log.
     pub(crate) async fn append_audit(
         &self,
         actor: &Actor,
@@ -301,7 +332,7 @@ impl Cachet {
         detail: &str,
     ) {
         let event = self.audit_event(actor, action, entity, entity_id, outcome, detail);
-        let _ = self.inner.store.append_audit(&event).await;
+        self.append_coalesced(event, actor.ip()).await;
     }
 
     /// An effects closure that audits a successful write of one entity.

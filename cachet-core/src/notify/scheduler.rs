@@ -8,6 +8,10 @@
 //! gets `Conflict` and moves on. A schedule whose window opened and closed while no scheduler
 //! ran goes straight to complete (one event, "completed"; announcing a start that is already
 //! over would only confuse).
+//!
+//! Every tick also runs the audit log's background step ([`Cachet::retention_tick`]): the
+//! count entries of coalesced refusals, and (every few minutes) pruning of the audit log and
+//! the throttle table past their retention.
 
 use std::time::Duration;
 
@@ -25,6 +29,8 @@ pub struct SchedulerReport {
     pub completed: usize,
     /// Transitions another instance made first.
     pub raced: usize,
+    /// The audit log's background step.
+    pub retention: crate::RetentionReport,
 }
 
 /// The maintenance scheduler (see the [module docs](self)).
@@ -66,7 +72,8 @@ impl Scheduler {
         }
     }
 
-    /// One pass over the schedules that are not complete.
+    /// One pass over the schedules that are not complete, after the audit log's background
+    /// step.
     ///
     /// # Errors
     ///
@@ -74,6 +81,14 @@ impl Scheduler {
     pub async fn tick(&self) -> Result<SchedulerReport, Error> {
         let now = self.cachet.now();
         let mut report = SchedulerReport::default();
+        // First, and never failing the tick: the audit log's housekeeping must not hold up
+        // maintenance transitions, nor they it.
+        match self.cachet.retention_tick().await {
+            Ok(r) => report.retention = r,
+            Err(e) => {
+                tracing::warn!(target: "cachet::audit", error = %crate::log::Escaped(&e), "audit retention step failed");
+            }
+        }
         let mut due: Vec<Schedule> = Vec::new();
         let mut page = 1;
         loop {

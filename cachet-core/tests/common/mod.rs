@@ -9,7 +9,7 @@ use std::sync::Arc;
 use cachet_core::clock::{Clock, ManualClock, Timestamp};
 use cachet_core::model::*;
 use cachet_core::secrets::{Keyring, SecretKey};
-use cachet_core::store::{AuditFilter, AuditQuery, Store, WriteContext};
+use cachet_core::store::{AuditFilter, AuditQuery, PageRequest, Store, WriteContext};
 use cachet_core::validate::{HttpUrl, Name};
 use cachet_core::{Actor, Cachet, Config, LoginOutcome, SessionLookup, SessionTicket};
 
@@ -78,13 +78,43 @@ impl Harness {
         }
     }
 
+    /// How many `action` events were audited: each row, plus the repeats a coalesced row
+    /// counts (`... (repeated 5,999 more times in 60 s)`). Open coalescing windows are
+    /// flushed first, so every refusal so far is counted.
     pub async fn audit_count(&self, action: AuditAction) -> u64 {
-        let q = AuditQuery::filtered(AuditFilter {
-            action: Some(action),
-            ..AuditFilter::default()
-        });
-        self.store.audit_events(&q).await.unwrap().total
+        self.cachet.flush_audit().await;
+        let mut sum = 0;
+        for page in 1.. {
+            let q = AuditQuery::filtered(AuditFilter {
+                action: Some(action),
+                ..AuditFilter::default()
+            })
+            .paged(PageRequest::new(page, PageRequest::MAX_PER_PAGE));
+            let items = self.store.audit_events(&q).await.unwrap().items;
+            if items.is_empty() {
+                break;
+            }
+            sum += items
+                .iter()
+                .map(|e| coalesced_count(e.detail.as_str()))
+                .sum::<u64>();
+        }
+        sum
     }
+}
+
+/// How many events one audit row stands for: 1, or the repeats a coalescing count row
+/// reports (the window's first event has a row of its own).
+pub fn coalesced_count(detail: &str) -> u64 {
+    let Some((_, rest)) = detail.split_once("(repeated ") else {
+        return 1;
+    };
+    let digits: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits.parse::<u64>().unwrap()
 }
 
 pub fn ip(n: u8) -> Option<IpAddr> {

@@ -19,8 +19,9 @@ use super::{Actor, Cachet, Result};
 use crate::model::*;
 use crate::store::*;
 
-/// What one reader may see of components (see the [module docs](self)), computed once per
-/// read and then asked per component.
+/// What one reader may see of components, computed once per read and then asked per
+/// component: a reader without `ReadPrivate` sees neither disabled components nor those in
+/// signed-in-only groups, nor those groups; a reader with it sees everything.
 #[derive(Debug, Clone, Default)]
 pub struct Sight {
     /// The reader has `ReadPrivate`: nothing is hidden.
@@ -60,7 +61,7 @@ impl Sight {
     /// Whether anything is hidden from this reader at all.
     #[must_use]
     pub fn hides_anything(&self) -> bool {
-        !self.private && !(self.hidden_groups.is_empty() && self.hidden_components.is_empty())
+        !self.private && (!self.hidden_groups.is_empty() || !self.hidden_components.is_empty())
     }
 
     /// Drops the hidden components from an incident's affected components.
@@ -125,7 +126,7 @@ fn page_of<T>(items: Vec<T>, page: PageRequest) -> Page<T> {
 }
 
 impl Cachet {
-    /// What this reader may see of components (see the [module docs](self)).
+    /// What this reader may see of components ([`Sight`]).
     ///
     /// # Errors
     ///

@@ -124,8 +124,8 @@ const WEBHOOK_TARGET: &str = "a URL whose host is public: not localhost, nor a p
                               loopback, link-local or unique-local address";
 
 /// Refuses a webhook URL whose host is `localhost`, a `*.localhost` name or a non-public IP
-/// address (see the [module docs](self)). A DNS name passes: its addresses are checked at
-/// each delivery.
+/// address ([`non_public_reason`]), in any IPv4 spelling a URL parser accepts. A DNS name
+/// passes: its addresses are checked at each delivery.
 ///
 /// # Errors
 ///

@@ -169,7 +169,8 @@ impl Limiters {
         self.check(&self.api_token, self.limits.api_per_token, &token_id)
     }
 
-    /// An API request without a token, keyed by [`client_key`].
+    /// An API request without a token, keyed by client address like the sign-in throttle
+    /// (IPv6 by /64).
     pub fn api_address(&self, ip: IpAddr) -> Decision {
         self.check(
             &self.api_address,
@@ -183,7 +184,7 @@ impl Limiters {
         self.check(&self.sign_in, self.limits.sign_in, &key.to_owned())
     }
 
-    /// A subscription from an address, keyed by [`client_key`].
+    /// A subscription from an address, keyed like the sign-in throttle (IPv6 by /64).
     pub fn subscribe(&self, ip: IpAddr) -> Decision {
         self.check(&self.subscribe, self.limits.subscribe, &client_key(ip))
     }

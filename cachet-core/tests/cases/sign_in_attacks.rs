@@ -46,6 +46,27 @@ fn wrong_code(h: &Harness, secret: &[u8], n: u32) -> String {
         .unwrap()
 }
 
+/// Signs in where no second factor is owed, and returns the ticket.
+async fn signed_in(
+    h: &Harness,
+    email: &str,
+    password: &str,
+    from: Option<IpAddr>,
+) -> SessionTicket {
+    match h.cachet.login(email, password, from, None, None).await {
+        Ok(LoginOutcome::SignedIn(t)) => t,
+        other => panic!("expected a completed sign-in: {other:?}"),
+    }
+}
+
+/// Signs in with the right password where 2FA is active: the pending sign-in's ticket.
+async fn owes_second_factor(h: &Harness, email: &str, from: Option<IpAddr>) -> SessionTicket {
+    match h.cachet.login(email, PASSWORD, from, None, None).await {
+        Ok(LoginOutcome::SecondFactorRequired(t)) => t,
+        other => panic!("expected the second factor to be owed: {other:?}"),
+    }
+}
+
 /// The `name=value` of a `Set-Cookie` header value.
 fn cookie_value(set_cookie: &str) -> &str {
     let pair = set_cookie.split(';').next().unwrap();
@@ -129,14 +150,7 @@ async fn a_pending_second_factor_sign_in_ends_after_three_wrong_codes() {
     let h = Harness::new().await;
     h.user("admin@example.com", Role::Admin).await;
     let secret = enrol(&h, "admin@example.com").await;
-    let LoginOutcome::SecondFactorRequired(p) = h
-        .cachet
-        .login("admin@example.com", PASSWORD, ip(1), None, None)
-        .await
-        .unwrap()
-    else {
-        panic!("2FA is active")
-    };
+    let p = owes_second_factor(&h, "admin@example.com", ip(1)).await;
     for n in 0..2 {
         let e = h
             .cachet
@@ -159,14 +173,7 @@ async fn a_pending_second_factor_sign_in_ends_after_three_wrong_codes() {
         .complete_second_factor(&p.secret, &right, ip(1), None)
         .await;
     assert!(matches!(e, Err(Error::Unauthenticated)), "{e:?}");
-    let LoginOutcome::SecondFactorRequired(again) = h
-        .cachet
-        .login("admin@example.com", PASSWORD, ip(1), None, None)
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let again = owes_second_factor(&h, "admin@example.com", ip(1)).await;
     h.cachet
         .complete_second_factor(&again.secret, &right, ip(1), None)
         .await
@@ -178,14 +185,7 @@ async fn a_stranger_rotating_addresses_cannot_lock_the_admins_own_browser_out() 
     let h = Harness::new().await;
     h.user("admin@example.com", Role::Admin).await;
     // The admin signed in from this browser before: it holds a device cookie.
-    let LoginOutcome::SignedIn(first) = h
-        .cachet
-        .login("admin@example.com", PASSWORD, ip(1), None, None)
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let first = signed_in(&h, "admin@example.com", PASSWORD, ip(1)).await;
     let device = device_of(&first);
     // For ten minutes a stranger sends a wrong password from a fresh address every second
     // (far more than the 66 requests the lockout attack needed), and the admin signs in
@@ -211,7 +211,7 @@ async fn a_stranger_rotating_addresses_cannot_lock_the_admins_own_browser_out() 
             Err(Error::InvalidCredentials) => {}
             other => panic!("{other:?}"),
         }
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             admin_tries += 1;
             let from = SignInClient::at(ip(1)).device(Some(&device));
             if let Ok(LoginOutcome::SignedIn(_)) =
@@ -239,14 +239,7 @@ async fn a_stranger_rotating_addresses_cannot_lock_the_admins_own_browser_out() 
     assert!(matches!(e, Err(Error::Throttled { .. })), "{e:?}");
     // Another account's cookie, and a forged one, do not help.
     h.user("ops@example.com", Role::Manager).await;
-    let LoginOutcome::SignedIn(ops) = h
-        .cachet
-        .login("ops@example.com", PASSWORD, ip(2), None, None)
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let ops = signed_in(&h, "ops@example.com", PASSWORD, ip(2)).await;
     for presented in [
         device_of(&ops),
         device.replacen('.', "0.", 1),
@@ -265,14 +258,7 @@ async fn a_stranger_rotating_addresses_cannot_lock_the_admins_own_browser_out() 
 async fn a_stolen_device_cookie_buys_only_its_own_small_budget() {
     let h = Harness::new().await;
     h.user("admin@example.com", Role::Admin).await;
-    let LoginOutcome::SignedIn(t) = h
-        .cachet
-        .login("admin@example.com", PASSWORD, ip(1), None, None)
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let t = signed_in(&h, "admin@example.com", PASSWORD, ip(1)).await;
     let device = device_of(&t);
     let mut checked = 0;
     let start = h.clock_now();
@@ -359,14 +345,7 @@ async fn disabling_2fa_answers_the_same_for_a_wrong_password_and_a_wrong_code() 
     let h = Harness::new().await;
     h.user("admin@example.com", Role::Admin).await;
     let secret = enrol(&h, "admin@example.com").await;
-    let LoginOutcome::SecondFactorRequired(p) = h
-        .cachet
-        .login("admin@example.com", PASSWORD, ip(1), None, None)
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let p = owes_second_factor(&h, "admin@example.com", ip(1)).await;
     let code = totp::code_for_step(&secret, totp::step_of(h.clock_now())).unwrap();
     let full = h
         .cachet
@@ -444,14 +423,7 @@ async fn reset_links_end_when_one_is_used_or_the_password_changes() {
         .pop()
         .unwrap();
     assert!(h.cachet.peek_password_reset(&pending).await.is_ok());
-    let LoginOutcome::SignedIn(t) = h
-        .cachet
-        .login("ops@example.com", NEW_PASSWORD, ip(1), None, None)
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let t = signed_in(&h, "ops@example.com", NEW_PASSWORD, ip(1)).await;
     let actor = h.actor(&t.secret).await;
     h.cachet
         .change_password(&actor, NEW_PASSWORD, "quiet lantern meadow rhythm")
@@ -638,14 +610,7 @@ async fn parallel_guesses_are_counted_one_by_one() {
     // Thirty wrong codes at once on one pending sign-in: three are checked, then it is over.
     h.clock.advance(TimeDelta::minutes(16));
     let secret = enrol(&h, "admin@example.com").await;
-    let LoginOutcome::SecondFactorRequired(p) = h
-        .cachet
-        .login("admin@example.com", PASSWORD, ip(1), None, None)
-        .await
-        .unwrap()
-    else {
-        panic!("2FA is active")
-    };
+    let p = owes_second_factor(&h, "admin@example.com", ip(1)).await;
     let mut codes = tokio::task::JoinSet::new();
     for n in 0..30u32 {
         let (cachet, pending, code) = (
@@ -677,14 +642,7 @@ async fn parallel_guesses_are_counted_one_by_one() {
 async fn device_cookies_end_with_a_password_change() {
     let h = Harness::new().await;
     h.user("ops@example.com", Role::Manager).await;
-    let LoginOutcome::SignedIn(t) = h
-        .cachet
-        .login("ops@example.com", PASSWORD, ip(1), None, None)
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let t = signed_in(&h, "ops@example.com", PASSWORD, ip(1)).await;
     let device = device_of(&t);
     let actor = h.actor(&t.secret).await;
     h.cachet

@@ -340,6 +340,7 @@ async function main() {
       ['/dashboard/settings', 'dashboard-settings'],
       ['/dashboard/tokens', 'dashboard-tokens'],
       ['/dashboard/users', 'dashboard-users'],
+      ['/dashboard/access-review', 'dashboard-access-review'],
       ['/dashboard/audit', 'dashboard-audit'],
     ]) {
       await page.goto(`${url}${path}`);

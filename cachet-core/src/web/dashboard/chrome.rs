@@ -312,6 +312,12 @@ const TEAM: &[Section] = &[
         needs: Permission::ManageUsers,
     },
     Section {
+        key: "access-review",
+        label: "Access review",
+        path: "/access-review",
+        needs: Permission::ManageUsers,
+    },
+    Section {
         key: "tokens",
         label: "API tokens",
         path: "/tokens",

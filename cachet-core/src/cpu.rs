@@ -12,53 +12,87 @@
 //! An async worker that spends 100 ms in argon2, in a large Markdown render or in brotli
 //! stalls every other request scheduled on it for those 100 ms: a flood of such work turns
 //! into latency for unrelated cheap requests (a ping, a cached page). [`offload`] runs the
-//! closure on tokio's blocking pool instead, so the workers keep answering, and bounds how
-//! many such closures run at once (a semaphore, by default sized to the cores) so the flood
-//! queues instead of oversubscribing the CPU and the memory of the blocking pool.
+//! closure on a small fixed set of threads of its own instead (by default one per core), so
+//! the workers keep answering, and the flood queues instead of oversubscribing the CPU.
 //!
-//! The permit is moved into the blocking closure: when the awaiting request is dropped (the
-//! client went away), the work still running keeps its slot until it ends, so cancelled
-//! requests cannot push the real concurrency above the bound.
+//! Why dedicated threads rather than tokio's blocking pool: the allocator keeps what a thread
+//! allocated in that thread's arena. argon2 allocates 19 MiB per hash and a page render
+//! several megabytes; on the blocking pool such work lands on whichever of up to hundreds of
+//! pool threads is idle, and each arena it touched kept its peak: a login flood took the
+//! binary's resident memory to 726 MB (`bench/login_flood.sh`). A fixed set of threads bounds
+//! both the concurrency and the memory that CPU-bound work can ever hold.
 //!
-//! Outside a tokio runtime (a synchronous caller, a test without a runtime) the closure runs
-//! inline on the calling thread: the bound then does not apply, but the call still works.
-//! In a current-thread runtime it goes to that runtime's blocking pool like anywhere else.
+//! A closure whose caller went away before it started (the client disconnected while it
+//! queued) is skipped, so a flood of abandoned requests costs no hashing. Once started, it
+//! runs to the end.
+//!
+//! When no thread can be started (resource limits), the closure runs inline on the caller's
+//! thread: the bound then does not apply, but the call still works, with or without a tokio
+//! runtime, on a current-thread runtime as on a multi-thread one.
 //!
 //! Separate kinds of work that should not queue behind each other can each have their own
 //! [`Offloader`]; [`offload`] uses the process-wide [`global`] one.
 
 use std::num::NonZeroUsize;
-use std::sync::{Arc, OnceLock};
-
-use tokio::sync::Semaphore;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Why an offloaded closure gave no value.
 #[derive(Debug, thiserror::Error)]
 pub enum OffloadError {
-    /// The closure panicked; the panic was contained on the blocking thread.
+    /// The closure panicked; the panic was contained on its thread.
     #[error("offloaded work panicked")]
     Panicked,
-    /// The runtime is shutting down and dropped the work before it ran.
-    #[error("offloaded work was cancelled (the runtime is shutting down)")]
+    /// The work was dropped before it ran (its threads are gone).
+    #[error("offloaded work was cancelled")]
     Cancelled,
 }
 
-/// A bounded gate in front of the blocking pool: at most [`Offloader::limit`] closures run
-/// at once; further callers wait (asynchronously, in FIFO order) for a slot.
-#[derive(Debug, Clone)]
+/// One queued closure, type-erased.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of threads (started on first use) that run closures one at a time each: at
+/// most [`Offloader::limit`] run at once; further ones wait in a queue, in FIFO order. The
+/// threads end when the last clone of the offloader is dropped.
+#[derive(Clone)]
 pub struct Offloader {
-    permits: Arc<Semaphore>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     limit: usize,
+    name: &'static str,
+    busy: Arc<AtomicUsize>,
+    /// The queue's sending end once the threads are started; `None` when none could be.
+    queue: OnceLock<Option<Mutex<Sender<Job>>>>,
+}
+
+impl std::fmt::Debug for Offloader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Offloader")
+            .field("name", &self.shared.name)
+            .field("limit", &self.shared.limit)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Offloader {
-    /// An offloader running at most `limit` closures at once (a `limit` of 0 is taken as 1,
-    /// so work is never refused forever).
+    /// An offloader running at most `limit` closures at once on as many threads (a `limit`
+    /// of 0 is taken as 1, so work is never refused forever).
     pub fn new(limit: usize) -> Self {
-        let limit = limit.max(1);
+        Self::named("cachet-cpu", limit)
+    }
+
+    /// As [`Offloader::new`], its threads named `{name}-{n}` (seen in `top -H`, debuggers).
+    pub fn named(name: &'static str, limit: usize) -> Self {
         Self {
-            permits: Arc::new(Semaphore::new(limit)),
-            limit,
+            shared: Arc::new(Shared {
+                limit: limit.max(1),
+                name,
+                busy: Arc::new(AtomicUsize::new(0)),
+                queue: OnceLock::new(),
+            }),
         }
     }
 
@@ -68,51 +102,92 @@ impl Offloader {
         Self::new(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
     }
 
-    /// The bound on concurrently running closures.
+    /// The bound on concurrently running closures (the number of threads).
     pub fn limit(&self) -> usize {
-        self.limit
+        self.shared.limit
     }
 
     /// How many closures could start right now without waiting.
     pub fn available(&self) -> usize {
-        self.permits.available_permits()
+        self.shared
+            .limit
+            .saturating_sub(self.shared.busy.load(Ordering::Acquire))
     }
 
-    /// Runs `f` on the blocking pool once a slot is free, and returns its value.
+    /// The queue, starting the threads on first use.
+    fn queue(&self) -> Option<&Mutex<Sender<Job>>> {
+        self.shared
+            .queue
+            .get_or_init(|| {
+                let (sender, receiver) = channel::<Job>();
+                let receiver = Arc::new(Mutex::new(receiver));
+                let mut started = 0;
+                for n in 0..self.shared.limit {
+                    let receiver = Arc::clone(&receiver);
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("{}-{n}", self.shared.name))
+                        .spawn(move || work(&receiver));
+                    started += usize::from(spawned.is_ok());
+                }
+                (started > 0).then(|| Mutex::new(sender))
+            })
+            .as_ref()
+    }
+
+    /// Runs `f` on one of the offloader's threads once one is free, and returns its value.
     ///
-    /// Outside a tokio runtime, runs `f` inline (see the module docs).
+    /// Runs `f` inline when no thread could be started (see the module docs).
     pub async fn run<T, F>(&self, f: F) -> Result<T, OffloadError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        let Some(queue) = self.queue() else {
             return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
                 .map_err(|_| OffloadError::Panicked);
         };
-        // The semaphore is owned here and never closed, so acquiring cannot fail; the error
-        // arm is kept total rather than unwrapped.
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| OffloadError::Cancelled)?;
-        let task = handle.spawn_blocking(move || {
-            // Held until the work ends, even if the awaiting future is dropped meanwhile.
-            let _permit = permit;
-            f()
-        });
-        task.await.map_err(|error| {
-            if error.is_panic() {
-                OffloadError::Panicked
-            } else {
-                OffloadError::Cancelled
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let busy = Arc::clone(&self.shared.busy);
+        let job: Job = Box::new(move || {
+            // The caller went away while this queued: nobody wants the value.
+            if done.is_closed() {
+                return;
             }
-        })
+            busy.fetch_add(1, Ordering::AcqRel);
+            let value = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            busy.fetch_sub(1, Ordering::AcqRel);
+            let _ = done.send(value.map_err(|_| OffloadError::Panicked));
+        });
+        let sent = queue
+            .lock()
+            .map_err(|_| OffloadError::Cancelled)?
+            .send(job)
+            .is_ok();
+        if !sent {
+            return Err(OffloadError::Cancelled);
+        }
+        outcome.await.unwrap_or(Err(OffloadError::Cancelled))
     }
 }
 
-/// The process-wide offloader behind [`offload`], sized to the cores
-/// ([`Offloader::per_core`]), created on first use.
+/// A thread's loop: the next job, until the queue closes.
+fn work(receiver: &Mutex<Receiver<Job>>) {
+    loop {
+        // The lock is held only while waiting for the next job, never while running one.
+        let next = match receiver.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match next {
+            // Jobs catch their own panics (see `run`).
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
+}
+
+/// The process-wide offloader behind [`offload`], one thread per core
+/// ([`Offloader::per_core`]), started on first use.
 pub fn global() -> &'static Offloader {
     static GLOBAL: OnceLock<Offloader> = OnceLock::new();
     GLOBAL.get_or_init(Offloader::per_core)
@@ -147,8 +222,8 @@ mod tests {
     }
 
     #[test]
-    fn runs_inline_without_a_runtime() {
-        let value = futures_lite_block_on(offload(|| 6 * 7));
+    fn works_without_a_runtime() {
+        let value = block_on(offload(|| 6 * 7));
         assert_eq!(value.unwrap(), 42);
     }
 
@@ -156,7 +231,8 @@ mod tests {
     async fn a_panic_is_an_error_not_a_crash() {
         let outcome = offload(|| -> u8 { panic!("boom") }).await;
         assert!(matches!(outcome, Err(OffloadError::Panicked)));
-        // The slot was given back.
+        // The thread survived and its slot was given back.
+        assert_eq!(offload(|| 1).await.unwrap(), 1);
         assert_eq!(global().available(), global().limit());
     }
 
@@ -202,14 +278,22 @@ mod tests {
         assert_eq!(offloader.available(), 2);
     }
 
-    /// A minimal executor for the no-runtime case: the future completes on its first poll
-    /// because the closure runs inline.
-    fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
+    /// A minimal executor for the no-runtime case: parks the thread until woken.
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut context = std::task::Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
-        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        match future.as_mut().poll(&mut context) {
-            std::task::Poll::Ready(value) => value,
-            std::task::Poll::Pending => panic!("inline offload must complete on first poll"),
+        loop {
+            if let std::task::Poll::Ready(value) = future.as_mut().poll(&mut context) {
+                return value;
+            }
+            std::thread::park();
         }
     }
 }

@@ -673,9 +673,10 @@ async fn random_accept_language_collapses_to_supported_locales() {
 }
 
 /// Red-team finding: misses had no rate limit. A client address may cause a bounded number
-/// of renders (IPv6 by /64); beyond it `429` with `Retry-After`, while cache hits stay
-/// unlimited and other clients are unaffected. Credentials or a body, which bypass the cache,
-/// pay the same budget.
+/// of renders of extra variants of a cached path (IPv6 by /64); beyond it `429` with
+/// `Retry-After`, while cache hits stay unlimited and other clients are unaffected.
+/// Credentials or a body, which bypass the cache, pay the same budget. The first entry of a
+/// path is free: after a write, whoever comes first renders it.
 #[tokio::test]
 async fn uncached_renders_are_rate_limited_per_client() {
     let config = with_config(|c| {
@@ -689,6 +690,9 @@ async fn uncached_renders_are_rate_limited_per_client() {
         .unwrap();
     let attacker = from("[2001:db8:7:7::1]:4000");
     let day = |d: u32| format!("/?start_date=2026-10-{d:02}");
+    // The path's first entry: free.
+    let bare = send(c, "GET", "/", &[], attacker.clone()).await;
+    assert_eq!(bare.status(), StatusCode::OK);
     for d in 1..=3 {
         let r = send(c, "GET", &day(d), &[], attacker.clone()).await;
         assert_eq!(r.status(), StatusCode::OK);
@@ -699,7 +703,7 @@ async fn uncached_renders_are_rate_limited_per_client() {
     let retry: u64 = header(&refused, "retry-after").parse().unwrap();
     assert!(retry >= 1);
     assert!(!refused.headers().contains_key("etag"));
-    assert_eq!(c.snapshot_stats().renders, 3);
+    assert_eq!(c.snapshot_stats().renders, 4);
     assert_eq!(c.snapshot_stats().renders_refused, 1);
     // Hits stay unlimited for the same client.
     for _ in 0..50 {
@@ -719,7 +723,7 @@ async fn uncached_renders_are_rate_limited_per_client() {
     // Another client renders as usual.
     let other = send(c, "GET", &day(4), &[], from("[2001:db8:7:8::1]:4000")).await;
     assert_eq!(other.status(), StatusCode::OK);
-    assert_eq!(c.snapshot_stats().renders, 4);
+    assert_eq!(c.snapshot_stats().renders, 5);
 }
 
 /// Random keys that a route does read (each a real variant) still keep the cache bounded: the

@@ -59,10 +59,11 @@
 //!
 //! Renders are bounded too, since a miss costs a whole render where a hit costs a few
 //! microseconds: at most [`SnapshotConfig::max_concurrent_renders`] run at once (the others
-//! wait for a slot), each on the blocking pool with its compression ([`crate::cpu`]), so
-//! the async workers keep serving hits meanwhile; and a client address (IPv6 by /64) may
-//! cause at most `RateLimits::uncached_render` renders of pages and Statuspage JSON
-//! (API v1: its per-address limit), answered `429` with `Retry-After` beyond it. The same
+//! wait), each with its compression on a render thread of the cache's own, so the async
+//! workers keep serving hits meanwhile; and a client address (IPv6 by /64) may cause at
+//! most `RateLimits::uncached_render` renders of extra variants of a cached path (another
+//! value of a parameter the route reads, another locale) of pages and Statuspage JSON (API
+//! v1: its per-address limit on every miss), answered `429` with `Retry-After` beyond it. The same
 //! budget is paid by a request for a cacheable page that is answered uncached (a credential
 //! header, a body). Hits are never limited.
 //!
@@ -158,8 +159,9 @@ pub struct SnapshotConfig {
     /// nothing was written: what a page shows also moves with time (maintenance windows
     /// start and end, chart windows slide, "upcoming" becomes "active"). Default 10 s.
     pub max_render_age: Duration,
-    /// How many renders for the cache run at once at most, each on the blocking pool with
-    /// its compression; further misses wait for a slot. Default: the number of cores.
+    /// How many renders for the cache run at once at most, each on a render thread of the
+    /// cache's own, off the async workers; further misses wait for a thread. Default 1 (a
+    /// thread per concurrent render, each keeping a render's peak memory; see the default).
     pub max_concurrent_renders: usize,
 }
 
@@ -173,8 +175,13 @@ impl Default for SnapshotConfig {
             stale_while_revalidate: Duration::from_secs(30),
             revision_poll: Duration::from_secs(1),
             max_render_age: Duration::from_secs(10),
-            max_concurrent_renders: std::thread::available_parallelism()
-                .map_or(1, std::num::NonZeroUsize::get),
+            // One: each render thread's allocator arena keeps a render's transient peak
+            // (several megabytes for the big status page), so every thread added costs that
+            // much resident memory for good. Measured with `bench/cache_busting.sh` (2
+            // cores, three locales re-rendered every 10 s): two threads peaked at 65.7 MB.
+            // Renders are rare (once per revision and key, and per `max_render_age`), and
+            // readers of an aged entry are served the previous answer meanwhile.
+            max_concurrent_renders: 1,
         }
     }
 }
@@ -279,6 +286,13 @@ struct Found {
     /// The same revision's previous answer, while `cell` is being re-rendered for age by a
     /// request that is still at it.
     stale: Option<Arc<Entry>>,
+    /// Whether the path already had another entry when this one was made: the key is one
+    /// more variant (a query value, a locale) of a path already cached, the only way one
+    /// client can make renders without end, so its render pays the address's budget. The
+    /// first entry of a path does not: after a write every page is a miss for whoever comes
+    /// first (a visitor or a crawler reading many pages), and the number of paths is that of
+    /// the site's content.
+    extra_variant: bool,
 }
 
 /// Marks a slot's render as in progress until dropped. When the rendering request is
@@ -311,8 +325,10 @@ pub(crate) struct Snapshots {
     revision_reads: AtomicU64,
     stale_served: AtomicU64,
     renders_refused: AtomicU64,
-    /// The bound on concurrent renders, which run on the blocking pool.
-    render_slots: crate::cpu::Offloader,
+    /// Where renders run: [`SnapshotConfig::max_concurrent_renders`] threads of their own,
+    /// apart from the process-wide [`crate::cpu::offload`] threads, so renders never queue
+    /// behind a flood of password hashes.
+    render_threads: crate::cpu::Offloader,
 }
 
 impl Snapshots {
@@ -331,7 +347,10 @@ impl Snapshots {
             revision_reads: AtomicU64::new(0),
             stale_served: AtomicU64::new(0),
             renders_refused: AtomicU64::new(0),
-            render_slots: crate::cpu::Offloader::new(config.max_concurrent_renders),
+            render_threads: crate::cpu::Offloader::named(
+                "cachet-render",
+                config.max_concurrent_renders,
+            ),
             config,
         }
     }
@@ -440,6 +459,7 @@ impl Snapshots {
                     cell: slot.cell.clone(),
                     renderer: None,
                     stale: slot.stale.clone().filter(|_| rendering),
+                    extra_variant: false,
                 });
             }
             stale = slot
@@ -477,6 +497,7 @@ impl Snapshots {
         Some(Found {
             cell,
             renderer: Some(RenderGuard(rendering)),
+            extra_variant: same_path > 0,
             stale: None,
         })
     }
@@ -975,6 +996,7 @@ impl Cachet {
             cell,
             renderer,
             stale,
+            extra_variant,
         }) = snapshots.cell(&key, site.revision, self.now())
         else {
             return Lookup::Bypass;
@@ -1014,8 +1036,9 @@ impl Cachet {
                             *own_r = Some(r);
                             return None;
                         }
-                    } else if let Decision::Deny { retry_after, .. } =
-                        self.limiters().uncached_render(ip)
+                    } else if extra_variant
+                        && let Decision::Deny { retry_after, .. } =
+                            self.limiters().uncached_render(ip)
                     {
                         snapshots.renders_refused.fetch_add(1, Ordering::Relaxed);
                         *own_r = Some(too_many_renders(retry_after));
@@ -1063,22 +1086,23 @@ impl Cachet {
         Lookup::Served(resp)
     }
 
-    /// Renders a key and builds its entry (compressing the body), on the blocking pool and
-    /// within [`SnapshotConfig::max_concurrent_renders`]: the render of the big status page
-    /// and its gzip and brotli copies take tens of milliseconds of CPU, which on an async
-    /// worker would stall every request that worker serves, cache hits included. The render
-    /// is async (it reads the store), so the blocking thread drives it with the runtime's
-    /// `Handle::block_on`; the store's I/O stays on the runtime's drivers. Outside a tokio
-    /// runtime it runs here.
+    /// Renders a key and builds its entry (hashing and compressing the body) on the cache's
+    /// render threads ([`crate::cpu::Offloader`]), so that neither the render of the big
+    /// status page (about 200 ms on the benchmark's data set) nor its gzip and brotli copies
+    /// stall an async worker and every request it serves, cache hits included. The render is
+    /// async (it reads the store): the render thread drives it with the runtime's
+    /// `Handle::block_on`, and the store's I/O stays on the runtime's drivers. Outside a
+    /// tokio runtime it runs here.
     async fn render_entry(
         &self,
         key: &Key,
         site: &Arc<Site>,
         request_id: &str,
     ) -> (Response<Bytes>, Option<Entry>) {
+        let snapshots = self.snapshots();
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             let resp = self.render_for_snapshot(key, request_id).await;
-            let entry = entry_of(&resp, key, site, &self.snapshots().config, request_id);
+            let entry = entry_of(&resp, key, site, &snapshots.config, request_id);
             return (resp, entry);
         };
         let (cachet, key, site, id) = (
@@ -1087,30 +1111,26 @@ impl Cachet {
             Arc::clone(site),
             request_id.to_owned(),
         );
-        let rendered = self
-            .snapshots()
-            .render_slots
+        let rendered = snapshots
+            .render_threads
             .run(move || {
                 let resp = handle.block_on(cachet.render_for_snapshot(&key, &id));
                 let entry = entry_of(&resp, &key, &site, &cachet.snapshots().config, &id);
                 (resp, entry)
             })
             .await;
-        match rendered {
-            Ok(done) => done,
-            Err(error) => {
-                tracing::error!(
-                    target: "cachet::snapshot",
-                    request_id = %request_id,
-                    error = %error,
-                    "render failed"
-                );
-                (
-                    response::plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"),
-                    None,
-                )
-            }
-        }
+        rendered.unwrap_or_else(|error| {
+            tracing::error!(
+                target: "cachet::snapshot",
+                request_id = %request_id,
+                error = %error,
+                "render failed"
+            );
+            (
+                response::plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"),
+                None,
+            )
+        })
     }
 
     /// A guest: no principal, no token, no session cookie.

@@ -303,7 +303,7 @@ async fn open_schedules(
 /// The page badge's label and status.
 async fn page_status(cachet: &Cachet, settings: &Settings) -> Result<(String, BadgeStatus), Error> {
     let actor = Actor::anonymous(None);
-    let (_, components) = crate::web::statuspage::visible_components(cachet, &actor).await?;
+    let (_, components) = cachet.visible_components(&actor).await?;
     let unresolved = crate::web::statuspage::unresolved_incidents(cachet, &actor).await?;
     let schedules = open_schedules(cachet, &actor).await?;
     let indicator = status::page_indicator(&components, &schedules, &unresolved, cachet.now());

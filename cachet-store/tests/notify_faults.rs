@@ -847,6 +847,8 @@ async fn bench_fanout_and_delivery_rate() {
         .with_config(DispatcherConfig {
             batch_size: batch,
             concurrency,
+            // Unpaced: the bench compares the dispatcher's own cost with a bare send loop.
+            send_rates: std::collections::HashMap::new(),
             ..config("bench-deliver")
         });
     let started = Instant::now();

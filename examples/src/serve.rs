@@ -251,6 +251,8 @@ pub async fn serve(
         .then(|| chrono::TimeDelta::days(i64::from(args.audit_retention_days)));
     let (cachet, db) = crate::open_with(global, env_key, &public_url, |config| {
         config.mail_info = mail_info;
+        // The same choice rules when a webhook is saved and when it is delivered.
+        config.webhook_allow_private_networks = args.webhook_allow_private;
         config.web.trusted_proxies = trusted_proxies;
         config.retention.audit_log = audit_retention;
     })

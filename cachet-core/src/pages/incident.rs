@@ -28,7 +28,7 @@ pub(crate) async fn render(cachet: &Cachet, c: &Chrome, id: i64) -> Result<Strin
         .incident_updates(&actor, incident.id, PageRequest::all())
         .await?
         .items;
-    let (_, components) = super::visible_components(cachet, &actor).await?;
+    let (_, components) = cachet.visible_components(&actor).await?;
     let affected = incident
         .components
         .iter()

@@ -463,31 +463,6 @@ pub(crate) async fn asset(cachet: &Cachet, file: &str) -> Response<Bytes> {
     assets::serve(file, settings.as_ref())
 }
 
-/// Public groups and the enabled components outside signed-in-only groups, in display order.
-pub(crate) async fn visible_components(
-    cachet: &Cachet,
-    actor: &crate::Actor,
-) -> Result<
-    (
-        Vec<crate::model::ComponentGroup>,
-        Vec<crate::model::Component>,
-    ),
-    Error,
-> {
-    use crate::store::{ComponentQuery, GroupQuery};
-    let groups = cachet.groups(actor, GroupQuery::all()).await?.items;
-    let public: std::collections::HashSet<crate::model::GroupId> =
-        groups.iter().map(|g| g.id).collect();
-    let components = cachet
-        .components(actor, ComponentQuery::all())
-        .await?
-        .items
-        .into_iter()
-        .filter(|c| c.enabled && c.group_id.is_none_or(|g| public.contains(&g)))
-        .collect();
-    Ok((groups, components))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ struct SchedulePage<'a> {
 pub(crate) async fn render(cachet: &Cachet, c: &Chrome, id: i64) -> Result<String, PageError> {
     let actor = Actor::anonymous(None);
     let schedule = cachet.schedule(&actor, ScheduleId(id)).await?;
-    let (_, components) = super::visible_components(cachet, &actor).await?;
+    let (_, components) = cachet.visible_components(&actor).await?;
     let names: HashMap<_, _> = components
         .iter()
         .map(|x| (x.id, x.name.as_str().to_owned()))

@@ -157,7 +157,7 @@ pub(crate) async fn render(
     let now = c.now;
 
     // Components and groups a visitor sees.
-    let (groups, components) = super::visible_components(cachet, &actor).await?;
+    let (groups, components) = cachet.visible_components(&actor).await?;
     let open_q = ScheduleQuery::filtered(ScheduleFilter {
         status_any: vec![ScheduleStatus::Upcoming, ScheduleStatus::InProgress],
         ..ScheduleFilter::default()

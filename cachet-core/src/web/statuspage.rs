@@ -165,7 +165,7 @@ pub(crate) async fn handle(cachet: &Cachet, req: &Request<Bytes>) -> Response<By
 pub(crate) async fn api_v1_status(cachet: &Cachet) -> Result<Value, Error> {
     let settings = cachet.settings().await?;
     let actor = Actor::anonymous(None);
-    let (_, components) = visible_components(cachet, &actor).await?;
+    let (_, components) = cachet.visible_components(&actor).await?;
     let unresolved = unresolved_incidents(cachet, &actor).await?;
     let s = status::api_v1_status(
         components.iter().map(|c| c.status),
@@ -173,14 +173,6 @@ pub(crate) async fn api_v1_status(cachet: &Cachet) -> Result<Value, Error> {
         settings.major_outage_rate,
     );
     Ok(json!({ "data": { "status": s.level.as_str(), "message": s.message } }))
-}
-
-/// What the status surfaces show this reader: [`Cachet::visible_components`], the one rule.
-pub(crate) async fn visible_components(
-    cachet: &Cachet,
-    actor: &Actor,
-) -> Result<(Vec<ComponentGroup>, Vec<Component>), Error> {
-    cachet.visible_components(actor).await
 }
 
 pub(crate) async fn unresolved_incidents(
@@ -304,7 +296,7 @@ impl<'c> View<'c> {
         let actor = Actor::anonymous(None);
         let now = cachet.now();
         let tz: Tz = settings.app_timezone.tz();
-        let (groups, components) = visible_components(cachet, &actor).await?;
+        let (groups, components) = cachet.visible_components(&actor).await?;
         let open_q = ScheduleQuery::filtered(ScheduleFilter {
             status_any: vec![ScheduleStatus::Upcoming, ScheduleStatus::InProgress],
             ..ScheduleFilter::default()

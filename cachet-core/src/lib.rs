@@ -86,11 +86,11 @@ pub mod testing;
 pub mod fuzzing;
 
 pub use facade::{
-    Actor, Cachet, Config, Enrollment, Error, LoginOutcome, ManagedSubscription, NewUserInput,
-    Result, SessionLookup, SessionTicket, Sight, SignInClient, parse_new_user,
-};
-pub use facade::{
     ACCESS_REVIEW_FEW_RECOVERY_CODES, ACCESS_REVIEW_UNUSED_AFTER, AccessReview, AccountReview,
     ReviewFlag, SessionReview, TokenReview, TokenState, TwoFactorState,
+};
+pub use facade::{
+    Actor, Cachet, Config, Enrollment, Error, LoginOutcome, ManagedSubscription, NewUserInput,
+    Result, SessionLookup, SessionTicket, Sight, SignInClient, parse_new_user,
 };
 pub use facade::{Retention, RetentionReport};

@@ -12,8 +12,9 @@
 //! An async worker that spends 100 ms in argon2, in a large Markdown render or in brotli
 //! stalls every other request scheduled on it for those 100 ms: a flood of such work turns
 //! into latency for unrelated cheap requests (a ping, a cached page). [`offload`] runs the
-//! closure on a small fixed set of threads of its own instead (by default one per core), so
-//! the workers keep answering, and the flood queues instead of oversubscribing the CPU.
+//! closure on a small fixed set of threads of its own instead, so
+//! the workers keep answering, and the flood queues instead of oversubscribing the CPU
+//! (the process-wide offloader leaves one core to the workers, see [`global`]).
 //!
 //! Why dedicated threads rather than tokio's blocking pool: the allocator keeps what a thread
 //! allocated in that thread's arena. argon2 allocates 19 MiB per hash and a page render
@@ -186,15 +187,21 @@ fn work(receiver: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// The process-wide offloader behind [`offload`], one thread per core
-/// ([`Offloader::per_core`]), started on first use.
+/// The process-wide offloader behind [`offload`], started on first use: one thread per core
+/// but one (at least one). Threads off the async workers still share the cores with them,
+/// and a flood of argon2 hashes on every core left the workers a fraction of a core each
+/// (measured with `bench/login_flood.sh` on 2 cores: two hashing threads took the p99 of a
+/// cached page from 1.3 to 7.1 ms); one core is kept for serving.
 pub fn global() -> &'static Offloader {
     static GLOBAL: OnceLock<Offloader> = OnceLock::new();
-    GLOBAL.get_or_init(Offloader::per_core)
+    GLOBAL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        Offloader::new(cores.saturating_sub(1))
+    })
 }
 
-/// Runs the CPU-bound `f` off the async workers, at most one closure per core at once
-/// process-wide (the [`global`] offloader), and returns its value.
+/// Runs the CPU-bound `f` off the async workers, on the [`global`] offloader (one closure
+/// per core but one at once, process-wide), and returns its value.
 ///
 /// Use it for password hashing, large renders and compression: anything that would hold an
 /// async worker for more than a millisecond or so.

@@ -173,6 +173,7 @@ impl Offloader {
 
 /// A thread's loop: the next job, until the queue closes.
 fn work(receiver: &Mutex<Receiver<Job>>) {
+    lower_priority();
     loop {
         // The lock is held only while waiting for the next job, never while running one.
         let next = match receiver.lock() {
@@ -213,10 +214,48 @@ where
     global().run(f).await
 }
 
+/// Puts the calling offload thread at the lowest time-sharing priority (`SCHED_BATCH`, nice
+/// 19) on Linux. A flood of sign-ins then hashes with the CPU time that requests leave over
+/// instead of taking time slices from the request workers, so pages stay fast under it;
+/// hashing still progresses on a busy machine (`SCHED_IDLE` could starve sign-ins, and a
+/// status page's admins sign in precisely when traffic is high). Lowering one's own
+/// priority needs no privilege; if it fails anyway the thread runs at normal priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+            set_thread_priority_and_policy, thread_native_id,
+        };
+        let batch = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
+        if let Err(e) =
+            set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, batch)
+        {
+            tracing::debug!(target: "cachet::cpu", error = %crate::log::Escaped(&e), "offload thread keeps its priority");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn offloaded_work_runs_at_batch_priority() {
+        use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
+        let policy = offload(thread_priority::thread_schedule_policy)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            policy,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch)
+        );
+        let here = thread_priority::thread_schedule_policy().unwrap();
+        assert_ne!(here, policy, "the caller's thread keeps its own priority");
+    }
 
     #[tokio::test]
     async fn runs_on_a_current_thread_runtime() {

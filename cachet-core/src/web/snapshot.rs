@@ -1122,8 +1122,8 @@ impl Cachet {
         rendered.unwrap_or_else(|error| {
             tracing::error!(
                 target: "cachet::snapshot",
-                request_id = %request_id,
-                error = %error,
+                request_id,
+                error = %crate::log::Escaped(&error),
                 "render failed"
             );
             (

@@ -3,8 +3,8 @@
 //! facade through `Cachet::handle` and the same calls the web layer makes, and shown harmless.
 //!
 //! Test names carry the CVE / GHSA / Cachet issue id so a reader can find the attack that
-//! each one pins. Where security.md expects a status code that DESIGN.md decides otherwise
-//! (DESIGN.md wins), the test says so in a comment.
+//! each one pins. Where the founding reviews expect a status code that ARCHITECTURE.md decides otherwise
+//! (ARCHITECTURE.md wins), the test says so in a comment.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_v1_harness;
@@ -106,7 +106,7 @@ fn assert_page_inert(html: &str) {
 /// filters. Cachet passed every query parameter to Laravel's `where($array)`; a numeric key
 /// with an array value put attacker text into the SQL `boolean` slot.
 ///
-/// security.md expects 400 for the unknown key `1`; DESIGN.md decides that query parameters a
+/// The reviews expect 400 for the unknown key `1`; ARCHITECTURE.md decides that query parameters a
 /// route does not use are ignored, as in Cachet, so the answer is 200 — and what matters is
 /// that the injected `OR` widened nothing: only the whitelisted `name` filter applies, no
 /// component is named "1", nothing is written, and filters are typed values in our Store
@@ -173,7 +173,7 @@ async fn cve_2021_39165_array_and_operator_filter_values_are_refused() {
     }
 }
 
-/// CVE-2021-39165, variant c: SQL in `sort` and `order`. security.md expects 400; DESIGN.md
+/// CVE-2021-39165, variant c: SQL in `sort` and `order`. The reviews expect 400; ARCHITECTURE.md
 /// keeps Cachet's behaviour of ignoring a sort field outside the whitelist, so the answer is
 /// the default order, and an `order` that is not exactly `desc` sorts ascending.
 #[tokio::test]
@@ -206,7 +206,7 @@ async fn cve_2021_39165_sql_in_sort_and_order_is_ignored() {
 /// parsed again; every single-line setting refuses CR, LF, NEL, U+2028 and NUL, nothing is
 /// written when one value is bad, and unknown keys such as `cache_driver` do not exist.
 ///
-/// security.md expects 422; DESIGN.md answers validation errors with 400 (API v1 and the
+/// The reviews expect 422; ARCHITECTURE.md answers validation errors with 400 (API v1 and the
 /// dashboard render `Error::Validation` that way), so the facade's `Error::Validation` is
 /// asserted here.
 #[tokio::test]

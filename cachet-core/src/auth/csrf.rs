@@ -1,4 +1,4 @@
-//! Cross-site request forgery: the one rule of DESIGN.md section 3.
+//! Cross-site request forgery: the one rule of ARCHITECTURE.md section 3.
 //!
 //! Every HTML form carries a token, and every unsafe request to a page route also passes an
 //! Origin / `Sec-Fetch-Site` check against the public URL's origin:

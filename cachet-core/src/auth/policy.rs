@@ -1,7 +1,7 @@
 //! Who may do what: roles x token scopes x permissions.
 //!
 //! A user session can do what its role allows. An API token can do what **both** its scope
-//! and its user's role allow (DESIGN.md section 4): `read` = reads; `write` = reads and the
+//! and its user's role allow (ARCHITECTURE.md section 4): `read` = reads; `write` = reads and the
 //! content writes the role allows; `admin` = also users, tokens and settings. A token never
 //! changes its owner's password or second factor. Visitors only read what is public. The
 //! checks run in the [`crate::Cachet`] facade, never only in the web layer.

@@ -2,7 +2,7 @@
 //!
 //! Cachet (Laravel) reads input from the query string, form bodies and JSON bodies alike, and
 //! its clients rely on that, so this layer merges all three (body over query) into one map and
-//! is lenient where Cachet was (DESIGN.md section 4): an empty body is no input whatever its
+//! is lenient where Cachet was (ARCHITECTURE.md section 4): an empty body is no input whatever its
 //! `Content-Type`; `null` means absent; booleans are `true`/`false`/`1`/`0` in any case; PHP's
 //! `key[]=` and `key[name]=` build arrays and objects. It is strict where Cachet was unsafe: a
 //! field read as a scalar that holds an array or object is a 400, JSON nesting is bounded

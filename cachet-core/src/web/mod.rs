@@ -221,7 +221,7 @@ impl Cachet {
         resp
     }
 
-    /// The one CSRF rule (DESIGN.md section 3) for every page route, before any page handler
+    /// The one CSRF rule (ARCHITECTURE.md section 3) for every page route, before any page handler
     /// runs: an unsafe request that carries a session cookie must come from the public URL's
     /// origin (Origin / `Sec-Fetch-Site`) and carry the session's synchronizer token (form
     /// field `_token` or header `X-CSRF-Token`). A refusal is a 403 and audited. The API is

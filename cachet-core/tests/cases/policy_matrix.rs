@@ -46,7 +46,7 @@ const KINDS: &[Kind] = &[
     Kind::Operator,
 ];
 
-/// What each kind of actor may do, written out by hand from DESIGN.md section 4 and issue 3.
+/// What each kind of actor may do, written out by hand from ARCHITECTURE.md section 4 and issue 3.
 fn expected(kind: Kind) -> BTreeSet<&'static str> {
     let viewer = ["ReadPublic", "ReadPrivate", "ManageOwnTokens", "ManageOwnAccount"];
     let manager = ["ReadPublic", "ReadPrivate", "ManageOwnTokens", "ManageOwnAccount", "WriteContent", "ManageSubscribers"];

@@ -127,7 +127,7 @@ struct Inner {
     snapshots: crate::web::snapshot::Snapshots,
     /// Open coalescing windows of repeated refusals, and when pruning last ran.
     audit: audit::Coalescer,
-    /// One sign-in attempt at a time per throttle key.
+    /// One attempt at a time per throttle key (sign-in budgets, a recipient's mail budget).
     attempts: crate::auth::throttle::AttemptGate,
 }
 

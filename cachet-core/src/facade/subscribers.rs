@@ -43,12 +43,6 @@ use crate::validate::{Email, Locale, ValidationError, Violation};
 /// The longest verification token accepted (a minted one is 43 characters).
 const MAX_VERIFY_TOKEN: usize = 128;
 
-/// Serialises the read and write of a recipient's budget within this process, so concurrent
-/// subscribes for one address cannot both read an unspent budget. (The throttle table has no
-/// atomic increment; instances sharing a database can each send one mail in the same
-/// instant at most.)
-static CONFIRMATION_BUDGET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// What a visitor sees of their subscription on the manage page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManagedSubscription {
@@ -120,9 +114,15 @@ impl Cachet {
         let components = self.subscribable(components).await?;
         let actor = Actor::anonymous(client);
         let (sealed, index) = self.keyring().seal_email(email)?;
-        // Hold the recipient's budget until the mail is enqueued, so two concurrent subscribes
-        // for one address spend it once.
-        let _budget = CONFIRMATION_BUDGET.lock().await;
+        // Hold the recipient's budget key until the mail is enqueued, so two concurrent
+        // subscribes for one address spend it once (the throttle table has no atomic
+        // increment; instances sharing a database can each send one mail in the same instant
+        // at most). Subscribes for other addresses do not wait.
+        let _budget = self
+            .inner
+            .attempts
+            .enter(&budget::confirmation_key(&index))
+            .await;
         if let Some(existing) = self.store().subscriber_by_blind_index(&index).await? {
             return self.resend(&existing, &index).await;
         }

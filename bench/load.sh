@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The load benchmark of issue 5 item 8: our release `cachet` binary against nginx serving the
+# The load benchmark (BENCHMARKS.md): our release `cachet` binary against nginx serving the
 # very same bytes as static files, both driven by wrk in the same run.
 #
 #   bench/load.sh            # from the workspace root (or anywhere)

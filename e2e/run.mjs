@@ -1,5 +1,5 @@
-// Browser end-to-end tests of the dashboard, sign-in with TOTP and the one-time setup
-// (issue 7), in Debian's headless Chromium against the debug standalone binary.
+// Browser end-to-end tests of the dashboard, sign-in with TOTP and the one-time setup,
+// in Debian's headless Chromium against the debug standalone binary.
 //
 //   node run.mjs            (from e2e/, after `cargo build --workspace` and `npm ci`)
 //

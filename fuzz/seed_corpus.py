@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpora fuzz/corpus/<target>/ (idempotent; run from anywhere).
 
-Sources: reference/security.md section 3 (hostile inputs per input path), Cachet's CVE shapes
-(section 2), and a selection of CommonMark spec examples (written from the spec's sections:
+Sources: hostile inputs per input path (Markdown/HTML XSS, plain text, Unicode, CR/LF,
+paths, queries, JSON bodies, cookies and tokens), the shapes of Cachet's CVEs, and a selection
+of CommonMark spec examples (written from the spec's sections:
 tabs, thematic breaks, headings, code, HTML blocks, link reference definitions, block quotes,
 lists, inlines, emphasis, links, images, autolinks, raw HTML, hard breaks, entities, GFM
 tables/strikethrough/task lists). Files are named seed-<nnn>; libFuzzer adds its own
@@ -11,7 +12,7 @@ import os, struct, shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# ---- Markdown / HTML (security.md 3.1 A-D, 3.2) -------------------------------------------
+# ---- Markdown / HTML: link schemes, raw HTML, mutation XSS, oversized; plain text ----------
 XSS = r"""[a](javascript:alert(1))
 [a](JaVaScRiPt:alert(1))
 [a](  javascript:alert(1))
@@ -324,7 +325,7 @@ def main():
     df = [bytes([r * 2 + who]) + f.encode() for r in range(22) for who in (0, 1) for f in forms[:4]] + \
          [bytes([i]) + f.encode() for i, f in enumerate(forms)]
     counts["dashboard_forms"] = write("dashboard_forms", df)
-    # email_headers: subject, locale, unsubscribe URL, recipient, body (security.md 3.3).
+    # email_headers: subject, locale, unsubscribe URL, recipient, body (CR/LF header injection).
     subs = ["Outage", "Outage\r\nBcc: all@evil.example", "Incident: \"API\" <down>", "=?utf-8?b?QmNjOiB4?=",
             "Ümlaut — ✓ 漢字", "x" * 300, "Name\r\nSubject: spoofed <a@example.com>", "a\u2028b", "",
             "Outage\r\n\r\n<html>phish</html>"]

@@ -4,8 +4,8 @@
 # A vulnerability fails the step unless .cargo/audit.toml ignores it with a reason;
 # warnings (unmaintained, unsound, yanked) are printed for review (see SECURITY.md).
 #
-# The database: $CACHET_ADVISORY_DB if set, else ../shared/advisory-db next to the repo,
-# else /work/shared/advisory-db (CI runs in a fresh clone elsewhere, e.g. under /tmp).
+# The database: $CACHET_ADVISORY_DB if set, else the first of the machine-local fallback
+# directories the loop below tries (the snapshot is not part of the repository).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)

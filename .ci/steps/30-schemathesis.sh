@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 8 point 5: schemathesis (property-based API fuzzer, from PyPI) against the standalone
+# Schemathesis (property-based API fuzzer, from PyPI) against the standalone
 # binary with the OpenAPI 3.1 document it serves at /api/openapi.json. Fails on any 5xx and
 # on any response that violates the document (schema, status code, content type).
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 7: browser end-to-end tests of the dashboard, sign-in with TOTP and the one-time setup
+# Browser end-to-end tests of the dashboard, sign-in with TOTP and the one-time setup
 # in Debian's headless Chromium (playwright-core drives it; axe-core checks accessibility),
 # against the DEBUG standalone binary that `cargo test --workspace` already built.
 #

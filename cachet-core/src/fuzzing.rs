@@ -120,9 +120,9 @@ fn url_is_safe(value: &str) -> bool {
 /// Parses `html` as a browser would (html5ever, body context) and panics on any element,
 /// attribute or URL the sanitizer must not let through.
 ///
-/// This is the oracle of `reference/security.md` section 3: the check walks the parsed DOM,
-/// never the serialized string, so entity-encoded schemes and parser mutations are judged
-/// as a browser would see them.
+/// This is the hostile-input oracle the tests and fuzz targets share: the check walks the
+/// parsed DOM, never the serialized string, so entity-encoded schemes and parser mutations
+/// are judged as a browser would see them.
 pub fn assert_html_is_safe(html: &str) {
     let doc = scraper::Html::parse_fragment(html);
     for node in doc.tree.nodes() {

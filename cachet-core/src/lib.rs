@@ -22,8 +22,10 @@
 //! | [`clock`] | injected time |
 //! | [`cpu`] | CPU-bound work (hashing, big renders, compression) off the async workers, with a bounded concurrency |
 //! | [`status`] | the overall-status rule: effective component status, maintenance phases, the Statuspage indicator, incident impact, API v1's status |
-//! | [`web`] | the framework-neutral web layer: API v1 (in progress), Statuspage v2 JSON, CORS, security headers, rate limits |
-//! | `testing` | (feature `testing`) the public Store conformance suite |
+//! | [`log`] | log-safe rendering of values a user or the database can influence |
+//! | [`web`] | the framework-neutral web layer: API v1, Statuspage v2 JSON, the public pages' routes, subscribe, sign-in and the dashboard, the snapshot cache, CORS, security headers, rate limits |
+//! | `testing` | (feature `testing`) the public Store conformance suite, the shared HTTP cases every host must pass, and proptest strategies |
+//! | `fuzzing` | (feature `fuzzing`) the cargo-fuzz harnesses, so the test suite replays every committed input |
 //!
 //! `cargo tree -p cachet-core -e normal` shows neither axum, actix nor sqlx: storage backends
 //! (`cachet-store`), notifiers (`cachet-notify`) and web adapters (`cachet-axum`,

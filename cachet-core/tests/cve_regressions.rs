@@ -1,5 +1,5 @@
-//! Cachet's published vulnerabilities and the weaknesses found in its source
-//! (`reference/security.md` sections 2.1 to 2.3), each reproduced against our API, pages and
+//! Cachet's published vulnerabilities and the weaknesses the founding security reviews found
+//! in its source, each reproduced against our API, pages and
 //! facade through `Cachet::handle` and the same calls the web layer makes, and shown harmless.
 //!
 //! Test names carry the CVE / GHSA / Cachet issue id so a reader can find the attack that
@@ -155,8 +155,8 @@ async fn cve_2021_39165_sqli_through_filter_params_is_refused() {
 }
 
 /// CVE-2021-39165, variant b: filter values that are arrays or objects where a scalar is
-/// expected (the class of Laravel's CVE-2021-21263): 400 naming the field, as security.md
-/// asks.
+/// expected (the class of Laravel's CVE-2021-21263): 400 naming the field, as the founding
+/// reviews ask.
 #[tokio::test]
 async fn cve_2021_39165_array_and_operator_filter_values_are_refused() {
     let api = seeded().await;
@@ -611,7 +611,7 @@ async fn cachet_2_4_state_change_on_get_is_impossible() {
 }
 
 /// Cachet 2.4: `api/regen` bound `{user}` without an ownership check, so any signed-in user
-/// could rotate any other user's API key (security.md RT-IDOR-REGEN). Here a manager can
+/// could rotate any other user's API key (an insecure direct object reference). Here a manager can
 /// neither mint nor revoke a token of another user, and the admin's token keeps working.
 #[tokio::test]
 async fn cachet_2_4_api_key_regeneration_for_another_user_is_refused() {
@@ -765,7 +765,8 @@ async fn cachet_2_4_api_tokens_and_sessions_are_not_stored_in_plaintext() {
 }
 
 /// Cachet 2.4's `UserController@postUser` accepted a new password without the current one
-/// (security.md RT-PW-8): here a wrong or empty current password changes nothing.
+/// (so a hijacked session could take the account over): here a wrong or empty current
+/// password changes nothing.
 #[tokio::test]
 async fn cachet_2_4_password_change_without_the_current_password_is_refused() {
     let h = common::Harness::new().await;

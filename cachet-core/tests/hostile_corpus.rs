@@ -1,10 +1,10 @@
-//! The hostile-input corpus (`tests/hostile/*.txt`, issue 8 point 3) through every sink.
+//! The hostile-input corpus (`tests/hostile/*.txt`) through every sink.
 //!
 //! Content vectors (Markdown and HTML XSS, plain text, Unicode tricks, CR/LF, oversized) are
 //! stored through API v1 with an admin token in every text field of components, groups,
 //! incidents, incident updates, schedules, metrics and subscribers, through the facade in
 //! templates and settings (site name, about), and then every output is parsed and checked:
-//! the HTML pages (html5ever via scraper; security.md section 3's oracle), API v1 and
+//! the HTML pages (html5ever via scraper; the hostile-input oracle), API v1 and
 //! Statuspage v2 JSON (parses; stored values round-trip exactly or the write was refused with
 //! a 400 naming the field), RSS / Atom / badges (roxmltree: well-formed, no element or
 //! attribute from content, HTML payloads checked like pages), iCal (parses; no injected
@@ -104,10 +104,10 @@ fn load(category: &'static str, src: &str) -> Vec<Vector> {
     out
 }
 
-/// Oversized inputs, generated (security.md 3.1 D, 3.5). The two 1 MiB+ strings must be
-/// refused at the door; the parser-stress shapes are sized (about 20-120 KB) so that every
-/// sink renders them within the test's time budget in a debug build: at security.md's full
-/// sizes (60 000 `<b>`, 30 000 table rows) one harness took 20-30 s across the sinks here,
+/// Oversized inputs, generated (deep nesting, huge tables, oversized bodies). The two 1 MiB+
+/// strings must be refused at the door; the parser-stress shapes are sized (about 20-120 KB)
+/// so that every sink renders them within the test's time budget in a debug build: at full
+/// attack sizes (60 000 `<b>`, 30 000 table rows) one harness took 20-30 s across the sinks here,
 /// dominated by parsing the multi-megabyte pages in the oracle. The fuzz targets own the
 /// bounded-time measurements.
 fn oversized() -> Vec<Vector> {
@@ -303,7 +303,7 @@ fn scheme_ok(value: &str) -> bool {
     if v.starts_with("//") || v.starts_with("/\\") || v.starts_with("\\\\") {
         return false;
     }
-    // security.md section 3's oracle: the scheme, after decoding and stripping, is http,
+    // The hostile-input oracle: the scheme, after decoding and stripping, is http,
     // https or mailto (`https:host` without slashes included: a navigation, not script).
     if v.starts_with("http:") || v.starts_with("https:") || v.starts_with("mailto:") {
         return true;
@@ -313,7 +313,7 @@ fn scheme_ok(value: &str) -> bool {
     !head.contains(':')
 }
 
-/// security.md section 3's oracle over a parsed page. `allowed` are the element names the
+/// The hostile-input oracle over a parsed page. `allowed` are the element names the
 /// page's own templates use (learned from a benign run); content may add only
 /// [`CONTENT_TAGS`].
 fn html_problems(body: &str, allowed: &BTreeSet<String>) -> Vec<String> {

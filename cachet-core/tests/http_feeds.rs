@@ -22,11 +22,11 @@ use cachet_core::{Actor, Cachet};
 
 const BASE: &str = "https://status.example.com";
 
-/// Titles and names that must come out escaped (security.md 3.2, plus XML's own traps).
+/// Titles and names that must come out escaped (HTML in plain text, plus XML's own traps).
 const HOSTILE_TITLE: &str =
     r#"A & B <b>x</b> ]]> "><script>alert(1)</script> '><img src=x onerror=alert(1)>"#;
 
-/// A Markdown message full of XSS shapes (security.md 3.1 A and B).
+/// A Markdown message full of XSS shapes (dangerous link schemes, raw HTML).
 const HOSTILE_MESSAGE: &str = "[a](javascript:alert(1)) [b](JaVaScRiPt:alert(1)) \
 <script>alert(1)</script> <img src=x onerror=alert(1)> <svg/onload=alert(1)> \
 [c](https://ok.example \"]]> onmouseover=alert(1)\") ]]> & <![CDATA[x]]> \
@@ -174,7 +174,7 @@ async fn schedule(
         .unwrap()
 }
 
-/// No executable markup in HTML that a feed reader will render (security.md section 3's
+/// No executable markup in HTML that a feed reader will render (the hostile-input
 /// oracle): parsed with html5ever (scraper), no dangerous element, no event or style
 /// attribute, every link `http`, `https` or `mailto`.
 fn assert_inert_html(html: &str) {

@@ -1,6 +1,6 @@
 //! The public HTML pages through `Cachet::handle`: the status page, incident, maintenance and
-//! component pages on realistic data, hostile data in every field (reference/security.md
-//! section 3) parsed with an HTML parser, the strict CSP, Subresource Integrity against the
+//! component pages on realistic data, hostile data in every field (XSS in Markdown and in
+//! plain text) parsed with an HTML parser, the strict CSP, Subresource Integrity against the
 //! served asset bytes, locales by setting and by Accept-Language, and bad ids and queries.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
@@ -472,7 +472,7 @@ fn assert_accessible_shell(doc: &Html, lang: &str, uri: &str) {
     }
 }
 
-/// The security.md section 3 oracle over a whole page: no executable markup anywhere.
+/// The hostile-input oracle over a whole page: no executable markup anywhere.
 fn assert_no_executable_markup(body: &str, uri: &str) {
     let doc = Html::parse_document(body);
     for el in doc
@@ -1086,8 +1086,8 @@ async fn locales_switch_by_setting_and_by_accept_language() {
     assert!(String::from_utf8_lossy(resp.body()).contains("Back to the status page"));
 }
 
-/// Hostile strings from reference/security.md section 3 for plain-text fields (names,
-/// descriptions) and Markdown fields (about text, messages).
+/// Hostile strings (script tags, event handlers, dangerous URL schemes) for plain-text fields
+/// (names, descriptions) and Markdown fields (about text, messages).
 const HOSTILE_TEXT: &[&str] = &[
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",

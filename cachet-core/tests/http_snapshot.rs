@@ -1,4 +1,4 @@
-//! The snapshot cache through `Cachet::handle` (issue 5 item 7): ETag / 304, Vary,
+//! The snapshot cache through `Cachet::handle`: ETag / 304, Vary,
 //! precompressed bodies, guest-only caching, freshness after writes, single flight, bounded
 //! variants, rate-limit exemption, nothing per visitor in cached bytes, HEAD, and coherence
 //! between two instances on one store.

@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 document at `/api/openapi.json` (issue 8): it parses, it is 3.1, it lists
+//! The OpenAPI 3.1 document at `/api/openapi.json`: it parses, it is 3.1, it lists
 //! every route the API v1 dispatcher serves (read from the dispatcher's source, so a new route
 //! without documentation fails here) and only those, and real answers of every documented
 //! operation validate against the schemas it declares (JSON Schema 2020-12, which OpenAPI 3.1

@@ -1,4 +1,5 @@
-//! Pins the sanitizer's allowlist from the outside (security.md RT-MD-CFG): every tag,
+//! Pins the sanitizer's allowlist from the outside (Cachet's sanitizer was once widened
+//! silently by an upgrade): every tag,
 //! attribute and URL scheme is pushed through `sanitize_html` and what survives must be
 //! exactly the snapshot below, so any widening (a new tag, a new attribute, a new scheme, a
 //! changed ammonia default) fails here. Four of ammonia's six advisories (RUSTSEC-2021-0074,
@@ -189,7 +190,8 @@ const ALLOWED_ELEMENTS: &[&str] = &[
     "ul",
 ];
 
-/// Never allowed, whatever else changes (security.md 3.1 C and the list).
+/// Never allowed, whatever else changes: the elements behind mutation XSS (foreign content,
+/// raw-text and legacy parsing modes) and every element that loads, embeds or submits.
 const NEVER: &[&str] = &[
     "svg",
     "math",

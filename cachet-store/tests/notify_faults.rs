@@ -1,4 +1,4 @@
-//! Fault tests of the notification outbox on real stores (issue 6, "Done when"):
+//! Fault tests of the notification outbox on real stores:
 //!
 //! - `smtp_down_then_back_delivers_each_mail_once`: the real email notifier (lettre) into an
 //!   SMTP sink on loopback that is down for two ticks and then comes back on the same port;
@@ -766,7 +766,7 @@ impl Notifier for KeepOne {
     }
 }
 
-/// The benchmark of issue 6: `CACHET_BENCH_SUBSCRIBERS` (default 100,000) verified
+/// The delivery benchmark (BENCHMARKS.md): `CACHET_BENCH_SUBSCRIBERS` (default 100,000) verified
 /// subscribers on a SQLite file, one incident; prints the time to fan out the outbox, the
 /// dispatcher's delivery rate into the SMTP sink, and a bare lettre send loop's rate into the
 /// same sink (same message shape, same concurrency and pool size) with their ratio, over the

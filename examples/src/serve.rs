@@ -417,7 +417,7 @@ impl Background {
 /// and serving its connections to the end (as nginx's workers and actix-web's do): a
 /// connection never hops between threads, so a cached answer costs no cross-thread wake-up.
 /// On a 2-core machine this doubled throughput of small cached responses over one
-/// work-stealing runtime (see the README's benchmark section).
+/// work-stealing runtime (see BENCHMARKS.md).
 ///
 /// Each worker runs its own accept loop over hyper's HTTP/1 connection builder rather than
 /// `axum::serve`, which sets no header-read timeout and cannot refuse a connection: a

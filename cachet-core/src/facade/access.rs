@@ -1,4 +1,4 @@
-//! Getting into an account without a session (issue 7): invitations and password resets by
+//! Getting into an account without a session: invitations and password resets by
 //! emailed, single-use, expiring links; the listing of API tokens; webhook endpoints (their
 //! secrets write-only); the dashboard's test mail.
 //!

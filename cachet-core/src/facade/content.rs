@@ -28,7 +28,7 @@ macro_rules! content_writes {
                 self.authorize(actor, Permission::WriteContent).await?;
                 let now = self.now();
                 let audit = self.audited(actor, AuditAction::Create, $kind, |t: &$T| t.id.get());
-                // Notifications (issue 6) commit with the write.
+                // Notifications commit with the write.
                 let fx = move |t: &$T| {
                     let mut fx = audit(t);
                     fx.outbox.extend(($on_create)(t, now));
@@ -811,7 +811,7 @@ impl Cachet {
     }
 }
 
-// ---- added for the dashboard's content sections (issue 7b) -------------------------------
+// ---- for the dashboard's content sections -------------------------------------------------
 
 impl Cachet {
     /// A maintenance schedule's updates, oldest first (public, as the schedule is).

@@ -40,8 +40,8 @@ use crate::secrets::Keyring;
 use crate::store::{Effects, Store, WriteContext};
 use crate::validate::{HttpUrl, Text};
 
-/// Configuration of the security controls. The defaults are the baseline of
-/// `reference/security.md`; most values may only be made stricter.
+/// Configuration of the security controls. The defaults are the secure baseline SECURITY.md
+/// describes; most values may only be made stricter.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The public URL the site is reached at. Cookie flags, the CSRF origin and every absolute

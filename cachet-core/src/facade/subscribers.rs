@@ -1,7 +1,7 @@
 //! The visitor's subscription flow (double opt-in, manage, unsubscribe), subscriber export
 //! and erasure for admins, delivery visibility, and notification retention.
 //!
-//! # The visitor flow (`security.md` 1.11-1.13)
+//! # The visitor flow
 //!
 //! - **Subscribe** answers the same for a new, an unverified and a verified address (no
 //!   enumeration). A new address becomes an unverified subscriber and gets one verification

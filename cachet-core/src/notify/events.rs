@@ -6,7 +6,8 @@
 //! address or a secret: recipients are resolved and addresses opened only when a delivery is
 //! rendered.
 //!
-//! What is notified (`reference/cachet.md` 3.3, issue 6):
+//! What is notified (the events Cachet 2.4 mails subscribers about, plus the visitor's own
+//! confirmation mails):
 //!
 //! | event | when |
 //! |---|---|

@@ -2,7 +2,7 @@
 //!
 //! A link token is `{subscriber id}.{key id}.{tag}` where the tag is
 //! HMAC-SHA-256 (the keyring's [`MacPurpose::Link`] subkey) over a fixed prefix, the link's
-//! purpose, the subscriber id and the key id (`security.md` 1.12). Nothing is stored: the
+//! purpose, the subscriber id and the key id. Nothing is stored: the
 //! signature is the proof, so a link works from every mail ever sent until the subscriber is
 //! gone (erasure or unsubscribe deletes the row, and a new subscription gets a new id). The
 //! purpose is inside the MAC, so a manage link never unsubscribes and the other way round, and

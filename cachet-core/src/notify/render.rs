@@ -214,7 +214,8 @@ pub(crate) fn notification_parts(
     }
 }
 
-/// The Statuspage webhook body (`reference/peers.md` 3.4) for a content event: `meta`,
+/// The Statuspage webhook body (the JSON Atlassian Statuspage posts to webhook subscribers)
+/// for a content event: `meta`,
 /// `page`, then `incident`, or `component_update` with `component`, or
 /// `scheduled_maintenance` (Statuspage sends maintenance as an incident; Instatus and others
 /// read the separate key, so both forms carry the same fields).

@@ -85,7 +85,7 @@ pub static STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
-/// The dashboard's stylesheet (issue 7), loaded after the main one on the signed-in pages
+/// The dashboard's stylesheet, loaded after the main one on the signed-in pages
 /// and the sign-in, setup and invitation pages.
 pub static DASHBOARD_STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(

@@ -340,7 +340,7 @@ messages! {
     UnavailableTitle => { en: "Temporarily unavailable", de: "Vorübergehend nicht verfügbar", fr: "Temporairement indisponible" },
     /// Text of the page shown when a page cannot be rendered.
     UnavailableText => { en: "The page could not be shown; please try again.", de: "Die Seite konnte nicht angezeigt werden; bitte versuchen Sie es erneut.", fr: "La page n'a pas pu être affichée ; veuillez réessayer." },
-    // -- subscription pages and mails (issue 6) --
+    // -- subscription pages and mails --
     /// Link from the status page to the subscribe form.
     SubscribeLink => { en: "Subscribe to updates", de: "Updates abonnieren", fr: "S'abonner aux mises à jour" },
     /// Title of the subscribe page.
@@ -446,7 +446,7 @@ messages! {
     /// Body of the test mail.
     MailTestBody => { en: "This is a test: mail delivery works.", de: "Dies ist ein Test: Der Mailversand funktioniert.", fr: "Ceci est un test : l'envoi des e-mails fonctionne." },
 
-    // -- sign-in, setup and invitation pages (issue 7) --
+    // -- sign-in, setup and invitation pages --
     // (FormExpired and LinkInvalid are shared with the subscription pages above.)
     /// Sign-in page title and button.
     SignIn => { en: "Sign in", de: "Anmelden", fr: "Se connecter" },

@@ -1,4 +1,4 @@
-//! The public HTML pages (issue 5): the status page `/`, incident pages `/incidents/{id}`,
+//! The public HTML pages: the status page `/`, incident pages `/incidents/{id}`,
 //! maintenance pages `/schedules/{id}` and component pages `/components/{id}`, plus the
 //! versioned static assets under `/assets/` ([`assets`]).
 //!

@@ -1,4 +1,4 @@
-//! The status page `/` (reference/cachet.md section 3.1, in that order): overall status
+//! The status page `/` (Cachet 2.4's sections, in Cachet's order): overall status
 //! banner, about text, component groups (collapsed mode with `<details>`), stickied
 //! incidents, upcoming and active maintenance, the incident timeline by day with paging.
 

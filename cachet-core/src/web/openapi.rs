@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document of API v1 and the Statuspage v2 JSON, served at
-//! `GET /api/openapi.json` (issue 8).
+//! `GET /api/openapi.json`.
 //!
 //! Built with utoipa (a schema and document builder, no web framework): the object schemas are
 //! `ToSchema` derives of the shapes below, which mirror the presenters field for field

@@ -1,4 +1,4 @@
-//! The snapshot cache (issue 5, ARCHITECTURE.md section 5): every public answer a guest may get
+//! The snapshot cache (ARCHITECTURE.md section 5): every public answer a guest may get
 //! (the HTML pages and other `web::public` routes, API v1 reads, the Statuspage v2 JSON)
 //! is rendered once per store revision and then served from memory, precompressed, with a
 //! strong `ETag`.

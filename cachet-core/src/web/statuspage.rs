@@ -1,6 +1,6 @@
-//! Statuspage v2 public JSON (`reference/peers.md` section 3) under `/api/v2/`, so the
-//! clients, bots, exporters and aggregators written for Atlassian Statuspage read a cachet
-//! page unmodified.
+//! Statuspage v2 public JSON (the read-only API Atlassian Statuspage serves) under
+//! `/api/v2/`, so the clients, bots, exporters and aggregators written for Atlassian
+//! Statuspage read a cachet page unmodified.
 //!
 //! | path | body |
 //! |---|---|

@@ -1,4 +1,4 @@
-//! The visitor's subscription pages (issue 6): subscribe, verify, manage, unsubscribe
+//! The visitor's subscription pages: subscribe, verify, manage, unsubscribe
 //! (including RFC 8058 one-click). Never cached: the forms carry per-visitor tokens (the
 //! snapshot cache skips `subscribe` and `unsubscribe` path segments), and every answer here is
 //! `Cache-Control: no-store` with `Referrer-Policy: no-referrer` (the link tokens are in the

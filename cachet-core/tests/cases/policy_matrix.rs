@@ -46,7 +46,8 @@ const KINDS: &[Kind] = &[
     Kind::Operator,
 ];
 
-/// What each kind of actor may do, written out by hand from ARCHITECTURE.md section 4 and issue 3.
+/// What each kind of actor may do, written out by hand from the roles and token scopes of
+/// ARCHITECTURE.md sections 3 and 4 (admin > manager > viewer; read, write, admin).
 fn expected(kind: Kind) -> BTreeSet<&'static str> {
     let viewer = ["ReadPublic", "ReadPrivate", "ManageOwnTokens", "ManageOwnAccount"];
     let manager = ["ReadPublic", "ReadPrivate", "ManageOwnTokens", "ManageOwnAccount", "WriteContent", "ManageSubscribers"];

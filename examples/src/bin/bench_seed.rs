@@ -1,5 +1,5 @@
 //! `bench_seed DATABASE_URL KEY_FILE`: fills an empty database with the big data set of the
-//! load benchmark (`bench/load.sh`, issue 5 item 8): 200 components in 20 groups, 5,000
+//! load benchmark (`bench/load.sh`, see BENCHMARKS.md): 200 components in 20 groups, 5,000
 //! incidents with updates, 50 metrics with 100,000 points in all. Everything is written
 //! through the facade as the operator, like `cachet serve --demo` does. Not for production.
 

@@ -1,4 +1,4 @@
-//! Cases for the signed-in side's doors (issue 7): strangers are sent to sign in, the sign-in
+//! Cases for the signed-in side's doors: strangers are sent to sign in, the sign-in
 //! form is never cached and refuses forged posts, sign-out is never a GET, and the one-time
 //! setup closes once an admin exists. (Flows that need a session cookie across requests are
 //! in `cachet-core/tests/http_dashboard_auth.rs` and the browser tests in `e2e/`.)

@@ -1,4 +1,4 @@
-//! Cachet API v1, compatible with Cachet 2.4 (`reference/cachet.md` section 2): the same
+//! Cachet API v1, compatible with Cachet 2.4: the same
 //! paths, fields, envelopes, status codes and pagination, so existing clients work unmodified.
 //! Cachet's holes are not copied: filters and sorts come from whitelists, hidden entities stay
 //! hidden by id too, subscriber secrets are never returned, and the API authenticates by token

@@ -1,4 +1,4 @@
-//! The signed-in side (issue 7): sign-in with TOTP (`/auth/...`), invitations, one-time
+//! The signed-in side: sign-in with TOTP (`/auth/...`), invitations, one-time
 //! setup and the admin dashboard. Never cached: every page is per user.
 //!
 //! # Routes

@@ -1,4 +1,4 @@
-//! The dashboard's content sections (issue 7b): components and groups, incidents with their
+//! The dashboard's content sections: components and groups, incidents with their
 //! updates and templates, maintenance, metrics and points, subscribers and deliveries.
 //!
 //! # Rules every handler here follows

@@ -76,9 +76,11 @@ mod dialect;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod error;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-mod imp;
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod rows;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod sql;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod store;
 
 #[cfg(feature = "mysql")]
 mod mysql;

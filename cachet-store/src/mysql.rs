@@ -9,33 +9,8 @@ use sqlx::{MySql, MySqlConnection, MySqlPool, SqlStr, Transaction};
 
 use crate::args::{Arg, bind_args};
 use crate::dialect::{MIGRATIONS_TABLE, trusted};
-use crate::error::setup;
-
-type Db = MySql;
-
-const FOR_UPDATE: &str = " FOR UPDATE";
-const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
-const UPSERT_SETTING: &str = "INSERT INTO cachet_settings (setting_key, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)";
-const UPSERT_THROTTLE: &str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
-     ON DUPLICATE KEY UPDATE failures = VALUES(failures), last_failure_at = VALUES(last_failure_at), locked_until = VALUES(locked_until)";
-
-fn sql(s: &'static str) -> SqlStr {
-    SqlStr::from_static(s)
-}
-
-fn dyn_sql(s: String) -> SqlStr {
-    trusted(s)
-}
-
-async fn insert_id(
-    c: &mut MySqlConnection,
-    s: &'static str,
-    a: Vec<Arg>,
-) -> Result<i64, sqlx::Error> {
-    let q = bind_args!(sqlx::query::<Db>(sql(s)), a);
-    let id = q.execute(c).await?.last_insert_id();
-    i64::try_from(id).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
+use crate::error::{backend, setup};
+use crate::sql::{Dialect, Record};
 
 /// A [`Store`](cachet_core::store::Store) on MySQL 8 or MariaDB 10.6+ (InnoDB, `utf8mb4`).
 /// Cheap to clone.
@@ -98,9 +73,30 @@ impl MySqlStore {
     pub fn pool(&self) -> &MySqlPool {
         &self.pool
     }
+}
+
+/// The SQL variations and statement runners the generic code in [`crate::sql`] runs on.
+impl Dialect for MySqlStore {
+    type Conn = MySqlConnection;
+    type Lease = PoolConnection<MySql>;
+    type Tx = Transaction<'static, MySql>;
+
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    const UPSERT_SETTING: &'static str = "INSERT INTO cachet_settings (setting_key, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)";
+    const UPSERT_THROTTLE: &'static str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
+        ON DUPLICATE KEY UPDATE failures = VALUES(failures), last_failure_at = VALUES(last_failure_at), locked_until = VALUES(locked_until)";
+
+    fn sql(s: &'static str) -> SqlStr {
+        SqlStr::from_static(s)
+    }
+
+    fn dyn_sql(s: String) -> SqlStr {
+        trusted(s)
+    }
 
     async fn read(&self) -> StoreResult<PoolConnection<MySql>> {
-        self.pool.acquire().await.map_err(crate::error::backend)
+        self.pool.acquire().await.map_err(backend)
     }
 
     async fn write(&self) -> StoreResult<PoolConnection<MySql>> {
@@ -108,8 +104,61 @@ impl MySqlStore {
     }
 
     async fn begin(&self) -> StoreResult<Transaction<'static, MySql>> {
-        self.pool.begin().await.map_err(crate::error::backend)
+        self.pool.begin().await.map_err(backend)
+    }
+
+    async fn commit(tx: Transaction<'static, MySql>) -> Result<(), sqlx::Error> {
+        tx.commit().await
+    }
+
+    async fn rollback(tx: Transaction<'static, MySql>) -> Result<(), sqlx::Error> {
+        tx.rollback().await
+    }
+
+    async fn execute(c: &mut MySqlConnection, s: SqlStr, a: Vec<Arg>) -> Result<u64, sqlx::Error> {
+        let q = bind_args!(sqlx::query::<MySql>(s), a);
+        Ok(q.execute(c).await?.rows_affected())
+    }
+
+    async fn fetch_all<R: Record>(
+        c: &mut MySqlConnection,
+        s: SqlStr,
+        a: Vec<Arg>,
+    ) -> Result<Vec<R>, sqlx::Error> {
+        bind_args!(sqlx::query_as::<MySql, R>(s), a)
+            .fetch_all(c)
+            .await
+    }
+
+    async fn fetch_optional<R: Record>(
+        c: &mut MySqlConnection,
+        s: SqlStr,
+        a: Vec<Arg>,
+    ) -> Result<Option<R>, sqlx::Error> {
+        bind_args!(sqlx::query_as::<MySql, R>(s), a)
+            .fetch_optional(c)
+            .await
+    }
+
+    async fn fetch_int(
+        c: &mut MySqlConnection,
+        s: SqlStr,
+        a: Vec<Arg>,
+    ) -> Result<i64, sqlx::Error> {
+        bind_args!(sqlx::query_scalar::<MySql, i64>(s), a)
+            .fetch_one(c)
+            .await
+    }
+
+    async fn insert_id(
+        c: &mut MySqlConnection,
+        s: &'static str,
+        a: Vec<Arg>,
+    ) -> Result<i64, sqlx::Error> {
+        let q = bind_args!(sqlx::query::<MySql>(Self::sql(s)), a);
+        let id = q.execute(c).await?.last_insert_id();
+        i64::try_from(id).map_err(|e| sqlx::Error::Decode(Box::new(e)))
     }
 }
 
-crate::imp::impl_store!(MySqlStore);
+crate::store::forward_store!(MySqlStore);

@@ -9,34 +9,8 @@ use sqlx::{PgConnection, PgPool, Postgres, SqlStr, Transaction};
 
 use crate::args::{Arg, bind_args, numbered_placeholders};
 use crate::dialect::{MIGRATIONS_TABLE, StatementCache, trusted};
-use crate::error::setup;
-
-type Db = Postgres;
-
-const FOR_UPDATE: &str = " FOR UPDATE";
-const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
-const UPSERT_SETTING: &str = "INSERT INTO cachet_settings (setting_key, value) VALUES (?, ?) ON CONFLICT (setting_key) DO UPDATE SET value = excluded.value";
-const UPSERT_THROTTLE: &str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
-     ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, \
-     locked_until = excluded.locked_until";
-
-static STATEMENTS: StatementCache = StatementCache::new();
-
-fn sql(s: &'static str) -> SqlStr {
-    STATEMENTS.get(s, 0, numbered_placeholders)
-}
-
-fn dyn_sql(s: String) -> SqlStr {
-    trusted(numbered_placeholders(&s))
-}
-
-async fn insert_id(c: &mut PgConnection, s: &'static str, a: Vec<Arg>) -> Result<i64, sqlx::Error> {
-    let text = STATEMENTS.get(s, 1, |s| {
-        format!("{} RETURNING id", numbered_placeholders(s))
-    });
-    let q = bind_args!(sqlx::query_scalar::<Db, i64>(text), a);
-    q.fetch_one(c).await
-}
+use crate::error::{backend, setup};
+use crate::sql::{Dialect, Record};
 
 /// A [`Store`](cachet_core::store::Store) on PostgreSQL. Cheap to clone.
 ///
@@ -99,9 +73,33 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
+
+static STATEMENTS: StatementCache = StatementCache::new();
+
+/// The SQL variations and statement runners the generic code in [`crate::sql`] runs on.
+impl Dialect for PgStore {
+    type Conn = PgConnection;
+    type Lease = PoolConnection<Postgres>;
+    type Tx = Transaction<'static, Postgres>;
+
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    const UPSERT_SETTING: &'static str = "INSERT INTO cachet_settings (setting_key, value) VALUES (?, ?) ON CONFLICT (setting_key) DO UPDATE SET value = excluded.value";
+    const UPSERT_THROTTLE: &'static str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
+        ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, \
+        locked_until = excluded.locked_until";
+
+    fn sql(s: &'static str) -> SqlStr {
+        STATEMENTS.get(s, 0, numbered_placeholders)
+    }
+
+    fn dyn_sql(s: String) -> SqlStr {
+        trusted(numbered_placeholders(&s))
+    }
 
     async fn read(&self) -> StoreResult<PoolConnection<Postgres>> {
-        self.pool.acquire().await.map_err(crate::error::backend)
+        self.pool.acquire().await.map_err(backend)
     }
 
     async fn write(&self) -> StoreResult<PoolConnection<Postgres>> {
@@ -109,8 +107,59 @@ impl PgStore {
     }
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.pool.begin().await.map_err(crate::error::backend)
+        self.pool.begin().await.map_err(backend)
+    }
+
+    async fn commit(tx: Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+        tx.commit().await
+    }
+
+    async fn rollback(tx: Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+        tx.rollback().await
+    }
+
+    async fn execute(c: &mut PgConnection, s: SqlStr, a: Vec<Arg>) -> Result<u64, sqlx::Error> {
+        let q = bind_args!(sqlx::query::<Postgres>(s), a);
+        Ok(q.execute(c).await?.rows_affected())
+    }
+
+    async fn fetch_all<R: Record>(
+        c: &mut PgConnection,
+        s: SqlStr,
+        a: Vec<Arg>,
+    ) -> Result<Vec<R>, sqlx::Error> {
+        bind_args!(sqlx::query_as::<Postgres, R>(s), a)
+            .fetch_all(c)
+            .await
+    }
+
+    async fn fetch_optional<R: Record>(
+        c: &mut PgConnection,
+        s: SqlStr,
+        a: Vec<Arg>,
+    ) -> Result<Option<R>, sqlx::Error> {
+        bind_args!(sqlx::query_as::<Postgres, R>(s), a)
+            .fetch_optional(c)
+            .await
+    }
+
+    async fn fetch_int(c: &mut PgConnection, s: SqlStr, a: Vec<Arg>) -> Result<i64, sqlx::Error> {
+        bind_args!(sqlx::query_scalar::<Postgres, i64>(s), a)
+            .fetch_one(c)
+            .await
+    }
+
+    async fn insert_id(
+        c: &mut PgConnection,
+        s: &'static str,
+        a: Vec<Arg>,
+    ) -> Result<i64, sqlx::Error> {
+        let text = STATEMENTS.get(s, 1, |s| {
+            format!("{} RETURNING id", numbered_placeholders(s))
+        });
+        let q = bind_args!(sqlx::query_scalar::<Postgres, i64>(text), a);
+        q.fetch_one(c).await
     }
 }
 
-crate::imp::impl_store!(PgStore);
+crate::store::forward_store!(PgStore);

@@ -11,33 +11,8 @@ use sqlx::{Pool, SqlStr, Sqlite, SqliteConnection, Transaction};
 
 use crate::args::{Arg, bind_args};
 use crate::dialect::{MIGRATIONS_TABLE, trusted};
-use crate::error::setup;
-
-type Db = Sqlite;
-
-const FOR_UPDATE: &str = "";
-const SKIP_LOCKED: &str = "";
-const UPSERT_SETTING: &str = "INSERT INTO cachet_settings (setting_key, value) VALUES (?, ?) ON CONFLICT (setting_key) DO UPDATE SET value = excluded.value";
-const UPSERT_THROTTLE: &str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
-     ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, \
-     locked_until = excluded.locked_until";
-
-fn sql(s: &'static str) -> SqlStr {
-    SqlStr::from_static(s)
-}
-
-fn dyn_sql(s: String) -> SqlStr {
-    trusted(s)
-}
-
-async fn insert_id(
-    c: &mut SqliteConnection,
-    s: &'static str,
-    a: Vec<Arg>,
-) -> Result<i64, sqlx::Error> {
-    let q = bind_args!(sqlx::query::<Db>(sql(s)), a);
-    Ok(q.execute(c).await?.last_insert_rowid())
-}
+use crate::error::{backend, setup};
+use crate::sql::{Dialect, Record};
 
 /// A [`Store`](cachet_core::store::Store) on SQLite.
 ///
@@ -124,18 +99,6 @@ impl SqliteStore {
         self.read.close().await;
         self.write.close().await;
     }
-
-    async fn read(&self) -> StoreResult<PoolConnection<Sqlite>> {
-        self.read.acquire().await.map_err(crate::error::backend)
-    }
-
-    async fn write(&self) -> StoreResult<PoolConnection<Sqlite>> {
-        self.write.acquire().await.map_err(crate::error::backend)
-    }
-
-    async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.write.begin().await.map_err(crate::error::backend)
-    }
 }
 
 /// Creates a missing database file readable and writable by its owner only, before SQLite
@@ -160,7 +123,93 @@ fn create_private_file(path: &Path) -> StoreResult<()> {
     }
 }
 
-crate::imp::impl_store!(SqliteStore);
+/// The SQL variations and statement runners the generic code in [`crate::sql`] runs on.
+impl Dialect for SqliteStore {
+    type Conn = SqliteConnection;
+    type Lease = PoolConnection<Sqlite>;
+    type Tx = Transaction<'static, Sqlite>;
+
+    const FOR_UPDATE: &'static str = "";
+    const SKIP_LOCKED: &'static str = "";
+    const UPSERT_SETTING: &'static str = "INSERT INTO cachet_settings (setting_key, value) VALUES (?, ?) ON CONFLICT (setting_key) DO UPDATE SET value = excluded.value";
+    const UPSERT_THROTTLE: &'static str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
+        ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, \
+        locked_until = excluded.locked_until";
+
+    fn sql(s: &'static str) -> SqlStr {
+        SqlStr::from_static(s)
+    }
+
+    fn dyn_sql(s: String) -> SqlStr {
+        trusted(s)
+    }
+
+    async fn read(&self) -> StoreResult<PoolConnection<Sqlite>> {
+        self.read.acquire().await.map_err(backend)
+    }
+
+    async fn write(&self) -> StoreResult<PoolConnection<Sqlite>> {
+        self.write.acquire().await.map_err(backend)
+    }
+
+    async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.write.begin().await.map_err(backend)
+    }
+
+    async fn commit(tx: Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
+        tx.commit().await
+    }
+
+    async fn rollback(tx: Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
+        tx.rollback().await
+    }
+
+    async fn execute(c: &mut SqliteConnection, s: SqlStr, a: Vec<Arg>) -> Result<u64, sqlx::Error> {
+        let q = bind_args!(sqlx::query::<Sqlite>(s), a);
+        Ok(q.execute(c).await?.rows_affected())
+    }
+
+    async fn fetch_all<R: Record>(
+        c: &mut SqliteConnection,
+        s: SqlStr,
+        a: Vec<Arg>,
+    ) -> Result<Vec<R>, sqlx::Error> {
+        bind_args!(sqlx::query_as::<Sqlite, R>(s), a)
+            .fetch_all(c)
+            .await
+    }
+
+    async fn fetch_optional<R: Record>(
+        c: &mut SqliteConnection,
+        s: SqlStr,
+        a: Vec<Arg>,
+    ) -> Result<Option<R>, sqlx::Error> {
+        bind_args!(sqlx::query_as::<Sqlite, R>(s), a)
+            .fetch_optional(c)
+            .await
+    }
+
+    async fn fetch_int(
+        c: &mut SqliteConnection,
+        s: SqlStr,
+        a: Vec<Arg>,
+    ) -> Result<i64, sqlx::Error> {
+        bind_args!(sqlx::query_scalar::<Sqlite, i64>(s), a)
+            .fetch_one(c)
+            .await
+    }
+
+    async fn insert_id(
+        c: &mut SqliteConnection,
+        s: &'static str,
+        a: Vec<Arg>,
+    ) -> Result<i64, sqlx::Error> {
+        let q = bind_args!(sqlx::query::<Sqlite>(Self::sql(s)), a);
+        Ok(q.execute(c).await?.last_insert_rowid())
+    }
+}
+
+crate::store::forward_store!(SqliteStore);
 
 #[cfg(test)]
 mod tests {

@@ -64,7 +64,16 @@
 //! not match). The core routes on the path relative to the scope. Set
 //! [`Config::public_url`](cachet_core::Config::public_url) to the mounted address
 //! (`https://example.com/status`): every absolute link the core writes is built from it, never
-//! from the `Host` header.
+//! from the `Host` header. Session and device cookies carry `Path=/status`, so they never
+//! reach your own routes.
+//!
+//! # Background work
+//!
+//! Mail, webhooks, scheduled maintenance and retention run beside the server: start them once
+//! in your `main` (not in the `HttpServer::new` closure, which runs per worker) with
+//! [`Cachet::start_background`] and the notifiers you want, and stop them after the server
+//! with [`Background::shutdown`](cachet_core::notify::Background::shutdown).
+//! `examples/src/bin/embed_actix.rs` in the repository is a complete host in one file.
 //!
 //! # Trusting proxies
 //!

@@ -65,8 +65,18 @@
 //! Cachet, use the router as it is (`axum::serve(listener, cachet_axum::router(c))`).
 //!
 //! axum 0.8's `nest` routes `/status` and `/status/...` to Cachet but leaves `/status/` to
-//! your router; `nest_service("/status", cachet_axum::router(c))` (with `S = ()`) takes the
-//! trailing slash too.
+//! your router. The page never links there (its home link is `/status`), so `nest` is all a
+//! host needs; `nest_service("/status", cachet_axum::router(c))` (with `S = ()`) takes the
+//! trailing slash too. Session and device cookies carry `Path=/status`, so they never reach
+//! your own routes.
+//!
+//! # Background work
+//!
+//! Mail, webhooks, scheduled maintenance and retention run beside the server: start them once
+//! in your `main` with [`Cachet::start_background`] and the notifiers you want (from
+//! `cachet-notify` or your own), and stop them after the server with
+//! [`Background::shutdown`](cachet_core::notify::Background::shutdown).
+//! `examples/src/bin/embed_axum.rs` in the repository is a complete host in one file.
 //!
 //! # Trusting proxies
 //!

@@ -146,6 +146,17 @@ fn base(public_url: &HttpUrl) -> &str {
     public_url.as_str().trim_end_matches('/')
 }
 
+/// The status page's own address: `https://host/` at the root, `https://host/status` (no
+/// trailing slash, as the pages link it) when mounted under a path.
+fn home(public_url: &HttpUrl) -> String {
+    let base = base(public_url);
+    if public_url.mount_path().is_empty() {
+        format!("{base}/")
+    } else {
+        base.to_owned()
+    }
+}
+
 /// Which feed a path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -272,6 +283,8 @@ fn statuspage_status(s: IncidentStatus) -> IncidentStatus {
 /// What the incident feeds share.
 struct IncidentFeed {
     base: String,
+    /// The page's home address, the feeds' alternate link.
+    home: String,
     site: String,
     language: String,
     cat: Catalog,
@@ -283,6 +296,7 @@ impl IncidentFeed {
     fn new(cachet: &Cachet, settings: &Settings, entries: Vec<Entry>) -> Self {
         Self {
             base: base(&cachet.config().public_url).to_owned(),
+            home: home(&cachet.config().public_url),
             site: site_name(settings).to_owned(),
             language: settings.app_locale.as_str().to_owned(),
             cat: Catalog::new(i18n::negotiate(settings.app_locale.as_str(), false, None))
@@ -342,7 +356,7 @@ impl IncidentFeed {
     fn rss(&self) -> Result<Vec<u8>, rss::Error> {
         let mut channel = rss::Channel::default();
         channel.set_title(self.title());
-        channel.set_link(format!("{}/", self.base));
+        channel.set_link(self.home.clone());
         // RSS readers commonly render the channel description as HTML: the site name in it
         // goes in as escaped text, so `<img onerror=...>` in a name shows as characters.
         channel.set_description(escape_text(&self.description()));
@@ -391,7 +405,7 @@ impl IncidentFeed {
         feed.set_lang(Some(self.language.clone()));
         feed.set_authors(vec![Person {
             name: self.site.clone(),
-            uri: Some(format!("{}/", self.base)),
+            uri: Some(self.home.clone()),
             ..Person::default()
         }]);
         feed.set_generator(Some(Generator {
@@ -399,7 +413,7 @@ impl IncidentFeed {
             ..Generator::default()
         }));
         feed.set_links(vec![
-            link(format!("{}/", self.base), "alternate", Some("text/html")),
+            link(self.home.clone(), "alternate", Some("text/html")),
             link(
                 format!("{}/history.atom", self.base),
                 "self",

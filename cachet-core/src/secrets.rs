@@ -27,6 +27,8 @@
 //! above every id in the ring, which keeps the index key fixed; retiring the index key itself
 //! needs every index recomputed (a re-indexing job, not provided here).
 
+pub mod key_file;
+
 use std::fmt;
 
 use base64::Engine as _;

@@ -16,31 +16,14 @@
 //! 5. Neither, with PostgreSQL or MySQL: an error. Several instances share one database, so
 //!    they must share one key; generate it with `cachet key generate --secret-key-file PATH`.
 //!
-//! # Key file format
-//!
-//! UTF-8 text, one key per line:
-//!
-//! ```text
-//! # comments and blank lines are ignored
-//! 1 q0fJ3n1T9l0yQ2kzv2C6o7mD3bE8xXgkq8Q2m0vS1dA=
-//! 2 3m2YH9b0QhT7s1oVn4cXwz8kJr5aLp6eUu0dFi9gRt4=
-//! ```
-//!
-//! Each line is `<id> <base64>`: a positive integer key id, a space, and 32 random bytes in
-//! standard base64. The **highest id is the primary key**, which seals new data and signs new
-//! tokens; the other keys are kept so data sealed with them can still be read. A file with a
-//! single bare base64 line is read as key id 1. `cachet key generate` writes a new file with
-//! key 1; `cachet key rotate` appends a new key with the next id (the old ones stay). Rotating
-//! never changes the lowest id, whose key computes the blind indexes used for look-ups.
-//!
-//! Key files are created with mode `0600` (owner only), and a key file that the group or
-//! others may access is refused with an error naming the file and the `chmod` that fixes it.
-//! Nothing in this module ever logs or prints key material.
+//! The key file format, permissions, generation and rotation are the library's
+//! ([`cachet_core::secrets::key_file`]); this module adds where the binary finds the key and
+//! error messages that name the `cachet key` commands.
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use cachet_core::secrets::key_file::{self, KeyFileError};
 use cachet_core::secrets::{Keyring, SecretKey};
 
 /// The file name of the default key file, beside a SQLite database.
@@ -127,6 +110,9 @@ pub enum KeyError {
     /// The system random number generator failed, or the ring is inconsistent.
     #[error("secret key: {0}")]
     Secret(#[from] cachet_core::secrets::SecretError),
+    /// Another key file error of the library.
+    #[error(transparent)]
+    Other(KeyFileError),
 }
 
 /// Where the key comes from, as decided by [`KeySource::resolve`].
@@ -270,208 +256,82 @@ impl KeySource {
     }
 }
 
-/// Parses the key file format (or one bare base64 key, id 1). `source_name` names the file or
-/// variable in errors. Keys come back sorted by id.
+impl From<KeyFileError> for KeyError {
+    fn from(e: KeyFileError) -> Self {
+        match e {
+            KeyFileError::Io { path, source } => Self::Io { path, source },
+            KeyFileError::Permissions { path, mode } => Self::Permissions { path, mode },
+            KeyFileError::Format {
+                source_name,
+                line,
+                why,
+            } => Self::Format {
+                source_name,
+                line,
+                why,
+            },
+            KeyFileError::Empty(name) => Self::Empty(name),
+            KeyFileError::Exists(path) => Self::Exists(path),
+            KeyFileError::Missing(path) => Self::Missing(path),
+            KeyFileError::Secret(e) => Self::Secret(e),
+            // The library's error is non-exhaustive; a new kind keeps its own message.
+            other => Self::Other(other),
+        }
+    }
+}
+
+/// [`key_file::parse_keys`], with the binary's error messages.
 ///
 /// # Errors
 ///
 /// [`KeyError::Format`] naming the line, [`KeyError::Empty`].
 pub fn parse_keys(text: &str, source_name: &str) -> Result<Vec<(u32, SecretKey)>, KeyError> {
-    let format = |line: usize, why: &str| KeyError::Format {
-        source_name: source_name.to_owned(),
-        line,
-        why: why.to_owned(),
-    };
-    let mut keys: Vec<(u32, SecretKey)> = Vec::new();
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    for &(n, line) in &lines {
-        let mut parts = line.split_whitespace();
-        let (id, b64) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(b64), None, None) if lines.len() == 1 => (1, b64),
-            (Some(id), Some(b64), None) => {
-                let id: u32 = id
-                    .parse()
-                    .ok()
-                    .filter(|&id| id > 0)
-                    .ok_or_else(|| format(n, "the key id must be a positive integer"))?;
-                (id, b64)
-            }
-            _ => return Err(format(n, "expected `<id> <base64 key>`")),
-        };
-        let key = SecretKey::from_base64(b64)
-            .map_err(|_| format(n, "the key must be 32 bytes encoded as standard base64"))?;
-        if keys.iter().any(|(k, _)| *k == id) {
-            return Err(format(n, &format!("key id {id} is used twice")));
-        }
-        keys.push((id, key));
-    }
-    if keys.is_empty() {
-        return Err(KeyError::Empty(source_name.to_owned()));
-    }
-    keys.sort_by_key(|(id, _)| *id);
-    Ok(keys)
+    Ok(key_file::parse_keys(text, source_name)?)
 }
 
-/// Builds a keyring: the highest id is primary, the others are kept for reading.
+/// [`key_file::keyring_from`]: the highest id is primary.
 ///
 /// # Errors
 ///
 /// [`KeyError::Empty`] for no keys.
 pub fn keyring_from(keys: &[(u32, SecretKey)]) -> Result<Keyring, KeyError> {
-    let Some((primary_id, primary)) = keys.iter().max_by_key(|(id, _)| *id) else {
-        return Err(KeyError::Empty("keyring".to_owned()));
-    };
-    let mut ring = Keyring::new(*primary_id, primary.clone());
-    for (id, key) in keys.iter().filter(|(id, _)| id != primary_id) {
-        ring = ring.with_old_key(*id, key.clone())?;
-    }
-    Ok(ring)
+    Ok(key_file::keyring_from(keys)?)
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
-    move |source| KeyError::Io {
-        path: path.to_owned(),
-        source,
-    }
-}
-
-/// Refuses a key file that the group or others may access.
-///
-/// # Errors
-///
-/// [`KeyError::Permissions`], [`KeyError::Io`].
-pub fn check_permissions(path: &Path) -> Result<(), KeyError> {
-    let meta = std::fs::metadata(path).map_err(io(path))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = meta.permissions().mode() & 0o7777;
-        if mode & 0o077 != 0 {
-            return Err(KeyError::Permissions {
-                path: path.to_owned(),
-                mode,
-            });
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = meta;
-    Ok(())
-}
-
-/// Reads the keys of a key file after checking its permissions.
+/// [`key_file::read_keys`]: the keys of a key file, after checking its permissions.
 ///
 /// # Errors
 ///
 /// [`KeyError::Missing`], [`KeyError::Permissions`], [`KeyError::Format`], [`KeyError::Io`].
 pub fn read_keys(path: &Path) -> Result<Vec<(u32, SecretKey)>, KeyError> {
-    if !path.exists() {
-        return Err(KeyError::Missing(path.to_owned()));
-    }
-    check_permissions(path)?;
-    let text = std::fs::read_to_string(path).map_err(io(path))?;
-    parse_keys(&text, &path.display().to_string())
+    Ok(key_file::read_keys(path)?)
 }
 
-/// Reads a key file into a keyring.
+/// [`key_file::read`]: a key file as a keyring.
 ///
 /// # Errors
 ///
 /// As [`read_keys`].
 pub fn read_keyring(path: &Path) -> Result<Keyring, KeyError> {
-    keyring_from(&read_keys(path)?)
+    Ok(key_file::read(path)?)
 }
 
-/// Opens a new file for writing with mode `0600`, failing if it exists.
-fn create_private(path: &Path) -> Result<std::fs::File, KeyError> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
-    }
-    opts.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            KeyError::Exists(path.to_owned())
-        } else {
-            io(path)(e)
-        }
-    })
-}
-
-/// Writes a new key file holding one random key with id 1 (mode `0600`). An existing file is
-/// refused unless `force`, which replaces it atomically (a new file renamed over it).
+/// [`key_file::generate`]: a new key file with one random key (`force` replaces one).
 ///
 /// # Errors
 ///
 /// [`KeyError::Exists`], [`KeyError::Io`], [`KeyError::Secret`].
 pub fn generate(path: &Path, force: bool) -> Result<(), KeyError> {
-    let key = SecretKey::generate()?;
-    let line = format!("1 {}\n", key.to_base64());
-    if !force {
-        let mut file = create_private(path)?;
-        file.write_all(line.as_bytes()).map_err(io(path))?;
-        return file.sync_all().map_err(io(path));
-    }
-    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(".new");
-    let tmp = path.with_file_name(tmp_name);
-    let _ = std::fs::remove_file(&tmp);
-    let mut file = create_private(&tmp)?;
-    file.write_all(line.as_bytes()).map_err(io(&tmp))?;
-    file.sync_all().map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    Ok(key_file::generate(path, force)?)
 }
 
-/// Appends a new primary key (the highest id + 1) to an existing key file; the old keys stay
-/// for reading. Returns the new id.
+/// [`key_file::rotate`]: appends a new primary key and returns its id.
 ///
 /// # Errors
 ///
-/// As [`read_keys`], and [`KeyError::Io`] when appending fails.
+/// As [`read_keys`], and [`KeyError::Io`] when writing fails.
 pub fn rotate(path: &Path) -> Result<u32, KeyError> {
-    let keys = read_keys(path)?;
-    let max = keys.iter().map(|(id, _)| *id).max().unwrap_or(0);
-    let id = max.checked_add(1).ok_or_else(|| KeyError::Format {
-        source_name: path.display().to_string(),
-        line: 0,
-        why: "no key id is left above the highest one".to_owned(),
-    })?;
-    let key = SecretKey::generate()?;
-    let text = std::fs::read_to_string(path).map_err(io(path))?;
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(io(path))?;
-    let sep = if text.is_empty() || text.ends_with('\n') {
-        ""
-    } else {
-        "\n"
-    };
-    // A file with one bare key is read as id 1; make that explicit before adding a second.
-    if keys.len() == 1 && !text.lines().any(|l| l.split_whitespace().count() == 2) {
-        drop(file);
-        let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-        tmp_name.push(".new");
-        let tmp = path.with_file_name(tmp_name);
-        let _ = std::fs::remove_file(&tmp);
-        let mut out = create_private(&tmp)?;
-        let (_, first) = &keys[0];
-        let body = format!("1 {}\n{id} {}\n", first.to_base64(), key.to_base64());
-        out.write_all(body.as_bytes()).map_err(io(&tmp))?;
-        out.sync_all().map_err(io(&tmp))?;
-        std::fs::rename(&tmp, path).map_err(io(path))?;
-        return Ok(id);
-    }
-    file.write_all(format!("{sep}{id} {}\n", key.to_base64()).as_bytes())
-        .map_err(io(path))?;
-    file.sync_all().map_err(io(path))?;
-    Ok(id)
+    Ok(key_file::rotate(path)?)
 }
 
 #[cfg(test)]

@@ -319,6 +319,10 @@ async fn run(
     public_url: &str,
     shutdown: ShutdownSignal,
 ) -> Result<(), Error> {
+    // The dispatcher, scheduler and retention run beside the server and stop after it (each
+    // finishes the tick it is in; leases hand unfinished work to the next start). Started
+    // first, so the demo's writes find them running.
+    let background = cachet.start_background(notifiers);
     if args.demo {
         match crate::demo::seed(&cachet).await {
             Ok(Some(s)) => tracing::info!(
@@ -362,53 +366,12 @@ async fn run(
         limits.max_connections_per_address,
         args.trusted_proxies.iter().copied(),
     );
-    let background = Background::start(&cachet, notifiers);
     let served = match args.framework {
         Framework::Axum => serve_axum(listener, cachet, shutdown, limits, limiter).await,
         Framework::Actix => serve_actix(listener, cachet, shutdown, limits, limiter).await,
     };
-    background.stop().await;
+    background.shutdown().await;
     served
-}
-
-/// The outbox dispatcher and the maintenance scheduler, running beside the server and stopped
-/// after it (each finishes the tick it is in; leases hand unfinished work to the next start).
-struct Background {
-    stop: tokio::sync::watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Background {
-    fn start(cachet: &Cachet, notifiers: Vec<Arc<dyn Notifier>>) -> Self {
-        use cachet_core::notify::{Dispatcher, DispatcherConfig, Scheduler};
-        let (stop, rx) = tokio::sync::watch::channel(false);
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
-        let dispatcher = Dispatcher::new(cachet.clone(), notifiers)
-            .with_config(DispatcherConfig::default())
-            .run(stopped(rx.clone()));
-        let scheduler = Scheduler::new(cachet.clone()).run(stopped(rx));
-        Self {
-            stop,
-            tasks: vec![tokio::spawn(dispatcher), tokio::spawn(scheduler)],
-        }
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(true);
-        let all = async {
-            for task in self.tasks {
-                let _ = task.await;
-            }
-        };
-        if tokio::time::timeout(GRACE, all).await.is_err() {
-            tracing::warn!(
-                "the dispatcher or scheduler was still busy {} s after the server stopped",
-                GRACE.as_secs()
-            );
-        }
-    }
 }
 
 /// Serves with axum until the signal, then waits up to [`GRACE`] for requests in flight.

@@ -1,41 +1,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Runs the real `cachet` binary (and the embedding examples) in temporary directories.
+//! Runs the real `cachet` binary in temporary directories.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+mod support;
+
+use support::{Server, TempDir, free_port, http, read_response, smtp_sink, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cachet");
 const GOOD_PASSWORD: &str = "correct horse battery staple 42";
-
-/// A temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("cachet-cli-{name}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The binary in `dir`, with none of the CACHET_ variables of the caller's environment.
 fn cachet(dir: &Path) -> Command {
@@ -65,10 +42,6 @@ fn run(mut cmd: Command, input: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 fn create_user(dir: &Path, email: &str, role: &str, extra: &[&str]) -> Output {
     let mut cmd = cachet(dir);
     cmd.args(["user", "create", "--email", email, "--role", role]);
@@ -96,157 +69,6 @@ fn assert_fails(out: &Output, needle: &str) {
         "stderr lacks {needle:?}: {stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A raw HTTP/1.1 request; returns the status and the body.
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).unwrap();
-    read_response(stream)
-}
-
-fn read_response(mut stream: TcpStream) -> (u16, String) {
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    parse_response(&raw)
-}
-
-fn parse_response(raw: &[u8]) -> (u16, String) {
-    let raw = text(raw);
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    (status, body)
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-/// A running server process, killed on drop if still running.
-struct Server {
-    child: Child,
-    port: u16,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Server {
-    fn start(mut cmd: Command, port: u16) -> Self {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let server = Self { child, port, lines };
-        server.wait_ready();
-        server
-    }
-
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server did not start listening on {}", self.port);
-    }
-
-    /// The next line of standard output, within a few seconds.
-    fn line(&self) -> Option<String> {
-        self.lines.recv_timeout(Duration::from_secs(10)).ok()
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        http(self.port, "GET", path, &[], "")
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits for the process to exit; its status.
-    fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the server did not exit in time");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 fn serve(dir: &Path, port: u16, extra: &[&str]) -> Server {
@@ -720,82 +542,6 @@ fn serve_refuses_bad_options_clearly() {
     assert_fails(&run(cmd, ""), "rocket");
 }
 
-// ---- embedding examples --------------------------------------------------------------------
-
-fn check_embedding(bin: &str) {
-    let port = free_port();
-    let mut cmd = Command::new(bin);
-    cmd.env("RUST_LOG", "warn").arg(format!("127.0.0.1:{port}"));
-    let mut server = Server::start(cmd, port);
-
-    let (status, body) = server.get("/status/api/v1/ping");
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains("Pong!"));
-    let (status, body) = server.get("/status/api/v1/components");
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains("Checkout"), "{body}");
-    let (status, body) = server.get("/");
-    assert_eq!(status, 200);
-    assert!(body.contains("host application"), "{body}");
-
-    let form = [("Content-Type", "application/x-www-form-urlencoded")];
-    let (status, _) = http(port, "POST", "/admin/incident", &form, "name=Slow");
-    assert_eq!(status, 401);
-    let (status, _) = http(port, "POST", "/login", &form, "user=alice&password=wrong");
-    assert_eq!(status, 401);
-
-    // Sign in with the host's own login and use its protected route.
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let body = "user=alice&password=demo-password";
-    write!(
-        stream,
-        "POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let cookie = raw
-        .lines()
-        .find_map(|l| {
-            let lower = l.to_ascii_lowercase();
-            lower.starts_with("set-cookie:").then(|| {
-                l["set-cookie:".len()..]
-                    .trim()
-                    .split(';')
-                    .next()
-                    .unwrap()
-                    .to_owned()
-            })
-        })
-        .expect(&raw);
-    assert!(cookie.starts_with("host_session="), "{cookie}");
-    let headers = [form[0], ("Cookie", cookie.as_str())];
-    let (status, body) = http(
-        port,
-        "POST",
-        "/admin/incident",
-        &headers,
-        "name=Checkout+is+slow",
-    );
-    assert_eq!(status, 201, "{body}");
-    assert!(body.contains("created incident"), "{body}");
-
-    server.signal("TERM");
-    assert!(server.wait_exit(Duration::from_secs(15)).success());
-}
-
-#[test]
-fn embedding_in_axum() {
-    check_embedding(env!("CARGO_BIN_EXE_embed_axum"));
-}
-
-#[test]
-fn embedding_in_actix() {
-    check_embedding(env!("CARGO_BIN_EXE_embed_actix"));
-}
-
 // ---- mail options (`serve --smtp-url ...`) ---------------------------------------------------
 
 #[test]
@@ -894,64 +640,6 @@ fn serve_refuses_bad_mail_options_clearly() {
 
     // None of these got as far as creating the database.
     assert!(!dir.path().join("cachet.db").exists());
-}
-
-/// A blocking SMTP sink on 127.0.0.1 (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT); every
-/// accepted message is sent down the channel as (recipients, data).
-fn smtp_sink() -> (u16, mpsc::Receiver<(Vec<String>, String)>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                let mut write = stream.try_clone().unwrap();
-                let mut read = BufReader::new(stream);
-                let _ = write.write_all(b"220 sink ESMTP\r\n");
-                let mut rcpt = Vec::new();
-                let mut line = String::new();
-                loop {
-                    line.clear();
-                    if read.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let upper = line.trim_end().to_ascii_uppercase();
-                    let reply = if upper.starts_with("EHLO") {
-                        "250-sink\r\n250 8BITMIME"
-                    } else if upper.starts_with("RCPT TO:") {
-                        rcpt.push(line.trim_end()[8..].to_owned());
-                        "250 ok"
-                    } else if upper == "DATA" {
-                        let _ = write.write_all(b"354 go ahead\r\n");
-                        let mut data = String::new();
-                        loop {
-                            line.clear();
-                            if read.read_line(&mut line).unwrap_or(0) == 0 {
-                                return;
-                            }
-                            if line == ".\r\n" {
-                                break;
-                            }
-                            data.push_str(line.strip_prefix('.').unwrap_or(&line));
-                        }
-                        let _ = tx.send((std::mem::take(&mut rcpt), data));
-                        "250 queued"
-                    } else if upper.starts_with("QUIT") {
-                        let _ = write.write_all(b"221 bye\r\n");
-                        return;
-                    } else {
-                        "250 ok"
-                    };
-                    if write.write_all(format!("{reply}\r\n").as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (port, rx)
 }
 
 #[test]

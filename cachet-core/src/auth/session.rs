@@ -10,9 +10,14 @@
 //!
 //! | public URL | cookie |
 //! |---|---|
-//! | `https://…` | `__Host-cachet_session`, `Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/` |
-//! | `http://` on a loopback host (local development) | `cachet_session`, `HttpOnly`, `SameSite=Lax`, `Path=/`, and a warning in the log |
+//! | `https://host/` | `__Host-cachet_session`, `Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/` |
+//! | `https://host/status` (mounted under a path) | `__Secure-cachet_session`, `Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/status` |
+//! | `http://` on a loopback host (local development) | `cachet_session`, `HttpOnly`, `SameSite=Lax`, `Path=` the mount path, and a warning in the log |
 //! | `http://` anywhere else | sign-in refused unless configuration explicitly allows it |
+//!
+//! A page mounted under a path scopes its cookies to that path, so they never reach the host
+//! application's own routes. The `__Host-` prefix requires `Path=/`, so a mounted page uses
+//! `__Secure-`, which still makes browsers refuse the cookie from plain http.
 
 use chrono::TimeDelta;
 
@@ -81,6 +86,8 @@ impl SessionPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CookiePolicy {
     name: &'static str,
+    /// The cookies' `Path`: the public URL's mount path, `/` at the root.
+    path: String,
     secure: bool,
     sign_in_allowed: bool,
     local_http: bool,
@@ -91,9 +98,20 @@ impl CookiePolicy {
     /// URL that is not loopback sign in anyway (an explicit, logged operator choice).
     #[must_use]
     pub fn for_public_url(url: &HttpUrl, allow_insecure_http: bool) -> Self {
+        let mounted = !url.mount_path().is_empty();
+        let path = if mounted {
+            url.mount_path().to_owned()
+        } else {
+            "/".to_owned()
+        };
         if url.is_https() {
             return Self {
-                name: "__Host-cachet_session",
+                name: if mounted {
+                    "__Secure-cachet_session"
+                } else {
+                    "__Host-cachet_session"
+                },
+                path,
                 secure: true,
                 sign_in_allowed: true,
                 local_http: false,
@@ -102,6 +120,7 @@ impl CookiePolicy {
         let local = is_loopback_url(url);
         Self {
             name: "cachet_session",
+            path,
             secure: false,
             sign_in_allowed: local || allow_insecure_http,
             local_http: local,
@@ -112,6 +131,12 @@ impl CookiePolicy {
     #[must_use]
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The cookies' `Path` attribute: the mount path of the public URL, `/` at the root.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// Whether the cookie carries `Secure`.
@@ -137,8 +162,9 @@ impl CookiePolicy {
     #[must_use]
     pub fn set_cookie(&self, session_secret: &str) -> String {
         format!(
-            "{}={session_secret}; Path=/; HttpOnly; SameSite=Lax{}",
+            "{}={session_secret}; Path={}; HttpOnly; SameSite=Lax{}",
             self.name,
+            self.path,
             if self.secure { "; Secure" } else { "" }
         )
     }
@@ -147,20 +173,22 @@ impl CookiePolicy {
     #[must_use]
     pub fn clear_cookie(&self) -> String {
         format!(
-            "{}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax{}",
+            "{}=; Path={}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax{}",
             self.name,
+            self.path,
             if self.secure { "; Secure" } else { "" }
         )
     }
 
-    /// The device cookie's name: `__Host-cachet_device` over https, `cachet_device` on
-    /// plain http (see [`crate::auth::device`]).
+    /// The device cookie's name: `__Host-cachet_device` over https at the root,
+    /// `__Secure-cachet_device` over https under a path, `cachet_device` on plain http (see
+    /// [`crate::auth::device`]).
     #[must_use]
     pub fn device_name(&self) -> &'static str {
-        if self.secure {
-            "__Host-cachet_device"
-        } else {
-            "cachet_device"
+        match (self.secure, self.path.as_str()) {
+            (true, "/") => "__Host-cachet_device",
+            (true, _) => "__Secure-cachet_device",
+            (false, _) => "cachet_device",
         }
     }
 
@@ -169,8 +197,9 @@ impl CookiePolicy {
     #[must_use]
     pub fn set_device_cookie(&self, value: &str, max_age: TimeDelta) -> String {
         format!(
-            "{}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+            "{}={value}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{}",
             self.device_name(),
+            self.path,
             max_age.num_seconds().max(0),
             if self.secure { "; Secure" } else { "" }
         )
@@ -241,6 +270,36 @@ mod tests {
         );
         assert!(p.sign_in_allowed());
         assert!(p.clear_cookie().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn a_page_mounted_under_a_path_scopes_its_cookies_to_it() {
+        let p = CookiePolicy::for_public_url(&url("https://example.com/status/"), false);
+        assert_eq!(p.path(), "/status");
+        assert_eq!(
+            p.set_cookie("x"),
+            "__Secure-cachet_session=x; Path=/status; HttpOnly; SameSite=Lax; Secure"
+        );
+        assert!(p.clear_cookie().contains("; Path=/status;"));
+        assert_eq!(p.device_name(), "__Secure-cachet_device");
+        let device = p.set_device_cookie("v", TimeDelta::days(1));
+        assert!(
+            device.starts_with("__Secure-cachet_device=v; Path=/status;"),
+            "{device}"
+        );
+        assert!(device.ends_with("; Secure"), "{device}");
+        let id = "a".repeat(43);
+        assert_eq!(
+            p.read(&format!("__Secure-cachet_session={id}")),
+            Some(id.as_str())
+        );
+        assert_eq!(p.read(&format!("__Host-cachet_session={id}")), None);
+
+        let local = CookiePolicy::for_public_url(&url("http://localhost:3000/status"), false);
+        assert!(local.set_cookie("x").contains("; Path=/status;"));
+        let root = CookiePolicy::for_public_url(&url("https://status.example.com/"), false);
+        assert_eq!(root.path(), "/");
+        assert_eq!(root.device_name(), "__Host-cachet_device");
     }
 
     #[test]

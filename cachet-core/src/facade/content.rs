@@ -34,7 +34,7 @@ macro_rules! content_writes {
                     fx.outbox.extend(($on_create)(t, now));
                     fx
                 };
-                Ok(self.store().$create(self.cx(), new, &fx).await?)
+                Ok(self.store().$create(self.cx_notifying(), new, &fx).await?)
             }
 
             #[doc = concat!("Changes a ", $entity, " (`WriteContent`), audited in the same transaction.")]
@@ -51,7 +51,7 @@ macro_rules! content_writes {
                     fx.outbox.extend(($on_update)(c, now));
                     fx
                 };
-                Ok(self.store().$update(self.cx(), id, patch, &fx).await?)
+                Ok(self.store().$update(self.cx_notifying(), id, patch, &fx).await?)
             }
 
             #[doc = concat!("Deletes a ", $entity, " (`WriteContent`), audited in the same transaction.")]
@@ -315,7 +315,7 @@ impl Cachet {
         };
         Ok(self
             .store()
-            .create_incident_update(self.cx(), incident, new, &fx)
+            .create_incident_update(self.cx_notifying(), incident, new, &fx)
             .await?)
     }
 
@@ -664,7 +664,11 @@ impl Cachet {
             }
             fx
         };
-        match self.store().create_subscriber(self.cx(), &new, &fx).await {
+        match self
+            .store()
+            .create_subscriber(self.cx_notifying(), &new, &fx)
+            .await
+        {
             Ok(s) => Ok(s),
             Err(StoreError::Conflict { .. }) => self
                 .store()

@@ -129,6 +129,10 @@ struct Inner {
     audit: audit::Coalescer,
     /// One attempt at a time per throttle key (sign-in budgets, a recipient's mail budget).
     attempts: crate::auth::throttle::AttemptGate,
+    /// How many [`crate::notify::Background`]s of this facade run, and whether a write that
+    /// queues notifications without one has been warned about (once per facade).
+    background: std::sync::atomic::AtomicUsize,
+    warned_no_background: std::sync::atomic::AtomicBool,
 }
 
 impl Cachet {
@@ -170,6 +174,8 @@ impl Cachet {
                 snapshots,
                 audit,
                 attempts: crate::auth::throttle::AttemptGate::default(),
+                background: std::sync::atomic::AtomicUsize::new(0),
+                warned_no_background: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -225,6 +231,39 @@ impl Cachet {
     pub(crate) fn cx(&self) -> WriteContext {
         self.inner.snapshots.note_write_started();
         WriteContext::at(self.now())
+    }
+
+    /// As [`Cachet::cx`], for a write that may queue notifications: warns once when no
+    /// background work runs in this process, since an embedder who never called
+    /// [`Cachet::start_background`] would otherwise wait for mail that never leaves.
+    pub(crate) fn cx_notifying(&self) -> WriteContext {
+        use std::sync::atomic::Ordering;
+        if self.inner.background.load(Ordering::Relaxed) == 0
+            && !self
+                .inner
+                .warned_no_background
+                .swap(true, Ordering::Relaxed)
+        {
+            tracing::warn!(
+                "notifications are queued but this process runs no background work: mail, \
+                 webhooks and scheduled maintenance wait until Cachet::start_background runs \
+                 (here or in another instance sharing the database)"
+            );
+        }
+        self.cx()
+    }
+
+    /// Counts a [`crate::notify::Background`] of this facade starting or stopping.
+    pub(crate) fn note_background(&self, started: bool) {
+        use std::sync::atomic::Ordering;
+        if started {
+            self.inner.background.fetch_add(1, Ordering::Relaxed);
+        } else {
+            let _ = self
+                .inner
+                .background
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        }
     }
 
     /// The typed settings.

@@ -149,7 +149,11 @@ impl Cachet {
             }
             fx
         };
-        match self.store().create_subscriber(self.cx(), &new, &fx).await {
+        match self
+            .store()
+            .create_subscriber(self.cx_notifying(), &new, &fx)
+            .await
+        {
             Ok(_) => Ok(()),
             // Subscribed at the same moment by another request: answer as for a known one.
             Err(StoreError::Conflict { .. }) => {

@@ -4,7 +4,7 @@ use super::{
     ComponentId, ComponentStatus, IncidentId, IncidentUpdateId, TemplateId, Timestamp, UserId,
     int_enum,
 };
-use crate::validate::{Markdown, Meta, Name, Slug};
+use crate::validate::{Markdown, Meta, Name, Slug, ValidationError, ViolationExt as _};
 
 int_enum! {
     /// An incident's status, with Cachet v1's codes.
@@ -109,6 +109,54 @@ pub struct NewIncident {
     pub apply_component_status: bool,
     /// Client metadata.
     pub meta: Meta,
+}
+
+impl NewIncident {
+    /// A visible incident that happened `at`, affecting no component and notifying nobody;
+    /// change the rest with struct update syntax
+    /// (`NewIncident { notify: true, ..NewIncident::new(name, status, message, now) }`).
+    #[must_use]
+    pub fn new(name: Name, status: IncidentStatus, message: Markdown, at: Timestamp) -> Self {
+        Self {
+            user_id: None,
+            name,
+            status,
+            message,
+            visible: true,
+            stickied: false,
+            notify: false,
+            occurred_at: at,
+            components: Vec::new(),
+            apply_component_status: false,
+            meta: Meta::default(),
+        }
+    }
+
+    /// As [`NewIncident::new`], from text (a host's own strings, a form): the error names the
+    /// field (`name`, `message`) and the rule it breaks.
+    ///
+    /// # Errors
+    ///
+    /// A [`ValidationError`] for a name or message that does not validate.
+    pub fn parse(
+        name: &str,
+        status: IncidentStatus,
+        message: &str,
+        at: Timestamp,
+    ) -> Result<Self, ValidationError> {
+        let name = Name::parse(name).field("name")?;
+        let message = Markdown::parse(message).field("message")?;
+        Ok(Self::new(name, status, message, at))
+    }
+
+    /// The same incident, notifying subscribers when it is created.
+    #[must_use]
+    pub fn notifying(self) -> Self {
+        Self {
+            notify: true,
+            ..self
+        }
+    }
 }
 
 /// A change to an incident.

@@ -24,6 +24,7 @@
 //! }
 //! ```
 
+pub mod background;
 pub mod budget;
 pub mod dispatch;
 pub mod events;
@@ -33,6 +34,7 @@ pub mod scheduler;
 
 use async_trait::async_trait;
 
+pub use background::Background;
 pub use dispatch::{AAD_WEBHOOK_SECRET, Dispatcher, DispatcherConfig, TickReport};
 pub use scheduler::{Scheduler, SchedulerReport};
 

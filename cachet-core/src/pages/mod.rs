@@ -120,8 +120,13 @@ impl Chrome {
         self.cat.lang().tag()
     }
 
-    /// A link under the mount point.
+    /// A link under the mount point. The page's home is the mount point itself (`/status`,
+    /// not `/status/`): axum's `Router::nest` routes the bare prefix to the nested router but
+    /// leaves the prefix with a slash to the host's router.
     pub fn href(&self, path: &str) -> String {
+        if !self.base.is_empty() && (path == "/" || path.starts_with("/?")) {
+            return format!("{}{}", self.base, &path[1..]);
+        }
         format!("{}{path}", self.base)
     }
 
@@ -275,15 +280,6 @@ pub(crate) fn incident_view(c: &Chrome, i: &Incident, updates: &[IncidentUpdate]
     }
 }
 
-/// The mount path of the public URL: `""` for `https://host/`, `/status` for
-/// `https://host/status/`.
-fn mount_path(public_url: &str) -> String {
-    let after_scheme = public_url.split_once("://").map_or("", |(_, rest)| rest);
-    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    path.trim_end_matches('/').to_owned()
-}
-
 /// The shared page context for a request.
 pub(crate) fn chrome(cachet: &Cachet, settings: &Settings, req: &Request<Bytes>) -> Chrome {
     let accept = req
@@ -298,7 +294,7 @@ pub(crate) fn chrome(cachet: &Cachet, settings: &Settings, req: &Request<Bytes>)
     let cat = Catalog::new(lang).with_date_style(settings.date_format);
     let tz: Tz = settings.app_timezone.tz();
     let theme = assets::theme(settings);
-    let base = mount_path(cachet.config().public_url.as_str());
+    let base = cachet.config().public_url.mount_path().to_owned();
     let tz_note = settings
         .show_timezone
         .then(|| cat.tf(Msg::TimesShownIn, &[tz.name()]));
@@ -469,9 +465,18 @@ mod tests {
 
     #[test]
     fn mount_paths_and_ids() {
-        assert_eq!(mount_path("https://status.example.com"), "");
-        assert_eq!(mount_path("https://status.example.com/"), "");
-        assert_eq!(mount_path("https://example.com/status/"), "/status");
+        let mount_path =
+            |u: &str| crate::validate::HttpUrl::parse(u).map(|u| u.mount_path().to_owned());
+        assert_eq!(mount_path("https://status.example.com").as_deref(), Ok(""));
+        assert_eq!(mount_path("https://status.example.com/").as_deref(), Ok(""));
+        assert_eq!(
+            mount_path("https://example.com/status/").as_deref(),
+            Ok("/status")
+        );
+        assert_eq!(
+            mount_path("https://example.com/status?x=1").as_deref(),
+            Ok("/status")
+        );
         assert_eq!(parse_id("12"), Some(12));
         for bad in ["", "0", "-1", "+1", "1e3", "99999999999999999999", " 1"] {
             assert_eq!(parse_id(bad), None, "{bad}");

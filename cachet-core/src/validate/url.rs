@@ -117,6 +117,17 @@ impl HttpUrl {
             .rsplit_once(':')
             .map_or(authority, |(host, _)| host)
     }
+
+    /// The path the URL names, without a trailing slash, query or fragment: `""` for
+    /// `https://host/` and `/status` for `https://host/status/`. A status page whose public
+    /// URL this is is mounted there; every link, redirect and cookie path is built on it.
+    #[must_use]
+    pub fn mount_path(&self) -> &str {
+        let rest = self.0.split_once("://").map_or("", |(_, r)| r);
+        let path = rest.find('/').map_or("", |i| &rest[i..]);
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        path.trim_end_matches('/')
+    }
 }
 
 /// What a webhook URL must be, for the error message.

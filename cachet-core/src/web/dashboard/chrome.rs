@@ -212,14 +212,9 @@ impl Chrome {
     }
 }
 
-/// The mount path of the public URL: `""` for `https://host/`, `/status` for
-/// `https://host/status/`.
-pub(crate) fn mount_path(cachet: &Cachet) -> String {
-    let url = cachet.config().public_url.as_str();
-    let after_scheme = url.split_once("://").map_or("", |(_, rest)| rest);
-    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    path.trim_end_matches('/').to_owned()
+/// The mount path of the public URL (see [`HttpUrl::mount_path`](crate::validate::HttpUrl::mount_path)).
+pub(crate) fn mount_path(cachet: &Cachet) -> &str {
+    cachet.config().public_url.mount_path()
 }
 
 /// The configured dashboard prefix, normalised (`/dashboard`; a leading slash, no trailing
@@ -362,7 +357,7 @@ pub(crate) async fn chrome(cachet: &Cachet, actor: &Actor, active: &str) -> Resu
     let csrf = cachet.csrf_token(actor).ok_or(Error::Unauthenticated)?;
     let user = actor.user().ok_or(Error::Unauthenticated)?;
     let settings = cachet.settings().await?;
-    let base = mount_path(cachet);
+    let base = mount_path(cachet).to_owned();
     let prefix = prefix(cachet);
     let must_enroll_2fa = actor.must_enroll_2fa();
     let item = |s: &Section| NavItem {

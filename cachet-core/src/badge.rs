@@ -40,6 +40,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Request, Response, StatusCode};
 
 use crate::model::{ComponentId, ScheduleStatus, Settings};
+use crate::sanitize::escape_xml;
 use crate::status::{self, EffectiveStatus, Indicator};
 use crate::store::{PageRequest, ScheduleFilter, ScheduleQuery};
 use crate::web::{cors, response};
@@ -191,30 +192,6 @@ pub fn text_width(s: &str) -> u32 {
     w.ceil() as u32
 }
 
-/// Whether XML 1.0 can hold the character.
-fn xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// XML-escapes text for element content and quoted attributes, dropping characters XML 1.0
-/// cannot hold and turning line breaks and tabs into spaces.
-#[must_use]
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars().filter(|c| xml_char(*c)) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Shortens a label to [`MAX_LABEL_CHARS`] characters, with an ellipsis when cut.
 fn shorten(s: &str) -> String {
     if s.chars().count() <= MAX_LABEL_CHARS {
@@ -238,9 +215,9 @@ pub fn render(label: &str, status: &str, colour: &str, style: Style) -> String {
     let label_w = text_width(&shown) + 10;
     let status_w = text_width(status) + 10;
     let width = label_w + status_w;
-    let title = xml_escape(&format!("{label}: {status}"));
-    let shown = xml_escape(&shown);
-    let status = xml_escape(status);
+    let title = escape_xml(&format!("{label}: {status}"));
+    let shown = escape_xml(&shown);
+    let status = escape_xml(status);
     // Text is drawn at 10x and scaled down, as shields.io does, for sub-pixel placement.
     let label_x = label_w * 5;
     let status_x = label_w * 10 + status_w * 5;
@@ -420,7 +397,7 @@ mod tests {
     #[test]
     fn escaping_drops_what_xml_cannot_hold() {
         assert_eq!(
-            xml_escape("a&b<c>d\"e'f\u{0}g\u{1b}h\ni\u{FFFE}"),
+            escape_xml("a&b<c>d\"e'f\u{0}g\u{1b}h\ni\u{FFFE}"),
             "a&amp;b&lt;c&gt;d&quot;e&apos;fgh i"
         );
     }

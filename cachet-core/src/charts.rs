@@ -31,6 +31,7 @@ use crate::clock::Timestamp;
 use crate::history::day_start;
 use crate::model::{CalcType, Metric, MetricId, MetricPoint, MetricView};
 use crate::pages::i18n::{Catalog, Msg};
+use crate::sanitize::escape_xml;
 use crate::store::{Direction, MetricPointFilter, MetricPointQuery, MetricPointSort, PageRequest};
 use crate::{Actor, Cachet, Error};
 
@@ -441,26 +442,6 @@ fn internal(e: &Error) -> Response<Bytes> {
     crate::web::response::plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
 }
 
-/// Escapes text for XML content and attribute values.
-#[must_use]
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot hold at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
-            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The chart's width in viewBox units.
 pub const SVG_WIDTH: u32 = 640;
 /// The chart's height in viewBox units.
@@ -534,7 +515,7 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
     let _ = write!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {SVG_HEIGHT}" role="img" class="chart"><title>{}</title>"#,
-        xml_escape(&summary),
+        escape_xml(&summary),
     );
     // Axes.
     let _ = write!(
@@ -553,10 +534,10 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
         r#"<g class="chart-label" fill="currentColor" font-size="12" font-family="sans-serif"><text x="{}" y="{}" text-anchor="end">{}</text><text x="{}" y="{}" text-anchor="end">{}</text>"#,
         PLOT_LEFT - 6.0,
         PLOT_TOP + 4.0,
-        xml_escape(&with_suffix(cat, hi_r, suffix)),
+        escape_xml(&with_suffix(cat, hi_r, suffix)),
         PLOT_LEFT - 6.0,
         PLOT_BOTTOM,
-        xml_escape(&with_suffix(cat, lo_r, suffix)),
+        escape_xml(&with_suffix(cat, lo_r, suffix)),
     );
     // X labels: first, middle and last bucket.
     let mut xl: Vec<usize> = vec![0, n / 2, n.saturating_sub(1)];
@@ -573,7 +554,7 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
                 r#"<text x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
                 Coord(plot.x(idx)),
                 PLOT_BOTTOM + 18.0,
-                xml_escape(&b.key),
+                escape_xml(&b.key),
             );
         }
     }

@@ -21,6 +21,9 @@
 //! fields hold. Every influenced field in the library is logged through it; the test
 //! `cachet-core/tests/log_injection.rs` checks that no tracing call in the workspace's library
 //! code logs a formatted field without it, and drives hostile input through real code paths.
+//!
+//! This is log-line escaping (`\u{..}` for characters that break a line), not markup
+//! escaping; HTML and XML text goes through [`crate::sanitize::escape_text`].
 
 use std::fmt::{self, Write as _};
 

@@ -220,8 +220,41 @@ pub fn sanitize_html(html: &str) -> String {
 
 /// Escapes plain text for HTML element content and quoted attribute values: `&`, `<`, `>`,
 /// `"` and `'`.
+///
+/// This and [`escape_xml`] are the crate's one text escaper (pages, feeds, mail, badges,
+/// charts). Other escapings are different jobs and live with their formats: Markdown
+/// ([`crate::template::escape_markdown`]), iCalendar TEXT (`feeds`), log lines ([`crate::log`]),
+/// CSV cells (the dashboard's review export) and JSON (serde_json).
 #[must_use]
 pub fn escape_text(s: &str) -> String {
+    escape(s, Dialect::Html)
+}
+
+/// [`escape_text`] for standalone XML documents (the SVG badges and charts): the same five
+/// characters, characters XML 1.0 cannot hold (C0 controls other than tab and line breaks,
+/// U+FFFE, U+FFFF) dropped, since one of them makes the whole document unreadable, and tab
+/// and line breaks turned into spaces, since every such text is a one-line label or title.
+#[must_use]
+pub fn escape_xml(s: &str) -> String {
+    escape(s, Dialect::Xml)
+}
+
+/// Where escaped text goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// HTML: the apostrophe as `&#x27;`, which HTML 4 and every mail client read (`&apos;`
+    /// is XML's and HTML5's only).
+    Html,
+    /// XML 1.0: the apostrophe as XML's own `&apos;`.
+    Xml,
+}
+
+/// Whether XML 1.0 can hold `c` at all (its `Char` production).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+fn escape(s: &str, dialect: Dialect) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars() {
         match c {
@@ -229,7 +262,10 @@ pub fn escape_text(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
+            '\'' if dialect == Dialect::Html => out.push_str("&#x27;"),
+            '\'' => out.push_str("&apos;"),
+            c if dialect == Dialect::Xml && !xml_char(c) => {}
+            '\t' | '\n' | '\r' if dialect == Dialect::Xml => out.push(' '),
             c => out.push(c),
         }
     }
@@ -819,6 +855,51 @@ mod tests {
             "&lt;a href=&quot;x&quot; title=&#x27;y&#x27;&gt;&amp;&lt;/a&gt;"
         );
         assert_eq!(escape_text("plain ünïcode"), "plain ünïcode");
+    }
+
+    #[test]
+    fn escape_xml_escapes_the_five_and_keeps_documents_well_formed() {
+        assert_eq!(
+            escape_xml(r#"<a href="x" title='y'>&</a>"#),
+            "&lt;a href=&quot;x&quot; title=&apos;y&apos;&gt;&amp;&lt;/a&gt;"
+        );
+        assert_eq!(escape_xml("a\u{0}b\u{1b}c\u{FFFE}d\u{FFFF}e"), "abcde");
+        assert_eq!(escape_xml("one\ttwo\r\nthree"), "one two  three");
+        assert_eq!(escape_xml("plain ünïcode 😀"), "plain ünïcode 😀");
+    }
+
+    /// Undoes [`escape_text`] and [`escape_xml`]'s entities (not a general decoder).
+    fn unescape(s: &str) -> String {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&")
+    }
+
+    proptest! {
+        #[test]
+        fn escaped_text_is_inert_and_reads_back(s in any::<String>()) {
+            for (escaped, xml) in [(escape_text(&s), false), (escape_xml(&s), true)] {
+                prop_assert!(!escaped.contains(['<', '>', '"', '\'']), "{escaped:?}");
+                // Every `&` starts one of the entities written.
+                for (i, _) in escaped.match_indices('&') {
+                    let rest = &escaped[i..];
+                    prop_assert!(
+                        ["&amp;", "&lt;", "&gt;", "&quot;", "&#x27;", "&apos;"]
+                            .iter()
+                            .any(|e| rest.starts_with(e)),
+                        "{escaped:?}"
+                    );
+                }
+                if xml {
+                    prop_assert!(escaped.chars().all(|c| c != '\n' && xml_char(c)), "{escaped:?}");
+                } else {
+                    prop_assert_eq!(unescape(&escaped), s.clone());
+                }
+            }
+        }
     }
 
     #[test]

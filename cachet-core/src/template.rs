@@ -221,6 +221,9 @@ impl TryFrom<&serde_json::Value> for Vars {
 /// Escapes a value so that it is inline text in Markdown: every ASCII punctuation character
 /// gets a backslash (CommonMark renders `\x` as a literal `x` for all of them), and line
 /// breaks become spaces so a value cannot start a new block.
+///
+/// Markdown escaping, not HTML escaping: the result is Markdown source that the sanitizer
+/// renders, so it stays apart from [`crate::sanitize::escape_text`].
 #[must_use]
 pub fn escape_markdown(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + value.len() / 4);

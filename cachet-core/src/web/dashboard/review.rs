@@ -189,7 +189,8 @@ async fn csv(dash: &DashboardRequest<'_>) -> Response<Bytes> {
 
 /// One cell of RFC 4180 CSV, always quoted. A cell a spreadsheet would read as a formula
 /// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, so a
-/// hostile account or token name stays text when the file is opened (CSV injection).
+/// hostile account or token name stays text when the file is opened (CSV injection). A CSV
+/// and spreadsheet rule, unrelated to HTML escaping ([`crate::sanitize::escape_text`]).
 fn cell(out: &mut String, value: &str) {
     out.push('"');
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {

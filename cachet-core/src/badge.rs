@@ -324,7 +324,7 @@ pub(crate) async fn respond(
     };
     let found = match component {
         None => page_status(cachet, &settings).await.map(Some),
-        Some(segment) => match parse_id(segment) {
+        Some(segment) => match segment.parse::<ComponentId>().ok() {
             Some(id) => component_status(cachet, id).await,
             None => Ok(None),
         },
@@ -341,16 +341,6 @@ pub(crate) async fn respond(
     };
     cors::apply(&mut resp, req, &settings.allowed_domains);
     resp
-}
-
-/// A component id from a path segment: ASCII digits only, positive, no sign or padding
-/// tricks beyond what `u64` parsing accepts.
-fn parse_id(segment: &str) -> Option<ComponentId> {
-    if segment.is_empty() || !segment.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: i64 = segment.parse().ok()?;
-    (n > 0).then_some(ComponentId(n))
 }
 
 #[cfg(test)]
@@ -378,7 +368,7 @@ mod tests {
 
     #[test]
     fn ids_are_positive_numbers() {
-        assert_eq!(parse_id("12"), Some(ComponentId(12)));
+        assert_eq!("12".parse::<ComponentId>().ok(), Some(ComponentId(12)));
         for bad in [
             "",
             "0",
@@ -390,7 +380,7 @@ mod tests {
             "99999999999999999999",
             " 1",
         ] {
-            assert_eq!(parse_id(bad), None, "{bad}");
+            assert_eq!(bad.parse::<ComponentId>().ok(), None, "{bad}");
         }
     }
 

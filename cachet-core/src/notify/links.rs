@@ -85,7 +85,7 @@ pub fn verify(keyring: &Keyring, purpose: LinkPurpose, token: &str) -> Option<Su
     else {
         return None;
     };
-    let id = crate::pages::parse_id(id)?;
+    let id = crate::model::parse_id(id).ok()?;
     // Only canonical decimal key ids, so one link has exactly one spelling.
     if key_id.is_empty() || key_id.len() > 10 || !key_id.bytes().all(|b| b.is_ascii_digit()) {
         return None;

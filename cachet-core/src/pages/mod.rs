@@ -414,12 +414,10 @@ pub(crate) enum Page {
     Component(i64),
 }
 
-/// A positive decimal id; anything else (signs, spaces, overflow) is not one.
+/// A positive decimal id ([`crate::model::parse_id`]); anything else (signs, spaces,
+/// overflow) is not one.
 pub(crate) fn parse_id(s: &str) -> Option<i64> {
-    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok().filter(|n| *n > 0)
+    crate::model::parse_id(s).ok()
 }
 
 /// The status page's `start_date` as its render reads it, in canonical form (the snapshot

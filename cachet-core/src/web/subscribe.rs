@@ -153,8 +153,7 @@ impl Ctx<'_> {
         let mut out = Vec::new();
         for (k, v) in &self.form {
             if k == "components" || k == "components[]" {
-                let id = crate::pages::parse_id(v).ok_or(())?;
-                out.push(ComponentId(id));
+                out.push(v.parse::<ComponentId>().map_err(|_| ())?);
             }
         }
         if out.len() > 1000 {

@@ -402,12 +402,10 @@ fn allowed_methods(path: &str) -> &'static str {
     }
 }
 
-/// A path id: a positive integer, else 404 (as Cachet's model binding answers).
+/// A path id: a positive decimal integer ([`crate::model::parse_id`]), else 404 (as Cachet's
+/// model binding answers).
 pub(crate) fn parse_id(s: &str) -> Result<i64, Fail> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or(Fail::Status(StatusCode::NOT_FOUND))
+    crate::model::parse_id(s).map_err(|_| Fail::Status(StatusCode::NOT_FOUND))
 }
 
 /// Refuses a write by a visitor with 401 (routes that need a token), before validation.

@@ -163,14 +163,10 @@ async fn create_token(dash: &DashboardRequest<'_>) -> Response<Bytes> {
 }
 
 async fn revoke_token(dash: &DashboardRequest<'_>, id: &str) -> Response<Bytes> {
-    let Some(id) = crate::pages::parse_id(id) else {
+    let Ok(id) = id.parse::<ApiTokenId>() else {
         return crate::web::response::not_found_page();
     };
-    match dash
-        .cachet
-        .revoke_api_token(&dash.actor, ApiTokenId(id))
-        .await
-    {
+    match dash.cachet.revoke_api_token(&dash.actor, id).await {
         Ok(_) => dash.redirect_flash("/tokens", Flash::Revoked),
         Err(e) => dash.fail(e).await,
     }

@@ -51,7 +51,7 @@ pub(super) async fn route(dash: &DashboardRequest<'_>, rest: &[&str]) -> Option<
 }
 
 fn id_of(s: &str) -> Option<i64> {
-    crate::pages::parse_id(s)
+    crate::model::parse_id(s).ok()
 }
 
 /// A form error shown on the page again, or the error page for refusals and failures.
@@ -650,14 +650,14 @@ fn audit_filter(
             .field("outcome")?,
         actor_user_id: opt("actor")
             .map(|v| {
-                crate::pages::parse_id(v)
-                    .map(UserId)
-                    .ok_or(ValidationError::new(
+                v.parse::<UserId>().map_err(|_| {
+                    ValidationError::new(
                         "actor",
                         crate::validate::Violation::Format {
                             expected: "a user id",
                         },
-                    ))
+                    )
+                })
             })
             .transpose()?,
         since: date("since")?,

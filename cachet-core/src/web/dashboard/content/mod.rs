@@ -163,7 +163,7 @@ pub(crate) fn render(
 
 /// A positive decimal id from a path segment; anything else is not found.
 pub(crate) fn path_id(s: &str) -> Result<i64, Fail> {
-    crate::pages::parse_id(s).ok_or(Fail::Facade(Error::NotFound { entity: "page" }))
+    crate::model::parse_id(s).map_err(|_| Fail::Facade(Error::NotFound { entity: "page" }))
 }
 
 /// The 404 of an unknown path inside a section.

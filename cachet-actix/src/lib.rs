@@ -133,30 +133,12 @@ use actix_web::http::header::{HeaderName as ActixName, HeaderValue as ActixValue
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, Scope, web};
 use bytes::{Bytes, BytesMut};
 use cachet_core::Cachet;
-use cachet_core::model::Role;
 use cachet_core::web::RequestContext;
 use futures_core::Stream;
 
-/// A user the host application authenticated and vouches for. Insert it into the request's
-/// extensions (in your own auth middleware) before the request reaches Cachet's service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// The name Cachet writes to its audit log (an e-mail address, a user id).
-    pub name: String,
-    /// What the user may do in Cachet.
-    pub role: Role,
-}
-
-impl Principal {
-    /// A principal with a name and a role.
-    #[must_use]
-    pub fn new(name: impl Into<String>, role: Role) -> Self {
-        Self {
-            name: name.into(),
-            role,
-        }
-    }
-}
+/// A user the host application authenticated and vouches for: insert it into the request's
+/// extensions in your own auth middleware (see the crate docs).
+pub use cachet_core::web::Principal;
 
 /// Registers the status page as the default service of an `App` or a `Scope`:
 /// `App::new().configure(cachet_actix::configure(c))`. Every path your own routes do not
@@ -183,10 +165,7 @@ async fn handle(cachet: Cachet, req: HttpRequest, body: web::Payload) -> HttpRes
     let Some(core) = convert(&req, body) else {
         return HttpResponse::BadRequest().finish();
     };
-    let principal = req
-        .extensions()
-        .get::<Principal>()
-        .map(|p| (p.name.clone(), p.role));
+    let principal = req.extensions().get::<Principal>().cloned();
     let cx = RequestContext {
         peer: req.peer_addr(),
         principal,

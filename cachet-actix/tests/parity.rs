@@ -31,8 +31,8 @@ fn to_actix(req: http::Request<Bytes>, cx: RequestContext) -> actix_http::Reques
         t = t.peer_addr(peer);
     }
     let req = t.set_payload(body).to_request();
-    if let Some((name, role)) = cx.principal {
-        req.extensions_mut().insert(Principal::new(name, role));
+    if let Some(principal) = cx.principal {
+        req.extensions_mut().insert(principal);
     }
     req
 }

@@ -146,31 +146,13 @@ use axum::response::Response;
 use axum::routing::any;
 use bytes::{Bytes, BytesMut};
 use cachet_core::Cachet;
-use cachet_core::model::Role;
 use cachet_core::web::RequestContext;
 use futures_core::Stream;
 use http::StatusCode;
 
-/// A user the host application authenticated and vouches for. Insert it into the request's
-/// extensions (in your own auth middleware) before the request reaches [`router`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// The name Cachet writes to its audit log (an e-mail address, a user id).
-    pub name: String,
-    /// What the user may do in Cachet.
-    pub role: Role,
-}
-
-impl Principal {
-    /// A principal with a name and a role.
-    #[must_use]
-    pub fn new(name: impl Into<String>, role: Role) -> Self {
-        Self {
-            name: name.into(),
-            role,
-        }
-    }
-}
+/// A user the host application authenticated and vouches for: insert it into the request's
+/// extensions in your own auth middleware (see the crate docs).
+pub use cachet_core::web::Principal;
 
 /// The status page as an axum router, for any host state `S`: nest it under a prefix or serve
 /// it as it is. Every path below the mount point is Cachet's.
@@ -193,10 +175,7 @@ async fn handle(State(cachet): State<Cachet>, req: Request) -> Response {
                 .get::<MockConnectInfo<SocketAddr>>()
                 .map(|c| c.0)
         });
-    let principal = parts
-        .extensions
-        .get::<Principal>()
-        .map(|p| (p.name.clone(), p.role));
+    let principal = parts.extensions.get::<Principal>().cloned();
     let Some(body) = collect(body, cachet.web_config().max_body_bytes).await else {
         let mut resp = Response::new(Body::empty());
         *resp.status_mut() = StatusCode::BAD_REQUEST;

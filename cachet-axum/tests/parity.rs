@@ -64,8 +64,8 @@ async fn oneshot(app: Router, req: Request<Bytes>, cx: RequestContext) -> Respon
     if let Some(peer) = cx.peer {
         parts.extensions.insert(ConnectInfo(peer));
     }
-    if let Some((name, role)) = cx.principal {
-        parts.extensions.insert(Principal::new(name, role));
+    if let Some(principal) = cx.principal {
+        parts.extensions.insert(principal);
     }
     let resp = app
         .oneshot(Request::from_parts(parts, Body::from(body)))

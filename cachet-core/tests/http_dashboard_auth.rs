@@ -201,7 +201,7 @@ async fn a_signed_in_user_can_subscribe_like_any_visitor() {
     assert_eq!(r.status(), StatusCode::OK, "{}", body(&r));
     let subscribers = h
         .cachet
-        .store()
+        .store_unchecked()
         .subscribers(&cachet_core::store::SubscriberQuery::all())
         .await
         .unwrap();

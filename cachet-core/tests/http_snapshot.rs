@@ -246,7 +246,7 @@ async fn only_guests_are_served_from_the_cache() {
     }
     let vouched = RequestContext {
         peer: None,
-        principal: Some(("host-admin".into(), Role::Admin)),
+        principal: Some(cachet_core::web::Principal::new("host-admin", Role::Admin)),
     };
     let r = send(c, "GET", "/api/v1/components", &[], vouched).await;
     assert!(!r.headers().contains_key("etag"));

@@ -21,7 +21,7 @@ use cachet_core::store::SubscriberQuery;
 
 async fn subscribers(cachet: &Cachet) -> Vec<Subscriber> {
     cachet
-        .store()
+        .store_unchecked()
         .subscribers(&SubscriberQuery::all())
         .await
         .unwrap()

@@ -502,8 +502,7 @@ mod tests {
         let metrics = cachet.metrics(&op, MetricQuery::all()).await.unwrap();
         assert_eq!(metrics.total, 2);
         let points = cachet
-            .store()
-            .metric_points(metrics.items[0].id, &MetricPointQuery::all())
+            .metric_points(&op, metrics.items[0].id, MetricPointQuery::all())
             .await
             .unwrap();
         assert!(points.total >= 40, "{}", points.total);

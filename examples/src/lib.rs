@@ -420,10 +420,9 @@ pub async fn create_user(
     let (cachet, db) = open(global, env_key, "http://localhost").await?;
     let result = async {
         if cachet
-            .store()
-            .user_by_email(&email_parsed)
+            .operator_user_by_email(&email_parsed)
             .await
-            .map_err(|e| Error::cachet("looking up the user", &e.into()))?
+            .map_err(|e| Error::cachet("looking up the user", &e))?
             .is_some()
         {
             return Err(Error::Invalid(format!(
@@ -478,10 +477,9 @@ pub async fn create_token(
     let (cachet, db) = open(global, env_key, "http://localhost").await?;
     let result = async {
         let user = cachet
-            .store()
-            .user_by_email(&email)
+            .operator_user_by_email(&email)
             .await
-            .map_err(|e| Error::cachet("looking up the user", &e.into()))?
+            .map_err(|e| Error::cachet("looking up the user", &e))?
             .ok_or_else(|| {
                 Error::Invalid(format!("no user has the email address {}", email.as_str()))
             })?;

@@ -1512,6 +1512,16 @@ impl Cachet {
     pub async fn operator_create_user(&self, input: NewUserInput) -> Result<User> {
         self.create_user(&Actor::operator(), input).await
     }
+
+    /// The user with this sign-in address, for the command line (trusted, as
+    /// [`Cachet::operator_create_user`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn operator_user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        Ok(self.store().user_by_email(email).await?)
+    }
 }
 
 /// Parses the `email`, `name` and `role` of a new user from text (command line, forms).

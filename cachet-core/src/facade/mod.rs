@@ -41,8 +41,10 @@ use crate::store::{Effects, Store, WriteContext};
 use crate::validate::{HttpUrl, Text};
 
 /// Configuration of the security controls. The defaults are the secure baseline SECURITY.md
-/// describes; most values may only be made stricter.
+/// describes; most values may only be made stricter. Build it with [`Config::new`] and change
+/// the fields you need (`config.retention.audit = ...`); new fields arrive with defaults.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// The public URL the site is reached at. Cookie flags, the CSRF origin and every absolute
     /// link follow it, never the `Host` header.
@@ -180,9 +182,17 @@ impl Cachet {
         })
     }
 
-    /// The store.
+    /// The store, behind every rule of the facade: only the facade's own methods reach it.
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The store without the facade's checks, for tests that look behind the policy (what a
+    /// write left in the database). Not for applications: every read and write an
+    /// application needs is a method of `Cachet`, authorized and audited.
+    #[cfg(feature = "testing")]
     #[must_use]
-    pub fn store(&self) -> &Arc<dyn Store> {
+    pub fn store_unchecked(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }
 

@@ -32,13 +32,38 @@ use crate::{Actor, Cachet};
 pub struct RequestContext {
     /// The TCP peer.
     pub peer: Option<SocketAddr>,
-    /// A principal the host application authenticated itself and vouches for (its name for
-    /// the audit log and the role it grants). Takes precedence over cookies and tokens.
-    pub principal: Option<(String, Role)>,
+    /// A user the host application authenticated itself and vouches for. Takes precedence
+    /// over cookies and tokens.
+    pub principal: Option<Principal>,
 }
 
-/// Web-layer limits and switches.
+/// A user the host application authenticated and vouches for. The adapters take it from the
+/// request's extensions, where the host's own auth middleware inserts it; Cachet then treats
+/// the request as this user, ahead of cookies and API tokens, and audits it as `host:<name>`.
+/// Only insert one for requests you have authenticated: Cachet believes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The name Cachet writes to its audit log (an e-mail address, a user id).
+    pub name: String,
+    /// What the user may do in Cachet.
+    pub role: Role,
+}
+
+impl Principal {
+    /// A principal with a name and a role.
+    #[must_use]
+    pub fn new(name: impl Into<String>, role: Role) -> Self {
+        Self {
+            name: name.into(),
+            role,
+        }
+    }
+}
+
+/// Web-layer limits and switches: start from [`WebConfig::default`] (as [`crate::Config::new`]
+/// does) and change the fields you need; new fields arrive with defaults.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct WebConfig {
     /// The largest request body accepted (default 1 MiB + 64 KiB, enough for a 1 MiB Markdown
     /// message in JSON).
@@ -185,7 +210,7 @@ impl Cachet {
         &self,
         req: Request<Bytes>,
         client: Option<IpAddr>,
-        principal: Option<&(String, Role)>,
+        principal: Option<&Principal>,
         id: &str,
     ) -> Response<Bytes> {
         let allowed = match self.settings().await {
@@ -325,10 +350,10 @@ impl Cachet {
         &self,
         req: &Request<Bytes>,
         ip: Option<IpAddr>,
-        principal: Option<&(String, Role)>,
+        principal: Option<&Principal>,
     ) -> Result<Option<Actor>, crate::Error> {
-        if let Some((name, role)) = principal {
-            return Ok(Some(Actor::host(name, *role, ip)));
+        if let Some(p) = principal {
+            return Ok(Some(Actor::host(&p.name, p.role, ip)));
         }
         let headers = req.headers();
         let presented = headers

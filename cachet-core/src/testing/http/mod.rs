@@ -638,7 +638,9 @@ impl Site {
                 b = b.header("authorization", format!("Bearer {}", self.token(*k).await?));
             }
             Auth::RawToken(t) => b = b.header("x-cachet-token", t.as_str()),
-            Auth::Principal(name, role) => principal = Some((name.clone(), *role)),
+            Auth::Principal(name, role) => {
+                principal = Some(crate::web::Principal::new(name.clone(), *role));
+            }
         }
         let req = b
             .body(r.body.clone())

@@ -25,7 +25,6 @@ use super::input::{Input, InputError};
 use super::ratelimit::Decision;
 use super::response;
 use crate::auth::policy::Permission;
-use crate::model::Role;
 use crate::validate::ValidationError;
 use crate::{Actor, Cachet, Error};
 
@@ -141,7 +140,7 @@ pub(crate) async fn handle(
     cachet: &Cachet,
     req: Request<Bytes>,
     ip: Option<IpAddr>,
-    principal: Option<&(String, Role)>,
+    principal: Option<&crate::web::Principal>,
     request_id: &str,
 ) -> Response<Bytes> {
     if !accepts_json(&req) {

@@ -9,6 +9,7 @@
 pub mod api_v1;
 pub(crate) mod cors;
 pub(crate) mod dashboard;
+pub(crate) mod form;
 pub mod headers;
 pub mod input;
 pub(crate) mod openapi;
@@ -142,7 +143,12 @@ impl Cachet {
         }
         let client = self.client_ip(&req, &cx);
         let path = req.uri().path().to_owned();
-        let mut resp = if req.body().len() > self.web_config().max_body_bytes {
+        let too_large = req.body().len() > self.web_config().max_body_bytes;
+        if !too_large && path != "/api/v1" && !path.starts_with("/api/v1/") {
+            // The one decode of a page form: the CSRF guard and the handler read this value.
+            form::decode_body(&mut req);
+        }
+        let mut resp = if too_large {
             response::api_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "The request body is too large.",
@@ -277,20 +283,10 @@ impl Cachet {
                 .await
                 .ok()
                 .flatten();
-            let submitted = header("x-csrf-token").map(str::to_owned).or_else(|| {
-                serde_urlencoded::from_bytes::<Vec<(String, String)>>(req.body())
-                    .ok()
-                    .and_then(|pairs| {
-                        pairs
-                            .into_iter()
-                            .find(|(k, _)| k == "_token")
-                            .map(|(_, v)| v)
-                    })
-            });
+            let submitted =
+                header("x-csrf-token").or_else(|| form::body(req).and_then(|f| f.get("_token")));
             verdict = match session {
-                Some(s) => {
-                    csrf::verify_session_token(self.keyring(), &s.hash, submitted.as_deref())
-                }
+                Some(s) => csrf::verify_session_token(self.keyring(), &s.hash, submitted),
                 // A cookie for a session that no longer exists: nothing to protect, the page
                 // handler will treat the request as a visitor's.
                 None => Ok(()),

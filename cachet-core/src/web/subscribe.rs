@@ -85,7 +85,8 @@ struct Ctx<'a> {
     client: Option<IpAddr>,
     c: Chrome,
     subscribers_on: bool,
-    form: Vec<(String, String)>,
+    /// The request's form body, decoded once (the CSRF guard read the same value).
+    form: &'a crate::web::form::Form,
     /// The hash of the session behind the request's cookie, when there is one: the global
     /// CSRF guard then checks that session's synchronizer token on every POST, so the forms
     /// carry it instead of the stateless visitor token (a signed-in admin can subscribe too).
@@ -94,10 +95,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn field(&self, name: &str) -> Option<&str> {
-        self.form
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.form.get(name)
     }
 
     fn header(&self, name: &str) -> Option<&str> {
@@ -151,7 +149,7 @@ impl Ctx<'_> {
     /// The components chosen in the form; `Err` names the field.
     fn chosen(&self) -> Result<Vec<ComponentId>, ()> {
         let mut out = Vec::new();
-        for (k, v) in &self.form {
+        for (k, v) in self.form.pairs() {
             if k == "components" || k == "components[]" {
                 out.push(v.parse::<ComponentId>().map_err(|_| ())?);
             }
@@ -285,9 +283,9 @@ async fn answer(
         }
     };
     let form = if req.method() == Method::POST {
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(req.body()).unwrap_or_default()
+        crate::web::form::body(req).unwrap_or(&crate::web::form::EMPTY)
     } else {
-        Vec::new()
+        &crate::web::form::EMPTY
     };
     let session = super::dashboard::visitor::cookie_session(cachet, req)
         .await

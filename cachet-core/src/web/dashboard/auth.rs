@@ -150,7 +150,7 @@ async fn login(cachet: &Cachet, req: &Request<Bytes>, client: Option<IpAddr>) ->
     let Some(form) = visitor::parse_form(req) else {
         return visitor::bad_body();
     };
-    if let Some(refused) = visitor::check_post(cachet, req, client, "login", &form).await {
+    if let Some(refused) = visitor::check_post(cachet, req, client, "login", form).await {
         return refused;
     }
     let email = form.text("email");
@@ -229,7 +229,7 @@ async fn second_factor(
     };
     // The cookie's session exists, so the guard has checked origin and token already; this
     // repeats the origin check for the record.
-    if let Some(refused) = visitor::check_post(cachet, req, client, "2fa", &form).await {
+    if let Some(refused) = visitor::check_post(cachet, req, client, "2fa", form).await {
         return refused;
     }
     let from = SignInClient::at(client)
@@ -312,7 +312,7 @@ async fn reset(cachet: &Cachet, req: &Request<Bytes>, client: Option<IpAddr>) ->
     let Some(form) = visitor::parse_form(req) else {
         return visitor::bad_body();
     };
-    if let Some(refused) = visitor::check_post(cachet, req, client, "reset", &form).await {
+    if let Some(refused) = visitor::check_post(cachet, req, client, "reset", form).await {
         return refused;
     }
     let email = form.text("email").trim().to_ascii_lowercase();
@@ -398,7 +398,7 @@ async fn reset_token(
     let Some(form) = visitor::parse_form(req) else {
         return visitor::bad_body();
     };
-    if let Some(refused) = visitor::check_post(cachet, req, client, "reset-token", &form).await {
+    if let Some(refused) = visitor::check_post(cachet, req, client, "reset-token", form).await {
         return refused;
     }
     match cachet

@@ -414,49 +414,8 @@ pub(crate) async fn chrome(cachet: &Cachet, actor: &Actor, active: &str) -> Resu
     })
 }
 
-/// Urlencoded pairs (a form body or a query string), in order; repeated names allowed.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Form {
-    pairs: Vec<(String, String)>,
-}
-
-impl Form {
-    /// Parses `application/x-www-form-urlencoded` bytes; `None` when malformed.
-    pub(crate) fn parse(bytes: &[u8]) -> Option<Self> {
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes)
-            .ok()
-            .map(|pairs| Self { pairs })
-    }
-
-    /// The first value of a field.
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The first value of a field, or `""`.
-    pub(crate) fn text(&self, name: &str) -> &str {
-        self.get(name).unwrap_or_default()
-    }
-
-    /// Every value of a repeated field (checkboxes, multi-selects).
-    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// Whether a checkbox was ticked (present with a value other than empty, `0`, `off`
-    /// or `false`).
-    pub(crate) fn checked(&self, name: &str) -> bool {
-        self.get(name)
-            .is_some_and(|v| !matches!(v, "" | "0" | "off" | "false"))
-    }
-}
+/// The decoded form type every page shares.
+pub(crate) use crate::web::form::Form;
 
 /// A request to a dashboard page, with its signed-in actor.
 pub(crate) struct DashboardRequest<'a> {
@@ -468,8 +427,9 @@ pub(crate) struct DashboardRequest<'a> {
     pub actor: Actor,
     /// The client address.
     pub client: Option<IpAddr>,
-    /// The urlencoded body of a POST (empty otherwise).
-    pub form: Form,
+    /// The urlencoded body of a POST (empty otherwise): the request's one decode, which the
+    /// CSRF guard has read its token from.
+    pub form: &'a Form,
     /// The query string.
     pub query: Form,
 }

@@ -113,7 +113,7 @@ async fn dashboard(
         return chrome::method_not_allowed("GET, HEAD, POST");
     }
     let form = if is_post {
-        match Form::parse(req.body()) {
+        match crate::web::form::body(req) {
             Some(f) => f,
             None => {
                 return crate::web::response::plain(
@@ -123,7 +123,7 @@ async fn dashboard(
             }
         }
     } else {
-        Form::default()
+        &crate::web::form::EMPTY
     };
     let query = req
         .uri()

@@ -97,7 +97,7 @@ pub(super) async fn setup(
     let Some(form) = visitor::parse_form(req) else {
         return visitor::bad_body();
     };
-    if let Some(refused) = visitor::check_post(cachet, req, client, "setup", &form).await {
+    if let Some(refused) = visitor::check_post(cachet, req, client, "setup", form).await {
         return refused;
     }
     let (site, name, email, password) = (
@@ -213,7 +213,7 @@ pub(super) async fn invite(
     let Some(form) = visitor::parse_form(req) else {
         return visitor::bad_body();
     };
-    if let Some(refused) = visitor::check_post(cachet, req, client, "invite", &form).await {
+    if let Some(refused) = visitor::check_post(cachet, req, client, "invite", form).await {
         return refused;
     }
     let name = form.text("name");

@@ -132,9 +132,9 @@ pub(crate) async fn check_post(
     Some(crate::web::response::plain(StatusCode::FORBIDDEN, text))
 }
 
-/// Parses a visitor form's body; `None` answers 400.
-pub(crate) fn parse_form(req: &Request<Bytes>) -> Option<Form> {
-    Form::parse(req.body())
+/// A visitor form's body, as the request decoded it once; `None` answers 400.
+pub(crate) fn parse_form(req: &Request<Bytes>) -> Option<&Form> {
+    crate::web::form::body(req)
 }
 
 /// The 400 for a body that is not urlencoded.

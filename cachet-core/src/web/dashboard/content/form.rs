@@ -14,10 +14,17 @@ use super::view::Form;
 pub(crate) struct Submitted(Vec<(String, String)>);
 
 impl Submitted {
-    /// Parses a body or a query string. Undecodable input is no input: every field is then
-    /// missing and the handler reports each required one by name.
+    /// Parses a body or a query string (the tests' shorthand; requests go through
+    /// [`Self::from_form`]). Undecodable input is no input: every field is then missing and
+    /// the handler reports each required one by name.
+    #[cfg(test)]
     pub fn parse(bytes: &[u8]) -> Self {
-        Self(serde_urlencoded::from_bytes(bytes).unwrap_or_default())
+        Self::from_form(&crate::web::form::Form::parse(bytes).unwrap_or_default())
+    }
+
+    /// The fields of a decoded request form (the body or the query string).
+    pub fn from_form(form: &crate::web::form::Form) -> Self {
+        Self(form.pairs().to_vec())
     }
 
     /// Fields from pairs (a stored entity's values shown in its form).

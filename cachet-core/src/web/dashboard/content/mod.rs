@@ -27,7 +27,7 @@ mod view;
 
 use askama::Template;
 use bytes::Bytes;
-use http::{Method, Response, StatusCode};
+use http::{Response, StatusCode};
 
 use super::chrome::{Chrome, DashboardRequest, Flash};
 use crate::{Cachet, Error};
@@ -226,12 +226,9 @@ pub(crate) async fn route(
     let _ = cachet; // the request carries the same facade
     let ctx = Ctx {
         dash,
-        form: if dash.req.method() == Method::POST {
-            Submitted::parse(dash.req.body())
-        } else {
-            Submitted::default()
-        },
-        query: Submitted::parse(dash.req.uri().query().unwrap_or_default().as_bytes()),
+        // The dashboard has decoded the body (once, shared with the CSRF guard) and the query.
+        form: Submitted::from_form(dash.form),
+        query: Submitted::from_form(&dash.query),
     };
     let (section, tail) = rest.split_first()?;
     let out = match *section {

@@ -59,18 +59,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
-pub mod badge;
-pub mod charts;
 pub mod clock;
 pub mod cpu;
 mod facade;
-pub mod feeds;
 pub mod history;
+pub mod i18n;
 pub mod log;
 pub mod metrics;
 pub mod model;
 pub mod notify;
-pub mod pages;
 pub mod sanitize;
 pub mod secrets;
 pub mod status;
@@ -78,6 +75,7 @@ pub mod store;
 pub mod template;
 pub mod validate;
 pub mod web;
+pub mod web_config;
 
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

@@ -935,9 +935,9 @@ async fn feeds_answer_only_their_paths() {
 #[test]
 fn alternate_links_advertise_every_feed() {
     let url = cachet_core::validate::HttpUrl::parse("https://status.example.com/").unwrap();
-    let links = cachet_core::feeds::alternate_links(
+    let links = cachet_core::web::feeds::alternate_links(
         &url,
-        &cachet_core::pages::i18n::Catalog::new(cachet_core::pages::i18n::Lang::En),
+        &cachet_core::i18n::Catalog::new(cachet_core::i18n::Lang::En),
     );
     for (mime, path) in [
         ("application/rss+xml", "/history.rss"),

@@ -9,12 +9,12 @@ async fn new_store() -> std::sync::Arc<dyn cachet_core::store::Store> {
 }
 
 use bytes::Bytes;
-use cachet_core::charts::{self, render_svg};
 use cachet_core::history::{self, component_history};
+use cachet_core::i18n::{Catalog, Lang};
 use cachet_core::model::*;
-use cachet_core::pages::i18n::{Catalog, Lang};
 use cachet_core::validate::{Markdown, MetricValue, Name, Order, Places, Text, Threshold};
 use cachet_core::web::RequestContext;
+use cachet_core::web::charts::{self, render_svg};
 use cachet_core::{Actor, Cachet};
 use chrono::TimeDelta;
 use common::Harness;

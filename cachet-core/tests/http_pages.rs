@@ -1262,8 +1262,8 @@ async fn only_displayable_public_metrics_are_charted_and_display_graphs_hides_th
 /// the single-view chart of the same series (the page reads the points once for all four).
 #[tokio::test]
 async fn metric_charts_switch_ranges_without_javascript() {
-    use cachet_core::charts::{self, view_name};
-    use cachet_core::pages::i18n::{Catalog, Lang};
+    use cachet_core::i18n::{Catalog, Lang};
+    use cachet_core::web::charts::{self, view_name};
     let h = Harness::new().await;
     let m = h
         .cachet

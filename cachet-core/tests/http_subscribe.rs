@@ -337,7 +337,14 @@ async fn manage_changes_components_and_refuses_foreign_or_tampered_links() {
             cx(),
         )
         .await;
-    assert!(h.cachet.store_unchecked().subscriber(a.id).await.unwrap().global);
+    assert!(
+        h.cachet
+            .store_unchecked()
+            .subscriber(a.id)
+            .await
+            .unwrap()
+            .global
+    );
 
     // A's link cannot be bent to B, and an unsubscribe link does not manage.
     let forged = manage.replacen(&format!("/{}.", a.id), &format!("/{}.", b.id), 1);
@@ -360,7 +367,14 @@ async fn manage_changes_components_and_refuses_foreign_or_tampered_links() {
             .await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
-    assert!(h.cachet.store_unchecked().subscriber(b.id).await.unwrap().global);
+    assert!(
+        h.cachet
+            .store_unchecked()
+            .subscriber(b.id)
+            .await
+            .unwrap()
+            .global
+    );
 }
 
 #[tokio::test]

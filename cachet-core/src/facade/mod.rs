@@ -70,7 +70,7 @@ pub struct Config {
     /// How long a setup token stays valid.
     pub setup_token_ttl: chrono::TimeDelta,
     /// Web-layer limits (body size, JSON depth, trusted proxies, rate limits).
-    pub web: crate::web::WebConfig,
+    pub web: crate::web_config::WebConfig,
     /// A description of how mail is sent, for the dashboard's mail page (say
     /// `SMTP smtp.example.com:587, STARTTLS, from status@example.com`). The binary fills it
     /// from its configuration and must leave every secret out; `None` means not configured.
@@ -99,12 +99,23 @@ impl Config {
             trusted_device_lifetime: chrono::TimeDelta::days(180),
             session: SessionPolicy::default(),
             setup_token_ttl: chrono::TimeDelta::hours(24),
-            web: crate::web::WebConfig::default(),
+            web: crate::web_config::WebConfig::default(),
             mail_info: None,
             webhook_allow_private_networks: false,
             retention: Retention::default(),
         }
     }
+}
+
+/// The hook through which the facade tells the layer above about writes (the web layer's
+/// snapshot cache re-reads the store's revision until a write settles), without holding or
+/// knowing that layer's state.
+pub(crate) trait LayerState: std::any::Any + Send + Sync + std::fmt::Debug {
+    /// A store write is about to start in this process.
+    fn write_started(&self);
+
+    /// The state itself, for the layer that made it.
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// The facade. Cheap to clone; build it once and share it (actix runs one app factory per
@@ -124,9 +135,9 @@ struct Inner {
     /// A hash of a random password, verified against when the account does not exist so the
     /// answer takes as long as for a wrong password.
     dummy_hash: PasswordHash,
-    limiters: crate::web::ratelimit::Limiters,
-    /// The snapshot cache of guests' public reads.
-    snapshots: crate::web::snapshot::Snapshots,
+    /// What the layer above keeps for this facade (the web layer's rate limiters and snapshot
+    /// cache), made on its first request; the facade only tells it about writes.
+    layer: std::sync::OnceLock<Arc<dyn LayerState>>,
     /// Open coalescing windows of repeated refusals, and when pruning last ran.
     audit: audit::Coalescer,
     /// One attempt at a time per throttle key (sign-in budgets, a recipient's mail budget).
@@ -161,8 +172,6 @@ impl Cachet {
         let dummy = crate::auth::tokens::random_secret()?;
         let dummy_hash = hash_password(config.argon2, &dummy).map_err(|_| Error::Internal)?;
         let cookie = CookiePolicy::for_public_url(&config.public_url, config.allow_insecure_http);
-        let limiters = crate::web::ratelimit::Limiters::new(config.web.rate_limits);
-        let snapshots = crate::web::snapshot::Snapshots::new(config.web.snapshot.clone());
         let audit = audit::Coalescer::new(&config.retention);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -172,8 +181,7 @@ impl Cachet {
                 config,
                 cookie,
                 dummy_hash,
-                limiters,
-                snapshots,
+                layer: std::sync::OnceLock::new(),
                 audit,
                 attempts: crate::auth::throttle::AttemptGate::default(),
                 background: std::sync::atomic::AtomicUsize::new(0),
@@ -210,14 +218,16 @@ impl Cachet {
 
     /// The web layer's configuration.
     #[must_use]
-    pub fn web_config(&self) -> &crate::web::WebConfig {
+    pub fn web_config(&self) -> &crate::web_config::WebConfig {
         &self.inner.config.web
     }
 
-    /// The rate limiters.
-    #[must_use]
-    pub fn limiters(&self) -> &crate::web::ratelimit::Limiters {
-        &self.inner.limiters
+    /// The state the layer above keeps for this facade, made by `init` on first use.
+    pub(crate) fn layer_state(
+        &self,
+        init: impl FnOnce() -> Arc<dyn LayerState>,
+    ) -> &dyn LayerState {
+        self.inner.layer.get_or_init(init).as_ref()
     }
 
     /// The session cookie's name and attributes.
@@ -232,14 +242,12 @@ impl Cachet {
         self.inner.clock.now()
     }
 
-    pub(crate) fn snapshots(&self) -> &crate::web::snapshot::Snapshots {
-        &self.inner.snapshots
-    }
-
     /// The context of a store write. Every write takes one, so this is where the snapshot
     /// cache learns that this process is writing (it re-reads the revision until it settles).
     pub(crate) fn cx(&self) -> WriteContext {
-        self.inner.snapshots.note_write_started();
+        if let Some(layer) = self.inner.layer.get() {
+            layer.write_started();
+        }
         WriteContext::at(self.now())
     }
 

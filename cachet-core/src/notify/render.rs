@@ -13,8 +13,8 @@ use chrono_tz::Tz;
 
 use super::events::{ComponentData, IncidentData, ScheduleData};
 use crate::clock::Timestamp;
+use crate::i18n::{Catalog, Lang, Msg};
 use crate::model::{ComponentStatus, EventKind, IncidentStatus};
-use crate::pages::i18n::{Catalog, Lang, Msg};
 use crate::sanitize::{SafeHtml, render_markdown};
 use crate::status::EffectiveStatus;
 use crate::validate::Markdown;
@@ -124,13 +124,13 @@ pub(crate) fn local_time(cat: &Catalog, tz: Tz, t: Timestamp) -> String {
 
 fn component_label(cat: &Catalog, code: u8) -> &'static str {
     let status = ComponentStatus::from_code(i64::from(code)).unwrap_or(ComponentStatus::Unknown);
-    crate::pages::status_view(cat, EffectiveStatus::from_stored(status)).label
+    crate::i18n::status_label(cat, EffectiveStatus::from_stored(status))
 }
 
 fn incident_label(cat: &Catalog, code: u8) -> &'static str {
     let status =
         IncidentStatus::from_code(i64::from(code)).unwrap_or(IncidentStatus::Investigating);
-    crate::pages::incident_status_label(cat, status)
+    crate::i18n::incident_status_label(cat, status)
 }
 
 /// The content of a notification (incident, component, maintenance) for one locale; links

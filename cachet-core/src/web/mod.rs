@@ -7,18 +7,24 @@
 //! `Permissions-Policy`) and carries an `X-Request-Id`.
 
 pub mod api_v1;
+pub mod badge;
+pub mod charts;
 pub(crate) mod cors;
 pub(crate) mod dashboard;
+pub mod feeds;
 pub(crate) mod form;
 pub mod headers;
 pub mod input;
 pub(crate) mod openapi;
+pub mod pages;
 pub(crate) mod public;
 pub mod ratelimit;
 pub mod response;
 pub mod snapshot;
 pub(crate) mod statuspage;
 pub(crate) mod subscribe;
+
+pub use crate::web_config::WebConfig;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -61,37 +67,51 @@ impl Principal {
     }
 }
 
-/// Web-layer limits and switches: start from [`WebConfig::default`] (as [`crate::Config::new`]
-/// does) and change the fields you need; new fields arrive with defaults.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct WebConfig {
-    /// The largest request body accepted (default 1 MiB + 64 KiB, enough for a 1 MiB Markdown
-    /// message in JSON).
-    pub max_body_bytes: usize,
-    /// The deepest JSON nesting accepted in a request body (default 32).
-    pub max_json_depth: usize,
-    /// Proxies whose `X-Forwarded-For` is believed (default none: the TCP peer is the client).
-    pub trusted_proxies: Vec<IpAddr>,
-    /// Rate limits.
-    pub rate_limits: ratelimit::RateLimits,
-    /// The snapshot cache of guests' public reads (bounds, `Cache-Control`, revision polling).
-    pub snapshot: snapshot::SnapshotConfig,
-    /// Where the admin dashboard is mounted (default `/dashboard`; one or more path
-    /// segments, no trailing slash). Sign-in, setup and invitation pages stay at their paths.
-    pub dashboard_prefix: String,
+/// What the web layer keeps per facade: the rate limiters and the snapshot cache, made from
+/// [`crate::Config::web`] on the first request. The facade holds it only as a
+/// [`LayerState`](crate::facade::LayerState), through which it reports writes.
+#[derive(Debug)]
+pub(crate) struct WebState {
+    limiters: ratelimit::Limiters,
+    snapshots: snapshot::Snapshots,
 }
 
-impl Default for WebConfig {
-    fn default() -> Self {
-        Self {
-            max_body_bytes: 1024 * 1024 + 64 * 1024,
-            max_json_depth: 32,
-            trusted_proxies: Vec::new(),
-            rate_limits: ratelimit::RateLimits::default(),
-            snapshot: snapshot::SnapshotConfig::default(),
-            dashboard_prefix: "/dashboard".to_owned(),
-        }
+impl crate::facade::LayerState for WebState {
+    fn write_started(&self) {
+        self.snapshots.note_write_started();
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl Cachet {
+    fn web_state(&self) -> &WebState {
+        let state = self.layer_state(|| {
+            let config = &self.config().web;
+            std::sync::Arc::new(WebState {
+                limiters: ratelimit::Limiters::new(config.rate_limits),
+                snapshots: snapshot::Snapshots::new(config.snapshot.clone()),
+            })
+        });
+        // Only this layer fills the slot, and always with a `WebState`.
+        #[allow(clippy::expect_used)]
+        state
+            .as_any()
+            .downcast_ref::<WebState>()
+            .expect("the facade's layer slot holds the web layer's state")
+    }
+
+    /// The rate limiters.
+    #[must_use]
+    pub fn limiters(&self) -> &ratelimit::Limiters {
+        &self.web_state().limiters
+    }
+
+    /// The snapshot cache of guests' public reads.
+    pub(crate) fn snapshots(&self) -> &snapshot::Snapshots {
+        &self.web_state().snapshots
     }
 }
 
@@ -179,7 +199,7 @@ impl Cachet {
         {
             page
         } else if req.method() == Method::GET {
-            crate::pages::not_found(self, &req).await
+            crate::web::pages::not_found(self, &req).await
         } else {
             response::not_found_page()
         };

@@ -12,7 +12,8 @@
 use bytes::Bytes;
 use http::{Request, Response};
 
-use crate::{Cachet, pages};
+use crate::Cachet;
+use crate::web::pages;
 
 /// The value a canonicaliser gives to a parameter whose value the render refuses or ignores
 /// in favour of a fixed answer (a 400, or an empty chart): every such value shares one key,
@@ -63,7 +64,7 @@ const CHART_FILTER: QueryParam = QueryParam {
             .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
             .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "filter"))
             .map(|(_, v)| v)?;
-        Some(match crate::charts::parse_view(&value) {
+        Some(match crate::web::charts::parse_view(&value) {
             Some(_) => value,
             // Unknown views answer an empty series, whatever the spelling.
             None => INVALID.to_owned(),
@@ -74,9 +75,9 @@ const CHART_FILTER: QueryParam = QueryParam {
 /// `?style=flat-square` on badges (anything else is the default style).
 const BADGE_STYLE: QueryParam = QueryParam {
     name: "style",
-    canonical: |query| match crate::badge::Style::from_query(query) {
-        crate::badge::Style::FlatSquare => Some("flat-square".to_owned()),
-        crate::badge::Style::Flat => None,
+    canonical: |query| match crate::web::badge::Style::from_query(query) {
+        crate::web::badge::Style::FlatSquare => Some("flat-square".to_owned()),
+        crate::web::badge::Style::Flat => None,
     },
 };
 
@@ -150,9 +151,9 @@ pub(crate) fn resolve(path: &str) -> Option<Route<'_>> {
 /// Answers a public `GET` route, or `None` when the path is not one.
 pub(crate) async fn route(cachet: &Cachet, req: &Request<Bytes>) -> Option<Response<Bytes>> {
     Some(match resolve(req.uri().path())? {
-        Route::Chart(id) => crate::charts::handle(cachet, req, id).await,
-        Route::Feed(feed) => return crate::feeds::respond(cachet, req, feed).await,
-        Route::Badge(id) => crate::badge::respond(cachet, req, id).await,
+        Route::Chart(id) => crate::web::charts::handle(cachet, req, id).await,
+        Route::Feed(feed) => return crate::web::feeds::respond(cachet, req, feed).await,
+        Route::Badge(id) => crate::web::badge::respond(cachet, req, id).await,
         Route::Page(page) => pages::render(cachet, req, page).await,
         Route::BadId => crate::web::response::not_found_page(),
         Route::Asset(file) => pages::asset(cachet, file).await,
@@ -221,7 +222,7 @@ mod tests {
             Some("flat-square")
         );
         // The invalid marker is read by each render as an unusable value.
-        assert!(crate::charts::parse_view(INVALID).is_none());
+        assert!(crate::web::charts::parse_view(INVALID).is_none());
         assert_eq!(
             pages::canonical_start_date(Some(&format!("start_date={INVALID}"))).as_deref(),
             Some(INVALID)

@@ -19,60 +19,15 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-/// A number of requests per period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    /// How many requests.
-    pub count: u32,
-    /// Per how long.
-    pub per: Duration,
-}
+pub use crate::web_config::{Limit, RateLimits};
 
-impl Limit {
-    /// `count` per `per`.
-    #[must_use]
-    pub const fn new(count: u32, per: Duration) -> Self {
-        Self { count, per }
-    }
-
-    fn quota(self) -> Quota {
-        let count = NonZeroU32::new(self.count.max(1)).unwrap_or(NonZeroU32::MIN);
-        let period = (self.per / count.get()).max(Duration::from_nanos(1));
-        Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(count))
-            .allow_burst(count)
-    }
-}
-
-/// The configured limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimits {
-    /// API v1 requests per token.
-    pub api_per_token: Limit,
-    /// API v1 requests per address without a token.
-    pub api_per_address: Limit,
-    /// Sign-in attempts per address and per account.
-    pub sign_in: Limit,
-    /// Subscriptions per address.
-    pub subscribe: Limit,
-    /// Renders of guests' public pages and Statuspage JSON that miss the snapshot cache, per
-    /// address (IPv6 by /64). A hit costs a few microseconds and is never counted; a miss
-    /// costs a whole render, so this is what bounds a client that varies what it asks for.
-    pub uncached_render: Limit,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        Self {
-            api_per_token: Limit::new(1000, Duration::from_secs(60)),
-            api_per_address: Limit::new(300, Duration::from_secs(60)),
-            sign_in: Limit::new(10, Duration::from_secs(600)),
-            subscribe: Limit::new(6, Duration::from_secs(60)),
-            // Two misses a second sustained, and a whole minute's worth at once: a visitor
-            // opening pages nobody else opened since the last write never comes near it.
-            uncached_render: Limit::new(120, Duration::from_secs(60)),
-        }
-    }
+/// The GCRA quota of a limit: `count` at once, refilled evenly over `per`.
+fn quota(limit: Limit) -> Quota {
+    let count = NonZeroU32::new(limit.count.max(1)).unwrap_or(NonZeroU32::MIN);
+    let period = (limit.per / count.get()).max(Duration::from_nanos(1));
+    Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(count))
+        .allow_burst(count)
 }
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
@@ -124,7 +79,7 @@ fn client_key(ip: IpAddr) -> String {
 }
 
 fn keyed<K: Hash + Eq + Clone>(limit: Limit) -> Keyed<K> {
-    RateLimiter::keyed(limit.quota()).with_middleware::<StateInformationMiddleware>()
+    RateLimiter::keyed(quota(limit)).with_middleware::<StateInformationMiddleware>()
 }
 
 impl Limiters {

@@ -27,7 +27,7 @@
 //! * API v1: the `Time-Zone` header, canonicalised to a zone name (unknown zones are the
 //!   site's zone, as API v1 treats them);
 //! * pages that follow the visitor's language, while the `automatic_localization` setting is
-//!   on: the locale `Accept-Language` resolves to ([`crate::pages::i18n::negotiate`]), one
+//!   on: the locale `Accept-Language` resolves to ([`crate::i18n::negotiate`]), one
 //!   of the supported locales, so any header makes at most three entries per page;
 //! * `Origin`: never. CORS headers are computed per request after the lookup from the
 //!   cached `allowed_domains` (for API v1, and for every route whose render carried
@@ -128,6 +128,8 @@ use crate::Cachet;
 use crate::clock::Timestamp;
 use crate::validate::HttpUrl;
 
+pub use crate::web_config::SnapshotConfig;
+
 /// How long after a facade write began reads keep re-reading the store's revision, so the
 /// write is seen as soon as it commits (writes are noted before they run).
 pub const LOCAL_WRITE_SETTLE: Duration = Duration::from_secs(2);
@@ -137,54 +139,6 @@ const MIN_COMPRESS: usize = 256;
 
 /// The longest path or query that is cached (longer ones are answered uncached).
 const MAX_KEY_PART: usize = 1024;
-
-/// Snapshot cache settings (part of [`super::WebConfig`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotConfig {
-    /// Serve guests' public reads from the cache (default on).
-    pub enabled: bool,
-    /// The most entries kept overall (default 512).
-    pub max_entries: usize,
-    /// The most variants (query strings, locales, zones) kept per path (default 16).
-    pub max_variants_per_path: usize,
-    /// `Cache-Control: max-age` of cached answers (default 10 s, so browsers see a write
-    /// quickly).
-    pub max_age: Duration,
-    /// `Cache-Control: stale-while-revalidate` of cached answers (default 30 s).
-    pub stale_while_revalidate: Duration,
-    /// How often the store's revision is re-read at most when this process wrote nothing:
-    /// the bound on how late a write by another instance is seen here (default 1 s).
-    pub revision_poll: Duration,
-    /// How long, by the facade's clock, a render is served before it is made again although
-    /// nothing was written: what a page shows also moves with time (maintenance windows
-    /// start and end, chart windows slide, "upcoming" becomes "active"). Default 10 s.
-    pub max_render_age: Duration,
-    /// How many renders for the cache run at once at most, each on a render thread of the
-    /// cache's own, off the async workers; further misses wait for a thread. Default 1 (a
-    /// thread per concurrent render, each keeping a render's peak memory; see the default).
-    pub max_concurrent_renders: usize,
-}
-
-impl Default for SnapshotConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            max_entries: 512,
-            max_variants_per_path: 16,
-            max_age: Duration::from_secs(10),
-            stale_while_revalidate: Duration::from_secs(30),
-            revision_poll: Duration::from_secs(1),
-            max_render_age: Duration::from_secs(10),
-            // One: each render thread's allocator arena keeps a render's transient peak
-            // (several megabytes for the big status page), so every thread added costs that
-            // much resident memory for good. Measured with `bench/cache_busting.sh` (2
-            // cores, three locales re-rendered every 10 s): two threads peaked at 65.7 MB.
-            // Renders are rare (once per revision and key, and per `max_render_age`), and
-            // readers of an aged entry are served the previous answer meanwhile.
-            max_concurrent_renders: 1,
-        }
-    }
-}
 
 /// Counters of the snapshot cache, for tests and monitoring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -597,7 +551,7 @@ fn canonical_query(params: &[public::QueryParam], raw: Option<&str>) -> String {
 }
 
 /// The locale a page is rendered in, as its tag: what `Accept-Language` resolves to among
-/// the supported locales (the page's own rule, [`crate::pages::i18n::negotiate`]), so every
+/// the supported locales (the page's own rule, [`crate::i18n::negotiate`]), so every
 /// header value a client may send maps to one of a handful of keys.
 fn resolved_locale(req: &Request<Bytes>, site: &Site) -> String {
     // The first header only, as the page's chrome reads it.
@@ -605,7 +559,7 @@ fn resolved_locale(req: &Request<Bytes>, site: &Site) -> String {
         .headers()
         .get(ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    crate::pages::i18n::negotiate(&site.app_locale, site.automatic_localization, header)
+    crate::i18n::negotiate(&site.app_locale, site.automatic_localization, header)
         .tag()
         .to_owned()
 }
@@ -1169,7 +1123,7 @@ impl Cachet {
             Surface::ApiV2 => statuspage::handle(self, &synthetic).await,
             Surface::Page => match public::route(self, &synthetic).await {
                 Some(resp) => resp,
-                None => crate::pages::not_found(self, &synthetic).await,
+                None => crate::web::pages::not_found(self, &synthetic).await,
             },
         }
     }

@@ -21,11 +21,11 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 
 use crate::auth::csrf;
+use crate::i18n::Msg;
 use crate::model::ComponentId;
 use crate::notify::links::LinkPurpose;
-use crate::pages::i18n::Msg;
-use crate::pages::{Chrome, chrome};
 use crate::validate::{Email, Locale};
+use crate::web::pages::{Chrome, chrome};
 use crate::web::ratelimit::Decision;
 use crate::web::response;
 use crate::{Actor, Cachet, Error};

@@ -17,7 +17,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 
 use super::chrome::{Form, method_not_allowed, mount_path, prefix, see_other};
 use super::visitor::{self, VisitorChrome};
-use crate::pages::i18n::Msg;
+use crate::i18n::Msg;
 use crate::{Cachet, Error, LoginOutcome, SessionLookup, SessionTicket, SignInClient};
 
 #[derive(Template)]

@@ -38,7 +38,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 
 use crate::auth::policy::Permission;
 use crate::clock::Timestamp;
-use crate::pages::assets;
+use crate::web::pages::assets;
 use crate::{Actor, Cachet, Error};
 
 /// A message shown once after a redirect-after-POST, carried as `?done=<key>` from a closed
@@ -208,7 +208,7 @@ impl Chrome {
 
     /// `<time datetime>` (UTC).
     pub(crate) fn iso(&self, t: &Timestamp) -> String {
-        crate::pages::iso(*t)
+        crate::web::pages::iso(*t)
     }
 }
 

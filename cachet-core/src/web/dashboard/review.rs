@@ -211,7 +211,7 @@ fn row(out: &mut String, cells: &[&str]) {
 }
 
 fn utc(t: Option<Timestamp>) -> String {
-    t.map(crate::pages::iso).unwrap_or_default()
+    t.map(crate::web::pages::iso).unwrap_or_default()
 }
 
 /// The review as CSV: one line per account, its tokens summarised in one cell. Times are
@@ -259,7 +259,7 @@ fn review_csv(review: &AccessReview) -> String {
                 t.scope.as_str(),
                 t.state.as_str(),
                 t.last_used_at
-                    .map_or_else(|| "never".to_owned(), crate::pages::iso)
+                    .map_or_else(|| "never".to_owned(), crate::web::pages::iso)
             );
         }
         let flags: Vec<&str> = a.flags.iter().map(|f| f.as_str()).collect();
@@ -273,7 +273,7 @@ fn review_csv(review: &AccessReview) -> String {
                 if a.active { "yes" } else { "no" },
                 a.two_factor.as_str(),
                 &codes,
-                &crate::pages::iso(a.created_at),
+                &crate::web::pages::iso(a.created_at),
                 &utc(a.last_sign_in),
                 &utc(a.last_activity),
                 &a.sessions.len().to_string(),

@@ -14,7 +14,7 @@ use http::{Method, Request, Response, StatusCode};
 
 use super::chrome::{method_not_allowed, mount_path, prefix, see_other};
 use super::visitor::{self, VisitorChrome};
-use crate::pages::i18n::Msg;
+use crate::i18n::Msg;
 use crate::validate::{Name, ViolationExt};
 use crate::{Cachet, Error, LoginOutcome};
 

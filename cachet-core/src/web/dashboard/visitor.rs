@@ -20,15 +20,15 @@ use http::{Request, Response, StatusCode};
 use super::chrome::{Form, html_response};
 use crate::auth::csrf;
 use crate::auth::tokens::hash_secret;
+use crate::i18n::Msg;
 use crate::model::{AuditAction, AuditOutcome, EntityKind};
-use crate::pages::assets;
-use crate::pages::i18n::Msg;
+use crate::web::pages::assets;
 use crate::{Actor, Cachet, Error};
 
 /// The frame of a visitor page.
 pub(crate) struct VisitorChrome {
     /// The public pages' chrome (catalogue, site name, asset links, mount path).
-    pub c: crate::pages::Chrome,
+    pub c: crate::web::pages::Chrome,
     /// The dashboard stylesheet's URL.
     pub dash_css_href: String,
     /// Its SRI value.
@@ -73,7 +73,7 @@ pub(crate) async fn chrome(
     form: &str,
 ) -> Result<VisitorChrome, Error> {
     let settings = cachet.settings().await?;
-    let c = crate::pages::chrome(cachet, &settings, req);
+    let c = crate::web::pages::chrome(cachet, &settings, req);
     let token = match cookie_session(cachet, req).await {
         Some(s) => csrf::session_token(cachet.keyring(), &s.hash),
         None => csrf::visitor_token(

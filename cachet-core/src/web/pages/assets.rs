@@ -81,7 +81,7 @@ pub static STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
         "cachet",
         "css",
         "text/css; charset=utf-8",
-        Bytes::from_static(include_bytes!("../../assets/cachet.css")),
+        Bytes::from_static(include_bytes!("../../../assets/cachet.css")),
     )
 });
 
@@ -92,7 +92,7 @@ pub static DASHBOARD_STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
         "dashboard",
         "css",
         "text/css; charset=utf-8",
-        Bytes::from_static(include_bytes!("../../assets/dashboard.css")),
+        Bytes::from_static(include_bytes!("../../../assets/dashboard.css")),
     )
 });
 
@@ -102,7 +102,7 @@ pub static FAVICON: LazyLock<Asset> = LazyLock::new(|| {
         "favicon",
         "svg",
         "image/svg+xml",
-        Bytes::from_static(include_bytes!("../../assets/favicon.svg")),
+        Bytes::from_static(include_bytes!("../../../assets/favicon.svg")),
     )
 });
 

@@ -33,7 +33,6 @@
 
 pub mod assets;
 mod component;
-pub mod i18n;
 mod incident;
 mod schedule;
 mod status_page;
@@ -45,13 +44,13 @@ use http::header::{CONTENT_LANGUAGE, CONTENT_TYPE, VARY};
 use http::{HeaderValue, Request, Response, StatusCode};
 
 use crate::clock::Timestamp;
-use crate::model::{Incident, IncidentStatus, IncidentUpdate, Settings};
+use crate::model::{Incident, IncidentUpdate, Settings};
 use crate::sanitize::{SafeHtml, render_markdown};
 use crate::status::{EffectiveStatus, Indicator, MaintenancePhase};
 use crate::web::response;
 use crate::{Cachet, Error};
 
-use i18n::{Catalog, Msg};
+use crate::i18n::{self, Catalog, Msg};
 
 /// Why a page cannot be shown.
 #[derive(Debug)]
@@ -178,29 +177,21 @@ pub(crate) struct StatusView {
 }
 
 pub(crate) fn status_view(cat: &Catalog, s: EffectiveStatus) -> StatusView {
-    let (key, class) = match s {
-        EffectiveStatus::Unknown => (Msg::StatusUnknown, "s-unknown"),
-        EffectiveStatus::Operational => (Msg::StatusOperational, "s-operational"),
-        EffectiveStatus::PerformanceIssues => (Msg::StatusPerformanceIssues, "s-performance"),
-        EffectiveStatus::PartialOutage => (Msg::StatusPartialOutage, "s-partial"),
-        EffectiveStatus::MajorOutage => (Msg::StatusMajorOutage, "s-major"),
-        EffectiveStatus::UnderMaintenance => (Msg::StatusUnderMaintenance, "s-maintenance"),
+    let class = match s {
+        EffectiveStatus::Unknown => "s-unknown",
+        EffectiveStatus::Operational => "s-operational",
+        EffectiveStatus::PerformanceIssues => "s-performance",
+        EffectiveStatus::PartialOutage => "s-partial",
+        EffectiveStatus::MajorOutage => "s-major",
+        EffectiveStatus::UnderMaintenance => "s-maintenance",
     };
     StatusView {
-        label: cat.t(key),
+        label: i18n::status_label(cat, s),
         class,
     }
 }
 
-pub(crate) fn incident_status_label(cat: &Catalog, s: IncidentStatus) -> &'static str {
-    cat.t(match s {
-        IncidentStatus::Scheduled => Msg::IncidentScheduled,
-        IncidentStatus::Investigating => Msg::IncidentInvestigating,
-        IncidentStatus::Identified => Msg::IncidentIdentified,
-        IncidentStatus::Watching => Msg::IncidentWatching,
-        IncidentStatus::Fixed => Msg::IncidentFixed,
-    })
-}
+pub(crate) use crate::i18n::incident_status_label;
 
 pub(crate) fn impact_view(cat: &Catalog, i: Indicator) -> (&'static str, &'static str) {
     match i {
@@ -308,7 +299,7 @@ pub(crate) fn chrome(cachet: &Cachet, settings: &Settings, req: &Request<Bytes>)
         theme_href: format!("{base}{}", theme.path()),
         theme_integrity: theme.integrity,
         favicon_href: format!("{base}{}", assets::FAVICON.path()),
-        alternate_links: crate::feeds::alternate_links(&cachet.config().public_url, &cat),
+        alternate_links: crate::web::feeds::alternate_links(&cachet.config().public_url, &cat),
         tz,
         tz_note,
         now: cachet.now(),

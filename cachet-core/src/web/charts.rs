@@ -29,8 +29,8 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::Timestamp;
 use crate::history::day_start;
+use crate::i18n::{Catalog, Msg};
 use crate::model::{CalcType, Metric, MetricId, MetricPoint, MetricView};
-use crate::pages::i18n::{Catalog, Msg};
 use crate::sanitize::escape_xml;
 use crate::store::{Direction, MetricPointFilter, MetricPointQuery, MetricPointSort, PageRequest};
 use crate::{Actor, Cachet, Error};
@@ -847,7 +847,7 @@ mod tests {
             now,
             Tz::UTC,
         );
-        let svg = render_svg(&s, &m, &Catalog::new(crate::pages::i18n::Lang::En));
+        let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
         assert!(!svg.contains("<script"));
         assert!(!svg.contains("<x/>"));
         assert!(svg.contains("&lt;script&gt;"));
@@ -895,7 +895,7 @@ mod tests {
             now,
             Tz::UTC,
         );
-        let svg = render_svg(&s, &m, &Catalog::new(crate::pages::i18n::Lang::En));
+        let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
         let pts = line_points(&svg);
         // first, the flat run's end before the peak, the peak, the run's start after it, last
         assert_eq!(pts.len(), 5, "{pts:?}");
@@ -957,7 +957,7 @@ mod tests {
                 .map(MetricPoint::calculated_millis).sum();
             let got: i128 = s.buckets.iter().filter(|b| b.points > 0).filter_map(|b| b.value).map(|r| r.scaled).sum();
             prop_assert_eq!(got, expected);
-            let svg = render_svg(&s, &m, &Catalog::new(crate::pages::i18n::Lang::En));
+            let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
             prop_assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
             // The thinned line draws the same picture: every bucket's point lies on it.
             if s.values().next().is_some() {

@@ -4,8 +4,8 @@
 
 use askama::Template;
 
-use super::i18n::Msg;
 use super::{Chrome, IncidentView, PageError, StatusView};
+use crate::i18n::Msg;
 use crate::model::ComponentId;
 use crate::model::ScheduleStatus;
 use crate::store::{IncidentFilter, IncidentQuery, PageRequest};

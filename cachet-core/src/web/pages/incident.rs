@@ -3,8 +3,8 @@
 
 use askama::Template;
 
-use super::i18n::Msg;
 use super::{Chrome, IncidentView, PageError};
+use crate::i18n::Msg;
 use crate::model::IncidentId;
 use crate::store::PageRequest;
 use crate::{Actor, Cachet};

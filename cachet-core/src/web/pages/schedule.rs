@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use askama::Template;
 
-use super::i18n::Msg;
 use super::status_page::{MaintenanceView, maintenance_view};
 use super::{Chrome, PageError, UpdateView, iso};
+use crate::i18n::Msg;
 use crate::model::ScheduleId;
 use crate::sanitize::render_markdown;
 use crate::{Actor, Cachet};

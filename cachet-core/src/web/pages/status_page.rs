@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use askama::Template;
 use chrono::{Days, NaiveDate};
 
-use super::i18n::Msg;
 use super::{Chrome, IncidentView, PageError, StatusView, day_start, iso};
+use crate::i18n::Msg;
 use crate::model::*;
 use crate::sanitize::{SafeHtml, render_markdown};
 use crate::status::{self, EffectiveStatus, Indicator, MaintenancePhase};
@@ -361,7 +361,7 @@ pub(crate) async fn render(
 }
 
 /// The charts of the displayable metrics (public, `display_chart`), when `display_graphs`
-/// is on: server-rendered SVG from [`crate::charts::render_svg`], every view of every
+/// is on: server-rendered SVG from [`crate::web::charts::render_svg`], every view of every
 /// metric, with a range switcher that needs no JavaScript.
 ///
 /// # The switcher
@@ -378,8 +378,8 @@ async fn metrics_html(
     settings: &Settings,
     c: &Chrome,
 ) -> Result<Option<String>, PageError> {
-    use crate::charts::{metric_all_series, render_svg, view_name, view_words};
     use crate::sanitize::escape_text;
+    use crate::web::charts::{metric_all_series, render_svg, view_name, view_words};
     use std::fmt::Write as _;
     if !settings.display_graphs {
         return Ok(None);

@@ -66,8 +66,8 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Request, Response, StatusCode};
 
 use crate::clock::Timestamp;
+use crate::i18n::{self, Catalog, Msg};
 use crate::model::{Incident, IncidentStatus, IncidentUpdate, Schedule, ScheduleStatus, Settings};
-use crate::pages::i18n::{self, Catalog, Msg};
 use crate::sanitize::{escape_text, render_markdown};
 use crate::store::{
     Direction, IncidentQuery, PageRequest, ScheduleFilter, ScheduleQuery, ScheduleSort,
@@ -332,7 +332,7 @@ impl IncidentFeed {
                 html,
                 "<p><small>{}</small><br><strong>{}</strong></p>\n{message}\n",
                 escape_text(&when),
-                escape_text(crate::pages::incident_status_label(
+                escape_text(crate::web::pages::incident_status_label(
                     &self.cat,
                     statuspage_status(status)
                 )),

@@ -22,7 +22,8 @@
 
 use chrono::{Datelike, NaiveDate, Timelike};
 
-use crate::model::DateStyle;
+use crate::model::{DateStyle, IncidentStatus};
+use crate::status::EffectiveStatus;
 
 /// A supported locale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -663,6 +664,30 @@ impl Catalog {
             Lang::Fr => format!("{date} à {h:02}:{min:02} {zone}"),
         }
     }
+}
+
+/// The label of a component's (or the page's) effective status, in the catalogue's language
+/// (pages, badges and mails name statuses alike).
+pub(crate) fn status_label(cat: &Catalog, s: EffectiveStatus) -> &'static str {
+    cat.t(match s {
+        EffectiveStatus::Unknown => Msg::StatusUnknown,
+        EffectiveStatus::Operational => Msg::StatusOperational,
+        EffectiveStatus::PerformanceIssues => Msg::StatusPerformanceIssues,
+        EffectiveStatus::PartialOutage => Msg::StatusPartialOutage,
+        EffectiveStatus::MajorOutage => Msg::StatusMajorOutage,
+        EffectiveStatus::UnderMaintenance => Msg::StatusUnderMaintenance,
+    })
+}
+
+/// The label of an incident's status, in the catalogue's language.
+pub(crate) fn incident_status_label(cat: &Catalog, s: IncidentStatus) -> &'static str {
+    cat.t(match s {
+        IncidentStatus::Scheduled => Msg::IncidentScheduled,
+        IncidentStatus::Investigating => Msg::IncidentInvestigating,
+        IncidentStatus::Identified => Msg::IncidentIdentified,
+        IncidentStatus::Watching => Msg::IncidentWatching,
+        IncidentStatus::Fixed => Msg::IncidentFixed,
+    })
 }
 
 #[cfg(test)]

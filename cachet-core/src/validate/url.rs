@@ -7,7 +7,9 @@
 //! 127.0.0.1). [`check_webhook_target`] refuses, when a webhook is saved, a URL whose host is
 //! `localhost` (or a `*.localhost` name) or an IP address that is not globally routable
 //! unicast ([`non_public_reason`]), in any of the IPv4 spellings a URL parser accepts
-//! (`2130706433`, `0x7f.1`, `0177.0.0.1`). A DNS name that *resolves* to such an address
+//! (`2130706433`, `0x7f.1`, `0177.0.0.1`): the host is read by the `url` crate, the WHATWG
+//! URL parser that browsers and `reqwest` follow, so it is judged as the client will dial
+//! it. A DNS name that *resolves* to such an address
 //! cannot be judged when it is saved (the answer can change at any time): `cachet-notify`
 //! checks every resolved address again at each delivery and dials only checked ones.
 
@@ -21,6 +23,11 @@ use super::{Violation, string_newtype};
 /// Scheme and host are matched case-insensitively and stored lowercase, so `JaVaScRiPt:` and
 /// every other scheme are refused, and no value of this type can break out of an HTML
 /// attribute or a header.
+///
+/// The URL is parsed by the `url` crate (WHATWG, as browsers and HTTP clients read it); the
+/// stricter rules above and below (characters, no user info, a plain host name, a port
+/// other than 0) are checked on top. The text is kept as given apart from the lowercase
+/// scheme and authority, so a stored URL reads back exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HttpUrl(String);
 string_newtype!(HttpUrl);
@@ -50,17 +57,35 @@ impl HttpUrl {
         {
             return Err(Violation::Format { expected: EXPECTED });
         }
-        let (scheme, rest) = s
-            .split_once("://")
-            .ok_or(Violation::Format { expected: EXPECTED })?;
+        let refuse = || Violation::Format { expected: EXPECTED };
+        // `url` also accepts `https:host` and `https:/host`; only the `scheme://` form is a
+        // link anyone writes, and the text after it is the authority below.
+        let (scheme, rest) = s.split_once("://").ok_or_else(refuse)?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
-            return Err(Violation::Format { expected: EXPECTED });
+            return Err(refuse());
         }
+        match url::Url::parse(s) {
+            Ok(u) => {
+                // userinfo in a link is a phishing tool ("https://bank.com@evil.example")
+                // and has no legitimate use on a status page or a webhook: refuse it.
+                if !u.has_host() || !u.username().is_empty() || u.password().is_some() {
+                    return Err(refuse());
+                }
+                if u.port() == Some(0) {
+                    return Err(refuse());
+                }
+            }
+            // A host whose last label is a number but not a valid IPv4 address
+            // (`1.2.3.999`): no client can dial it, but it was always accepted as text; a
+            // webhook target check refuses it ([`check_webhook_target`]).
+            Err(url::ParseError::InvalidIpv4Address) => {}
+            Err(_) => return Err(refuse()),
+        }
+        // The authority as written, checked again by the strict rules (the parser has
+        // accepted it; these refuse what it would tolerate, like `_` or empty labels).
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(authority_end);
-        // userinfo in a link is a phishing tool ("https://bank.com@evil.example") and has no
-        // legitimate use on a status page or a webhook: refuse it.
         if authority.contains('@') {
             return Err(Violation::Format { expected: EXPECTED });
         }
@@ -101,6 +126,14 @@ impl HttpUrl {
     #[must_use]
     pub fn is_https(&self) -> bool {
         self.0.starts_with("https://")
+    }
+
+    /// The URL as the `url` crate reads it (normalised: IPv4 in dotted form, default port
+    /// left out, path dots resolved), or `None` for the one kind of URL this type holds that
+    /// no client can dial (a host like `1.2.3.999`).
+    #[must_use]
+    pub fn parsed(&self) -> Option<url::Url> {
+        url::Url::parse(&self.0).ok()
     }
 
     /// The host, lowercase, without the port (an IPv6 literal keeps its brackets).
@@ -145,13 +178,29 @@ pub fn check_webhook_target(url: &HttpUrl) -> Result<(), Violation> {
     let refuse = Err(Violation::Format {
         expected: WEBHOOK_TARGET,
     });
-    let host = url.host();
-    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return match v6.parse::<Ipv6Addr>() {
-            Ok(ip) if non_public_reason(IpAddr::V6(ip)).is_none() => Ok(()),
-            _ => refuse,
-        };
-    }
+    // The host as the client will dial it: every IPv4 spelling (`2130706433`, `0x7f.1`,
+    // `0177.0.0.1`, `127.1`) is already an address here.
+    let Some(parsed) = url.parsed() else {
+        return refuse;
+    };
+    let host = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            return if non_public_reason(IpAddr::V4(ip)).is_none() {
+                Ok(())
+            } else {
+                refuse
+            };
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            return if non_public_reason(IpAddr::V6(ip)).is_none() {
+                Ok(())
+            } else {
+                refuse
+            };
+        }
+        Some(url::Host::Domain(d)) => d.trim_end_matches('.'),
+        None => return refuse,
+    };
     if host == "localhost"
         || host.ends_with(".localhost")
         || host == "localhost.localdomain"
@@ -160,55 +209,7 @@ pub fn check_webhook_target(url: &HttpUrl) -> Result<(), Violation> {
     {
         return refuse;
     }
-    // A host whose last label is numeric is an IPv4 address to a URL parser (or invalid).
-    let last = host.rsplit('.').next().unwrap_or(host);
-    if ipv4_part(last).is_some() {
-        return match legacy_ipv4(host) {
-            Some(ip) if non_public_reason(IpAddr::V4(ip)).is_none() => Ok(()),
-            _ => refuse,
-        };
-    }
     Ok(())
-}
-
-/// One part of an IPv4 address as the WHATWG URL parser reads it: `0x` hexadecimal, a
-/// leading `0` octal, otherwise decimal.
-fn ipv4_part(s: &str) -> Option<u64> {
-    let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        (h, 16)
-    } else if s.len() > 1 && s.starts_with('0') {
-        (&s[1..], 8)
-    } else {
-        (s, 10)
-    };
-    if digits.is_empty() {
-        // "0x" alone is zero to the parser; an empty part is no number.
-        return (radix == 16).then_some(0);
-    }
-    if digits.len() > 20 || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    u64::from_str_radix(digits, radix).ok()
-}
-
-/// An IPv4 address in any spelling the WHATWG URL parser accepts (one to four parts, the
-/// last filling the remaining bytes), or `None`.
-fn legacy_ipv4(host: &str) -> Option<Ipv4Addr> {
-    let host = host.strip_suffix('.').unwrap_or(host);
-    let parts: Vec<u64> = host.split('.').map(ipv4_part).collect::<Option<_>>()?;
-    let (last, init) = parts.split_last()?;
-    if init.len() > 3 || init.iter().any(|p| *p > 255) {
-        return None;
-    }
-    let rest_bits = 8 * (4 - u32::try_from(init.len()).ok()?);
-    if *last >= 1u64 << rest_bits {
-        return None;
-    }
-    let mut n: u64 = *last;
-    for (i, p) in init.iter().enumerate() {
-        n |= p << (24 - 8 * u32::try_from(i).ok()?);
-    }
-    Some(Ipv4Addr::from(u32::try_from(n).ok()?))
 }
 
 /// Why an address is not public, or `None` for a globally routable unicast address: the rule
@@ -341,6 +342,33 @@ mod tests {
                 Ok(()),
                 "{good}"
             );
+        }
+    }
+
+    #[test]
+    fn webhook_hosts_are_judged_as_the_client_reads_them() {
+        for bad in [
+            "https://0x7f000001/hook",
+            "https://0300.0250.1.1/hook",
+            "https://[0:0:0:0:0:ffff:7f00:1]/hook",
+        ] {
+            let url = HttpUrl::parse(bad).unwrap();
+            assert!(check_webhook_target(&url).is_err(), "{bad}");
+        }
+        assert_eq!(
+            HttpUrl::parse("https://0x7f.1/x")
+                .unwrap()
+                .parsed()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .as_deref(),
+            Some("127.0.0.1")
+        );
+        for bad in [
+            "https://[::1/x",
+            "https://[zz::1]/x",
+            "https://exa%41mple.com/",
+        ] {
+            assert!(HttpUrl::parse(bad).is_err(), "{bad:?} must be rejected");
         }
     }
 

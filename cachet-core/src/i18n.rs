@@ -668,7 +668,7 @@ impl Catalog {
 
 /// The label of a component's (or the page's) effective status, in the catalogue's language
 /// (pages, badges and mails name statuses alike).
-pub(crate) fn status_label(cat: &Catalog, s: EffectiveStatus) -> &'static str {
+pub fn status_label(cat: &Catalog, s: EffectiveStatus) -> &'static str {
     cat.t(match s {
         EffectiveStatus::Unknown => Msg::StatusUnknown,
         EffectiveStatus::Operational => Msg::StatusOperational,
@@ -680,7 +680,7 @@ pub(crate) fn status_label(cat: &Catalog, s: EffectiveStatus) -> &'static str {
 }
 
 /// The label of an incident's status, in the catalogue's language.
-pub(crate) fn incident_status_label(cat: &Catalog, s: IncidentStatus) -> &'static str {
+pub fn incident_status_label(cat: &Catalog, s: IncidentStatus) -> &'static str {
     cat.t(match s {
         IncidentStatus::Scheduled => Msg::IncidentScheduled,
         IncidentStatus::Investigating => Msg::IncidentInvestigating,

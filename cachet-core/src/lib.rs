@@ -61,12 +61,17 @@
 pub mod auth;
 pub mod clock;
 pub mod cpu;
+#[cfg(feature = "facade")]
 mod facade;
+#[cfg(feature = "facade")]
+#[cfg_attr(docsrs, doc(cfg(feature = "facade")))]
 pub mod history;
 pub mod i18n;
 pub mod log;
 pub mod metrics;
 pub mod model;
+#[cfg(feature = "facade")]
+#[cfg_attr(docsrs, doc(cfg(feature = "facade")))]
 pub mod notify;
 pub mod sanitize;
 pub mod secrets;
@@ -74,6 +79,8 @@ pub mod status;
 pub mod store;
 pub mod template;
 pub mod validate;
+#[cfg(feature = "web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "web")))]
 pub mod web;
 pub mod web_config;
 
@@ -85,12 +92,15 @@ pub mod testing;
 #[cfg_attr(docsrs, doc(cfg(feature = "fuzzing")))]
 pub mod fuzzing;
 
+#[cfg(feature = "facade")]
 pub use facade::{
     ACCESS_REVIEW_FEW_RECOVERY_CODES, ACCESS_REVIEW_UNUSED_AFTER, AccessReview, AccountReview,
     ReviewFlag, SessionReview, TokenReview, TokenState, TwoFactorState,
 };
+#[cfg(feature = "facade")]
 pub use facade::{
     Actor, Cachet, Config, Enrollment, Error, LoginOutcome, ManagedSubscription, NewUserInput,
     Result, SessionLookup, SessionTicket, Sight, SignInClient, parse_new_user,
 };
+#[cfg(feature = "facade")]
 pub use facade::{Retention, RetentionReport};

@@ -115,6 +115,7 @@ pub(crate) trait LayerState: std::any::Any + Send + Sync + std::fmt::Debug {
     fn write_started(&self);
 
     /// The state itself, for the layer that made it.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
@@ -223,6 +224,7 @@ impl Cachet {
     }
 
     /// The state the layer above keeps for this facade, made by `init` on first use.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
     pub(crate) fn layer_state(
         &self,
         init: impl FnOnce() -> Arc<dyn LayerState>,

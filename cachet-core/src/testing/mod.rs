@@ -53,6 +53,7 @@
 //!
 //! [`Store`]: crate::store::Store
 
+#[cfg(feature = "web")]
 pub mod http;
 pub mod store;
 pub mod strategies;

@@ -259,7 +259,11 @@ async fn script(api: &Api) -> String {
             record(api, o, who, "GET", uri, none, "").await;
         }
     }
-    for uri in ["/api/v1/incidents/1", "/api/v1/schedules/1", "/api/v1/metrics/1/points"] {
+    for uri in [
+        "/api/v1/incidents/1",
+        "/api/v1/schedules/1",
+        "/api/v1/metrics/1/points",
+    ] {
         record(api, o, Admin, "GET", uri, tz, "").await;
     }
     // Every path shape with a method it does not answer: 405 and its Allow.
@@ -299,29 +303,124 @@ async fn script(api: &Api) -> String {
     }
     // Writes, in an order that leaves each target in place for the next.
     let writes: [(Who, &str, &str, &str); 27] = [
-        (Admin, "POST", "/api/v1/components", r#"{"name":"New","status":1,"tags":"x"}"#),
-        (Admin, "POST", "/api/v1/components", r#"{"name":"","status":9}"#),
-        (Guest, "POST", "/api/v1/components", r#"{"name":"New","status":1}"#),
-        (Admin, "PUT", "/api/v1/components/2", r#"{"status":3,"link":"https://api.example.com"}"#),
-        (Admin, "PATCH", "/api/v1/components/2", r#"{"description":"The API"}"#),
-        (Admin, "POST", "/api/v1/components/groups", r#"{"name":"Third"}"#),
-        (Admin, "PUT", "/api/v1/components/groups/1", r#"{"collapsed":1}"#),
-        (Admin, "POST", "/api/v1/incidents", r#"{"template":"outage","vars":{"name":"Search"},"status":1}"#),
-        (Admin, "PUT", "/api/v1/incidents/3", r#"{"status":2,"message":"Found it"}"#),
-        (Admin, "POST", "/api/v1/incidents/3/updates", r#"{"status":4,"message":"Closed"}"#),
-        (Admin, "PUT", "/api/v1/incidents/3/updates/3", r#"{"message":"Closed for good"}"#),
+        (
+            Admin,
+            "POST",
+            "/api/v1/components",
+            r#"{"name":"New","status":1,"tags":"x"}"#,
+        ),
+        (
+            Admin,
+            "POST",
+            "/api/v1/components",
+            r#"{"name":"","status":9}"#,
+        ),
+        (
+            Guest,
+            "POST",
+            "/api/v1/components",
+            r#"{"name":"New","status":1}"#,
+        ),
+        (
+            Admin,
+            "PUT",
+            "/api/v1/components/2",
+            r#"{"status":3,"link":"https://api.example.com"}"#,
+        ),
+        (
+            Admin,
+            "PATCH",
+            "/api/v1/components/2",
+            r#"{"description":"The API"}"#,
+        ),
+        (
+            Admin,
+            "POST",
+            "/api/v1/components/groups",
+            r#"{"name":"Third"}"#,
+        ),
+        (
+            Admin,
+            "PUT",
+            "/api/v1/components/groups/1",
+            r#"{"collapsed":1}"#,
+        ),
+        (
+            Admin,
+            "POST",
+            "/api/v1/incidents",
+            r#"{"template":"outage","vars":{"name":"Search"},"status":1}"#,
+        ),
+        (
+            Admin,
+            "PUT",
+            "/api/v1/incidents/3",
+            r#"{"status":2,"message":"Found it"}"#,
+        ),
+        (
+            Admin,
+            "POST",
+            "/api/v1/incidents/3/updates",
+            r#"{"status":4,"message":"Closed"}"#,
+        ),
+        (
+            Admin,
+            "PUT",
+            "/api/v1/incidents/3/updates/3",
+            r#"{"message":"Closed for good"}"#,
+        ),
         (Admin, "DELETE", "/api/v1/incidents/3/updates/3", ""),
-        (Admin, "POST", "/api/v1/metrics", r#"{"name":"Rps","suffix":"/s","default_value":0}"#),
+        (
+            Admin,
+            "POST",
+            "/api/v1/metrics",
+            r#"{"name":"Rps","suffix":"/s","default_value":0}"#,
+        ),
         (Admin, "PUT", "/api/v1/metrics/3", r#"{"threshold":15}"#),
-        (Admin, "POST", "/api/v1/metrics/1/points", r#"{"value":3,"timestamp":1767225600}"#),
+        (
+            Admin,
+            "POST",
+            "/api/v1/metrics/1/points",
+            r#"{"value":3,"timestamp":1767225600}"#,
+        ),
         (Admin, "PUT", "/api/v1/metrics/1/points/4", r#"{"value":4}"#),
-        (Admin, "POST", "/api/v1/metrics/1/points", r#"{"value":"NaN"}"#),
+        (
+            Admin,
+            "POST",
+            "/api/v1/metrics/1/points",
+            r#"{"value":"NaN"}"#,
+        ),
         (Admin, "DELETE", "/api/v1/metrics/1/points/4", ""),
-        (Admin, "POST", "/api/v1/schedules", r#"{"name":"Later","status":0,"scheduled_at":"2026-02-01 10:00"}"#),
-        (Admin, "PUT", "/api/v1/schedules/3", r#"{"status":2,"completed_at":"2026-02-01 11:00"}"#),
-        (Writer, "POST", "/api/v1/subscribers", r#"{"email":"ops@example.com","components":[1]}"#),
-        (Writer, "POST", "/api/v1/subscribers", r#"{"email":"fresh@example.com","verify":true}"#),
-        (Admin, "POST", "/api/v1/subscribers", r#"{"email":"third@example.com","verify":true,"components":[1,2]}"#),
+        (
+            Admin,
+            "POST",
+            "/api/v1/schedules",
+            r#"{"name":"Later","status":0,"scheduled_at":"2026-02-01 10:00"}"#,
+        ),
+        (
+            Admin,
+            "PUT",
+            "/api/v1/schedules/3",
+            r#"{"status":2,"completed_at":"2026-02-01 11:00"}"#,
+        ),
+        (
+            Writer,
+            "POST",
+            "/api/v1/subscribers",
+            r#"{"email":"ops@example.com","components":[1]}"#,
+        ),
+        (
+            Writer,
+            "POST",
+            "/api/v1/subscribers",
+            r#"{"email":"fresh@example.com","verify":true}"#,
+        ),
+        (
+            Admin,
+            "POST",
+            "/api/v1/subscribers",
+            r#"{"email":"third@example.com","verify":true,"components":[1,2]}"#,
+        ),
         (Admin, "DELETE", "/api/v1/subscriptions/1", ""),
         (Admin, "DELETE", "/api/v1/subscribers/2", ""),
         (Admin, "DELETE", "/api/v1/schedules/3", ""),
@@ -361,7 +460,11 @@ async fn every_answer_is_byte_for_byte_the_golden_one() {
     let want = std::fs::read_to_string(GOLDEN).expect("tests/golden/api.txt (CACHET_BLESS=1)");
     if got != want {
         let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
-        let at = g.iter().zip(&w).position(|(a, b)| a != b).unwrap_or(g.len().min(w.len()));
+        let at = g
+            .iter()
+            .zip(&w)
+            .position(|(a, b)| a != b)
+            .unwrap_or(g.len().min(w.len()));
         let request = w[..at.min(w.len())]
             .iter()
             .rev()

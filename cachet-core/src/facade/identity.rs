@@ -1,24 +1,18 @@
-//! Sign-in, second factor, sessions, passwords, TOTP enrolment, API tokens, users and the
-//! one-time setup.
+//! Sign-in, the second factor, device cookies and sessions. The account's own settings are in
+//! `account.rs`, users, tokens and setup in `users.rs`.
 
 use std::net::IpAddr;
-
-use chrono::TimeDelta;
 
 use super::{Actor, ActorKind, Cachet, Error, Result};
 use crate::auth::device::DeviceCookie;
 use crate::auth::password::{PasswordError, hash_password, verify_password};
-use crate::auth::policy::Permission;
 use crate::auth::session::SessionCheck;
 use crate::auth::throttle::{ThrottlePolicy, account_key, address_key, second_factor_key};
-use crate::auth::tokens::{
-    RECOVERY_CODE_COUNT, hash_secret, hashes_equal, is_well_formed_api_token, mint_api_token,
-    mint_recovery_code, normalize_recovery_code, random_secret,
-};
+use crate::auth::tokens::{hash_secret, normalize_recovery_code, random_secret};
 use crate::auth::{csrf, totp};
 use crate::model::*;
-use crate::store::{Changed, Effects, no_effects};
-use crate::validate::{Email, Name, ValidationError, Violation, ViolationExt};
+use crate::store::{Effects, no_effects};
+use crate::validate::{Email, Name, ValidationError};
 
 /// A new session: the secret for the cookie (shown to the browser only) and the stored row.
 #[derive(Clone)]
@@ -106,10 +100,10 @@ impl std::fmt::Debug for NewUserInput {
     }
 }
 
-const TOTP_AAD: &[u8] = b"cachet-rs/totp-secret";
+pub(super) const TOTP_AAD: &[u8] = b"cachet-rs/totp-secret";
 
 /// Whether a user's second factor is enrolled and confirmed.
-fn two_factor_active(user: &User) -> bool {
+pub(super) fn two_factor_active(user: &User) -> bool {
     user.totp.as_ref().is_some_and(|t| t.confirmed_at.is_some())
 }
 
@@ -166,9 +160,9 @@ impl<'a> SignInClient<'a> {
 }
 
 /// Which throttle keys a sign-in step counts on.
-struct Budget {
+pub(super) struct Budget {
     /// Checked before, and charged on failure.
-    keys: Vec<String>,
+    pub(super) keys: Vec<String>,
     /// The browser's device cookie, when it is trusted for this account.
     device: Option<DeviceCookie>,
 }
@@ -198,7 +192,11 @@ impl Cachet {
 
     /// The budget of a second-factor check: per trusted browser, else per account whatever
     /// the address.
-    async fn second_factor_budget(&self, user: &User, device: Option<&str>) -> Result<Budget> {
+    pub(super) async fn second_factor_budget(
+        &self,
+        user: &User,
+        device: Option<&str>,
+    ) -> Result<Budget> {
         if let Some(device) = self.trusted_device(Some(user), device).await? {
             return Ok(Budget {
                 keys: vec![format!("2fa-{}", device.throttle_key())],
@@ -238,7 +236,11 @@ impl Cachet {
         Ok((!locked).then_some(device))
     }
 
-    async fn check_throttle(&self, policy: &ThrottlePolicy, keys: &[String]) -> Result<()> {
+    pub(super) async fn check_throttle(
+        &self,
+        policy: &ThrottlePolicy,
+        keys: &[String],
+    ) -> Result<()> {
         let now = self.now();
         let mut until = None;
         for key in keys {
@@ -255,7 +257,7 @@ impl Cachet {
         }
     }
 
-    async fn record_failure(
+    pub(super) async fn record_failure(
         &self,
         actor: &Actor,
         policy: &ThrottlePolicy,
@@ -340,7 +342,7 @@ impl Cachet {
             })
     }
 
-    async fn new_session(
+    pub(super) async fn new_session(
         &self,
         user: &User,
         pending: bool,
@@ -656,14 +658,19 @@ impl Cachet {
     }
 
     /// Checks a TOTP code for a user with confirmed 2FA and records its step.
-    async fn accept_totp(&self, user: &User, code: &str) -> Result<bool> {
+    pub(super) async fn accept_totp(&self, user: &User, code: &str) -> Result<bool> {
         let Some(state) = user.totp.as_ref().filter(|t| t.confirmed_at.is_some()) else {
             return Ok(false);
         };
         self.accept_totp_code(user, state, code).await
     }
 
-    async fn accept_totp_code(&self, user: &User, state: &TotpState, code: &str) -> Result<bool> {
+    pub(super) async fn accept_totp_code(
+        &self,
+        user: &User,
+        state: &TotpState,
+        code: &str,
+    ) -> Result<bool> {
         let secret = self
             .keyring()
             .open(&state.secret, TOTP_AAD)
@@ -777,768 +784,4 @@ impl Cachet {
         .await;
         Ok(())
     }
-
-    /// The policy check of a new password (length, strength, no site or account words).
-    pub(crate) async fn check_new_password(
-        &self,
-        password: &str,
-        email: &Email,
-        name: &Name,
-    ) -> Result<()> {
-        let site = self
-            .settings()
-            .await?
-            .app_name
-            .map(Name::into_string)
-            .unwrap_or_default();
-        self.config()
-            .password_policy
-            .check(password, &[email.as_str(), name.as_str(), &site])
-            .map_err(|v| Error::Validation(ValidationError::new("password", v)))
-    }
-
-    /// Refuses a new password that repeats the user's current one or one of the last
-    /// [`PASSWORD_HISTORY_LEN`] (the history holds argon2 hashes only, so it is no weaker
-    /// than the password itself).
-    pub(crate) async fn check_not_reused(&self, user: &User, password: &str) -> Result<()> {
-        let mut hashes = vec![user.password_hash.clone()];
-        hashes.extend(self.store().password_history(user.id).await?);
-        for hash in &hashes {
-            if self.verify_password(hash, password).await?.ok {
-                return Err(Error::Validation(ValidationError::new(
-                    "password",
-                    Violation::Format {
-                        expected: "a password not used for this account recently",
-                    },
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// The password check behind a session (password change, 2FA changes, recovery codes):
-    /// the sign-in form's policy on the session's own key, with one answer for every wrong
-    /// password, so a stolen session cookie does not turn into a fast password oracle.
-    /// Failures also count on the account's key (they are guesses at the account's password),
-    /// but that key is not checked here: a stranger keeping the sign-in form locked for
-    /// strangers must not stop the signed-in user from changing their password.
-    async fn check_session_password(
-        &self,
-        actor: &Actor,
-        user: &User,
-        password: &str,
-        action: AuditAction,
-    ) -> Result<()> {
-        let session = actor.session().ok_or(Error::Forbidden)?;
-        let session_key = format!("session-password:{}", session.id.get());
-        let policy = self.config().throttle;
-        let _turn = self.inner.attempts.enter(&session_key).await;
-        self.check_throttle(&policy, std::slice::from_ref(&session_key))
-            .await?;
-        if self
-            .verify_password(&user.password_hash, password)
-            .await?
-            .ok
-        {
-            return Ok(());
-        }
-        let keys = [
-            session_key,
-            account_key(&self.keyring().blind_index(user.email.as_str())),
-        ];
-        self.record_failure(actor, &policy, &keys, action, Some(user.id))
-            .await;
-        Err(Error::InvalidCredentials)
-    }
-
-    /// Ends every outstanding password reset link of a user (after any password change, and
-    /// when one link is used).
-    pub(crate) async fn end_reset_links(&self, user: UserId) -> Result<()> {
-        self.store()
-            .end_one_time_tokens(TokenPurpose::PasswordReset, user.get(), self.now())
-            .await?;
-        Ok(())
-    }
-
-    /// Changes the signed-in user's password. Needs the current password; ends every other
-    /// session of the user and rotates the current one, and ends outstanding reset links.
-    /// The new password is checked against the policy before the current one is looked at,
-    /// so the answer to a wrong current password never depends on what else was typed.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Forbidden`] (not a session), [`Error::Validation`] (policy, or a recently
-    /// used password), [`Error::Throttled`], [`Error::InvalidCredentials`] (wrong current
-    /// password).
-    pub async fn change_password(
-        &self,
-        actor: &Actor,
-        current: &str,
-        new: &str,
-    ) -> Result<SessionTicket> {
-        let user = self.own_account(actor).await?;
-        self.check_new_password(new, &user.email, &user.name)
-            .await?;
-        self.check_session_password(actor, &user, current, AuditAction::PasswordChange)
-            .await?;
-        self.check_not_reused(&user, new).await?;
-        let patch = UserPatch {
-            password_hash: Some(self.hash_password(new).await?),
-            ..UserPatch::default()
-        };
-        let fx = self.audited(
-            actor,
-            AuditAction::PasswordChange,
-            EntityKind::User,
-            |c: &Changed<User>| c.after.id.get(),
-        );
-        let user = self
-            .store()
-            .update_user(self.cx(), user.id, &patch, &fx)
-            .await?;
-        self.store().delete_sessions_of(user.id, None).await?;
-        self.end_reset_links(user.id).await?;
-        let user_agent = actor.session().and_then(|s| s.user_agent.clone());
-        self.new_session(&user, false, actor.ip(), user_agent.as_deref())
-            .await
-    }
-
-    /// Starts TOTP enrolment for the signed-in user. Refused while 2FA is already active
-    /// (disable it first).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Forbidden`], [`Error::Conflict`].
-    pub async fn begin_totp_enrollment(&self, actor: &Actor) -> Result<Enrollment> {
-        let user = self.own_account(actor).await?;
-        if two_factor_active(&user) {
-            return Err(Error::Conflict(
-                "two-factor authentication is already active",
-            ));
-        }
-        let secret = totp::new_secret()?;
-        let enrollment = self.enrollment_of(&user, &secret).await?;
-        let state = TotpState {
-            secret: self.keyring().seal(&secret, TOTP_AAD)?,
-            confirmed_at: None,
-            last_step: None,
-        };
-        let patch = UserPatch {
-            totp: Some(Some(state)),
-            ..UserPatch::default()
-        };
-        self.store()
-            .update_user(self.cx(), user.id, &patch, &no_effects)
-            .await?;
-        Ok(enrollment)
-    }
-
-    /// The enrolment in progress, shown again after a mistyped confirmation code, so the
-    /// user keeps the secret their authenticator already holds (only "start again" replaces
-    /// it). The form sends back the secret it showed (`shown_secret_base32`); the enrolment
-    /// is shown only when it matches the one in progress, so another session of the same
-    /// user cannot read a secret it was never shown.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Forbidden`], [`Error::Conflict`] (no enrolment in progress, or another one).
-    pub async fn pending_totp_enrollment(
-        &self,
-        actor: &Actor,
-        shown_secret_base32: &str,
-    ) -> Result<Enrollment> {
-        let user = self.own_account(actor).await?;
-        let state = user
-            .totp
-            .as_ref()
-            .filter(|t| t.confirmed_at.is_none())
-            .ok_or(Error::Conflict("no enrolment in progress"))?;
-        let secret = self
-            .keyring()
-            .open(&state.secret, TOTP_AAD)
-            .map_err(|_| Error::Internal)?;
-        let enrollment = self.enrollment_of(&user, &secret).await?;
-        let shown = shown_secret_base32
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_uppercase();
-        if hashes_equal(
-            &hash_secret(&shown),
-            &hash_secret(&enrollment.secret_base32),
-        ) {
-            Ok(enrollment)
-        } else {
-            Err(Error::Conflict("another enrolment is in progress"))
-        }
-    }
-
-    async fn enrollment_of(&self, user: &User, secret: &[u8]) -> Result<Enrollment> {
-        let issuer = self
-            .settings()
-            .await?
-            .app_name
-            .map_or_else(|| "Cachet".to_owned(), Name::into_string);
-        let uri = totp::otpauth_uri(secret, &issuer, user.email.as_str()).ok_or(Error::Internal)?;
-        Ok(Enrollment {
-            qr_svg: totp::qr_svg(&uri).ok_or(Error::Internal)?,
-            secret_base32: totp::secret_base32(secret).ok_or(Error::Internal)?,
-            otpauth_uri: uri,
-        })
-    }
-
-    /// Confirms enrolment with a correct code: 2FA becomes active, the session rotates (a
-    /// privilege change), and ten recovery codes are returned, to be shown once.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidCode`], [`Error::Conflict`] (nothing to confirm).
-    pub async fn confirm_totp_enrollment(
-        &self,
-        actor: &Actor,
-        code: &str,
-    ) -> Result<(Vec<String>, SessionTicket)> {
-        let user = self.own_account(actor).await?;
-        let state = user
-            .totp
-            .clone()
-            .filter(|t| t.confirmed_at.is_none())
-            .ok_or(Error::Conflict("no enrolment in progress"))?;
-        if !self.accept_totp_code(&user, &state, code).await? {
-            self.append_audit(
-                actor,
-                AuditAction::TwoFactorFailure,
-                EntityKind::User,
-                Some(user.id.get()),
-                AuditOutcome::Failure,
-                "enrolment",
-            )
-            .await;
-            return Err(Error::InvalidCode);
-        }
-        let user = self.store().user(user.id).await?;
-        let mut state = user.totp.clone().ok_or(Error::Internal)?;
-        state.confirmed_at = Some(self.now());
-        let patch = UserPatch {
-            totp: Some(Some(state)),
-            ..UserPatch::default()
-        };
-        let fx = self.audited(
-            actor,
-            AuditAction::TwoFactorEnroll,
-            EntityKind::User,
-            |c: &Changed<User>| c.after.id.get(),
-        );
-        let user = self
-            .store()
-            .update_user(self.cx(), user.id, &patch, &fx)
-            .await?;
-        let codes = self.replace_recovery_codes(actor, &user).await?;
-        let ticket = self.rotate_session(actor, &user).await?;
-        Ok((codes, ticket))
-    }
-
-    async fn replace_recovery_codes(&self, actor: &Actor, user: &User) -> Result<Vec<String>> {
-        let codes: Vec<String> = (0..RECOVERY_CODE_COUNT)
-            .map(|_| mint_recovery_code())
-            .collect::<Result<_, _>>()?;
-        let hashes: Vec<TokenHash> = codes
-            .iter()
-            .filter_map(|c| normalize_recovery_code(c))
-            .map(|c| hash_secret(&c))
-            .collect();
-        let fx = |u: &UserId| {
-            Effects::audit(self.audit_event(
-                actor,
-                AuditAction::Update,
-                EntityKind::User,
-                Some(u.get()),
-                AuditOutcome::Success,
-                "recovery codes replaced",
-            ))
-        };
-        self.store()
-            .replace_recovery_codes(self.cx(), user.id, &hashes, &fx)
-            .await?;
-        Ok(codes)
-    }
-
-    /// Replaces the signed-in user's recovery codes (the old ones stop working). Needs the
-    /// password (on the sign-in budget). Whether 2FA is active is decided before the password
-    /// is looked at, so the answer to a wrong password is always the same.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Conflict`] (2FA not active), [`Error::Throttled`],
-    /// [`Error::InvalidCredentials`].
-    pub async fn regenerate_recovery_codes(
-        &self,
-        actor: &Actor,
-        password: &str,
-    ) -> Result<Vec<String>> {
-        let user = self.own_account(actor).await?;
-        if !two_factor_active(&user) {
-            return Err(Error::Conflict("two-factor authentication is not active"));
-        }
-        self.check_session_password(actor, &user, password, AuditAction::LoginFailure)
-            .await?;
-        self.replace_recovery_codes(actor, &user).await
-    }
-
-    /// Disables 2FA for the signed-in user; needs the password and a current code (or a
-    /// recovery code). A wrong password and a wrong code get the same answer
-    /// ([`Error::InvalidCredentials`]), so the form cannot tell a stolen session whether the
-    /// password was right; the code is checked only after the password, and a wrong code also
-    /// counts against the account's second-factor budget.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Conflict`] (2FA not active), [`Error::Throttled`],
-    /// [`Error::InvalidCredentials`].
-    pub async fn disable_totp(&self, actor: &Actor, password: &str, code: &str) -> Result<()> {
-        let user = self.own_account(actor).await?;
-        if !two_factor_active(&user) {
-            return Err(Error::Conflict("two-factor authentication is not active"));
-        }
-        let budget = self.second_factor_budget(&user, None).await?;
-        let policy = self.config().second_factor_throttle;
-        self.check_throttle(&policy, &budget.keys).await?;
-        self.check_session_password(actor, &user, password, AuditAction::LoginFailure)
-            .await?;
-        let ok = self.accept_totp(&user, code).await?
-            || match normalize_recovery_code(code) {
-                Some(n) => {
-                    self.store()
-                        .use_recovery_code(self.cx(), user.id, &hash_secret(&n), &no_effects)
-                        .await?
-                }
-                None => false,
-            };
-        if !ok {
-            self.record_failure(
-                actor,
-                &policy,
-                &budget.keys,
-                AuditAction::TwoFactorFailure,
-                Some(user.id),
-            )
-            .await;
-            return Err(Error::InvalidCredentials);
-        }
-        let patch = UserPatch {
-            totp: Some(None),
-            ..UserPatch::default()
-        };
-        let fx = self.audited(
-            actor,
-            AuditAction::TwoFactorDisable,
-            EntityKind::User,
-            |c: &Changed<User>| c.after.id.get(),
-        );
-        self.store()
-            .update_user(self.cx(), user.id, &patch, &fx)
-            .await?;
-        self.store()
-            .replace_recovery_codes(self.cx(), user.id, &[], &no_effects)
-            .await?;
-        Ok(())
-    }
-
-    /// The signed-in user managing their own account (a session, never a token), freshly read.
-    async fn own_account(&self, actor: &Actor) -> Result<User> {
-        self.authorize(actor, Permission::ManageOwnAccount).await?;
-        let user = actor
-            .user()
-            .filter(|_| actor.session().is_some())
-            .ok_or(Error::Forbidden)?;
-        Ok(self.store().user(user.id).await?)
-    }
-
-    async fn rotate_session(&self, actor: &Actor, user: &User) -> Result<SessionTicket> {
-        if let Some(s) = actor.session() {
-            self.store().delete_session(s.id).await?;
-        }
-        // The browser stays the same across a rotation: keep what it said it was.
-        let user_agent = actor.session().and_then(|s| s.user_agent.clone());
-        self.new_session(user, false, actor.ip(), user_agent.as_deref())
-            .await
-    }
-
-    /// Resolves an API token from `X-Cachet-Token` or `Authorization: Bearer`. Malformed,
-    /// unknown, revoked and expired tokens and inactive owners are refused (the known ones
-    /// audited); last use is recorded at most once a minute.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Unauthenticated`].
-    pub async fn resolve_api_token(&self, presented: &str, ip: Option<IpAddr>) -> Result<Actor> {
-        let presented = presented.trim();
-        if !is_well_formed_api_token(presented) {
-            return Err(Error::Unauthenticated);
-        }
-        let hash = hash_secret(presented);
-        let Some(token) = self.store().api_token_by_hash(&hash).await? else {
-            return Err(Error::Unauthenticated);
-        };
-        let now = self.now();
-        let refused = if !hashes_equal(&token.hash, &hash) {
-            Some("hash mismatch")
-        } else if token.revoked_at.is_some() {
-            Some("revoked")
-        } else if token.expires_at.is_some_and(|e| e <= now) {
-            Some("expired")
-        } else {
-            None
-        };
-        let user = self.store().user(token.user_id).await?;
-        let refused = refused.or((!user.active).then_some("owner inactive"));
-        let actor = Actor {
-            kind: ActorKind::Token {
-                user: Box::new(user),
-                token: Box::new(token.clone()),
-            },
-            ip,
-        };
-        if let Some(why) = refused {
-            self.append_audit(
-                &actor,
-                AuditAction::TokenRefused,
-                EntityKind::ApiToken,
-                Some(token.id.get()),
-                AuditOutcome::Denied,
-                why,
-            )
-            .await;
-            return Err(Error::Unauthenticated);
-        }
-        if token
-            .last_used_at
-            .is_none_or(|t| now - t >= TimeDelta::seconds(60))
-        {
-            let patch = ApiTokenPatch {
-                last_used_at: Some(now),
-                ..ApiTokenPatch::default()
-            };
-            let _ = self
-                .store()
-                .update_api_token(self.cx(), token.id, &patch, &no_effects)
-                .await;
-        }
-        Ok(actor)
-    }
-
-    /// Creates an API token for `owner` (oneself needs `ManageOwnTokens`, anyone else
-    /// `ManageAllTokens`). Returns the row and the secret, which is never shown again.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Forbidden`], [`Error::NotFound`].
-    pub async fn create_api_token(
-        &self,
-        actor: &Actor,
-        owner: UserId,
-        name: Name,
-        scope: TokenScope,
-        expires_in: Option<TimeDelta>,
-    ) -> Result<(ApiToken, String)> {
-        let own = actor.user().is_some_and(|u| u.id == owner);
-        self.authorize(
-            actor,
-            if own {
-                Permission::ManageOwnTokens
-            } else {
-                Permission::ManageAllTokens
-            },
-        )
-        .await?;
-        let minted = mint_api_token()?;
-        let new = NewApiToken {
-            user_id: owner,
-            name,
-            prefix: minted.prefix.clone(),
-            hash: minted.hash,
-            scope,
-            expires_at: expires_in.map(|d| self.now() + d),
-        };
-        let fx = self.audited(
-            actor,
-            AuditAction::TokenCreate,
-            EntityKind::ApiToken,
-            |t: &ApiToken| t.id.get(),
-        );
-        let token = self
-            .store()
-            .create_api_token(self.cx(), &new, &fx)
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::Invalid { .. } => Error::NotFound { entity: "user" },
-                other => other.into(),
-            })?;
-        Ok((token, minted.secret))
-    }
-
-    /// Revokes a token (one's own, or anyone's with `ManageAllTokens`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Forbidden`], [`Error::NotFound`].
-    pub async fn revoke_api_token(&self, actor: &Actor, id: ApiTokenId) -> Result<ApiToken> {
-        let token = self.store().api_token(id).await?;
-        let own = actor.user().is_some_and(|u| u.id == token.user_id);
-        self.authorize(
-            actor,
-            if own {
-                Permission::ManageOwnTokens
-            } else {
-                Permission::ManageAllTokens
-            },
-        )
-        .await?;
-        let patch = ApiTokenPatch {
-            revoked_at: Some(self.now()),
-            ..ApiTokenPatch::default()
-        };
-        let fx = self.audited(
-            actor,
-            AuditAction::TokenRevoke,
-            EntityKind::ApiToken,
-            |c: &Changed<ApiToken>| c.after.id.get(),
-        );
-        Ok(self
-            .store()
-            .update_api_token(self.cx(), id, &patch, &fx)
-            .await?)
-    }
-
-    /// Creates a user (`ManageUsers`; the operator always may).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Forbidden`], [`Error::Validation`] (password policy), [`Error::Conflict`]
-    /// (email taken).
-    pub async fn create_user(&self, actor: &Actor, input: NewUserInput) -> Result<User> {
-        self.authorize(actor, Permission::ManageUsers).await?;
-        self.insert_user(actor, input, false).await
-    }
-
-    async fn insert_user(
-        &self,
-        actor: &Actor,
-        input: NewUserInput,
-        only_if_no_admin: bool,
-    ) -> Result<User> {
-        self.check_new_password(&input.password, &input.email, &input.name)
-            .await?;
-        let new = NewUser {
-            password_hash: self.hash_password(&input.password).await?,
-            name: input.name,
-            email: input.email,
-            role: input.role,
-            active: true,
-            only_if_no_admin,
-        };
-        let fx = self.audited(actor, AuditAction::Create, EntityKind::User, |u: &User| {
-            u.id.get()
-        });
-        Ok(self.store().create_user(self.cx(), &new, &fx).await?)
-    }
-
-    /// Changes a user's role (`ManageUsers`). Their sessions end (a privilege change rotates
-    /// sessions). The last admin cannot be demoted.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Forbidden`], [`Error::Conflict`].
-    pub async fn set_user_role(&self, actor: &Actor, id: UserId, role: Role) -> Result<User> {
-        self.authorize(actor, Permission::ManageUsers).await?;
-        let user = self.store().user(id).await?;
-        if user.role == Role::Admin && role != Role::Admin && self.admin_count().await? <= 1 {
-            return Err(Error::Conflict("the last admin cannot be demoted"));
-        }
-        let patch = UserPatch {
-            role: Some(role),
-            ..UserPatch::default()
-        };
-        let fx = |c: &Changed<User>| {
-            let detail = format!("{} -> {}", c.before.role, c.after.role);
-            Effects::audit(self.audit_event(
-                actor,
-                AuditAction::RoleChange,
-                EntityKind::User,
-                Some(c.after.id.get()),
-                AuditOutcome::Success,
-                &detail,
-            ))
-        };
-        let user = self.store().update_user(self.cx(), id, &patch, &fx).await?;
-        self.store().delete_sessions_of(id, None).await?;
-        Ok(user)
-    }
-
-    /// Deletes a user (`ManageUsers`); never the last admin.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Forbidden`], [`Error::Conflict`].
-    pub async fn delete_user(&self, actor: &Actor, id: UserId) -> Result<()> {
-        self.authorize(actor, Permission::ManageUsers).await?;
-        let user = self.store().user(id).await?;
-        if user.role == Role::Admin && self.admin_count().await? <= 1 {
-            return Err(Error::Conflict("the last admin cannot be deleted"));
-        }
-        let fx = self.audited(actor, AuditAction::Delete, EntityKind::User, |u: &User| {
-            u.id.get()
-        });
-        Ok(self.store().delete_user(self.cx(), id, &fx).await?)
-    }
-
-    async fn admin_count(&self) -> Result<u64> {
-        let q = crate::store::UserQuery::filtered(crate::store::UserFilter {
-            role: Some(Role::Admin),
-            active: Some(true),
-        });
-        Ok(self.store().users(&q).await?.total)
-    }
-
-    /// Whether the one-time setup is still open (no admin exists).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`].
-    pub async fn setup_open(&self) -> Result<bool> {
-        let q = crate::store::UserQuery::filtered(crate::store::UserFilter {
-            role: Some(Role::Admin),
-            active: None,
-        });
-        Ok(self.store().users(&q).await?.total == 0)
-    }
-
-    /// Issues a setup token while no admin exists (the server prints it to its log at
-    /// start). `None` once setup is closed.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`].
-    pub async fn issue_setup_token(&self) -> Result<Option<String>> {
-        if !self.setup_open().await? {
-            return Ok(None);
-        }
-        let secret = random_secret()?;
-        let new = NewOneTimeToken {
-            purpose: TokenPurpose::Setup,
-            hash: hash_secret(&secret),
-            subject_id: None,
-            payload: serde_json::Value::Null,
-            expires_at: self.now() + self.config().setup_token_ttl,
-        };
-        self.store().create_one_time_token(self.cx(), &new).await?;
-        Ok(Some(secret))
-    }
-
-    /// Completes the one-time setup: with a valid setup token, names the site and creates the
-    /// first admin. Creating the admin is atomic with the "no admin yet" check, so two
-    /// concurrent attempts cannot both win; once an admin exists, setup is closed for good.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Forbidden`] (bad or used token, or setup closed), [`Error::Validation`].
-    pub async fn complete_setup(
-        &self,
-        token: &str,
-        site_name: Name,
-        admin: NewUserInput,
-        ip: Option<IpAddr>,
-    ) -> Result<User> {
-        let visitor = Actor::anonymous(ip);
-        if !self.setup_open().await? {
-            return Err(Error::Forbidden);
-        }
-        // Validate before spending the token, so a weak password does not burn it.
-        if admin.role != Role::Admin {
-            return Err(Error::Validation(ValidationError::new(
-                "role",
-                Violation::NotAllowed { allowed: "admin" },
-            )));
-        }
-        self.check_new_password(&admin.password, &admin.email, &admin.name)
-            .await?;
-        let Some(_) = self
-            .store()
-            .consume_one_time_token(TokenPurpose::Setup, &hash_secret(token), self.now())
-            .await?
-        else {
-            self.append_audit(
-                &visitor,
-                AuditAction::SetupComplete,
-                EntityKind::Site,
-                None,
-                AuditOutcome::Denied,
-                "bad setup token",
-            )
-            .await;
-            return Err(Error::Forbidden);
-        };
-        let user = self
-            .insert_user(&visitor, admin, true)
-            .await
-            .map_err(|e| match e {
-                Error::Conflict(_) => Error::Forbidden,
-                other => other,
-            })?;
-        let fx = Effects::audit(self.audit_event(
-            &visitor,
-            AuditAction::SetupComplete,
-            EntityKind::Site,
-            Some(user.id.get()),
-            AuditOutcome::Success,
-            "",
-        ));
-        self.store()
-            .put_settings(
-                self.cx(),
-                &[(SettingKey::AppName, site_name.into_string())],
-                &fx,
-            )
-            .await?;
-        Ok(user)
-    }
-
-    /// Creates a user from the command line (trusted: the operator holds the database and the
-    /// key). Creating an admin this way closes the web setup.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Validation`], [`Error::Conflict`].
-    pub async fn operator_create_user(&self, input: NewUserInput) -> Result<User> {
-        self.create_user(&Actor::operator(), input).await
-    }
-
-    /// The user with this sign-in address, for the command line (trusted, as
-    /// [`Cachet::operator_create_user`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`].
-    pub async fn operator_user_by_email(&self, email: &Email) -> Result<Option<User>> {
-        Ok(self.store().user_by_email(email).await?)
-    }
-}
-
-/// Parses the `email`, `name` and `role` of a new user from text (command line, forms).
-///
-/// # Errors
-///
-/// A [`ValidationError`] naming the field.
-pub fn parse_new_user(
-    name: &str,
-    email: &str,
-    role: &str,
-    password: String,
-) -> Result<NewUserInput, ValidationError> {
-    Ok(NewUserInput {
-        name: Name::parse(name).field("name")?,
-        email: Email::parse(email).field("email")?,
-        role: Role::parse(role).field("role")?,
-        password,
-    })
 }

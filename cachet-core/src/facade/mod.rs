@@ -4,6 +4,7 @@
 //! entry into the same transaction, so no caller can skip a control.
 
 mod access;
+mod account;
 mod actor;
 mod audit;
 mod content;
@@ -11,6 +12,7 @@ mod error;
 mod identity;
 mod review;
 mod subscribers;
+mod users;
 mod visibility;
 
 use std::sync::Arc;
@@ -21,13 +23,13 @@ pub use audit::{Retention, RetentionReport};
 pub use error::{Error, Result};
 pub use identity::{
     Enrollment, LoginOutcome, NewUserInput, SessionLookup, SessionTicket, SignInClient,
-    parse_new_user,
 };
 pub use review::{
     ACCESS_REVIEW_FEW_RECOVERY_CODES, ACCESS_REVIEW_UNUSED_AFTER, AccessReview, AccountReview,
     ReviewFlag, SessionReview, TokenReview, TokenState, TwoFactorState,
 };
 pub use subscribers::ManagedSubscription;
+pub use users::parse_new_user;
 pub use visibility::Sight;
 
 use crate::auth::password::{Argon2Params, PasswordPolicy, hash_password};

@@ -207,7 +207,7 @@ async fn a_principal_from_the_hosts_middleware_reaches_the_core() {
 
 fn one_per_hour(c: &mut cachet_core::Config) {
     c.web.rate_limits.api_per_address =
-        cachet_core::web::ratelimit::Limit::new(1, std::time::Duration::from_secs(3600));
+        cachet_core::web::Limit::new(1, std::time::Duration::from_secs(3600));
 }
 
 #[actix_web::test]

@@ -195,7 +195,7 @@ async fn a_principal_from_the_hosts_auth_middleware_reaches_the_core() {
 
 fn one_per_hour(c: &mut cachet_core::Config) {
     c.web.rate_limits.api_per_address =
-        cachet_core::web::ratelimit::Limit::new(1, std::time::Duration::from_secs(3600));
+        cachet_core::web::Limit::new(1, std::time::Duration::from_secs(3600));
 }
 
 /// One HTTP/1.1 request over a real socket; returns the status line's code.

@@ -584,7 +584,7 @@ fn site() -> Arc<FuzzSite> {
 /// content, two API tokens and a signed-in admin session.
 async fn build_site() -> FuzzSite {
     let configure: crate::testing::http::Configure = |c| {
-        let lots = crate::web::ratelimit::Limit::new(u32::MAX, std::time::Duration::from_secs(1));
+        let lots = crate::web::Limit::new(u32::MAX, std::time::Duration::from_secs(1));
         c.web.rate_limits.api_per_token = lots;
         c.web.rate_limits.api_per_address = lots;
     };

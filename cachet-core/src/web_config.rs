@@ -3,8 +3,8 @@
 //! Plain data, part of [`crate::Config`] (as `config.web`), so the facade's configuration
 //! names it without depending on the web layer; the web layer reads it when it first serves
 //! a request. The types are re-exported where the web layer uses them
-//! ([`crate::web::WebConfig`], [`crate::web::ratelimit::RateLimits`],
-//! [`crate::web::snapshot::SnapshotConfig`]).
+//! ([`crate::web::WebConfig`], [`crate::web::RateLimits`],
+//! [`crate::web::SnapshotConfig`]).
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -425,7 +425,7 @@ async fn rate_limit_headers_and_429() {
         cachet_core::validate::HttpUrl::parse("https://s.example").unwrap(),
     );
     config.web.rate_limits.api_per_address =
-        cachet_core::web::ratelimit::Limit::new(3, std::time::Duration::from_secs(60));
+        cachet_core::web::Limit::new(3, std::time::Duration::from_secs(60));
     let h = Harness::over(new_store().await, config);
     let cx = || RequestContext {
         peer: Some("198.51.100.4:1".parse().unwrap()),
@@ -553,7 +553,7 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
         cachet_core::validate::HttpUrl::parse("https://s.example").unwrap(),
     );
     config.web.rate_limits.api_per_address =
-        cachet_core::web::ratelimit::Limit::new(1, std::time::Duration::from_secs(60));
+        cachet_core::web::Limit::new(1, std::time::Duration::from_secs(60));
     config.web.trusted_proxies = vec!["10.0.0.1".parse().unwrap()];
     let h = Harness::over(new_store().await, config);
     let get = |xff: &str| {

@@ -348,7 +348,7 @@ async fn variants_are_bounded_whatever_the_requests() {
         c.web.snapshot.max_variants_per_path = 4;
         // Each distinct query is a miss, and misses pay the address limit.
         c.web.rate_limits.api_per_address =
-            cachet_core::web::ratelimit::Limit::new(100_000, Duration::from_secs(60));
+            cachet_core::web::Limit::new(100_000, Duration::from_secs(60));
     });
     let h = Harness::over(new_store().await, config);
     let c = &h.cachet;
@@ -382,7 +382,7 @@ async fn variants_are_bounded_whatever_the_requests() {
 async fn cache_hits_do_not_consume_the_address_limit() {
     let config = with_config(|c| {
         c.web.rate_limits.api_per_address =
-            cachet_core::web::ratelimit::Limit::new(2, Duration::from_secs(60));
+            cachet_core::web::Limit::new(2, Duration::from_secs(60));
     });
     let h = Harness::over(new_store().await, config);
     let c = &h.cachet;
@@ -681,7 +681,7 @@ async fn random_accept_language_collapses_to_supported_locales() {
 async fn uncached_renders_are_rate_limited_per_client() {
     let config = with_config(|c| {
         c.web.rate_limits.uncached_render =
-            cachet_core::web::ratelimit::Limit::new(3, Duration::from_secs(3600));
+            cachet_core::web::Limit::new(3, Duration::from_secs(3600));
     });
     let h = Harness::over(new_store().await, config);
     let c = &h.cachet;
@@ -734,7 +734,7 @@ async fn random_read_parameters_keep_the_cache_bounded() {
         c.web.snapshot.max_entries = 8;
         c.web.snapshot.max_variants_per_path = 4;
         c.web.rate_limits.uncached_render =
-            cachet_core::web::ratelimit::Limit::new(100_000, Duration::from_secs(60));
+            cachet_core::web::Limit::new(100_000, Duration::from_secs(60));
     });
     let h = Harness::over(new_store().await, config);
     let c = &h.cachet;

@@ -600,7 +600,7 @@ impl Cachet {
     /// Starts verified only when `verified` is asked (and audited as such).
     ///
     /// This returns the stored subscriber whoever asks: code answering an actor (the API,
-    /// the dashboard) uses [`Cachet::add_subscriber_answer`], which tells an actor who may not
+    /// the dashboard) uses `Cachet::add_subscriber_answer`, which tells an actor who may not
     /// read addresses nothing about whether the address was known.
     ///
     /// # Errors
@@ -687,7 +687,7 @@ impl Cachet {
     /// # Errors
     ///
     /// As for [`Cachet::add_subscriber`].
-    pub async fn add_subscriber_answer(
+    pub(crate) async fn add_subscriber_answer(
         &self,
         actor: &Actor,
         email: &Email,

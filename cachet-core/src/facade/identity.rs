@@ -528,7 +528,7 @@ impl Cachet {
     /// # Errors
     ///
     /// As [`Self::complete_second_factor`].
-    pub async fn complete_second_factor_from(
+    pub(crate) async fn complete_second_factor_from(
         &self,
         pending_secret: &str,
         code: &str,

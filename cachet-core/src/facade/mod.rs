@@ -329,7 +329,7 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Unauthenticated`] for visitors, [`Error::Forbidden`] for others.
-    pub async fn authorize(&self, actor: &Actor, p: Permission) -> Result<()> {
+    pub(crate) async fn authorize(&self, actor: &Actor, p: Permission) -> Result<()> {
         if self.can(actor, p) {
             return Ok(());
         }

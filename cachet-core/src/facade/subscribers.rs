@@ -276,7 +276,7 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::NotFound`] when the link is not valid for `purpose` or the subscriber is gone.
-    pub async fn subscription_by_link(
+    pub(crate) async fn subscription_by_link(
         &self,
         purpose: LinkPurpose,
         token: &str,
@@ -291,7 +291,7 @@ impl Cachet {
     /// Whether a signed link is authentic for `purpose` (whether or not its subscriber still
     /// exists).
     #[must_use]
-    pub fn link_is_authentic(&self, purpose: LinkPurpose, token: &str) -> bool {
+    pub(crate) fn link_is_authentic(&self, purpose: LinkPurpose, token: &str) -> bool {
         links::verify(self.keyring(), purpose, token).is_some()
     }
 
@@ -457,7 +457,7 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Store`].
-    pub async fn prune_notifications(
+    pub(crate) async fn prune_notifications(
         &self,
         delivered_before: Timestamp,
         unverified_before: Timestamp,

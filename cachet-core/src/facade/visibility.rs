@@ -131,7 +131,7 @@ impl Cachet {
     /// # Errors
     ///
     /// [`super::Error::Store`].
-    pub async fn sight(&self, actor: &Actor) -> Result<Sight> {
+    pub(crate) async fn sight(&self, actor: &Actor) -> Result<Sight> {
         if self.private(actor).await? {
             return Ok(Sight {
                 private: true,
@@ -232,7 +232,7 @@ impl Cachet {
     /// # Errors
     ///
     /// [`super::Error::Store`].
-    pub async fn visible_components(
+    pub(crate) async fn visible_components(
         &self,
         actor: &Actor,
     ) -> Result<(Vec<ComponentGroup>, Vec<Component>)> {

@@ -28,7 +28,7 @@
 //!
 //! Verified subscribers who are global or subscribed to an affected component, each once,
 //! plus every enabled webhook. Subscribers hear only of the components a visitor sees
-//! ([`Cachet::sight`]): a status change of a disabled component or of one in a signed-in-only
+//! (`Cachet::sight`): a status change of a disabled component or of one in a signed-in-only
 //! group reaches webhooks only. With `suppress_notifications_in_maintenance` on, incident and
 //! component notifications skip the components whose maintenance window was open when the
 //! event happened (started, not completed, end not passed); when every affected component was

@@ -2,7 +2,7 @@
 //! `http::Response<Bytes>` out. One route table and one behaviour, mounted by the thin axum and
 //! actix adapters, so both serve exactly the same bytes.
 //!
-//! Every response passes through [`headers::secure`] (CSP without inline script, HSTS when the
+//! Every response passes through `headers::secure` (CSP without inline script, HSTS when the
 //! public URL is https, `X-Content-Type-Options`, `Referrer-Policy`, `frame-ancestors`,
 //! `Permissions-Policy`) and carries an `X-Request-Id`.
 
@@ -13,18 +13,18 @@ pub(crate) mod cors;
 pub(crate) mod dashboard;
 pub mod feeds;
 pub(crate) mod form;
-pub mod headers;
-pub mod input;
+pub(crate) mod headers;
+pub(crate) mod input;
 pub(crate) mod openapi;
 pub mod pages;
 pub(crate) mod public;
-pub mod ratelimit;
-pub mod response;
-pub mod snapshot;
+pub(crate) mod ratelimit;
+pub(crate) mod response;
+pub(crate) mod snapshot;
 pub(crate) mod statuspage;
 pub(crate) mod subscribe;
 
-pub use crate::web_config::WebConfig;
+pub use crate::web_config::{Limit, RateLimits, SnapshotConfig, WebConfig};
 
 use std::net::{IpAddr, SocketAddr};
 

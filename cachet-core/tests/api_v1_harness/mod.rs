@@ -40,8 +40,7 @@ impl Api {
         let mut config = cachet_core::Config::new(
             cachet_core::validate::HttpUrl::parse("https://status.example.com").unwrap(),
         );
-        let lots =
-            cachet_core::web::ratelimit::Limit::new(1_000_000, std::time::Duration::from_secs(60));
+        let lots = cachet_core::web::Limit::new(1_000_000, std::time::Duration::from_secs(60));
         config.web.rate_limits.api_per_token = lots;
         config.web.rate_limits.api_per_address = lots;
         Self::over(Harness::over(crate::new_store().await, config)).await

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{Auth, BodyCheck, CaseRequest, Fixture, HeaderCheck, HttpCase, TokenKind, component};
 use crate::Config;
 use crate::model::{Role, SettingKey};
-use crate::web::ratelimit::Limit;
+use crate::web::Limit;
 
 fn ping() -> HttpCase {
     HttpCase::get("", "/api/v1/ping")

@@ -15,7 +15,7 @@
 //! unknown id answers 404. Nothing per visitor is in a page (no cookie, no token, no nonce):
 //! the only variant is the locale, and when `automatic_localization` is on the response
 //! carries `Vary: Accept-Language`. There is no JavaScript: the strict CSP of
-//! [`crate::web::headers`] holds, with the stylesheets loaded by hashed URL and Subresource
+//! `web::headers` holds, with the stylesheets loaded by hashed URL and Subresource
 //! Integrity.
 //!
 //! # Dates

@@ -12,10 +12,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
-use self::state::{
-    RecoveryCode, State, conflict, invalid, normalize_affected, normalize_ids, normalize_tags,
-    not_found,
-};
+use self::state::{RecoveryCode, State, conflict, invalid, not_found};
 use super::{Changed, Effects, EffectsFn, Store, StoreResult, WriteContext};
 use crate::model::*;
 use crate::store::query::*;
@@ -192,33 +189,7 @@ impl Store for MemoryStore {
             return Err(invalid("unknown group"));
         }
         let mut after = before.clone();
-        if let Some(v) = &patch.name {
-            after.name = v.clone();
-        }
-        if let Some(v) = &patch.description {
-            after.description = v.clone();
-        }
-        if let Some(v) = &patch.link {
-            after.link = v.clone();
-        }
-        if let Some(v) = patch.status {
-            after.status = v;
-        }
-        if let Some(v) = patch.order {
-            after.order = v;
-        }
-        if let Some(v) = patch.group_id {
-            after.group_id = v;
-        }
-        if let Some(v) = patch.enabled {
-            after.enabled = v;
-        }
-        if let Some(v) = &patch.tags {
-            after.tags = normalize_tags(v);
-        }
-        if let Some(v) = &patch.meta {
-            after.meta = v.clone();
-        }
+        patch.apply_to(&mut after);
         after.updated_at = cx.now;
         let effects = fx(&Changed {
             before: before.clone(),
@@ -362,18 +333,7 @@ impl Store for MemoryStore {
             .cloned()
             .ok_or_else(|| not_found("component_group", id.0))?;
         let mut after = before.clone();
-        if let Some(v) = &patch.name {
-            after.name = v.clone();
-        }
-        if let Some(v) = patch.order {
-            after.order = v;
-        }
-        if let Some(v) = patch.collapsed {
-            after.collapsed = v;
-        }
-        if let Some(v) = patch.visible {
-            after.visible = v;
-        }
+        patch.apply_to(&mut after);
         after.updated_at = cx.now;
         let effects = fx(&Changed {
             before,
@@ -505,37 +465,10 @@ impl Store for MemoryStore {
             .get(&id)
             .cloned()
             .ok_or_else(|| not_found("incident", id.0))?;
-        let components = patch.components.as_deref().map(normalize_affected);
-        if let Some(cs) = &components {
-            st.check_components(cs.iter().map(|a| a.component_id))?;
-        }
         let mut after = before.clone();
-        if let Some(v) = &patch.name {
-            after.name = v.clone();
-        }
-        if let Some(v) = patch.status {
-            after.status = v;
-        }
-        if let Some(v) = &patch.message {
-            after.message = v.clone();
-        }
-        if let Some(v) = patch.visible {
-            after.visible = v;
-        }
-        if let Some(v) = patch.stickied {
-            after.stickied = v;
-        }
-        if let Some(v) = patch.notify {
-            after.notify = v;
-        }
-        if let Some(v) = patch.occurred_at {
-            after.occurred_at = v;
-        }
-        if let Some(v) = components {
-            after.components = v;
-        }
-        if let Some(v) = &patch.meta {
-            after.meta = v.clone();
+        patch.apply_to(&mut after);
+        if patch.components.is_some() {
+            st.check_components(after.components.iter().map(|a| a.component_id))?;
         }
         after.updated_at = cx.now;
         let effects = fx(&Changed {
@@ -676,12 +609,7 @@ impl Store for MemoryStore {
         let mut st = self.lock();
         let before = st.incident_update_of(incident, id)?;
         let mut after = before.clone();
-        if let Some(v) = patch.status {
-            after.status = v;
-        }
-        if let Some(v) = &patch.message {
-            after.message = v.clone();
-        }
+        patch.apply_to(&mut after);
         after.updated_at = cx.now;
         let effects = fx(&Changed {
             before,
@@ -779,15 +707,7 @@ impl Store for MemoryStore {
             return Err(conflict("incident_template", "slug already exists"));
         }
         let mut after = before.clone();
-        if let Some(v) = &patch.name {
-            after.name = v.clone();
-        }
-        if let Some(v) = &patch.slug {
-            after.slug = v.clone();
-        }
-        if let Some(v) = &patch.template {
-            after.template = v.clone();
-        }
+        patch.apply_to(&mut after);
         after.updated_at = cx.now;
         let effects = fx(&Changed {
             before,
@@ -898,31 +818,10 @@ impl Store for MemoryStore {
         {
             return Err(conflict("schedule", "status changed"));
         }
-        let components = patch.components.as_deref().map(normalize_ids);
-        if let Some(cs) = &components {
-            st.check_components(cs.iter().copied())?;
-        }
         let mut after = before.clone();
-        if let Some(v) = &patch.name {
-            after.name = v.clone();
-        }
-        if let Some(v) = &patch.message {
-            after.message = v.clone();
-        }
-        if let Some(v) = patch.status {
-            after.status = v;
-        }
-        if let Some(v) = patch.scheduled_at {
-            after.scheduled_at = v;
-        }
-        if let Some(v) = patch.completed_at {
-            after.completed_at = v;
-        }
-        if let Some(v) = components {
-            after.components = v;
-        }
-        if let Some(v) = patch.notify {
-            after.notify = v;
+        patch.apply_to(&mut after);
+        if patch.components.is_some() {
+            st.check_components(after.components.iter().copied())?;
         }
         after.updated_at = cx.now;
         let effects = fx(&Changed {
@@ -1081,39 +980,7 @@ impl Store for MemoryStore {
             .cloned()
             .ok_or_else(|| not_found("metric", id.0))?;
         let mut after = before.clone();
-        if let Some(v) = &patch.name {
-            after.name = v.clone();
-        }
-        if let Some(v) = &patch.suffix {
-            after.suffix = v.clone();
-        }
-        if let Some(v) = &patch.description {
-            after.description = v.clone();
-        }
-        if let Some(v) = patch.default_value {
-            after.default_value = v;
-        }
-        if let Some(v) = patch.calc_type {
-            after.calc_type = v;
-        }
-        if let Some(v) = patch.display_chart {
-            after.display_chart = v;
-        }
-        if let Some(v) = patch.places {
-            after.places = v;
-        }
-        if let Some(v) = patch.default_view {
-            after.default_view = v;
-        }
-        if let Some(v) = patch.threshold {
-            after.threshold = v;
-        }
-        if let Some(v) = patch.order {
-            after.order = v;
-        }
-        if let Some(v) = patch.visible {
-            after.visible = v;
-        }
+        patch.apply_to(&mut after);
         after.updated_at = cx.now;
         let effects = fx(&Changed {
             before,
@@ -1361,24 +1228,10 @@ impl Store for MemoryStore {
         {
             return Err(conflict("subscriber", "address already subscribed"));
         }
-        let components = patch.components.as_deref().map(normalize_ids);
-        if let Some(cs) = &components {
-            st.check_components(cs.iter().copied())?;
-        }
         let mut after = before.clone();
-        if let Some((email, index)) = &patch.email {
-            after.email = email.clone();
-            after.blind_index = *index;
-        }
-        if let Some(v) = &patch.locale {
-            after.locale = v.clone();
-        }
-        if let Some(v) = patch.verified_at {
-            after.verified_at = v;
-        }
-        if let Some(v) = components {
-            after.global = v.is_empty();
-            after.components = v;
+        patch.apply_to(&mut after);
+        if patch.components.is_some() {
+            st.check_components(after.components.iter().copied())?;
         }
         after.updated_at = cx.now;
         let effects = fx(&Changed {
@@ -1511,18 +1364,7 @@ impl Store for MemoryStore {
             .cloned()
             .ok_or_else(|| not_found("webhook", id.0))?;
         let mut after = before.clone();
-        if let Some(v) = &patch.name {
-            after.name = v.clone();
-        }
-        if let Some(v) = &patch.url {
-            after.url = v.clone();
-        }
-        if let Some(v) = &patch.secret {
-            after.secret = v.clone();
-        }
-        if let Some(v) = patch.enabled {
-            after.enabled = v;
-        }
+        patch.apply_to(&mut after);
         after.updated_at = cx.now;
         let effects = fx(&Changed {
             before,
@@ -1642,35 +1484,17 @@ impl Store for MemoryStore {
             return Err(conflict("user", "email already exists"));
         }
         let mut after = before.clone();
-        if let Some(v) = &patch.name {
-            after.name = v.clone();
-        }
-        if let Some(v) = &patch.email {
-            after.email = v.clone();
-        }
-        if let Some(v) = patch.role {
-            after.role = v;
-        }
-        if let Some(v) = &patch.password_hash {
-            let history = st.password_history.entry(id).or_default();
-            history.insert(0, before.password_hash.clone());
-            history.truncate(PASSWORD_HISTORY_LEN);
-            after.password_hash = v.clone();
-        }
-        if let Some(v) = patch.active {
-            after.active = v;
-        }
-        if let Some(v) = &patch.totp {
-            after.totp = v.clone();
-        }
-        if let Some(v) = patch.last_login_at {
-            after.last_login_at = Some(v);
-        }
+        patch.apply_to(&mut after);
         after.updated_at = cx.now;
         let effects = fx(&Changed {
-            before,
+            before: before.clone(),
             after: after.clone(),
         });
+        if patch.password_hash.is_some() {
+            let history = st.password_history.entry(id).or_default();
+            history.insert(0, before.password_hash);
+            history.truncate(PASSWORD_HISTORY_LEN);
+        }
         st.users.insert(id, after.clone());
         st.commit(cx.now, effects);
         Ok(after)
@@ -1887,15 +1711,7 @@ impl Store for MemoryStore {
             .cloned()
             .ok_or_else(|| not_found("api_token", id.0))?;
         let mut after = before.clone();
-        if let Some(v) = &patch.name {
-            after.name = v.clone();
-        }
-        if let Some(v) = patch.last_used_at {
-            after.last_used_at = Some(v);
-        }
-        if let Some(v) = patch.revoked_at {
-            after.revoked_at = Some(v);
-        }
+        patch.apply_to(&mut after);
         let effects = fx(&Changed {
             before,
             after: after.clone(),
@@ -1977,12 +1793,7 @@ impl Store for MemoryStore {
             .sessions
             .get_mut(&id)
             .ok_or_else(|| not_found("session", id.0))?;
-        if let Some(v) = patch.last_seen_at {
-            session.last_seen_at = v;
-        }
-        if let Some(v) = patch.pending_second_factor {
-            session.pending_second_factor = v;
-        }
+        patch.apply_to(session);
         Ok(session.clone())
     }
 

@@ -95,48 +95,6 @@ pub fn normalize_ids(ids: &[ComponentId]) -> Vec<ComponentId> {
         .collect()
 }
 
-/// Fixtures for the patch rule's tests in the entity modules.
-#[cfg(test)]
-mod test_support {
-    use super::Timestamp;
-    use crate::validate::{Markdown, Name, Slug, Text};
-
-    pub(super) fn at(secs: i64) -> Timestamp {
-        crate::clock::from_micros(secs * 1_000_000).expect("in range")
-    }
-
-    pub(super) fn name(s: &str) -> Name {
-        Name::parse(s).expect("valid name")
-    }
-
-    pub(super) fn text(s: &str) -> Text {
-        Text::parse(s).expect("valid text")
-    }
-
-    pub(super) fn markdown(s: &str) -> Markdown {
-        Markdown::parse(s).expect("valid markdown")
-    }
-
-    pub(super) fn slug(s: &str) -> Slug {
-        Slug::parse(s).expect("valid slug")
-    }
-
-    /// The two halves of the patch rule: the empty patch changes nothing, and `patch` turns
-    /// `before` into exactly `expected`.
-    pub(super) fn check<T, P>(before: &T, patch: &P, expected: &T, apply: impl Fn(&P, &mut T))
-    where
-        T: Clone + PartialEq + std::fmt::Debug,
-        P: Default,
-    {
-        let mut unchanged = before.clone();
-        apply(&P::default(), &mut unchanged);
-        assert_eq!(&unchanged, before, "the empty patch changed something");
-        let mut after = before.clone();
-        apply(patch, &mut after);
-        assert_eq!(&after, expected);
-    }
-}
-
 /// A patch's rule for one field: `Some` replaces the value, `None` leaves it. Nullable fields
 /// are `Option<Option<_>>` in a patch, so the same rule also clears them.
 fn set<T: Clone>(field: &mut T, value: Option<&T>) {
@@ -263,3 +221,45 @@ macro_rules! str_enum {
     };
 }
 pub(crate) use str_enum;
+
+/// Fixtures for the patch rule's tests in the entity modules.
+#[cfg(test)]
+mod test_support {
+    use super::Timestamp;
+    use crate::validate::{Markdown, Name, Slug, Text};
+
+    pub(super) fn at(secs: i64) -> Timestamp {
+        crate::clock::from_micros(secs * 1_000_000).expect("in range")
+    }
+
+    pub(super) fn name(s: &str) -> Name {
+        Name::parse(s).expect("valid name")
+    }
+
+    pub(super) fn text(s: &str) -> Text {
+        Text::parse(s).expect("valid text")
+    }
+
+    pub(super) fn markdown(s: &str) -> Markdown {
+        Markdown::parse(s).expect("valid markdown")
+    }
+
+    pub(super) fn slug(s: &str) -> Slug {
+        Slug::parse(s).expect("valid slug")
+    }
+
+    /// The two halves of the patch rule: the empty patch changes nothing, and `patch` turns
+    /// `before` into exactly `expected`.
+    pub(super) fn check<T, P>(before: &T, patch: &P, expected: &T, apply: impl Fn(&P, &mut T))
+    where
+        T: Clone + PartialEq + std::fmt::Debug,
+        P: Default,
+    {
+        let mut unchanged = before.clone();
+        apply(&P::default(), &mut unchanged);
+        assert_eq!(&unchanged, before, "the empty patch changed something");
+        let mut after = before.clone();
+        apply(patch, &mut after);
+        assert_eq!(&after, expected);
+    }
+}

@@ -13,12 +13,12 @@
 //! | [`Cachet`] | the facade: every operation takes an [`Actor`] and is authorized and audited |
 //! | [`metrics`] | Cachet's metric point merge rule |
 //! | [`history`] | the 90-day history bars: per-day uptime, incidents and worst status of a component |
-//! | [`web::charts`] | metric chart series per view, Cachet's `/metrics/{id}` chart JSON and server-rendered SVG charts |
-//! | [`web::feeds`] | RSS 2.0 and Atom feeds of incidents, the iCalendar feed of maintenance, and the `<link rel="alternate">` tags advertising them |
-//! | [`web::pages`] | the public HTML pages (askama templates, autoescaped): status page, incident, maintenance and component pages; the message catalogue (en, de, fr); hash-versioned static assets with SRI |
-//! | [`web::badge`] | SVG status badges (shields.io flat style) for the page and each component |
+//! | [`charts`](web::charts) | metric chart series per view, Cachet's `/metrics/{id}` chart JSON and server-rendered SVG charts |
+//! | [`feeds`](web::feeds) | RSS 2.0 and Atom feeds of incidents, the iCalendar feed of maintenance, and the `<link rel="alternate">` tags advertising them |
+//! | [`pages`](web::pages) | the public HTML pages (askama templates, autoescaped): status page, incident, maintenance and component pages; the message catalogue (en, de, fr); hash-versioned static assets with SRI |
+//! | [`badge`](web::badge) | SVG status badges (shields.io flat style) for the page and each component |
 //! | [`notify`] | the [`Notifier`](notify::Notifier) trait delivery channels implement, and the messages the core hands them |
-//! | [`store`] | the [`Store`](store::Store) trait, typed queries, and the in-memory reference store |
+//! | [`store`] | the [`Store`](store::Store) contract as one trait per area ([`store::prelude`]), typed queries, and the in-memory reference store |
 //! | [`clock`] | injected time |
 //! | [`cpu`] | CPU-bound work (hashing, big renders, compression) off the async workers, with a bounded concurrency |
 //! | [`status`] | the overall-status rule: effective component status, maintenance phases, the Statuspage indicator, incident impact, API v1's status |
@@ -36,7 +36,8 @@
 //! ```
 //! use cachet_core::clock::{Clock, SystemClock};
 //! use cachet_core::model::{ComponentStatus, NewComponent};
-//! use cachet_core::store::{memory::MemoryStore, no_effects, Store, WriteContext};
+//! use cachet_core::store::prelude::*;
+//! use cachet_core::store::{memory::MemoryStore, no_effects, WriteContext};
 //! use cachet_core::validate::{Name, ViolationExt};
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -52,8 +53,9 @@
 //!
 //! # Implementing a custom Store
 //!
-//! Implement [`store::Store`] and run the conformance suite against it with one line in your
-//! crate's tests (feature `testing`); see `store_conformance_tests!` (in the `testing` module docs).
+//! Implement the area traits that make up [`store::Store`] (see [`store`]'s module docs) and run
+//! the conformance suite against it with one line in your crate's tests (feature `testing`);
+//! see `store_conformance_tests!` (in the `testing` module docs).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -140,14 +140,33 @@ impl BrokenStore {
 }
 
 #[async_trait]
-impl Store for BrokenStore {
+impl RevisionStore for BrokenStore {
     async fn revision(&self) -> StoreResult<u64> {
         if self.is(Broken::RevisionFrozen) {
             return Ok(0);
         }
         self.inner.revision().await
     }
+}
 
+#[async_trait]
+impl SettingsStore for BrokenStore {
+    async fn settings(&self) -> StoreResult<Vec<(SettingKey, String)>> {
+        self.inner.settings().await
+    }
+
+    async fn put_settings(
+        &self,
+        cx: WriteContext,
+        values: &[(SettingKey, String)],
+        fx: &Effects,
+    ) -> StoreResult<()> {
+        self.inner.put_settings(cx, values, fx).await
+    }
+}
+
+#[async_trait]
+impl ComponentStore for BrokenStore {
     async fn component(&self, id: ComponentId) -> StoreResult<Component> {
         self.inner.component(id).await
     }
@@ -255,7 +274,10 @@ impl Store for BrokenStore {
     ) -> StoreResult<()> {
         self.inner.delete_group(cx, id, fx).await
     }
+}
 
+#[async_trait]
+impl IncidentStore for BrokenStore {
     async fn incident(&self, id: IncidentId) -> StoreResult<Incident> {
         self.inner.incident(id).await
     }
@@ -400,7 +422,10 @@ impl Store for BrokenStore {
     ) -> StoreResult<()> {
         self.inner.delete_template(cx, id, fx).await
     }
+}
 
+#[async_trait]
+impl ScheduleStore for BrokenStore {
     async fn schedule(&self, id: ScheduleId) -> StoreResult<Schedule> {
         self.inner.schedule(id).await
     }
@@ -471,7 +496,10 @@ impl Store for BrokenStore {
             .delete_schedule_update(cx, schedule, id, fx)
             .await
     }
+}
 
+#[async_trait]
+impl MetricStore for BrokenStore {
     async fn metric(&self, id: MetricId) -> StoreResult<Metric> {
         self.inner.metric(id).await
     }
@@ -553,7 +581,10 @@ impl Store for BrokenStore {
     ) -> StoreResult<()> {
         self.inner.delete_metric_point(cx, metric, id, fx).await
     }
+}
 
+#[async_trait]
+impl SubscriberStore for BrokenStore {
     async fn subscriber(&self, id: SubscriberId) -> StoreResult<Subscriber> {
         self.inner.subscriber(id).await
     }
@@ -622,7 +653,10 @@ impl Store for BrokenStore {
     ) -> StoreResult<()> {
         self.inner.delete_subscription(cx, id, fx).await
     }
+}
 
+#[async_trait]
+impl WebhookStore for BrokenStore {
     async fn webhook(&self, id: WebhookId) -> StoreResult<Webhook> {
         self.inner.webhook(id).await
     }
@@ -658,7 +692,10 @@ impl Store for BrokenStore {
     ) -> StoreResult<()> {
         self.inner.delete_webhook(cx, id, fx).await
     }
+}
 
+#[async_trait]
+impl PeopleStore for BrokenStore {
     async fn user(&self, id: UserId) -> StoreResult<User> {
         self.inner.user(id).await
     }
@@ -827,22 +864,6 @@ impl Store for BrokenStore {
         self.inner.delete_expired_sessions(now).await
     }
 
-    async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleState>> {
-        self.inner.throttle(key).await
-    }
-
-    async fn save_throttle(&self, state: &ThrottleState) -> StoreResult<()> {
-        self.inner.save_throttle(state).await
-    }
-
-    async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
-        self.inner.clear_throttle(key).await
-    }
-
-    async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64> {
-        self.inner.prune_throttles(before).await
-    }
-
     async fn end_one_time_tokens(
         &self,
         purpose: TokenPurpose,
@@ -857,13 +878,6 @@ impl Store for BrokenStore {
 
     async fn password_history(&self, user: UserId) -> StoreResult<Vec<PasswordHash>> {
         self.inner.password_history(user).await
-    }
-
-    async fn prune_audit(&self, before: Timestamp) -> StoreResult<u64> {
-        if self.is(Broken::AuditNeverPruned) {
-            return Ok(0);
-        }
-        self.inner.prune_audit(before).await
     }
 
     async fn create_one_time_token(
@@ -908,18 +922,34 @@ impl Store for BrokenStore {
     async fn prune_one_time_tokens(&self, now: Timestamp) -> StoreResult<u64> {
         self.inner.prune_one_time_tokens(now).await
     }
+}
 
-    async fn settings(&self) -> StoreResult<Vec<(SettingKey, String)>> {
-        self.inner.settings().await
+#[async_trait]
+impl ThrottleStore for BrokenStore {
+    async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleState>> {
+        self.inner.throttle(key).await
     }
 
-    async fn put_settings(
-        &self,
-        cx: WriteContext,
-        values: &[(SettingKey, String)],
-        fx: &Effects,
-    ) -> StoreResult<()> {
-        self.inner.put_settings(cx, values, fx).await
+    async fn save_throttle(&self, state: &ThrottleState) -> StoreResult<()> {
+        self.inner.save_throttle(state).await
+    }
+
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
+        self.inner.clear_throttle(key).await
+    }
+
+    async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64> {
+        self.inner.prune_throttles(before).await
+    }
+}
+
+#[async_trait]
+impl AuditStore for BrokenStore {
+    async fn prune_audit(&self, before: Timestamp) -> StoreResult<u64> {
+        if self.is(Broken::AuditNeverPruned) {
+            return Ok(0);
+        }
+        self.inner.prune_audit(before).await
     }
 
     async fn append_audit(&self, event: &NewAuditEvent) -> StoreResult<AuditEvent> {
@@ -929,7 +959,10 @@ impl Store for BrokenStore {
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Page<AuditEvent>> {
         self.inner.audit_events(q).await
     }
+}
 
+#[async_trait]
+impl OutboxStore for BrokenStore {
     async fn enqueue(&self, cx: WriteContext, event: &NewOutboxEvent) -> StoreResult<OutboxEvent> {
         self.inner.enqueue(cx, event).await
     }

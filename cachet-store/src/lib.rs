@@ -15,7 +15,8 @@
 //! ```
 //! use cachet_core::clock::{Clock, SystemClock};
 //! use cachet_core::model::{ComponentStatus, NewComponent};
-//! use cachet_core::store::{Store, WriteContext, no_effects};
+//! use cachet_core::store::prelude::*;
+//! use cachet_core::store::{WriteContext, no_effects};
 //! use cachet_core::validate::Name;
 //! use cachet_store::SqliteStore;
 //!

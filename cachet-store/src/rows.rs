@@ -782,36 +782,3 @@ impl AttemptRow {
 pub(crate) fn models<R, T>(rows: Vec<R>, f: impl Fn(R) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     rows.into_iter().map(f).collect()
 }
-
-/// Tags deduplicated by slug (the last one with a slug wins) and sorted by slug.
-pub(crate) fn normalize_tags(tags: &[Tag]) -> Vec<Tag> {
-    let mut by_slug = std::collections::BTreeMap::new();
-    for tag in tags {
-        by_slug.insert(&tag.slug, tag);
-    }
-    by_slug.into_values().cloned().collect()
-}
-
-/// Affected components deduplicated by component (the last one wins) and sorted by id.
-pub(crate) fn normalize_affected(components: &[AffectedComponent]) -> Vec<AffectedComponent> {
-    let mut by_id = std::collections::BTreeMap::new();
-    for a in components {
-        by_id.insert(a.component_id, a.status);
-    }
-    by_id
-        .into_iter()
-        .map(|(component_id, status)| AffectedComponent {
-            component_id,
-            status,
-        })
-        .collect()
-}
-
-/// Component ids deduplicated and sorted.
-pub(crate) fn normalize_ids(ids: &[ComponentId]) -> Vec<ComponentId> {
-    ids.iter()
-        .copied()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}

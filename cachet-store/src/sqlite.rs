@@ -216,7 +216,8 @@ mod tests {
     use std::sync::Arc;
 
     use cachet_core::model::{ComponentStatus, NewComponent};
-    use cachet_core::store::{Store, WriteContext, no_effects};
+    use cachet_core::store::prelude::*;
+    use cachet_core::store::{WriteContext, no_effects};
     use cachet_core::validate::Name;
 
     use super::*;

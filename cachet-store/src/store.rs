@@ -1,35 +1,53 @@
-//! The [`Store`](cachet_core::store::Store) impl of each backend: every method forwards to its
-//! generic function in [`crate::sql`].
+//! The store trait impls of each backend: every method forwards to its generic function in
+//! [`crate::sql`]. A backend that implements every area's trait is a
+//! [`Store`](cachet_core::store::Store) by `cachet-core`'s blanket impl.
 //!
-//! This is the one macro left, and it only forwards. It exists because `Store` is
-//! `cachet-core`'s trait and the three store types are distinct public structs: a blanket
-//! `impl<D: Dialect> Store for D` is not allowed for a foreign trait, and folding the stores
-//! into one generic public type would put the private [`Dialect`](crate::sql::Dialect)
-//! into the public API. So each backend module calls [`forward_store!`] once, and the SQL,
-//! the transactions and the error mapping live in ordinary generic functions.
+//! This is the one macro left, and it only forwards. It exists because the area traits
+//! (`ComponentStore`, `PeopleStore`, ...) are `cachet-core`'s and the three store types are
+//! distinct public structs: a blanket `impl<D: Dialect> ComponentStore for D` is not allowed
+//! for a foreign trait, and folding the stores into one generic public type would put the
+//! private [`Dialect`](crate::sql::Dialect) into the public API. So each backend module calls
+//! [`forward_store!`] once, and the SQL, the transactions and the error mapping live in
+//! ordinary generic functions.
 
-/// `impl Store for $Store`, forwarding each method to `crate::sql::<area>::<method>`. The
-/// impl sits in an anonymous `const` block so its imports do not leak into the calling
-/// backend module.
+/// One impl block per area trait for `$Store`, forwarding each method to
+/// `crate::sql::<area>::<method>`. The impls sit in an anonymous `const` block so their
+/// imports do not leak into the calling backend module.
 macro_rules! forward_store {
     ($Store:ty) => {
         const _: () = {
             use cachet_core::model::*;
+            use cachet_core::store::prelude::*;
             use cachet_core::store::{
-                Changed, Effects, EffectsFn, Page, Store, StoreResult, WriteContext, query::*,
+                Changed, Effects, EffectsFn, Page, StoreResult, WriteContext, query::*,
             };
             use cachet_core::validate::{Email, MetricValue};
 
             #[async_trait::async_trait]
-            impl Store for $Store {
-                // housekeeping
-
+            impl RevisionStore for $Store {
                 async fn revision(&self) -> StoreResult<u64> {
                     $crate::sql::settings::revision(self).await
                 }
+            }
 
-                // components
+            #[async_trait::async_trait]
+            impl SettingsStore for $Store {
+                async fn settings(&self) -> StoreResult<Vec<(SettingKey, String)>> {
+                    $crate::sql::settings::settings(self).await
+                }
 
+                async fn put_settings(
+                    &self,
+                    cx: WriteContext,
+                    values: &[(SettingKey, String)],
+                    fx: &Effects,
+                ) -> StoreResult<()> {
+                    $crate::sql::settings::put_settings(self, cx, values, fx).await
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl ComponentStore for $Store {
                 async fn component(&self, id: ComponentId) -> StoreResult<Component> {
                     $crate::sql::components::component(self, id).await
                 }
@@ -74,8 +92,6 @@ macro_rules! forward_store {
                     $crate::sql::components::status_history(self, id, since).await
                 }
 
-                // component groups
-
                 async fn group(&self, id: GroupId) -> StoreResult<ComponentGroup> {
                     $crate::sql::components::group(self, id).await
                 }
@@ -111,9 +127,10 @@ macro_rules! forward_store {
                 ) -> StoreResult<()> {
                     $crate::sql::components::delete_group(self, cx, id, fx).await
                 }
+            }
 
-                // incidents
-
+            #[async_trait::async_trait]
+            impl IncidentStore for $Store {
                 async fn incident(&self, id: IncidentId) -> StoreResult<Incident> {
                     $crate::sql::incidents::incident(self, id).await
                 }
@@ -208,8 +225,6 @@ macro_rules! forward_store {
                     $crate::sql::incidents::delete_incident_update(self, cx, incident, id, fx).await
                 }
 
-                // incident templates
-
                 async fn template(&self, id: TemplateId) -> StoreResult<IncidentTemplate> {
                     $crate::sql::incidents::template(self, id).await
                 }
@@ -248,9 +263,10 @@ macro_rules! forward_store {
                 ) -> StoreResult<()> {
                     $crate::sql::incidents::delete_template(self, cx, id, fx).await
                 }
+            }
 
-                // maintenance schedules
-
+            #[async_trait::async_trait]
+            impl ScheduleStore for $Store {
                 async fn schedule(&self, id: ScheduleId) -> StoreResult<Schedule> {
                     $crate::sql::schedules::schedule(self, id).await
                 }
@@ -314,9 +330,10 @@ macro_rules! forward_store {
                 ) -> StoreResult<()> {
                     $crate::sql::schedules::delete_schedule_update(self, cx, schedule, id, fx).await
                 }
+            }
 
-                // metrics
-
+            #[async_trait::async_trait]
+            impl MetricStore for $Store {
                 async fn metric(&self, id: MetricId) -> StoreResult<Metric> {
                     $crate::sql::metrics::metric(self, id).await
                 }
@@ -403,9 +420,10 @@ macro_rules! forward_store {
                 ) -> StoreResult<()> {
                     $crate::sql::metrics::delete_metric_point(self, cx, metric, id, fx).await
                 }
+            }
 
-                // subscribers
-
+            #[async_trait::async_trait]
+            impl SubscriberStore for $Store {
                 async fn subscriber(&self, id: SubscriberId) -> StoreResult<Subscriber> {
                     $crate::sql::subscribers::subscriber(self, id).await
                 }
@@ -468,9 +486,10 @@ macro_rules! forward_store {
                 ) -> StoreResult<()> {
                     $crate::sql::subscribers::delete_subscription(self, cx, id, fx).await
                 }
+            }
 
-                // webhooks
-
+            #[async_trait::async_trait]
+            impl WebhookStore for $Store {
                 async fn webhook(&self, id: WebhookId) -> StoreResult<Webhook> {
                     $crate::sql::webhooks::webhook(self, id).await
                 }
@@ -506,9 +525,10 @@ macro_rules! forward_store {
                 ) -> StoreResult<()> {
                     $crate::sql::webhooks::delete_webhook(self, cx, id, fx).await
                 }
+            }
 
-                // users and 2FA
-
+            #[async_trait::async_trait]
+            impl PeopleStore for $Store {
                 async fn user(&self, id: UserId) -> StoreResult<User> {
                     $crate::sql::people::user(self, id).await
                 }
@@ -581,8 +601,6 @@ macro_rules! forward_store {
                     $crate::sql::people::recovery_codes_left(self, user).await
                 }
 
-                // API tokens
-
                 async fn api_token(&self, id: ApiTokenId) -> StoreResult<ApiToken> {
                     $crate::sql::people::api_token(self, id).await
                 }
@@ -626,8 +644,6 @@ macro_rules! forward_store {
                     $crate::sql::people::delete_api_token(self, cx, id, fx).await
                 }
 
-                // sessions
-
                 async fn session_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {
                     $crate::sql::people::session_by_hash(self, hash).await
                 }
@@ -668,26 +684,6 @@ macro_rules! forward_store {
                     $crate::sql::people::delete_expired_sessions(self, now).await
                 }
 
-                // login throttling
-
-                async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleState>> {
-                    $crate::sql::throttles::throttle(self, key).await
-                }
-
-                async fn save_throttle(&self, state: &ThrottleState) -> StoreResult<()> {
-                    $crate::sql::throttles::save_throttle(self, state).await
-                }
-
-                async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
-                    $crate::sql::throttles::clear_throttle(self, key).await
-                }
-
-                async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64> {
-                    $crate::sql::throttles::prune_throttles(self, before).await
-                }
-
-                // one-time tokens
-
                 async fn end_one_time_tokens(
                     &self,
                     purpose: TokenPurpose,
@@ -726,24 +722,29 @@ macro_rules! forward_store {
                 async fn prune_one_time_tokens(&self, now: Timestamp) -> StoreResult<u64> {
                     $crate::sql::people::prune_one_time_tokens(self, now).await
                 }
+            }
 
-                // settings
-
-                async fn settings(&self) -> StoreResult<Vec<(SettingKey, String)>> {
-                    $crate::sql::settings::settings(self).await
+            #[async_trait::async_trait]
+            impl ThrottleStore for $Store {
+                async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleState>> {
+                    $crate::sql::throttles::throttle(self, key).await
                 }
 
-                async fn put_settings(
-                    &self,
-                    cx: WriteContext,
-                    values: &[(SettingKey, String)],
-                    fx: &Effects,
-                ) -> StoreResult<()> {
-                    $crate::sql::settings::put_settings(self, cx, values, fx).await
+                async fn save_throttle(&self, state: &ThrottleState) -> StoreResult<()> {
+                    $crate::sql::throttles::save_throttle(self, state).await
                 }
 
-                // audit
+                async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
+                    $crate::sql::throttles::clear_throttle(self, key).await
+                }
 
+                async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64> {
+                    $crate::sql::throttles::prune_throttles(self, before).await
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl AuditStore for $Store {
                 async fn append_audit(&self, event: &NewAuditEvent) -> StoreResult<AuditEvent> {
                     $crate::sql::audit::append_audit(self, event).await
                 }
@@ -755,9 +756,10 @@ macro_rules! forward_store {
                 async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Page<AuditEvent>> {
                     $crate::sql::audit::audit_events(self, q).await
                 }
+            }
 
-                // outbox
-
+            #[async_trait::async_trait]
+            impl OutboxStore for $Store {
                 async fn enqueue(
                     &self,
                     cx: WriteContext,

@@ -3,7 +3,7 @@
 //! A code is accepted for the current step or one step either side, and only for a step
 //! later than the last one the user had accepted: the same code, or an older one, never
 //! works twice (Cachet accepted replays). The store records the accepted step atomically
-//! ([`crate::store::Store::accept_totp_step`]), so two concurrent requests with one code
+//! ([`crate::store::PeopleStore::accept_totp_step`]), so two concurrent requests with one code
 //! cannot both win.
 
 use qrcode::QrCode;

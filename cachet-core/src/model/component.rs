@@ -2,7 +2,7 @@
 
 use super::{
     ComponentId, GroupId, IncidentId, ScheduleId, StatusChangeId, Timestamp, UserId, int_enum,
-    str_enum,
+    normalize_tags, set, str_enum,
 };
 use crate::validate::{HttpUrl, Meta, Name, Order, Slug, Text};
 
@@ -147,6 +147,26 @@ pub struct ComponentPatch {
     pub cause: StatusCause,
 }
 
+impl ComponentPatch {
+    /// Sets on `component` every field this patch names and nothing else: the one rule both
+    /// bundled stores follow, so they cannot drift apart. The new tag set is stored
+    /// [normalized](normalize_tags). `cause` is not a field (a store records it with the
+    /// status history entry), and `updated_at` is the store's to stamp from its write time.
+    pub fn apply_to(&self, component: &mut Component) {
+        set(&mut component.name, self.name.as_ref());
+        set(&mut component.description, self.description.as_ref());
+        set(&mut component.link, self.link.as_ref());
+        set(&mut component.status, self.status.as_ref());
+        set(&mut component.order, self.order.as_ref());
+        set(&mut component.group_id, self.group_id.as_ref());
+        set(&mut component.enabled, self.enabled.as_ref());
+        if let Some(tags) = &self.tags {
+            component.tags = normalize_tags(tags);
+        }
+        set(&mut component.meta, self.meta.as_ref());
+    }
+}
+
 /// Why a component's status changed, kept with each status history entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct StatusCause {
@@ -265,4 +285,166 @@ pub struct ComponentGroupPatch {
     pub collapsed: Option<Collapsed>,
     /// New visibility.
     pub visible: Option<GroupVisibility>,
+}
+
+impl ComponentGroupPatch {
+    /// Sets on `group` every field this patch names and nothing else (`updated_at` is the
+    /// store's to stamp).
+    pub fn apply_to(&self, group: &mut ComponentGroup) {
+        set(&mut group.name, self.name.as_ref());
+        set(&mut group.order, self.order.as_ref());
+        set(&mut group.collapsed, self.collapsed.as_ref());
+        set(&mut group.visible, self.visible.as_ref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::model::test_support::{at, check, name, slug, text};
+    use crate::testing::strategies;
+
+    fn component() -> Component {
+        Component {
+            id: ComponentId(7),
+            name: name("API"),
+            description: text("The API"),
+            link: Some(HttpUrl::parse("https://example.com/api").expect("valid url")),
+            status: ComponentStatus::Operational,
+            order: Order::default(),
+            group_id: Some(GroupId(2)),
+            enabled: true,
+            tags: vec![Tag {
+                slug: slug("eu"),
+                name: name("EU"),
+            }],
+            meta: Meta::default(),
+            created_at: at(1),
+            updated_at: at(2),
+        }
+    }
+
+    #[test]
+    fn component_patch_sets_what_it_names() {
+        let before = component();
+        let eu = Tag {
+            slug: slug("eu"),
+            name: name("Europe"),
+        };
+        let us = Tag {
+            slug: slug("us"),
+            name: name("US"),
+        };
+        let patch = ComponentPatch {
+            name: Some(name("Web")),
+            description: Some(text("")),
+            link: Some(None),
+            status: Some(ComponentStatus::MajorOutage),
+            order: Some(Order::new(3).expect("valid order")),
+            group_id: Some(None),
+            enabled: Some(false),
+            // Out of order and repeated: stored deduplicated by slug and sorted.
+            tags: Some(vec![us.clone(), eu.clone(), us.clone()]),
+            meta: Some(Meta::parse_json(r#"{"team":"core"}"#).expect("valid meta")),
+            cause: StatusCause::default(),
+        };
+        let expected = Component {
+            name: name("Web"),
+            description: text(""),
+            link: None,
+            status: ComponentStatus::MajorOutage,
+            order: Order::new(3).expect("valid order"),
+            group_id: None,
+            enabled: false,
+            tags: vec![eu, us],
+            meta: Meta::parse_json(r#"{"team":"core"}"#).expect("valid meta"),
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, ComponentPatch::apply_to);
+    }
+
+    #[test]
+    fn group_patch_sets_what_it_names() {
+        let before = ComponentGroup {
+            id: GroupId(1),
+            name: name("Core"),
+            order: Order::default(),
+            collapsed: Collapsed::Expanded,
+            visible: GroupVisibility::Public,
+            created_at: at(1),
+            updated_at: at(2),
+        };
+        let patch = ComponentGroupPatch {
+            name: Some(name("Edge")),
+            order: Some(Order::new(-1).expect("valid order")),
+            collapsed: Some(Collapsed::CollapsedUnlessIncident),
+            visible: Some(GroupVisibility::Authenticated),
+        };
+        let expected = ComponentGroup {
+            name: name("Edge"),
+            order: Order::new(-1).expect("valid order"),
+            collapsed: Collapsed::CollapsedUnlessIncident,
+            visible: GroupVisibility::Authenticated,
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, ComponentGroupPatch::apply_to);
+    }
+
+    fn component_patch() -> impl Strategy<Value = ComponentPatch> {
+        use proptest::option::of;
+        (
+            of(strategies::name()),
+            of(strategies::text()),
+            of(of(strategies::http_url())),
+            of(strategies::component_status()),
+            of(strategies::order()),
+            of(of((1..5_i64).prop_map(GroupId))),
+            of(any::<bool>()),
+            of(strategies::tags()),
+            of(strategies::meta()),
+        )
+            .prop_map(
+                |(name, description, link, status, order, group_id, enabled, tags, meta)| {
+                    ComponentPatch {
+                        name,
+                        description,
+                        link,
+                        status,
+                        order,
+                        group_id,
+                        enabled,
+                        tags,
+                        meta,
+                        cause: StatusCause::default(),
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn any_component_patch_changes_exactly_the_fields_it_names(patch in component_patch()) {
+            let before = component();
+            let mut after = before.clone();
+            patch.apply_to(&mut after);
+            prop_assert_eq!(&after.name, patch.name.as_ref().unwrap_or(&before.name));
+            prop_assert_eq!(
+                &after.description,
+                patch.description.as_ref().unwrap_or(&before.description)
+            );
+            prop_assert_eq!(&after.link, patch.link.as_ref().unwrap_or(&before.link));
+            prop_assert_eq!(after.status, patch.status.unwrap_or(before.status));
+            prop_assert_eq!(after.order, patch.order.unwrap_or(before.order));
+            prop_assert_eq!(after.group_id, patch.group_id.unwrap_or(before.group_id));
+            prop_assert_eq!(after.enabled, patch.enabled.unwrap_or(before.enabled));
+            prop_assert_eq!(&after.tags, patch.tags.as_ref().unwrap_or(&before.tags));
+            prop_assert_eq!(&after.meta, patch.meta.as_ref().unwrap_or(&before.meta));
+            prop_assert_eq!(
+                (after.id, after.created_at, after.updated_at),
+                (before.id, before.created_at, before.updated_at)
+            );
+        }
+    }
 }

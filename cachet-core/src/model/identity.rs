@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{ApiTokenId, OneTimeTokenId, Sealed, SessionId, Timestamp, UserId, str_enum};
+use super::{ApiTokenId, OneTimeTokenId, Sealed, SessionId, Timestamp, UserId, set, str_enum};
 use crate::validate::{Email, Name};
 
 str_enum! {
@@ -142,6 +142,23 @@ pub struct UserPatch {
     pub last_login_at: Option<Timestamp>,
 }
 
+impl UserPatch {
+    /// Sets on `user` every field this patch names and nothing else (`updated_at` is the
+    /// store's to stamp). Keeping the replaced password hash in the history is the store's
+    /// job too: it needs the hash as it was, which this overwrites.
+    pub fn apply_to(&self, user: &mut User) {
+        set(&mut user.name, self.name.as_ref());
+        set(&mut user.email, self.email.as_ref());
+        set(&mut user.role, self.role.as_ref());
+        set(&mut user.password_hash, self.password_hash.as_ref());
+        set(&mut user.active, self.active.as_ref());
+        set(&mut user.totp, self.totp.as_ref());
+        if let Some(at) = self.last_login_at {
+            user.last_login_at = Some(at);
+        }
+    }
+}
+
 /// An API token. Only its hash and a short display prefix are stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
@@ -195,6 +212,20 @@ pub struct ApiTokenPatch {
     pub revoked_at: Option<Timestamp>,
 }
 
+impl ApiTokenPatch {
+    /// Sets on `token` every field this patch names and nothing else. A token has no
+    /// `updated_at`: its last use is itself a field.
+    pub fn apply_to(&self, token: &mut ApiToken) {
+        set(&mut token.name, self.name.as_ref());
+        if let Some(at) = self.last_used_at {
+            token.last_used_at = Some(at);
+        }
+        if let Some(at) = self.revoked_at {
+            token.revoked_at = Some(at);
+        }
+    }
+}
+
 /// A signed-in session. Only the SHA-256 of its id is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -244,6 +275,17 @@ pub struct SessionPatch {
     pub pending_second_factor: Option<bool>,
 }
 
+impl SessionPatch {
+    /// Sets on `session` every field this patch names and nothing else.
+    pub fn apply_to(&self, session: &mut Session) {
+        set(&mut session.last_seen_at, self.last_seen_at.as_ref());
+        set(
+            &mut session.pending_second_factor,
+            self.pending_second_factor.as_ref(),
+        );
+    }
+}
+
 /// Failed sign-in bookkeeping for one key (an account's blind index or a client address).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleState {
@@ -291,4 +333,110 @@ pub struct NewOneTimeToken {
     pub payload: serde_json::Value,
     /// Expiry.
     pub expires_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_support::{at, check, name};
+
+    fn sealed(byte: u8) -> Sealed {
+        Sealed {
+            key_id: 1,
+            ciphertext: vec![byte; 40],
+        }
+    }
+
+    #[test]
+    fn user_patch_sets_what_it_names() {
+        let before = User {
+            id: UserId(3),
+            name: name("Ada"),
+            email: Email::parse("ada@example.com").expect("valid email"),
+            role: Role::Viewer,
+            password_hash: PasswordHash("old".into()),
+            active: true,
+            totp: Some(TotpState {
+                secret: sealed(1),
+                confirmed_at: Some(at(5)),
+                last_step: Some(9),
+            }),
+            last_login_at: None,
+            created_at: at(1),
+            updated_at: at(2),
+        };
+        let patch = UserPatch {
+            name: Some(name("Grace")),
+            email: Some(Email::parse("grace@example.com").expect("valid email")),
+            role: Some(Role::Admin),
+            password_hash: Some(PasswordHash("new".into())),
+            active: Some(false),
+            totp: Some(None),
+            last_login_at: Some(at(10)),
+        };
+        let expected = User {
+            name: name("Grace"),
+            email: Email::parse("grace@example.com").expect("valid email"),
+            role: Role::Admin,
+            password_hash: PasswordHash("new".into()),
+            active: false,
+            totp: None,
+            last_login_at: Some(at(10)),
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, UserPatch::apply_to);
+    }
+
+    #[test]
+    fn api_token_patch_sets_what_it_names() {
+        let before = ApiToken {
+            id: ApiTokenId(4),
+            user_id: UserId(3),
+            name: name("ci"),
+            prefix: "ct_abcd".into(),
+            hash: TokenHash([7; 32]),
+            scope: TokenScope::Read,
+            expires_at: Some(at(100)),
+            last_used_at: Some(at(3)),
+            revoked_at: None,
+            created_at: at(1),
+        };
+        let patch = ApiTokenPatch {
+            name: Some(name("deploy")),
+            last_used_at: Some(at(20)),
+            revoked_at: Some(at(21)),
+        };
+        let expected = ApiToken {
+            name: name("deploy"),
+            last_used_at: Some(at(20)),
+            revoked_at: Some(at(21)),
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, ApiTokenPatch::apply_to);
+    }
+
+    #[test]
+    fn session_patch_sets_what_it_names() {
+        let before = Session {
+            id: SessionId(5),
+            hash: TokenHash([8; 32]),
+            user_id: UserId(3),
+            pending_second_factor: true,
+            created_at: at(1),
+            last_seen_at: at(2),
+            expires_at: at(100),
+            ip: Some("192.0.2.1".into()),
+            user_agent: None,
+        };
+        let patch = SessionPatch {
+            last_seen_at: Some(at(30)),
+            pending_second_factor: Some(false),
+        };
+        let expected = Session {
+            last_seen_at: at(30),
+            pending_second_factor: false,
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, SessionPatch::apply_to);
+    }
 }

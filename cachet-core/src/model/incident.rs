@@ -2,7 +2,7 @@
 
 use super::{
     ComponentId, ComponentStatus, IncidentId, IncidentUpdateId, TemplateId, Timestamp, UserId,
-    int_enum,
+    int_enum, normalize_affected, set,
 };
 use crate::validate::{Markdown, Meta, Name, Slug, ValidationError, ViolationExt as _};
 
@@ -184,6 +184,25 @@ pub struct IncidentPatch {
     pub meta: Option<Meta>,
 }
 
+impl IncidentPatch {
+    /// Sets on `incident` every field this patch names and nothing else; the new affected
+    /// components are stored [normalized](normalize_affected). Applying their statuses to the
+    /// components (`apply_component_status`) and stamping `updated_at` are the store's.
+    pub fn apply_to(&self, incident: &mut Incident) {
+        set(&mut incident.name, self.name.as_ref());
+        set(&mut incident.status, self.status.as_ref());
+        set(&mut incident.message, self.message.as_ref());
+        set(&mut incident.visible, self.visible.as_ref());
+        set(&mut incident.stickied, self.stickied.as_ref());
+        set(&mut incident.notify, self.notify.as_ref());
+        set(&mut incident.occurred_at, self.occurred_at.as_ref());
+        if let Some(components) = &self.components {
+            incident.components = normalize_affected(components);
+        }
+        set(&mut incident.meta, self.meta.as_ref());
+    }
+}
+
 /// An update posted to an incident.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IncidentUpdate {
@@ -226,6 +245,15 @@ pub struct IncidentUpdatePatch {
     pub message: Option<Markdown>,
 }
 
+impl IncidentUpdatePatch {
+    /// Sets on `update` every field this patch names and nothing else (`updated_at` is the
+    /// store's to stamp).
+    pub fn apply_to(&self, update: &mut IncidentUpdate) {
+        set(&mut update.status, self.status.as_ref());
+        set(&mut update.message, self.message.as_ref());
+    }
+}
+
 /// A logic-less incident template (`{{ var }}` substitution only; see [`crate::template`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IncidentTemplate {
@@ -263,4 +291,126 @@ pub struct IncidentTemplatePatch {
     pub slug: Option<Slug>,
     /// New source.
     pub template: Option<Markdown>,
+}
+
+impl IncidentTemplatePatch {
+    /// Sets on `template` every field this patch names and nothing else (`updated_at` is the
+    /// store's to stamp).
+    pub fn apply_to(&self, template: &mut IncidentTemplate) {
+        set(&mut template.name, self.name.as_ref());
+        set(&mut template.slug, self.slug.as_ref());
+        set(&mut template.template, self.template.as_ref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_support::{at, check, markdown, name, slug};
+
+    fn affected(id: i64, status: ComponentStatus) -> AffectedComponent {
+        AffectedComponent {
+            component_id: ComponentId(id),
+            status,
+        }
+    }
+
+    #[test]
+    fn incident_patch_sets_what_it_names() {
+        let before = Incident {
+            id: IncidentId(1),
+            user_id: Some(UserId(2)),
+            name: name("Slow API"),
+            status: IncidentStatus::Investigating,
+            message: markdown("Looking"),
+            visible: true,
+            stickied: false,
+            notify: true,
+            occurred_at: at(1),
+            components: vec![affected(1, ComponentStatus::PerformanceIssues)],
+            meta: Meta::default(),
+            created_at: at(1),
+            updated_at: at(2),
+        };
+        let patch = IncidentPatch {
+            name: Some(name("API down")),
+            status: Some(IncidentStatus::Fixed),
+            message: Some(markdown("**Fixed**")),
+            visible: Some(false),
+            stickied: Some(true),
+            notify: Some(false),
+            occurred_at: Some(at(0)),
+            // Repeated and out of order: stored one per component (the last wins), by id.
+            components: Some(vec![
+                affected(3, ComponentStatus::MajorOutage),
+                affected(2, ComponentStatus::PartialOutage),
+                affected(3, ComponentStatus::Operational),
+            ]),
+            apply_component_status: true,
+            meta: Some(Meta::parse_json(r#"{"ticket":42}"#).expect("valid meta")),
+        };
+        let expected = Incident {
+            name: name("API down"),
+            status: IncidentStatus::Fixed,
+            message: markdown("**Fixed**"),
+            visible: false,
+            stickied: true,
+            notify: false,
+            occurred_at: at(0),
+            components: vec![
+                affected(2, ComponentStatus::PartialOutage),
+                affected(3, ComponentStatus::Operational),
+            ],
+            meta: Meta::parse_json(r#"{"ticket":42}"#).expect("valid meta"),
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, IncidentPatch::apply_to);
+    }
+
+    #[test]
+    fn incident_update_patch_sets_what_it_names() {
+        let before = IncidentUpdate {
+            id: IncidentUpdateId(4),
+            incident_id: IncidentId(1),
+            status: IncidentStatus::Identified,
+            message: markdown("Found it"),
+            user_id: None,
+            created_at: at(1),
+            updated_at: at(2),
+        };
+        let patch = IncidentUpdatePatch {
+            status: Some(IncidentStatus::Watching),
+            message: Some(markdown("Watching")),
+        };
+        let expected = IncidentUpdate {
+            status: IncidentStatus::Watching,
+            message: markdown("Watching"),
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, IncidentUpdatePatch::apply_to);
+    }
+
+    #[test]
+    fn template_patch_sets_what_it_names() {
+        let before = IncidentTemplate {
+            id: TemplateId(1),
+            name: name("Outage"),
+            slug: slug("outage"),
+            template: markdown("{{ name }} is down"),
+            created_at: at(1),
+            updated_at: at(2),
+        };
+        let patch = IncidentTemplatePatch {
+            name: Some(name("Degraded")),
+            slug: Some(slug("degraded")),
+            template: Some(markdown("{{ name }} is slow")),
+        };
+        let expected = IncidentTemplate {
+            name: name("Degraded"),
+            slug: slug("degraded"),
+            template: markdown("{{ name }} is slow"),
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, IncidentTemplatePatch::apply_to);
+    }
 }

@@ -1,6 +1,6 @@
 //! Metrics and metric points.
 
-use super::{MetricId, MetricPointId, Timestamp, Visibility, int_enum};
+use super::{MetricId, MetricPointId, Timestamp, Visibility, int_enum, set};
 use crate::validate::{Markdown, MetricValue, Name, Order, Places, Text, Threshold};
 
 int_enum! {
@@ -114,6 +114,24 @@ pub struct MetricPatch {
     pub visible: Option<Visibility>,
 }
 
+impl MetricPatch {
+    /// Sets on `metric` every field this patch names and nothing else (`updated_at` is the
+    /// store's to stamp).
+    pub fn apply_to(&self, metric: &mut Metric) {
+        set(&mut metric.name, self.name.as_ref());
+        set(&mut metric.suffix, self.suffix.as_ref());
+        set(&mut metric.description, self.description.as_ref());
+        set(&mut metric.default_value, self.default_value.as_ref());
+        set(&mut metric.calc_type, self.calc_type.as_ref());
+        set(&mut metric.display_chart, self.display_chart.as_ref());
+        set(&mut metric.places, self.places.as_ref());
+        set(&mut metric.default_view, self.default_view.as_ref());
+        set(&mut metric.threshold, self.threshold.as_ref());
+        set(&mut metric.order, self.order.as_ref());
+        set(&mut metric.visible, self.visible.as_ref());
+    }
+}
+
 /// A metric point. `counter` counts how many identical values were merged into it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MetricPoint {
@@ -152,4 +170,58 @@ pub struct NewMetricPoint {
     pub created_at: Timestamp,
     /// The start of the merge window, computed by [`crate::metrics::merge_window_start`].
     pub merge_since: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_support::{at, check, markdown, name, text};
+
+    #[test]
+    fn metric_patch_sets_what_it_names() {
+        let before = Metric {
+            id: MetricId(1),
+            name: name("Latency"),
+            suffix: text("ms"),
+            description: markdown("p50"),
+            default_value: MetricValue::parse("0").expect("valid value"),
+            calc_type: CalcType::Sum,
+            display_chart: true,
+            places: Places::default(),
+            default_view: MetricView::LastHour,
+            threshold: Threshold::default(),
+            order: Order::default(),
+            visible: Visibility::Public,
+            created_at: at(1),
+            updated_at: at(2),
+        };
+        let patch = MetricPatch {
+            name: Some(name("Errors")),
+            suffix: Some(text("%")),
+            description: Some(markdown("5xx share")),
+            default_value: Some(MetricValue::parse("1.5").expect("valid value")),
+            calc_type: Some(CalcType::Average),
+            display_chart: Some(false),
+            places: Some(Places::new(3).expect("valid places")),
+            default_view: Some(MetricView::Month),
+            threshold: Some(Threshold::new(10).expect("valid threshold")),
+            order: Some(Order::new(4).expect("valid order")),
+            visible: Some(Visibility::Hidden),
+        };
+        let expected = Metric {
+            name: name("Errors"),
+            suffix: text("%"),
+            description: markdown("5xx share"),
+            default_value: MetricValue::parse("1.5").expect("valid value"),
+            calc_type: CalcType::Average,
+            display_chart: false,
+            places: Places::new(3).expect("valid places"),
+            default_view: MetricView::Month,
+            threshold: Threshold::new(10).expect("valid threshold"),
+            order: Order::new(4).expect("valid order"),
+            visible: Visibility::Hidden,
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, MetricPatch::apply_to);
+    }
 }

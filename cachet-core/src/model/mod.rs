@@ -56,6 +56,53 @@ pub use subscriber::{
 
 pub use crate::clock::Timestamp;
 
+/// Tags deduplicated by slug (the last one with a slug wins) and sorted by slug: how a
+/// component's tag set is stored, whichever backend stores it.
+#[must_use]
+pub fn normalize_tags(tags: &[Tag]) -> Vec<Tag> {
+    let mut by_slug = std::collections::BTreeMap::new();
+    for tag in tags {
+        by_slug.insert(&tag.slug, tag);
+    }
+    by_slug.into_values().cloned().collect()
+}
+
+/// Affected components deduplicated by component (the last one wins) and sorted by id: how
+/// an incident's affected components are stored.
+#[must_use]
+pub fn normalize_affected(components: &[AffectedComponent]) -> Vec<AffectedComponent> {
+    let mut by_id = std::collections::BTreeMap::new();
+    for a in components {
+        by_id.insert(a.component_id, a.status);
+    }
+    by_id
+        .into_iter()
+        .map(|(component_id, status)| AffectedComponent {
+            component_id,
+            status,
+        })
+        .collect()
+}
+
+/// Component ids deduplicated and sorted: how a schedule's components and a subscriber's
+/// subscriptions are stored.
+#[must_use]
+pub fn normalize_ids(ids: &[ComponentId]) -> Vec<ComponentId> {
+    ids.iter()
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// A patch's rule for one field: `Some` replaces the value, `None` leaves it. Nullable fields
+/// are `Option<Option<_>>` in a patch, so the same rule also clears them.
+fn set<T: Clone>(field: &mut T, value: Option<&T>) {
+    if let Some(v) = value {
+        field.clone_from(v);
+    }
+}
+
 /// Defines a `#[repr(u8)]`-style enum stored and sent as a small integer, with `code()`,
 /// `from_code()`, a label and a `Violation` for unknown codes.
 macro_rules! int_enum {
@@ -174,3 +221,45 @@ macro_rules! str_enum {
     };
 }
 pub(crate) use str_enum;
+
+/// Fixtures for the patch rule's tests in the entity modules.
+#[cfg(test)]
+mod test_support {
+    use super::Timestamp;
+    use crate::validate::{Markdown, Name, Slug, Text};
+
+    pub(super) fn at(secs: i64) -> Timestamp {
+        crate::clock::from_micros(secs * 1_000_000).expect("in range")
+    }
+
+    pub(super) fn name(s: &str) -> Name {
+        Name::parse(s).expect("valid name")
+    }
+
+    pub(super) fn text(s: &str) -> Text {
+        Text::parse(s).expect("valid text")
+    }
+
+    pub(super) fn markdown(s: &str) -> Markdown {
+        Markdown::parse(s).expect("valid markdown")
+    }
+
+    pub(super) fn slug(s: &str) -> Slug {
+        Slug::parse(s).expect("valid slug")
+    }
+
+    /// The two halves of the patch rule: the empty patch changes nothing, and `patch` turns
+    /// `before` into exactly `expected`.
+    pub(super) fn check<T, P>(before: &T, patch: &P, expected: &T, apply: impl Fn(&P, &mut T))
+    where
+        T: Clone + PartialEq + std::fmt::Debug,
+        P: Default,
+    {
+        let mut unchanged = before.clone();
+        apply(&P::default(), &mut unchanged);
+        assert_eq!(&unchanged, before, "the empty patch changed something");
+        let mut after = before.clone();
+        apply(patch, &mut after);
+        assert_eq!(&after, expected);
+    }
+}

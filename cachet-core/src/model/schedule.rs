@@ -1,6 +1,8 @@
 //! Maintenance schedules and their updates.
 
-use super::{ComponentId, ScheduleId, ScheduleUpdateId, Timestamp, UserId, int_enum};
+use super::{
+    ComponentId, ScheduleId, ScheduleUpdateId, Timestamp, UserId, int_enum, normalize_ids, set,
+};
 use crate::validate::{Markdown, Name};
 
 int_enum! {
@@ -86,6 +88,23 @@ pub struct SchedulePatch {
     pub expected_status: Option<ScheduleStatus>,
 }
 
+impl SchedulePatch {
+    /// Sets on `schedule` every field this patch names and nothing else; the new components
+    /// are stored [normalized](normalize_ids). `expected_status` is a condition, not a field:
+    /// the store checks it against the stored row before applying the patch.
+    pub fn apply_to(&self, schedule: &mut Schedule) {
+        set(&mut schedule.name, self.name.as_ref());
+        set(&mut schedule.message, self.message.as_ref());
+        set(&mut schedule.status, self.status.as_ref());
+        set(&mut schedule.scheduled_at, self.scheduled_at.as_ref());
+        set(&mut schedule.completed_at, self.completed_at.as_ref());
+        if let Some(components) = &self.components {
+            schedule.components = normalize_ids(components);
+        }
+        set(&mut schedule.notify, self.notify.as_ref());
+    }
+}
+
 /// An update posted to a maintenance schedule.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ScheduleUpdate {
@@ -108,4 +127,50 @@ pub struct NewScheduleUpdate {
     pub message: Markdown,
     /// Author.
     pub user_id: Option<UserId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_support::{at, check, markdown, name};
+
+    #[test]
+    fn schedule_patch_sets_what_it_names() {
+        let before = Schedule {
+            id: ScheduleId(1),
+            name: name("DB upgrade"),
+            message: markdown("Short downtime"),
+            status: ScheduleStatus::Upcoming,
+            scheduled_at: at(10),
+            completed_at: Some(at(20)),
+            components: vec![ComponentId(1)],
+            notify: true,
+            user_id: Some(UserId(2)),
+            created_at: at(1),
+            updated_at: at(2),
+        };
+        let patch = SchedulePatch {
+            name: Some(name("DB migration")),
+            message: Some(markdown("Longer")),
+            status: Some(ScheduleStatus::InProgress),
+            scheduled_at: Some(at(11)),
+            completed_at: Some(None),
+            // Repeated and out of order: stored deduplicated and sorted.
+            components: Some(vec![ComponentId(3), ComponentId(2), ComponentId(3)]),
+            notify: Some(false),
+            // A condition for the store, not a field.
+            expected_status: Some(ScheduleStatus::Complete),
+        };
+        let expected = Schedule {
+            name: name("DB migration"),
+            message: markdown("Longer"),
+            status: ScheduleStatus::InProgress,
+            scheduled_at: at(11),
+            completed_at: None,
+            components: vec![ComponentId(2), ComponentId(3)],
+            notify: false,
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, SchedulePatch::apply_to);
+    }
 }

@@ -1,6 +1,9 @@
 //! Subscribers, their per-component subscriptions, and webhook endpoints.
 
-use super::{BlindIndex, ComponentId, Sealed, SubscriberId, SubscriptionId, Timestamp, WebhookId};
+use super::{
+    BlindIndex, ComponentId, Sealed, SubscriberId, SubscriptionId, Timestamp, WebhookId,
+    normalize_ids, set,
+};
 use crate::validate::{HttpUrl, Locale, Name};
 
 /// A subscriber. The address is stored only sealed, with a blind index for look-ups; the
@@ -55,6 +58,25 @@ pub struct SubscriberPatch {
     pub verified_at: Option<Option<Timestamp>>,
     /// New subscriptions (replaces the set; empty means global).
     pub components: Option<Vec<ComponentId>>,
+}
+
+impl SubscriberPatch {
+    /// Sets on `subscriber` every field this patch names and nothing else. The address comes
+    /// with its blind index, and new subscriptions with the `global` flag they imply (none
+    /// means all components); the components are stored [normalized](normalize_ids).
+    /// `updated_at` is the store's to stamp.
+    pub fn apply_to(&self, subscriber: &mut Subscriber) {
+        if let Some((email, index)) = &self.email {
+            subscriber.email.clone_from(email);
+            subscriber.blind_index = *index;
+        }
+        set(&mut subscriber.locale, self.locale.as_ref());
+        set(&mut subscriber.verified_at, self.verified_at.as_ref());
+        if let Some(components) = &self.components {
+            subscriber.components = normalize_ids(components);
+            subscriber.global = subscriber.components.is_empty();
+        }
+    }
 }
 
 /// One subscription of a subscriber to a component (API v1's `/subscriptions/{id}`).
@@ -113,4 +135,102 @@ pub struct WebhookPatch {
     pub secret: Option<Sealed>,
     /// New enabled flag.
     pub enabled: Option<bool>,
+}
+
+impl WebhookPatch {
+    /// Sets on `webhook` every field this patch names and nothing else (`updated_at` is the
+    /// store's to stamp).
+    pub fn apply_to(&self, webhook: &mut Webhook) {
+        set(&mut webhook.name, self.name.as_ref());
+        set(&mut webhook.url, self.url.as_ref());
+        set(&mut webhook.secret, self.secret.as_ref());
+        set(&mut webhook.enabled, self.enabled.as_ref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_support::{at, check, name};
+
+    fn sealed(byte: u8) -> Sealed {
+        Sealed {
+            key_id: 1,
+            ciphertext: vec![byte; 40],
+        }
+    }
+
+    #[test]
+    fn subscriber_patch_sets_what_it_names() {
+        let before = Subscriber {
+            id: SubscriberId(1),
+            email: sealed(1),
+            blind_index: BlindIndex([1; 32]),
+            locale: Locale::parse("en").expect("valid locale"),
+            verified_at: Some(at(3)),
+            global: false,
+            components: vec![ComponentId(1)],
+            created_at: at(1),
+            updated_at: at(2),
+        };
+        let patch = SubscriberPatch {
+            email: Some((sealed(2), BlindIndex([2; 32]))),
+            locale: Some(Locale::parse("de").expect("valid locale")),
+            verified_at: Some(None),
+            components: Some(Vec::new()),
+        };
+        let expected = Subscriber {
+            email: sealed(2),
+            blind_index: BlindIndex([2; 32]),
+            locale: Locale::parse("de").expect("valid locale"),
+            verified_at: None,
+            // No subscriptions left means every component.
+            global: true,
+            components: Vec::new(),
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, SubscriberPatch::apply_to);
+
+        let narrowed = SubscriberPatch {
+            components: Some(vec![ComponentId(5), ComponentId(4), ComponentId(5)]),
+            ..SubscriberPatch::default()
+        };
+        let mut after = expected.clone();
+        narrowed.apply_to(&mut after);
+        assert_eq!(
+            after,
+            Subscriber {
+                global: false,
+                components: vec![ComponentId(4), ComponentId(5)],
+                ..expected
+            }
+        );
+    }
+
+    #[test]
+    fn webhook_patch_sets_what_it_names() {
+        let before = Webhook {
+            id: WebhookId(1),
+            name: name("Ops"),
+            url: HttpUrl::parse("https://hooks.example.com/a").expect("valid url"),
+            secret: sealed(1),
+            enabled: true,
+            created_at: at(1),
+            updated_at: at(2),
+        };
+        let patch = WebhookPatch {
+            name: Some(name("Chat")),
+            url: Some(HttpUrl::parse("https://hooks.example.com/b").expect("valid url")),
+            secret: Some(sealed(2)),
+            enabled: Some(false),
+        };
+        let expected = Webhook {
+            name: name("Chat"),
+            url: HttpUrl::parse("https://hooks.example.com/b").expect("valid url"),
+            secret: sealed(2),
+            enabled: false,
+            ..before.clone()
+        };
+        check(&before, &patch, &expected, WebhookPatch::apply_to);
+    }
 }

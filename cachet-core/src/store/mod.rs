@@ -17,15 +17,42 @@
 //! - **Filters and sorts are typed** ([`query`]): there is no way to pass a column name.
 //! - **Times** are UTC with microsecond precision and come from the caller's [`WriteContext`]
 //!   (the core's [`crate::clock::Clock`]), never from the database server's clock.
-//! - **[`Store::revision`]** grows with every write that changes what the public pages show,
-//!   so snapshot caches can tell when to re-render. Security bookkeeping (sessions, login
-//!   throttling, one-time tokens, lone audit entries, token last-use, outbox progress) does
-//!   not bump it, so an attacker hammering the sign-in form cannot thrash the page cache.
+//! - **[`RevisionStore::revision`]** grows with every write that changes what the public
+//!   pages show, so snapshot caches can tell when to re-render. Security bookkeeping
+//!   (sessions, login throttling, one-time tokens, lone audit entries, token last-use, outbox
+//!   progress) does not bump it, so an attacker hammering the sign-in form cannot thrash the
+//!   page cache.
+//!
+//! # The traits
+//!
+//! The contract is split by area, one object-safe trait each: [`RevisionStore`] (the revision
+//! and a health check), [`SettingsStore`], [`ComponentStore`] (components and groups),
+//! [`IncidentStore`] (incidents, their updates, templates), [`ScheduleStore`],
+//! [`MetricStore`], [`SubscriberStore`], [`WebhookStore`], [`PeopleStore`] (users, second
+//! factors, API tokens, sessions, one-time tokens), [`ThrottleStore`], [`AuditStore`] and
+//! [`OutboxStore`]. [`Store`] is all of them at once, with a blanket impl, so code holds one
+//! `Arc<dyn Store>` and brings the methods into scope with [`prelude`]:
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use cachet_core::store::memory::MemoryStore;
+//! use cachet_core::store::prelude::*;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+//! assert_eq!(store.revision().await?, 0);
+//! # Ok::<_, cachet_core::store::StoreError>(())
+//! # }).unwrap();
+//! ```
 //!
 //! # Implementing a store
 //!
-//! Implement the trait, then prove it with the conformance suite: add `cachet-core` with the
-//! `testing` feature as a dev-dependency and write one macro call, as
+//! Implement every area's trait (one `#[async_trait]` impl block each); the type is then a
+//! [`Store`]. Updates apply their patch with the model's one rule (for example
+//! [`ComponentPatch::apply_to`]) and write the result, so every backend changes exactly the
+//! fields a patch names. Then prove the store with the conformance suite: add `cachet-core`
+//! with the `testing` feature as a dev-dependency and write one macro call, as
 //! `cachet_core::store_conformance_tests!` (feature `testing`) documents.
 
 pub mod error;
@@ -116,11 +143,9 @@ impl WriteContext {
     }
 }
 
-/// The storage contract: see the [module docs](self) for the rules.
+/// What every store has whatever it holds: the public-content revision and a health check.
 #[async_trait]
-pub trait Store: std::fmt::Debug + Send + Sync + 'static {
-    // ---- housekeeping -------------------------------------------------------------------
-
+pub trait RevisionStore: Send + Sync {
     /// A number that grows with every write that changes public content. Must be cheap.
     async fn revision(&self) -> StoreResult<u64>;
 
@@ -128,8 +153,26 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()> {
         self.revision().await.map(|_| ())
     }
+}
 
-    // ---- components ---------------------------------------------------------------------
+/// Site settings.
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    /// Every stored setting, by key name.
+    async fn settings(&self) -> StoreResult<Vec<(SettingKey, String)>>;
+    /// Inserts or replaces settings, with effects, atomically.
+    async fn put_settings(
+        &self,
+        cx: WriteContext,
+        values: &[(SettingKey, String)],
+        fx: &Effects,
+    ) -> StoreResult<()>;
+}
+
+/// Components, their status history and component groups.
+#[async_trait]
+pub trait ComponentStore: Send + Sync {
+    // ---- components -------------------------------------------------------------------------
 
     /// One component.
     async fn component(&self, id: ComponentId) -> StoreResult<Component>;
@@ -166,7 +209,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         since: Timestamp,
     ) -> StoreResult<Vec<StatusChange>>;
 
-    // ---- component groups ---------------------------------------------------------------
+    // ---- component groups -------------------------------------------------------------------
 
     /// One group.
     async fn group(&self, id: GroupId) -> StoreResult<ComponentGroup>;
@@ -194,8 +237,12 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         id: GroupId,
         fx: &EffectsFn<'_, ComponentGroup>,
     ) -> StoreResult<()>;
+}
 
-    // ---- incidents ----------------------------------------------------------------------
+/// Incidents, their updates and incident templates.
+#[async_trait]
+pub trait IncidentStore: Send + Sync {
+    // ---- incidents --------------------------------------------------------------------------
 
     /// One incident.
     async fn incident(&self, id: IncidentId) -> StoreResult<Incident>;
@@ -240,7 +287,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// The updates of several incidents at once, newest first within each incident (grouped
     /// by incident in no particular order); unknown ids are skipped. The pages' timeline and
     /// the feeds would otherwise load them one incident at a time. The default asks
-    /// [`Store::incident_updates`] per incident; the bundled stores answer in one query.
+    /// [`IncidentStore::incident_updates`] per incident; the bundled stores answer in one query.
     async fn incident_updates_of(
         &self,
         incidents: &[IncidentId],
@@ -282,7 +329,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         fx: &EffectsFn<'_, IncidentUpdate>,
     ) -> StoreResult<()>;
 
-    // ---- incident templates -------------------------------------------------------------
+    // ---- incident templates -----------------------------------------------------------------
 
     /// One template.
     async fn template(&self, id: TemplateId) -> StoreResult<IncidentTemplate>;
@@ -310,9 +357,11 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         id: TemplateId,
         fx: &EffectsFn<'_, IncidentTemplate>,
     ) -> StoreResult<()>;
+}
 
-    // ---- maintenance schedules ----------------------------------------------------------
-
+/// Maintenance schedules and their updates.
+#[async_trait]
+pub trait ScheduleStore: Send + Sync {
     /// One schedule.
     async fn schedule(&self, id: ScheduleId) -> StoreResult<Schedule>;
     /// Schedules matching a query.
@@ -358,9 +407,11 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         id: ScheduleUpdateId,
         fx: &EffectsFn<'_, ScheduleUpdate>,
     ) -> StoreResult<()>;
+}
 
-    // ---- metrics ------------------------------------------------------------------------
-
+/// Metrics and their points.
+#[async_trait]
+pub trait MetricStore: Send + Sync {
     /// One metric.
     async fn metric(&self, id: MetricId) -> StoreResult<Metric>;
     /// Metrics matching a query.
@@ -422,9 +473,11 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         id: MetricPointId,
         fx: &EffectsFn<'_, MetricPoint>,
     ) -> StoreResult<()>;
+}
 
-    // ---- subscribers --------------------------------------------------------------------
-
+/// Subscribers and their subscriptions.
+#[async_trait]
+pub trait SubscriberStore: Send + Sync {
     /// One subscriber.
     async fn subscriber(&self, id: SubscriberId) -> StoreResult<Subscriber>;
     /// The subscriber with this blind index, if any.
@@ -467,9 +520,11 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         id: SubscriptionId,
         fx: &EffectsFn<'_, Subscription>,
     ) -> StoreResult<()>;
+}
 
-    // ---- webhooks -----------------------------------------------------------------------
-
+/// Webhook endpoints.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
     /// One webhook endpoint.
     async fn webhook(&self, id: WebhookId) -> StoreResult<Webhook>;
     /// All webhook endpoints, by id.
@@ -496,8 +551,12 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         id: WebhookId,
         fx: &EffectsFn<'_, Webhook>,
     ) -> StoreResult<()>;
+}
 
-    // ---- users and 2FA ------------------------------------------------------------------
+/// Users and their second factors, API tokens, sessions and one-time tokens.
+#[async_trait]
+pub trait PeopleStore: Send + Sync {
+    // ---- users and 2FA ----------------------------------------------------------------------
 
     /// One user.
     async fn user(&self, id: UserId) -> StoreResult<User>;
@@ -555,7 +614,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// How many unused recovery codes a user has.
     async fn recovery_codes_left(&self, user: UserId) -> StoreResult<u32>;
 
-    // ---- API tokens ---------------------------------------------------------------------
+    // ---- API tokens -------------------------------------------------------------------------
 
     /// One token.
     async fn api_token(&self, id: ApiTokenId) -> StoreResult<ApiToken>;
@@ -586,7 +645,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         fx: &EffectsFn<'_, ApiToken>,
     ) -> StoreResult<()>;
 
-    // ---- sessions -----------------------------------------------------------------------
+    // ---- sessions ---------------------------------------------------------------------------
 
     /// The session with this hash, if any.
     async fn session_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>>;
@@ -604,19 +663,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Deletes sessions whose `expires_at` is at or before `now`; returns how many.
     async fn delete_expired_sessions(&self, now: Timestamp) -> StoreResult<u64>;
 
-    // ---- login throttling ---------------------------------------------------------------
-
-    /// The throttle state for a key, if any.
-    async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleState>>;
-    /// Inserts or replaces the throttle state for its key.
-    async fn save_throttle(&self, state: &ThrottleState) -> StoreResult<()>;
-    /// Forgets a key.
-    async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
-    /// Forgets keys whose last failure was before `before` and that are not locked at or
-    /// after it (retention); returns how many.
-    async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64>;
-
-    // ---- one-time tokens ----------------------------------------------------------------
+    // ---- one-time tokens --------------------------------------------------------------------
 
     /// Issues a one-time token. Same hash: `Conflict`.
     async fn create_one_time_token(
@@ -650,36 +697,42 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     ) -> StoreResult<u64>;
     /// Deletes tokens that expired at or before `now` or were used; returns how many.
     async fn prune_one_time_tokens(&self, now: Timestamp) -> StoreResult<u64>;
+}
 
-    // ---- settings -----------------------------------------------------------------------
+/// Login throttling state.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// The throttle state for a key, if any.
+    async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleState>>;
+    /// Inserts or replaces the throttle state for its key.
+    async fn save_throttle(&self, state: &ThrottleState) -> StoreResult<()>;
+    /// Forgets a key.
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+    /// Forgets keys whose last failure was before `before` and that are not locked at or
+    /// after it (retention); returns how many.
+    async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64>;
+}
 
-    /// Every stored setting, by key name.
-    async fn settings(&self) -> StoreResult<Vec<(SettingKey, String)>>;
-    /// Inserts or replaces settings, with effects, atomically.
-    async fn put_settings(
-        &self,
-        cx: WriteContext,
-        values: &[(SettingKey, String)],
-        fx: &Effects,
-    ) -> StoreResult<()>;
-
-    // ---- audit --------------------------------------------------------------------------
-
+/// The audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// Appends one audit entry on its own (sign-in failures, refusals).
     async fn append_audit(&self, event: &NewAuditEvent) -> StoreResult<AuditEvent>;
     /// Audit entries matching a query, newest first.
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Page<AuditEvent>>;
     /// Deletes audit entries written before `before` (retention); returns how many.
     async fn prune_audit(&self, before: Timestamp) -> StoreResult<u64>;
+}
 
-    // ---- outbox -------------------------------------------------------------------------
-
+/// The outbox: events, their deliveries and delivery attempts.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Enqueues an event on its own.
     async fn enqueue(&self, cx: WriteContext, event: &NewOutboxEvent) -> StoreResult<OutboxEvent>;
     /// Outbox events matching a query.
     async fn outbox_events(&self, q: &OutboxQuery) -> StoreResult<Page<OutboxEvent>>;
     /// One outbox event (the dispatcher reads a delivery's event to render it). The default
-    /// pages through [`Store::outbox_events`]; backends answer it with one look-up.
+    /// pages through [`OutboxStore::outbox_events`]; backends answer it with one look-up.
     async fn outbox_event(&self, id: OutboxEventId) -> StoreResult<OutboxEvent> {
         let mut page = 1;
         loop {
@@ -749,4 +802,59 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// kept for the admins' delivery log, even when their event is gone (their `event_id`
     /// then names a pruned event). Returns how many rows went.
     async fn prune_outbox(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
+/// The storage contract: every area's trait at once. See the [module docs](self) for the
+/// rules.
+///
+/// Nothing is implemented on `Store` itself: a type that implements every area's trait is a
+/// `Store` through the blanket impl, and `Arc<dyn Store>` calls any area's method once that
+/// trait is in scope (`use cachet_core::store::prelude::*;`).
+pub trait Store:
+    RevisionStore
+    + SettingsStore
+    + ComponentStore
+    + IncidentStore
+    + ScheduleStore
+    + MetricStore
+    + SubscriberStore
+    + WebhookStore
+    + PeopleStore
+    + ThrottleStore
+    + AuditStore
+    + OutboxStore
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: RevisionStore
+        + SettingsStore
+        + ComponentStore
+        + IncidentStore
+        + ScheduleStore
+        + MetricStore
+        + SubscriberStore
+        + WebhookStore
+        + PeopleStore
+        + ThrottleStore
+        + AuditStore
+        + OutboxStore
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// The store traits, for calling a store's methods: `use cachet_core::store::prelude::*;`.
+pub mod prelude {
+    pub use super::{
+        AuditStore, ComponentStore, IncidentStore, MetricStore, OutboxStore, PeopleStore,
+        RevisionStore, ScheduleStore, SettingsStore, Store, SubscriberStore, ThrottleStore,
+        WebhookStore,
+    };
 }

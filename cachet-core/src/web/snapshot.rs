@@ -76,8 +76,8 @@
 //! stale-while-revalidate), so readers do not queue behind a render of the big page. A new
 //! revision is never answered from an older one.
 //!
-//! Each request compares the entry's revision with the current `Store::revision`
-//! (`crate::store::Store::revision`). The current revision is re-read from the store:
+//! Each request compares the entry's revision with the current `RevisionStore::revision`
+//! (`crate::store::RevisionStore::revision`). The current revision is re-read from the store:
 //!
 //! * when a write was made through this process's `Cachet` since the last read of it (the
 //!   facade notes every write, and `Cachet::handle` notes every unsafe request once

@@ -270,33 +270,7 @@ pub(crate) async fn update_component<D: Dialect>(
         return Err(invalid("unknown group"));
     }
     let mut after = before.clone();
-    if let Some(v) = &patch.name {
-        after.name = v.clone();
-    }
-    if let Some(v) = &patch.description {
-        after.description = v.clone();
-    }
-    if let Some(v) = &patch.link {
-        after.link = v.clone();
-    }
-    if let Some(v) = patch.status {
-        after.status = v;
-    }
-    if let Some(v) = patch.order {
-        after.order = v;
-    }
-    if let Some(v) = patch.group_id {
-        after.group_id = v;
-    }
-    if let Some(v) = patch.enabled {
-        after.enabled = v;
-    }
-    if let Some(v) = &patch.tags {
-        after.tags = normalize_tags(v);
-    }
-    if let Some(v) = &patch.meta {
-        after.meta = v.clone();
-    }
+    patch.apply_to(&mut after);
     after.updated_at = cx.now;
     D::exec(
         &mut tx,
@@ -491,18 +465,7 @@ pub(crate) async fn update_group<D: Dialect>(
     bump::<D>(&mut tx).await?;
     let before = get_group::<D>(&mut tx, id).await?;
     let mut after = before.clone();
-    if let Some(v) = &patch.name {
-        after.name = v.clone();
-    }
-    if let Some(v) = patch.order {
-        after.order = v;
-    }
-    if let Some(v) = patch.collapsed {
-        after.collapsed = v;
-    }
-    if let Some(v) = patch.visible {
-        after.visible = v;
-    }
+    patch.apply_to(&mut after);
     after.updated_at = cx.now;
     D::exec(
         &mut tx,

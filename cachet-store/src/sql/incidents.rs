@@ -260,41 +260,18 @@ pub(crate) async fn update_incident<D: Dialect>(
     let mut tx = db.begin().await?;
     bump::<D>(&mut tx).await?;
     let before = get_incident::<D>(&mut tx, id).await?;
-    let components = patch.components.as_deref().map(normalize_affected);
-    if let Some(cs) = &components {
+    let mut after = before.clone();
+    patch.apply_to(&mut after);
+    if patch.components.is_some() {
         check_components::<D>(
             &mut tx,
-            &cs.iter().map(|a| a.component_id).collect::<Vec<_>>(),
+            &after
+                .components
+                .iter()
+                .map(|a| a.component_id)
+                .collect::<Vec<_>>(),
         )
         .await?;
-    }
-    let mut after = before.clone();
-    if let Some(v) = &patch.name {
-        after.name = v.clone();
-    }
-    if let Some(v) = patch.status {
-        after.status = v;
-    }
-    if let Some(v) = &patch.message {
-        after.message = v.clone();
-    }
-    if let Some(v) = patch.visible {
-        after.visible = v;
-    }
-    if let Some(v) = patch.stickied {
-        after.stickied = v;
-    }
-    if let Some(v) = patch.notify {
-        after.notify = v;
-    }
-    if let Some(v) = patch.occurred_at {
-        after.occurred_at = v;
-    }
-    if let Some(v) = components {
-        after.components = v;
-    }
-    if let Some(v) = &patch.meta {
-        after.meta = v.clone();
     }
     after.updated_at = cx.now;
     D::exec(
@@ -502,12 +479,7 @@ pub(crate) async fn update_incident_update<D: Dialect>(
     bump::<D>(&mut tx).await?;
     let before = get_incident_update::<D>(&mut tx, incident, id).await?;
     let mut after = before.clone();
-    if let Some(v) = patch.status {
-        after.status = v;
-    }
-    if let Some(v) = &patch.message {
-        after.message = v.clone();
-    }
+    patch.apply_to(&mut after);
     after.updated_at = cx.now;
     D::exec(
         &mut tx,
@@ -644,15 +616,7 @@ pub(crate) async fn update_template<D: Dialect>(
         }
     }
     let mut after = before.clone();
-    if let Some(v) = &patch.name {
-        after.name = v.clone();
-    }
-    if let Some(v) = &patch.slug {
-        after.slug = v.clone();
-    }
-    if let Some(v) = &patch.template {
-        after.template = v.clone();
-    }
+    patch.apply_to(&mut after);
     after.updated_at = cx.now;
     D::execute(&mut tx, D::sql("UPDATE cachet_incident_templates SET name = ?, slug = ?, template = ?, updated_at = ? WHERE id = ?"), args![after.name.as_str(), after.slug.as_str(), after.template.as_str(), after.updated_at, id.0]).await.map_err(unique("incident_template", SLUG_TAKEN))?;
     apply_effects::<D>(

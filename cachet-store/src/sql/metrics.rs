@@ -137,39 +137,7 @@ pub(crate) async fn update_metric<D: Dialect>(
     bump::<D>(&mut tx).await?;
     let before = get_metric::<D>(&mut tx, id).await?;
     let mut after = before.clone();
-    if let Some(v) = &patch.name {
-        after.name = v.clone();
-    }
-    if let Some(v) = &patch.suffix {
-        after.suffix = v.clone();
-    }
-    if let Some(v) = &patch.description {
-        after.description = v.clone();
-    }
-    if let Some(v) = patch.default_value {
-        after.default_value = v;
-    }
-    if let Some(v) = patch.calc_type {
-        after.calc_type = v;
-    }
-    if let Some(v) = patch.display_chart {
-        after.display_chart = v;
-    }
-    if let Some(v) = patch.places {
-        after.places = v;
-    }
-    if let Some(v) = patch.default_view {
-        after.default_view = v;
-    }
-    if let Some(v) = patch.threshold {
-        after.threshold = v;
-    }
-    if let Some(v) = patch.order {
-        after.order = v;
-    }
-    if let Some(v) = patch.visible {
-        after.visible = v;
-    }
+    patch.apply_to(&mut after);
     after.updated_at = cx.now;
     D::exec(
         &mut tx,

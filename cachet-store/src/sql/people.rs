@@ -198,27 +198,7 @@ pub(crate) async fn update_user<D: Dialect>(
         }
     }
     let mut after = before.clone();
-    if let Some(v) = &patch.name {
-        after.name = v.clone();
-    }
-    if let Some(v) = &patch.email {
-        after.email = v.clone();
-    }
-    if let Some(v) = patch.role {
-        after.role = v;
-    }
-    if let Some(v) = &patch.password_hash {
-        after.password_hash = v.clone();
-    }
-    if let Some(v) = patch.active {
-        after.active = v;
-    }
-    if let Some(v) = &patch.totp {
-        after.totp = v.clone();
-    }
-    if let Some(v) = patch.last_login_at {
-        after.last_login_at = Some(v);
-    }
+    patch.apply_to(&mut after);
     after.updated_at = cx.now;
     let totp = after.totp.as_ref();
     D::execute(&mut tx, D::sql("UPDATE cachet_users SET name = ?, email = ?, role = ?, password_hash = ?, active = ?, totp_key_id = ?, \
@@ -542,15 +522,7 @@ pub(crate) async fn update_api_token<D: Dialect>(
     }
     let before = get_api_token::<D>(&mut tx, id).await?;
     let mut after = before.clone();
-    if let Some(v) = &patch.name {
-        after.name = v.clone();
-    }
-    if let Some(v) = patch.last_used_at {
-        after.last_used_at = Some(v);
-    }
-    if let Some(v) = patch.revoked_at {
-        after.revoked_at = Some(v);
-    }
+    patch.apply_to(&mut after);
     D::exec(
         &mut tx,
         D::sql(
@@ -681,12 +653,7 @@ pub(crate) async fn update_session<D: Dialect>(
 ) -> StoreResult<Session> {
     let mut tx = db.begin().await?;
     let mut session = get_session::<D>(&mut tx, id).await?;
-    if let Some(v) = patch.last_seen_at {
-        session.last_seen_at = v;
-    }
-    if let Some(v) = patch.pending_second_factor {
-        session.pending_second_factor = v;
-    }
+    patch.apply_to(&mut session);
     D::exec(
         &mut tx,
         D::sql(

@@ -187,31 +187,10 @@ pub(crate) async fn update_schedule<D: Dialect>(
     {
         return Err(conflict("schedule", "status changed"));
     }
-    let components = patch.components.as_deref().map(normalize_ids);
-    if let Some(cs) = &components {
-        check_components::<D>(&mut tx, cs).await?;
-    }
     let mut after = before.clone();
-    if let Some(v) = &patch.name {
-        after.name = v.clone();
-    }
-    if let Some(v) = &patch.message {
-        after.message = v.clone();
-    }
-    if let Some(v) = patch.status {
-        after.status = v;
-    }
-    if let Some(v) = patch.scheduled_at {
-        after.scheduled_at = v;
-    }
-    if let Some(v) = patch.completed_at {
-        after.completed_at = v;
-    }
-    if let Some(v) = components {
-        after.components = v;
-    }
-    if let Some(v) = patch.notify {
-        after.notify = v;
+    patch.apply_to(&mut after);
+    if patch.components.is_some() {
+        check_components::<D>(&mut tx, &after.components).await?;
     }
     after.updated_at = cx.now;
     D::exec(

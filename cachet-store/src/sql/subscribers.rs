@@ -224,24 +224,10 @@ pub(crate) async fn update_subscriber<D: Dialect>(
             return Err(conflict("subscriber", TAKEN));
         }
     }
-    let components = patch.components.as_deref().map(normalize_ids);
-    if let Some(cs) = &components {
-        check_components::<D>(&mut tx, cs).await?;
-    }
     let mut after = before.clone();
-    if let Some((email, index)) = &patch.email {
-        after.email = email.clone();
-        after.blind_index = *index;
-    }
-    if let Some(v) = &patch.locale {
-        after.locale = v.clone();
-    }
-    if let Some(v) = patch.verified_at {
-        after.verified_at = v;
-    }
-    if let Some(v) = components {
-        after.global = v.is_empty();
-        after.components = v;
+    patch.apply_to(&mut after);
+    if patch.components.is_some() {
+        check_components::<D>(&mut tx, &after.components).await?;
     }
     after.updated_at = cx.now;
     D::execute(&mut tx, D::sql("UPDATE cachet_subscribers SET email_key_id = ?, email_ciphertext = ?, blind_index = ?, locale = ?, \

@@ -85,18 +85,7 @@ pub(crate) async fn update_webhook<D: Dialect>(
     bump::<D>(&mut tx).await?;
     let before = get_webhook::<D>(&mut tx, id).await?;
     let mut after = before.clone();
-    if let Some(v) = &patch.name {
-        after.name = v.clone();
-    }
-    if let Some(v) = &patch.url {
-        after.url = v.clone();
-    }
-    if let Some(v) = &patch.secret {
-        after.secret = v.clone();
-    }
-    if let Some(v) = patch.enabled {
-        after.enabled = v;
-    }
+    patch.apply_to(&mut after);
     after.updated_at = cx.now;
     D::exec(
         &mut tx,

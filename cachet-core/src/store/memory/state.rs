@@ -113,39 +113,6 @@ pub(super) fn conflict(entity: &'static str, detail: &'static str) -> StoreError
     StoreError::Conflict { entity, detail }
 }
 
-/// Tags deduplicated by slug (the last one with a slug wins) and sorted by slug.
-pub(super) fn normalize_tags(tags: &[Tag]) -> Vec<Tag> {
-    let mut by_slug: BTreeMap<&crate::validate::Slug, &Tag> = BTreeMap::new();
-    for tag in tags {
-        by_slug.insert(&tag.slug, tag);
-    }
-    by_slug.into_values().cloned().collect()
-}
-
-/// Affected components deduplicated by component (the last one wins) and sorted by id.
-pub(super) fn normalize_affected(components: &[AffectedComponent]) -> Vec<AffectedComponent> {
-    let mut by_id: BTreeMap<ComponentId, ComponentStatus> = BTreeMap::new();
-    for a in components {
-        by_id.insert(a.component_id, a.status);
-    }
-    by_id
-        .into_iter()
-        .map(|(component_id, status)| AffectedComponent {
-            component_id,
-            status,
-        })
-        .collect()
-}
-
-/// Component ids deduplicated and sorted.
-pub(super) fn normalize_ids(ids: &[ComponentId]) -> Vec<ComponentId> {
-    ids.iter()
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
 impl State {
     /// An incident's update: `NotFound` for a missing incident first, then for an update that
     /// is missing or belongs to another incident.

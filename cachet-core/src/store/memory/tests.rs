@@ -5,7 +5,8 @@ use chrono::{DateTime, TimeDelta};
 
 use super::MemoryStore;
 use crate::model::*;
-use crate::store::{Changed, Effects, Store, StoreError, WriteContext, no_effects, query::*};
+use crate::store::prelude::*;
+use crate::store::{Changed, Effects, StoreError, WriteContext, no_effects, query::*};
 use crate::validate::{Locale, Markdown, MetricValue, Name, Order, Places, Text, Threshold};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

@@ -1,0 +1,322 @@
+//! The outbox: events, deliveries and attempts.
+//!
+//! [`OutboxStore`] for [`MemoryStore`].
+
+use async_trait::async_trait;
+
+use super::state::{conflict, not_found};
+use super::{MemoryStore, order};
+use crate::model::*;
+use crate::store::query::*;
+use crate::store::{OutboxStore, StoreResult, WriteContext};
+
+/// Whether a lease on an event or delivery is free at `now`.
+fn lease_free(owner: Option<&String>, expires: Option<Timestamp>, now: Timestamp) -> bool {
+    owner.is_none() || expires.is_none_or(|t| t <= now)
+}
+
+/// Whether `owner` holds the lease.
+fn holds_lease(lease_owner: Option<&String>, owner: &str) -> bool {
+    lease_owner.is_some_and(|o| o == owner)
+}
+
+#[async_trait]
+impl OutboxStore for MemoryStore {
+    async fn enqueue(&self, cx: WriteContext, event: &NewOutboxEvent) -> StoreResult<OutboxEvent> {
+        Ok(self.lock().insert_outbox(cx.now, event.clone()))
+    }
+
+    async fn outbox_events(&self, q: &OutboxQuery) -> StoreResult<Page<OutboxEvent>> {
+        let st = self.lock();
+        let items: Vec<OutboxEvent> = st
+            .outbox
+            .values()
+            .filter(|e| q.filter.status.is_none_or(|s| e.status == s))
+            .cloned()
+            .collect();
+        Ok(order::sort_page(
+            items,
+            q.sort,
+            q.page,
+            |a, b| a.id.cmp(&b.id),
+            |f, a, b| order::by_id(f, a.id.0, b.id.0),
+            |e| e.id.0,
+        ))
+    }
+
+    async fn outbox_event(&self, id: OutboxEventId) -> StoreResult<OutboxEvent> {
+        self.lock()
+            .outbox
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| not_found("outbox_event", id.0))
+    }
+
+    async fn claim_outbox_events(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEvent>> {
+        let mut st = self.lock();
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(st
+            .outbox
+            .values_mut()
+            .filter(|e| {
+                e.status == OutboxStatus::Pending
+                    && e.next_attempt_at <= now
+                    && lease_free(e.lease_owner.as_ref(), e.lease_expires_at, now)
+            })
+            .take(limit)
+            .map(|e| {
+                e.lease_owner = Some(owner.to_owned());
+                e.lease_expires_at = Some(lease_until);
+                e.attempts = e.attempts.saturating_add(1);
+                e.clone()
+            })
+            .collect())
+    }
+
+    async fn complete_outbox_event(
+        &self,
+        cx: WriteContext,
+        id: OutboxEventId,
+        owner: &str,
+        deliveries: &[NewDelivery],
+    ) -> StoreResult<()> {
+        let mut st = self.lock();
+        let event = st
+            .outbox
+            .get(&id)
+            .ok_or_else(|| not_found("outbox_event", id.0))?;
+        if !holds_lease(event.lease_owner.as_ref(), owner) {
+            return Err(conflict("outbox_event", "not the lease owner"));
+        }
+        // One pass over the existing keys, not one per new delivery: a fan-out to 100,000
+        // subscribers must not be quadratic.
+        let mut known: std::collections::HashSet<String> = st
+            .deliveries
+            .values()
+            .map(|x| x.idempotency_key.clone())
+            .collect();
+        for d in deliveries {
+            if !known.insert(d.idempotency_key.clone()) {
+                continue;
+            }
+            let delivery_id = DeliveryId(st.ids.delivery.next());
+            st.deliveries.insert(
+                delivery_id,
+                Delivery {
+                    id: delivery_id,
+                    event_id: id,
+                    recipient: d.recipient.clone(),
+                    channel: d.channel.clone(),
+                    idempotency_key: d.idempotency_key.clone(),
+                    status: DeliveryStatus::Pending,
+                    attempts: 0,
+                    next_attempt_at: cx.now,
+                    lease_owner: None,
+                    lease_expires_at: None,
+                    last_error: None,
+                    delivered_at: None,
+                    created_at: cx.now,
+                },
+            );
+        }
+        if let Some(event) = st.outbox.get_mut(&id) {
+            event.status = OutboxStatus::Done;
+            event.lease_owner = None;
+            event.lease_expires_at = None;
+        }
+        Ok(())
+    }
+
+    async fn fail_outbox_event(
+        &self,
+        id: OutboxEventId,
+        owner: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> StoreResult<()> {
+        let mut st = self.lock();
+        let event = st
+            .outbox
+            .get_mut(&id)
+            .ok_or_else(|| not_found("outbox_event", id.0))?;
+        if !holds_lease(event.lease_owner.as_ref(), owner) {
+            return Err(conflict("outbox_event", "not the lease owner"));
+        }
+        event.lease_owner = None;
+        event.lease_expires_at = None;
+        event.last_error = Some(error.to_owned());
+        match retry_at {
+            Some(t) => {
+                event.status = OutboxStatus::Pending;
+                event.next_attempt_at = t;
+            }
+            None => event.status = OutboxStatus::Failed,
+        }
+        Ok(())
+    }
+
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        let mut st = self.lock();
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(st
+            .deliveries
+            .values_mut()
+            .filter(|d| {
+                d.status == DeliveryStatus::Pending
+                    && d.next_attempt_at <= now
+                    && lease_free(d.lease_owner.as_ref(), d.lease_expires_at, now)
+            })
+            .take(limit)
+            .map(|d| {
+                d.lease_owner = Some(owner.to_owned());
+                d.lease_expires_at = Some(lease_until);
+                d.clone()
+            })
+            .collect())
+    }
+
+    async fn record_delivery_attempt(
+        &self,
+        id: DeliveryId,
+        owner: &str,
+        attempt: &NewDeliveryAttempt,
+    ) -> StoreResult<Delivery> {
+        let mut st = self.lock();
+        let delivery = st
+            .deliveries
+            .get(&id)
+            .ok_or_else(|| not_found("delivery", id.0))?;
+        if !holds_lease(delivery.lease_owner.as_ref(), owner) {
+            return Err(conflict("delivery", "not the lease owner"));
+        }
+        let (ok, error) = match &attempt.result {
+            AttemptResult::Delivered => (true, None),
+            AttemptResult::Retry { error, .. } | AttemptResult::Failed { error } => {
+                (false, Some(error.clone()))
+            }
+        };
+        let attempt_id = DeliveryAttemptId(st.ids.attempt.next());
+        st.attempts.insert(
+            attempt_id,
+            DeliveryAttempt {
+                id: attempt_id,
+                delivery_id: id,
+                at: attempt.at,
+                ok,
+                error,
+            },
+        );
+        let delivery = st
+            .deliveries
+            .get_mut(&id)
+            .ok_or_else(|| not_found("delivery", id.0))?;
+        delivery.attempts = delivery.attempts.saturating_add(1);
+        delivery.lease_owner = None;
+        delivery.lease_expires_at = None;
+        match &attempt.result {
+            AttemptResult::Delivered => {
+                delivery.status = DeliveryStatus::Delivered;
+                delivery.delivered_at = Some(attempt.at);
+            }
+            AttemptResult::Retry {
+                error,
+                next_attempt_at,
+            } => {
+                delivery.status = DeliveryStatus::Pending;
+                delivery.next_attempt_at = *next_attempt_at;
+                delivery.last_error = Some(error.clone());
+            }
+            AttemptResult::Failed { error } => {
+                delivery.status = DeliveryStatus::Failed;
+                delivery.last_error = Some(error.clone());
+            }
+        }
+        Ok(delivery.clone())
+    }
+
+    async fn deliveries(&self, q: &DeliveryQuery) -> StoreResult<Page<Delivery>> {
+        let st = self.lock();
+        let f = &q.filter;
+        let items: Vec<Delivery> = st
+            .deliveries
+            .values()
+            .filter(|d| {
+                f.event_id.is_none_or(|e| d.event_id == e) && f.status.is_none_or(|s| d.status == s)
+            })
+            .cloned()
+            .collect();
+        Ok(order::sort_page(
+            items,
+            q.sort,
+            q.page,
+            |a, b| a.id.cmp(&b.id),
+            |f, a, b| order::by_id(f, a.id.0, b.id.0),
+            |d| d.id.0,
+        ))
+    }
+
+    async fn delivery_attempts(&self, id: DeliveryId) -> StoreResult<Vec<DeliveryAttempt>> {
+        let st = self.lock();
+        if !st.deliveries.contains_key(&id) {
+            return Err(not_found("delivery", id.0));
+        }
+        let mut items: Vec<DeliveryAttempt> = st
+            .attempts
+            .values()
+            .filter(|a| a.delivery_id == id)
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+        Ok(items)
+    }
+
+    async fn prune_outbox(&self, before: Timestamp) -> StoreResult<u64> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let events: Vec<OutboxEventId> = st
+            .outbox
+            .values()
+            .filter(|e| {
+                e.status == OutboxStatus::Done
+                    && e.created_at < before
+                    && !st
+                        .deliveries
+                        .values()
+                        .any(|d| d.event_id == e.id && d.status == DeliveryStatus::Pending)
+            })
+            .map(|e| e.id)
+            .collect();
+        let deliveries: std::collections::BTreeSet<DeliveryId> = st
+            .deliveries
+            .values()
+            .filter(|d| {
+                d.status == DeliveryStatus::Delivered && d.delivered_at.is_some_and(|t| t < before)
+            })
+            .map(|d| d.id)
+            .collect();
+        let mut removed: u64 = 0;
+        for id in &events {
+            removed += u64::from(st.outbox.remove(id).is_some());
+        }
+        for id in &deliveries {
+            removed += u64::from(st.deliveries.remove(id).is_some());
+        }
+        let attempts_before = st.attempts.len();
+        st.attempts
+            .retain(|_, a| !deliveries.contains(&a.delivery_id));
+        removed += (attempts_before - st.attempts.len()) as u64;
+        Ok(removed)
+    }
+}

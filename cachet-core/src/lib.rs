@@ -13,10 +13,10 @@
 //! | [`Cachet`] | the facade: every operation takes an [`Actor`] and is authorized and audited |
 //! | [`metrics`] | Cachet's metric point merge rule |
 //! | [`history`] | the 90-day history bars: per-day uptime, incidents and worst status of a component |
-//! | [`charts`] | metric chart series per view, Cachet's `/metrics/{id}` chart JSON and server-rendered SVG charts |
-//! | [`feeds`] | RSS 2.0 and Atom feeds of incidents, the iCalendar feed of maintenance, and the `<link rel="alternate">` tags advertising them |
-//! | [`pages`] | the public HTML pages (askama templates, autoescaped): status page, incident, maintenance and component pages; the message catalogue (en, de, fr); hash-versioned static assets with SRI |
-//! | [`badge`] | SVG status badges (shields.io flat style) for the page and each component |
+//! | [`charts`](web::charts) | metric chart series per view, Cachet's `/metrics/{id}` chart JSON and server-rendered SVG charts |
+//! | [`feeds`](web::feeds) | RSS 2.0 and Atom feeds of incidents, the iCalendar feed of maintenance, and the `<link rel="alternate">` tags advertising them |
+//! | [`pages`](web::pages) | the public HTML pages (askama templates, autoescaped): status page, incident, maintenance and component pages; the message catalogue (en, de, fr); hash-versioned static assets with SRI |
+//! | [`badge`](web::badge) | SVG status badges (shields.io flat style) for the page and each component |
 //! | [`notify`] | the [`Notifier`](notify::Notifier) trait delivery channels implement, and the messages the core hands them |
 //! | [`store`] | the [`Store`](store::Store) trait, typed queries, and the in-memory reference store |
 //! | [`clock`] | injected time |

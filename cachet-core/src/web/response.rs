@@ -3,7 +3,8 @@
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{Response, StatusCode};
-use serde_json::{Value, json};
+
+use crate::web::api_v1::dto::{ApiError, ApiErrorMeta, ApiErrorObject};
 
 fn build(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Bytes> {
     let mut resp = Response::new(body);
@@ -15,7 +16,7 @@ fn build(status: StatusCode, content_type: &'static str, body: Bytes) -> Respons
 
 /// A JSON response.
 #[must_use]
-pub fn json(status: StatusCode, value: &Value) -> Response<Bytes> {
+pub fn json<T: serde::Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Bytes> {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     build(status, "application/json", Bytes::from(body))
 }
@@ -89,14 +90,40 @@ pub fn api_error(
     request_id: &str,
     details: Vec<String>,
 ) -> Response<Bytes> {
-    let mut error = json!({
-        "id": request_id,
-        "status": status.as_u16(),
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "detail": if detail.len() > 4 { detail } else { canned_detail(status) },
-    });
-    if !details.is_empty() {
-        error["meta"] = json!({ "details": details });
-    }
-    json(status, &json!({ "errors": [error] }))
+    let error = ApiErrorObject {
+        detail: if detail.len() > 4 {
+            detail
+        } else {
+            canned_detail(status)
+        }
+        .to_owned(),
+        id: Some(request_id.to_owned()),
+        meta: (!details.is_empty()).then_some(ApiErrorMeta { details }),
+        status: status.as_u16(),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    json(
+        status,
+        &ApiError {
+            errors: vec![error],
+        },
+    )
+}
+
+/// An error in Cachet's envelope without a request id (the `X-Request-Id` header has it), as
+/// the Statuspage v2 JSON and the OpenAPI document answer.
+#[must_use]
+pub fn error_without_id(status: StatusCode) -> Response<Bytes> {
+    json(
+        status,
+        &ApiError {
+            errors: vec![ApiErrorObject {
+                detail: canned_detail(status).to_owned(),
+                id: None,
+                meta: None,
+                status: status.as_u16(),
+                title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            }],
+        },
+    )
 }

@@ -73,6 +73,7 @@ use http::header::ALLOW;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
+use super::api_v1::dto::{Data, StatusDto};
 use super::{cors, response};
 use crate::clock::Timestamp;
 use crate::model::*;
@@ -111,14 +112,7 @@ fn route(path: &str) -> Option<Endpoint> {
 
 /// An error body: Cachet's envelope without a request id (the `X-Request-Id` header has it).
 fn error(status: StatusCode) -> Response<Bytes> {
-    response::json(
-        status,
-        &json!({ "errors": [{
-            "status": status.as_u16(),
-            "title": status.canonical_reason().unwrap_or("Error"),
-            "detail": response::canned_detail(status),
-        }] }),
-    )
+    response::error_without_id(status)
 }
 
 fn failed(e: &Error) -> Response<Bytes> {
@@ -162,7 +156,7 @@ pub(crate) async fn handle(cachet: &Cachet, req: &Request<Bytes>) -> Response<By
 
 /// The body of API v1's `/status`: `{"data": {"status", "message"}}` by
 /// [`status::api_v1_status`] over what a visitor sees.
-pub(crate) async fn api_v1_status(cachet: &Cachet) -> Result<Value, Error> {
+pub(crate) async fn api_v1_status(cachet: &Cachet) -> Result<Data<StatusDto>, Error> {
     let settings = cachet.settings().await?;
     let actor = Actor::anonymous(None);
     let (_, components) = cachet.visible_components(&actor).await?;
@@ -172,7 +166,12 @@ pub(crate) async fn api_v1_status(cachet: &Cachet) -> Result<Value, Error> {
         &unresolved,
         settings.major_outage_rate,
     );
-    Ok(json!({ "data": { "status": s.level.as_str(), "message": s.message } }))
+    Ok(Data {
+        data: StatusDto {
+            message: s.message.to_string(),
+            status: s.level.as_str().to_owned(),
+        },
+    })
 }
 
 pub(crate) async fn unresolved_incidents(

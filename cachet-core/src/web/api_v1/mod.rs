@@ -4,12 +4,15 @@
 //! hidden by id too, subscriber secrets are never returned, and the API authenticates by token
 //! only (`X-Cachet-Token` or `Authorization: Bearer`), never by the session cookie.
 
+pub(crate) mod bodies;
 mod components;
+pub mod dto;
 mod groups;
 mod incidents;
 mod metrics;
 pub mod present;
 mod query;
+pub(crate) mod routes;
 mod schedules;
 mod subscribers;
 mod templates;
@@ -17,21 +20,18 @@ mod updates;
 
 use std::net::IpAddr;
 
-use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
-use serde_json::json;
-
 use super::input::{Input, InputError};
 use super::ratelimit::Decision;
 use super::response;
 use crate::auth::policy::Permission;
 use crate::validate::ValidationError;
 use crate::{Actor, Cachet, Error};
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
 
 /// Everything a handler needs about its request.
 pub(crate) struct Call<'a> {
     pub cachet: &'a Cachet,
-    pub method: Method,
     pub actor: Actor,
     pub input: Input,
     pub query: Option<String>,
@@ -167,7 +167,7 @@ pub(crate) async fn handle(
         Err(f) => f.render(request_id),
     };
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
-        set_header(&mut resp, "allow", allowed_methods(&path));
+        set_header(&mut resp, "allow", &routes::allowed(&path));
     }
     if let Some(Decision::Allow { limit, remaining }) = limit {
         set_header(&mut resp, "x-ratelimit-limit", &limit.to_string());
@@ -199,13 +199,10 @@ fn set_header(resp: &mut Response<Bytes>, name: &'static str, value: &str) {
     }
 }
 
+/// Routes a request by [`routes::ROUTES`]: the site's sign-in rule, the body, the path's ids,
+/// the method, the route's permission, then its handler.
 async fn dispatch(cachet: &Cachet, req: Request<Bytes>, actor: Actor) -> Handled {
     let path = req.uri().path().trim_end_matches('/').to_owned();
-    let segments: Vec<&str> = path
-        .trim_start_matches("/api/v1")
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
     let settings = cachet.settings().await?;
     // Time-Zone header: dates in and out in that zone; an unknown zone falls back to the site's.
     let tz = req
@@ -214,9 +211,7 @@ async fn dispatch(cachet: &Cachet, req: Request<Bytes>, actor: Actor) -> Handled
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<chrono_tz::Tz>().ok())
         .unwrap_or_else(|| settings.app_timezone.tz());
-    let always_auth = settings.always_authenticate;
-    let public_route = matches!(segments.as_slice(), ["ping"] | ["version"] | ["status"]);
-    if always_auth && !public_route && actor.is_anonymous() {
+    if settings.always_authenticate && actor.is_anonymous() && !routes::always_public(&path) {
         return Err(Fail::Status(StatusCode::UNAUTHORIZED));
     }
     let input = match Input::from_request(&req, cachet.web_config().max_json_depth) {
@@ -239,172 +234,59 @@ async fn dispatch(cachet: &Cachet, req: Request<Bytes>, actor: Actor) -> Handled
             )]));
         }
     };
+    let (route, ids) = match routes::find(&path, req.method()) {
+        routes::Lookup::Route(route, ids) => (route, ids),
+        routes::Lookup::NotFound => return Err(Fail::Status(StatusCode::NOT_FOUND)),
+        routes::Lookup::NoMethod => return Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
+    };
     let call = Call {
         cachet,
-        method: req.method().clone(),
         actor,
         input,
         query: req.uri().query().map(str::to_owned),
-        path: path.clone(),
+        path,
         tz,
     };
-    let m = call.method.clone();
-    match (segments.as_slice(), &m) {
-        (["status"], &Method::GET) => Ok(response::json(
-            StatusCode::OK,
-            &crate::web::statuspage::api_v1_status(cachet).await?,
-        )),
-        (["ping"], &Method::GET) => Ok(response::json(StatusCode::OK, &json!({ "data": "Pong!" }))),
-        (["version"], &Method::GET) => Ok(response::json(
-            StatusCode::OK,
-            &json!({
-                "meta": { "on_latest": true, "latest": { "tag_name": concat!("v", env!("CARGO_PKG_VERSION")), "prelease": false, "draft": false } },
-                "data": env!("CARGO_PKG_VERSION"),
-            }),
-        )),
-        (["components"], &Method::GET) => components::list(call).await,
-        (["components"], &Method::POST) => components::create(call).await,
-        (["components", "groups"], &Method::GET) => groups::list(call).await,
-        (["components", "groups"], &Method::POST) => groups::create(call).await,
-        (["components", "groups", id], method) => {
-            let id = parse_id(id)?;
-            match *method {
-                Method::GET => groups::get(call, id).await,
-                Method::PUT | Method::PATCH => groups::update(call, id).await,
-                Method::DELETE => groups::delete(call, id).await,
-                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
-            }
-        }
-        (["components", id], method) if *id != "groups" => {
-            let id = parse_id(id)?;
-            match *method {
-                Method::GET => components::get(call, id).await,
-                Method::PUT | Method::PATCH => components::update(call, id).await,
-                Method::DELETE => components::delete(call, id).await,
-                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
-            }
-        }
-        (["incidents"], &Method::GET) => incidents::list(call).await,
-        (["incidents"], &Method::POST) => incidents::create(call).await,
-        (["incidents", "templates"], &Method::GET) => templates::list(call).await,
-        (["incidents", "templates", id], &Method::GET) => templates::get(call, parse_id(id)?).await,
-        (["incidents", "templates", id], _) => {
-            parse_id(id)?;
-            Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED))
-        }
-        (["incidents", id], method) if *id != "templates" => {
-            let id = parse_id(id)?;
-            match *method {
-                Method::GET => incidents::get(call, id).await,
-                Method::PUT | Method::PATCH => incidents::update(call, id).await,
-                Method::DELETE => incidents::delete(call, id).await,
-                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
-            }
-        }
-        (["incidents", id, "updates"], method) => {
-            let id = parse_id(id)?;
-            match *method {
-                Method::GET => updates::list(call, id).await,
-                Method::POST => updates::create(call, id).await,
-                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
-            }
-        }
-        (["incidents", id, "updates", update], method) => {
-            let (id, update) = (parse_id(id)?, parse_id(update)?);
-            match *method {
-                Method::GET => updates::get(call, id, update).await,
-                Method::PUT | Method::PATCH => updates::update(call, id, update).await,
-                Method::DELETE => updates::delete(call, id, update).await,
-                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
-            }
-        }
-        (["metrics"], &Method::GET) => metrics::list(call).await,
-        (["metrics"], &Method::POST) => metrics::create(call).await,
-        (["metrics", id], method) => {
-            let id = parse_id(id)?;
-            match *method {
-                Method::GET => metrics::get(call, id).await,
-                Method::PUT | Method::PATCH => metrics::update(call, id).await,
-                Method::DELETE => metrics::delete(call, id).await,
-                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
-            }
-        }
-        (["metrics", id, "points"], method) => {
-            let id = parse_id(id)?;
-            match *method {
-                Method::GET => metrics::points(call, id).await,
-                Method::POST => metrics::add_point(call, id).await,
-                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
-            }
-        }
-        (["metrics", id, "points", point], method) => {
-            let (id, point) = (parse_id(id)?, parse_id(point)?);
-            match *method {
-                Method::PUT | Method::PATCH => metrics::update_point(call, id, point).await,
-                Method::DELETE => metrics::delete_point(call, id, point).await,
-                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
-            }
-        }
-        (["schedules"], &Method::GET) => schedules::list(call).await,
-        (["schedules"], &Method::POST) => schedules::create(call).await,
-        (["schedules", id], method) => {
-            let id = parse_id(id)?;
-            match *method {
-                Method::GET => schedules::get(call, id).await,
-                Method::PUT | Method::PATCH => schedules::update(call, id).await,
-                Method::DELETE => schedules::delete(call, id).await,
-                _ => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
-            }
-        }
-        (["subscribers"], &Method::GET) => subscribers::list(call).await,
-        (["subscribers"], &Method::POST) => subscribers::create(call).await,
-        (["subscribers", id], &Method::DELETE) => subscribers::delete(call, parse_id(id)?).await,
-        (["subscriptions", id], &Method::DELETE) => {
-            subscribers::delete_subscription(call, parse_id(id)?).await
-        }
-        (["subscribers" | "subscriptions", id], _) => {
-            parse_id(id)?;
-            Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED))
-        }
-        (
-            [
-                "ping" | "version" | "status" | "components" | "incidents" | "metrics"
-                | "schedules" | "subscribers",
-            ]
-            | ["components" | "incidents", "groups" | "templates"],
-            _,
-        ) => Err(Fail::Status(StatusCode::METHOD_NOT_ALLOWED)),
-        _ => Err(Fail::Status(StatusCode::NOT_FOUND)),
+    if let routes::Access::Token(p) = route.access {
+        require(&call, p).await?;
     }
+    (route.handler)(call, ids).await
 }
 
-/// The methods a resource path answers, for the `Allow` header of a 405 (RFC 9110 15.5.6).
-fn allowed_methods(path: &str) -> &'static str {
-    let segments: Vec<&str> = path
-        .trim_end_matches('/')
-        .trim_start_matches("/api/v1")
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    const READ: &str = "GET, HEAD";
-    const COLLECTION: &str = "GET, HEAD, POST";
-    const ITEM: &str = "GET, HEAD, PUT, PATCH, DELETE";
-    match segments.as_slice() {
-        ["incidents", "templates", ..] | ["ping" | "version" | "status"] => READ,
-        ["components" | "incidents" | "metrics" | "schedules" | "subscribers"]
-        | ["components", "groups"]
-        | ["incidents", _, "updates"]
-        | ["metrics", _, "points"] => COLLECTION,
-        ["metrics", _, "points", _] => "PUT, PATCH, DELETE",
-        ["subscribers" | "subscriptions", _] => "DELETE",
-        _ => ITEM,
-    }
+/// `GET /ping`.
+async fn ping(_: Call<'_>) -> Handled {
+    Ok(response::json(
+        StatusCode::OK,
+        &dto::PingDto {
+            data: "Pong!".to_owned(),
+        },
+    ))
 }
 
-/// A path id: a positive decimal integer ([`crate::model::parse_id`]), else 404 (as Cachet's
-/// model binding answers).
-pub(crate) fn parse_id(s: &str) -> Result<i64, Fail> {
-    crate::model::parse_id(s).map_err(|_| Fail::Status(StatusCode::NOT_FOUND))
+/// `GET /version`: this build is always the latest release it knows of.
+async fn version(_: Call<'_>) -> Handled {
+    Ok(response::json(
+        StatusCode::OK,
+        &dto::VersionDto {
+            data: env!("CARGO_PKG_VERSION").to_owned(),
+            meta: dto::VersionMeta {
+                latest: dto::Release {
+                    draft: false,
+                    prelease: false,
+                    tag_name: concat!("v", env!("CARGO_PKG_VERSION")).to_owned(),
+                },
+                on_latest: true,
+            },
+        },
+    ))
+}
+
+/// `GET /status`: the overall status a visitor sees.
+async fn status(call: Call<'_>) -> Handled {
+    Ok(response::json(
+        StatusCode::OK,
+        &crate::web::statuspage::api_v1_status(call.cachet).await?,
+    ))
 }
 
 /// Refuses a write by a visitor with 401 (routes that need a token), before validation.

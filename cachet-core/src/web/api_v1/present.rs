@@ -1,7 +1,10 @@
-//! API v1 JSON shapes (Cachet 2.4's presenters), field for field.
+//! API v1 answers (Cachet 2.4's presenters), field for field: each builds its
+//! [`super::dto`] type from the model.
 
 use chrono_tz::Tz;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+use super::dto::*;
 
 use crate::clock::Timestamp;
 use crate::model::*;
@@ -13,21 +16,21 @@ pub fn date(t: Timestamp, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-fn opt_date(t: Option<Timestamp>, tz: Tz) -> Value {
-    t.map_or(Value::Null, |t| Value::String(date(t, tz)))
+fn opt_date(t: Option<Timestamp>, tz: Tz) -> Option<String> {
+    t.map(|t| date(t, tz))
 }
 
-fn meta(m: &Meta) -> Value {
+fn meta(m: &Meta) -> Option<Value> {
     if m.is_empty() {
-        Value::Null
+        None
     } else {
-        serde_json::to_value(m).unwrap_or(Value::Null)
+        serde_json::to_value(m).ok()
     }
 }
 
 /// A component.
 #[must_use]
-pub fn component(c: &Component, tz: Tz) -> Value {
+pub fn component(c: &Component, tz: Tz) -> ComponentDto {
     // PHP serialises an empty collection as `[]` and a keyed one as an object; clients of
     // Cachet see exactly that.
     let tags = if c.tags.is_empty() {
@@ -40,27 +43,27 @@ pub fn component(c: &Component, tz: Tz) -> Value {
                 .collect::<Map<_, _>>(),
         )
     };
-    json!({
-        "id": c.id,
-        "name": c.name,
-        "description": c.description,
-        "link": c.link.as_ref().map_or("", |l| l.as_str()),
-        "status": c.status.code(),
-        "order": c.order.get(),
-        "group_id": c.group_id.map_or(0, GroupId::get),
-        "enabled": c.enabled,
-        "meta": meta(&c.meta),
-        "created_at": date(c.created_at, tz),
-        "updated_at": date(c.updated_at, tz),
-        "deleted_at": Value::Null,
-        "status_name": c.status.label(),
-        "tags": tags,
-    })
+    ComponentDto {
+        created_at: date(c.created_at, tz),
+        deleted_at: None,
+        description: c.description.to_string(),
+        enabled: c.enabled,
+        group_id: c.group_id.map_or(0, GroupId::get),
+        id: c.id.get(),
+        link: c.link.as_ref().map_or("", |l| l.as_str()).to_owned(),
+        meta: meta(&c.meta),
+        name: c.name.to_string(),
+        order: i64::from(c.order.get()),
+        status: i64::from(c.status.code()),
+        status_name: c.status.label().to_owned(),
+        tags,
+        updated_at: date(c.updated_at, tz),
+    }
 }
 
 /// A component group with its enabled components.
 #[must_use]
-pub fn group(g: &ComponentGroup, components: &[Component], tz: Tz) -> Value {
+pub fn group(g: &ComponentGroup, components: &[Component], tz: Tz) -> ComponentGroupDto {
     let enabled: Vec<&Component> = components
         .iter()
         .filter(|c| c.group_id == Some(g.id) && c.enabled)
@@ -69,23 +72,27 @@ pub fn group(g: &ComponentGroup, components: &[Component], tz: Tz) -> Value {
         .iter()
         .map(|c| c.status)
         .max_by_key(|s| s.severity());
-    json!({
-        "id": g.id,
-        "name": g.name,
-        "order": g.order.get(),
-        "collapsed": g.collapsed.code(),
-        "visible": g.visible.code(),
-        "created_at": date(g.created_at, tz),
-        "updated_at": date(g.updated_at, tz),
-        "lowest_human_status": lowest.map_or(Value::Null, |s| Value::String(s.label().to_owned())),
-        "enabled_components": enabled.iter().map(|c| component(c, tz)).collect::<Vec<_>>(),
-        "enabled_components_lowest": enabled.iter().filter(|c| Some(c.status) == lowest).map(|c| component(c, tz)).collect::<Vec<_>>(),
-    })
+    ComponentGroupDto {
+        collapsed: i64::from(g.collapsed.code()),
+        created_at: date(g.created_at, tz),
+        enabled_components: enabled.iter().map(|c| component(c, tz)).collect(),
+        enabled_components_lowest: enabled
+            .iter()
+            .filter(|c| Some(c.status) == lowest)
+            .map(|c| component(c, tz))
+            .collect(),
+        id: g.id.get(),
+        lowest_human_status: lowest.map(|s| s.label().to_owned()),
+        name: g.name.to_string(),
+        order: i64::from(g.order.get()),
+        updated_at: date(g.updated_at, tz),
+        visible: i64::from(g.visible.code()),
+    }
 }
 
 /// Cachet's `opt_date` for nullable dates, exposed for other presenters.
 #[must_use]
-pub fn nullable_date(t: Option<Timestamp>, tz: Tz) -> Value {
+pub fn nullable_date(t: Option<Timestamp>, tz: Tz) -> Option<String> {
     opt_date(t, tz)
 }
 
@@ -118,24 +125,28 @@ pub fn incident_permalink(base: &str, id: IncidentId) -> String {
 
 /// An incident update; `base` is the public URL its permalink is built on.
 #[must_use]
-pub fn incident_update(u: &IncidentUpdate, base: &str, tz: Tz) -> Value {
-    json!({
-        "id": u.id,
-        "incident_id": u.incident_id,
-        "status": u.status.code(),
-        "message": u.message,
-        "user_id": u.user_id,
-        "created_at": date(u.created_at, tz),
-        "updated_at": date(u.updated_at, tz),
-        "human_status": u.status.label(),
-        "permalink": format!("{}#update-{}", incident_permalink(base, u.incident_id), u.id),
-    })
+pub fn incident_update(u: &IncidentUpdate, base: &str, tz: Tz) -> IncidentUpdateDto {
+    IncidentUpdateDto {
+        created_at: date(u.created_at, tz),
+        human_status: u.status.label().to_owned(),
+        id: u.id.get(),
+        incident_id: u.incident_id.get(),
+        message: u.message.to_string(),
+        permalink: format!(
+            "{}#update-{}",
+            incident_permalink(base, u.incident_id),
+            u.id
+        ),
+        status: i64::from(u.status.code()),
+        updated_at: date(u.updated_at, tz),
+        user_id: u.user_id.map(UserId::get),
+    }
 }
 
 /// An incident with its updates (newest first, as the store lists them); `base` is the
 /// public URL its permalink is built on.
 #[must_use]
-pub fn incident(i: &Incident, updates: &[IncidentUpdate], base: &str, tz: Tz) -> Value {
+pub fn incident(i: &Incident, updates: &[IncidentUpdate], base: &str, tz: Tz) -> IncidentDto {
     let latest = updates.iter().max_by(|a, b| {
         a.created_at
             .cmp(&b.created_at)
@@ -143,123 +154,126 @@ pub fn incident(i: &Incident, updates: &[IncidentUpdate], base: &str, tz: Tz) ->
     });
     let latest_status = latest.map_or(i.status, |u| u.status);
     let duration = latest.map_or(0, |u| (u.created_at - i.created_at).num_seconds().abs());
-    json!({
-        "id": i.id,
-        "user_id": i.user_id,
-        "component_id": i.components.first().map_or(0, |a| a.component_id.get()),
-        "name": i.name,
-        "status": i.status.code(),
-        "visible": u8::from(i.visible),
-        "stickied": i.stickied,
-        "notifications": i.notify,
-        "message": i.message,
-        "occurred_at": date(i.occurred_at, tz),
-        "created_at": date(i.created_at, tz),
-        "updated_at": date(i.updated_at, tz),
-        "deleted_at": Value::Null,
-        "is_resolved": latest_status.is_resolved(),
-        "meta": meta_object(&i.meta),
-        "updates": updates.iter().map(|u| incident_update(u, base, tz)).collect::<Vec<_>>(),
-        "human_status": i.status.label(),
-        "latest_update_id": latest.map(|u| u.id),
-        "latest_status": latest_status.code(),
-        "latest_human_status": latest_status.label(),
-        "latest_icon": incident_icon(latest_status),
-        "permalink": incident_permalink(base, i.id),
-        "duration": duration,
-    })
+    IncidentDto {
+        component_id: i.components.first().map_or(0, |a| a.component_id.get()),
+        created_at: date(i.created_at, tz),
+        deleted_at: None,
+        duration,
+        human_status: i.status.label().to_owned(),
+        id: i.id.get(),
+        is_resolved: latest_status.is_resolved(),
+        latest_human_status: latest_status.label().to_owned(),
+        latest_icon: incident_icon(latest_status).to_owned(),
+        latest_status: i64::from(latest_status.code()),
+        latest_update_id: latest.map(|u| u.id.get()),
+        message: i.message.to_string(),
+        meta: meta_object(&i.meta),
+        name: i.name.to_string(),
+        notifications: i.notify,
+        occurred_at: date(i.occurred_at, tz),
+        permalink: incident_permalink(base, i.id),
+        status: i64::from(i.status.code()),
+        stickied: i.stickied,
+        updated_at: date(i.updated_at, tz),
+        updates: updates
+            .iter()
+            .map(|u| incident_update(u, base, tz))
+            .collect(),
+        user_id: i.user_id.map(UserId::get),
+        visible: i64::from(i.visible),
+    }
 }
 
 /// An incident template.
 #[must_use]
-pub fn template(t: &IncidentTemplate, tz: Tz) -> Value {
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "slug": t.slug,
-        "template": t.template,
-        "created_at": date(t.created_at, tz),
-        "updated_at": date(t.updated_at, tz),
-        "deleted_at": Value::Null,
-    })
+pub fn template(t: &IncidentTemplate, tz: Tz) -> TemplateDto {
+    TemplateDto {
+        created_at: date(t.created_at, tz),
+        deleted_at: None,
+        id: t.id.get(),
+        name: t.name.to_string(),
+        slug: t.slug.to_string(),
+        template: t.template.to_string(),
+        updated_at: date(t.updated_at, tz),
+    }
 }
 
 /// The name of a metric's default view, as Cachet's charts call it.
-fn view_name(v: MetricView) -> &'static str {
+fn view_name(v: MetricView) -> MetricViewName {
     match v {
-        MetricView::LastHour => "last_hour",
-        MetricView::Today => "today",
-        MetricView::Week => "week",
-        MetricView::Month => "month",
+        MetricView::LastHour => MetricViewName::LastHour,
+        MetricView::Today => MetricViewName::Today,
+        MetricView::Week => MetricViewName::Week,
+        MetricView::Month => MetricViewName::Month,
     }
 }
 
 /// A metric.
 #[must_use]
-pub fn metric(m: &Metric, tz: Tz) -> Value {
-    json!({
-        "id": m.id,
-        "name": m.name,
-        "suffix": m.suffix,
-        "description": m.description,
-        "default_value": m.default_value.as_f64(),
-        "calc_type": m.calc_type.code(),
-        "display_chart": m.display_chart,
-        "places": m.places.get(),
-        "default_view": m.default_view.code(),
-        "threshold": m.threshold.minutes(),
-        "order": m.order.get(),
-        "visible": m.visible.code(),
-        "created_at": date(m.created_at, tz),
-        "updated_at": date(m.updated_at, tz),
-        "default_view_name": view_name(m.default_view),
-    })
+pub fn metric(m: &Metric, tz: Tz) -> MetricDto {
+    MetricDto {
+        calc_type: i64::from(m.calc_type.code()),
+        created_at: date(m.created_at, tz),
+        default_value: m.default_value.as_f64(),
+        default_view: i64::from(m.default_view.code()),
+        default_view_name: view_name(m.default_view),
+        description: m.description.to_string(),
+        display_chart: m.display_chart,
+        id: m.id.get(),
+        name: m.name.to_string(),
+        order: i64::from(m.order.get()),
+        places: i64::from(m.places.get()),
+        suffix: m.suffix.to_string(),
+        threshold: i64::from(m.threshold.minutes()),
+        updated_at: date(m.updated_at, tz),
+        visible: i64::from(m.visible.code()),
+    }
 }
 
 /// A metric point, with `calculated_value` = value x counter.
 #[must_use]
-pub fn metric_point(p: &MetricPoint, tz: Tz) -> Value {
+pub fn metric_point(p: &MetricPoint, tz: Tz) -> MetricPointDto {
     #[allow(clippy::cast_precision_loss)]
     let calculated = p.calculated_millis() as f64 / 1000.0;
-    json!({
-        "id": p.id,
-        "metric_id": p.metric_id,
-        "value": p.value.as_f64(),
-        "counter": p.counter,
-        "created_at": date(p.created_at, tz),
-        "updated_at": date(p.updated_at, tz),
-        "calculated_value": calculated,
-    })
+    MetricPointDto {
+        calculated_value: calculated,
+        counter: p.counter,
+        created_at: date(p.created_at, tz),
+        id: p.id.get(),
+        metric_id: p.metric_id.get(),
+        updated_at: date(p.updated_at, tz),
+        value: p.value.as_f64(),
+    }
 }
 
 /// A maintenance schedule with the components it covers (those the reader may see).
 #[must_use]
-pub fn schedule(s: &Schedule, components: &[Component], tz: Tz) -> Value {
-    json!({
-        "id": s.id,
-        "name": s.name,
-        "message": s.message,
-        "status": s.status.code(),
-        "scheduled_at": date(s.scheduled_at, tz),
-        "completed_at": opt_date(s.completed_at, tz),
-        "created_at": date(s.created_at, tz),
-        "updated_at": date(s.updated_at, tz),
-        "deleted_at": Value::Null,
-        "components": components.iter().map(|c| component(c, tz)).collect::<Vec<_>>(),
-        "human_status": s.status.label(),
-    })
+pub fn schedule(s: &Schedule, components: &[Component], tz: Tz) -> ScheduleDto {
+    ScheduleDto {
+        completed_at: opt_date(s.completed_at, tz),
+        components: components.iter().map(|c| component(c, tz)).collect(),
+        created_at: date(s.created_at, tz),
+        deleted_at: None,
+        human_status: s.status.label().to_owned(),
+        id: s.id.get(),
+        message: s.message.to_string(),
+        name: s.name.to_string(),
+        scheduled_at: date(s.scheduled_at, tz),
+        status: i64::from(s.status.code()),
+        updated_at: date(s.updated_at, tz),
+    }
 }
 
 /// One subscription of a subscriber to a component.
 #[must_use]
-pub fn subscription(s: &Subscription, tz: Tz) -> Value {
-    json!({
-        "id": s.id,
-        "subscriber_id": s.subscriber_id,
-        "component_id": s.component_id,
-        "created_at": date(s.created_at, tz),
-        "updated_at": date(s.created_at, tz),
-    })
+pub fn subscription(s: &Subscription, tz: Tz) -> SubscriptionDto {
+    SubscriptionDto {
+        component_id: s.component_id.get(),
+        created_at: date(s.created_at, tz),
+        id: Some(s.id.get()),
+        subscriber_id: Some(s.subscriber_id.get()),
+        updated_at: date(s.created_at, tz),
+    }
 }
 
 /// The answer to creating a subscriber for a token that may not read addresses: Cachet's
@@ -272,23 +286,26 @@ pub fn accepted_subscriber(
     verified: bool,
     now: Timestamp,
     tz: Tz,
-) -> Value {
+) -> SubscriberDto {
     let at = date(now, tz);
-    json!({
-        "id": Value::Null,
-        "email": email.as_str(),
-        "verified_at": if verified { Value::String(at.clone()) } else { Value::Null },
-        "global": components.is_empty(),
-        "created_at": at,
-        "updated_at": at,
-        "subscriptions": components.iter().map(|c| json!({
-            "id": Value::Null,
-            "subscriber_id": Value::Null,
-            "component_id": c,
-            "created_at": at,
-            "updated_at": at,
-        })).collect::<Vec<_>>(),
-    })
+    SubscriberDto {
+        created_at: at.clone(),
+        email: email.as_str().to_owned(),
+        global: components.is_empty(),
+        id: None,
+        subscriptions: components
+            .iter()
+            .map(|c| SubscriptionDto {
+                component_id: c.get(),
+                created_at: at.clone(),
+                id: None,
+                subscriber_id: None,
+                updated_at: at.clone(),
+            })
+            .collect(),
+        updated_at: at.clone(),
+        verified_at: verified.then_some(at),
+    }
 }
 
 /// A subscriber with the address opened for an admin. Never carries a verification code,
@@ -299,14 +316,14 @@ pub fn subscriber(
     email: &crate::validate::Email,
     subscriptions: &[Subscription],
     tz: Tz,
-) -> Value {
-    json!({
-        "id": s.id,
-        "email": email.as_str(),
-        "verified_at": opt_date(s.verified_at, tz),
-        "global": s.global,
-        "created_at": date(s.created_at, tz),
-        "updated_at": date(s.updated_at, tz),
-        "subscriptions": subscriptions.iter().map(|x| subscription(x, tz)).collect::<Vec<_>>(),
-    })
+) -> SubscriberDto {
+    SubscriberDto {
+        created_at: date(s.created_at, tz),
+        email: email.as_str().to_owned(),
+        global: s.global,
+        id: Some(s.id.get()),
+        subscriptions: subscriptions.iter().map(|x| subscription(x, tz)).collect(),
+        updated_at: date(s.updated_at, tz),
+        verified_at: opt_date(s.verified_at, tz),
+    }
 }

@@ -4,8 +4,9 @@
 use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use http::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
 
+use super::dto::{Data, ListMeta, PageLinks, Paginated, Pagination};
 use super::{Call, Fail};
 use crate::clock::Timestamp;
 use crate::store::{Direction, Page, PageRequest, SortField};
@@ -80,28 +81,31 @@ fn link(call: &Call<'_>, page: u64) -> String {
 }
 
 /// Cachet's list envelope: `{"meta": {"pagination": …}, "data": […]}`.
-pub(crate) fn list_envelope<T>(call: &Call<'_>, page: &Page<T>, data: Vec<Value>) -> Value {
+pub(crate) fn list_envelope<T, D>(call: &Call<'_>, page: &Page<T>, data: Vec<D>) -> Paginated<D> {
     let current = u64::from(page.request.page());
     let total_pages = page.total_pages();
-    json!({
-        "meta": { "pagination": {
-            "total": page.total,
-            "count": data.len(),
-            "per_page": page.request.per_page(),
-            "current_page": current,
-            "total_pages": total_pages,
-            "links": {
-                "next_page": if current < total_pages { Value::String(link(call, current + 1)) } else { Value::Null },
-                "previous_page": if current > 1 { Value::String(link(call, (current - 1).min(total_pages))) } else { Value::Null },
+    Paginated {
+        meta: ListMeta {
+            pagination: Pagination {
+                total: page.total,
+                count: data.len() as u64,
+                per_page: u64::from(page.request.per_page()),
+                current_page: current,
+                total_pages,
+                links: PageLinks {
+                    next_page: (current < total_pages).then(|| link(call, current + 1)),
+                    previous_page: (current > 1)
+                        .then(|| link(call, (current - 1).min(total_pages))),
+                },
             },
-        }},
-        "data": data,
-    })
+        },
+        data,
+    }
 }
 
 /// 200 with `{"data": …}`.
-pub(crate) fn item(value: Value) -> http::Response<bytes::Bytes> {
-    crate::web::response::json(StatusCode::OK, &json!({ "data": value }))
+pub(crate) fn item<T: Serialize>(data: T) -> http::Response<bytes::Bytes> {
+    crate::web::response::json(StatusCode::OK, &Data { data })
 }
 
 /// Collects a request's validation failures, so one 400 names every bad field.
@@ -287,10 +291,10 @@ pub(crate) fn bool_filter(call: &Call<'_>, key: &'static str) -> Result<Option<b
 }
 
 /// A 200 list answer in Cachet's envelope.
-pub(crate) fn list_response<T>(
+pub(crate) fn list_response<T, D: Serialize>(
     call: &Call<'_>,
     page: &Page<T>,
-    data: Vec<Value>,
+    data: Vec<D>,
 ) -> http::Response<bytes::Bytes> {
     crate::web::response::json(StatusCode::OK, &list_envelope(call, page, data))
 }

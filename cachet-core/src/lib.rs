@@ -23,6 +23,7 @@
 //! | [`cpu`] | CPU-bound work (hashing, big renders, compression) off the async workers, with a bounded concurrency |
 //! | [`status`] | the overall-status rule: effective component status, maintenance phases, the Statuspage indicator, incident impact, API v1's status |
 //! | [`log`] | log-safe rendering of values a user or the database can influence |
+//! | [`telemetry`] | operational counters (requests, renders, deliveries, throttling) and the Prometheus text format they are served in |
 //! | [`web`] | the framework-neutral web layer: API v1, Statuspage v2 JSON, the public pages' routes, subscribe, sign-in and the dashboard, the snapshot cache, CORS, security headers, rate limits |
 //! | `testing` | (feature `testing`) the public Store conformance suite, the shared HTTP cases every host must pass, and proptest strategies |
 //! | `fuzzing` | (feature `fuzzing`) the cargo-fuzz harnesses, so the test suite replays every committed input |
@@ -79,6 +80,7 @@ pub mod sanitize;
 pub mod secrets;
 pub mod status;
 pub mod store;
+pub mod telemetry;
 pub mod template;
 pub mod validate;
 #[cfg(feature = "web")]

@@ -9,6 +9,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
 /// Web-layer limits and switches: start from [`WebConfig::default`] (as [`crate::Config::new`]
 /// does) and change the fields you need; new fields arrive with defaults.
 #[derive(Debug, Clone)]
@@ -28,6 +31,8 @@ pub struct WebConfig {
     /// Where the admin dashboard is mounted (default `/dashboard`; one or more path
     /// segments, no trailing slash). Sign-in, setup and invitation pages stay at their paths.
     pub dashboard_prefix: String,
+    /// The Prometheus endpoint for operators (default `None`: off, its path answers 404).
+    pub prometheus: Option<PrometheusConfig>,
 }
 
 impl Default for WebConfig {
@@ -39,6 +44,7 @@ impl Default for WebConfig {
             rate_limits: RateLimits::default(),
             snapshot: SnapshotConfig::default(),
             dashboard_prefix: "/dashboard".to_owned(),
+            prometheus: None,
         }
     }
 }
@@ -116,6 +122,18 @@ pub struct SnapshotConfig {
     /// cache's own, off the async workers; further misses wait for a thread. Default 1 (a
     /// thread per concurrent render, each keeping a render's peak memory; see the default).
     pub max_concurrent_renders: usize,
+    /// How long a read waits for the store's revision before it takes the store as down and
+    /// serves what the cache holds (default 300 ms). The check is one tiny query, so a store
+    /// that needs longer is failing, and a read must not wait with it.
+    pub revision_deadline: Duration,
+    /// How long a read waits in all (revision check, render and its compression, or a render
+    /// made by another request) before it serves the cached answer as it stands, or `503`
+    /// when nothing is cached (default 1 s).
+    pub render_deadline: Duration,
+    /// How long the store is taken as down after it failed to answer in time: reads serve
+    /// the cache without asking it, and writes answer `503` at once, each with
+    /// `Retry-After` of this many seconds (default 5 s). Then one read probes it again.
+    pub outage_backoff: Duration,
 }
 
 impl Default for SnapshotConfig {
@@ -135,6 +153,139 @@ impl Default for SnapshotConfig {
             // Renders are rare (once per revision and key, and per `max_render_age`), and
             // readers of an aged entry are served the previous answer meanwhile.
             max_concurrent_renders: 1,
+            revision_deadline: Duration::from_millis(300),
+            render_deadline: Duration::from_secs(1),
+            outage_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The Prometheus endpoint (part of [`WebConfig`]): where it answers and the bearer token a
+/// scraper must send (`Authorization: Bearer <token>`). Only the token's SHA-256 is kept, so
+/// neither `Debug` nor a memory dump of the configuration shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PrometheusConfig {
+    path: String,
+    token_hash: [u8; 32],
+}
+
+/// Why a Prometheus endpoint configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrometheusConfigError {
+    /// The token is shorter than [`PrometheusConfig::MIN_TOKEN_LEN`] bytes.
+    #[error("the metrics token must be at least {min} characters long", min = PrometheusConfig::MIN_TOKEN_LEN)]
+    TokenTooShort,
+    /// The token holds a character an `Authorization` header cannot carry.
+    #[error("the metrics token may only hold visible ASCII characters")]
+    TokenCharacters,
+    /// The path is not `/` followed by letters, digits, `-`, `_`, `.` and `/`.
+    #[error("the metrics path must start with / and hold only letters, digits, -, _, . and /")]
+    Path,
+}
+
+impl PrometheusConfig {
+    /// The path the endpoint answers at unless told otherwise. Not under `/metrics/`, which
+    /// is Cachet's chart data (`/metrics/{id}`), public and cached.
+    pub const DEFAULT_PATH: &'static str = "/prometheus";
+
+    /// The shortest token accepted: 32 characters, so a guesser cannot find it online.
+    pub const MIN_TOKEN_LEN: usize = 32;
+
+    /// The endpoint at [`Self::DEFAULT_PATH`], for scrapers sending `token`.
+    ///
+    /// # Errors
+    ///
+    /// [`PrometheusConfigError`] when the token is too short or holds whitespace or control
+    /// characters.
+    pub fn new(token: &str) -> Result<Self, PrometheusConfigError> {
+        if token.len() < Self::MIN_TOKEN_LEN {
+            return Err(PrometheusConfigError::TokenTooShort);
+        }
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(PrometheusConfigError::TokenCharacters);
+        }
+        Ok(Self {
+            path: Self::DEFAULT_PATH.to_owned(),
+            token_hash: Sha256::digest(token.as_bytes()).into(),
+        })
+    }
+
+    /// At another path (relative to the mount point, like every route).
+    ///
+    /// # Errors
+    ///
+    /// [`PrometheusConfigError::Path`] for a path that is not `/` plus safe characters.
+    pub fn at(mut self, path: &str) -> Result<Self, PrometheusConfigError> {
+        let ok = path.len() > 1
+            && path.len() <= 128
+            && path.starts_with('/')
+            && !path.ends_with('/')
+            && path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+        if !ok {
+            return Err(PrometheusConfigError::Path);
+        }
+        path.clone_into(&mut self.path);
+        Ok(self)
+    }
+
+    /// The path the endpoint answers at.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether a presented token is the configured one. Both are hashed first and the hashes
+    /// compared in constant time, so neither the length nor a prefix of the token leaks
+    /// through timing.
+    #[must_use]
+    pub fn accepts(&self, presented: &str) -> bool {
+        let hash: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        hash.ct_eq(&self.token_hash).into()
+    }
+}
+
+impl std::fmt::Debug for PrometheusConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrometheusConfig")
+            .field("path", &self.path)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_token_is_checked_and_never_shown() {
+        let c = PrometheusConfig::new(TOKEN).expect("valid");
+        assert!(c.accepts(TOKEN));
+        assert!(!c.accepts("0123456789abcdef0123456789abcdeF"));
+        assert!(!c.accepts(""));
+        assert!(!format!("{c:?}").contains(TOKEN));
+        assert_eq!(c.path(), "/prometheus");
+    }
+
+    #[test]
+    fn weak_tokens_and_odd_paths_are_refused() {
+        assert_eq!(
+            PrometheusConfig::new("short"),
+            Err(PrometheusConfigError::TokenTooShort)
+        );
+        assert_eq!(
+            PrometheusConfig::new("0123456789abcdef 0123456789abcdef"),
+            Err(PrometheusConfigError::TokenCharacters)
+        );
+        let c = PrometheusConfig::new(TOKEN).expect("valid");
+        assert!(c.clone().at("/ops/metrics").is_ok());
+        for bad in ["", "/", "ops", "/a?b", "/a/", "/a b"] {
+            assert_eq!(c.clone().at(bad), Err(PrometheusConfigError::Path), "{bad}");
         }
     }
 }

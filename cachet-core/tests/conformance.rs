@@ -115,6 +115,14 @@ enum Broken {
     SiblingTokensSurvive,
     /// Audit retention prunes nothing.
     AuditNeverPruned,
+    /// An idempotency key replays its answer to a different request.
+    IdempotencyMismatchReplayed,
+    /// An idempotency key's live lease is taken over.
+    IdempotencyLeaseIgnored,
+    /// The dispatcher's heartbeat reports renewals but extends nothing.
+    LeaseRenewalIgnored,
+    /// Handing back deliveries releases them whoever holds them.
+    HandBackIgnoresOwner,
 }
 
 /// A [`MemoryStore`] with one behaviour broken.
@@ -123,6 +131,8 @@ struct BrokenStore {
     inner: MemoryStore,
     broken: Option<Broken>,
     ghost_sessions: Mutex<Vec<Session>>,
+    /// The fingerprint each idempotency key finished with.
+    fingerprints: Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl BrokenStore {
@@ -131,7 +141,22 @@ impl BrokenStore {
             inner: MemoryStore::new(),
             broken,
             ghost_sessions: Mutex::new(Vec::new()),
+            fingerprints: Mutex::default(),
         }
+    }
+
+    fn remember_fingerprint(&self, key: &str, fingerprint: &str) {
+        if let Ok(mut m) = self.fingerprints.lock() {
+            m.insert(key.to_owned(), fingerprint.to_owned());
+        }
+    }
+
+    fn first_fingerprint(&self, key: &str) -> String {
+        self.fingerprints
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key).cloned())
+            .unwrap_or_default()
     }
 
     fn is(&self, b: Broken) -> bool {
@@ -944,6 +969,48 @@ impl ThrottleStore for BrokenStore {
 }
 
 #[async_trait]
+impl IdempotencyStore for BrokenStore {
+    async fn claim_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+    ) -> StoreResult<IdempotencyOutcome> {
+        if self.is(Broken::IdempotencyLeaseIgnored) {
+            // Claims as if every lease had already run out.
+            let mut late = claim.clone();
+            late.now = Timestamp::MAX_UTC;
+            return self.inner.claim_idempotency_key(&late).await;
+        }
+        let outcome = self.inner.claim_idempotency_key(claim).await?;
+        if outcome == IdempotencyOutcome::Mismatch && self.is(Broken::IdempotencyMismatchReplayed) {
+            let mut same = claim.clone();
+            same.fingerprint = self.first_fingerprint(&claim.key);
+            return self.inner.claim_idempotency_key(&same).await;
+        }
+        Ok(outcome)
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        answer: &IdempotentAnswer,
+    ) -> StoreResult<()> {
+        self.remember_fingerprint(key, fingerprint);
+        self.inner
+            .finish_idempotency_key(key, fingerprint, answer)
+            .await
+    }
+
+    async fn release_idempotency_key(&self, key: &str, fingerprint: &str) -> StoreResult<()> {
+        self.inner.release_idempotency_key(key, fingerprint).await
+    }
+
+    async fn prune_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
+        self.inner.prune_idempotency_keys(before).await
+    }
+}
+
+#[async_trait]
 impl AuditStore for BrokenStore {
     async fn prune_audit(&self, before: Timestamp) -> StoreResult<u64> {
         if self.is(Broken::AuditNeverPruned) {
@@ -1040,6 +1107,41 @@ impl OutboxStore for BrokenStore {
         self.inner.record_delivery_attempt(id, owner, attempt).await
     }
 
+    async fn renew_outbox_leases(
+        &self,
+        owner: &str,
+        events: &[OutboxEventId],
+        deliveries: &[DeliveryId],
+        lease_until: Timestamp,
+    ) -> StoreResult<u64> {
+        if self.is(Broken::LeaseRenewalIgnored) {
+            // reports a renewal of everything named without extending anything
+            return Ok((events.len() + deliveries.len()) as u64);
+        }
+        self.inner
+            .renew_outbox_leases(owner, events, deliveries, lease_until)
+            .await
+    }
+
+    async fn release_outbox_leases(&self, owner: &str) -> StoreResult<u64> {
+        self.inner.release_outbox_leases(owner).await
+    }
+
+    async fn release_deliveries(&self, owner: &str, ids: &[DeliveryId]) -> StoreResult<u64> {
+        if self.is(Broken::HandBackIgnoresOwner) {
+            let mut n = 0;
+            for d in self.inner.deliveries(&DeliveryQuery::all()).await?.items {
+                if ids.contains(&d.id)
+                    && let Some(holder) = d.lease_owner
+                {
+                    n += self.inner.release_deliveries(&holder, &[d.id]).await?;
+                }
+            }
+            return Ok(n);
+        }
+        self.inner.release_deliveries(owner, ids).await
+    }
+
     async fn deliveries(&self, q: &DeliveryQuery) -> StoreResult<Page<Delivery>> {
         self.inner.deliveries(q).await
     }
@@ -1095,6 +1197,10 @@ catches! {
     catches_user_delete_keeps_sessions => UserDeleteKeepsSessions,
     catches_sibling_tokens_survive => SiblingTokensSurvive,
     catches_audit_never_pruned => AuditNeverPruned,
+    catches_idempotency_mismatch_replayed => IdempotencyMismatchReplayed,
+    catches_idempotency_lease_ignored => IdempotencyLeaseIgnored,
+    catches_lease_renewal_ignored => LeaseRenewalIgnored,
+    catches_hand_back_ignores_owner => HandBackIgnoresOwner,
 }
 
 /// The delegate itself is faithful: with nothing broken, every check passes.

@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("sanitize", 0),
     ("secrets", 0),
     ("status", 0),
+    ("telemetry", 0),
     ("store", 0),
     ("template", 0),
     ("validate", 0),

@@ -211,6 +211,9 @@ const SAFE_BY_TYPE: &[&str] = &[
     "method = %method",
     "status = resp.status().as_u16()",
     "elapsed_ms = started.elapsed().as_millis() as u64",
+    // Counts (u64 and u32) in the dispatcher.
+    "leases = n",
+    "failures",
 ];
 
 /// The library crates whose `tracing` calls are checked (the `cachet` binary and the

@@ -7,6 +7,7 @@
 
 mod api_v1_harness;
 mod common;
+mod openapi_support;
 
 async fn new_store() -> std::sync::Arc<dyn cachet_core::store::Store> {
     std::sync::Arc::new(cachet_core::store::memory::MemoryStore::new())
@@ -16,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use api_v1_harness::*;
 use http::StatusCode;
+use openapi_support::*;
 use serde_json::{Value, json};
 
 use cachet_core::Actor;
@@ -23,14 +25,6 @@ use cachet_core::model::*;
 use cachet_core::validate::{Markdown, Slug};
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-
-async fn document(api: &Api) -> Value {
-    let r = api.send("GET", "/api/openapi.json", None, "").await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.resp.headers()["content-type"], "application/json");
-    assert!(r.json.is_object(), "the document is JSON");
-    r.json
-}
 
 /// `/api/v1/incidents/{incident}/updates/{item}` → `/api/v1/incidents/{}/updates/{}`.
 fn shape(path: &str) -> String {
@@ -329,37 +323,6 @@ async fn every_route_the_dispatcher_serves_is_documented_and_only_those() {
             }
         }
     }
-}
-
-/// A validator for a schema of the document (its `$ref`s resolve inside the document).
-fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
-    let mut root = schema.clone();
-    let obj = root.as_object_mut().unwrap();
-    obj.insert(
-        "$schema".into(),
-        json!("https://json-schema.org/draft/2020-12/schema"),
-    );
-    obj.insert("components".into(), doc["components"].clone());
-    jsonschema::validator_for(&root).unwrap()
-}
-
-fn assert_valid(doc: &Value, schema: &Value, instance: &Value, what: &str) {
-    let v = validator(doc, schema);
-    let errors: Vec<String> = v
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{what}: {errors:?}\n{instance}");
-}
-
-/// The response schema the document declares for an operation and status.
-fn response_schema(doc: &Value, path: &str, method: &str, status: u16) -> Value {
-    let s =
-        doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]
-            ["schema"]
-            .clone();
-    assert!(s.is_object(), "no schema for {method} {path} {status}");
-    s
 }
 
 #[tokio::test]

@@ -76,6 +76,7 @@ mod args;
 mod dialect;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod error;
+mod pool;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod rows;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
@@ -98,6 +99,7 @@ pub use dialect::MIGRATIONS_TABLE;
 #[cfg(feature = "mysql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 pub use mysql::MySqlStore;
+pub use pool::PoolConfig;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::PgStore;
@@ -114,6 +116,16 @@ pub use sqlx;
 /// [`StoreError::Backend`] for a scheme whose feature is off or that is unknown;
 /// [`StoreError::Unavailable`] when connecting or migrating fails.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    connect_pooled(url, &PoolConfig::default()).await
+}
+
+/// [`connect`] with explicit pool settings (the acquire timeout bounds how long a call waits
+/// for a database that is down).
+///
+/// # Errors
+///
+/// As [`connect`].
+pub async fn connect_pooled(url: &str, pool: &PoolConfig) -> Result<Arc<dyn Store>, StoreError> {
     let scheme = url
         .split(':')
         .next()
@@ -121,15 +133,15 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         .to_ascii_lowercase();
     match scheme.as_str() {
         #[cfg(feature = "sqlite")]
-        "sqlite" => Ok(Arc::new(SqliteStore::connect(url).await?)),
+        "sqlite" => Ok(Arc::new(SqliteStore::connect_pooled(url, pool).await?)),
         #[cfg(feature = "postgres")]
-        "postgres" | "postgresql" => Ok(Arc::new(PgStore::connect(url).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(PgStore::connect_pooled(url, pool).await?)),
         #[cfg(feature = "mysql")]
         "mysql" | "mariadb" => {
             let url = url
                 .strip_prefix("mariadb")
                 .map_or_else(|| url.to_owned(), |rest| format!("mysql{rest}"));
-            Ok(Arc::new(MySqlStore::connect(&url).await?))
+            Ok(Arc::new(MySqlStore::connect_pooled(&url, pool).await?))
         }
         _ => Err(StoreError::Backend {
             source: format!(

@@ -10,6 +10,7 @@ use sqlx::{MySql, MySqlConnection, MySqlPool, SqlStr, Transaction};
 use crate::args::{Arg, bind_args};
 use crate::dialect::{MIGRATIONS_TABLE, trusted};
 use crate::error::{backend, setup};
+use crate::pool::PoolConfig;
 use crate::sql::{Dialect, Record};
 
 /// A [`Store`](cachet_core::store::Store) on MySQL 8 or MariaDB 10.6+ (InnoDB, `utf8mb4`).
@@ -27,7 +28,16 @@ impl MySqlStore {
     /// [`cachet_core::store::StoreError::Unavailable`] when the URL is invalid, the server
     /// cannot be reached or a migration fails.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        Self::connect_with(MySqlConnectOptions::from_str(url).map_err(setup)?).await
+        Self::connect_pooled(url, &PoolConfig::default()).await
+    }
+
+    /// [`MySqlStore::connect`] with explicit pool settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`MySqlStore::connect`].
+    pub async fn connect_pooled(url: &str, pool: &PoolConfig) -> StoreResult<Self> {
+        Self::connect_with_pool(MySqlConnectOptions::from_str(url).map_err(setup)?, pool).await
     }
 
     /// Connects with explicit options and migrates. The connection charset is forced to
@@ -37,13 +47,35 @@ impl MySqlStore {
     ///
     /// As [`MySqlStore::connect`].
     pub async fn connect_with(options: MySqlConnectOptions) -> StoreResult<Self> {
+        Self::connect_with_pool(options, &PoolConfig::default()).await
+    }
+
+    /// [`MySqlStore::connect_with`] with explicit pool settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`MySqlStore::connect`].
+    pub async fn connect_with_pool(
+        options: MySqlConnectOptions,
+        pool: &PoolConfig,
+    ) -> StoreResult<Self> {
         let options = options.charset("utf8mb4");
         let pool = MySqlPoolOptions::new()
-            .max_connections(10)
+            .max_connections(pool.max_connections.max(1))
+            .acquire_timeout(pool.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(setup)?;
         Self::from_pool(pool).await
+    }
+
+    /// The pool's use now (for the operators' metrics).
+    pub(crate) fn pool_figures(&self) -> cachet_core::store::PoolStats {
+        cachet_core::store::PoolStats::new(
+            self.pool.size(),
+            u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            self.pool.options().get_max_connections(),
+        )
     }
 
     /// Uses an existing pool and migrates.
@@ -86,6 +118,7 @@ impl Dialect for MySqlStore {
     const UPSERT_SETTING: &'static str = "INSERT INTO cachet_settings (setting_key, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)";
     const UPSERT_THROTTLE: &'static str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
         ON DUPLICATE KEY UPDATE failures = VALUES(failures), last_failure_at = VALUES(last_failure_at), locked_until = VALUES(locked_until)";
+    const INSERT_IDEMPOTENCY_KEY: &'static str = "INSERT IGNORE INTO cachet_idempotency_keys (idempotency_key, fingerprint, created_at, lease_until) VALUES (?, ?, ?, ?)";
 
     fn sql(s: &'static str) -> SqlStr {
         SqlStr::from_static(s)

@@ -10,6 +10,7 @@ use sqlx::{PgConnection, PgPool, Postgres, SqlStr, Transaction};
 use crate::args::{Arg, bind_args, numbered_placeholders};
 use crate::dialect::{MIGRATIONS_TABLE, StatementCache, trusted};
 use crate::error::{backend, setup};
+use crate::pool::PoolConfig;
 use crate::sql::{Dialect, Record};
 
 /// A [`Store`](cachet_core::store::Store) on PostgreSQL. Cheap to clone.
@@ -29,7 +30,16 @@ impl PgStore {
     /// [`cachet_core::store::StoreError::Unavailable`] when the URL is invalid, the server
     /// cannot be reached or a migration fails.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        Self::connect_with(PgConnectOptions::from_str(url).map_err(setup)?).await
+        Self::connect_pooled(url, &PoolConfig::default()).await
+    }
+
+    /// [`PgStore::connect`] with explicit pool settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`PgStore::connect`].
+    pub async fn connect_pooled(url: &str, pool: &PoolConfig) -> StoreResult<Self> {
+        Self::connect_with_pool(PgConnectOptions::from_str(url).map_err(setup)?, pool).await
     }
 
     /// Connects with explicit options (schema, TLS, application name) and migrates.
@@ -38,12 +48,34 @@ impl PgStore {
     ///
     /// As [`PgStore::connect`].
     pub async fn connect_with(options: PgConnectOptions) -> StoreResult<Self> {
+        Self::connect_with_pool(options, &PoolConfig::default()).await
+    }
+
+    /// [`PgStore::connect_with`] with explicit pool settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`PgStore::connect`].
+    pub async fn connect_with_pool(
+        options: PgConnectOptions,
+        pool: &PoolConfig,
+    ) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
-            .max_connections(10)
+            .max_connections(pool.max_connections.max(1))
+            .acquire_timeout(pool.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(setup)?;
         Self::from_pool(pool).await
+    }
+
+    /// The pool's use now (for the operators' metrics).
+    pub(crate) fn pool_figures(&self) -> cachet_core::store::PoolStats {
+        cachet_core::store::PoolStats::new(
+            self.pool.size(),
+            u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            self.pool.options().get_max_connections(),
+        )
     }
 
     /// Uses an existing pool (shared with the host application) and migrates.
@@ -89,6 +121,8 @@ impl Dialect for PgStore {
     const UPSERT_THROTTLE: &'static str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
         ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, \
         locked_until = excluded.locked_until";
+    const INSERT_IDEMPOTENCY_KEY: &'static str = "INSERT INTO cachet_idempotency_keys (idempotency_key, fingerprint, created_at, lease_until) VALUES (?, ?, ?, ?) \
+        ON CONFLICT (idempotency_key) DO NOTHING";
 
     fn sql(s: &'static str) -> SqlStr {
         STATEMENTS.get(s, 0, numbered_placeholders)

@@ -782,3 +782,35 @@ impl AttemptRow {
 pub(crate) fn models<R, T>(rows: Vec<R>, f: impl Fn(R) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     rows.into_iter().map(f).collect()
 }
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct IdempotencyRow {
+    fingerprint: String,
+    created_at: i64,
+    lease_until: i64,
+    answer_status: Option<i64>,
+    answer_content_type: Option<String>,
+    answer_location: Option<String>,
+    answer_body: Option<Vec<u8>>,
+}
+
+impl IdempotencyRow {
+    pub(crate) fn into_model(self) -> StoreResult<IdempotencyRecord> {
+        const E: &str = "idempotency key";
+        let answer = match self.answer_status {
+            None => None,
+            Some(status) => Some(IdempotentAnswer {
+                status: check(E, "answer_status", u16::try_from(status))?,
+                content_type: self.answer_content_type,
+                location: self.answer_location,
+                body: self.answer_body.unwrap_or_default(),
+            }),
+        };
+        Ok(IdempotencyRecord {
+            fingerprint: self.fingerprint,
+            created_at: ts(E, self.created_at)?,
+            lease_until: ts(E, self.lease_until)?,
+            answer,
+        })
+    }
+}

@@ -12,6 +12,7 @@ use sqlx::{Pool, SqlStr, Sqlite, SqliteConnection, Transaction};
 use crate::args::{Arg, bind_args};
 use crate::dialect::{MIGRATIONS_TABLE, trusted};
 use crate::error::{backend, setup};
+use crate::pool::PoolConfig;
 use crate::sql::{Dialect, Record};
 
 /// A [`Store`](cachet_core::store::Store) on SQLite.
@@ -41,6 +42,18 @@ impl SqliteStore {
     /// [`StoreError::Unavailable`] when the URL is invalid, the file cannot be created or
     /// opened, or a migration fails.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_pooled(url, &PoolConfig::default()).await
+    }
+
+    /// [`SqliteStore::connect`] with explicit pool settings: the acquire timeout applies to
+    /// both pools, the connection cap to the read pool (at most
+    /// [`SqliteStore::READ_CONNECTIONS`]); writes always go through one connection.
+    ///
+    /// # Errors
+    ///
+    /// As [`SqliteStore::connect`].
+    pub async fn connect_pooled(url: &str, pool: &PoolConfig) -> StoreResult<Self> {
+        let settings = *pool;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let opts = SqliteConnectOptions::from_str(url)
             .map_err(setup)?
@@ -67,12 +80,13 @@ impl SqliteStore {
             let opts = opts.journal_mode(SqliteJournalMode::Wal);
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
+                .acquire_timeout(settings.acquire_timeout)
                 .connect_with(opts.clone())
                 .await
                 .map_err(setup)?;
             let read = SqlitePoolOptions::new()
-                .max_connections(Self::READ_CONNECTIONS)
+                .max_connections(settings.max_connections.clamp(1, Self::READ_CONNECTIONS))
+                .acquire_timeout(settings.acquire_timeout)
                 .connect_with(opts)
                 .await
                 .map_err(setup)?;
@@ -92,6 +106,26 @@ impl SqliteStore {
         let mut migrator = sqlx::migrate!("./migrations/sqlite");
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
         migrator.run(&self.write).await.map_err(setup)
+    }
+
+    /// Both pools' use now, added up (for the operators' metrics); an in-memory database's
+    /// one pool is counted once.
+    pub(crate) fn pool_figures(&self) -> cachet_core::store::PoolStats {
+        let one = |p: &Pool<Sqlite>| {
+            (
+                p.size(),
+                u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+                p.options().get_max_connections(),
+            )
+        };
+        let (open, idle, max) = one(&self.write);
+        if self.read.options().get_max_connections() == 1 {
+            // Only the in-memory database has a one-connection read pool: there `read` is a
+            // clone of `write`.
+            return cachet_core::store::PoolStats::new(open, idle, max);
+        }
+        let (o, i, m) = one(&self.read);
+        cachet_core::store::PoolStats::new(open + o, idle + i, max + m)
     }
 
     /// Closes both pools, waiting for connections in use to come back.
@@ -135,6 +169,8 @@ impl Dialect for SqliteStore {
     const UPSERT_THROTTLE: &'static str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
         ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, \
         locked_until = excluded.locked_until";
+    const INSERT_IDEMPOTENCY_KEY: &'static str = "INSERT INTO cachet_idempotency_keys (idempotency_key, fingerprint, created_at, lease_until) VALUES (?, ?, ?, ?) \
+        ON CONFLICT (idempotency_key) DO NOTHING";
 
     fn sql(s: &'static str) -> SqlStr {
         SqlStr::from_static(s)

@@ -28,6 +28,10 @@ macro_rules! forward_store {
                 async fn revision(&self) -> StoreResult<u64> {
                     $crate::sql::settings::revision(self).await
                 }
+
+                fn pool_stats(&self) -> Option<cachet_core::store::PoolStats> {
+                    Some(self.pool_figures())
+                }
             }
 
             #[async_trait::async_trait]
@@ -744,6 +748,38 @@ macro_rules! forward_store {
             }
 
             #[async_trait::async_trait]
+            impl IdempotencyStore for $Store {
+                async fn claim_idempotency_key(
+                    &self,
+                    claim: &IdempotencyClaim,
+                ) -> StoreResult<IdempotencyOutcome> {
+                    $crate::sql::idempotency::claim_idempotency_key(self, claim).await
+                }
+
+                async fn finish_idempotency_key(
+                    &self,
+                    key: &str,
+                    fingerprint: &str,
+                    answer: &IdempotentAnswer,
+                ) -> StoreResult<()> {
+                    $crate::sql::idempotency::finish_idempotency_key(self, key, fingerprint, answer)
+                        .await
+                }
+
+                async fn release_idempotency_key(
+                    &self,
+                    key: &str,
+                    fingerprint: &str,
+                ) -> StoreResult<()> {
+                    $crate::sql::idempotency::release_idempotency_key(self, key, fingerprint).await
+                }
+
+                async fn prune_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
+                    $crate::sql::idempotency::prune_idempotency_keys(self, before).await
+                }
+            }
+
+            #[async_trait::async_trait]
             impl AuditStore for $Store {
                 async fn append_audit(&self, event: &NewAuditEvent) -> StoreResult<AuditEvent> {
                     $crate::sql::audit::append_audit(self, event).await
@@ -826,6 +862,35 @@ macro_rules! forward_store {
                     attempt: &NewDeliveryAttempt,
                 ) -> StoreResult<Delivery> {
                     $crate::sql::outbox::record_delivery_attempt(self, id, owner, attempt).await
+                }
+
+                async fn renew_outbox_leases(
+                    &self,
+                    owner: &str,
+                    events: &[OutboxEventId],
+                    deliveries: &[DeliveryId],
+                    lease_until: Timestamp,
+                ) -> StoreResult<u64> {
+                    $crate::sql::outbox::renew_outbox_leases(
+                        self,
+                        owner,
+                        events,
+                        deliveries,
+                        lease_until,
+                    )
+                    .await
+                }
+
+                async fn release_outbox_leases(&self, owner: &str) -> StoreResult<u64> {
+                    $crate::sql::outbox::release_outbox_leases(self, owner).await
+                }
+
+                async fn release_deliveries(
+                    &self,
+                    owner: &str,
+                    ids: &[DeliveryId],
+                ) -> StoreResult<u64> {
+                    $crate::sql::outbox::release_deliveries(self, owner, ids).await
                 }
 
                 async fn deliveries(&self, q: &DeliveryQuery) -> StoreResult<Page<Delivery>> {

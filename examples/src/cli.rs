@@ -45,9 +45,42 @@ pub struct GlobalArgs {
         value_name = "PATH"
     )]
     pub secret_key_file: Option<PathBuf>,
+    /// Milliseconds a database call waits for a connection before it fails; a database that
+    /// is down or frozen is reported after this long (writes answer 503 with Retry-After,
+    /// public pages are served from memory meanwhile).
+    #[arg(
+        long,
+        global = true,
+        env = "CACHET_DB_ACQUIRE_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = 2000,
+        value_parser = clap::value_parser!(u64).range(50..=600_000)
+    )]
+    pub db_acquire_timeout_ms: u64,
+    /// How log lines on standard error look: text (one line per event) or json (one JSON
+    /// object per line, for log shippers).
+    #[arg(
+        long,
+        global = true,
+        env = "CACHET_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+}
+
+/// The log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// `tracing`'s text lines, every value escaped.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The subcommands.
+// Parsed once per process and matched once: the size of the `serve` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the status page, its API and the dashboard over HTTP.
@@ -184,6 +217,54 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..=1_000_000)
     )]
     pub max_connections_per_address: u32,
+    /// Milliseconds a public read waits for the database's revision before it takes the
+    /// database as down and serves the page as last rendered (with an Age header).
+    #[arg(
+        long,
+        env = "CACHET_REVISION_DEADLINE_MS",
+        value_name = "MS",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(10..=60_000)
+    )]
+    pub revision_deadline_ms: u64,
+    /// Milliseconds a public read waits in all (revision check and render) before it serves
+    /// the page as last rendered, or 503 with Retry-After when none was.
+    #[arg(
+        long,
+        env = "CACHET_RENDER_DEADLINE_MS",
+        value_name = "MS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(10..=600_000)
+    )]
+    pub render_deadline_ms: u64,
+    /// Turn on the Prometheus endpoint: scrapers must send `Authorization: Bearer <token>`
+    /// with the token this file holds (one line, at least 32 visible ASCII characters;
+    /// keep the file readable by the server's user only). Off without it.
+    #[arg(long, env = "CACHET_METRICS_TOKEN_FILE", value_name = "PATH")]
+    pub metrics_token_file: Option<PathBuf>,
+    /// The path of the Prometheus endpoint (default /prometheus; /metrics/{id} is the
+    /// public chart data).
+    #[arg(
+        long,
+        env = "CACHET_METRICS_PATH",
+        value_name = "PATH",
+        requires = "metrics_token_file"
+    )]
+    pub metrics_path: Option<String>,
+    /// This instance's name among those sharing the database: the owner of the outbox work it
+    /// claims. Keep it stable across restarts, so a restarted instance takes up at once what it
+    /// held when it stopped. Default: the host name and the bound port.
+    #[arg(long, env = "CACHET_INSTANCE_NAME", value_name = "NAME", value_parser = parse_instance_name)]
+    pub instance_name: Option<String>,
+}
+
+/// An instance name: 1 to 64 visible ASCII characters (it is stored with every claim).
+fn parse_instance_name(s: &str) -> Result<String, String> {
+    if (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(s.to_owned())
+    } else {
+        Err("1 to 64 visible ASCII characters, no spaces".to_owned())
+    }
 }
 
 /// An option value that may hold a secret (the SMTP URL's password): its `Debug` output is

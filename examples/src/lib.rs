@@ -6,6 +6,7 @@
 //! | [`cli`] | the command line (clap): global options, `serve`, `user`, `token`, `key` |
 //! | [`keyfile`] | where the secret key comes from, the key file format, generate and rotate |
 //! | [`serve`] | serving over axum or actix-web, the setup token, clean shutdown on SIGINT/SIGTERM |
+//! | [`logging`] | the log output: escaped text lines or JSON lines (`--log-format`) |
 //! | [`demo`] | the realistic sample page `serve --demo` seeds |
 //!
 //! The binaries are thin: `src/bin/cachet.rs` parses the command line and calls [`main`];
@@ -18,14 +19,22 @@
 
 #![forbid(unsafe_code)]
 
+/// The README's Rust snippets, compiled as doctests of this crate (which depends on every
+/// crate they use), so the front door cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeSnippets;
+
 pub mod cli;
 pub mod demo;
 pub mod keyfile;
+pub mod logging;
 pub mod serve;
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use cachet_core::model::{Role, TokenScope};
 use cachet_core::store::{Store, StoreError};
@@ -155,6 +164,16 @@ impl Database {
     ///
     /// [`Error::Database`] for an unknown scheme or when connecting or migrating fails.
     pub async fn open(url: &str) -> Result<Self, Error> {
+        Self::open_pooled(url, &cachet_store::PoolConfig::default()).await
+    }
+
+    /// [`Database::open`] with explicit pool settings (the acquire timeout bounds how long
+    /// a call waits for a database that is down).
+    ///
+    /// # Errors
+    ///
+    /// As [`Database::open`].
+    pub async fn open_pooled(url: &str, pool: &cachet_store::PoolConfig) -> Result<Self, Error> {
         let fail = |e: StoreError| Error::Database {
             url: redact_url(url),
             message: chain(&e),
@@ -166,13 +185,15 @@ impl Database {
             .to_ascii_lowercase();
         let closer = match scheme.as_str() {
             "sqlite" => Closer::Sqlite(
-                cachet_store::SqliteStore::connect(url)
+                cachet_store::SqliteStore::connect_pooled(url, pool)
                     .await
                     .map_err(fail)?,
             ),
-            "postgres" | "postgresql" => {
-                Closer::Postgres(cachet_store::PgStore::connect(url).await.map_err(fail)?)
-            }
+            "postgres" | "postgresql" => Closer::Postgres(
+                cachet_store::PgStore::connect_pooled(url, pool)
+                    .await
+                    .map_err(fail)?,
+            ),
             "mysql" | "mariadb" => {
                 let url = if scheme == "mariadb" {
                     format!("mysql{}", url.get("mariadb".len()..).unwrap_or_default())
@@ -180,7 +201,7 @@ impl Database {
                     url.to_owned()
                 };
                 Closer::MySql(
-                    cachet_store::MySqlStore::connect(&url)
+                    cachet_store::MySqlStore::connect_pooled(&url, pool)
                         .await
                         .map_err(fail)?,
                 )
@@ -260,7 +281,9 @@ pub async fn open_with(
     if source == KeySource::Ephemeral {
         tracing::warn!("in-memory database: using a throw-away secret key");
     }
-    let db = Database::open(&global.database_url).await?;
+    let pool = cachet_store::PoolConfig::default()
+        .with_acquire_timeout(Duration::from_millis(global.db_acquire_timeout_ms));
+    let db = Database::open_pooled(&global.database_url, &pool).await?;
     let url = cachet_core::validate::HttpUrl::parse(public_url)
         .map_err(|v| Error::Invalid(format!("public URL `{public_url}`: {v}")))?;
     let mut config = Config::new(url);
@@ -500,26 +523,10 @@ pub async fn create_token(
     result
 }
 
-/// Sets up logging to standard error: `RUST_LOG` if set, else `default` (for example `info`).
-///
-/// Every field and the message go through [`cachet_core::log::Escaped`]: the library already
-/// escapes each value a user or the database influences, and this second layer keeps the
-/// binary's output one line per event even for a field someone forgets to wrap (and for the
-/// messages, whose `{...}` arguments the formatter writes raw). `tracing_subscriber::fmt`
-/// itself escapes ESC and C1 controls but not CR, LF or NUL (tracing-subscriber 0.3.23).
+/// Sets up logging to standard error in the text format: `RUST_LOG` if set, else `default`.
+/// [`logging::init`] chooses the format.
 pub fn init_tracing(default: &str) {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(env_filter(default))
-        .fmt_fields(escaping_fields())
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
-}
-
-/// `RUST_LOG` if set, else `default`.
-fn env_filter(default: &str) -> tracing_subscriber::EnvFilter {
-    tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+    logging::init(default, cli::LogFormat::Text);
 }
 
 /// The binary's field formatter: `name=value` pairs and the message separated by spaces, as
@@ -548,7 +555,7 @@ pub fn main() -> ExitCode {
         Command::Serve(_) => "info,sqlx=warn",
         _ => "warn",
     };
-    init_tracing(default_level);
+    logging::init(default_level, cli.global.log_format);
     let env_key = std::env::var("CACHET_SECRET_KEY").ok();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

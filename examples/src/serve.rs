@@ -13,6 +13,7 @@
 //! (`--header-read-timeout`, `--keep-alive-timeout`, `--max-connections-per-address`).
 
 pub mod limits;
+pub mod metrics;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cachet_core::Cachet;
-use cachet_core::notify::Notifier;
+use cachet_core::notify::{DispatcherConfig, Notifier};
 use cachet_notify::{Dkim, EmailNotifier, Mailbox, SmtpUrl, WebhookConfig, WebhookNotifier};
 
 use self::limits::{ConnectionActivity, ConnectionLimiter, RequestGuard, ServeLimits};
@@ -246,6 +247,10 @@ pub async fn serve(
         .unwrap_or_else(|| format!("http://{local}"));
     let mail_info = mail_info(args);
     let trusted_proxies = args.trusted_proxies.clone();
+    let prometheus = metrics::prometheus(args)?;
+    if let Some(p) = &prometheus {
+        tracing::info!(path = p.path(), "the Prometheus endpoint is on");
+    }
     // 0 keeps the audit log forever.
     let audit_retention = (args.audit_retention_days > 0)
         .then(|| chrono::TimeDelta::days(i64::from(args.audit_retention_days)));
@@ -254,6 +259,9 @@ pub async fn serve(
         // The same choice rules when a webhook is saved and when it is delivered.
         config.webhook_allow_private_networks = args.webhook_allow_private;
         config.web.trusted_proxies = trusted_proxies;
+        config.web.snapshot.revision_deadline = Duration::from_millis(args.revision_deadline_ms);
+        config.web.snapshot.render_deadline = Duration::from_millis(args.render_deadline_ms);
+        config.web.prometheus = prometheus;
         config.retention.audit_log = audit_retention;
     })
     .await?;
@@ -310,6 +318,24 @@ fn insecure_remote(public_url: &str) -> bool {
     !loopback
 }
 
+/// The name this instance claims outbox work under: `--instance-name`, or the host name and
+/// the bound port, which stay the same across restarts (so a restart takes up at once what
+/// the stopped process held) and differ between instances on one host.
+fn instance_name(args: &ServeArgs, local: SocketAddr) -> String {
+    if let Some(name) = &args.instance_name {
+        return name.clone();
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or_else(|| "cachet".to_owned());
+    let mut name = format!("{host}:{}", local.port());
+    name.truncate(64);
+    name
+}
+
 async fn run(
     cachet: Cachet,
     args: &ServeArgs,
@@ -322,7 +348,12 @@ async fn run(
     // The dispatcher, scheduler and retention run beside the server and stop after it (each
     // finishes the tick it is in; leases hand unfinished work to the next start). Started
     // first, so the demo's writes find them running.
-    let background = cachet.start_background(notifiers);
+    let dispatcher = DispatcherConfig {
+        instance: instance_name(args, local),
+        ..DispatcherConfig::default()
+    };
+    tracing::info!(instance = %cachet_core::log::Escaped(&dispatcher.instance), "outbox work is claimed under this instance name");
+    let background = cachet.start_background_with(notifiers, dispatcher);
     if args.demo {
         match crate::demo::seed(&cachet).await {
             Ok(Some(s)) => tracing::info!(

@@ -6,6 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use tracing_subscriber::fmt::MakeWriter as _;
+
 /// One entry per event: `fmt` asks for a writer per event and writes it in one go.
 #[derive(Clone, Default)]
 struct Events(Arc<Mutex<Vec<String>>>);
@@ -69,5 +71,43 @@ fn the_binary_formatter_keeps_every_event_on_one_clean_line() {
     assert!(
         events[3].contains("message argument x\\u{d}\\u{a}2026"),
         "{events:#?}"
+    );
+}
+
+/// `--log-format json`: each event is one JSON object on one line, still without a raw
+/// control character (serde_json leaves DEL, C1, U+2028 and bidi controls raw; the binary's
+/// writer escapes them), and the hostile text reads back unchanged from the JSON.
+#[test]
+fn json_lines_are_one_clean_object_per_event() {
+    let events = Events::default();
+    let sink = events.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || cachet_examples::logging::JsonLineWriter::new(sink.make_writer()))
+        .finish();
+    let hostile = "x\r\n2026-01-01T00:00:00Z  INFO forged\x1b[2J\0\u{7f}\u{2028}\u{85}\u{202e}";
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::warn!(error = %hostile, "display field");
+        tracing::warn!(error = ?hostile, "debug field");
+        tracing::warn!(host = hostile, "str field");
+        tracing::warn!("message argument {hostile}");
+    });
+    let events = events.0.lock().unwrap().clone();
+    assert_eq!(events.len(), 4, "{events:#?}");
+    for event in &events {
+        let body = event.strip_suffix('\n').expect("ends with a newline");
+        assert!(
+            !body.chars().any(cachet_core::log::needs_escape),
+            "raw control character in {event:?}"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(body).expect("one JSON object");
+        assert_eq!(parsed["level"], "WARN");
+    }
+    let str_field: serde_json::Value = serde_json::from_str(events[2].trim_end()).expect("JSON");
+    assert_eq!(str_field["fields"]["host"], hostile);
+    let message: serde_json::Value = serde_json::from_str(events[3].trim_end()).expect("JSON");
+    assert_eq!(
+        message["fields"]["message"],
+        format!("message argument {hostile}")
     );
 }

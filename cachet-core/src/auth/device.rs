@@ -130,8 +130,7 @@ impl DeviceCookie {
     /// The throttle key of this device: its failures count here, not on the account.
     #[must_use]
     pub fn throttle_key(&self) -> String {
-        let hex: String = self.nonce.iter().map(|b| format!("{b:02x}")).collect();
-        format!("device:{hex}")
+        format!("device:{}", hex::encode(self.nonce))
     }
 
     fn signed_bytes(&self) -> Vec<u8> {

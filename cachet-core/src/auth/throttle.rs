@@ -189,8 +189,7 @@ pub fn second_factor_key(email_index: &crate::model::BlindIndex) -> String {
 /// store never holds addresses in this table and unknown accounts are throttled alike.
 #[must_use]
 pub fn account_key(email_index: &crate::model::BlindIndex) -> String {
-    let hex: String = email_index.0.iter().map(|b| format!("{b:02x}")).collect();
-    format!("account:{hex}")
+    format!("account:{}", hex::encode(email_index.0))
 }
 
 #[cfg(test)]

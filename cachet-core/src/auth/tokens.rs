@@ -80,10 +80,7 @@ impl std::fmt::Debug for MintedToken {
 
 fn checksum_hex(random_hex: &str) -> String {
     let digest = Sha256::digest(random_hex.as_bytes());
-    digest[..API_TOKEN_CHECKSUM_HEX / 2]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&digest[..API_TOKEN_CHECKSUM_HEX / 2])
 }
 
 /// Mints an API token: `cachet_` + 160 random bits in hex + a 32-bit checksum in hex.
@@ -92,10 +89,7 @@ fn checksum_hex(random_hex: &str) -> String {
 ///
 /// [`RandomUnavailable`].
 pub fn mint_api_token() -> Result<MintedToken, RandomUnavailable> {
-    let random: String = random_bytes::<20>()?
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let random = hex::encode(random_bytes::<20>()?);
     let secret = format!("{API_TOKEN_PREFIX}{random}{}", checksum_hex(&random));
     Ok(MintedToken {
         hash: hash_secret(&secret),

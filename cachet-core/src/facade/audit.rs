@@ -58,7 +58,7 @@ use crate::validate::Text;
 /// audit entries older than [`Retention::audit_log`] (365 days by default) and throttle keys
 /// whose last failure and lock are older than [`Retention::throttle_keys`] (7 days by
 /// default, never less than the throttle policies' lockout, after which a key starts from
-/// zero anyway).
+/// zero anyway), and idempotency keys older than [`Retention::idempotency_keys`] (24 hours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
     /// How long audit entries are kept (default 365 days); `None` keeps them forever. Values
@@ -75,7 +75,11 @@ pub struct Retention {
     /// The most client addresses one refusal (the key without the address) gets windows of
     /// its own for at a time; more addresses share one window (default 16).
     pub audit_coalescing_addresses: usize,
-    /// How often the audit log and the throttle table are pruned (default 10 minutes).
+    /// How long an API write's `Idempotency-Key` replays its answer (default 24 hours).
+    /// Never less than one hour, so a client's retry schedule is not cut short by a slip.
+    pub idempotency_keys: TimeDelta,
+    /// How often the audit log, the throttle table and the idempotency keys are pruned
+    /// (default 10 minutes).
     pub prune_interval: TimeDelta,
 }
 
@@ -87,6 +91,7 @@ impl Default for Retention {
             audit_coalescing_window: TimeDelta::seconds(60),
             audit_coalescing_keys: 4096,
             audit_coalescing_addresses: 16,
+            idempotency_keys: TimeDelta::hours(24),
             prune_interval: TimeDelta::minutes(10),
         }
     }
@@ -107,6 +112,8 @@ pub struct RetentionReport {
     pub audit_pruned: u64,
     /// Throttle keys deleted.
     pub throttles_pruned: u64,
+    /// Idempotency keys deleted.
+    pub idempotency_keys_pruned: u64,
 }
 
 /// How precisely a window's key names its events.
@@ -471,11 +478,19 @@ impl Cachet {
             .max(self.config().throttle.max_delay)
             .max(self.config().second_factor_throttle.max_delay);
         report.throttles_pruned = self.store().prune_throttles(now - keep).await?;
-        if report.audit_pruned > 0 || report.throttles_pruned > 0 {
+        report.idempotency_keys_pruned = self
+            .store()
+            .prune_idempotency_keys(now - self.idempotency_key_lifetime())
+            .await?;
+        if report.audit_pruned > 0
+            || report.throttles_pruned > 0
+            || report.idempotency_keys_pruned > 0
+        {
             tracing::info!(
                 target: "cachet::audit",
                 audit_entries = %crate::log::Escaped(report.audit_pruned),
                 throttle_keys = %crate::log::Escaped(report.throttles_pruned),
+                idempotency_keys = %crate::log::Escaped(report.idempotency_keys_pruned),
                 "deleted rows past their retention"
             );
         }

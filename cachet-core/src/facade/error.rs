@@ -44,6 +44,11 @@ pub enum Error {
     /// A uniqueness or state rule refused the change (409 in the dashboard, 400 in API v1).
     #[error("{0}")]
     Conflict(&'static str),
+    /// The store did not answer in time or cannot be reached (pool timeout, connection lost,
+    /// a database known to be down): retrying shortly may succeed. The web layer answers
+    /// `503` with `Retry-After`, never a hang or a `500`.
+    #[error("the service is temporarily unavailable; try again shortly")]
+    Unavailable(#[source] StoreError),
     /// The store failed (500; details only in the source, for logs).
     #[error("internal error")]
     Store(#[source] StoreError),
@@ -58,6 +63,7 @@ impl From<StoreError> for Error {
             StoreError::NotFound { entity, .. } => Self::NotFound { entity },
             StoreError::Conflict { detail, .. } => Self::Conflict(detail),
             StoreError::Invalid { detail } => Self::Conflict(detail),
+            unavailable @ StoreError::Unavailable { .. } => Self::Unavailable(unavailable),
             other => Self::Store(other),
         }
     }
@@ -72,6 +78,14 @@ impl From<crate::auth::tokens::RandomUnavailable> for Error {
 impl From<crate::secrets::SecretError> for Error {
     fn from(_: crate::secrets::SecretError) -> Self {
         Self::Internal
+    }
+}
+
+impl Error {
+    /// Whether the store could not answer (see [`Error::Unavailable`]).
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
     }
 }
 

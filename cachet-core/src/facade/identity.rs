@@ -249,6 +249,9 @@ impl Cachet {
                 until = Some(until.map_or(u, |x: crate::clock::Timestamp| x.max(u)));
             }
         }
+        if until.is_some() {
+            self.telemetry().record_sign_in_throttled();
+        }
         match until {
             Some(u) => Err(Error::Throttled {
                 retry_after: u - now,
@@ -284,6 +287,7 @@ impl Cachet {
         )
         .await;
         if locked {
+            self.telemetry().record_lockout();
             self.append_audit(
                 actor,
                 AuditAction::Lockout,

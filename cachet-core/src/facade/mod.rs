@@ -9,6 +9,7 @@ mod actor;
 mod audit;
 mod content;
 mod error;
+mod idempotency;
 mod identity;
 mod review;
 mod subscribers;
@@ -21,6 +22,7 @@ pub use actor::Actor;
 pub(crate) use actor::ActorKind;
 pub use audit::{Retention, RetentionReport};
 pub use error::{Error, Result};
+pub(crate) use idempotency::IdempotentRequest;
 pub use identity::{
     Enrollment, LoginOutcome, NewUserInput, SessionLookup, SessionTicket, SignInClient,
 };
@@ -149,6 +151,9 @@ struct Inner {
     /// queues notifications without one has been warned about (once per facade).
     background: std::sync::atomic::AtomicUsize,
     warned_no_background: std::sync::atomic::AtomicBool,
+    /// The operators' counters (requests, renders, deliveries, throttling), per facade so
+    /// two sites in one process do not mix their figures.
+    telemetry: crate::telemetry::Telemetry,
 }
 
 impl Cachet {
@@ -189,6 +194,7 @@ impl Cachet {
                 attempts: crate::auth::throttle::AttemptGate::default(),
                 background: std::sync::atomic::AtomicUsize::new(0),
                 warned_no_background: std::sync::atomic::AtomicBool::new(false),
+                telemetry: crate::telemetry::Telemetry::default(),
             }),
         })
     }
@@ -232,6 +238,12 @@ impl Cachet {
         init: impl FnOnce() -> Arc<dyn LayerState>,
     ) -> &dyn LayerState {
         self.inner.layer.get_or_init(init).as_ref()
+    }
+
+    /// The operators' counters of this facade (served by the Prometheus endpoint).
+    #[must_use]
+    pub fn telemetry(&self) -> &crate::telemetry::Telemetry {
+        &self.inner.telemetry
     }
 
     /// The session cookie's name and attributes.

@@ -11,6 +11,7 @@
 
 mod audit;
 mod component;
+mod idempotency;
 mod identity;
 mod ids;
 mod incident;
@@ -26,6 +27,9 @@ pub use component::{
     Collapsed, Component, ComponentGroup, ComponentGroupPatch, ComponentPatch, ComponentStatus,
     GroupVisibility, NewComponent, NewComponentGroup, StatusCause, StatusCauseKind, StatusChange,
     Tag,
+};
+pub use idempotency::{
+    IdempotencyClaim, IdempotencyOutcome, IdempotencyRecord, IdempotencyStep, IdempotentAnswer,
 };
 pub use identity::{
     ApiToken, ApiTokenPatch, NewApiToken, NewOneTimeToken, NewSession, NewUser, OneTimeToken,

@@ -68,13 +68,7 @@ pub fn spend_confirmation(
 
 /// The throttle key of a recipient's confirmation budget.
 pub fn confirmation_key(index: &BlindIndex) -> String {
-    use std::fmt::Write as _;
-    let mut key = String::with_capacity(8 + 64);
-    key.push_str("confirm:");
-    for b in index.0 {
-        let _ = write!(key, "{b:02x}");
-    }
-    key
+    format!("confirm:{}", hex::encode(index.0))
 }
 
 /// A global send rate for one channel (see the [module docs](self)): at most `per_second`

@@ -20,9 +20,30 @@
 //!    `delivered_retention`, expired or used one-time tokens, expired sessions, and
 //!    subscribers never verified within `unverified_retention` are deleted.
 //!
-//! Delivery is at least once: a repeat can only happen when a notifier accepted a message
-//! and the process died before the attempt was recorded; the idempotency key (also the
-//! Message-ID) lets the receiver drop it.
+//! # Exactly once, as near as the channel allows
+//!
+//! A notifier cannot take a message back, so what a dispatcher must never do is hand the same
+//! delivery over twice. Four rules keep it from that:
+//!
+//! - **Short leases, renewed while the work is alive.** A claim holds for `lease` (30 s);
+//!   while a tick works, a heartbeat extends the leases of exactly the events and deliveries
+//!   it holds every third of that. A dead instance's work is taken over within one lease; a
+//!   live one's is never taken from it, however slow the channel.
+//! - **The record of a sent message is retried until it is stored.** When the store fails
+//!   after the notifier accepted a message (a database outage), the attempt is recorded again,
+//!   with a short capped backoff, instead of leaving the delivery to be sent again when its
+//!   lease runs out.
+//! - **A stopping dispatcher finishes or hands back.** On shutdown no new hand-over starts;
+//!   the ones in flight finish and are recorded; deliveries claimed but not started are
+//!   released at once for another instance (or the next start).
+//! - **A restart resumes its own leases.** An instance that starts under the name it had
+//!   (`instance`; the standalone binary uses host and port) releases whatever its previous
+//!   run still held, so that work goes on at once instead of after the lease.
+//!
+//! What is left is the one case no protocol closes: a process killed after the channel
+//! accepted a message and before the attempt was stored sends that message again (at most the
+//! deliveries in flight, `concurrency` of them). The idempotency key (also the Message-ID)
+//! lets the receiver drop it.
 //!
 //! # Recipients
 //!
@@ -53,8 +74,15 @@ use crate::clock::Timestamp;
 use crate::i18n::{Catalog, Lang, Msg};
 use crate::model::*;
 use crate::store::*;
+use crate::telemetry::DeliveryOutcome;
 use crate::validate::HttpUrl;
 use crate::{Cachet, Error};
+
+/// The first wait before recording an attempt again after the store failed.
+const RECORD_RETRY_FIRST: Duration = Duration::from_millis(50);
+/// The longest wait between tries to record an attempt: short, so that after a database
+/// outage this instance's record lands before another instance could take the delivery over.
+const RECORD_RETRY_CAP: Duration = Duration::from_secs(1);
 
 /// What authenticates a webhook's secret when sealed: the secret of one endpoint cannot be
 /// moved into another kind of field.
@@ -72,8 +100,12 @@ pub struct DispatcherConfig {
     pub concurrency: usize,
     /// Sleep between ticks when there was nothing more to do (default 2 s).
     pub poll_interval: Duration,
-    /// How long a claim holds (default 5 min); a crashed instance's work is taken over after it.
+    /// How long a claim holds without renewal (default 30 s): a crashed instance's work is
+    /// taken over after it. A working dispatcher renews its leases every third of it.
     pub lease: Duration,
+    /// How long a notifier may take over one message before it counts as a transient
+    /// failure (default 60 s).
+    pub send_timeout: Duration,
     /// Attempts per delivery before giving up (default 8).
     pub max_attempts: u32,
     /// First retry delay (default 30 s).
@@ -91,21 +123,23 @@ pub struct DispatcherConfig {
     /// A global send rate per channel in messages a second ([`super::budget::SendRate`]):
     /// deliveries wait for a permit, none is dropped (default 20 mails and 50 webhook calls a
     /// second; a channel missing here is not paced). Keep `batch_size` over the rate well
-    /// below `lease`, or a paced batch outlives its claim.
+    /// below `send_timeout`: a delivery's wait for its permit and its send are both part of
+    /// its tick.
     pub send_rates: HashMap<Channel, NonZeroU32>,
 }
 
 impl Default for DispatcherConfig {
     fn default() -> Self {
         let suffix = crate::auth::tokens::random_bytes::<4>()
-            .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+            .map(hex::encode)
             .unwrap_or_else(|_| "00000000".to_owned());
         Self {
             instance: format!("cachet-{suffix}"),
             batch_size: 100,
             concurrency: 8,
             poll_interval: Duration::from_secs(2),
-            lease: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
+            send_timeout: Duration::from_secs(60),
             max_attempts: 8,
             backoff_base: Duration::from_secs(30),
             backoff_cap: Duration::from_secs(3600),
@@ -147,6 +181,8 @@ pub struct TickReport {
     pub waiting: usize,
     /// Deliveries whose lease another instance took over meanwhile.
     pub lost: usize,
+    /// Deliveries claimed but not started when the dispatcher was stopped, handed back.
+    pub handed_back: usize,
     /// Rows removed by retention.
     pub pruned: u64,
 }
@@ -156,7 +192,7 @@ impl TickReport {
     fn busy(&self, batch: u32) -> bool {
         let batch = batch as usize;
         self.events + self.events_failed >= batch
-            || self.delivered + self.retried + self.failed + self.lost >= batch
+            || self.delivered + self.retried + self.failed + self.lost + self.handed_back >= batch
     }
 }
 
@@ -287,6 +323,15 @@ enum Outcome {
     Failed,
     Waiting,
     Lost,
+    /// Not started because the dispatcher is stopping: to be handed back.
+    NotStarted(DeliveryId),
+}
+
+/// The events and deliveries a tick is working on: what the heartbeat renews.
+#[derive(Debug, Default)]
+struct Held {
+    events: Vec<OutboxEventId>,
+    deliveries: Vec<DeliveryId>,
 }
 
 /// The outbox dispatcher (see the [module docs](self)).
@@ -297,6 +342,9 @@ pub struct Dispatcher {
     /// The send rates of `config`, shared by every tick's delivery tasks.
     rates: HashMap<Channel, Arc<SendRate>>,
     last_retention: Mutex<Option<Timestamp>>,
+    held: std::sync::Mutex<Held>,
+    /// Set when the dispatcher is told to stop: no new hand-over starts after it.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -321,6 +369,8 @@ impl Dispatcher {
             rates: rates_of(&config),
             config,
             last_retention: Mutex::new(None),
+            held: std::sync::Mutex::new(Held::default()),
+            stopping: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -339,12 +389,29 @@ impl Dispatcher {
     }
 
     /// Runs ticks until `shutdown` completes: after a busy tick the next starts at once,
-    /// otherwise after `poll_interval`. A tick in progress is finished before returning, so
-    /// no claimed work is abandoned mid-way (leases would hand it on anyway).
+    /// otherwise after `poll_interval`.
+    ///
+    /// It starts by resuming what a previous run under the same `instance` name still held
+    /// ([`OutboxStore::release_outbox_leases`]). When `shutdown` completes mid-tick, the tick
+    /// starts no new hand-over, finishes and records the ones in flight, hands back the
+    /// deliveries it claimed but did not start, and then `run` returns.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send) {
         tokio::pin!(shutdown);
+        self.resume_own_leases().await;
         loop {
-            let busy = match self.tick().await {
+            let tick = self.tick();
+            tokio::pin!(tick);
+            let result = tokio::select! {
+                r = &mut tick => r,
+                () = &mut shutdown => {
+                    self.stopping.send_replace(true);
+                    if let Err(e) = tick.await {
+                        tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "dispatcher tick failed while stopping");
+                    }
+                    return;
+                }
+            };
+            let busy = match result {
                 Ok(report) => report.busy(self.config.batch_size),
                 Err(e) => {
                     tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "dispatcher tick failed");
@@ -374,11 +441,76 @@ impl Dispatcher {
     /// [`Error::Store`] when claiming fails; failures of single events or deliveries are
     /// recorded on them instead.
     pub async fn tick(&self) -> Result<TickReport, Error> {
-        let mut report = TickReport::default();
-        self.fan_out(&mut report).await?;
-        self.deliver(&mut report).await?;
-        report.pruned = self.retention().await?;
-        Ok(report)
+        let work = async {
+            let mut report = TickReport::default();
+            self.fan_out(&mut report).await?;
+            self.deliver(&mut report).await?;
+            report.pruned = self.retention().await?;
+            Ok(report)
+        };
+        let result = tokio::select! {
+            r = work => r,
+            never = self.heartbeat() => match never {},
+        };
+        *self.held() = Held::default();
+        result
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        // The guarded lists are replaced whole, never left half-written: a panic elsewhere
+        // while it was held leaves nothing to distrust.
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Renews the leases of the work in hand every third of `lease`, for as long as the tick
+    /// runs. A failed renewal is only logged: the next one may get through, and the lease
+    /// itself is the fallback.
+    async fn heartbeat(&self) -> std::convert::Infallible {
+        let every = (self.config.lease / 3).max(Duration::from_millis(10));
+        loop {
+            tokio::time::sleep(every).await;
+            let (events, deliveries) = {
+                let held = self.held();
+                (held.events.clone(), held.deliveries.clone())
+            };
+            if events.is_empty() && deliveries.is_empty() {
+                continue;
+            }
+            let until = self.lease_until(self.cachet.now());
+            if let Err(e) = self
+                .cachet
+                .store()
+                .renew_outbox_leases(&self.config.instance, &events, &deliveries, until)
+                .await
+            {
+                tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "renewing the dispatcher's leases failed");
+            }
+        }
+    }
+
+    /// Releases what a previous run under this instance name still held, so it is taken up
+    /// at once (by this run or another instance) instead of after its lease.
+    async fn resume_own_leases(&self) {
+        match self
+            .cachet
+            .store()
+            .release_outbox_leases(&self.config.instance)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(target: "cachet::notify", leases = n, "resuming the work a previous run of this instance held");
+            }
+            Err(e) => {
+                tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "could not resume this instance's earlier leases; they run out instead");
+            }
+        }
+    }
+
+    fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
     }
 
     fn lease_until(&self, now: Timestamp) -> Timestamp {
@@ -394,6 +526,7 @@ impl Dispatcher {
         let events = store
             .claim_outbox_events(owner, now, self.lease_until(now), self.config.batch_size)
             .await?;
+        self.held().events = events.iter().map(|e| e.id).collect();
         for event in events {
             match self.recipients(&event).await {
                 Ok(Some(recipients)) => {
@@ -606,24 +739,34 @@ impl Dispatcher {
     // ---- delivery ---------------------------------------------------------------------
 
     async fn deliver(&self, report: &mut TickReport) -> Result<(), Error> {
+        if self.is_stopping() {
+            return Ok(());
+        }
         let store = self.cachet.store();
         let now = self.cachet.now();
         let owner = self.config.instance.as_str();
         let claimed = store
             .claim_deliveries(owner, now, self.lease_until(now), self.config.batch_size)
             .await?;
+        self.held().deliveries = claimed.iter().map(|d| d.id).collect();
         let ctx = Arc::new(DeliverCtx {
             cachet: self.cachet.clone(),
             notifiers: self.notifiers.clone(),
             rates: self.rates.clone(),
             config: self.config.clone(),
             events: Mutex::new(HashMap::new()),
+            stopping: self.stopping.subscribe(),
         });
         let mut set = tokio::task::JoinSet::new();
         let mut pending = claimed.into_iter();
+        let mut not_started = Vec::new();
         loop {
             while set.len() < self.config.concurrency.max(1) {
                 let Some(d) = pending.next() else { break };
+                if self.is_stopping() {
+                    not_started.push(d.id);
+                    continue;
+                }
                 let ctx = ctx.clone();
                 set.spawn(async move { ctx.deliver_one(d).await });
             }
@@ -635,7 +778,14 @@ impl Dispatcher {
                 Ok(Outcome::Retry) => report.retried += 1,
                 Ok(Outcome::Failed) => report.failed += 1,
                 Ok(Outcome::Waiting) => report.waiting += 1,
+                Ok(Outcome::NotStarted(id)) => not_started.push(id),
                 Ok(Outcome::Lost) | Err(_) => report.lost += 1,
+            }
+        }
+        if !not_started.is_empty() {
+            report.handed_back = not_started.len();
+            if let Err(e) = store.release_deliveries(owner, &not_started).await {
+                tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "could not hand back unstarted deliveries; their leases run out instead");
             }
         }
         Ok(())
@@ -669,6 +819,8 @@ struct DeliverCtx {
     config: DispatcherConfig,
     /// Events by id, read once per tick; `None` when the event is gone.
     events: Mutex<HashMap<OutboxEventId, Option<Arc<OutboxEvent>>>>,
+    /// The dispatcher's stop flag: a delivery still waiting for its send permit gives up.
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Why a message could not be rendered.
@@ -729,9 +881,16 @@ impl DeliverCtx {
         // The channel's global rate paces the hand-over; the wait is not part of the
         // notifier's time limit.
         if let Some(rate) = self.rates.get(&channel) {
-            rate.wait().await;
+            let mut stopping = self.stopping.clone();
+            tokio::select! {
+                () = rate.wait() => {}
+                _ = stopping.wait_for(|stop| *stop) => return Outcome::NotStarted(d.id),
+            }
         }
-        let limit = self.config.lease / 2;
+        if *self.stopping.borrow() {
+            return Outcome::NotStarted(d.id);
+        }
+        let limit = self.config.send_timeout;
         let result = match tokio::time::timeout(limit, notifier.deliver(&message)).await {
             Ok(r) => r,
             Err(_) => Err(DeliveryError::Transient(
@@ -775,17 +934,43 @@ impl DeliverCtx {
             at: now,
             result: attempt,
         };
-        match self
-            .cachet
-            .store()
-            .record_delivery_attempt(d.id, &self.config.instance, &attempt)
-            .await
-        {
-            Ok(_) => outcome,
-            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => Outcome::Lost,
-            Err(e) => {
-                tracing::warn!(target: "cachet::notify", delivery = d.id.get(), error = %crate::log::Escaped(&e), "recording an attempt failed");
-                Outcome::Lost
+        // The message may have gone out: an attempt left unrecorded would be sent again when
+        // its lease runs out, so the record is retried until the store takes it (or says the
+        // delivery is no longer this instance's). The heartbeat keeps the lease meanwhile.
+        let counted = match outcome {
+            Outcome::Delivered => Some(DeliveryOutcome::Sent),
+            Outcome::Retry => Some(DeliveryOutcome::Retried),
+            Outcome::Failed => Some(DeliveryOutcome::Failed),
+            Outcome::Waiting | Outcome::Lost | Outcome::NotStarted(_) => None,
+        };
+        let mut wait = RECORD_RETRY_FIRST;
+        let mut failures = 0u32;
+        loop {
+            match self
+                .cachet
+                .store()
+                .record_delivery_attempt(d.id, &self.config.instance, &attempt)
+                .await
+            {
+                Ok(_) => {
+                    // Counted once recorded: an attempt whose lease was lost is another
+                    // instance's to count.
+                    if let Some(counted) = counted {
+                        self.cachet.telemetry().record_delivery(&d.channel, counted);
+                    }
+                    return outcome;
+                }
+                Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => {
+                    return Outcome::Lost;
+                }
+                Err(e) => {
+                    failures += 1;
+                    if failures == 1 || failures.is_power_of_two() {
+                        tracing::warn!(target: "cachet::notify", delivery = d.id.get(), failures, error = %crate::log::Escaped(&e), "recording an attempt failed; trying again");
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(RECORD_RETRY_CAP);
+                }
             }
         }
     }

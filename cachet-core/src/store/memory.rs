@@ -8,6 +8,7 @@
 
 mod audit;
 mod components;
+mod idempotency;
 mod incidents;
 mod metrics;
 mod order;

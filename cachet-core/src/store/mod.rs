@@ -29,9 +29,10 @@
 //! and a health check), [`SettingsStore`], [`ComponentStore`] (components and groups),
 //! [`IncidentStore`] (incidents, their updates, templates), [`ScheduleStore`],
 //! [`MetricStore`], [`SubscriberStore`], [`WebhookStore`], [`PeopleStore`] (users, second
-//! factors, API tokens, sessions, one-time tokens), [`ThrottleStore`], [`AuditStore`] and
-//! [`OutboxStore`]. [`Store`] is all of them at once, with a blanket impl, so code holds one
-//! `Arc<dyn Store>` and brings the methods into scope with [`prelude`]:
+//! factors, API tokens, sessions, one-time tokens), [`ThrottleStore`], [`IdempotencyStore`],
+//! [`AuditStore`] and [`OutboxStore`]. [`Store`] is all of them at once, with a blanket
+//! impl, so code holds one `Arc<dyn Store>` and brings the methods into scope with
+//! [`prelude`]:
 //!
 //! ```
 //! use std::sync::Arc;
@@ -152,6 +153,38 @@ pub trait RevisionStore: Send + Sync {
     /// Checks that the backend answers (for `/health`).
     async fn ping(&self) -> StoreResult<()> {
         self.revision().await.map(|_| ())
+    }
+
+    /// The connection pool's use now, for the operators' metrics; `None` (the default) for a
+    /// store without a pool, such as the in-memory store.
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
+    }
+}
+
+/// A connection pool's use at one moment ([`RevisionStore::pool_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// Connections open now, in use or idle.
+    pub open: u32,
+    /// Of those, connections idle in the pool.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
+impl PoolStats {
+    /// Figures of a pool: `open` connections of which `idle` are idle, at most `max`.
+    #[must_use]
+    pub fn new(open: u32, idle: u32, max: u32) -> Self {
+        Self { open, idle, max }
+    }
+
+    /// Connections in use now.
+    #[must_use]
+    pub fn in_use(&self) -> u32 {
+        self.open.saturating_sub(self.idle)
     }
 }
 
@@ -713,6 +746,38 @@ pub trait ThrottleStore: Send + Sync {
     async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
+/// Idempotent API writes: one record per scoped `Idempotency-Key`.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims a key for a write, atomically: an absent key (or one past retention) is
+    /// recorded with the claim's fingerprint and lease and answers
+    /// [`IdempotencyOutcome::Started`]; a key recorded with another fingerprint answers
+    /// [`IdempotencyOutcome::Mismatch`]; a finished one answers
+    /// [`IdempotencyOutcome::Replay`] with its answer; an unfinished one answers
+    /// [`IdempotencyOutcome::InFlight`] while its lease holds and is taken over (`Started`,
+    /// with the new lease) once the lease has run out. Of several concurrent claims of one
+    /// absent key exactly one is `Started`. For a key already recorded,
+    /// [`IdempotencyClaim::step`] is that rule: apply it under the lock that makes the claim
+    /// atomic.
+    async fn claim_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+    ) -> StoreResult<IdempotencyOutcome>;
+    /// Stores the answer of a started write under its key and fingerprint, ending its lease.
+    /// A key that is no longer recorded with that fingerprint is left alone.
+    async fn finish_idempotency_key(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        answer: &IdempotentAnswer,
+    ) -> StoreResult<()>;
+    /// Forgets an unfinished key with that fingerprint, so the next retry runs the write (the
+    /// write failed in a way worth retrying). A finished key is left alone.
+    async fn release_idempotency_key(&self, key: &str, fingerprint: &str) -> StoreResult<()>;
+    /// Deletes records created before `before` (retention); returns how many.
+    async fn prune_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
 /// The audit log.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
@@ -793,6 +858,25 @@ pub trait OutboxStore: Send + Sync {
         owner: &str,
         attempt: &NewDeliveryAttempt,
     ) -> StoreResult<Delivery>;
+    /// Extends `owner`'s leases on these events and deliveries to `lease_until`: the
+    /// dispatcher's heartbeat over the work it is doing, so leases can be short and a dead
+    /// instance's work is taken over soon. Rows that are no longer pending or not `owner`'s
+    /// are left alone. Returns how many leases were extended.
+    async fn renew_outbox_leases(
+        &self,
+        owner: &str,
+        events: &[OutboxEventId],
+        deliveries: &[DeliveryId],
+        lease_until: Timestamp,
+    ) -> StoreResult<u64>;
+    /// Gives back every lease `owner` holds on a pending event or delivery, so it can be
+    /// claimed at once: an instance that starts again under the same name resumes what its
+    /// previous run held instead of waiting for those leases to run out. Returns how many.
+    async fn release_outbox_leases(&self, owner: &str) -> StoreResult<u64>;
+    /// Gives back `owner`'s leases on these pending deliveries (claimed but never started,
+    /// at shutdown), so another instance sends them at once. Deliveries that are not pending
+    /// or not `owner`'s are left alone. Returns how many.
+    async fn release_deliveries(&self, owner: &str, ids: &[DeliveryId]) -> StoreResult<u64>;
     /// Deliveries matching a query.
     async fn deliveries(&self, q: &DeliveryQuery) -> StoreResult<Page<Delivery>>;
     /// A delivery's attempts, oldest first.
@@ -821,6 +905,7 @@ pub trait Store:
     + WebhookStore
     + PeopleStore
     + ThrottleStore
+    + IdempotencyStore
     + AuditStore
     + OutboxStore
     + std::fmt::Debug
@@ -841,6 +926,7 @@ impl<T> Store for T where
         + WebhookStore
         + PeopleStore
         + ThrottleStore
+        + IdempotencyStore
         + AuditStore
         + OutboxStore
         + std::fmt::Debug
@@ -853,8 +939,8 @@ impl<T> Store for T where
 /// The store traits, for calling a store's methods: `use cachet_core::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        AuditStore, ComponentStore, IncidentStore, MetricStore, OutboxStore, PeopleStore,
-        RevisionStore, ScheduleStore, SettingsStore, Store, SubscriberStore, ThrottleStore,
-        WebhookStore,
+        AuditStore, ComponentStore, IdempotencyStore, IncidentStore, MetricStore, OutboxStore,
+        PeopleStore, RevisionStore, ScheduleStore, SettingsStore, Store, SubscriberStore,
+        ThrottleStore, WebhookStore,
     };
 }

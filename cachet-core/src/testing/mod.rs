@@ -53,6 +53,7 @@
 //!
 //! [`Store`]: crate::store::Store
 
+pub mod faults;
 #[cfg(feature = "web")]
 pub mod http;
 pub mod store;
@@ -398,6 +399,11 @@ macro_rules! __store_checks {
             one_time_token_peek_does_not_consume,
             one_time_token_hash_conflict,
             one_time_token_prune,
+            // idempotency keys
+            idempotency_key_lifecycle,
+            idempotency_expired_lease_is_taken_over,
+            idempotency_keys_expire_and_are_pruned,
+            idempotency_concurrent_claims_start_once,
             // settings, audit, outbox
             settings_put_and_replace,
             audit_append_and_filters,
@@ -411,6 +417,9 @@ macro_rules! __store_checks {
             deliveries_filters,
             prune_outbox_removes_finished,
             delivery_claims_by_two_owners_are_disjoint,
+            outbox_leases_are_renewed,
+            outbox_leases_are_released_for_a_restart,
+            unstarted_deliveries_are_handed_back,
             outbox_event_by_id,
             // cross-cutting rules
             not_found_for_unknown_ids,

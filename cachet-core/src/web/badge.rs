@@ -37,7 +37,7 @@ use std::fmt::Write as _;
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response};
 
 use crate::model::{ComponentId, ScheduleStatus, Settings};
 use crate::sanitize::escape_xml;
@@ -258,10 +258,7 @@ fn svg_response(svg: String) -> Response<Bytes> {
 
 fn failed(e: &Error) -> Response<Bytes> {
     tracing::error!(error = ?crate::log::Escaped(&e), "badge rendering failed");
-    response::plain(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the badge is unavailable\n",
-    )
+    response::plain(response::failure_status(e), "the badge is unavailable\n")
 }
 
 /// Maintenance windows stored as upcoming or in progress (their phase decides).

@@ -439,7 +439,7 @@ async fn chart_response(cachet: &Cachet, req: &Request<Bytes>, id: &str) -> Resp
 
 fn internal(e: &Error) -> Response<Bytes> {
     tracing::error!(target: "cachet::charts", error = %crate::log::Escaped(&e), "chart data failed");
-    crate::web::response::plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
+    crate::web::response::plain(crate::web::response::failure_status(e), "internal error\n")
 }
 
 /// The chart's width in viewBox units.

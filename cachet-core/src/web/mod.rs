@@ -23,8 +23,11 @@ pub(crate) mod response;
 pub(crate) mod snapshot;
 pub(crate) mod statuspage;
 pub(crate) mod subscribe;
+pub(crate) mod telemetry;
 
-pub use crate::web_config::{Limit, RateLimits, SnapshotConfig, WebConfig};
+pub use crate::web_config::{
+    Limit, PrometheusConfig, PrometheusConfigError, RateLimits, SnapshotConfig, WebConfig,
+};
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -168,22 +171,37 @@ impl Cachet {
             // The one decode of a page form: the CSRF guard and the handler read this value.
             form::decode_body(&mut req);
         }
-        let mut resp = if too_large {
+        let api = path == "/api/v1" || path.starts_with("/api/v1/");
+        // A guest's public read, answered by the snapshot cache (which bounds its own wait
+        // for the store and answers from memory through an outage).
+        let cached = if too_large || dashboard::under_prefix(self, &path) {
+            None
+        } else {
+            self.snapshot(&req, &cx, client, &id).await
+        };
+        let from_cache = cached.is_some();
+        // While the store is known down, a write would only wait for a connection that does
+        // not come: it is refused at once, with the time to come back.
+        let refused_write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+            && self.snapshots().store_known_down();
+        let mut resp = if let Some(scrape) = telemetry::endpoint(self, &req).await {
+            scrape
+        } else if too_large {
             response::api_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "The request body is too large.",
                 &id,
                 Vec::new(),
             )
-        } else if !dashboard::under_prefix(self, &path)
-            && let Some(cached) = self.snapshot(&req, &cx, client, &id).await
-        {
+        } else if let Some(cached) = cached {
             cached
+        } else if refused_write {
+            self.store_down_answer(api, &id)
         } else if path == "/health" {
             self.health(&req).await
         } else if path == openapi::PATH {
             openapi::respond(&req)
-        } else if path == "/api/v1" || path.starts_with("/api/v1/") {
+        } else if api {
             self.api_v1_with_cors(req, client, cx.principal.as_ref(), &id)
                 .await
         } else if path == "/api/v2" || path.starts_with("/api/v2/") {
@@ -207,6 +225,21 @@ impl Cachet {
             // Whatever it changed is seen by the next read (the facade noted it before too).
             self.snapshots().note_write_done();
         }
+        if resp.status() == StatusCode::SERVICE_UNAVAILABLE {
+            // Every 503 says when to come back. One that a handler answered (the store did
+            // not answer it in time) also marks the store as down, so the next writes and
+            // reads do not wait for it too; the cache's own 503s were counted where made.
+            if !resp.headers().contains_key(http::header::RETRY_AFTER) {
+                resp.headers_mut().insert(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from(self.snapshots().retry_after_secs()),
+                );
+            }
+            if !from_cache && !refused_write {
+                self.snapshots().note_store_down();
+            }
+        }
+        telemetry::record_request(self, &path, resp.status());
         headers::secure(&mut resp, self.config().public_url.is_https(), &id);
         // One structured line per request: no query string, no headers, no body, so no token
         // or address a client sent can reach the log. The path is the client's: escaped, so it
@@ -401,10 +434,27 @@ impl Cachet {
             );
             return r;
         }
-        match self.store().ping().await {
-            Ok(()) => response::plain(StatusCode::OK, "ok\n"),
-            Err(_) => response::plain(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
+        // A load balancer's probe must not hang with a frozen database either.
+        let deadline = self.web_config().snapshot.revision_deadline;
+        match tokio::time::timeout(deadline, self.store().ping()).await {
+            Ok(Ok(())) => response::plain(StatusCode::OK, "ok\n"),
+            _ => response::plain(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
         }
+    }
+
+    /// The refusal of a write while the store is known down: `503` with `Retry-After`, in
+    /// API v1's envelope on the API.
+    fn store_down_answer(&self, api: bool, id: &str) -> Response<Bytes> {
+        let mut resp = if api {
+            response::api_error(StatusCode::SERVICE_UNAVAILABLE, "", id, Vec::new())
+        } else {
+            snapshot::outage::unavailable(self.snapshots().retry_after_secs())
+        };
+        resp.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from(self.snapshots().retry_after_secs()),
+        );
+        resp
     }
 }
 

@@ -1,14 +1,17 @@
 //! The OpenAPI 3.1 document of API v1 and the Statuspage v2 JSON, served at
 //! `GET /api/openapi.json`.
 //!
-//! Built with utoipa (a schema and document builder, no web framework). The API v1 `paths` are
-//! the route table ([`crate::web::api_v1::routes::ROUTES`]) read row by row, and the answers'
-//! schemas are the `ToSchema` derives of the very types the handlers serialize
-//! ([`crate::web::api_v1::dto`]); the sort parameters are generated from the stores' sort
-//! whitelists ([`crate::store::SortField::ALL`]), so a sortable field added there is documented here without
-//! an edit. `cachet-core/tests/openapi.rs` keeps the document honest: every route the table
-//! serves must be answered as documented, and real answers must validate against their
-//! schemas; CI runs schemathesis against the standalone binary with this document.
+//! Built with utoipa (a schema and document builder, no web framework). The `paths` are the
+//! two endpoint tables read row by row: API v1's route table
+//! ([`crate::web::api_v1::routes::ROUTES`]) and the Statuspage v2 table
+//! ([`crate::web::statuspage::routes::ROUTES`]). The answers' schemas are the `ToSchema`
+//! derives of the very types the handlers serialize (`api_v1::dto`, `statuspage::dto`), so
+//! what is served and what is documented cannot drift apart. The sort parameters are
+//! generated from the stores' sort whitelists ([`crate::store::SortField::ALL`]), so a
+//! sortable field added there is documented here without an edit.
+//! `cachet-core/tests/openapi.rs` keeps the document honest: every route the table serves
+//! must be answered as documented, and real answers must validate against their schemas; CI
+//! runs schemathesis against the standalone binary with this document.
 
 use std::sync::OnceLock;
 
@@ -33,212 +36,10 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::web::api_v1::bodies::{Body, Ty};
 use crate::web::api_v1::dto::ApiError;
 use crate::web::api_v1::routes::{Access, Answer, Filter, Query, ROUTES, Route, Verb};
-use crate::web::response;
+use crate::web::{response, statuspage};
 
 /// The path the document is served at.
 pub(crate) const PATH: &str = "/api/openapi.json";
-
-/// The Statuspage v2 shapes, as documentation types.
-#[allow(dead_code)] // described, never constructed
-mod shapes {
-    use serde_json::Value;
-    use utoipa::ToSchema;
-
-    // ---- Statuspage v2 ----
-
-    /// The page.
-    #[derive(ToSchema)]
-    pub struct SpPage {
-        /// 12 lowercase base36 characters.
-        pub id: String,
-        pub name: String,
-        pub url: String,
-        pub time_zone: String,
-        /// ISO-8601 with milliseconds.
-        pub updated_at: String,
-    }
-
-    /// The overall indicator.
-    #[derive(ToSchema)]
-    #[schema(rename_all = "snake_case")]
-    pub enum SpIndicator {
-        None,
-        Minor,
-        Major,
-        Critical,
-        Maintenance,
-    }
-
-    /// The top-level status.
-    #[derive(ToSchema)]
-    pub struct SpStatus {
-        pub indicator: SpIndicator,
-        pub description: String,
-    }
-
-    /// A component's status.
-    #[derive(ToSchema)]
-    #[schema(rename_all = "snake_case")]
-    pub enum SpComponentStatus {
-        Operational,
-        DegradedPerformance,
-        PartialOutage,
-        MajorOutage,
-        UnderMaintenance,
-    }
-
-    /// A component or a group (`group: true`, with `components`).
-    #[derive(ToSchema)]
-    pub struct SpComponent {
-        pub id: String,
-        pub name: String,
-        pub status: SpComponentStatus,
-        pub created_at: String,
-        pub updated_at: String,
-        pub position: i64,
-        pub description: Option<String>,
-        pub showcase: bool,
-        pub start_date: Option<String>,
-        pub group_id: Option<String>,
-        pub page_id: String,
-        pub group: bool,
-        pub only_show_if_degraded: bool,
-        /// Groups only: the ids of their components.
-        pub components: Option<Vec<String>>,
-    }
-
-    /// An incident or maintenance update.
-    #[derive(ToSchema)]
-    pub struct SpIncidentUpdate {
-        pub id: String,
-        pub status: String,
-        pub body: String,
-        pub incident_id: String,
-        pub created_at: String,
-        pub updated_at: String,
-        pub display_at: String,
-        #[schema(value_type = Option<Vec<Object>>)]
-        pub affected_components: Option<Vec<Value>>,
-        pub deliver_notifications: bool,
-        pub custom_tweet: Option<String>,
-        pub tweet_id: Option<String>,
-    }
-
-    /// An incident's status.
-    #[derive(ToSchema)]
-    #[schema(rename_all = "snake_case")]
-    pub enum SpIncidentStatus {
-        Investigating,
-        Identified,
-        Monitoring,
-        Resolved,
-        Postmortem,
-    }
-
-    /// An incident's impact.
-    #[derive(ToSchema)]
-    #[schema(rename_all = "snake_case")]
-    pub enum SpImpact {
-        None,
-        Minor,
-        Major,
-        Critical,
-        Maintenance,
-    }
-
-    /// An incident.
-    #[derive(ToSchema)]
-    pub struct SpIncident {
-        pub id: String,
-        pub name: String,
-        pub status: SpIncidentStatus,
-        pub created_at: String,
-        pub updated_at: String,
-        pub monitoring_at: Option<String>,
-        pub resolved_at: Option<String>,
-        pub impact: SpImpact,
-        pub shortlink: String,
-        pub started_at: String,
-        pub page_id: String,
-        pub incident_updates: Vec<SpIncidentUpdate>,
-        pub components: Vec<SpComponent>,
-    }
-
-    /// A maintenance's phase.
-    #[derive(ToSchema)]
-    #[schema(rename_all = "snake_case")]
-    pub enum SpMaintenanceStatus {
-        Scheduled,
-        InProgress,
-        Verifying,
-        Completed,
-    }
-
-    /// A scheduled maintenance.
-    #[derive(ToSchema)]
-    pub struct SpMaintenance {
-        pub id: String,
-        pub name: String,
-        pub status: SpMaintenanceStatus,
-        pub created_at: String,
-        pub updated_at: String,
-        pub monitoring_at: Option<String>,
-        pub resolved_at: Option<String>,
-        pub impact: SpImpact,
-        pub shortlink: String,
-        pub started_at: String,
-        pub page_id: String,
-        pub incident_updates: Vec<SpIncidentUpdate>,
-        pub components: Vec<SpComponent>,
-        pub scheduled_for: String,
-        pub scheduled_until: Option<String>,
-    }
-
-    /// `status.json`.
-    #[derive(ToSchema)]
-    pub struct SpStatusResponse {
-        pub page: SpPage,
-        pub status: SpStatus,
-    }
-
-    /// `components.json`.
-    #[derive(ToSchema)]
-    pub struct SpComponentsResponse {
-        pub page: SpPage,
-        pub components: Vec<SpComponent>,
-    }
-
-    /// `incidents.json`, `incidents/unresolved.json`.
-    #[derive(ToSchema)]
-    pub struct SpIncidentsResponse {
-        pub page: SpPage,
-        pub incidents: Vec<SpIncident>,
-    }
-
-    /// `scheduled-maintenances*.json`.
-    #[derive(ToSchema)]
-    pub struct SpMaintenancesResponse {
-        pub page: SpPage,
-        pub scheduled_maintenances: Vec<SpMaintenance>,
-    }
-
-    /// `summary.json`.
-    #[derive(ToSchema)]
-    pub struct SpSummary {
-        pub page: SpPage,
-        pub status: SpStatus,
-        pub components: Vec<SpComponent>,
-        pub incidents: Vec<SpIncident>,
-        pub scheduled_maintenances: Vec<SpMaintenance>,
-    }
-}
-
-use shapes::*;
-
-/// Registers `T` under its name.
-fn with<T: ToSchema>(c: ComponentsBuilder) -> ComponentsBuilder {
-    c.schema_from::<T>()
-}
 
 /// Named schemas, collected from the routes' answers.
 type Named = Vec<(String, RefOr<Schema>)>;
@@ -259,7 +60,7 @@ fn error_response(status: u16) -> utoipa::openapi::Response {
     let mut r = ResponseBuilder::new()
         .description(reason)
         .content("application/json", json_content(schema_ref("ApiError")));
-    if status == 429 {
+    if status == 429 || status == 409 {
         r = r.header(
             "Retry-After",
             utoipa::openapi::HeaderBuilder::new()
@@ -311,6 +112,27 @@ fn time_zone() -> Parameter {
         .build()
 }
 
+/// `Idempotency-Key` on writes: a retry with the same key replays the first answer.
+fn idempotency_key() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "A key the client chose for this write (a Structured Field string, such as a \
+             quoted UUID). A retry with the same key and request replays the first answer \
+             with `Idempotent-Replayed: true` for 24 hours; the same key with another request \
+             is a 422, and while the first request still runs a 409 with `Retry-After`.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(257)),
+        ))
+        .build()
+}
+
 /// `page` and `per_page`.
 fn page_params() -> Vec<Parameter> {
     vec![
@@ -348,7 +170,7 @@ fn list_params(sorts: Vec<&'static str>) -> Vec<Parameter> {
 const READ_ERRORS: &[u16] = &[400, 401, 406, 429];
 const PRIVATE_READ_ERRORS: &[u16] = &[400, 401, 403, 406, 429];
 const ITEM_ERRORS: &[u16] = &[400, 401, 404, 406, 429];
-const WRITE_ERRORS: &[u16] = &[400, 401, 403, 404, 406, 413, 429];
+const WRITE_ERRORS: &[u16] = &[400, 401, 403, 404, 406, 409, 413, 422, 429];
 
 fn filter_param(name: &str, f: Filter) -> Parameter {
     let schema = match f {
@@ -415,6 +237,9 @@ fn operation(r: &Route, named: &mut Named) -> Operation {
         }
     }
     params.push(time_zone());
+    if r.verb != Verb::Get {
+        params.push(idempotency_key());
+    }
     b = b.parameters(Some(params));
     if let Some(body) = r.body {
         named.push((body.name.to_owned(), body_schema(body)));
@@ -468,6 +293,16 @@ fn operation(r: &Route, named: &mut Named) -> Operation {
     b.build()
 }
 
+fn http_method(verb: Verb) -> HttpMethod {
+    match verb {
+        Verb::Get => HttpMethod::Get,
+        Verb::Post => HttpMethod::Post,
+        Verb::Put => HttpMethod::Put,
+        Verb::Patch => HttpMethod::Patch,
+        Verb::Delete => HttpMethod::Delete,
+    }
+}
+
 /// The API v1 paths, one per pattern of the route table, its operations in table order.
 fn v1_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
     let mut patterns: Vec<&str> = Vec::new();
@@ -479,89 +314,43 @@ fn v1_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
     for pattern in patterns {
         let mut item = PathItemBuilder::new();
         for r in ROUTES.iter().filter(|r| r.pattern == pattern) {
-            let method = match r.verb {
-                Verb::Get => HttpMethod::Get,
-                Verb::Post => HttpMethod::Post,
-                Verb::Put => HttpMethod::Put,
-                Verb::Patch => HttpMethod::Patch,
-                Verb::Delete => HttpMethod::Delete,
-            };
-            item = item.operation(method, operation(r, named));
+            item = item.operation(http_method(r.verb), operation(r, named));
         }
         paths = paths.path(format!("/api/v1{pattern}"), item.build());
     }
     paths
 }
 
-fn statuspage_paths(mut paths: PathsBuilder) -> PathsBuilder {
-    let endpoints: [(&str, &str, &'static str, &str); 8] = [
-        (
-            "summary.json",
-            "sp_summary",
-            "Page, status, components, unresolved incidents, open maintenances",
-            "SpSummary",
-        ),
-        (
-            "status.json",
-            "sp_status",
-            "Page and top-level status",
-            "SpStatusResponse",
-        ),
-        (
-            "components.json",
-            "sp_components",
-            "Every visible component and group",
-            "SpComponentsResponse",
-        ),
-        (
-            "incidents.json",
-            "sp_incidents",
-            "The 50 most recent incidents",
-            "SpIncidentsResponse",
-        ),
-        (
-            "incidents/unresolved.json",
-            "sp_incidents_unresolved",
-            "Unresolved incidents",
-            "SpIncidentsResponse",
-        ),
-        (
-            "scheduled-maintenances.json",
-            "sp_maintenances",
-            "The 50 most recent maintenances",
-            "SpMaintenancesResponse",
-        ),
-        (
-            "scheduled-maintenances/upcoming.json",
-            "sp_maintenances_upcoming",
-            "Maintenances not yet started",
-            "SpMaintenancesResponse",
-        ),
-        (
-            "scheduled-maintenances/active.json",
-            "sp_maintenances_active",
-            "Maintenances in progress",
-            "SpMaintenancesResponse",
-        ),
-    ];
-    for (path, id, summary, schema) in endpoints {
+/// The Statuspage v2 paths, one per endpoint of its table, registering the answers' schemas
+/// in `named`. Public reads: only the empty security requirement.
+fn statuspage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
+    for e in statuspage::routes::ROUTES {
+        let Answer::Json {
+            schema,
+            named: names,
+        } = e.ok
+        else {
+            // Every Statuspage answer is JSON; a row without one has nothing to document.
+            continue;
+        };
+        names(named);
         let op = OperationBuilder::new()
-            .operation_id(Some(id))
-            .summary(Some(summary))
+            .operation_id(Some(e.id))
+            .summary(Some(e.summary))
             .tag("statuspage")
             .response(
                 "200",
                 ResponseBuilder::new()
                     .description("OK")
-                    .content("application/json", json_content(schema_ref(schema)))
+                    .content("application/json", json_content(schema()))
                     .build(),
             )
             .security(SecurityRequirement::default())
             .build();
         paths = paths.path(
-            format!("/api/v2/{path}"),
+            format!("{}{}", statuspage::routes::PREFIX, e.path),
             PathItemBuilder::new()
-                .operation(HttpMethod::Get, op)
+                .operation(http_method(e.verb), op)
                 .build(),
         );
     }
@@ -590,25 +379,10 @@ pub(crate) fn document() -> OpenApi {
         );
     let mut named: Named = Vec::new();
     let paths = v1_paths(PathsBuilder::new(), &mut named);
+    let paths = statuspage_paths(paths, &mut named);
     named.push((ApiError::name().into_owned(), ApiError::schema()));
     ApiError::schemas(&mut named);
     components = components.schemas_from_iter(named);
-    components = with::<SpPage>(components);
-    components = with::<SpIndicator>(components);
-    components = with::<SpStatus>(components);
-    components = with::<SpComponentStatus>(components);
-    components = with::<SpComponent>(components);
-    components = with::<SpIncidentUpdate>(components);
-    components = with::<SpIncidentStatus>(components);
-    components = with::<SpImpact>(components);
-    components = with::<SpIncident>(components);
-    components = with::<SpMaintenanceStatus>(components);
-    components = with::<SpMaintenance>(components);
-    components = with::<SpStatusResponse>(components);
-    components = with::<SpComponentsResponse>(components);
-    components = with::<SpIncidentsResponse>(components);
-    components = with::<SpMaintenancesResponse>(components);
-    components = with::<SpSummary>(components);
     let tags = [
         ("meta", "Ping, version, status"),
         ("components", "Components"),
@@ -635,7 +409,7 @@ pub(crate) fn document() -> OpenApi {
                 ))
                 .build(),
         )
-        .paths(statuspage_paths(paths).build())
+        .paths(paths.build())
         .components(Some(components.build()))
         .tags(Some(tags))
         .build()

@@ -61,6 +61,9 @@ pub struct Limiters {
     uncached_render: Keyed<String>,
     clock: DefaultClock,
     checks: AtomicU64,
+    /// Refusals per limiter, in the order of [`Limiters::LIMITS`] (for the operators'
+    /// metrics).
+    denied: [AtomicU64; 5],
 }
 
 impl std::fmt::Debug for Limiters {
@@ -95,10 +98,32 @@ impl Limiters {
             uncached_render: keyed(limits.uncached_render),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
+            denied: Default::default(),
         }
     }
 
-    fn check<K: Hash + Eq + Clone>(&self, limiter: &Keyed<K>, limit: Limit, key: &K) -> Decision {
+    /// The limiters' names, as the `limit` label of `cachet_rate_limited_total`.
+    pub const LIMITS: [&'static str; 5] = [
+        "api_token",
+        "api_address",
+        "sign_in",
+        "subscribe",
+        "uncached_render",
+    ];
+
+    /// Refusals since start per limiter, named as in [`Limiters::LIMITS`].
+    #[must_use]
+    pub fn denials(&self) -> [(&'static str, u64); 5] {
+        std::array::from_fn(|i| (Self::LIMITS[i], self.denied[i].load(Ordering::Relaxed)))
+    }
+
+    fn check<K: Hash + Eq + Clone>(
+        &self,
+        which: usize,
+        limiter: &Keyed<K>,
+        limit: Limit,
+        key: &K,
+    ) -> Decision {
         // Forget idle keys now and then, so the maps follow the active clients.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
             self.api_token.retain_recent();
@@ -112,22 +137,28 @@ impl Limiters {
                 limit: limit.count,
                 remaining: snapshot.remaining_burst_capacity(),
             },
-            Err(not_until) => Decision::Deny {
-                limit: limit.count,
-                retry_after: not_until.wait_time_from(self.clock.now()),
-            },
+            Err(not_until) => {
+                if let Some(n) = self.denied.get(which) {
+                    n.fetch_add(1, Ordering::Relaxed);
+                }
+                Decision::Deny {
+                    limit: limit.count,
+                    retry_after: not_until.wait_time_from(self.clock.now()),
+                }
+            }
         }
     }
 
     /// An API request with a token.
     pub fn api_token(&self, token_id: i64) -> Decision {
-        self.check(&self.api_token, self.limits.api_per_token, &token_id)
+        self.check(0, &self.api_token, self.limits.api_per_token, &token_id)
     }
 
     /// An API request without a token, keyed by client address like the sign-in throttle
     /// (IPv6 by /64).
     pub fn api_address(&self, ip: IpAddr) -> Decision {
         self.check(
+            1,
             &self.api_address,
             self.limits.api_per_address,
             &client_key(ip),
@@ -136,12 +167,12 @@ impl Limiters {
 
     /// A sign-in attempt, keyed by address or account (`ip:…` / `account:…`).
     pub fn sign_in(&self, key: &str) -> Decision {
-        self.check(&self.sign_in, self.limits.sign_in, &key.to_owned())
+        self.check(2, &self.sign_in, self.limits.sign_in, &key.to_owned())
     }
 
     /// A subscription from an address, keyed like the sign-in throttle (IPv6 by /64).
     pub fn subscribe(&self, ip: IpAddr) -> Decision {
-        self.check(&self.subscribe, self.limits.subscribe, &client_key(ip))
+        self.check(3, &self.subscribe, self.limits.subscribe, &client_key(ip))
     }
 
     /// A render that missed the snapshot cache, for a client address. Keyed like the sign-in
@@ -149,7 +180,7 @@ impl Limiters {
     /// it cannot get a fresh budget by changing the low bits of its address.
     pub fn uncached_render(&self, ip: IpAddr) -> Decision {
         let key = crate::auth::throttle::address_key(ip);
-        self.check(&self.uncached_render, self.limits.uncached_render, &key)
+        self.check(4, &self.uncached_render, self.limits.uncached_render, &key)
     }
 
     /// How many keys are tracked (for memory tests).

@@ -34,6 +34,17 @@ pub fn plain(status: StatusCode, text: &'static str) -> Response<Bytes> {
     r
 }
 
+/// The status of a failure: `503` when the store could not answer (retrying shortly may
+/// work; `Cachet::handle` adds `Retry-After`), else `500`.
+#[must_use]
+pub(crate) fn failure_status(e: &crate::Error) -> StatusCode {
+    if e.is_unavailable() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
+
 /// 204 No Content.
 #[must_use]
 pub fn no_content() -> Response<Bytes> {
@@ -74,6 +85,7 @@ pub fn canned_detail(status: StatusCode) -> &'static str {
             "The server is refusing to service the request because the entity of the request is in a format not supported by the requested resource for the requested method."
         }
         429 => "Too many requests; slow down.",
+        503 => "The service is temporarily unavailable; try again in a few seconds.",
         _ => {
             "The server encountered an internal error or misconfiguration and was unable to complete your request."
         }

@@ -34,8 +34,8 @@ impl Api {
         Self::over(Harness::new().await).await
     }
 
-    /// As [`Api::new`] with rate limits too high to matter (tests that send thousands of
-    /// requests).
+    /// As [`Api::new`] with rate limits and read deadlines too high to matter (tests that
+    /// send thousands of requests, some with huge fields).
     pub async fn unlimited() -> Self {
         let mut config = cachet_core::Config::new(
             cachet_core::validate::HttpUrl::parse("https://status.example.com").unwrap(),
@@ -43,6 +43,11 @@ impl Api {
         let lots = cachet_core::web::Limit::new(1_000_000, std::time::Duration::from_secs(60));
         config.web.rate_limits.api_per_token = lots;
         config.web.rate_limits.api_per_address = lots;
+        // These tests check what answers hold, not how fast they come: a debug build on a
+        // shared machine renders a page of megabyte fields in more than the default
+        // deadline, which would answer 503 (the deadlines are tested in `http_outage`).
+        config.web.snapshot.render_deadline = std::time::Duration::from_secs(120);
+        config.web.snapshot.revision_deadline = std::time::Duration::from_secs(60);
         Self::over(Harness::over(crate::new_store().await, config)).await
     }
 

@@ -48,6 +48,9 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// Inserts or replaces a throttle: `(throttle_key, failures, last_failure_at,
     /// locked_until)`.
     const UPSERT_THROTTLE: &'static str;
+    /// Inserts an idempotency key unless it exists (then affecting no row):
+    /// `(idempotency_key, fingerprint, created_at, lease_until)`.
+    const INSERT_IDEMPOTENCY_KEY: &'static str;
 
     /// A static statement written with `?` placeholders, in this dialect's placeholders.
     fn sql(s: &'static str) -> SqlStr;

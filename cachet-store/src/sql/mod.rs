@@ -23,6 +23,7 @@
 pub(crate) mod audit;
 pub(crate) mod components;
 mod dialect;
+pub(crate) mod idempotency;
 pub(crate) mod incidents;
 pub(crate) mod metrics;
 pub(crate) mod outbox;

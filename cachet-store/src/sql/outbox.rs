@@ -348,6 +348,76 @@ pub(crate) async fn record_delivery_attempt<D: Dialect>(
     }
 }
 
+/// The tables whose rows carry a dispatcher's lease, each with its pending status: leases
+/// matter only while a row is pending.
+fn leased_tables() -> [(&'static str, &'static str); 2] {
+    [
+        ("cachet_outbox_events", OutboxStatus::Pending.as_str()),
+        ("cachet_deliveries", DeliveryStatus::Pending.as_str()),
+    ]
+}
+
+pub(crate) async fn renew_outbox_leases<D: Dialect>(
+    db: &D,
+    owner: &str,
+    events: &[OutboxEventId],
+    deliveries: &[DeliveryId],
+    lease_until: Timestamp,
+) -> StoreResult<u64> {
+    let mut c = db.write().await?;
+    let mut n = 0;
+    let ids = [
+        events.iter().map(|id| id.0).collect::<Vec<_>>(),
+        deliveries.iter().map(|id| id.0).collect(),
+    ];
+    for ((table, pending), ids) in leased_tables().into_iter().zip(ids) {
+        if ids.is_empty() {
+            continue;
+        }
+        let s = format!(
+            "UPDATE {table} SET lease_expires_at = ? WHERE lease_owner = ? AND status = ? \
+             AND id IN ({})",
+            placeholders(ids.len())
+        );
+        let mut a = args![lease_until, owner, pending];
+        a.extend(ids.into_iter().map(Arg::from));
+        n += D::exec(&mut c, D::dyn_sql(s), a).await?;
+    }
+    Ok(n)
+}
+
+pub(crate) async fn release_outbox_leases<D: Dialect>(db: &D, owner: &str) -> StoreResult<u64> {
+    let mut c = db.write().await?;
+    let mut n = 0;
+    for (table, pending) in leased_tables() {
+        let s = format!(
+            "UPDATE {table} SET lease_owner = NULL, lease_expires_at = NULL \
+             WHERE lease_owner = ? AND status = ?"
+        );
+        n += D::exec(&mut c, D::dyn_sql(s), args![owner, pending]).await?;
+    }
+    Ok(n)
+}
+
+pub(crate) async fn release_deliveries<D: Dialect>(
+    db: &D,
+    owner: &str,
+    ids: &[DeliveryId],
+) -> StoreResult<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut c = db.write().await?;
+    let mut a = args![owner, DeliveryStatus::Pending.as_str()];
+    a.extend(ids.iter().map(|id| Arg::from(id.0)));
+    let s = format!(
+        "UPDATE cachet_deliveries SET lease_owner = NULL, lease_expires_at = NULL \
+         WHERE lease_owner = ? AND status = ? AND id IN ({})",
+        placeholders(ids.len())
+    );
+    D::exec(&mut c, D::dyn_sql(s), a).await
+}
+
 pub(crate) async fn deliveries<D: Dialect>(
     db: &D,
     q: &DeliveryQuery,

@@ -202,6 +202,9 @@ async fn run(database_url: String, key_file: String) -> Result<(), Error> {
     let global = GlobalArgs {
         database_url,
         secret_key_file: Some(key_file.into()),
+        // Seeding waits for a busy database as long as sqlx would.
+        db_acquire_timeout_ms: 30_000,
+        log_format: cachet_examples::cli::LogFormat::Text,
     };
     let (cachet, db) = cachet_examples::open(&global, None, "http://127.0.0.1").await?;
     let result = match cachet_examples::demo::is_empty(&cachet).await {

@@ -3,7 +3,7 @@
 //! with `SMTP_URL=smtp://127.0.0.1:25 cargo run`; the page is at http://127.0.0.1:3000/status.
 use std::{net::SocketAddr, sync::Arc};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::StatusCode, web};
 use cachet_core::model::{IncidentStatus::Investigating, NewIncident, Role};
 use cachet_core::{Actor, Cachet, Config, secrets::key_file, validate::HttpUrl};
 use cachet_notify::{EmailNotifier, SmtpUrl};
@@ -22,16 +22,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let smtp = SmtpUrl::parse(&env("SMTP_URL", "smtp://127.0.0.1:25"), false)?;
     let mail = EmailNotifier::builder(smtp, "Status <status@example.com>".parse()?).build()?;
     let background = cachet.start_background(vec![Arc::new(mail)]);
-    let c = cachet.clone();
-    HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(c.clone()))
-            .route("/deploy-failed", web::post().to(deploy_failed))
-            .service(cachet_actix::scope("/status", c.clone()))
-    })
-    .bind(addr)?
-    .run()
-    .await?;
+    let app = move || {
+        let host = web::post().to(deploy_failed);
+        let page = cachet_actix::scope("/status", cachet.clone());
+        let app = App::new().app_data(web::Data::new(cachet.clone()));
+        app.route("/deploy-failed", host).service(page)
+    };
+    HttpServer::new(app).bind(addr)?.run().await?;
     background.shutdown().await;
     Ok(())
 }
@@ -41,17 +38,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn deploy_failed(cachet: web::Data<Cachet>, req: HttpRequest) -> HttpResponse {
     let ip = req.peer_addr().map(|a| a.ip());
     let actor = Actor::host("deploy-bot", Role::Manager, ip);
-    match NewIncident::parse(
-        "Deploy failed",
-        Investigating,
-        "Rolling back.",
-        cachet.now(),
-    ) {
-        _ if !ip.is_some_and(|ip| ip.is_loopback()) => HttpResponse::Forbidden().finish(),
-        Err(_) => HttpResponse::UnprocessableEntity().finish(),
-        Ok(new) => match cachet.create_incident(&actor, &new.notifying()).await {
-            Ok(_) => HttpResponse::Created().finish(),
-            Err(_) => HttpResponse::InternalServerError().finish(),
-        },
-    }
+    let at = cachet.now();
+    let new = NewIncident::parse("Deploy failed", Investigating, "Rolling back.", at);
+    HttpResponse::new(match new.map(NewIncident::notifying) {
+        _ if !ip.is_some_and(|ip| ip.is_loopback()) => StatusCode::FORBIDDEN,
+        Ok(new) if cachet.create_incident(&actor, &new).await.is_ok() => StatusCode::CREATED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    })
 }

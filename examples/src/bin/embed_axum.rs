@@ -5,8 +5,7 @@ use std::{net::SocketAddr, sync::Arc};
 
 use axum::{Router, extract::ConnectInfo, extract::State, http::StatusCode, routing::post};
 use cachet_core::model::{IncidentStatus::Investigating, NewIncident, Role};
-use cachet_core::validate::HttpUrl;
-use cachet_core::{Actor, Cachet, Config, secrets::key_file};
+use cachet_core::{Actor, Cachet, Config, secrets::key_file, validate::HttpUrl};
 use cachet_notify::{EmailNotifier, SmtpUrl};
 
 #[tokio::main]
@@ -23,16 +22,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let smtp = SmtpUrl::parse(&env("SMTP_URL", "smtp://127.0.0.1:25"), false)?;
     let mail = EmailNotifier::builder(smtp, "Status <status@example.com>".parse()?).build()?;
     let background = cachet.start_background(vec![Arc::new(mail)]);
-    let app = Router::new()
-        .route("/deploy-failed", post(deploy_failed))
-        .with_state(cachet.clone())
-        .nest("/status", cachet_axum::router(cachet))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let page = cachet_axum::router(cachet.clone());
+    let host = Router::new().route("/deploy-failed", post(deploy_failed));
+    let app = host.with_state(cachet).nest("/status", page);
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    let tcp = tokio::net::TcpListener::bind(addr).await?;
     let ctrl_c = async { tokio::signal::ctrl_c().await.unwrap_or_default() };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(ctrl_c)
-        .await?;
+    axum::serve(tcp, app).with_graceful_shutdown(ctrl_c).await?;
     background.shutdown().await;
     Ok(())
 }
@@ -42,12 +38,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn deploy_failed(cachet: State<Cachet>, peer: ConnectInfo<SocketAddr>) -> StatusCode {
     let actor = Actor::host("deploy-bot", Role::Manager, Some(peer.ip()));
     let at = cachet.now();
-    match NewIncident::parse("Deploy failed", Investigating, "Rolling back.", at) {
+    let new = NewIncident::parse("Deploy failed", Investigating, "Rolling back.", at);
+    match new.map(NewIncident::notifying) {
         _ if !peer.ip().is_loopback() => StatusCode::FORBIDDEN,
-        Err(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Ok(new) => match cachet.create_incident(&actor, &new.notifying()).await {
-            Ok(_) => StatusCode::CREATED,
-            Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        },
+        Ok(new) if cachet.create_incident(&actor, &new).await.is_ok() => StatusCode::CREATED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -246,6 +246,74 @@ impl OutboxStore for MemoryStore {
         Ok(delivery.clone())
     }
 
+    async fn renew_outbox_leases(
+        &self,
+        owner: &str,
+        events: &[OutboxEventId],
+        deliveries: &[DeliveryId],
+        lease_until: Timestamp,
+    ) -> StoreResult<u64> {
+        let mut st = self.lock();
+        let mut n = 0;
+        for id in events {
+            if let Some(e) = st.outbox.get_mut(id).filter(|e| {
+                e.status == OutboxStatus::Pending && holds_lease(e.lease_owner.as_ref(), owner)
+            }) {
+                e.lease_expires_at = Some(lease_until);
+                n += 1;
+            }
+        }
+        for id in deliveries {
+            if let Some(d) = st.deliveries.get_mut(id).filter(|d| {
+                d.status == DeliveryStatus::Pending && holds_lease(d.lease_owner.as_ref(), owner)
+            }) {
+                d.lease_expires_at = Some(lease_until);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn release_outbox_leases(&self, owner: &str) -> StoreResult<u64> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let mut n = 0;
+        let events = st
+            .outbox
+            .values_mut()
+            .filter(|e| e.status == OutboxStatus::Pending);
+        for e in events.filter(|e| holds_lease(e.lease_owner.as_ref(), owner)) {
+            e.lease_owner = None;
+            e.lease_expires_at = None;
+            n += 1;
+        }
+        let deliveries = st
+            .deliveries
+            .values_mut()
+            .filter(|d| d.status == DeliveryStatus::Pending);
+        for d in deliveries.filter(|d| holds_lease(d.lease_owner.as_ref(), owner)) {
+            d.lease_owner = None;
+            d.lease_expires_at = None;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    async fn release_deliveries(&self, owner: &str, ids: &[DeliveryId]) -> StoreResult<u64> {
+        let mut st = self.lock();
+        let mut n = 0;
+        for id in ids {
+            if let Some(d) = st.deliveries.get_mut(id).filter(|d| {
+                d.status == DeliveryStatus::Pending && holds_lease(d.lease_owner.as_ref(), owner)
+            }) {
+                d.lease_owner = None;
+                d.lease_expires_at = None;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     async fn deliveries(&self, q: &DeliveryQuery) -> StoreResult<Page<Delivery>> {
         let st = self.lock();
         let f = &q.filter;

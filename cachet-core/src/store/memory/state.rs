@@ -76,6 +76,7 @@ pub(super) struct State {
     pub(super) api_tokens: BTreeMap<ApiTokenId, ApiToken>,
     pub(super) sessions: BTreeMap<SessionId, Session>,
     pub(super) throttle: HashMap<String, ThrottleState>,
+    pub(super) idempotency: HashMap<String, IdempotencyRecord>,
     pub(super) one_time_tokens: BTreeMap<OneTimeTokenId, OneTimeToken>,
     pub(super) settings: BTreeMap<SettingKey, String>,
     pub(super) audit: BTreeMap<AuditEventId, AuditEvent>,

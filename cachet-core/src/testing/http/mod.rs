@@ -48,6 +48,7 @@ mod cases_metrics;
 mod cases_schedules;
 mod cases_statuspage;
 mod cases_subscribers;
+mod cases_telemetry;
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -67,6 +68,8 @@ use crate::store::memory::MemoryStore;
 use crate::validate::{Email, HttpUrl, Locale, Markdown, MetricValue, Name, Slug};
 use crate::web::RequestContext;
 use crate::{Actor, Cachet, Config};
+
+pub use cases_telemetry::PROMETHEUS_TOKEN;
 
 /// The public URL of every case's site, before the mount prefix.
 pub const PUBLIC_HOST: &str = "https://status.example.com";
@@ -511,6 +514,7 @@ pub fn cases() -> Vec<HttpCase> {
     all.extend(cases_subscribers::cases());
     all.extend(cases_statuspage::cases());
     all.extend(cases_dashboard::cases());
+    all.extend(cases_telemetry::cases());
     all
 }
 

@@ -15,16 +15,20 @@
 
 mod components;
 mod general;
+mod idempotency;
 mod identity;
 mod incidents;
+mod leases;
 mod metrics;
 mod outbox;
 mod people;
 
 pub use components::*;
 pub use general::*;
+pub use idempotency::*;
 pub use identity::*;
 pub use incidents::*;
+pub use leases::*;
 pub use metrics::*;
 pub use outbox::*;
 pub use people::*;

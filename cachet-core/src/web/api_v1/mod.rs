@@ -8,6 +8,7 @@ pub(crate) mod bodies;
 mod components;
 pub mod dto;
 mod groups;
+mod idempotency;
 mod incidents;
 mod metrics;
 pub mod present;
@@ -91,6 +92,8 @@ impl Fail {
                     // Cachet maps constraint errors to 400.
                     Error::Conflict(why) => (StatusCode::BAD_REQUEST, (*why).to_owned()),
                     Error::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, String::new()),
+                    // `Cachet::handle` adds `Retry-After` and notes the store as down.
+                    Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, String::new()),
                     _ => {
                         tracing::error!(request_id, error = ?crate::log::Escaped(&e), "API v1 request failed");
                         (StatusCode::INTERNAL_SERVER_ERROR, String::new())
@@ -162,9 +165,14 @@ pub(crate) async fn handle(
         return too_many(limit, retry_after, request_id);
     }
     let path = req.uri().path().to_owned();
-    let mut resp = match dispatch(cachet, req, actor).await {
-        Ok(r) => r,
-        Err(f) => f.render(request_id),
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut resp = match idempotency::key_of(&req) {
+        Ok(Some(key)) if write => {
+            idempotency::dispatch_once(cachet, req, actor, &key, request_id).await
+        }
+        Err(f) if write => f.render(request_id),
+        // Reads are idempotent already: the header is ignored on them.
+        _ => answer(cachet, req, actor, request_id).await,
     };
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
         set_header(&mut resp, "allow", &routes::allowed(&path));
@@ -197,6 +205,18 @@ fn set_header(resp: &mut Response<Bytes>, name: &'static str, value: &str) {
         resp.headers_mut()
             .insert(http::HeaderName::from_static(name), v);
     }
+}
+
+/// The route's answer to a request, failures rendered.
+async fn answer(
+    cachet: &Cachet,
+    req: Request<Bytes>,
+    actor: Actor,
+    request_id: &str,
+) -> Response<Bytes> {
+    dispatch(cachet, req, actor)
+        .await
+        .unwrap_or_else(|f| f.render(request_id))
 }
 
 /// Routes a request by [`routes::ROUTES`]: the site's sign-in rule, the body, the path's ids,

@@ -157,7 +157,7 @@ const fn list<T: ToSchema>() -> Answer {
 }
 
 /// `T` itself, referenced by name.
-const fn bare<T: ToSchema>() -> Answer {
+pub(crate) const fn bare<T: ToSchema>() -> Answer {
     Answer::Json {
         schema: schema_ref::<T>,
         named: named::<T>,

@@ -320,12 +320,7 @@ async fn reset(cachet: &Cachet, req: &Request<Bytes>, client: Option<IpAddr>) ->
     // so the answer tells nothing.
     let account_key = format!(
         "reset-account:{}",
-        crate::auth::tokens::hash_secret(&email)
-            .0
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        hex::encode(&crate::auth::tokens::hash_secret(&email).0[..8])
     );
     for key in [client_key(client), account_key] {
         if let crate::web::ratelimit::Decision::Deny {

@@ -549,6 +549,10 @@ pub(crate) fn error_status(e: &Error) -> (StatusCode, String) {
         }
         Error::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, e.to_string()),
         Error::InsecureTransport => (StatusCode::FORBIDDEN, e.to_string()),
+        Error::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database is not answering; please try again in a few seconds.".to_owned(),
+        ),
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong; please try again.".to_owned(),

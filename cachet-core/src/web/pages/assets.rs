@@ -45,7 +45,7 @@ impl Asset {
         bytes: Bytes,
     ) -> Self {
         let digest = Sha256::digest(&bytes);
-        let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let hash = hex::encode(&digest[..8]);
         let integrity = format!(
             "sha384-{}",
             base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&bytes))

@@ -346,7 +346,7 @@ fn failure_page(e: PageError, c: &Chrome, settings: &Settings) -> Response<Bytes
         PageError::Internal(err) => {
             tracing::error!(error = ?crate::log::Escaped(&err), "page failed");
             (
-                StatusCode::INTERNAL_SERVER_ERROR,
+                response::failure_status(err),
                 Msg::UnavailableTitle,
                 Msg::UnavailableText,
             )
@@ -385,7 +385,7 @@ fn failure(e: PageError) -> Response<Bytes> {
         PageError::Internal(e) => {
             tracing::error!(error = ?crate::log::Escaped(&e), "page failed");
             response::plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
+                response::failure_status(&e),
                 "The page could not be shown; please try again.\n",
             )
         }

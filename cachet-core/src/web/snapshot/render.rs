@@ -1,0 +1,136 @@
+//! Rendering for the cache: a request synthesised from the key alone, on the cache's own
+//! render threads.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{ACCEPT_LANGUAGE, VARY};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+
+use super::entry::{Entry, entry_of};
+use super::key::{Key, Surface};
+use super::state::Site;
+use crate::Cachet;
+use crate::web::{RequestContext, api_v1, cors, public, response, statuspage};
+
+impl Cachet {
+    /// Renders a key and builds its entry (hashing and compressing the body) on the cache's
+    /// render threads ([`crate::cpu::Offloader`]), so that neither the render of the big
+    /// status page (about 200 ms on the benchmark's data set) nor its gzip and brotli copies
+    /// stall an async worker and every request it serves, cache hits included. The render is
+    /// async (it reads the store): the render thread drives it with the runtime's
+    /// `Handle::block_on`, and the store's I/O stays on the runtime's drivers. Outside a
+    /// tokio runtime it runs here.
+    pub(super) async fn render_entry(
+        &self,
+        key: &Key,
+        site: &Arc<Site>,
+        request_id: &str,
+    ) -> (Response<Bytes>, Option<Entry>) {
+        let snapshots = self.snapshots();
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            let resp = self.render_for_snapshot(key, request_id).await;
+            let entry = entry_of(&resp, key, site, &snapshots.config, request_id);
+            return (resp, entry);
+        };
+        let (cachet, key, site, id) = (
+            self.clone(),
+            key.clone(),
+            Arc::clone(site),
+            request_id.to_owned(),
+        );
+        let rendered = snapshots
+            .render_threads
+            .run(move || {
+                let resp = handle.block_on(cachet.render_for_snapshot(&key, &id));
+                let entry = entry_of(&resp, &key, &site, &cachet.snapshots().config, &id);
+                (resp, entry)
+            })
+            .await;
+        rendered.unwrap_or_else(|error| {
+            tracing::error!(
+                target: "cachet::snapshot",
+                request_id,
+                error = %crate::log::Escaped(&error),
+                "render failed"
+            );
+            (
+                response::plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"),
+                None,
+            )
+        })
+    }
+
+    /// A guest: no principal, no token, no session cookie.
+    pub(super) fn is_guest(&self, req: &Request<Bytes>, cx: &RequestContext) -> bool {
+        let h = req.headers();
+        cx.principal.is_none()
+            && !h.contains_key("x-cachet-token")
+            && !h.contains_key(http::header::AUTHORIZATION)
+            && !h
+                .get_all(http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|c| self.cookie_policy().read(c).is_some())
+    }
+
+    /// Renders a key from a request synthesised from it alone: nothing of the visitor's
+    /// request (Host, cookies, other headers) can reach the answer.
+    pub(super) async fn render_for_snapshot(&self, key: &Key, request_id: &str) -> Response<Bytes> {
+        let uri = if key.query.is_empty() {
+            key.path.clone()
+        } else {
+            format!("{}?{}", key.path, key.query)
+        };
+        let mut builder = Request::builder().method(Method::GET).uri(uri);
+        if !key.language.is_empty() {
+            builder = builder.header(ACCEPT_LANGUAGE, key.language.as_str());
+        }
+        if !key.zone.is_empty() {
+            builder = builder.header("time-zone", key.zone.as_str());
+        }
+        let Ok(synthetic) = builder.body(Bytes::new()) else {
+            return response::not_found_page();
+        };
+        match key.surface {
+            Surface::ApiV1 => api_v1::handle(self, synthetic, None, None, request_id).await,
+            Surface::ApiV2 => statuspage::handle(self, &synthetic).await,
+            Surface::Page => match public::route(self, &synthetic).await {
+                Some(resp) => resp,
+                None => crate::web::pages::not_found(self, &synthetic).await,
+            },
+        }
+    }
+
+    /// A render that may not be cached, made fit for the one request that caused it: CORS
+    /// for the real `Origin` instead of the synthesised request's.
+    pub(super) fn finish_uncached(
+        &self,
+        mut resp: Response<Bytes>,
+        req: &Request<Bytes>,
+        surface: Surface,
+        site: &Site,
+    ) -> Response<Bytes> {
+        let had_cors = resp
+            .headers()
+            .get_all(VARY)
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"origin"));
+        if surface == Surface::ApiV1 || had_cors {
+            let headers = resp.headers_mut();
+            let kept: Vec<HeaderValue> = headers
+                .get_all(VARY)
+                .iter()
+                .filter(|v| !v.as_bytes().eq_ignore_ascii_case(b"origin"))
+                .cloned()
+                .collect();
+            headers.remove(VARY);
+            headers.remove(http::header::ACCESS_CONTROL_ALLOW_ORIGIN);
+            cors::apply(&mut resp, req, &site.allowed_domains);
+            for v in kept {
+                resp.headers_mut().append(VARY, v);
+            }
+        }
+        resp
+    }
+}

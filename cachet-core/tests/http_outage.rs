@@ -1,0 +1,251 @@
+//! Serving through a store outage, through `Cachet::handle` over a store that hangs or fails
+//! on command (`testing::faults::FaultyStore`): what the cache holds is served as it stands
+//! with `Age` (stale-if-error), what it does not hold answers `503` with `Retry-After`, writes
+//! are refused at once while the store is known down, every read answers within its
+//! deadline, and once the store answers again the pages are fresh.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::*;
+use http::{Request, Response, StatusCode};
+
+use cachet_core::model::*;
+use cachet_core::store::Store;
+use cachet_core::store::memory::MemoryStore;
+use cachet_core::testing::faults::FaultyStore;
+use cachet_core::validate::HttpUrl;
+use cachet_core::web::RequestContext;
+use cachet_core::{Actor, Cachet, Config};
+
+async fn new_store() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::new())
+}
+
+const BACKOFF: Duration = Duration::from_millis(600);
+
+/// A site over a faulty store, with short deadlines so the test is quick.
+fn site() -> (Harness, Arc<FaultyStore>) {
+    let faulty = Arc::new(FaultyStore::new(Arc::new(MemoryStore::new())));
+    let mut config = Config::new(HttpUrl::parse("https://status.example.com").unwrap());
+    config.web.snapshot.revision_deadline = Duration::from_millis(100);
+    config.web.snapshot.render_deadline = Duration::from_millis(400);
+    config.web.snapshot.outage_backoff = BACKOFF;
+    let store: Arc<dyn Store> = faulty.clone();
+    (Harness::over(store, config), faulty)
+}
+
+fn guest() -> RequestContext {
+    RequestContext {
+        peer: Some("198.51.100.7:4000".parse().unwrap()),
+        principal: None,
+    }
+}
+
+async fn send(c: &Cachet, method: &str, path: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
+    let mut b = Request::builder().method(method).uri(path);
+    for (n, v) in headers {
+        b = b.header(*n, *v);
+    }
+    c.handle(b.body(Bytes::new()).unwrap(), guest()).await
+}
+
+/// A guest's `GET`, which must answer within a second whatever the store does.
+async fn get(c: &Cachet, path: &str) -> Response<Bytes> {
+    let started = Instant::now();
+    let r = send(c, "GET", path, &[]).await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "{path} took {took:?}");
+    r
+}
+
+fn header<'a>(r: &'a Response<Bytes>, name: &str) -> &'a str {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or("")
+}
+
+fn assert_unavailable(r: &Response<Bytes>, what: &str) {
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{what}");
+    let retry: u64 = header(r, "retry-after").parse().unwrap_or(0);
+    assert!(retry >= 1, "{what}: Retry-After {retry}");
+}
+
+const PUBLIC: &[&str] = &["/", "/api/v1/components", "/api/v2/summary.json"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_store_serves_the_cache_with_age_and_recovers() {
+    let (h, faulty) = site();
+    let c = &h.cachet;
+    let admin = h.user("admin@example.com", Role::Admin).await;
+    let (_, token) = c
+        .create_api_token(
+            &Actor::operator(),
+            admin.id,
+            name("t"),
+            TokenScope::Admin,
+            None,
+        )
+        .await
+        .unwrap();
+    c.create_component(&Actor::operator(), &component("Before"))
+        .await
+        .unwrap();
+    let mut before = Vec::new();
+    for path in PUBLIC {
+        let r = get(c, path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(header(&r, "age"), "", "{path}: fresh answers carry no Age");
+        before.push(r.body().clone());
+    }
+
+    // A write moves the revision, then the database freezes: every page changed since its
+    // render, and none may wait for the store.
+    c.create_component(&Actor::operator(), &component("After"))
+        .await
+        .unwrap();
+    faulty.hang();
+    for (path, body) in PUBLIC.iter().zip(&before) {
+        let r = get(c, path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(header(&r, "age").parse::<u64>().is_ok(), "{path}: Age");
+        assert_eq!(r.body(), body, "{path}: the answer as it stood");
+    }
+    // Under load too: every concurrent read answers within the deadline.
+    let mut readers = Vec::new();
+    for i in 0..40 {
+        let c = c.clone();
+        readers.push(tokio::spawn(async move {
+            let path = PUBLIC[i % PUBLIC.len()];
+            get(&c, path).await.status()
+        }));
+    }
+    for r in readers {
+        assert_eq!(r.await.unwrap(), StatusCode::OK);
+    }
+    // Nothing held for a key: 503 with Retry-After, never a hang or a 500.
+    assert_unavailable(&get(c, "/api/v1/incidents").await, "never cached");
+    assert_unavailable(&get(c, "/components/1").await, "never cached page");
+
+    // Writes while the store is known down fail at once.
+    for (path, hdrs) in [
+        (
+            "/api/v1/components",
+            vec![("x-cachet-token", token.as_str())],
+        ),
+        ("/dashboard/components", vec![]),
+    ] {
+        let started = Instant::now();
+        let r = send(c, "POST", path, &hdrs).await;
+        assert!(started.elapsed() < Duration::from_millis(200), "{path}");
+        assert_unavailable(&r, path);
+    }
+    let stats = c.snapshot_stats();
+    assert!(stats.stale_if_error >= 3 + 40, "{stats:?}");
+    assert!(stats.unavailable >= 2, "{stats:?}");
+    assert!(faulty.held_calls() >= 1);
+
+    // The database comes back: after the backoff one read probes it, and pages are fresh.
+    faulty.heal();
+    tokio::time::sleep(BACKOFF + Duration::from_millis(100)).await;
+    let r = get(c, "/").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(&r, "age"), "");
+    assert!(String::from_utf8_lossy(r.body()).contains("After"));
+    let r = get(c, "/api/v1/incidents").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = send(
+        c,
+        "POST",
+        "/api/v1/components",
+        &[
+            ("x-cachet-token", token.as_str()),
+            ("content-type", "application/json"),
+        ],
+    )
+    .await;
+    assert_ne!(
+        r.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "writes work again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_store_with_nothing_cached_answers_503() {
+    let (h, faulty) = site();
+    let c = &h.cachet;
+    faulty.fail();
+    for path in PUBLIC {
+        assert_unavailable(&get(c, path).await, path);
+    }
+    // `/health` says so too, at once.
+    assert_unavailable(&get(c, "/health").await, "/health");
+    faulty.heal();
+    tokio::time::sleep(BACKOFF + Duration::from_millis(100)).await;
+    for path in PUBLIC {
+        assert_eq!(get(c, path).await.status(), StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_store_serves_what_is_cached() {
+    let (h, faulty) = site();
+    let c = &h.cachet;
+    c.create_component(&Actor::operator(), &component("Kept"))
+        .await
+        .unwrap();
+    for path in PUBLIC {
+        assert_eq!(get(c, path).await.status(), StatusCode::OK, "{path}");
+    }
+    c.create_component(&Actor::operator(), &component("Unseen"))
+        .await
+        .unwrap();
+    faulty.fail();
+    for path in PUBLIC {
+        let r = get(c, path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(header(&r, "age").parse::<u64>().is_ok(), "{path}: Age");
+        let body = String::from_utf8_lossy(r.body()).into_owned();
+        assert!(!body.contains("Unseen"), "{path}: served as it stood");
+    }
+    faulty.heal();
+    tokio::time::sleep(BACKOFF + Duration::from_millis(100)).await;
+    let r = get(c, "/").await;
+    assert!(String::from_utf8_lossy(r.body()).contains("Unseen"));
+}
+
+/// The store freezes after the revision check, in the middle of the render: the read still
+/// answers within its deadline, with the answer held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_hangs_during_the_render_serves_what_is_held() {
+    for spared in 1..=4 {
+        let (h, faulty) = site();
+        let c = &h.cachet;
+        c.create_component(&Actor::operator(), &component("Kept"))
+            .await
+            .unwrap();
+        let before = get(c, "/").await;
+        assert_eq!(before.status(), StatusCode::OK);
+        c.create_component(&Actor::operator(), &component("Unseen"))
+            .await
+            .unwrap();
+        faulty.hang_after(spared);
+        let r = get(c, "/").await;
+        assert_eq!(r.status(), StatusCode::OK, "after {spared} calls");
+        assert!(
+            header(&r, "age").parse::<u64>().is_ok(),
+            "after {spared} calls"
+        );
+        assert_eq!(r.body(), before.body(), "after {spared} calls");
+        // Known down now: writes are refused at once.
+        let w = send(c, "POST", "/api/v1/components", &[]).await;
+        assert_unavailable(&w, "write after a hung render");
+        faulty.heal();
+    }
+}

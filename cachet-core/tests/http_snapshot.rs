@@ -757,3 +757,60 @@ async fn random_read_parameters_keep_the_cache_bounded() {
         assert!(entries <= 8, "{entries} entries after {path}");
     }
 }
+
+/// Red-team finding: guest reads of cacheable answers got `429` from one busy address when
+/// writes forced re-renders. A key that holds an answer is re-rendered after a write for
+/// whoever reads it first, whatever that reader's budget; keys never cached still pay.
+#[tokio::test]
+async fn a_busy_guest_is_never_refused_a_cached_answer_after_a_write() {
+    let config = with_config(|c| {
+        c.web.rate_limits.api_per_address =
+            cachet_core::web::Limit::new(2, Duration::from_secs(3600));
+        c.web.rate_limits.uncached_render =
+            cachet_core::web::Limit::new(1, Duration::from_secs(3600));
+    });
+    let h = Harness::over(new_store().await, config);
+    let c = &h.cachet;
+    let reader = from("198.51.100.9:4000");
+    let read = |path: &'static str| send(c, "GET", path, &[], reader.clone());
+    // The budget is spent on first renders: two API keys, one extra page variant.
+    assert_eq!(read("/api/v1/components").await.status(), StatusCode::OK);
+    assert_eq!(read("/api/v1/incidents").await.status(), StatusCode::OK);
+    assert_eq!(
+        read("/api/v1/metrics").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(read("/").await.status(), StatusCode::OK);
+    assert_eq!(read("/?start_date=2026-10-01").await.status(), StatusCode::OK);
+    assert_eq!(
+        read("/?start_date=2026-10-02").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let renders = c.snapshot_stats().renders;
+    // A write makes every cached key a miss; each is rendered afresh for the busy reader.
+    for round in 0..3 {
+        let name = format!("Written {round}");
+        c.create_component(&Actor::operator(), &component(&name))
+            .await
+            .unwrap();
+        let api = read("/api/v1/components").await;
+        assert_eq!(api.status(), StatusCode::OK);
+        assert!(String::from_utf8_lossy(api.body()).contains(&name));
+        assert_eq!(read("/api/v1/incidents").await.status(), StatusCode::OK);
+        for page in ["/", "/?start_date=2026-10-01"] {
+            let r = read(page).await;
+            assert_eq!(r.status(), StatusCode::OK, "{page} after write {round}");
+            assert!(String::from_utf8_lossy(r.body()).contains(&name), "{page}");
+        }
+    }
+    assert_eq!(c.snapshot_stats().renders, renders + 3 * 4);
+    // What was never cached still pays, and the budget is still spent.
+    assert_eq!(
+        read("/api/v1/metrics").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        read("/?start_date=2026-10-02").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

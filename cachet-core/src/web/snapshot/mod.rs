@@ -65,7 +65,10 @@
 //! value of a parameter the route reads, another locale) of pages and Statuspage JSON (API
 //! v1: its per-address limit on every miss), answered `429` with `Retry-After` beyond it. The same
 //! budget is paid by a request for a cacheable page that is answered uncached (a credential
-//! header, a body). Hits are never limited.
+//! header, a body). Hits are never limited, and neither is the re-render of a key that
+//! already holds an answer of an earlier revision: after a write the first guest to read a
+//! cached key renders it whatever its budget, so a busy reader is never refused an answer the
+//! cache has (one such render per key and write, the keys bounded by `max_entries`).
 //!
 //! # Freshness
 //!
@@ -309,7 +312,12 @@ impl Cachet {
             snapshots.stale_served.fetch_add(1, Ordering::Relaxed);
             return Lookup::Served(serve(&entry, req, &site));
         }
-        // A miss: one render per key and revision; whoever renders pays the rate limit.
+        // A miss: one render per key and revision; whoever renders pays the rate limit,
+        // unless the key has an answer already (of an earlier revision): a guest is never
+        // refused what is cached. That render was caused by a write, not by the reader, and
+        // there is one per key and revision (the key was paid for when it was first made,
+        // and the keys are bounded by the cache).
+        let pays = fallback.is_none();
         let mut own: Option<Response<Bytes>> = None;
         let mut rendered_here = false;
         let mut decision = None;
@@ -317,7 +325,7 @@ impl Cachet {
         let (key_r, site_r) = (&key, &site);
         let init = cell.get_or_try_init(|| async move {
             *here_r = true;
-            if let Some(ip) = client {
+            if pays && let Some(ip) = client {
                 if surface == Surface::ApiV1 {
                     let d = self.limiters().api_address(ip);
                     *decision_r = Some(d);

@@ -1,0 +1,481 @@
+//! Delivering one delivery: rendering it for its recipient, handing it to the channel's
+//! notifier, and recording the attempt. Kept apart from the tick loop that leases the work.
+
+use super::*;
+
+/// How a failure is recorded: without control characters, bounded, and never holding the
+/// recipient's address even if a notifier put it there.
+pub(super) fn scrub(error: &str, address: Option<&str>) -> String {
+    let mut s: String = error
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(500)
+        .collect();
+    if let Some(a) = address
+        && !a.is_empty()
+    {
+        s = s.replace(a, "<recipient>");
+    }
+    s
+}
+
+/// The validated `to` address of a user mail's payload.
+pub(super) fn direct_address(payload: &serde_json::Value) -> Option<crate::validate::Email> {
+    crate::validate::Email::parse(payload.get("to")?.as_str()?).ok()
+}
+
+/// What the delivery tasks share.
+pub(super) struct DeliverCtx {
+    pub(super) cachet: Cachet,
+    pub(super) notifiers: HashMap<Channel, Arc<dyn Notifier>>,
+    pub(super) rates: HashMap<Channel, Arc<SendRate>>,
+    pub(super) config: DispatcherConfig,
+    /// Events by id, read once per tick; `None` when the event is gone.
+    pub(super) events: Mutex<HashMap<OutboxEventId, Option<Arc<OutboxEvent>>>>,
+    /// The dispatcher's stop flag: a delivery still waiting for its send permit gives up.
+    pub(super) stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Why a message could not be rendered.
+pub(super) enum RenderError {
+    /// Will not get better (recipient gone, unverified, malformed event).
+    Permanent(&'static str),
+    /// The store failed; try again later.
+    Transient(&'static str),
+}
+
+impl DeliverCtx {
+    pub(super) async fn event(&self, id: OutboxEventId) -> Result<Option<Arc<OutboxEvent>>, Error> {
+        let mut events = self.events.lock().await;
+        if let Some(e) = events.get(&id) {
+            return Ok(e.clone());
+        }
+        let e = match self.cachet.store().outbox_event(id).await {
+            Ok(e) => Some(Arc::new(e)),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        events.insert(id, e.clone());
+        Ok(e)
+    }
+
+    pub(super) async fn deliver_one(&self, d: Delivery) -> Outcome {
+        let Some(channel) = channel_of(&d.channel) else {
+            return self
+                .record(
+                    &d,
+                    Err(DeliveryError::Permanent("unknown channel".into())),
+                    None,
+                )
+                .await;
+        };
+        let Some(notifier) = self.notifiers.get(&channel).cloned() else {
+            // No notifier for this channel: the delivery waits (its lease runs out and a later
+            // tick, perhaps with SMTP configured, takes it).
+            return Outcome::Waiting;
+        };
+        let (message, address) = match self.render(&d).await {
+            Ok((Message::Email(mut m), a)) => {
+                m.idempotency_key.clone_from(&d.idempotency_key);
+                (Message::Email(m), a)
+            }
+            Ok(m) => m,
+            Err(RenderError::Permanent(why)) => {
+                return self
+                    .record(&d, Err(DeliveryError::Permanent(why.into())), None)
+                    .await;
+            }
+            Err(RenderError::Transient(why)) => {
+                return self
+                    .record(&d, Err(DeliveryError::Transient(why.into())), None)
+                    .await;
+            }
+        };
+        // The channel's global rate paces the hand-over; the wait is not part of the
+        // notifier's time limit.
+        if let Some(rate) = self.rates.get(&channel) {
+            let mut stopping = self.stopping.clone();
+            tokio::select! {
+                () = rate.wait() => {}
+                _ = stopping.wait_for(|stop| *stop) => return Outcome::NotStarted(d.id),
+            }
+        }
+        if *self.stopping.borrow() {
+            return Outcome::NotStarted(d.id);
+        }
+        let limit = self.config.send_timeout;
+        let result = match tokio::time::timeout(limit, notifier.deliver(&message)).await {
+            Ok(r) => r,
+            Err(_) => Err(DeliveryError::Transient(
+                "the channel did not answer in time".into(),
+            )),
+        };
+        self.record(&d, result, address.as_deref()).await
+    }
+
+    pub(super) async fn record(
+        &self,
+        d: &Delivery,
+        result: Result<(), DeliveryError>,
+        address: Option<&str>,
+    ) -> Outcome {
+        let now = self.cachet.now();
+        let n = d.attempts.saturating_add(1);
+        let (attempt, outcome) = match result {
+            Ok(()) => (AttemptResult::Delivered, Outcome::Delivered),
+            Err(DeliveryError::Transient(e)) if n < self.config.max_attempts => (
+                AttemptResult::Retry {
+                    error: scrub(&format!("transient: {e}"), address),
+                    next_attempt_at: now + delta(backoff(&self.config, n)),
+                },
+                Outcome::Retry,
+            ),
+            Err(DeliveryError::Transient(e)) => (
+                AttemptResult::Failed {
+                    error: scrub(&format!("gave up after {n} attempts: {e}"), address),
+                },
+                Outcome::Failed,
+            ),
+            Err(DeliveryError::Permanent(e)) => (
+                AttemptResult::Failed {
+                    error: scrub(&format!("permanent: {e}"), address),
+                },
+                Outcome::Failed,
+            ),
+        };
+        let attempt = NewDeliveryAttempt {
+            at: now,
+            result: attempt,
+        };
+        // The message may have gone out: an attempt left unrecorded would be sent again when
+        // its lease runs out, so the record is retried until the store takes it (or says the
+        // delivery is no longer this instance's). The heartbeat keeps the lease meanwhile.
+        let counted = match outcome {
+            Outcome::Delivered => Some(DeliveryOutcome::Sent),
+            Outcome::Retry => Some(DeliveryOutcome::Retried),
+            Outcome::Failed => Some(DeliveryOutcome::Failed),
+            Outcome::Waiting | Outcome::Lost | Outcome::NotStarted(_) => None,
+        };
+        let mut wait = RECORD_RETRY_FIRST;
+        let mut failures = 0u32;
+        loop {
+            match self
+                .cachet
+                .store()
+                .record_delivery_attempt(d.id, &self.config.instance, &attempt)
+                .await
+            {
+                Ok(_) => {
+                    // Counted once recorded: an attempt whose lease was lost is another
+                    // instance's to count.
+                    if let Some(counted) = counted {
+                        self.cachet.telemetry().record_delivery(&d.channel, counted);
+                    }
+                    return outcome;
+                }
+                Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => {
+                    return Outcome::Lost;
+                }
+                Err(e) => {
+                    failures += 1;
+                    if failures == 1 || failures.is_power_of_two() {
+                        tracing::warn!(target: "cachet::notify", delivery = d.id.get(), failures, error = %crate::log::Escaped(&e), "recording an attempt failed; trying again");
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(RECORD_RETRY_CAP);
+                }
+            }
+        }
+    }
+
+    pub(super) fn base_url(&self) -> String {
+        self.cachet
+            .config()
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// Renders the delivery's message; also returns the address (to scrub it from errors).
+    pub(super) async fn render(
+        &self,
+        d: &Delivery,
+    ) -> Result<(Message, Option<String>), RenderError> {
+        const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
+        let event = match self.event(d.event_id).await {
+            Ok(Some(e)) => e,
+            Ok(None) => return Err(RenderError::Permanent("the event no longer exists")),
+            Err(_) => return Err(STORE),
+        };
+        let recipient =
+            Recipient::parse(&d.recipient).ok_or(RenderError::Permanent("unknown recipient"))?;
+        let settings = self.cachet.settings().await.map_err(|_| STORE)?;
+        let tz = settings.app_timezone.tz();
+        match recipient {
+            Recipient::Subscriber(id) => {
+                let s = match self.cachet.store().subscriber(id).await {
+                    Ok(s) => s,
+                    Err(StoreError::NotFound { .. }) => {
+                        return Err(RenderError::Permanent("the subscriber no longer exists"));
+                    }
+                    Err(_) => return Err(STORE),
+                };
+                let to = self
+                    .cachet
+                    .keyring()
+                    .open_email(&s.email)
+                    .map_err(|_| RenderError::Permanent("the address cannot be opened"))?;
+                let lang = Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En);
+                let cat = Catalog::new(lang);
+                let site = settings.app_name.as_ref().map_or_else(
+                    || cat.t(Msg::DefaultSiteName).to_owned(),
+                    |n| n.as_str().to_owned(),
+                );
+                let base = self.base_url();
+                let manage = format!(
+                    "{base}{}",
+                    LinkPurpose::Manage.path(&links::sign(
+                        self.cachet.keyring(),
+                        LinkPurpose::Manage,
+                        s.id
+                    ))
+                );
+                let unsubscribe = format!(
+                    "{base}{}",
+                    LinkPurpose::Unsubscribe.path(&links::sign(
+                        self.cachet.keyring(),
+                        LinkPurpose::Unsubscribe,
+                        s.id
+                    ))
+                );
+                let (parts, list_unsubscribe) = match event.kind {
+                    EventKind::SubscriberVerification => {
+                        if s.verified_at.is_some() {
+                            return Err(RenderError::Permanent("already verified"));
+                        }
+                        let raw = self.mint_verification(s.id).await?;
+                        (
+                            MailParts {
+                                subject: cat.tf(Msg::MailVerifySubject, &[&site]),
+                                heading: cat.t(Msg::VerifyTitle).to_owned(),
+                                lines: vec![cat.t(Msg::MailVerifyBody).to_owned()],
+                                action: Some((
+                                    cat.t(Msg::VerifyButton).to_owned(),
+                                    format!("{base}/subscribe/verify/{raw}"),
+                                )),
+                                ..MailParts::default()
+                            },
+                            None,
+                        )
+                    }
+                    EventKind::SubscriberAlreadySubscribed => (
+                        MailParts {
+                            subject: cat.tf(Msg::MailAlreadySubject, &[&site]),
+                            heading: cat.t(Msg::ManageTitle).to_owned(),
+                            lines: vec![cat.t(Msg::MailAlreadyBody).to_owned()],
+                            action: Some((cat.t(Msg::MailManage).to_owned(), manage.clone())),
+                            footer_links: vec![(
+                                cat.t(Msg::MailUnsubscribe).to_owned(),
+                                unsubscribe.clone(),
+                            )],
+                            ..MailParts::default()
+                        },
+                        None,
+                    ),
+                    kind => {
+                        if s.verified_at.is_none() {
+                            return Err(RenderError::Permanent("the subscriber is not verified"));
+                        }
+                        let mut parts =
+                            render::notification_parts(&cat, tz, kind, &event.payload, &base)
+                                .ok_or(RenderError::Permanent("malformed event"))?;
+                        parts.why = Some(cat.t(Msg::MailWhy).to_owned());
+                        parts.footer_links = vec![
+                            (cat.t(Msg::MailManage).to_owned(), manage.clone()),
+                            (cat.t(Msg::MailUnsubscribe).to_owned(), unsubscribe.clone()),
+                        ];
+                        (parts, HttpUrl::parse(&unsubscribe).ok())
+                    }
+                };
+                let mail = render::render_mail(lang, &site, &parts)
+                    .map_err(|_| RenderError::Permanent("the mail template failed"))?;
+                let address = to.as_str().to_owned();
+                Ok((
+                    Message::Email(EmailMessage {
+                        to,
+                        subject: mail.subject,
+                        text: mail.text,
+                        html: mail.html,
+                        idempotency_key: d.idempotency_key.clone(),
+                        list_unsubscribe,
+                        locale: lang.tag().to_owned(),
+                    }),
+                    Some(address),
+                ))
+            }
+            Recipient::Direct(_) => self.render_direct(&event, &settings),
+            Recipient::Webhook(id) => {
+                let w = match self.cachet.store().webhook(id).await {
+                    Ok(w) => w,
+                    Err(StoreError::NotFound { .. }) => {
+                        return Err(RenderError::Permanent("the webhook no longer exists"));
+                    }
+                    Err(_) => return Err(STORE),
+                };
+                if !w.enabled {
+                    return Err(RenderError::Permanent("the webhook is disabled"));
+                }
+                let secret = self
+                    .cachet
+                    .keyring()
+                    .open(&w.secret, AAD_WEBHOOK_SECRET)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .filter(|s| !s.is_empty());
+                let page = self.page_object(&settings).await.map_err(|_| STORE)?;
+                let body = render::webhook_body(
+                    event.kind,
+                    &event.payload,
+                    &page,
+                    None,
+                    self.cachet.now(),
+                )
+                .ok_or(RenderError::Permanent("malformed event"))?;
+                Ok((
+                    Message::Webhook(WebhookMessage {
+                        url: w.url.clone(),
+                        secret,
+                        body: body.to_string(),
+                        idempotency_key: d.idempotency_key.clone(),
+                    }),
+                    None,
+                ))
+            }
+        }
+    }
+
+    /// A mail to the address in the payload: password reset, invitation, test mail (in the
+    /// site's locale; the link was sealed into the payload by the facade).
+    pub(super) fn render_direct(
+        &self,
+        event: &OutboxEvent,
+        settings: &Settings,
+    ) -> Result<(Message, Option<String>), RenderError> {
+        let to = direct_address(&event.payload).ok_or(RenderError::Permanent("malformed event"))?;
+        let lang = Lang::from_tag(settings.app_locale.as_str()).unwrap_or(Lang::En);
+        let cat = Catalog::new(lang);
+        let site = settings.app_name.as_ref().map_or_else(
+            || cat.t(Msg::DefaultSiteName).to_owned(),
+            |n| n.as_str().to_owned(),
+        );
+        let link = || {
+            self.cachet
+                .open_outbox_link(&event.payload)
+                .ok_or(RenderError::Permanent("the link cannot be opened"))
+        };
+        let parts = match event.kind {
+            EventKind::PasswordReset => MailParts {
+                subject: cat.tf(Msg::MailResetSubject, &[&site]),
+                heading: cat.t(Msg::MailResetButton).to_owned(),
+                lines: vec![cat.t(Msg::MailResetBody).to_owned()],
+                action: Some((cat.t(Msg::MailResetButton).to_owned(), link()?)),
+                ..MailParts::default()
+            },
+            EventKind::UserInvitation => {
+                let role = event
+                    .payload
+                    .get("role")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|r| Role::parse(r).ok())
+                    .map_or("viewer", Role::as_str);
+                MailParts {
+                    subject: cat.tf(Msg::MailInviteSubject, &[&site]),
+                    heading: cat.t(Msg::MailInviteButton).to_owned(),
+                    lines: vec![cat.tf(Msg::MailInviteBody, &[role])],
+                    action: Some((cat.t(Msg::MailInviteButton).to_owned(), link()?)),
+                    ..MailParts::default()
+                }
+            }
+            EventKind::TestMail => MailParts {
+                subject: cat.tf(Msg::MailTestSubject, &[&site]),
+                heading: cat.tf(Msg::MailTestSubject, &[&site]),
+                lines: vec![cat.t(Msg::MailTestBody).to_owned()],
+                ..MailParts::default()
+            },
+            _ => return Err(RenderError::Permanent("malformed event")),
+        };
+        let mail = render::render_mail(lang, &site, &parts)
+            .map_err(|_| RenderError::Permanent("the mail template failed"))?;
+        let address = to.as_str().to_owned();
+        Ok((
+            Message::Email(EmailMessage {
+                to,
+                subject: mail.subject,
+                text: mail.text,
+                html: mail.html,
+                idempotency_key: String::new(),
+                list_unsubscribe: None,
+                locale: lang.tag().to_owned(),
+            }),
+            Some(address),
+        ))
+    }
+
+    /// Mints a verification token for this mail: random, stored only as its hash, single use,
+    /// expiring. A retried mail mints another; each works once until it expires.
+    pub(super) async fn mint_verification(
+        &self,
+        subscriber: SubscriberId,
+    ) -> Result<String, RenderError> {
+        const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
+        let raw = crate::auth::tokens::random_secret().map_err(|_| STORE)?;
+        let now = self.cachet.now();
+        let new = NewOneTimeToken {
+            purpose: TokenPurpose::Verification,
+            hash: crate::auth::tokens::hash_secret(&raw),
+            subject_id: Some(subscriber.get()),
+            payload: serde_json::Value::Null,
+            expires_at: now + delta(self.config.verification_ttl),
+        };
+        self.cachet
+            .store()
+            .create_one_time_token(WriteContext::at(now), &new)
+            .await
+            .map_err(|_| STORE)?;
+        Ok(raw)
+    }
+
+    /// Statuspage's `page` object: the page's indicator as a visitor sees it now.
+    pub(super) async fn page_object(
+        &self,
+        settings: &Settings,
+    ) -> Result<serde_json::Value, Error> {
+        let actor = crate::Actor::anonymous(None);
+        let (_, components) = self.cachet.visible_components(&actor).await?;
+        let schedules = self
+            .cachet
+            .schedules(&actor, ScheduleQuery::all())
+            .await?
+            .items;
+        let incidents = self
+            .cachet
+            .incidents(&actor, IncidentQuery::all())
+            .await?
+            .items;
+        let indicator =
+            crate::status::page_indicator(&components, &schedules, &incidents, self.cachet.now());
+        let name = settings
+            .app_name
+            .as_ref()
+            .map_or("Status", |n| n.as_str())
+            .to_owned();
+        Ok(serde_json::json!({
+            "id": self.base_url(),
+            "name": name,
+            "url": self.base_url(),
+            "status_indicator": indicator.as_str(),
+            "status_description": indicator.description(),
+        }))
+    }
+}

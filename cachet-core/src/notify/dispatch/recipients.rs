@@ -1,0 +1,227 @@
+//! Who hears of an event: the recipients, their idempotency keys, and maintenance
+//! suppression. Kept apart from the tick loop that leases and hands work over.
+
+use super::*;
+
+/// A recipient of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Recipient {
+    Subscriber(SubscriberId),
+    Webhook(WebhookId),
+    /// The address in the event's payload (`to`): a user's reset, invitation or test mail.
+    Direct(Option<UserId>),
+}
+
+impl Recipient {
+    pub(super) fn key(self) -> String {
+        match self {
+            Self::Subscriber(id) => format!("subscriber:{}", id.get()),
+            Self::Webhook(id) => format!("webhook:{}", id.get()),
+            Self::Direct(Some(id)) => format!("user:{}", id.get()),
+            Self::Direct(None) => "address".to_owned(),
+        }
+    }
+
+    pub(super) fn parse(s: &str) -> Option<Self> {
+        if s == "address" {
+            return Some(Self::Direct(None));
+        }
+        let (kind, id) = s.split_once(':')?;
+        let id: i64 = id.parse().ok()?;
+        match kind {
+            "subscriber" => Some(Self::Subscriber(SubscriberId(id))),
+            "webhook" => Some(Self::Webhook(WebhookId(id))),
+            "user" => Some(Self::Direct(Some(UserId(id)))),
+            _ => None,
+        }
+    }
+
+    pub(super) fn channel(self) -> Channel {
+        match self {
+            Self::Subscriber(_) | Self::Direct(_) => Channel::Email,
+            Self::Webhook(_) => Channel::Webhook,
+        }
+    }
+}
+
+/// The idempotency key of an event x recipient x channel; also the Message-ID's local part
+/// (dot-atom characters only).
+pub(super) fn idempotency_key(event: OutboxEventId, r: Recipient) -> String {
+    let who = match r {
+        Recipient::Subscriber(id) => format!("subscriber-{}", id.get()),
+        Recipient::Webhook(id) => format!("webhook-{}", id.get()),
+        Recipient::Direct(Some(id)) => format!("user-{}", id.get()),
+        Recipient::Direct(None) => "address".to_owned(),
+    };
+    format!("cachet.{}.{who}.{}", event.get(), r.channel().as_str())
+}
+
+pub(super) fn channel_of(s: &str) -> Option<Channel> {
+    match s {
+        "email" => Some(Channel::Email),
+        "webhook" => Some(Channel::Webhook),
+        _ => None,
+    }
+}
+
+/// Whether a schedule's window was open at `t`: started, not past its end, and not marked
+/// complete before `t`.
+pub(super) fn window_open(s: &Schedule, t: Timestamp) -> bool {
+    crate::status::window_phase_at(s, t) == crate::status::MaintenancePhase::InProgress
+        && !(s.status == ScheduleStatus::Complete && s.updated_at <= t)
+}
+
+impl Dispatcher {
+    /// The recipients of an event; `None` when it cannot be sent (malformed, unknown kind).
+    pub(super) async fn recipients(
+        &self,
+        event: &OutboxEvent,
+    ) -> Result<Option<Vec<Recipient>>, Error> {
+        let p = &event.payload;
+        let (components, suppressible) = match event.kind {
+            EventKind::SubscriberVerification | EventKind::SubscriberAlreadySubscribed => {
+                let Ok(d) = serde_json::from_value::<SubscriberData>(p.clone()) else {
+                    return Ok(None);
+                };
+                return Ok(Some(vec![Recipient::Subscriber(SubscriberId(
+                    d.subscriber_id,
+                ))]));
+            }
+            EventKind::IncidentCreated | EventKind::IncidentUpdated => {
+                let Ok(d) = serde_json::from_value::<IncidentData>(p.clone()) else {
+                    return Ok(None);
+                };
+                (d.components, true)
+            }
+            EventKind::ComponentStatusChanged => {
+                let Ok(d) = serde_json::from_value::<ComponentData>(p.clone()) else {
+                    return Ok(None);
+                };
+                (vec![d.component_id], true)
+            }
+            EventKind::MaintenanceScheduled
+            | EventKind::MaintenanceStarted
+            | EventKind::MaintenanceCompleted => {
+                let Ok(d) = serde_json::from_value::<ScheduleData>(p.clone()) else {
+                    return Ok(None);
+                };
+                (d.components, false)
+            }
+            EventKind::PasswordReset | EventKind::UserInvitation | EventKind::TestMail => {
+                if direct_address(p).is_none() {
+                    return Ok(None);
+                }
+                let user = p
+                    .get("user_id")
+                    .and_then(serde_json::Value::as_i64)
+                    .map(UserId);
+                return Ok(Some(vec![Recipient::Direct(user)]));
+            }
+        };
+        // Subscribers are visitors: the components hidden from visitors are not theirs to hear
+        // about (the one rule, `Cachet::sight`). A status change of a hidden component goes to
+        // webhooks only; an incident or window naming only hidden ones goes to global
+        // subscribers, as the page shows it without components.
+        let about_component = event.kind == EventKind::ComponentStatusChanged;
+        let sight = self.cachet.sight(&crate::Actor::anonymous(None)).await?;
+        let affected: BTreeSet<ComponentId> = components
+            .into_iter()
+            .map(ComponentId)
+            .filter(|c| sight.sees_id(*c))
+            .collect();
+        let silent_for_subscribers = about_component && affected.is_empty();
+        let mut remaining = affected.clone();
+        if suppressible
+            && !affected.is_empty()
+            && self
+                .cachet
+                .settings()
+                .await?
+                .suppress_notifications_in_maintenance
+        {
+            let under = self.under_maintenance(event.created_at).await?;
+            remaining.retain(|c| !under.contains(c));
+        }
+        let mut out = Vec::new();
+        if !silent_for_subscribers && (affected.is_empty() || !remaining.is_empty()) {
+            for id in self.subscribers_for(&remaining).await? {
+                out.push(Recipient::Subscriber(id));
+            }
+        }
+        for w in self.cachet.store().webhooks().await? {
+            if w.enabled {
+                out.push(Recipient::Webhook(w.id));
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// Components whose maintenance window was open at `t`.
+    pub(super) async fn under_maintenance(
+        &self,
+        t: Timestamp,
+    ) -> Result<BTreeSet<ComponentId>, Error> {
+        let q = ScheduleQuery::filtered(ScheduleFilter {
+            scheduled_before: Some(t),
+            ..ScheduleFilter::default()
+        });
+        let mut out = BTreeSet::new();
+        let mut page = 1;
+        loop {
+            let p = self
+                .cachet
+                .store()
+                .schedules(
+                    &q.clone()
+                        .paged(PageRequest::new(page, PageRequest::MAX_PER_PAGE)),
+                )
+                .await?;
+            let n = p.items.len();
+            for s in p.items.iter().filter(|s| window_open(s, t)) {
+                out.extend(s.components.iter().copied());
+            }
+            if n < PageRequest::MAX_PER_PAGE as usize {
+                return Ok(out);
+            }
+            page += 1;
+        }
+    }
+
+    /// Verified subscribers of any of `components` or global (only global when empty), each
+    /// once, in id order (keyset paging, so 100,000 subscribers cost 100 queries per component).
+    pub(super) async fn subscribers_for(
+        &self,
+        components: &BTreeSet<ComponentId>,
+    ) -> Result<BTreeSet<SubscriberId>, Error> {
+        let mut out = BTreeSet::new();
+        let targets: Vec<Option<ComponentId>> = if components.is_empty() {
+            vec![None]
+        } else {
+            components.iter().copied().map(Some).collect()
+        };
+        for target in targets {
+            let mut after = None;
+            loop {
+                let q = SubscriberQuery::filtered(SubscriberFilter {
+                    verified: Some(true),
+                    notified_about: target,
+                    created_before: None,
+                    after_id: after,
+                })
+                .paged(PageRequest::new(1, PageRequest::MAX_PER_PAGE));
+                let page = self.cachet.store().subscribers(&q).await?;
+                let n = page.items.len();
+                for s in &page.items {
+                    if target.is_some() || s.global {
+                        out.insert(s.id);
+                    }
+                }
+                after = page.items.last().map(|s| s.id);
+                if n < PageRequest::MAX_PER_PAGE as usize || after.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+}

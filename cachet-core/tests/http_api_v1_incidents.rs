@@ -630,7 +630,6 @@ async fn bad_input_is_400_and_writes_nothing() {
         r#"{"name":"x","status":1,"message":["m"]}"#,
         r#"{"name":"x","status":1,"notify":"perhaps"}"#,
         r#"{"name":"x","status":1,"component_id":1}"#,
-        r#"{"name":"x","status":1,"component_status":1}"#,
         r#"{"name":"x","status":1,"component_id":1,"component_status":7}"#,
         r#"{"name":"x","status":1,"component_id":-4,"component_status":1}"#,
         r#"{"name":"x","status":1,"component_id":99,"component_status":1}"#,

@@ -462,7 +462,7 @@ async fn empty_feeds_are_valid_and_stable() {
 }
 
 #[tokio::test]
-async fn feeds_get_cors_for_allowed_origins_only() {
+async fn feeds_are_open_and_the_rest_get_cors_for_allowed_origins_only() {
     let (h, _) = hostile_page().await;
     for path in [
         "/rss",
@@ -472,17 +472,27 @@ async fn feeds_get_cors_for_allowed_origins_only() {
         "/schedules.ics",
         "/badge.svg",
     ] {
+        // The RSS and Atom feeds are open to every origin; the rest follow the list.
+        let open = !matches!(path, "/schedules.ics" | "/badge.svg");
         let ok = send(&h.cachet, path, &[("origin", "https://embed.example")]).await;
         assert_eq!(ok.status(), StatusCode::OK, "{path}");
         assert_eq!(
             ok.headers()["access-control-allow-origin"],
-            "https://embed.example",
+            if open { "*" } else { "https://embed.example" },
             "{path}"
+        );
+        assert!(
+            !ok.headers()
+                .contains_key("access-control-allow-credentials")
         );
         assert!(ok.headers().get_all("vary").iter().any(|v| v == "Origin"));
         let denied = send(&h.cachet, path, &[("origin", "https://evil.example")]).await;
-        assert!(
-            !denied.headers().contains_key("access-control-allow-origin"),
+        assert_eq!(
+            denied
+                .headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap_or("")),
+            open.then_some("*"),
             "{path}"
         );
         // HEAD: same headers, no body.

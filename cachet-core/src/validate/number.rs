@@ -131,14 +131,15 @@ impl MetricValue {
         }
     }
 
-    /// Parses a decimal string such as `12`, `-0.5` or `3.125` (at most three decimals;
-    /// no exponent, no `NaN`, no `inf`).
+    /// Parses a decimal string such as `12`, `-0.5` or `3.125` (no exponent, no `NaN`, no
+    /// `inf`). Digits past the third decimal are rounded half away from zero, because clients
+    /// send float noise such as `1.0050000000000001` and Cachet stores `decimal(15,3)`.
     ///
     /// # Errors
     ///
     /// [`Violation::Format`] or [`Violation::OutOfRange`].
     pub fn parse(s: &str) -> Result<Self, Violation> {
-        const EXPECTED: &str = "a number with at most three decimals";
+        const EXPECTED: &str = "a decimal number";
         let s = s.trim();
         let (neg, digits) = match s.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -148,7 +149,6 @@ impl MetricValue {
         if int.is_empty() && frac.is_empty()
             || !int.bytes().all(|b| b.is_ascii_digit())
             || !frac.bytes().all(|b| b.is_ascii_digit())
-            || frac.len() > 3
             || (digits.contains('.') && frac.is_empty())
         {
             return Err(Violation::Format { expected: EXPECTED });
@@ -166,14 +166,20 @@ impl MetricValue {
         } else {
             int_part.parse().map_err(|_| range.clone())?
         };
-        let frac_v: i64 = format!("{frac:0<3}")
+        let kept = frac.get(..3).unwrap_or(frac);
+        let frac_v: i64 = format!("{kept:0<3}")
             .parse()
             .map_err(|_| Violation::Format { expected: EXPECTED })?;
-        let millis = int_v * 1000 + frac_v;
+        // Rounding the magnitude up on a fourth digit of 5 or more is half away from zero.
+        let round_up = frac.as_bytes().get(3).is_some_and(|d| *d >= b'5');
+        let millis = int_v * 1000 + frac_v + i64::from(round_up);
         Self::from_millis(if neg { -millis } else { millis })
     }
 
-    /// A value from a JSON or form number; rounded to three decimals.
+    /// A value from a JSON or form number; rounded half away from zero to three decimals.
+    ///
+    /// The number is rounded from its shortest decimal form (what the client wrote), not
+    /// from its binary value, so `1.0045` rounds to `1.005` as the text would.
     ///
     /// # Errors
     ///
@@ -184,15 +190,8 @@ impl MetricValue {
                 expected: "a finite number",
             });
         }
-        let millis = (v * 1000.0).round();
-        if millis.abs() > Self::MAX_MILLIS as f64 {
-            return Err(Violation::OutOfRange {
-                min: -999_999_999_999,
-                max: 999_999_999_999,
-            });
-        }
-        #[allow(clippy::cast_possible_truncation)]
-        Self::from_millis(millis as i64)
+        // `Display` for f64 never uses an exponent, so the text always fits `parse`.
+        Self::parse(&v.to_string())
     }
 
     /// Thousandths.
@@ -253,12 +252,48 @@ mod tests {
         );
         assert!(MetricValue::parse("1000000000000").is_err());
         for bad in [
-            "", "-", ".", "1.", "1.2345", "1e3", "NaN", "inf", "0x10", "1,5", "--1",
+            "", "-", ".", "1.", "1e3", "NaN", "inf", "0x10", "1,5", "--1",
         ] {
             assert!(MetricValue::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(MetricValue::from_f64(1.0005).unwrap().millis(), 1001);
         assert!(MetricValue::from_f64(f64::NAN).is_err());
         assert_eq!(MetricValue::parse("-12.5").unwrap().to_string(), "-12.500");
+    }
+
+    #[test]
+    fn metric_values_round_half_away_from_zero() {
+        for (text, millis) in [
+            ("0.0005", 1),
+            ("-0.0005", -1),
+            ("1.0045", 1005),
+            ("1.2344", 1234),
+            ("1.0050000000000001", 1005),
+            ("-1.0049999", -1005),
+            ("999999999999.9994", MetricValue::MAX_MILLIS),
+        ] {
+            assert_eq!(MetricValue::parse(text).unwrap().millis(), millis, "{text}");
+        }
+        assert!(MetricValue::parse("999999999999.9995").is_err());
+        assert_eq!(
+            MetricValue::from_f64(1.005_000_000_000_000_1)
+                .unwrap()
+                .millis(),
+            1005
+        );
+        assert_eq!(MetricValue::from_f64(1.0045).unwrap().millis(), 1005);
+        assert_eq!(MetricValue::from_f64(-0.0005).unwrap().millis(), -1);
+        assert!(MetricValue::from_f64(f64::INFINITY).is_err());
+        assert!(MetricValue::from_f64(1e13).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_finite_value_in_range_is_kept_within_half_a_thousandth(
+            v in -999_999_999_999.0_f64..=999_999_999_999.0_f64,
+        ) {
+            let m = MetricValue::from_f64(v).unwrap();
+            proptest::prop_assert!((m.as_f64() - v).abs() <= 0.000_5 + v.abs() * f64::EPSILON * 4.0);
+        }
     }
 }

@@ -1,9 +1,14 @@
-//! CORS for the public, read-only surfaces (the Statuspage v2 JSON, and the feeds later).
+//! CORS for the public, read-only surfaces (the Statuspage v2 JSON, the feeds, badges) and
+//! API v1's reads.
 //!
-//! Only origins listed in the `allowed_domains` setting are allowed, compared as origins
-//! (`scheme://host[:port]`, default ports dropped, any path of the setting ignored). An
-//! allowed `Origin` is echoed exactly in `Access-Control-Allow-Origin`; nothing else ever is
-//! (no `*`, no `null`). Credentials are never allowed: these responses hold nothing per
+//! The Statuspage v2 JSON (`/api/v2/*.json`) and the RSS and Atom feeds are open to every
+//! site: they answer `Access-Control-Allow-Origin: *`, because Statuspage's status widget and
+//! feed readers embedded in other sites fetch them, and they hold only what any visitor sees.
+//!
+//! Everywhere else only origins listed in the `allowed_domains` setting are allowed, compared
+//! as origins (`scheme://host[:port]`, default ports dropped, any path of the setting
+//! ignored). An allowed `Origin` is echoed exactly in `Access-Control-Allow-Origin`; nothing
+//! else ever is (no `null`). Credentials are never allowed: these responses hold nothing per
 //! visitor. Every response carries `Vary: Origin`, allowed or not, so a shared cache never
 //! serves one origin's answer to another.
 
@@ -52,9 +57,21 @@ pub(crate) fn allowed_origin<'r>(req: &'r Request<Bytes>, allowed: &[HttpUrl]) -
         .then_some(origin)
 }
 
-/// Adds `Vary: Origin` and, for an allowed origin, `Access-Control-Allow-Origin` echoing it.
+/// Whether a path is open to every origin: the Statuspage v2 JSON and the RSS and Atom feeds.
+#[must_use]
+pub(crate) fn is_open(path: &str) -> bool {
+    (path.starts_with("/api/v2/") && path.ends_with(".json"))
+        || matches!(path, "/rss" | "/atom" | "/history.rss" | "/history.atom")
+}
+
+/// Adds `Vary: Origin` and `Access-Control-Allow-Origin`: `*` on an open path
+/// ([`is_open`]), else the request's origin when it is allowed.
 pub(crate) fn apply(resp: &mut Response<Bytes>, req: &Request<Bytes>, allowed: &[HttpUrl]) {
-    let origin = allowed_origin(req, allowed).and_then(|o| HeaderValue::from_str(o).ok());
+    let origin = if is_open(req.uri().path()) {
+        Some(HeaderValue::from_static("*"))
+    } else {
+        allowed_origin(req, allowed).and_then(|o| HeaderValue::from_str(o).ok())
+    };
     let headers = resp.headers_mut();
     headers.append(VARY, HeaderValue::from_static("Origin"));
     if let Some(origin) = origin {
@@ -62,16 +79,16 @@ pub(crate) fn apply(resp: &mut Response<Bytes>, req: &Request<Bytes>, allowed: &
     }
 }
 
-/// Answers an `OPTIONS` request: 204 with `Allow`, and for a preflight from an allowed origin
-/// (an `Access-Control-Request-Method` is present) the allowed methods and a max-age; plus
-/// what [`apply`] adds.
+/// Answers an `OPTIONS` request: 204 with `Allow`, and for a preflight (an
+/// `Access-Control-Request-Method` is present) on an open path or from an allowed origin the
+/// allowed methods and a max-age; plus what [`apply`] adds.
 #[must_use]
 pub(crate) fn preflight(req: &Request<Bytes>, allowed: &[HttpUrl]) -> Response<Bytes> {
     let mut resp = super::response::no_content();
     let headers = resp.headers_mut();
     headers.insert(ALLOW, HeaderValue::from_static(ALLOW_READ));
     let is_preflight = req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
-    if is_preflight && allowed_origin(req, allowed).is_some() {
+    if is_preflight && (is_open(req.uri().path()) || allowed_origin(req, allowed).is_some()) {
         headers.insert(
             ACCESS_CONTROL_ALLOW_METHODS,
             HeaderValue::from_static(PREFLIGHT_METHODS),
@@ -96,7 +113,11 @@ mod tests {
     }
 
     fn req(method: &str, origins: &[&str], preflight: bool) -> Request<Bytes> {
-        let mut b = Request::builder().method(method).uri("/api/v2/status.json");
+        req_at("/badge/api.svg", method, origins, preflight)
+    }
+
+    fn req_at(path: &str, method: &str, origins: &[&str], preflight: bool) -> Request<Bytes> {
+        let mut b = Request::builder().method(method).uri(path);
         for o in origins {
             b = b.header("origin", *o);
         }
@@ -203,5 +224,42 @@ mod tests {
         let plain = preflight(&req("OPTIONS", &[], false), &allowed);
         assert_eq!(plain.headers()[ALLOW], "GET, HEAD, OPTIONS");
         assert!(!plain.headers().contains_key(ACCESS_CONTROL_ALLOW_METHODS));
+    }
+
+    #[test]
+    fn open_paths_allow_every_origin_without_credentials() {
+        for path in [
+            "/api/v2/summary.json",
+            "/api/v2/status.json",
+            "/rss",
+            "/atom",
+            "/history.rss",
+            "/history.atom",
+        ] {
+            let mut resp = Response::new(Bytes::new());
+            apply(
+                &mut resp,
+                &req_at(path, "GET", &["https://elsewhere.example"], false),
+                &[],
+            );
+            assert_eq!(resp.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], "*", "{path}");
+            assert!(
+                !resp
+                    .headers()
+                    .contains_key("access-control-allow-credentials")
+            );
+            let pre = preflight(&req_at(path, "OPTIONS", &["https://x.example"], true), &[]);
+            assert_eq!(pre.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], "*", "{path}");
+            assert_eq!(pre.headers()[ACCESS_CONTROL_ALLOW_METHODS], "GET, OPTIONS");
+        }
+        for path in [
+            "/api/v1/incidents",
+            "/api/v2/",
+            "/schedules.ics",
+            "/",
+            "/rss/x",
+        ] {
+            assert!(!is_open(path), "{path}");
+        }
     }
 }

@@ -53,10 +53,11 @@
 //!
 //! # HTTP
 //!
-//! Guests' `GET` and `HEAD`; CORS for the origins in `allowed_domains`
-//! (`crate::web::cors::apply`).
+//! Guests' `GET` and `HEAD`. The RSS and Atom feeds are open to every origin
+//! (`Access-Control-Allow-Origin: *`, no credentials) so readers embedded in other sites can
+//! fetch them; the calendar follows `allowed_domains` (`crate::web::cors::apply`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 use bytes::Bytes;
@@ -363,6 +364,29 @@ impl IncidentFeed {
         channel.set_language(Some(self.language.clone()));
         channel.set_generator(Some("cachet-rs".to_owned()));
         channel.set_last_build_date(self.updated().map(|t| t.to_rfc2822()));
+        // RSS Best Practices: a channel names its own URL with `atom:link rel="self"`, which
+        // validators ask for and readers use to follow a moved feed. `/rss` serves the same
+        // bytes, so the self link is the one canonical URL, as the Atom feed's is.
+        let mut self_link = rss::extension::Extension {
+            name: "atom:link".to_owned(),
+            ..rss::extension::Extension::default()
+        };
+        for (k, v) in [
+            ("href", format!("{}/history.rss", self.base)),
+            ("rel", "self".to_owned()),
+            ("type", "application/rss+xml".to_owned()),
+        ] {
+            self_link.attrs.insert(k.to_owned(), v);
+        }
+        let mut atom = BTreeMap::new();
+        atom.insert("link".to_owned(), vec![self_link]);
+        let mut extensions = rss::extension::ExtensionMap::default();
+        extensions.insert("atom".to_owned(), atom);
+        channel.set_extensions(extensions);
+        channel.set_namespaces(BTreeMap::from([(
+            "atom".to_owned(),
+            "http://www.w3.org/2005/Atom".to_owned(),
+        )]));
         let items: Vec<rss::Item> = self
             .entries
             .iter()

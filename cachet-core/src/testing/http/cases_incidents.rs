@@ -44,6 +44,16 @@ pub(super) fn cases() -> Vec<HttpCase> {
             .with(incident("Hidden", 1, false))
             .expect_at("/meta/pagination/total", json!(1))
             .expect_at("/data/0/name", json!("Public")),
+        HttpCase::get("incidents: a GET body holding the JSON string \"{}\" is ignored", "/api/v1/incidents")
+            .with(incident("Public", 1, true))
+            .body("application/json", r#""{}""#)
+            .expect_at("/meta/pagination/total", json!(1))
+            .expect_at("/data/0/name", json!("Public")),
+        HttpCase::get("incidents: a GET body that is not JSON is ignored", "/api/v1/incidents")
+            .with(incident("Public", 1, true))
+            .body("application/json", "not json at all")
+            .expect_at("/meta/pagination/total", json!(1))
+            .expect_at("/data/0/name", json!("Public")),
         HttpCase::get("incidents: asking for hidden ones as a guest finds none", "/api/v1/incidents?visible=0")
             .with(incident("Hidden", 1, false))
             .expect_at("/meta/pagination/total", json!(0)),
@@ -94,6 +104,19 @@ pub(super) fn cases() -> Vec<HttpCase> {
             .with(component("API", 1))
             .json(&json!({"name": "Outage", "status": 1, "component_id": 1}))
             .error(400),
+        post("incidents: create ignores component_status without component_id", "/api/v1/incidents")
+            .with(component("API", 1))
+            .json(&json!({"name": "Outage", "status": 1, "component_status": 4}))
+            .expect_at("/data/name", json!("Outage"))
+            .expect_at("/data/component_id", json!(0)),
+        HttpCase::get("incidents: a component_status without component_id changes no component", "/api/v1/components/1")
+            .with(component("API", 1))
+            .with(Fixture::Prior(
+                CaseRequest::new("POST", "/api/v1/incidents")
+                    .token(TokenKind::Admin)
+                    .json(&json!({"name": "Outage", "status": 1, "component_status": 4})),
+            ))
+            .expect_at("/data/status", json!(1)),
         post("incidents: an unknown component is 400", "/api/v1/incidents")
             .json(&json!({"name": "Outage", "status": 1, "component_id": 9, "component_status": 4}))
             .error(400),
@@ -146,6 +169,22 @@ pub(super) fn cases() -> Vec<HttpCase> {
             .expect_at("/data/is_resolved", json!(true))
             .expect_at("/data/human_status", json!("Fixed"))
             .expect_at("/data/name", json!("Outage")),
+        HttpCase::new("incidents: PUT ignores component_status without component_id", "PUT", "/api/v1/incidents/1")
+            .with(component("API", 1))
+            .with(incident("Outage", 1, true))
+            .token(TokenKind::Admin)
+            .json(&json!({"status": 4, "component_status": 4}))
+            .expect_at("/data/is_resolved", json!(true))
+            .expect_at("/data/component_id", json!(0)),
+        HttpCase::get("incidents: PUT with component_status alone changes no component", "/api/v1/components/1")
+            .with(component("API", 1))
+            .with(incident("Outage", 1, true))
+            .with(Fixture::Prior(
+                CaseRequest::new("PUT", "/api/v1/incidents/1")
+                    .token(TokenKind::Admin)
+                    .json(&json!({"status": 4, "component_status": 4})),
+            ))
+            .expect_at("/data/status", json!(1)),
         HttpCase::new("incidents: PUT an unknown one is 404", "PUT", "/api/v1/incidents/3")
             .token(TokenKind::Admin)
             .json(&json!({"status": 4}))

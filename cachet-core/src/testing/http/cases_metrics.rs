@@ -126,6 +126,38 @@ pub(super) fn cases() -> Vec<HttpCase> {
         .with(metric("Latency", 1))
         .json(&json!({"value": 3, "timestamp": -5}))
         .error(400),
+        post(
+            "metric points: float noise is rounded to three decimals",
+            "/api/v1/metrics/1/points",
+        )
+        .with(metric("Latency", 1))
+        .json(&json!({"value": 1.005_000_000_000_000_1}))
+        .expect_at("/data/value", json!(1.005)),
+        post(
+            "metric points: decimal text is rounded half away from zero",
+            "/api/v1/metrics/1/points",
+        )
+        .with(metric("Latency", 1))
+        .json(&json!({"value": "-1.0045"}))
+        .expect_at("/data/value", json!(-1.005)),
+        HttpCase::get(
+            "metric points: a rounded value is stored rounded",
+            "/api/v1/metrics/1/points",
+        )
+        .with(metric("Latency", 1))
+        .with(Fixture::Prior(
+            CaseRequest::new("POST", "/api/v1/metrics/1/points")
+                .token(TokenKind::Admin)
+                .json(&json!({"value": 1.005_000_000_000_000_1})),
+        ))
+        .expect_at("/data/0/value", json!(1.005)),
+        post(
+            "metric points: a value beyond twelve digits is 400",
+            "/api/v1/metrics/1/points",
+        )
+        .with(metric("Latency", 1))
+        .json(&json!({"value": 1e13}))
+        .error(400),
         post("metric points: NaN is 400", "/api/v1/metrics/1/points")
             .with(metric("Latency", 1))
             .json(&json!({"value": "NaN"}))

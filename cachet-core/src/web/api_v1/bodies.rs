@@ -114,7 +114,11 @@ pub(crate) static METRIC: Body = Body {
         f("name", Ty::Str, ""),
         f("suffix", Ty::Str, ""),
         f("description", Ty::Str, ""),
-        f("default_value", Ty::Num, ""),
+        f(
+            "default_value",
+            Ty::Num,
+            "A finite number or decimal text; rounded half away from zero to three decimals.",
+        ),
         f("calc_type", Ty::IntIn(0, 1), ""),
         f("display_chart", Ty::Bool, ""),
         f("places", Ty::IntIn(0, 4), ""),
@@ -129,7 +133,11 @@ pub(crate) static POINT: Body = Body {
     name: "PointBody",
     doc: "`POST /metrics/{id}/points` (`value` required) and `PUT`.",
     fields: &[
-        f("value", Ty::Num, ""),
+        f(
+            "value",
+            Ty::Num,
+            "A finite number or decimal text; rounded half away from zero to three decimals.",
+        ),
         f("timestamp", Ty::Int, "Unix seconds."),
     ],
 };

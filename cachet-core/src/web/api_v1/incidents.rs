@@ -24,8 +24,10 @@ pub(super) async fn present(call: &Call<'_>, i: &Incident) -> Result<IncidentDto
     ))
 }
 
-/// `component_id` + `component_status`: each requires the other. `component_id` 0 is
-/// Cachet's "no component".
+/// `component_id` + `component_status`: a component id requires a status. A status without a
+/// component (or with `component_id` 0, Cachet's "no component") is ignored, as Cachet 2.4
+/// does, because clients send the status field on every write whether or not a component is
+/// named.
 pub(super) fn affected(input: &Input) -> Result<Option<AffectedComponent>, Fail> {
     let id = match input.int("component_id")? {
         Some(0) | None => None,
@@ -39,19 +41,16 @@ pub(super) fn affected(input: &Input) -> Result<Option<AffectedComponent>, Fail>
             )]));
         }
     };
-    let status = code_field(input, "component_status", ComponentStatus::from_code)?;
-    match (id, status) {
-        (Some(component_id), Some(status)) => Ok(Some(AffectedComponent {
+    let Some(component_id) = id else {
+        return Ok(None);
+    };
+    match code_field(input, "component_status", ComponentStatus::from_code)? {
+        Some(status) => Ok(Some(AffectedComponent {
             component_id,
             status,
         })),
-        (None, None) => Ok(None),
-        (Some(_), None) => Err(Fail::Invalid(vec![ValidationError::new(
+        None => Err(Fail::Invalid(vec![ValidationError::new(
             "component_status",
-            Violation::Required,
-        )])),
-        (None, Some(_)) => Err(Fail::Invalid(vec![ValidationError::new(
-            "component_id",
             Violation::Required,
         )])),
     }

@@ -13,7 +13,8 @@ use crate::validate::{
 use crate::web::input::Input;
 use crate::web::response;
 
-/// A numeric field: a JSON number or decimal text, at most three decimals kept.
+/// A numeric field: a JSON number or decimal text, rounded half away from zero to three
+/// decimals.
 fn value_field(input: &Input, key: &'static str) -> Result<Option<MetricValue>, Fail> {
     let v = match input.get(key) {
         None => return Ok(None),

@@ -67,9 +67,10 @@
 //! # HTTP
 //!
 //! `GET` and `HEAD` (same headers, no body) answer `application/json`; `OPTIONS` answers 204
-//! (a CORS preflight from an allowed origin gets the CORS answer); other methods 405 with
-//! `Allow`; unknown `/api/v2/` paths 404 JSON. CORS as [`super::cors`] for the origins in
-//! `allowed_domains`.
+//! (a CORS preflight gets the CORS answer); other methods 405 with `Allow`; unknown `/api/v2/`
+//! paths 404 JSON. The `.json` endpoints are open to every origin
+//! (`Access-Control-Allow-Origin: *`, no credentials, see [`super::cors`]) so the status
+//! widget works from other sites; anything else follows `allowed_domains`.
 
 mod dto;
 mod present;

@@ -784,7 +784,10 @@ async fn a_busy_guest_is_never_refused_a_cached_answer_after_a_write() {
         StatusCode::TOO_MANY_REQUESTS
     );
     assert_eq!(read("/").await.status(), StatusCode::OK);
-    assert_eq!(read("/?start_date=2026-10-01").await.status(), StatusCode::OK);
+    assert_eq!(
+        read("/?start_date=2026-10-01").await.status(),
+        StatusCode::OK
+    );
     assert_eq!(
         read("/?start_date=2026-10-02").await.status(),
         StatusCode::TOO_MANY_REQUESTS

@@ -60,8 +60,12 @@ pub(crate) fn allowed_origin<'r>(req: &'r Request<Bytes>, allowed: &[HttpUrl]) -
 /// Whether a path is open to every origin: the Statuspage v2 JSON and the RSS and Atom feeds.
 #[must_use]
 pub(crate) fn is_open(path: &str) -> bool {
+    use super::feeds::Kind;
     (path.starts_with("/api/v2/") && path.ends_with(".json"))
-        || matches!(path, "/rss" | "/atom" | "/history.rss" | "/history.atom")
+        || matches!(
+            path.strip_prefix('/').and_then(Kind::from_segment),
+            Some(Kind::Rss | Kind::Atom)
+        )
 }
 
 /// Adds `Vary: Origin` and `Access-Control-Allow-Origin`: `*` on an open path

@@ -10,8 +10,9 @@
 // component and an incident in the dashboard, seeing them on the public page, subscribing,
 // signing out; then the negative paths: a cross-site form post from a page served on another
 // port, and a viewer trying a manager's action. Screenshots of the main pages in light and
-// dark mode go to e2e/artifacts/, and axe-core checks each main page: any serious or critical
-// violation fails the run. Exit status 0 only when every check passed.
+// dark mode and at a phone's width go to e2e/artifacts/, axe-core checks each main page (any
+// serious or critical violation fails the run), and every class on each page must have a rule
+// in the page's stylesheets. Exit status 0 only when every check passed.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -157,7 +158,37 @@ async function axeCheck(page, name) {
   check(bad.length === 0, `axe: no serious or critical violations on ${name}`);
 }
 
-/** Screenshots in light and dark mode, and the accessibility check in both. */
+/**
+ * Every class on the rendered page is named by a selector of one of the page's stylesheets
+ * (user content inside `.markdown` aside: its classes come from the author). A class with no
+ * rule is markup nobody styled.
+ */
+async function classCheck(page, name) {
+  const unstyled = await page.evaluate(() => {
+    const defined = new Set();
+    const walk = (rules) => {
+      for (const rule of rules) {
+        if (rule.selectorText) {
+          for (const m of rule.selectorText.matchAll(/\.([A-Za-z_][\w-]*)/g)) defined.add(m[1]);
+        }
+        if (rule.cssRules) walk(rule.cssRules);
+      }
+    };
+    for (const sheet of document.styleSheets) walk(sheet.cssRules);
+    const missing = new Set();
+    for (const el of document.querySelectorAll('[class]')) {
+      if (el.closest('.markdown')) continue;
+      for (const c of el.classList) if (!defined.has(c)) missing.add(c);
+    }
+    return [...missing].sort();
+  });
+  check(unstyled.length === 0, `every class on ${name} has a stylesheet rule${unstyled.length ? `: missing ${unstyled.join(', ')}` : ''}`);
+}
+
+/**
+ * Screenshots in light and dark mode at desktop width and in light mode at a phone's width,
+ * the accessibility check in both schemes, and the stylesheet check.
+ */
 async function capture(page, name) {
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
@@ -165,6 +196,11 @@ async function capture(page, name) {
     await axeCheck(page, `${name} (${scheme})`);
   }
   await page.emulateMedia({ colorScheme: 'light' });
+  const desktop = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(artifacts, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize(desktop);
+  await classCheck(page, name);
 }
 
 async function submitFirstForm(page, selector) {
@@ -336,15 +372,22 @@ async function main() {
     await page.fill('#p-value', '42.5');
     await submitFirstForm(page, 'button:has-text("Add a point")');
     check((await page.textContent('body')).includes('42.5'), 'the metric point was recorded in the dashboard');
-    for (const [path, name] of [
-      ['/dashboard/settings', 'dashboard-settings'],
-      ['/dashboard/tokens', 'dashboard-tokens'],
-      ['/dashboard/users', 'dashboard-users'],
-      ['/dashboard/access-review', 'dashboard-access-review'],
-      ['/dashboard/audit', 'dashboard-audit'],
-    ]) {
-      await page.goto(`${url}${path}`);
-      await capture(page, name);
+    // Every section the dashboard's navigation offers an admin, and the forms that create
+    // content: read from the navigation, so a new section is captured and checked without
+    // an edit here.
+    const navPaths = await page.$$eval('nav.dash-nav a', (links) => links.map((a) => new URL(a.href).pathname));
+    check(navPaths.length >= 10, `the dashboard navigation lists its sections (${navPaths.length})`);
+    const captured = new Set(['/dashboard', '/dashboard/components', '/dashboard/incidents', '/dashboard/profile']);
+    const pages = [
+      ...navPaths.filter((p) => !captured.has(p)),
+      '/dashboard/components/new',
+      '/dashboard/incidents/new',
+      '/dashboard/schedules/new',
+    ];
+    for (const path of pages) {
+      const resp = await page.goto(`${url}${path}`);
+      check(resp.ok(), `${path} opens (${resp.status()})`);
+      await capture(page, `dashboard${path.slice('/dashboard'.length).replaceAll('/', '-')}`);
     }
 
     // -- the public page, subscribing -------------------------------------------------------------
@@ -360,6 +403,17 @@ async function main() {
       check(publicText.includes('Payments API'), 'the component is on the public page');
       check(publicText.includes('Checkout errors'), 'the incident is on the public page');
       await capture(pub, 'public-status');
+      // The incident's and the component's own pages, reached by the links a visitor follows.
+      for (const [selector, name] of [
+        ['main a[href*="/incidents/"]', 'public-incident'],
+        ['main a[href*="/components/"]', 'public-component'],
+      ]) {
+        const href = await pub.locator(selector).first().getAttribute('href');
+        const resp = await pub.goto(new URL(href, `${url}/`).href);
+        check(resp.ok(), `${name} opens from the status page (${resp.status()})`);
+        await capture(pub, name);
+        await pub.goto(`${url}/`);
+      }
       // The chart's range switcher, without JavaScript in the page: one panel shows, the
       // default view's; a click on a label and the arrow keys switch it.
       const visiblePanels = async () => {

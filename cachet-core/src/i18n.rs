@@ -215,6 +215,8 @@ messages! {
     ImpactMajor => { en: "Major", de: "Erheblich", fr: "Majeur" },
     /// Impact: critical.
     ImpactCritical => { en: "Critical", de: "Kritisch", fr: "Critique" },
+    /// Heading of what is happening now: unresolved incidents and maintenance in progress.
+    ActiveIncidents => { en: "Happening now", de: "Aktuell", fr: "En cours" },
     /// Stickied incidents heading.
     StickiedIncidents => { en: "Pinned incidents", de: "Angeheftete Vorfälle", fr: "Incidents épinglés" },
     /// Maintenance heading.
@@ -277,6 +279,14 @@ messages! {
     Metrics => { en: "Metrics", de: "Metriken", fr: "Métriques" },
     /// History bars heading.
     UptimeHistory => { en: "Uptime over the last 90 days", de: "Verfügbarkeit der letzten 90 Tage", fr: "Disponibilité sur les 90 derniers jours" },
+    /// A component's uptime over the bars' days; `{0}` the percentage.
+    UptimePercent => { en: "{0}% uptime", de: "{0} % Verfügbarkeit", fr: "{0} % de disponibilité" },
+    /// The left end of the front page's bars.
+    NinetyDaysAgo => { en: "90 days ago", de: "vor 90 Tagen", fr: "il y a 90 jours" },
+    /// The left end of the front page's bars at a phone's width, where 30 days show.
+    ThirtyDaysAgo => { en: "30 days ago", de: "vor 30 Tagen", fr: "il y a 30 jours" },
+    /// The right end of the front page's bars.
+    TodayLabel => { en: "Today", de: "Heute", fr: "Aujourd’hui" },
     /// Uptime label.
     Uptime => { en: "uptime", de: "Verfügbarkeit", fr: "disponibilité" },
     /// Posted at label.
@@ -355,11 +365,13 @@ messages! {
     /// Choice: everything.
     SubscribeAll => { en: "All components", de: "Alle Komponenten", fr: "Tous les composants" },
     /// Hint under the component list.
-    SubscribeChooseHint => { en: "Or choose components (none chosen means all):", de: "Oder Komponenten wählen (keine Auswahl bedeutet alle):", fr: "Ou choisissez des composants (aucun choix signifie tous) :" },
+    SubscribeChooseHint => { en: "Tick the components you care about, or none to hear about all of them.", de: "Wählen Sie die Komponenten, die Sie interessieren, oder keine, um über alle informiert zu werden.", fr: "Cochez les composants qui vous intéressent, ou aucun pour être informé de tous." },
     /// Submit button of the subscribe form.
     SubscribeButton => { en: "Subscribe", de: "Abonnieren", fr: "S'abonner" },
     /// The neutral answer after subscribing (the same for new and known addresses).
     SubscribeSent => { en: "If this address can receive updates, we have sent it an email with a link. Please check your inbox.", de: "Wenn diese Adresse Updates empfangen kann, haben wir ihr eine E-Mail mit einem Link gesendet. Bitte sehen Sie in Ihren Posteingang.", fr: "Si cette adresse peut recevoir des mises à jour, nous lui avons envoyé un e-mail avec un lien. Veuillez consulter votre boîte de réception." },
+    /// The subscribe page's answer when this site sends no email.
+    SubscribeRecordedNoMail => { en: "Your subscription is recorded, but this site does not send email at the moment, so no confirmation has been sent. Follow this page or its RSS and Atom feeds for updates.", de: "Ihr Abonnement ist gespeichert, aber diese Seite versendet derzeit keine E-Mails, daher wurde keine Bestätigung gesendet. Verfolgen Sie Updates auf dieser Seite oder in ihren RSS- und Atom-Feeds.", fr: "Votre abonnement est enregistré, mais ce site n'envoie pas d'e-mails pour le moment : aucune confirmation n'a été envoyée. Suivez les mises à jour sur cette page ou dans ses flux RSS et Atom." },
     /// The form token expired or is missing.
     FormExpired => { en: "This form has expired. Please reload the page and try again.", de: "Dieses Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.", fr: "Ce formulaire a expiré. Veuillez recharger la page et réessayer." },
     /// Too many subscriptions from one address.

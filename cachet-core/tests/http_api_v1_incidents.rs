@@ -64,7 +64,8 @@ async fn create_returns_cachets_whole_shape_and_sets_the_component_silently() {
     assert_eq!(
         v,
         json!({"data": {
-            "id": 1, "user_id": 1, "component_id": 1, "name": "Outage", "status": 1, "visible": 1,
+            "id": 1, "user_id": 1, "component_id": 1, "components": [{"id": 1, "status": 4}],
+            "name": "Outage", "status": 1, "visible": 1,
             "stickied": false, "notifications": true, "message": "We are *looking*",
             "occurred_at": T0, "created_at": T0, "updated_at": T0, "deleted_at": null,
             "is_resolved": false, "meta": {"ticket": "T-1"}, "updates": [],
@@ -149,7 +150,8 @@ async fn updates_resolve_the_incident_and_show_in_its_presenter() {
     assert_eq!(
         v,
         json!({"data": {
-            "id": 1, "user_id": 1, "component_id": 0, "name": "Outage", "status": 4, "visible": 1,
+            "id": 1, "user_id": 1, "component_id": 0, "components": [], "name": "Outage", "status": 4,
+            "visible": 1,
             "stickied": false, "notifications": true, "message": "",
             "occurred_at": T0, "created_at": T0, "updated_at": "2026-01-01 00:15:00", "deleted_at": null,
             "is_resolved": true, "meta": [], "updates": [u2.clone(), u1.clone()],

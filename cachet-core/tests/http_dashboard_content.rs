@@ -747,6 +747,98 @@ async fn a_viewer_reads_but_every_write_is_refused_by_the_facade() {
 }
 
 #[tokio::test]
+async fn the_incident_form_speaks_the_public_vocabulary_and_lists_components_in_one_sorted_table() {
+    let h = Harness::new().await;
+    let b = browser(&h, "ops@example.com", Role::Manager).await;
+    for (name, enabled) in [
+        ("zeta", "1"),
+        ("Alpha", "1"),
+        ("Retired", "0"),
+        ("beta", "1"),
+    ] {
+        b.post(
+            "/dashboard/components",
+            &[("name", name), ("status", "1"), ("enabled", enabled)],
+        )
+        .await;
+    }
+    let ids: std::collections::HashMap<String, String> = components(&h)
+        .await
+        .into_iter()
+        .map(|c| (c.name.as_str().to_owned(), c.id.get().to_string()))
+        .collect();
+    assert_eq!(ids.len(), 4);
+
+    let page = b.page("/dashboard/incidents/new").await;
+    let doc = Html::parse_document(&page);
+    // One table of components, sorted by name whatever the case, the disabled one left out.
+    let tables: Vec<_> = doc.select(&sel("form table.select-table")).collect();
+    assert_eq!(tables.len(), 1, "{page}");
+    let rows: Vec<String> = tables[0]
+        .select(&sel("tbody th label"))
+        .map(|l| l.text().collect::<String>())
+        .collect();
+    assert_eq!(rows, ["Alpha", "beta", "zeta"]);
+    // Each row's select is labelled by its component and submits as before.
+    for name in ["Alpha", "beta", "zeta"] {
+        let field = format!("affected_{}", ids[name]);
+        let select = doc
+            .select(&sel(&format!("select[name={field}]")))
+            .next()
+            .unwrap_or_else(|| panic!("{field}"));
+        let id = select.value().attr("id").unwrap();
+        assert!(
+            doc.select(&sel(&format!("label[for={id}]")))
+                .next()
+                .is_some()
+        );
+    }
+    // The statuses as the public page names them.
+    let options: Vec<String> = doc
+        .select(&sel("select[name=status] option"))
+        .map(|o| o.text().collect::<String>())
+        .collect();
+    assert!(options.contains(&"Monitoring".to_owned()), "{options:?}");
+    assert!(options.contains(&"Resolved".to_owned()), "{options:?}");
+    assert!(
+        !page.contains(">Watching<") && !page.contains(">Fixed<"),
+        "{page}"
+    );
+
+    // An incident attached to the disabled component keeps it on its edit form.
+    let retired = format!("affected_{}", ids["Retired"]);
+    let r = b
+        .post(
+            "/dashboard/incidents",
+            &[
+                ("name", "Old"),
+                ("status", "3"),
+                ("message", "Watching it."),
+                ("visible", "1"),
+                (&retired, "3"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", body(&r));
+    let iid = incidents(&h).await.pop().unwrap().id.get();
+    let page = b.page(&format!("/dashboard/incidents/{iid}")).await;
+    let doc = Html::parse_document(&page);
+    let rows: Vec<String> = doc
+        .select(&sel("table.select-table tbody th label"))
+        .map(|l| l.text().collect::<String>())
+        .collect();
+    assert_eq!(rows, ["Alpha", "beta", "Retired", "zeta"]);
+    assert!(
+        doc.select(&sel(&format!("select[name={retired}]")))
+            .next()
+            .is_some()
+    );
+    // The list of incidents names the status publicly too.
+    let list = b.page("/dashboard/incidents").await;
+    assert!(list.contains(">Monitoring<"), "{list}");
+}
+
+#[tokio::test]
 async fn incidents_with_components_templates_updates_filters_and_preview() {
     let h = Harness::new().await;
     let b = browser(&h, "ops@example.com", Role::Manager).await;

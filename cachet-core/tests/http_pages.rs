@@ -429,6 +429,12 @@ fn texts(doc: &Html, s: &str) -> Vec<String> {
         .collect()
 }
 
+fn texts_in(el: &scraper::ElementRef<'_>, s: &str) -> Vec<String> {
+    el.select(&sel(s))
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
 /// Semantics every page shares: lang, one h1, landmarks, skip link, viewport, no skipped
 /// heading level, stylesheets with SRI.
 fn assert_accessible_shell(doc: &Html, lang: &str, uri: &str) {
@@ -568,14 +574,49 @@ async fn the_status_page_shows_what_a_visitor_may_see_in_cachets_order() {
         h2,
         [
             "Overall status",
+            "Happening now",
             "About",
             "Components",
             "Metrics",
-            "Pinned incidents",
             "Scheduled maintenance",
             "Past incidents"
         ]
     );
+    // What is happening now heads the page: the unresolved incidents, newest first, each with
+    // its latest update only, then the maintenance in progress. The pinned incident is still
+    // open, so it shows here and the pinned section (which would repeat it) is gone.
+    let now_cards = texts(&doc, "section[aria-labelledby=active-heading] article h3");
+    assert_eq!(
+        now_cards,
+        ["Website errors", "Pinned notice", "Database upgrade"]
+    );
+    let website = doc
+        .select(&sel("section[aria-labelledby=active-heading] article"))
+        .next()
+        .unwrap();
+    let website_text: String = website.text().collect();
+    assert!(website_text.contains("Identified") && website_text.contains("Found a bad deploy."));
+    assert_eq!(website.select(&sel(".updates > li")).count(), 1);
+    let upgrade_now = texts(&doc, "section[aria-labelledby=active-heading] article").remove(2);
+    assert!(upgrade_now.contains("In progress") && upgrade_now.contains("Public API"));
+    assert!(!upgrade_now.contains("Secret"));
+    // Every component row carries its 90-day bars (pictures, hidden from assistive
+    // technology) and the uptime over them as text.
+    for row in doc.select(&sel(".components > li")) {
+        let name: String = row.select(&sel("a")).next().unwrap().text().collect();
+        let bars = row
+            .select(&sel(".uptime ol.history[aria-hidden=true]"))
+            .next();
+        let bars = bars.unwrap_or_else(|| panic!("{name}: no bars"));
+        assert_eq!(bars.select(&sel("li.bar")).count(), 90, "{name}");
+        assert!(
+            bars.select(&sel("li.bar[tabindex]")).next().is_none(),
+            "{name}: the front page's bars are not keyboard stops"
+        );
+        let figure = texts_in(&row, ".uptime-figure");
+        assert_eq!(figure.len(), 1, "{name}");
+        assert!(figure[0].ends_with("% uptime"), "{name}: {figure:?}");
+    }
     assert!(body.contains("We run <strong>Acme</strong>"));
     // Groups: Core expanded (no <details>), Edge collapsed (closed <details>), Internal
     // hidden; ungrouped components under "Other components".
@@ -611,15 +652,12 @@ async fn the_status_page_shows_what_a_visitor_may_see_in_cachets_order() {
     );
     // Metrics: a server-rendered chart.
     assert!(doc.select(&sel("figure.chart svg")).next().is_some());
-    // Maintenance: active first, then upcoming; the hidden group's component is left out.
+    // Scheduled maintenance: the upcoming window only (the one in progress is at the top).
     let cards = texts(
         &doc,
         "section[aria-labelledby=maintenance-heading] article h3",
     );
-    assert_eq!(cards, ["Database upgrade", "Network work"]);
-    let upgrade = texts(&doc, "section[aria-labelledby=maintenance-heading] article").remove(0);
-    assert!(upgrade.contains("In progress") && upgrade.contains("Public API"));
-    assert!(!upgrade.contains("Secret"));
+    assert_eq!(cards, ["Network work"]);
     // Timeline: 7 days, newest first, each day labelled; empty days say so.
     let days = texts(&doc, ".day > h3");
     assert_eq!(days.len(), 7);
@@ -653,6 +691,56 @@ async fn the_status_page_shows_what_a_visitor_may_see_in_cachets_order() {
         ids.hidden,
         ids.maintenance,
     );
+}
+
+#[tokio::test]
+async fn component_and_metric_descriptions_render_as_sanitized_markdown() {
+    let h = Harness::new().await;
+    let id = comp(
+        &h,
+        "Payments",
+        ComponentStatus::Operational,
+        None,
+        true,
+        "Card **payments** and [refunds](https://docs.example/refunds).\n<script>alert(1)</script>",
+        None,
+    )
+    .await;
+    metric(
+        &h,
+        "Latency",
+        "ms",
+        "The *p95* of checkout, <img src=x onerror=alert(1)>",
+    )
+    .await;
+    for uri in ["/".to_owned(), format!("/components/{id}")] {
+        let body = page(&h.cachet, &uri).await;
+        assert_no_executable_markup(&body, &uri);
+        let doc = Html::parse_document(&body);
+        let desc = doc.select(&sel(".component-desc")).next().unwrap();
+        assert_eq!(
+            texts_in(&desc, "strong"),
+            ["payments"],
+            "{uri}: no literal ** left"
+        );
+        let link = desc.select(&sel("a")).next().unwrap();
+        assert_eq!(
+            link.value().attr("href"),
+            Some("https://docs.example/refunds")
+        );
+        assert!(link.value().attr("rel").unwrap().contains("nofollow"));
+        assert!(!desc.inner_html().contains("**"), "{uri}");
+        assert!(
+            desc.text().collect::<String>().contains("<script>"),
+            "{uri}: shown as text"
+        );
+    }
+    let body = page(&h.cachet, "/").await;
+    let doc = Html::parse_document(&body);
+    let caption = doc.select(&sel("figure.chart figcaption")).next().unwrap();
+    assert_eq!(texts_in(&caption, ".chart-desc em"), ["p95"]);
+    assert!(caption.select(&sel("img")).next().is_none());
+    assert!(caption.text().collect::<String>().contains("<img src=x"));
 }
 
 #[tokio::test]

@@ -159,6 +159,38 @@ async fn double_opt_in_end_to_end_then_exactly_the_right_recipients() {
 }
 
 #[tokio::test]
+async fn the_confirmation_promises_a_mail_only_when_this_site_sends_email() {
+    let h = Harness::new().await;
+    make_component(&h.cachet, "API").await;
+    let email = format!("email={}", enc("reader@example.com"));
+    // No background work with an email notifier: nothing will leave, so nothing is promised.
+    assert!(!h.cachet.sends_email());
+    let r = subscribe(&h.cachet, &email).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = body(&r);
+    assert!(text.contains("does not send email at the moment"), "{text}");
+    assert!(!text.contains("we have sent it an email"), "{text}");
+    // A background with a webhook notifier only still sends no email.
+    let webhooks = h
+        .cachet
+        .start_background(vec![Recorder::new(cachet_core::notify::Channel::Webhook)]);
+    assert!(!h.cachet.sends_email());
+    // With an email notifier running the page says a mail was sent, the same answer for a
+    // known address as for a new one.
+    let mail = h.cachet.start_background(vec![Recorder::email()]);
+    assert!(h.cachet.sends_email());
+    for address in ["reader@example.com", "new@example.com"] {
+        let r = subscribe(&h.cachet, &format!("email={}", enc(address))).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(body(&r).contains("we have sent it an email"), "{address}");
+    }
+    // Stopped, the promise goes with it.
+    drop(mail);
+    assert!(!h.cachet.sends_email());
+    drop(webhooks);
+}
+
+#[tokio::test]
 async fn subscribing_new_unverified_and_verified_addresses_answers_the_same() {
     let h = Harness::new().await;
     let rec = Recorder::email();

@@ -150,6 +150,8 @@ struct Inner {
     /// How many [`crate::notify::Background`]s of this facade run, and whether a write that
     /// queues notifications without one has been warned about (once per facade).
     background: std::sync::atomic::AtomicUsize,
+    /// How many of them deliver email (hold an email notifier).
+    email_background: std::sync::atomic::AtomicUsize,
     warned_no_background: std::sync::atomic::AtomicBool,
     /// The operators' counters (requests, renders, deliveries, throttling), per facade so
     /// two sites in one process do not mix their figures.
@@ -193,6 +195,7 @@ impl Cachet {
                 audit,
                 attempts: crate::auth::throttle::AttemptGate::default(),
                 background: std::sync::atomic::AtomicUsize::new(0),
+                email_background: std::sync::atomic::AtomicUsize::new(0),
                 warned_no_background: std::sync::atomic::AtomicBool::new(false),
                 telemetry: crate::telemetry::Telemetry::default(),
             }),
@@ -287,17 +290,33 @@ impl Cachet {
         self.cx()
     }
 
-    /// Counts a [`crate::notify::Background`] of this facade starting or stopping.
-    pub(crate) fn note_background(&self, started: bool) {
-        use std::sync::atomic::Ordering;
-        if started {
-            self.inner.background.fetch_add(1, Ordering::Relaxed);
-        } else {
-            let _ = self
-                .inner
-                .background
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    /// Counts a [`crate::notify::Background`] of this facade starting or stopping, and
+    /// whether it delivers email.
+    pub(crate) fn note_background(&self, started: bool, sends_email: bool) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let count = |n: &AtomicUsize| {
+            if started {
+                n.fetch_add(1, Ordering::Relaxed);
+            } else {
+                let _ = n.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+            }
+        };
+        count(&self.inner.background);
+        if sends_email {
+            count(&self.inner.email_background);
         }
+    }
+
+    /// Whether this process delivers email: background work runs with an email notifier
+    /// ([`Cachet::start_background`]). The subscribe page promises a confirmation mail only
+    /// then: in a deployment where only some instances deliver, the others' pages do not
+    /// promise one.
+    #[must_use]
+    pub fn sends_email(&self) -> bool {
+        self.inner
+            .email_background
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
     }
 
     /// The typed settings.

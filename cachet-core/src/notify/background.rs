@@ -40,6 +40,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 #[must_use = "dropping Background stops the status page's mail, webhooks and maintenance"]
 pub struct Background {
+    /// Whether it holds an email notifier (see [`Cachet::sends_email`]).
+    sends_email: bool,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     cachet: Cachet,
@@ -72,12 +74,16 @@ impl Cachet {
         let stopped = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
+        let sends_email = notifiers
+            .iter()
+            .any(|n| n.channel() == super::Channel::Email);
         let dispatcher = Dispatcher::new(self.clone(), notifiers)
             .with_config(config)
             .run(stopped(rx.clone()));
         let scheduler = Scheduler::new(self.clone()).run(stopped(rx));
-        self.note_background(true);
+        self.note_background(true, sends_email);
         Background {
+            sends_email,
             stop,
             tasks: vec![tokio::spawn(dispatcher), tokio::spawn(scheduler)],
             cachet: self.clone(),
@@ -109,6 +115,6 @@ impl Background {
 impl Drop for Background {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-        self.cachet.note_background(false);
+        self.cachet.note_background(false, self.sends_email);
     }
 }

@@ -77,6 +77,14 @@ impl Text {
         Self(String::new())
     }
 
+    /// The text as a Markdown source, for descriptions the pages render as Markdown (as Cachet
+    /// does). Infallible: every text is a valid source (at most 40,000 bytes against
+    /// Markdown's 1 MiB, and a subset of the characters Markdown allows).
+    #[must_use]
+    pub fn to_markdown(&self) -> Markdown {
+        Markdown(self.0.clone())
+    }
+
     /// Whether the text is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {

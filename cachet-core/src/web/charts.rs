@@ -482,15 +482,20 @@ fn with_suffix(cat: &Catalog, v: Rounded, suffix: &str) -> String {
 /// `chart-line`, `chart-axis`, `chart-label`). Title, summary and numbers are in the
 /// catalogue's locale (`Latenz (letzte Woche): Minimum 1,50 ms, …`).
 ///
+/// The chart tells the truth about the data ([`drawn`]): a bucket without points is a gap,
+/// not the metric's default value (the chart data JSON keeps Cachet's defaults), and the
+/// current bucket of a sum metric, still filling, is not drawn as a drop. Points join into
+/// a line across short gaps ([`runs`]), so a metric reported every five minutes reads as a
+/// line in the one-hour view; a long silence breaks the line, and a point alone is a dot.
+///
 /// The markup is kept small because the status page carries every view of every metric
 /// (50 metrics are 200 charts): the summary is written once (the title names the image),
 /// coordinates have at most one decimal and no trailing `.0`, and the inner points of a
-/// flat run (a metric resting at its default value) are left out of the line, which draws
-/// the same picture.
+/// flat run are left out of the line, which draws the same picture.
 #[must_use]
 pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
     let suffix = metric.suffix.as_str();
-    let values: Vec<(&Bucket, Rounded)> = series.values().collect();
+    let values = drawn(series, metric);
     let title = cat.tf(
         Msg::ChartTitle,
         &[metric.name.as_str(), view_words(cat, series.view).0],
@@ -522,7 +527,7 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
         s,
         r#"<path class="chart-axis" fill="none" stroke="currentColor" stroke-opacity="0.4" d="M{PLOT_LEFT} {PLOT_BOTTOM}H{PLOT_RIGHT}M{PLOT_LEFT} {PLOT_TOP}V{PLOT_BOTTOM}"/>"#
     );
-    let plot = Plot::of(series);
+    let plot = Plot::of(series.buckets.len(), &values);
     let (lo, hi) = (plot.lo, plot.hi);
     let n = plot.n;
     // Y labels: the axis bounds, in the metric's places.
@@ -559,31 +564,84 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
         }
     }
     s.push_str("</g>");
-    // The line and the area under it, across the buckets holding values.
-    let pts = plot.points(series);
-    if let (Some(first), Some(last)) = (pts.first(), pts.last()) {
-        let mut line = String::new();
-        for (i, (x, y)) in pts.iter().enumerate() {
-            // A point between two at the same height adds nothing to a straight line.
-            let inner_of_flat_run =
-                i > 0 && i + 1 < pts.len() && pts[i - 1].1.same(*y) && pts[i + 1].1.same(*y);
-            if !inner_of_flat_run {
-                let _ = write!(line, "{}{x},{y}", if line.is_empty() { "" } else { " " });
+    // Per run of points: the line and the area under it, or a dot for a point alone.
+    let base = Coord(plot.y(lo.max(0.0).min(hi)));
+    for run in runs(&values) {
+        let pts = plot.points(run);
+        match (pts.first(), pts.last()) {
+            (Some((x, y)), _) if pts.len() == 1 => {
+                let _ = write!(
+                    s,
+                    r#"<circle class="chart-dot" fill="currentColor" r="3" cx="{x}" cy="{y}"/>"#
+                );
             }
+            (Some(first), Some(last)) => {
+                let mut line = String::new();
+                for (i, (x, y)) in pts.iter().enumerate() {
+                    // A point between two at the same height adds nothing to a straight line.
+                    let inner_of_flat_run = i > 0
+                        && i + 1 < pts.len()
+                        && pts[i - 1].1.same(*y)
+                        && pts[i + 1].1.same(*y);
+                    if !inner_of_flat_run {
+                        let _ = write!(line, "{}{x},{y}", if line.is_empty() { "" } else { " " });
+                    }
+                }
+                let _ = write!(
+                    s,
+                    r#"<polygon class="chart-area" fill="currentColor" fill-opacity="0.15" points="{line} {},{base} {},{base}"/>"#,
+                    last.0, first.0,
+                );
+                let _ = write!(
+                    s,
+                    r#"<polyline class="chart-line" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" points="{line}"/>"#
+                );
+            }
+            _ => {}
         }
-        let base = Coord(plot.y(lo.max(0.0).min(hi)));
-        let _ = write!(
-            s,
-            r#"<polygon class="chart-area" fill="currentColor" fill-opacity="0.15" points="{line} {},{base} {},{base}"/>"#,
-            last.0, first.0,
-        );
-        let _ = write!(
-            s,
-            r#"<polyline class="chart-line" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" points="{line}"/>"#
-        );
     }
     s.push_str("</svg>");
     s
+}
+
+/// What a chart draws of a series, as `(bucket index, value)`, oldest first: the buckets that
+/// hold points, without the current bucket of a sum metric (still filling, it would read
+/// as a drop). A bucket without points holds the metric's default value in Cachet's chart
+/// data, which is no measurement: the chart leaves it out.
+#[must_use]
+pub fn drawn(series: &Series, metric: &Metric) -> Vec<(usize, Rounded)> {
+    let newest = series.buckets.len().saturating_sub(1);
+    series
+        .buckets
+        .iter()
+        .enumerate()
+        .filter(|(i, b)| b.points > 0 && !(*i == newest && metric.calc_type == CalcType::Sum))
+        .filter_map(|(i, b)| b.value.map(|v| (i, v)))
+        .collect()
+}
+
+/// The runs a chart joins into lines: consecutive drawn points stay in one run unless the
+/// gap between them is wider than three times the series' usual spacing (the median gap,
+/// at least one bucket). A metric reported every five minutes is one line in the one-hour
+/// view; a metric silent for a while shows the silence.
+#[must_use]
+pub fn runs(drawn: &[(usize, Rounded)]) -> Vec<&[(usize, Rounded)]> {
+    let mut gaps: Vec<usize> = drawn.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    gaps.sort_unstable();
+    let usual = gaps.get(gaps.len() / 2).copied().unwrap_or(1).max(1);
+    let widest = usual.saturating_mul(3);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..drawn.len() {
+        if drawn[i].0 - drawn[i - 1].0 > widest {
+            out.push(&drawn[start..i]);
+            start = i;
+        }
+    }
+    if start < drawn.len() {
+        out.push(&drawn[start..]);
+    }
+    out
 }
 
 /// How a series maps onto the plot area: buckets evenly along x, values between the axis
@@ -598,8 +656,9 @@ struct Plot {
 }
 
 impl Plot {
-    fn of(series: &Series) -> Self {
-        let values = || series.values().map(|(_, v)| v.as_f64());
+    /// The plot of `n` buckets holding the drawn `values`.
+    fn of(n: usize, drawn: &[(usize, Rounded)]) -> Self {
+        let values = || drawn.iter().map(|(_, v)| v.as_f64());
         let (lo, hi) = match (values().reduce(f64::min), values().reduce(f64::max)) {
             (Some(min), Some(max)) => {
                 let lo = min.min(0.0);
@@ -607,11 +666,7 @@ impl Plot {
             }
             _ => (0.0, 1.0),
         };
-        Self {
-            n: series.buckets.len(),
-            lo,
-            hi,
-        }
+        Self { n, lo, hi }
     }
 
     fn x(&self, idx: usize) -> f64 {
@@ -628,16 +683,11 @@ impl Plot {
         PLOT_BOTTOM - (v - self.lo) / (self.hi - self.lo) * (PLOT_BOTTOM - PLOT_TOP)
     }
 
-    /// The point of every bucket holding a value, oldest first.
-    fn points(&self, series: &Series) -> Vec<(Coord, Coord)> {
-        series
-            .buckets
+    /// The points of drawn values, in their order.
+    fn points(&self, drawn: &[(usize, Rounded)]) -> Vec<(Coord, Coord)> {
+        drawn
             .iter()
-            .enumerate()
-            .filter_map(|(i, b)| {
-                b.value
-                    .map(|v| (Coord(self.x(i)), Coord(self.y(v.as_f64()))))
-            })
+            .map(|(i, v)| (Coord(self.x(*i)), Coord(self.y(v.as_f64()))))
             .collect()
     }
 }
@@ -842,7 +892,7 @@ mod tests {
         let now = t("2026-02-10T12:34:56Z");
         let s = series(
             &m,
-            &[point(1, "2026-02-10T12:05:00Z", 1_500, 2)],
+            &[point(1, "2026-02-09T12:05:00Z", 1_500, 2)],
             MetricView::Week,
             now,
             Tz::UTC,
@@ -868,39 +918,145 @@ mod tests {
         assert_eq!(w(0.05), "0.1");
     }
 
-    /// The `points` of the chart's line, as numbers.
-    fn line_points(svg: &str) -> Vec<(f64, f64)> {
-        let start = svg.find("class=\"chart-line\"").unwrap();
-        let rest = &svg[start..];
-        let p = rest.find("points=\"").unwrap() + 8;
-        let end = rest[p..].find('"').unwrap();
-        rest[p..p + end]
-            .split(' ')
-            .map(|xy| {
-                let (x, y) = xy.split_once(',').unwrap();
-                (x.parse().unwrap(), y.parse().unwrap())
+    /// The `points` of each of the chart's lines, as numbers.
+    fn lines(svg: &str) -> Vec<Vec<(f64, f64)>> {
+        svg.match_indices("class=\"chart-line\"")
+            .map(|(start, _)| {
+                let rest = &svg[start..];
+                let p = rest.find("points=\"").unwrap() + 8;
+                let end = rest[p..].find('"').unwrap();
+                rest[p..p + end]
+                    .split(' ')
+                    .map(|xy| {
+                        let (x, y) = xy.split_once(',').unwrap();
+                        (x.parse().unwrap(), y.parse().unwrap())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The centres of the chart's dots (points alone).
+    fn dots(svg: &str) -> Vec<(f64, f64)> {
+        svg.match_indices("class=\"chart-dot\"")
+            .map(|(start, _)| {
+                let rest = &svg[start..svg[start..].find("/>").unwrap() + start];
+                let attr = |name: &str| -> f64 {
+                    let p = rest.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                    rest[p..p + rest[p..].find('"').unwrap()].parse().unwrap()
+                };
+                (attr("cx"), attr("cy"))
+            })
+            .collect()
+    }
+
+    /// Points of an average metric (value in thousandths) at the given minutes past 12:00.
+    fn minutes(values: &[(i64, i64)]) -> Vec<MetricPoint> {
+        values
+            .iter()
+            .map(|(minute, millis)| {
+                point(
+                    *minute,
+                    &format!("2026-02-10T12:{minute:02}:10Z"),
+                    *millis,
+                    1,
+                )
             })
             .collect()
     }
 
     #[test]
     fn flat_runs_keep_only_their_ends() {
-        // Last hour: 61 minutes at the default 0, one point of 3 at 12:05.
+        // Last hour: a point every minute from 12:00 to 12:30 at 1, but 3 at 12:05.
+        let m = metric(CalcType::Average, 0, 0);
+        let now = t("2026-02-10T12:34:56Z");
+        let pts: Vec<(i64, i64)> = (0..=30)
+            .map(|i| (i, if i == 5 { 3_000 } else { 1_000 }))
+            .collect();
+        let s = series(&m, &minutes(&pts), MetricView::LastHour, now, Tz::UTC);
+        let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
+        let lines = lines(&svg);
+        assert_eq!(lines.len(), 1, "{svg}");
+        // first, the flat run's end before the peak, the peak, the run's start after it, last
+        assert_eq!(lines[0].len(), 5, "{lines:?}");
+        assert_eq!(lines[0][2].1, f64::from(16u8)); // the peak at the plot's top
+        assert!(svg.contains(r#"role="img" class="chart"><title>Latency (last hour): minimum 1 ms, maximum 3 ms, last 1 ms</title>"#), "{svg}");
+    }
+
+    #[test]
+    fn a_bucket_without_points_is_a_gap_not_the_default_value() {
+        // One point of 3 at 12:05 and nothing else: Cachet's data fills every other minute
+        // with the default 0, the chart draws one dot and says so in its summary.
         let m = metric(CalcType::Sum, 0, 0);
         let now = t("2026-02-10T12:34:56Z");
         let s = series(
             &m,
-            &[point(1, "2026-02-10T12:05:00Z", 3_000, 1)],
+            &minutes(&[(5, 3_000)]),
             MetricView::LastHour,
             now,
             Tz::UTC,
         );
+        assert!(
+            s.values().count() > 50,
+            "the chart data keeps Cachet's defaults"
+        );
         let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
-        let pts = line_points(&svg);
-        // first, the flat run's end before the peak, the peak, the run's start after it, last
-        assert_eq!(pts.len(), 5, "{pts:?}");
-        assert_eq!(pts[2].1, f64::from(16u8)); // the peak at the plot's top
-        assert!(svg.contains(r#"role="img" class="chart"><title>Latency (last hour): minimum 0 ms, maximum 3 ms, last 0 ms</title>"#), "{svg}");
+        assert!(lines(&svg).is_empty(), "{svg}");
+        assert_eq!(dots(&svg).len(), 1);
+        assert_eq!(dots(&svg)[0].1, f64::from(16u8));
+        assert!(
+            svg.contains("minimum 3 ms, maximum 3 ms, last 3 ms"),
+            "{svg}"
+        );
+        // No point at all: no line, no dot, and the title says there is no data.
+        let s = series(&m, &[], MetricView::LastHour, now, Tz::UTC);
+        let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
+        assert!(lines(&svg).is_empty() && dots(&svg).is_empty(), "{svg}");
+        assert!(svg.contains("no data"), "{svg}");
+    }
+
+    #[test]
+    fn a_metric_reported_every_five_minutes_reads_as_one_line_in_the_hour_view() {
+        let m = metric(CalcType::Average, 0, 0);
+        let now = t("2026-02-10T12:59:30Z");
+        let pts: Vec<(i64, i64)> = (0..12).map(|i| (i * 5, 100_000 + i * 1_000)).collect();
+        let s = series(&m, &minutes(&pts), MetricView::LastHour, now, Tz::UTC);
+        let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
+        let lines = lines(&svg);
+        assert_eq!(lines.len(), 1, "one line, not a comb: {svg}");
+        // Rising values: the line never falls, nothing drops to the axis.
+        for w in lines[0].windows(2) {
+            assert!(w[1].1 <= w[0].1, "{lines:?}");
+        }
+        assert!(lines[0].iter().all(|(_, y)| *y < PLOT_BOTTOM));
+        // A silence of half an hour breaks the line.
+        let mut pts: Vec<(i64, i64)> = (0..4).map(|i| (i * 5, 100_000)).collect();
+        pts.extend((10..12).map(|i| (i * 5, 100_000)));
+        let s = series(&m, &minutes(&pts), MetricView::LastHour, now, Tz::UTC);
+        let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
+        assert_eq!(self::lines(&svg).len(), 2, "{svg}");
+    }
+
+    #[test]
+    fn the_current_bucket_of_a_sum_metric_is_not_drawn_as_a_drop() {
+        // Requests per hour: 600 in every full hour, 20 so far in the current one.
+        let m = metric(CalcType::Sum, 0, 0);
+        let now = t("2026-02-10T12:02:00Z");
+        let mut pts: Vec<MetricPoint> = (0..12)
+            .map(|h| point(h, &format!("2026-02-10T{h:02}:30:00Z"), 600_000, 1))
+            .collect();
+        pts.push(point(99, "2026-02-10T12:01:00Z", 20_000, 1));
+        let s = series(&m, &pts, MetricView::Today, now, Tz::UTC);
+        let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
+        assert!(
+            svg.contains("minimum 600 ms, maximum 600 ms, last 600 ms"),
+            "{svg}"
+        );
+        // An average metric's current bucket is a fair reading so far: drawn.
+        let m = metric(CalcType::Average, 0, 0);
+        let s = series(&m, &pts, MetricView::Today, now, Tz::UTC);
+        let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
+        assert!(svg.contains("last 20 ms"), "{svg}");
     }
 
     #[test]
@@ -959,15 +1115,35 @@ mod tests {
             prop_assert_eq!(got, expected);
             let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
             prop_assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-            // The thinned line draws the same picture: every bucket's point lies on it.
-            if s.values().next().is_some() {
-                let kept = line_points(&svg);
-                // Every bucket's point as the chart maps it, before thinning.
-                let all: Vec<(f64, f64)> = Plot::of(&s)
-                    .points(&s)
+            // The chart tells the truth: what it draws is exactly the measured buckets (every
+            // drawn point lies on a line or is a dot), a bucket without points is never
+            // drawn, and the current bucket of a sum metric is never drawn.
+            let measured = drawn(&s, &m);
+            let newest = s.buckets.len() - 1;
+            for (i, _) in &measured {
+                prop_assert!(s.buckets[*i].points > 0);
+                prop_assert!(*i != newest);
+            }
+            let plot = Plot::of(s.buckets.len(), &measured);
+            let drawn_lines = lines(&svg);
+            let drawn_dots = dots(&svg);
+            let mut drawn_vertices = 0;
+            for run in runs(&measured) {
+                let all: Vec<(f64, f64)> = plot
+                    .points(run)
                     .iter()
                     .map(|(x, y)| (x.to_string().parse().unwrap(), y.to_string().parse().unwrap()))
                     .collect();
+                if all.len() == 1 {
+                    prop_assert!(drawn_dots.contains(&all[0]), "{:?} is not a dot", all[0]);
+                    continue;
+                }
+                // The run's line starts at its first point; the thinned line draws the same
+                // picture: every point of the run lies on it.
+                let kept = drawn_lines.iter().find(|l| l[0] == all[0]);
+                prop_assert!(kept.is_some(), "no line starts at {:?}", all[0]);
+                let kept = kept.unwrap();
+                drawn_vertices += kept.len();
                 for (x, y) in all {
                     let seg = kept.windows(2).find(|w| w[0].0 <= x && x <= w[1].0);
                     let on_line = match seg {
@@ -980,6 +1156,7 @@ mod tests {
                     prop_assert!(on_line, "({x}, {y}) is off the drawn line {kept:?}");
                 }
             }
+            prop_assert_eq!(drawn_vertices, drawn_lines.iter().map(Vec::len).sum::<usize>());
         }
     }
 }

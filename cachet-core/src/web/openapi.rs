@@ -194,6 +194,30 @@ fn body_schema(b: &Body) -> RefOr<Schema> {
                 .items(ObjectBuilder::new().schema_type(Type::Integer))
                 .description(doc)
                 .into(),
+            Ty::AffectedList => ArrayBuilder::new()
+                .schema_type(nullable(Type::Array))
+                .items(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .property(
+                            "id",
+                            ObjectBuilder::new()
+                                .schema_type(Type::Integer)
+                                .minimum(Some(1)),
+                        )
+                        .property(
+                            "status",
+                            ObjectBuilder::new()
+                                .schema_type(Type::Integer)
+                                .minimum(Some(0))
+                                .maximum(Some(4)),
+                        )
+                        .required("id")
+                        .required("status"),
+                )
+                .max_items(Some(1000))
+                .description(doc)
+                .into(),
             ty => {
                 let (t, min, max) = match ty {
                     Ty::Str => (Type::String, None, None),
@@ -201,7 +225,7 @@ fn body_schema(b: &Body) -> RefOr<Schema> {
                     Ty::Int => (Type::Integer, None, None),
                     Ty::IntIn(min, max) => (Type::Integer, Some(min), Some(max)),
                     Ty::Num => (Type::Number, None, None),
-                    Ty::Object | Ty::IntList => (Type::Object, None, None),
+                    Ty::Object | Ty::IntList | Ty::AffectedList => (Type::Object, None, None),
                 };
                 ObjectBuilder::new()
                     .schema_type(nullable(t))

@@ -406,7 +406,15 @@ async fn subscribe_post(cx: &Ctx<'_>) -> Answer {
         Ok(()) => Ok(cx.page(
             StatusCode::OK,
             Msg::SubscribeTitle,
-            Some(cx.c.t(Msg::SubscribeSent).to_owned()),
+            // A mail is promised only when this process delivers email.
+            Some(
+                cx.c.t(if cx.cachet.sends_email() {
+                    Msg::SubscribeSent
+                } else {
+                    Msg::SubscribeRecordedNoMail
+                })
+                .to_owned(),
+            ),
             None,
             None,
         )),

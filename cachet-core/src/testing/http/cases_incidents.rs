@@ -30,7 +30,7 @@ pub(super) fn cases() -> Vec<HttpCase> {
         HttpCase::get("incidents: one has Cachet's shape, with a permalink under the public URL", "/api/v1/incidents/1")
             .with(incident("Outage", 1, true))
             .expect_json(json!({"data": {
-                "id": 1, "user_id": null, "component_id": 0, "name": "Outage", "status": 1,
+                "id": 1, "user_id": null, "component_id": 0, "components": [], "name": "Outage", "status": 1,
                 "visible": 1, "stickied": false, "notifications": false,
                 "message": "Looking into it.", "occurred_at": "2026-01-01 00:00:00",
                 "created_at": "2026-01-01 00:00:00", "updated_at": "2026-01-01 00:00:00",
@@ -119,6 +119,80 @@ pub(super) fn cases() -> Vec<HttpCase> {
             .expect_at("/data/status", json!(1)),
         post("incidents: an unknown component is 400", "/api/v1/incidents")
             .json(&json!({"name": "Outage", "status": 1, "component_id": 9, "component_status": 4}))
+            .error(400),
+        // Several components per incident: `components`, an addition 2.4 clients never send.
+        post("incidents: create with several components, each with its status", "/api/v1/incidents")
+            .with(component("API", 1))
+            .with(component("Website", 1))
+            .with(component("CDN", 1))
+            .json(&json!({"name": "Outage", "status": 1, "components": [{"id": 3, "status": 2}, {"id": 1, "status": 4}]}))
+            .expect_at("/data/components", json!([{"id": 1, "status": 4}, {"id": 3, "status": 2}]))
+            .expect_at("/data/component_id", json!(1)),
+        HttpCase::get("incidents: every named component takes its status from the incident", "/api/v1/components?sort=id")
+            .with(component("API", 1))
+            .with(component("Website", 1))
+            .with(component("CDN", 1))
+            .with(Fixture::Prior(CaseRequest::new("POST", "/api/v1/incidents").token(TokenKind::Admin).json(
+                &json!({"name": "Outage", "status": 1, "components": [{"id": 1, "status": 4}, {"id": 3, "status": 2}]}),
+            )))
+            .expect_at("/data/0/status", json!(4))
+            .expect_at("/data/1/status", json!(1))
+            .expect_at("/data/2/status", json!(2)),
+        post("incidents: components as an object from id to status (form clients)", "/api/v1/incidents")
+            .with(component("API", 1))
+            .with(component("Website", 1))
+            .body("application/x-www-form-urlencoded", "name=Outage&status=1&components%5B2%5D=3&components%5B1%5D=2")
+            .expect_at("/data/components", json!([{"id": 1, "status": 2}, {"id": 2, "status": 3}])),
+        HttpCase::get("incidents: one with several components lists them all", "/api/v1/incidents/1")
+            .with(component("API", 1))
+            .with(component("Website", 1))
+            .with(Fixture::Incident { name: "Outage", status: 1, visible: true, components: vec![(2, 3), (1, 4)] })
+            .expect_at("/data/components", json!([{"id": 1, "status": 4}, {"id": 2, "status": 3}]))
+            .expect_at("/data/component_id", json!(1)),
+        HttpCase::new("incidents: PUT components replaces the set", "PUT", "/api/v1/incidents/1")
+            .with(component("API", 1))
+            .with(component("Website", 1))
+            .with(Fixture::Incident { name: "Outage", status: 1, visible: true, components: vec![(1, 4)] })
+            .token(TokenKind::Admin)
+            .json(&json!({"components": {"2": 3}}))
+            .expect_at("/data/components", json!([{"id": 2, "status": 3}])),
+        HttpCase::new("incidents: PUT components [] clears them", "PUT", "/api/v1/incidents/1")
+            .with(component("API", 1))
+            .with(Fixture::Incident { name: "Outage", status: 1, visible: true, components: vec![(1, 4)] })
+            .token(TokenKind::Admin)
+            .json(&json!({"components": []}))
+            .expect_at("/data/components", json!([]))
+            .expect_at("/data/component_id", json!(0)),
+        post("incidents: a component named twice in components is 400", "/api/v1/incidents")
+            .with(component("API", 1))
+            .json(&json!({"name": "Outage", "status": 1, "components": [{"id": 1, "status": 4}, {"id": 1, "status": 2}]}))
+            .error(400)
+            .contains("components"),
+        post("incidents: an unknown status in components is 400", "/api/v1/incidents")
+            .with(component("API", 1))
+            .json(&json!({"name": "Outage", "status": 1, "components": [{"id": 1, "status": 9}]}))
+            .error(400)
+            .contains("components"),
+        post("incidents: components that is neither a list nor an object is 400", "/api/v1/incidents")
+            .json(&json!({"name": "Outage", "status": 1, "components": 5}))
+            .error(400)
+            .contains("components"),
+        post("incidents: components and component_id together are 400", "/api/v1/incidents")
+            .with(component("API", 1))
+            .with(component("Website", 1))
+            .json(&json!({"name": "Outage", "status": 1, "component_id": 1, "component_status": 4, "components": [{"id": 2, "status": 2}]}))
+            .error(400)
+            .contains("components"),
+        HttpCase::get("incidents: a refused components list stores nothing", "/api/v1/incidents")
+            .with(component("API", 1))
+            .with(Fixture::Prior(CaseRequest::new("POST", "/api/v1/incidents").token(TokenKind::Admin).json(
+                &json!({"name": "Outage", "status": 1, "components": [{"id": 1, "status": 4}, {"id": 1, "status": 2}]}),
+            )))
+            .token(TokenKind::AdminRead)
+            .expect_at("/meta/pagination/total", json!(0)),
+        post("incidents: an unknown component in components is 400", "/api/v1/incidents")
+            .with(component("API", 1))
+            .json(&json!({"name": "Outage", "status": 1, "components": [{"id": 1, "status": 4}, {"id": 9, "status": 4}]}))
             .error(400),
         post("incidents: occurred_at in Cachet's format", "/api/v1/incidents")
             .json(&json!({"name": "Outage", "status": 1, "occurred_at": "2026-01-02 10:30"}))

@@ -22,6 +22,9 @@ pub(crate) enum Ty {
     Num,
     Object,
     IntList,
+    /// Affected components with their statuses: `[{"id": 1, "status": 4}]` (an object from
+    /// id to status is accepted too).
+    AffectedList,
 }
 
 /// A request body: its schema's name and description, and its fields.
@@ -79,6 +82,15 @@ pub(crate) static INCIDENT: Body = Body {
         f("visible", Ty::Bool, ""),
         f("component_id", Ty::Int, ""),
         f("component_status", Ty::IntIn(0, 4), ""),
+        f(
+            "components",
+            Ty::AffectedList,
+            "Several affected components, each with its status in the incident (an addition \
+             to Cachet 2.4): a list of `{\"id\": 1, \"status\": 4}`, or an object from id to \
+             status (`components[1]=4` in a form). Not together with `component_id`. The \
+             components take these statuses; on `PUT` the list replaces the incident's, and \
+             `[]` clears it.",
+        ),
         f("notify", Ty::Bool, ""),
         f("stickied", Ty::Bool, ""),
         f(

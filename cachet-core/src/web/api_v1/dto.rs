@@ -161,6 +161,9 @@ pub struct IncidentUpdateDto {
 pub struct IncidentDto {
     /// The first affected component, or 0.
     pub component_id: i64,
+    /// Every affected component with its status in this incident, by id (an addition to
+    /// Cachet 2.4, which knew one `component_id`; set it on writes with `components`).
+    pub components: Vec<AffectedComponentDto>,
     /// `Y-m-d H:i:s` in the request's time zone.
     pub created_at: String,
     /// Always `null`.
@@ -205,6 +208,16 @@ pub struct IncidentDto {
     pub user_id: Option<i64>,
     /// 0 or 1.
     pub visible: i64,
+}
+
+/// A component an incident affects, and its status in the incident.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = V1AffectedComponent)]
+pub struct AffectedComponentDto {
+    /// The component's id.
+    pub id: i64,
+    /// 0 unknown, 1 operational, 2 performance issues, 3 partial outage, 4 major outage.
+    pub status: i64,
 }
 
 /// An incident template.

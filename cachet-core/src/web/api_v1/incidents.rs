@@ -56,6 +56,88 @@ pub(super) fn affected(input: &Input) -> Result<Option<AffectedComponent>, Fail>
     }
 }
 
+/// The most components one incident may name in `components`.
+const MAX_AFFECTED: usize = 1_000;
+
+/// `components`: several affected components with their statuses, an addition to Cachet
+/// 2.4's single `component_id` (which its clients keep using, and never see this field
+/// without asking for it). Two shapes are accepted: a JSON array of `{"id": 1, "status": 4}`
+/// objects, and an object from id to status (`{"1": 4}`, which form-encoded clients send
+/// as `components[1]=4`). An empty array or object means "no components". An id named twice,
+/// a non-positive id, an unknown status code or more than [`MAX_AFFECTED`] entries are a 422
+/// naming `components`; so is naming components here and in `component_id` at once.
+pub(super) fn affected_list(input: &Input) -> Result<Option<Vec<AffectedComponent>>, Fail> {
+    use serde_json::Value;
+    let bad = |expected: &'static str| {
+        Fail::Invalid(vec![ValidationError::new(
+            "components",
+            Violation::Format { expected },
+        )])
+    };
+    const SHAPE: &str = "an array of {\"id\": component id, \"status\": 0 to 4} objects, or an object from component id to status";
+    let int = |v: &Value| match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    let pairs: Vec<(Option<i64>, Option<i64>)> = match input.get("components") {
+        None => return Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::Object(o) => Ok((o.get("id").and_then(int), o.get("status").and_then(int))),
+                _ => Err(bad(SHAPE)),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(id, status)| (id.trim().parse::<i64>().ok(), int(status)))
+            .collect(),
+        // PHP clients send an empty string for an empty list.
+        Some(Value::String(s)) if s.trim().is_empty() => Vec::new(),
+        Some(_) => return Err(bad(SHAPE)),
+    };
+    if pairs.len() > MAX_AFFECTED {
+        return Err(bad("at most 1000 components"));
+    }
+    let mut out: Vec<AffectedComponent> = Vec::with_capacity(pairs.len());
+    for (id, status) in pairs {
+        let component_id = match id {
+            Some(n) if n > 0 => ComponentId(n),
+            _ => return Err(bad(SHAPE)),
+        };
+        let status = status
+            .ok_or(())
+            .and_then(|code| ComponentStatus::from_code(code).map_err(|_| ()))
+            .map_err(|()| bad("a component status from 0 to 4 for every component"))?;
+        if out.iter().any(|a| a.component_id == component_id) {
+            return Err(bad("each component at most once"));
+        }
+        out.push(AffectedComponent {
+            component_id,
+            status,
+        });
+    }
+    out.sort_by_key(|a| a.component_id);
+    Ok(Some(out))
+}
+
+/// The affected components of a write: `components` or the single `component_id`, never
+/// both.
+fn affected_of(input: &Input) -> Result<Option<Vec<AffectedComponent>>, Fail> {
+    let single = affected(input)?;
+    match (single, affected_list(input)?) {
+        (Some(_), Some(_)) => Err(Fail::Invalid(vec![ValidationError::new(
+            "components",
+            Violation::Format {
+                expected: "either components or component_id, not both",
+            },
+        )])),
+        (Some(one), None) => Ok(Some(vec![one])),
+        (None, list) => Ok(list),
+    }
+}
+
 /// `template` (a slug) and `vars`: the template and the client's variables, validated.
 async fn template_source(call: &Call<'_>) -> Result<Option<(IncidentTemplate, Vars)>, Fail> {
     let slug = match call.input.text("template")? {
@@ -169,7 +251,7 @@ pub(super) async fn create(call: Call<'_>) -> Handled {
     let notify = c.take(bool_field(i, "notify"));
     let stickied = c.take(bool_field(i, "stickied"));
     let occurred_at = c.take(date_field(i, "occurred_at", call.tz));
-    let affected = c.take(affected(i));
+    let affected = c.take(affected_of(i));
     let meta = c.take(meta_field(i, "meta"));
     let source = c.take(template_source(&call).await);
     c.finish()?;
@@ -195,11 +277,12 @@ pub(super) async fn create(call: Call<'_>) -> Handled {
                 notify: Some(notify),
                 stickied: Some(stickied),
                 occurred_at: Some(present::date(occurred_at, call.tz)),
-                component_status: affected.map(|a| a.status),
+                component_status: first_status(affected.as_deref()),
             },
         )?,
         None => message.unwrap_or_default(),
     };
+    let apply_component_status = affected.as_ref().is_some_and(|a| !a.is_empty());
     let new = NewIncident {
         user_id: call.actor.user().map(|u| u.id),
         name,
@@ -209,9 +292,9 @@ pub(super) async fn create(call: Call<'_>) -> Handled {
         stickied,
         notify,
         occurred_at,
-        components: affected.into_iter().collect(),
+        components: affected.unwrap_or_default(),
         // Cachet sets the linked component's status silently.
-        apply_component_status: affected.is_some(),
+        apply_component_status,
         meta: checked(meta)?.unwrap_or_default(),
     };
     let incident = call.cachet.create_incident(&call.actor, &new).await?;
@@ -228,7 +311,7 @@ pub(super) async fn update(call: Call<'_>, id: i64) -> Handled {
     let notify = c.take(bool_field(i, "notify"));
     let stickied = c.take(bool_field(i, "stickied"));
     let occurred_at = c.take(date_field(i, "occurred_at", call.tz));
-    let affected = c.take(affected(i));
+    let affected = c.take(affected_of(i));
     let meta = c.take(meta_field(i, "meta"));
     let source = c.take(template_source(&call).await);
     c.finish()?;
@@ -249,11 +332,12 @@ pub(super) async fn update(call: Call<'_>, id: i64) -> Handled {
                 notify,
                 stickied,
                 occurred_at: occurred_at.map(|t| present::date(t, call.tz)),
-                component_status: affected.map(|a| a.status),
+                component_status: first_status(affected.as_deref()),
             },
         )?),
         None => message,
     };
+    let apply_component_status = affected.as_ref().is_some_and(|a| !a.is_empty());
     let patch = IncidentPatch {
         name,
         status,
@@ -262,8 +346,8 @@ pub(super) async fn update(call: Call<'_>, id: i64) -> Handled {
         stickied,
         notify,
         occurred_at,
-        components: affected.map(|a| vec![a]),
-        apply_component_status: affected.is_some(),
+        components: affected,
+        apply_component_status,
         meta: checked(meta)?,
     };
     let incident = call
@@ -271,6 +355,11 @@ pub(super) async fn update(call: Call<'_>, id: i64) -> Handled {
         .update_incident(&call.actor, IncidentId(id), &patch)
         .await?;
     Ok(item(present(&call, &incident).await?))
+}
+
+/// The status a template sees as `incident.component_status`: the first named component's.
+fn first_status(affected: Option<&[AffectedComponent]>) -> Option<ComponentStatus> {
+    affected.and_then(<[_]>::first).map(|a| a.status)
 }
 
 pub(super) async fn delete(call: Call<'_>, id: i64) -> Handled {

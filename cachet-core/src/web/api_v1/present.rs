@@ -156,6 +156,14 @@ pub fn incident(i: &Incident, updates: &[IncidentUpdate], base: &str, tz: Tz) ->
     let duration = latest.map_or(0, |u| (u.created_at - i.created_at).num_seconds().abs());
     IncidentDto {
         component_id: i.components.first().map_or(0, |a| a.component_id.get()),
+        components: i
+            .components
+            .iter()
+            .map(|a| super::dto::AffectedComponentDto {
+                id: a.component_id.get(),
+                status: i64::from(a.status.code()),
+            })
+            .collect(),
         created_at: date(i.created_at, tz),
         deleted_at: None,
         duration,

@@ -146,8 +146,6 @@ pub(crate) struct Chrome {
     pub user_role: &'static str,
     /// The session's synchronizer token: the value of every form's hidden `_token`.
     pub csrf: String,
-    /// The active navigation section (`home`, `components`, …).
-    pub active: String,
     /// The navigation, filtered by what the actor may open.
     pub nav: Vec<NavGroup>,
     /// Whether the actor may change content (to hide, not to forbid: the facade forbids).
@@ -394,7 +392,6 @@ pub(crate) async fn chrome(cachet: &Cachet, actor: &Actor, active: &str) -> Resu
         user_name: user.name.as_str().to_owned(),
         user_role: user.role.as_str(),
         csrf,
-        active: active.to_owned(),
         nav,
         can_write: cachet.can(actor, Permission::WriteContent),
         is_admin: cachet.can(actor, Permission::ManageUsers),

@@ -8,6 +8,7 @@ use super::{Chrome, IncidentView, PageError, StatusView};
 use crate::i18n::Msg;
 use crate::model::ComponentId;
 use crate::model::ScheduleStatus;
+use crate::sanitize::{SafeHtml, render_markdown};
 use crate::store::{IncidentFilter, IncidentQuery, PageRequest};
 use crate::store::{ScheduleFilter, ScheduleQuery};
 use crate::{Actor, Cachet};
@@ -23,7 +24,8 @@ struct ComponentPage<'a> {
     status: StatusView,
     group: Option<String>,
     link: Option<String>,
-    description: String,
+    /// Rendered as sanitized Markdown.
+    description: SafeHtml,
     history: Option<String>,
     incidents: Vec<IncidentView>,
 }
@@ -67,45 +69,13 @@ pub(crate) async fn render(cachet: &Cachet, c: &Chrome, id: i64) -> Result<Strin
         status,
         group,
         link: component.link.as_ref().map(|l| l.as_str().to_owned()),
-        description: component.description.as_str().to_owned(),
-        history: Some(history_bars(
+        description: render_markdown(&component.description.to_markdown()),
+        history: Some(super::history_bars(
             c,
             &crate::history::component_history(cachet, component.id, c.now).await?,
+            super::Bars::Reachable,
         )),
         incidents,
     };
     Ok(page.render()?)
-}
-
-/// The 90-day bars: one keyboard-reachable, labelled element per day (`role="img"` with a
-/// localised `aria-label` and `title`), coloured by the day's worst status via CSS classes.
-fn history_bars(c: &Chrome, days: &[crate::history::Day]) -> String {
-    use std::fmt::Write as _;
-    let cat = &c.cat;
-    let mut out = String::from("<ol class=\"history\">");
-    for d in days {
-        let date = c.date(d.date);
-        let (label, class) = match &d.data {
-            None => (cat.tf(Msg::HistoryNoData, &[&date]), "s-nodata"),
-            Some(data) => {
-                let incidents = match data.incidents.len() {
-                    0 => cat.t(Msg::NoIncidents).to_owned(),
-                    1 => cat.t(Msg::OneIncident).to_owned(),
-                    n => cat.tf(Msg::ManyIncidents, &[&n.to_string()]),
-                };
-                let label = cat.tf(
-                    Msg::HistoryDay,
-                    &[&date, &cat.decimal(&data.uptime.display()), &incidents],
-                );
-                (label, super::status_view(cat, data.worst).class)
-            }
-        };
-        let label = crate::sanitize::escape_text(&label);
-        let _ = write!(
-            out,
-            "<li class=\"bar {class}\" tabindex=\"0\" role=\"img\" aria-label=\"{label}\" title=\"{label}\"></li>"
-        );
-    }
-    out.push_str("</ol>");
-    out
 }

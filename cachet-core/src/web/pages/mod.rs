@@ -247,6 +247,57 @@ pub(crate) struct IncidentView {
     pub stickied: bool,
 }
 
+/// How the 90-day bars take part in the page's accessibility tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bars {
+    /// The component page: every bar is keyboard-reachable and labelled (`role="img"` with a
+    /// localised `aria-label` and `title`), the day-by-day record.
+    Reachable,
+    /// The status page, one row of bars per component: the bars are pictures (hidden from
+    /// assistive technology, a `title` for the pointer) next to the uptime as text, so a
+    /// keyboard does not walk 90 stops per component; the component's link leads to the
+    /// reachable bars.
+    Decorative,
+}
+
+/// The 90-day bars, coloured by each day's worst status via CSS classes.
+pub(crate) fn history_bars(c: &Chrome, days: &[crate::history::Day], bars: Bars) -> String {
+    use std::fmt::Write as _;
+    let cat = &c.cat;
+    let mut out = String::from(match bars {
+        Bars::Reachable => "<ol class=\"history\">",
+        Bars::Decorative => "<ol class=\"history\" aria-hidden=\"true\">",
+    });
+    for d in days {
+        let date = c.date(d.date);
+        let (label, class) = match &d.data {
+            None => (cat.tf(Msg::HistoryNoData, &[&date]), "s-nodata"),
+            Some(data) => {
+                let incidents = match data.incidents.len() {
+                    0 => cat.t(Msg::NoIncidents).to_owned(),
+                    1 => cat.t(Msg::OneIncident).to_owned(),
+                    n => cat.tf(Msg::ManyIncidents, &[&n.to_string()]),
+                };
+                let label = cat.tf(
+                    Msg::HistoryDay,
+                    &[&date, &cat.decimal(&data.uptime.display()), &incidents],
+                );
+                (label, status_view(cat, data.worst).class)
+            }
+        };
+        let label = crate::sanitize::escape_text(&label);
+        let _ = match bars {
+            Bars::Reachable => write!(
+                out,
+                "<li class=\"bar {class}\" tabindex=\"0\" role=\"img\" aria-label=\"{label}\" title=\"{label}\"></li>"
+            ),
+            Bars::Decorative => write!(out, "<li class=\"bar {class}\" title=\"{label}\"></li>"),
+        };
+    }
+    out.push_str("</ol>");
+    out
+}
+
 pub(crate) fn incident_view(c: &Chrome, i: &Incident, updates: &[IncidentUpdate]) -> IncidentView {
     let (impact, impact_class) = impact_view(&c.cat, crate::status::incident_impact(i));
     IncidentView {

@@ -19,8 +19,19 @@ use crate::{Actor, Cachet};
 pub(crate) struct ComponentRow {
     pub href: String,
     pub name: String,
-    pub description: String,
+    /// The description rendered as sanitized Markdown (empty when there is none).
+    pub description: SafeHtml,
     pub status: StatusView,
+    /// The 90-day bars and the uptime over them as text.
+    pub uptime: UptimeRow,
+}
+
+/// A component's bars on the status page.
+pub(crate) struct UptimeRow {
+    /// The bars (decorative: the figure is the text).
+    pub bars: String,
+    /// "99.9% uptime", or empty before the component has a day of data.
+    pub figure: String,
 }
 
 /// A group and its components.
@@ -66,7 +77,12 @@ struct StatusPage<'a> {
     groups: Vec<GroupView>,
     ungrouped: Vec<ComponentRow>,
     metrics: Option<String>,
+    /// Unresolved incidents, each with its latest update only: the top of the page.
+    active: Vec<IncidentView>,
+    /// Maintenance in progress: the top of the page, after the active incidents.
+    maintenance_now: Vec<MaintenanceView>,
     stickied: Vec<IncidentView>,
+    /// Upcoming maintenance.
     maintenances: Vec<MaintenanceView>,
     range_label: String,
     days: Vec<DayView>,
@@ -204,11 +220,28 @@ pub(crate) async fn render(
         ),
     };
 
-    let row = |x: &Component| ComponentRow {
+    // The 90-day bars of every visible component, read together.
+    let mut histories: HashMap<ComponentId, Vec<crate::history::Day>> =
+        crate::history::components_history(cachet, &components, now)
+            .await?
+            .into_iter()
+            .collect();
+    let mut uptime = |id: ComponentId| {
+        let days = histories.remove(&id).unwrap_or_default();
+        UptimeRow {
+            bars: super::history_bars(c, &days, super::Bars::Decorative),
+            figure: crate::history::overall_uptime(&days).map_or_else(String::new, |u| {
+                c.cat
+                    .tf(Msg::UptimePercent, &[&c.cat.decimal(&u.display())])
+            }),
+        }
+    };
+    let mut row = |x: &Component| ComponentRow {
         href: c.href(&format!("/components/{}", x.id)),
         name: x.name.as_str().to_owned(),
-        description: x.description.as_str().to_owned(),
+        description: render_markdown(&x.description.to_markdown()),
         status: super::status_view(&c.cat, eff(x.id)),
+        uptime: uptime(x.id),
     };
     let group_views: Vec<GroupView> = groups
         .iter()
@@ -237,14 +270,14 @@ pub(crate) async fn render(
                 status: super::status_view(&c.cat, worst),
                 collapsible,
                 open,
-                components: members.into_iter().map(row).collect(),
+                components: members.into_iter().map(&mut row).collect(),
             })
         })
         .collect();
     let ungrouped: Vec<ComponentRow> = components
         .iter()
         .filter(|x| x.group_id.is_none())
-        .map(row)
+        .map(&mut row)
         .collect();
 
     // Stickied incidents.
@@ -254,6 +287,19 @@ pub(crate) async fn render(
     })
     .paged(PageRequest::new(1, 50));
     let stickied_list = cachet.incidents(&actor, stickied_q).await?.items;
+    // What is happening now heads the page, under the overall status (as on Statuspage): the
+    // unresolved incidents, newest first, each with its latest update; a pinned incident that
+    // is still open shows there and is not repeated among the pinned ones.
+    let mut newest_first: Vec<Incident> = unresolved.clone();
+    newest_first.sort_by_key(|i| std::cmp::Reverse((i.occurred_at, i.id)));
+    let mut active = incident_views(cachet, c, &actor, &newest_first).await?;
+    for view in &mut active {
+        view.updates.truncate(1);
+    }
+    let stickied_list: Vec<Incident> = stickied_list
+        .into_iter()
+        .filter(|i| !unresolved.iter().any(|u| u.id == i.id))
+        .collect();
     let stickied = incident_views(cachet, c, &actor, &stickied_list).await?;
 
     // Upcoming and active maintenance: in progress first, then by start.
@@ -272,7 +318,14 @@ pub(crate) async fn render(
             s.id,
         )
     });
-    let maintenances = windows
+    let (now_windows, upcoming): (Vec<&Schedule>, Vec<&Schedule>) = windows
+        .into_iter()
+        .partition(|s| status::maintenance_phase(s, now) == MaintenancePhase::InProgress);
+    let maintenance_now = now_windows
+        .into_iter()
+        .map(|s| maintenance_view(c, s, &names))
+        .collect();
+    let maintenances = upcoming
         .into_iter()
         .map(|s| maintenance_view(c, s, &names))
         .collect();
@@ -350,6 +403,8 @@ pub(crate) async fn render(
         groups: group_views,
         ungrouped,
         metrics: metrics_html(cachet, settings, c).await?,
+        active,
+        maintenance_now,
         stickied,
         maintenances,
         range_label,
@@ -403,9 +458,15 @@ async fn metrics_html(
         let id = metric.id.0;
         let name = escape_text(metric.name.as_str());
         let all = metric_all_series(cachet, &metric, c.now, c.tz).await?;
+        let description = render_markdown(&metric.description);
+        let description = if description.is_empty() {
+            String::new()
+        } else {
+            format!("<div class=\"chart-desc markdown\">{description}</div>")
+        };
         let _ = write!(
             out,
-            "<figure class=\"chart\" id=\"metric-{id}\" aria-labelledby=\"metric-{id}-name\"><figcaption><h3 id=\"metric-{id}-name\">{name}</h3></figcaption>"
+            "<figure class=\"chart\" id=\"metric-{id}\" aria-labelledby=\"metric-{id}-name\"><figcaption><h3 id=\"metric-{id}-name\">{name}</h3>{description}</figcaption>"
         );
         for series in &all {
             let v = view_name(series.view);

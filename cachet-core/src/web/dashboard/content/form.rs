@@ -132,7 +132,13 @@ impl Errors {
     pub fn apply(&self, form: &mut Form) {
         let mut general = Vec::new();
         for (field, message) in &self.0 {
-            match form.fields.iter_mut().find(|f| &f.name == field) {
+            // A row of a select table reports on its table.
+            let holds = |f: &super::view::Field| {
+                &f.name == field
+                    || matches!(&f.kind, super::view::Kind::SelectTable { rows, .. }
+                        if rows.iter().any(|r| &r.name == field))
+            };
+            match form.fields.iter_mut().find(|f| holds(f)) {
                 Some(f) if !f.is_hidden() => {
                     f.error = Some(match f.error.take() {
                         Some(before) => format!("{before}; {message}"),

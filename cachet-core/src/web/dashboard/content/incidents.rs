@@ -8,7 +8,7 @@ use http::StatusCode;
 use super::components::{or, parse_meta, status_kind};
 use super::form::{Errors, Submitted, int, local_input, opt_id, parse_local};
 use super::text::M;
-use super::view::{Block, Cell, Field, Form, Kind, Link, Opt, Page, Table};
+use super::view::{Block, Cell, Field, Form, Kind, Link, Opt, Page, SelectRow, Table};
 use super::{
     Ctx, Fail, Out, cell, confirm, delete_action, form_error, open_action, options, path_id,
     rejected, render, unknown, yes_no,
@@ -121,11 +121,18 @@ pub(super) async fn incidents(ctx: &Ctx<'_, '_>, tail: &[&str]) -> Out {
     }
 }
 
+/// An incident status as the public page names it ("Monitoring", "Resolved"), not Cachet's
+/// internal names ("Watching", "Fixed") that API v1 keeps for its clients: one vocabulary for
+/// the people who write incidents and the people who read them.
+fn incident_status_word(s: IncidentStatus) -> &'static str {
+    crate::i18n::incident_status_label(&crate::i18n::Catalog::new(crate::i18n::Lang::En), s)
+}
+
 fn status_options(selected: &str) -> Kind {
     options(
         IncidentStatus::ALL
             .iter()
-            .map(|s| (s.code().to_string(), s.label())),
+            .map(|s| (s.code().to_string(), incident_status_word(*s))),
         selected,
     )
 }
@@ -168,7 +175,7 @@ async fn list(ctx: &Ctx<'_, '_>) -> Out {
     status_opts.extend(IncidentStatus::ALL.iter().map(|s| {
         let v = s.code().to_string();
         let on = v == status_sel;
-        Opt::new(v, s.label(), on)
+        Opt::new(v, incident_status_word(*s), on)
     }));
     let vis = q.text("visible");
     page.push(Block::Form(
@@ -202,7 +209,7 @@ async fn list(ctx: &Ctx<'_, '_>) -> Out {
                     chrome.dash(&format!("/incidents/{id}")),
                     i.name.as_str(),
                 )),
-                cell(i.status.label()),
+                cell(incident_status_word(i.status)),
                 cell(yes_no(i.visible)),
                 cell(yes_no(i.stickied)),
                 cell(chrome.time(&i.occurred_at)),
@@ -296,11 +303,20 @@ async fn show_form(
     preview: bool,
 ) -> Out {
     let chrome = ctx.chrome("incidents").await?;
-    let components = ctx
+    // The components an incident can affect: enabled ones, and disabled ones only when
+    // already attached (so an edit never drops them silently), sorted by name.
+    let mut components: Vec<Component> = ctx
         .cachet()
         .components(ctx.actor(), ComponentQuery::all())
         .await?
-        .items;
+        .items
+        .into_iter()
+        .filter(|c| {
+            c.enabled
+                || existing.is_some_and(|i| i.components.iter().any(|a| a.component_id == c.id))
+        })
+        .collect();
+    components.sort_by_cached_key(|c| (c.name.as_str().to_lowercase(), c.id));
     let templates = ctx
         .cachet()
         .templates(ctx.actor(), TemplateQuery::all())
@@ -390,18 +406,31 @@ async fn show_form(
             )
             .help(M::VarsHelp.en()),
         );
-    for c in &components {
-        let key = format!("affected_{}", c.id.get());
-        let mut opts = vec![Opt::new("", M::NotAffected.en(), v.text(&key).is_empty())];
-        opts.extend(ComponentStatus::ALL.iter().map(|s| {
-            let code = s.code().to_string();
-            let on = code == v.text(&key);
-            Opt::new(code, s.label(), on)
-        }));
+    // One compact table: a row per component with its status in this incident.
+    let rows: Vec<SelectRow> = components
+        .iter()
+        .map(|c| {
+            let key = format!("affected_{}", c.id.get());
+            let mut opts = vec![Opt::new("", M::NotAffected.en(), v.text(&key).is_empty())];
+            opts.extend(ComponentStatus::ALL.iter().map(|s| {
+                let code = s.code().to_string();
+                let on = code == v.text(&key);
+                Opt::new(code, s.label(), on)
+            }));
+            SelectRow::new(&key, c.name.as_str(), opts)
+        })
+        .collect();
+    if !rows.is_empty() {
         form = form.field(Field::new(
-            &key,
-            M::AffectedComponent.fill(&[c.name.as_str()]),
-            Kind::Select(opts),
+            "affected",
+            M::AffectedComponents.en(),
+            Kind::SelectTable {
+                head: (
+                    M::Component.en().to_owned(),
+                    M::StatusInIncident.en().to_owned(),
+                ),
+                rows,
+            },
             "",
         ));
     }
@@ -664,7 +693,10 @@ async fn timeline(
     }
     for u in &updates {
         page.push(Block::Facts(vec![
-            (M::Status.en().to_owned(), u.status.label().to_owned()),
+            (
+                M::Status.en().to_owned(),
+                incident_status_word(u.status).to_owned(),
+            ),
             (M::Posted.en().to_owned(), chrome.time(&u.created_at)),
         ]));
         page.push(Block::Html(render_markdown(&u.message)));

@@ -71,8 +71,45 @@ pub(crate) enum Kind {
     Select(Vec<Opt>),
     /// Any of several (checkboxes sharing the field's name).
     Checks(Vec<Opt>),
+    /// One select per row, as a compact table (the affected components of an incident, each
+    /// with its status): the field's label is the table's legend, `head` its two column
+    /// headings, each row's label the select's label.
+    SelectTable {
+        /// The column headings: the row label's and the select's.
+        head: (String, String),
+        /// The rows.
+        rows: Vec<SelectRow>,
+    },
     /// A hidden value.
     Hidden,
+}
+
+/// One row of a [`Kind::SelectTable`].
+#[derive(Debug, Clone)]
+pub(crate) struct SelectRow {
+    /// The submitted name.
+    pub name: String,
+    /// The select's element id.
+    pub id: String,
+    /// What the row is (the select's label).
+    pub label: String,
+    /// The choices.
+    pub opts: Vec<Opt>,
+}
+
+impl SelectRow {
+    /// A row submitting `name`.
+    pub fn new(name: &str, label: impl Into<String>, opts: Vec<Opt>) -> Self {
+        Self {
+            name: name.to_owned(),
+            id: format!(
+                "f-{}",
+                name.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+            ),
+            label: label.into(),
+            opts,
+        }
+    }
 }
 
 /// A form field.

@@ -371,6 +371,22 @@ async fn components_and_groups_are_created_edited_ordered_and_deleted_through_fo
     )
     .await;
     let all = components(&h).await;
+    // The list is one table: a section per group (the group, then "Not in a group"), so the
+    // columns line up down the whole list.
+    let list = Html::parse_document(&b.page("/dashboard/components").await);
+    let tables: Vec<_> = list.select(&sel("main table")).collect();
+    assert_eq!(tables.len(), 1, "one table of components");
+    let sections: Vec<String> = tables[0]
+        .select(&sel("tbody > tr.section-row > th[scope=rowgroup]"))
+        .map(|th| th.text().collect::<String>())
+        .collect();
+    assert_eq!(sections.last().map(String::as_str), Some("Not in a group"));
+    assert_eq!(tables[0].select(&sel("thead th")).count(), 5);
+    let names: Vec<String> = tables[0]
+        .select(&sel("tbody td:first-child a"))
+        .map(|a| a.text().collect::<String>())
+        .collect();
+    assert!(names.contains(&"Public API".to_owned()) && names.contains(&"Web".to_owned()));
     let web = all.iter().find(|c| c.name.as_str() == "Web").unwrap();
     let r = b
         .post(

@@ -250,8 +250,9 @@ pub(crate) struct IncidentView {
 /// How the 90-day bars take part in the page's accessibility tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Bars {
-    /// The component page: every bar is keyboard-reachable and labelled (`role="img"` with a
-    /// localised `aria-label` and `title`), the day-by-day record.
+    /// The component page, the day-by-day record: every bar is a list item holding its
+    /// localised label as text (read by assistive technology, shown as the `title` on hover)
+    /// and is keyboard-reachable.
     Reachable,
     /// The status page, one row of bars per component: the bars are pictures (hidden from
     /// assistive technology, a `title` for the pointer) next to the uptime as text, so a
@@ -289,7 +290,7 @@ pub(crate) fn history_bars(c: &Chrome, days: &[crate::history::Day], bars: Bars)
         let _ = match bars {
             Bars::Reachable => write!(
                 out,
-                "<li class=\"bar {class}\" tabindex=\"0\" role=\"img\" aria-label=\"{label}\" title=\"{label}\"></li>"
+                "<li class=\"bar {class}\" tabindex=\"0\" title=\"{label}\"><span class=\"visually-hidden\">{label}</span></li>"
             ),
             Bars::Decorative => write!(out, "<li class=\"bar {class}\" title=\"{label}\"></li>"),
         };

@@ -6,7 +6,9 @@ use http::StatusCode;
 
 use super::form::{Errors, Submitted, int, opt_id};
 use super::text::M;
-use super::view::{Action, Block, Cell, Field, Form, Kind, Link, Opt, Page, Table};
+use super::view::{
+    Action, Block, Cell, Field, Form, Kind, Link, Opt, Page, Section, SectionedTable, Table,
+};
 use super::{
     Ctx, Fail, Out, cell, confirm, delete_action, form_error, open_action, options, path_id,
     rejected, render, unknown, yes_no,
@@ -197,7 +199,19 @@ async fn list(ctx: &Ctx<'_, '_>) -> Out {
         .map(|g| (g.name.as_str().to_owned(), Some(g.id)))
         .collect();
     sections.push((M::Ungrouped.en().to_owned(), None));
-    for (caption, group) in sections {
+    // One table, a section per group, so the columns line up down the whole list.
+    let mut table = SectionedTable {
+        caption: M::Components.en().to_owned(),
+        head: vec![
+            M::Name.en().to_owned(),
+            M::Status.en().to_owned(),
+            M::Enabled.en().to_owned(),
+            M::Order.en().to_owned(),
+            M::Actions.en().to_owned(),
+        ],
+        sections: Vec::new(),
+    };
+    for (heading, group) in sections {
         let members: Vec<&Component> = components
             .iter()
             .filter(|c| {
@@ -210,19 +224,14 @@ async fn list(ctx: &Ctx<'_, '_>) -> Out {
         if group.is_none() && members.is_empty() {
             continue;
         }
-        let rows = members.iter().map(|c| component_row(&chrome, c)).collect();
-        page.push(Block::Table(Table {
-            caption,
-            head: vec![
-                M::Name.en().to_owned(),
-                M::Status.en().to_owned(),
-                M::Enabled.en().to_owned(),
-                M::Order.en().to_owned(),
-                M::Actions.en().to_owned(),
-            ],
-            rows,
+        table.sections.push(Section {
+            heading,
+            rows: members.iter().map(|c| component_row(&chrome, c)).collect(),
             empty: M::NoComponentsInGroup.en().to_owned(),
-        }));
+        });
+    }
+    if !table.sections.is_empty() {
+        page.push(Block::Sections(table));
     }
     if components.is_empty() && groups.is_empty() {
         page.push(Block::Para(M::NoComponents.en().to_owned()));

@@ -323,6 +323,28 @@ pub(crate) struct Table {
     pub empty: String,
 }
 
+/// One section of a [`SectionedTable`]: a heading row, then its rows.
+#[derive(Debug, Clone)]
+pub(crate) struct Section {
+    /// The heading (a group's name).
+    pub heading: String,
+    /// Rows of cells.
+    pub rows: Vec<Vec<Cell>>,
+    /// What the section shows when it has no rows.
+    pub empty: String,
+}
+
+/// A table whose rows come in sections, each under a heading row.
+#[derive(Debug, Clone)]
+pub(crate) struct SectionedTable {
+    /// The caption.
+    pub caption: String,
+    /// Column headings.
+    pub head: Vec<String>,
+    /// The sections, in order.
+    pub sections: Vec<Section>,
+}
+
 /// One piece of a page.
 #[derive(Debug, Clone)]
 pub(crate) enum Block {
@@ -336,6 +358,8 @@ pub(crate) enum Block {
     Links(Vec<Link>),
     /// A table.
     Table(Table),
+    /// One table in sections (components by group): the columns line up across sections.
+    Sections(SectionedTable),
     /// A form.
     Form(Form),
     /// Markdown rendered by the sanitizer.

@@ -747,7 +747,16 @@ async fn component_and_metric_descriptions_render_as_sanitized_markdown() {
 async fn collapsed_groups_show_that_they_open() {
     let h = Harness::new().await;
     let g = group(&h, "Edge", Collapsed::Collapsed, GroupVisibility::Public).await;
-    comp(&h, "CDN", ComponentStatus::Operational, Some(g), true, "", None).await;
+    comp(
+        &h,
+        "CDN",
+        ComponentStatus::Operational,
+        Some(g),
+        true,
+        "",
+        None,
+    )
+    .await;
     let body = page(&h.cachet, "/").await;
     let doc = Html::parse_document(&body);
     // The group's name sits in the summary, where the stylesheet draws the marker.

@@ -496,14 +496,21 @@ fn with_suffix(cat: &Catalog, v: Rounded, suffix: &str) -> String {
 pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
     let suffix = metric.suffix.as_str();
     let values = drawn(series, metric);
+    let partial = partial(series, metric);
+    // The summary reads the complete buckets; the filling one only when there is nothing else.
+    let summarised: Vec<(usize, Rounded)> = if values.is_empty() {
+        partial.into_iter().collect()
+    } else {
+        values.clone()
+    };
     let title = cat.tf(
         Msg::ChartTitle,
         &[metric.name.as_str(), view_words(cat, series.view).0],
     );
     let summary = match (
-        values.iter().map(|(_, v)| *v).min_by_key(|v| v.scaled),
-        values.iter().map(|(_, v)| *v).max_by_key(|v| v.scaled),
-        values.last(),
+        summarised.iter().map(|(_, v)| *v).min_by_key(|v| v.scaled),
+        summarised.iter().map(|(_, v)| *v).max_by_key(|v| v.scaled),
+        summarised.last(),
     ) {
         (Some(min), Some(max), Some((_, last))) => cat.tf(
             Msg::ChartSummary,
@@ -527,7 +534,8 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
         s,
         r#"<path class="chart-axis" fill="none" stroke="currentColor" stroke-opacity="0.4" d="M{PLOT_LEFT} {PLOT_BOTTOM}H{PLOT_RIGHT}M{PLOT_LEFT} {PLOT_TOP}V{PLOT_BOTTOM}"/>"#
     );
-    let plot = Plot::of(series.buckets.len(), &values);
+    let scaled: Vec<(usize, Rounded)> = values.iter().copied().chain(partial).collect();
+    let plot = Plot::of(series.buckets.len(), &scaled);
     let (lo, hi) = (plot.lo, plot.hi);
     let n = plot.n;
     // Y labels: the axis bounds, in the metric's places.
@@ -600,14 +608,23 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
             _ => {}
         }
     }
+    if let Some(p) = partial {
+        if let Some((x, y)) = plot.points(&[p]).first() {
+            let _ = write!(
+                s,
+                r#"<circle class="chart-dot chart-partial" fill="currentColor" fill-opacity="0.5" r="3" cx="{x}" cy="{y}"/>"#
+            );
+        }
+    }
     s.push_str("</svg>");
     s
 }
 
-/// What a chart draws of a series, as `(bucket index, value)`, oldest first: the buckets that
-/// hold points, without the current bucket of a sum metric (still filling, it would read
-/// as a drop). A bucket without points holds the metric's default value in Cachet's chart
-/// data, which is no measurement: the chart leaves it out.
+/// What a chart draws as its lines, as `(bucket index, value)`, oldest first: the buckets
+/// that hold points, without the current bucket of a sum metric (still filling, joined to
+/// the line it would read as a drop; [`partial`] draws it apart). A bucket without points
+/// holds the metric's default value in Cachet's chart data, which is no measurement: the
+/// chart leaves it out.
 #[must_use]
 pub fn drawn(series: &Series, metric: &Metric) -> Vec<(usize, Rounded)> {
     let newest = series.buckets.len().saturating_sub(1);
@@ -618,6 +635,17 @@ pub fn drawn(series: &Series, metric: &Metric) -> Vec<(usize, Rounded)> {
         .filter(|(i, b)| b.points > 0 && !(*i == newest && metric.calc_type == CalcType::Sum))
         .filter_map(|(i, b)| b.value.map(|v| (i, v)))
         .collect()
+}
+
+/// The current bucket of a sum metric when it holds points: still filling, it is drawn as a
+/// dot of its own, never joined to the line.
+#[must_use]
+pub fn partial(series: &Series, metric: &Metric) -> Option<(usize, Rounded)> {
+    let newest = series.buckets.len().checked_sub(1)?;
+    let b = series.buckets.get(newest)?;
+    (metric.calc_type == CalcType::Sum && b.points > 0)
+        .then_some(b.value.map(|v| (newest, v)))
+        .flatten()
 }
 
 /// The runs a chart joins into lines: consecutive drawn points stay in one run unless the
@@ -1048,6 +1076,13 @@ mod tests {
         pts.push(point(99, "2026-02-10T12:01:00Z", 20_000, 1));
         let s = series(&m, &pts, MetricView::Today, now, Tz::UTC);
         let svg = render_svg(&s, &m, &Catalog::new(crate::i18n::Lang::En));
+        // The line stays level to its end; the 20 so far are a faint dot of their own.
+        let line = &lines(&svg)[0];
+        assert!(
+            line.iter().all(|(_, y)| (*y - line[0].1).abs() < 0.01),
+            "{line:?}"
+        );
+        assert_eq!(svg.matches("chart-dot chart-partial").count(), 1, "{svg}");
         assert!(
             svg.contains("minimum 600 ms, maximum 600 ms, last 600 ms"),
             "{svg}"
@@ -1124,7 +1159,10 @@ mod tests {
                 prop_assert!(s.buckets[*i].points > 0);
                 prop_assert!(*i != newest);
             }
-            let plot = Plot::of(s.buckets.len(), &measured);
+            let with_partial: Vec<(usize, Rounded)> = measured.iter().copied().chain(partial(&s, &m)).collect();
+            let plot = Plot::of(s.buckets.len(), &with_partial);
+            // The filling bucket, when drawn, is a dot of its own, never on a line.
+            prop_assert_eq!(svg.matches("chart-partial").count(), usize::from(partial(&s, &m).is_some()));
             let drawn_lines = lines(&svg);
             let drawn_dots = dots(&svg);
             let mut drawn_vertices = 0;

@@ -521,6 +521,7 @@ mod tests {
         });
         sorted(&IncidentDto {
             component_id: 0,
+            components: Vec::new(),
             created_at: "c".into(),
             deleted_at: None,
             duration: 0,

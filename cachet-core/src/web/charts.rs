@@ -608,13 +608,11 @@ pub fn render_svg(series: &Series, metric: &Metric, cat: &Catalog) -> String {
             _ => {}
         }
     }
-    if let Some(p) = partial {
-        if let Some((x, y)) = plot.points(&[p]).first() {
-            let _ = write!(
-                s,
-                r#"<circle class="chart-dot chart-partial" fill="currentColor" fill-opacity="0.5" r="3" cx="{x}" cy="{y}"/>"#
-            );
-        }
+    if let Some((x, y)) = partial.and_then(|p| plot.points(&[p]).first().copied()) {
+        let _ = write!(
+            s,
+            r#"<circle class="chart-dot chart-partial" fill="currentColor" fill-opacity="0.5" r="3" cx="{x}" cy="{y}"/>"#
+        );
     }
     s.push_str("</svg>");
     s

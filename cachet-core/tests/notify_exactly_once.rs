@@ -359,3 +359,54 @@ async fn a_record_that_fails_after_the_send_is_retried_until_stored() {
     );
     assert_eq!(gate.accepted().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_before_the_send_costs_no_attempt_and_no_backoff() {
+    let faulty = Arc::new(FaultyStore::new(new_store().await));
+    let h = Harness::over(
+        faulty.clone(),
+        Config::new(cachet_core::validate::HttpUrl::parse(ORIGIN).unwrap()),
+    );
+    deliveries_for(&h, 1).await;
+    let mail = Recorder::email();
+    let a = dispatcher_with(&h.cachet, mail.clone(), short_lease("a"));
+    // The tick's two claims (events, deliveries) get through; the database goes down as the
+    // claimed delivery is rendered, before anything is sent.
+    faulty.hang_after(2);
+    let working = tokio::spawn(async move { a.tick().await });
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while faulty.held_calls() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the render reached the store");
+    faulty.fail();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while faulty.failed_calls() < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the store failed the render");
+    faulty.heal();
+    // Back within a lease: the same tick sends the mail, with no failed attempt recorded and
+    // no retry waiting its backoff (30 s and more by default) for a database outage.
+    let report = tokio::time::timeout(Duration::from_secs(10), working)
+        .await
+        .expect("the tick ended after the store came back")
+        .unwrap()
+        .unwrap();
+    assert_eq!((report.delivered, report.retried), (1, 0), "{report:?}");
+    assert_eq!(mail.sent().len(), 1);
+    let d = h
+        .store
+        .deliveries(&DeliveryQuery::all())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].status, DeliveryStatus::Delivered);
+    let attempts = h.store.delivery_attempts(d[0].id).await.unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+}

@@ -364,6 +364,9 @@ fn scenario(cluster: &Cluster, dir: &Path, token: &str, fault: Fault) -> Figures
             }
         }
     }
+    // No fault cost a delivery a failed attempt (and with it a retry's backoff): nothing
+    // failed to send, and a render the outage interrupted waited for the database.
+    assert_eq!(retried, "0", "{}: failed attempts recorded", fault.label());
     assert!(
         figures.drained_after_recovery <= RECOVERY_LIMIT,
         "{}: the last delivery was done {:?} after the recovery",

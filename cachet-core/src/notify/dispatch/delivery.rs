@@ -40,7 +40,7 @@ pub(super) struct DeliverCtx {
 pub(super) enum Rendered {
     /// The message and the address to scrub from errors.
     Ready(Message, Option<String>),
-    /// Not rendered: recorded as a failed attempt.
+    /// Not rendered: recorded as an attempt that failed (to be retried, or for good).
     Failed(RenderError),
     /// The dispatcher is stopping: to be handed back.
     NotStarted,

@@ -6,7 +6,8 @@
 //!
 //! - one instance gets `SIGTERM` and is started again: every subscriber gets exactly one mail;
 //! - the database is stopped (`pg_ctlcluster stop -m immediate`) for some seconds and
-//!   started again: every subscriber gets exactly one mail;
+//!   started again, or frozen (every server process `SIGSTOP`ped) and thawed: every
+//!   subscriber gets exactly one mail;
 //! - one instance is killed (`SIGKILL`) and started again under its name: every subscriber
 //!   gets a mail, and at most the deliveries that instance had in flight (the dispatcher's
 //!   `concurrency`) a second one, with the same Message-ID.
@@ -38,7 +39,10 @@ const ACK_DELAY: Duration = Duration::from_millis(150);
 /// Every delivery is done within this long after the fault ends.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(30);
 /// How long the database is down in the outage scenario.
+/// (Starting it again takes longer still: the start replays the log.)
 const OUTAGE: Duration = Duration::from_secs(3);
+/// How long the database is frozen in the frozen scenario.
+const FREEZE: Duration = Duration::from_secs(5);
 /// The fault hits once this share of the subscribers has a mail (a quarter).
 const FAULT_AT: usize = SUBSCRIBERS / 4;
 /// After the last subscriber got a mail, how long the sink still listens for a late repeat.
@@ -50,6 +54,9 @@ enum Fault {
     Term,
     /// The database stopped for [`OUTAGE`], then started again.
     DatabaseDown,
+    /// Every database server process `SIGSTOP`ped for [`FREEZE`] (connections accept nothing
+    /// and answer nothing), then let go on.
+    DatabaseFrozen,
     /// `SIGKILL` to one instance, then started again under the same name.
     Kill,
 }
@@ -59,6 +66,7 @@ impl Fault {
         match self {
             Self::Term => "SIGTERM and restart",
             Self::DatabaseDown => "database stopped and started",
+            Self::DatabaseFrozen => "database frozen and thawed",
             Self::Kill => "kill -9 and restart",
         }
     }
@@ -67,6 +75,7 @@ impl Fault {
         match self {
             Self::Term => "faults_term",
             Self::DatabaseDown => "faults_outage",
+            Self::DatabaseFrozen => "faults_frozen",
             Self::Kill => "faults_kill",
         }
     }
@@ -278,14 +287,20 @@ fn scenario(cluster: &Cluster, dir: &Path, token: &str, fault: Fault) -> Figures
             first = site.serve(a);
             Instant::now()
         }
-        Fault::DatabaseDown => {
+        Fault::DatabaseDown | Fault::DatabaseFrozen => {
             let held = site.leased_by(a) + site.leased_by(b);
             let down = Instant::now();
-            cluster.ctl("stop");
-            std::thread::sleep(OUTAGE);
-            cluster.ctl("start");
+            if fault == Fault::DatabaseDown {
+                cluster.ctl("stop");
+                std::thread::sleep(OUTAGE);
+                cluster.ctl("start");
+            } else {
+                cluster.freeze();
+                std::thread::sleep(FREEZE);
+                cluster.thaw();
+            }
             println!(
-                "{}: the instances held {held} deliveries when the database stopped; it was down for {:.1?}",
+                "{}: the instances held {held} deliveries when the database went; it was out for {:.1?}",
                 fault.label(),
                 down.elapsed()
             );
@@ -333,7 +348,7 @@ fn scenario(cluster: &Cluster, dir: &Path, token: &str, fault: Fault) -> Figures
     let recorded = site.sql("SELECT count(*) FROM cachet_deliveries");
     assert_eq!(recorded, SUBSCRIBERS.to_string(), "{}", fault.label());
     match fault {
-        Fault::Term | Fault::DatabaseDown => {
+        Fault::Term | Fault::DatabaseDown | Fault::DatabaseFrozen => {
             assert_eq!(
                 figures.duplicates,
                 0,
@@ -387,7 +402,12 @@ fn mail_is_delivered_exactly_once_through_sigterm_database_outage_and_kill() {
     let token = seed(&cluster, dir.path());
     let concurrency = DispatcherConfig::default().concurrency;
     let mut lines = Vec::new();
-    for fault in [Fault::Term, Fault::DatabaseDown, Fault::Kill] {
+    for fault in [
+        Fault::Term,
+        Fault::DatabaseDown,
+        Fault::DatabaseFrozen,
+        Fault::Kill,
+    ] {
         let f = scenario(&cluster, dir.path(), &token, fault);
         lines.push(format!(
             "| {} | {SUBSCRIBERS} | {} | {} | {:.1} s |",

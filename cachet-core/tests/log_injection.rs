@@ -214,6 +214,8 @@ const SAFE_BY_TYPE: &[&str] = &[
     // Counts (u64 and u32) in the dispatcher.
     "leases = n",
     "failures",
+    // A `&'static str` of the dispatcher's own (why a render waits for the store).
+    "error = why",
 ];
 
 /// The library crates whose `tracing` calls are checked (the `cachet` binary and the

@@ -2,8 +2,10 @@
 //! than the lease (the heartbeat keeps the work), a killed instance (its work is taken over
 //! after one lease and not before), a restart under the same name (its work goes on at once),
 //! a stop in the middle of a batch (unstarted deliveries are handed back, none is sent
-//! twice), and a database that fails right after the channel accepted a message (the record
-//! is retried until stored, so the message is not sent again).
+//! twice), a database that fails right after the channel accepted a message (the record
+//! is retried until stored, so the message is not sent again), and a database that fails
+//! while a delivery is rendered (waited out: no failed attempt, no backoff, and nothing sent
+//! once another instance took the delivery over meanwhile).
 //!
 //! Leases are read on the facade's manual clock; the heartbeat and the notifiers run on real
 //! time, so each step waits a few heartbeats of real time after moving the clock.
@@ -26,7 +28,7 @@ use common::*;
 use notify_support::*;
 use tokio::sync::{Notify, Semaphore};
 
-use cachet_core::model::DeliveryStatus;
+use cachet_core::model::{AttemptResult, DeliveryStatus, NewDeliveryAttempt};
 use cachet_core::notify::{
     Channel, DeliveryError, Dispatcher, DispatcherConfig, Message, Notifier,
 };
@@ -358,4 +360,116 @@ async fn a_record_that_fails_after_the_send_is_retried_until_stored() {
         "the accepted message was sent again"
     );
     assert_eq!(gate.accepted().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_before_the_send_costs_no_attempt_and_no_backoff() {
+    let faulty = Arc::new(FaultyStore::new(new_store().await));
+    let h = Harness::over(
+        faulty.clone(),
+        Config::new(cachet_core::validate::HttpUrl::parse(ORIGIN).unwrap()),
+    );
+    deliveries_for(&h, 1).await;
+    let mail = Recorder::email();
+    let a = dispatcher_with(&h.cachet, mail.clone(), short_lease("a"));
+    // The tick's two claims (events, deliveries) get through; the database goes down as the
+    // claimed delivery is rendered, before anything is sent.
+    faulty.hang_after(2);
+    let working = tokio::spawn(async move { a.tick().await });
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while faulty.held_calls() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the render reached the store");
+    faulty.fail();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while faulty.failed_calls() < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the store failed the render");
+    faulty.heal();
+    // Back within a lease: the same tick sends the mail, with no failed attempt recorded and
+    // no retry waiting its backoff (30 s and more by default) for a database outage.
+    let report = tokio::time::timeout(Duration::from_secs(10), working)
+        .await
+        .expect("the tick ended after the store came back")
+        .unwrap()
+        .unwrap();
+    assert_eq!((report.delivered, report.retried), (1, 0), "{report:?}");
+    assert_eq!(mail.sent().len(), 1);
+    let d = h
+        .store
+        .deliveries(&DeliveryQuery::all())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].status, DeliveryStatus::Delivered);
+    let attempts = h.store.delivery_attempts(d[0].id).await.unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_that_waited_out_the_lease_never_sends_what_another_instance_took_over() {
+    let inner = new_store().await;
+    let faulty = Arc::new(FaultyStore::new(inner.clone()));
+    let h = Harness::over(
+        faulty.clone(),
+        Config::new(cachet_core::validate::HttpUrl::parse(ORIGIN).unwrap()),
+    );
+    deliveries_for(&h, 1).await;
+    let mail = Recorder::email();
+    let a = dispatcher_with(&h.cachet, mail.clone(), short_lease("a"));
+    faulty.hang_after(2);
+    let working = tokio::spawn(async move { a.tick().await });
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while faulty.held_calls() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the render reached the store");
+    faulty.fail();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while faulty.failed_calls() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the store failed the render");
+    // While `a` cannot reach the store, its lease runs out and another instance, which can,
+    // takes the delivery over and sends it.
+    h.clock.advance(TimeDelta::milliseconds(400));
+    let now = h.cachet.now();
+    let taken = inner
+        .claim_deliveries("b", now, now + TimeDelta::milliseconds(300), 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1, "the expired lease was not free");
+    inner
+        .record_delivery_attempt(
+            taken[0].id,
+            "b",
+            &NewDeliveryAttempt {
+                at: now,
+                result: AttemptResult::Delivered,
+            },
+        )
+        .await
+        .unwrap();
+    faulty.heal();
+    let report = tokio::time::timeout(Duration::from_secs(10), working)
+        .await
+        .expect("the tick ended after the store came back")
+        .unwrap()
+        .unwrap();
+    assert!(
+        mail.sent().is_empty(),
+        "sent what another instance had sent"
+    );
+    assert_eq!((report.delivered, report.lost), (0, 1), "{report:?}");
 }

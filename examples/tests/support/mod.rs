@@ -1,6 +1,9 @@
 //! What the tests of the binaries share: temporary directories, a raw HTTP client, a running
-//! server process and a loopback SMTP sink.
+//! server process, a loopback SMTP sink and (in `cluster`) a PostgreSQL cluster of a test's
+//! own.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod cluster;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -214,6 +217,13 @@ impl Drop for Server {
 /// A blocking SMTP sink on 127.0.0.1 (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT); every
 /// accepted message is sent down the channel as (recipients, data).
 pub fn smtp_sink() -> (u16, mpsc::Receiver<(Vec<String>, String)>) {
+    smtp_sink_delayed(Duration::ZERO)
+}
+
+/// [`smtp_sink`] that takes `delay` to acknowledge each message. A message counts as
+/// accepted (is sent down the channel) when its data ends, before the delay, as a server
+/// that has queued it: a client that dies while waiting for the reply has still sent it.
+pub fn smtp_sink_delayed(delay: Duration) -> (u16, mpsc::Receiver<(Vec<String>, String)>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel();
@@ -235,6 +245,10 @@ pub fn smtp_sink() -> (u16, mpsc::Receiver<(Vec<String>, String)>) {
                     let upper = line.trim_end().to_ascii_uppercase();
                     let reply = if upper.starts_with("EHLO") {
                         "250-sink\r\n250 8BITMIME"
+                    } else if upper.starts_with("MAIL FROM:") || upper == "RSET" {
+                        // A new transaction: recipients of an unfinished one do not carry over.
+                        rcpt.clear();
+                        "250 ok"
                     } else if upper.starts_with("RCPT TO:") {
                         rcpt.push(line.trim_end()[8..].to_owned());
                         "250 ok"
@@ -252,6 +266,7 @@ pub fn smtp_sink() -> (u16, mpsc::Receiver<(Vec<String>, String)>) {
                             data.push_str(line.strip_prefix('.').unwrap_or(&line));
                         }
                         let _ = tx.send((std::mem::take(&mut rcpt), data));
+                        std::thread::sleep(delay);
                         "250 queued"
                     } else if upper.starts_with("QUIT") {
                         let _ = write.write_all(b"221 bye\r\n");

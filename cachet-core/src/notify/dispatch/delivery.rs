@@ -36,6 +36,18 @@ pub(super) struct DeliverCtx {
     pub(super) stopping: tokio::sync::watch::Receiver<bool>,
 }
 
+/// What rendering a delivery came to, a store outage waited out.
+pub(super) enum Rendered {
+    /// The message and the address to scrub from errors.
+    Ready(Message, Option<String>),
+    /// Not rendered: recorded as an attempt that failed (to be retried, or for good).
+    Failed(RenderError),
+    /// The dispatcher is stopping: to be handed back.
+    NotStarted,
+    /// The lease ran out during an outage and another instance took the delivery.
+    Lost,
+}
+
 /// Why a message could not be rendered.
 pub(super) enum RenderError {
     /// Will not get better (recipient gone, unverified, malformed event).
@@ -74,18 +86,20 @@ impl DeliverCtx {
             // tick, perhaps with SMTP configured, takes it).
             return Outcome::Waiting;
         };
-        let (message, address) = match self.render(&d).await {
-            Ok((Message::Email(mut m), a)) => {
+        let (message, address) = match self.render_through_outage(&d).await {
+            Rendered::Ready(Message::Email(mut m), a) => {
                 m.idempotency_key.clone_from(&d.idempotency_key);
                 (Message::Email(m), a)
             }
-            Ok(m) => m,
-            Err(RenderError::Permanent(why)) => {
+            Rendered::Ready(m, a) => (m, a),
+            Rendered::NotStarted => return Outcome::NotStarted(d.id),
+            Rendered::Lost => return Outcome::Lost,
+            Rendered::Failed(RenderError::Permanent(why)) => {
                 return self
                     .record(&d, Err(DeliveryError::Permanent(why.into())), None)
                     .await;
             }
-            Err(RenderError::Transient(why)) => {
+            Rendered::Failed(RenderError::Transient(why)) => {
                 return self
                     .record(&d, Err(DeliveryError::Transient(why.into())), None)
                     .await;
@@ -111,6 +125,51 @@ impl DeliverCtx {
             )),
         };
         self.record(&d, result, address.as_deref()).await
+    }
+
+    /// Renders the delivery, waiting out a store that fails meanwhile (a database outage)
+    /// with a short capped backoff, for up to one lease: nothing has been sent yet, so an
+    /// outage costs the delivery neither an attempt nor a retry's backoff, and it goes out as
+    /// soon as the store is back. After such a wait the lease is renewed before anything is
+    /// sent: if it ran out and another instance took the delivery over, it is that one's.
+    /// A store still failing after a lease is a transient failure, recorded as one.
+    pub(super) async fn render_through_outage(&self, d: &Delivery) -> Rendered {
+        let started = tokio::time::Instant::now();
+        let mut wait = RECORD_RETRY_FIRST;
+        let mut waited = false;
+        loop {
+            let why = match self.render(d).await {
+                Ok((message, address)) if !waited => return Rendered::Ready(message, address),
+                Ok((message, address)) => {
+                    let until = self.cachet.now() + delta(self.config.lease);
+                    match self
+                        .cachet
+                        .store()
+                        .renew_outbox_leases(&self.config.instance, &[], &[d.id], until)
+                        .await
+                    {
+                        Ok(0) => return Rendered::Lost,
+                        Ok(_) => return Rendered::Ready(message, address),
+                        Err(_) => "store unavailable while renewing the lease",
+                    }
+                }
+                Err(RenderError::Transient(why)) => why,
+                Err(permanent) => return Rendered::Failed(permanent),
+            };
+            if started.elapsed() >= self.config.lease {
+                return Rendered::Failed(RenderError::Transient(why));
+            }
+            if !waited {
+                tracing::warn!(target: "cachet::notify", delivery = d.id.get(), error = why, "the store failed while rendering a delivery; waiting for it");
+            }
+            waited = true;
+            let mut stopping = self.stopping.clone();
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = stopping.wait_for(|stop| *stop) => return Rendered::NotStarted,
+            }
+            wait = (wait * 2).min(RECORD_RETRY_CAP);
+        }
     }
 
     pub(super) async fn record(

@@ -23,7 +23,8 @@
 //! # Exactly once, as near as the channel allows
 //!
 //! A notifier cannot take a message back, so what a dispatcher must never do is hand the same
-//! delivery over twice. Four rules keep it from that:
+//! delivery over twice. Four rules keep it from that, and a fifth keeps an outage from
+//! delaying what it did not touch:
 //!
 //! - **Short leases, renewed while the work is alive.** A claim holds for `lease` (30 s);
 //!   while a tick works, a heartbeat extends the leases of exactly the events and deliveries
@@ -39,6 +40,11 @@
 //! - **A restart resumes its own leases.** An instance that starts under the name it had
 //!   (`instance`; the standalone binary uses host and port) releases whatever its previous
 //!   run still held, so that work goes on at once instead of after the lease.
+//! - **An outage before the send costs nothing.** When the store fails while a claimed
+//!   delivery is rendered (nothing sent yet), the render is tried again with the same short
+//!   capped backoff for up to one lease, and the lease is renewed before the send (a lease
+//!   another instance took over meanwhile leaves the delivery to it). The delivery goes out
+//!   as soon as the store is back, without a failed attempt or a retry's backoff.
 //!
 //! What is left is the one case no protocol closes: a process killed after the channel
 //! accepted a message and before the attempt was stored sends that message again (at most the

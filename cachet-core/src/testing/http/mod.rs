@@ -45,6 +45,7 @@ mod cases_dashboard;
 mod cases_groups;
 mod cases_incidents;
 mod cases_metrics;
+mod cases_pages;
 mod cases_schedules;
 mod cases_statuspage;
 mod cases_subscribers;
@@ -513,6 +514,7 @@ pub fn cases() -> Vec<HttpCase> {
     all.extend(cases_schedules::cases());
     all.extend(cases_subscribers::cases());
     all.extend(cases_statuspage::cases());
+    all.extend(cases_pages::cases());
     all.extend(cases_dashboard::cases());
     all.extend(cases_telemetry::cases());
     all

@@ -185,7 +185,9 @@ fn create() -> Option<Cluster> {
         pid = std::process::id(),
         drop = drop_cluster_script(&version, &name),
     );
-    Command::new("sh")
+    // Never waited on: it outlives this process on purpose, to drop the cluster after it.
+    #[allow(clippy::zombie_processes)]
+    let _watcher = Command::new("sh")
         .args(["-c", &script])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

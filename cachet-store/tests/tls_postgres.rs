@@ -20,11 +20,13 @@ use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use cachet_core::store::StoreError;
 use cachet_store::sqlx::postgres::PgConnectOptions;
 use cachet_store::sqlx::{self, Connection, PgConnection};
 use cachet_store::{PgStore, TlsError};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+
+mod tls_support;
+
+use tls_support::{block_on, ca, free_port, leaf, run, tls_cause, write};
 
 /// Prefix of this test's cluster names; the rest is the process id.
 const PREFIX: &str = "cachet_tls_";
@@ -56,24 +58,6 @@ impl Cluster {
             &format!("sslmode=verify-full&sslrootcert={}", self.ca.display()),
         )
     }
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.stderr(Stdio::piped()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A shell command that removes a cluster of this test for good: stopped at once (it holds
@@ -111,37 +95,6 @@ fn sweep_stale_clusters(version: &str) {
             }
         }
     }
-}
-
-/// A CA: its certificate in PEM and its issuer.
-fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let cert = params.self_signed(&key).unwrap();
-    (cert.pem(), Issuer::new(params, key))
-}
-
-/// A leaf certificate and key, in PEM, for these DNS names and common name.
-fn leaf(issuer: &Issuer<'static, KeyPair>, names: &[&str], common_name: &str) -> (String, String) {
-    let key = KeyPair::generate().unwrap();
-    let mut params =
-        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, common_name);
-    let cert = params.signed_by(&key, issuer).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
 }
 
 /// The shared cluster, created on first use; `None` (after saying so) without
@@ -271,24 +224,6 @@ fn create() -> Option<Cluster> {
         admin.close().await.ok();
     });
     Some(cluster)
-}
-
-fn block_on<F: Future>(fut: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(fut)
-}
-
-/// The TLS cause of a failed connect.
-fn tls_cause(err: &StoreError) -> &TlsError {
-    let StoreError::Unavailable { source } = err else {
-        panic!("not Unavailable: {err:?}");
-    };
-    source
-        .downcast_ref::<TlsError>()
-        .unwrap_or_else(|| panic!("not a TLS failure: {source}"))
 }
 
 mod conformance {

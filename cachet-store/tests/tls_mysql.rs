@@ -158,7 +158,9 @@ fn start() -> Option<Server> {
         .stdout(Stdio::null()));
     let port = free_port();
     let arg = |k: &str, v: &Path| format!("--{k}={}", v.display());
-    Command::new("mariadbd")
+    // Never waited on: it serves until the watcher kills it, after this process is gone.
+    #[allow(clippy::zombie_processes)]
+    let _mariadbd = Command::new("mariadbd")
         .arg("--no-defaults")
         .arg(arg("datadir", &data))
         .arg(format!("--port={port}"))
@@ -176,6 +178,7 @@ fn start() -> Option<Server> {
             "--innodb-buffer-pool-size=64M",
             "--innodb-flush-log-at-trx-commit=0",
             "--innodb-doublewrite=0",
+            "--innodb-file-per-table=OFF",
             "--skip-log-bin",
         ])
         .stdin(Stdio::null())

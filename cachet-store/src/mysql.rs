@@ -37,6 +37,7 @@ impl MySqlStore {
     ///
     /// As [`MySqlStore::connect`].
     pub async fn connect_pooled(url: &str, pool: &PoolConfig) -> StoreResult<Self> {
+        crate::tls::check_files(url).map_err(setup)?;
         Self::connect_with_pool(MySqlConnectOptions::from_str(url).map_err(setup)?, pool).await
     }
 

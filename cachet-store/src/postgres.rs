@@ -39,6 +39,7 @@ impl PgStore {
     ///
     /// As [`PgStore::connect`].
     pub async fn connect_pooled(url: &str, pool: &PoolConfig) -> StoreResult<Self> {
+        crate::tls::check_files(url).map_err(setup)?;
         Self::connect_with_pool(PgConnectOptions::from_str(url).map_err(setup)?, pool).await
     }
 

@@ -55,12 +55,90 @@ pub enum TlsError {
         /// The driver's error.
         source: sqlx::Error,
     },
-    /// Any other TLS failure (an unreadable CA or key file, a broken handshake).
+    /// A CA, certificate or key file the URL names cannot be read (checked before
+    /// connecting, since the driver would report only "No such file or directory").
+    #[error("TLS: cannot read the file {path} given as {parameter}=")]
+    UnreadableFile {
+        /// The URL parameter (`sslrootcert`, `ssl-ca`, `sslcert`, ...).
+        parameter: String,
+        /// The path as given.
+        path: String,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
+    /// Any other TLS failure (a file that holds no certificate or key, a broken handshake).
     #[error("TLS: the handshake with the database server failed")]
     Handshake {
         /// The driver's error.
         source: sqlx::Error,
     },
+}
+
+/// The URL parameters that name files the TLS handshake reads (PostgreSQL's and MySQL's
+/// spellings, as sqlx accepts them).
+const FILE_PARAMETERS: &[&str] = &[
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+];
+
+/// Checks that every CA, certificate and key file a database URL names can be read.
+pub(crate) fn check_files(url: &str) -> Result<(), TlsError> {
+    let Some((_, query)) = url.split_once('?') else {
+        return Ok(());
+    };
+    let query = query.split('#').next().unwrap_or_default();
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = decode(key);
+        if !FILE_PARAMETERS.contains(&key.as_str()) {
+            continue;
+        }
+        let path = decode(value);
+        if let Err(source) = std::fs::File::open(&path) {
+            return Err(TlsError::UnreadableFile {
+                parameter: key,
+                path,
+                source,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Decodes one query component as sqlx reads it (`application/x-www-form-urlencoded`:
+/// `%XX` escapes, `+` for a space).
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let escaped = (b == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (b, escaped) {
+            (_, Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', None) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (other, None) => {
+                out.push(other);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What kind of TLS failure a driver error is, if any.
@@ -178,6 +256,30 @@ mod tests {
         for (err, want) in cases {
             assert_eq!(kind(&err), Some(want), "{err}");
         }
+    }
+
+    #[test]
+    fn an_unreadable_certificate_file_is_named_before_connecting() {
+        let here = env!("CARGO_MANIFEST_DIR");
+        let url = format!("postgres://u@h/d?sslmode=verify-full&sslrootcert={here}/Cargo.toml");
+        assert!(check_files(&url).is_ok());
+        assert!(check_files("postgres://u:p@h/d").is_ok());
+        let url = format!(
+            "mysql://u@h/d?ssl-mode=VERIFY_CA&ssl-ca={here}/Cargo.toml&ssl-key=/no%20such+key.pem"
+        );
+        let err = check_files(&url).unwrap_err();
+        let TlsError::UnreadableFile {
+            parameter, path, ..
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            (parameter.as_str(), path.as_str()),
+            ("ssl-key", "/no such key.pem")
+        );
+        assert!(err.to_string().starts_with("TLS: cannot read"), "{err}");
+        assert_eq!(decode("%2Fa%zz%4"), "/a%zz%4");
     }
 
     #[test]

@@ -55,3 +55,39 @@ fn startup_names_a_server_without_tls_and_hides_the_password() {
     assert!(!stderr.contains(PASSWORD), "password leaked: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn startup_names_an_unreadable_ca_file_and_hides_the_password() {
+    let dir = TempDir::new("db-tls-ca");
+    let missing = dir.path().join("no-such-ca.pem");
+    let mut cmd = Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CACHET_") {
+            cmd.env_remove(k);
+        }
+    }
+    // Port 9 (discard) is never dialled: the file is checked first.
+    let url = format!(
+        "postgres://cachet:{PASSWORD}@127.0.0.1:9/cachet?sslmode=verify-full&sslrootcert={}",
+        missing.display()
+    );
+    let out = cmd
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .env("CACHET_SECRET_KEY", KEY)
+        .env("CACHET_DATABASE_URL", &url)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "started: {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "TLS: cannot read the file {} given as sslrootcert=",
+            missing.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(PASSWORD), "password leaked: {stderr}");
+}

@@ -5,9 +5,20 @@ use sqlx::error::ErrorKind;
 
 /// Maps a driver error: unique violations become `Conflict` (with a generic detail; call sites
 /// that know the rule use [`unique`]), foreign-key and check violations `Invalid`, pool
-/// timeouts and I/O or TLS failures `Unavailable`, anything else `Backend`. The `sqlx::Error`
-/// stays the source.
+/// timeouts and I/O or TLS failures `Unavailable` (a TLS failure with a [`TlsError`] naming
+/// its cause as the source), anything else `Backend`. The `sqlx::Error` stays the source.
+///
+/// [`TlsError`]: crate::TlsError
 pub(crate) fn backend(err: sqlx::Error) -> StoreError {
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    let err = match crate::tls::TlsError::classify(err) {
+        Ok(tls) => {
+            return StoreError::Unavailable {
+                source: Box::new(tls),
+            };
+        }
+        Err(err) => err,
+    };
     match &err {
         sqlx::Error::Database(db) => match db.kind() {
             ErrorKind::UniqueViolation => StoreError::Conflict {
@@ -64,6 +75,16 @@ pub(crate) fn invalid(detail: &'static str) -> StoreError {
 /// `Conflict` for a uniqueness or compare-and-set rule.
 pub(crate) fn conflict(entity: &'static str, detail: &'static str) -> StoreError {
     StoreError::Conflict { entity, detail }
+}
+
+/// A failure to open a pool: `Unavailable`, with a TLS failure's cause named as in
+/// [`backend`].
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn connect(err: sqlx::Error) -> StoreError {
+    match crate::tls::TlsError::classify(err) {
+        Ok(tls) => setup(tls),
+        Err(err) => setup(err),
+    }
 }
 
 /// A connect or migrate failure.

@@ -30,6 +30,15 @@
 //! # }).unwrap();
 //! ```
 //!
+//! # TLS
+//!
+//! With the `postgres` or `mysql` feature, connections can use TLS (rustls on `ring`), set in
+//! the URL as sqlx documents: `sslmode=verify-full&sslrootcert=/path/ca.pem` for PostgreSQL
+//! (also `verify-ca`, `require`, and `sslcert`/`sslkey` for a client certificate),
+//! `ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem` for MySQL (also `ssl-cert`/`ssl-key`). The
+//! CA file is trusted in addition to Mozilla's roots. A connection refused for a TLS reason is
+//! [`StoreError::Unavailable`] whose source is a `TlsError` naming the cause.
+//!
 //! # Schema and migrations
 //!
 //! Every table is prefixed `cachet_`, so cachet can share a database with its host
@@ -90,6 +99,8 @@ mod mysql;
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod tls;
 
 use std::sync::Arc;
 
@@ -107,6 +118,9 @@ pub use postgres::PgStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
 pub use sqlx;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "mysql"))))]
+pub use tls::TlsError;
 
 /// Connects to the database a URL names and migrates it: `sqlite:` (feature `sqlite`),
 /// `postgres:` / `postgresql:` (feature `postgres`), `mysql:` / `mariadb:` (feature `mysql`).

@@ -9,7 +9,7 @@ use sqlx::{MySql, MySqlConnection, MySqlPool, SqlStr, Transaction};
 
 use crate::args::{Arg, bind_args};
 use crate::dialect::{MIGRATIONS_TABLE, trusted};
-use crate::error::{backend, setup};
+use crate::error::{backend, connect, setup};
 use crate::pool::PoolConfig;
 use crate::sql::{Dialect, Record};
 
@@ -37,6 +37,7 @@ impl MySqlStore {
     ///
     /// As [`MySqlStore::connect`].
     pub async fn connect_pooled(url: &str, pool: &PoolConfig) -> StoreResult<Self> {
+        crate::tls::check_files(url).map_err(setup)?;
         Self::connect_with_pool(MySqlConnectOptions::from_str(url).map_err(setup)?, pool).await
     }
 
@@ -65,7 +66,7 @@ impl MySqlStore {
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(options)
             .await
-            .map_err(setup)?;
+            .map_err(connect)?;
         Self::from_pool(pool).await
     }
 

@@ -214,6 +214,14 @@ const SAFE_BY_TYPE: &[&str] = &[
     // Counts (u64 and u32) in the dispatcher.
     "leases = n",
     "failures",
+    // Counts (u64 and usize) and a wait in milliseconds of the mirror's publish lines.
+    "revision = report.revision",
+    "objects = report.objects",
+    "uploaded = report.uploaded",
+    "deleted = report.deleted",
+    "uploaded = 0",
+    "deleted = 0",
+    "retry_in_ms = wait.as_millis() as u64",
 ];
 
 /// The library crates whose `tracing` calls are checked (the `cachet` binary and the

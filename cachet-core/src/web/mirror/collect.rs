@@ -267,7 +267,49 @@ pub(crate) async fn collect(cachet: &Cachet) -> Result<BTreeMap<String, Object>,
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    fn answer(body: &'static str, headers: &[(&str, &str)]) -> Response<Bytes> {
+        let mut b = Response::builder().header(CONTENT_TYPE, "text/html; charset=utf-8");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(Bytes::from_static(body.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn answers_holding_anything_per_visitor_are_refused() {
+        let ok = object_of(
+            "/",
+            &answer("<p>up</p>", &[("cache-control", "public, max-age=10")]),
+        );
+        assert_eq!(ok.unwrap().cache_control, "public, max-age=10");
+        for (body, headers) in [
+            ("<p>up</p>", &[("set-cookie", "s=1; HttpOnly")][..]),
+            ("<p>up</p>", &[("cache-control", "private, max-age=0")][..]),
+            ("<p>up</p>", &[("cache-control", "no-store")][..]),
+            (
+                "<form method=\"post\"><input name=\"_token\" value=\"x\"></form>",
+                &[][..],
+            ),
+        ] {
+            let refused = object_of("/", &answer(body, headers));
+            assert!(
+                matches!(refused, Err(MirrorError::PerVisitor { .. })),
+                "{body} {headers:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_changed_attribute_changes_the_hash() {
+        let a = object_of("/", &answer("x", &[])).unwrap();
+        let mut b = a.clone();
+        assert_eq!(a.hash(), b.hash());
+        b.content_type = "text/plain".to_owned();
+        assert_ne!(a.hash(), b.hash());
+    }
 
     #[test]
     fn only_public_reads_are_publishable() {

@@ -52,9 +52,10 @@ mod links;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{
     Attribute, Attributes, ObjectStore, ObjectStoreExt as _, PutOptions, PutPayload,
@@ -198,6 +199,8 @@ pub struct Mirror {
     deleted: AtomicU64,
     /// The last published revision plus one (0: none yet).
     last_revision: AtomicU64,
+    /// The store refused attributes once (`NotImplemented`): objects go without them.
+    no_attributes: AtomicBool,
 }
 
 /// The manifest as held in memory.
@@ -221,6 +224,7 @@ impl Mirror {
             uploaded: AtomicU64::new(0),
             deleted: AtomicU64::new(0),
             last_revision: AtomicU64::new(0),
+            no_attributes: AtomicBool::new(false),
         })
     }
 
@@ -320,18 +324,7 @@ impl Mirror {
             if let Some(language) = &object.content_language {
                 attributes.insert(Attribute::ContentLanguage, language.clone().into());
             }
-            let options = PutOptions {
-                attributes,
-                ..PutOptions::default()
-            };
-            self.config
-                .store
-                .put_opts(
-                    &self.key(key),
-                    PutPayload::from(object.body.clone()),
-                    options,
-                )
-                .await?;
+            self.put(key, object.body.clone(), attributes).await?;
             published.objects.insert(key.clone(), hash);
             published.dirty = true;
             report.uploaded += 1;
@@ -378,15 +371,41 @@ impl Mirror {
         let mut attributes = Attributes::new();
         attributes.insert(Attribute::ContentType, "application/json".into());
         attributes.insert(Attribute::CacheControl, "no-cache".into());
-        let options = PutOptions {
-            attributes,
-            ..PutOptions::default()
-        };
+        self.put(MANIFEST, Bytes::from(body), attributes).await?;
+        published.dirty = false;
+        Ok(())
+    }
+
+    /// Uploads one object with its attributes; to a store that keeps none (a local
+    /// directory: the web server in front decides the types), without them.
+    async fn put(&self, key: &str, body: Bytes, attributes: Attributes) -> Result<(), MirrorError> {
+        let location = self.key(key);
+        if !self.no_attributes.load(Ordering::Relaxed) {
+            let options = PutOptions {
+                attributes,
+                ..PutOptions::default()
+            };
+            match self
+                .config
+                .store
+                .put_opts(&location, PutPayload::from(body.clone()), options)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(object_store::Error::NotImplemented { .. }) => {
+                    tracing::warn!(
+                        target: "cachet::mirror",
+                        "the mirror's store keeps no Content-Type or Cache-Control: the server in front of it must set them"
+                    );
+                    self.no_attributes.store(true, Ordering::Relaxed);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         self.config
             .store
-            .put_opts(&self.key(MANIFEST), PutPayload::from(body), options)
+            .put_opts(&location, PutPayload::from(body), PutOptions::default())
             .await?;
-        published.dirty = false;
         Ok(())
     }
 
@@ -446,6 +465,7 @@ impl Mirror {
                     failures = 0;
                     published = Some(report.revision);
                     last = Instant::now();
+                    // A change at info; a publish that changed nothing (a refresh) at debug.
                     if report.uploaded + report.deleted > 0 {
                         tracing::info!(
                             target: "cachet::mirror",
@@ -453,6 +473,15 @@ impl Mirror {
                             objects = report.objects,
                             uploaded = report.uploaded,
                             deleted = report.deleted,
+                            "mirror published"
+                        );
+                    } else {
+                        tracing::debug!(
+                            target: "cachet::mirror",
+                            revision = report.revision,
+                            objects = report.objects,
+                            uploaded = 0,
+                            deleted = 0,
                             "mirror published"
                         );
                     }

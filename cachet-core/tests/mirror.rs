@@ -26,7 +26,7 @@ use cachet_core::model::*;
 use cachet_core::testing::faults::FaultyStore;
 use cachet_core::validate::{HttpUrl, Markdown};
 use cachet_core::web::RequestContext;
-use cachet_core::web::mirror::{Mirror, MirrorConfig};
+use cachet_core::web::mirror::{Layout, Mirror, MirrorConfig};
 use cachet_core::{Actor, Cachet, Config};
 
 const BASE: &str = "https://status.example.com";
@@ -335,4 +335,34 @@ async fn the_background_publishes_once_per_burst_of_writes() {
         );
     }
     assert!(background.shutdown().await);
+}
+
+#[tokio::test]
+async fn a_directory_mirror_holds_component_pages_beside_their_badges() {
+    let h = Harness::new().await;
+    let (c, i) = site(&h).await;
+    let dir = std::env::temp_dir().join(format!("cachet-mirror-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    struct Remove(std::path::PathBuf);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _remove = Remove(dir.clone());
+    let fs = object_store::local::LocalFileSystem::new_with_prefix(&dir).unwrap();
+    let mut config = MirrorConfig::new(Arc::new(fs));
+    config.layout = Layout::Directories;
+    let mirror = Mirror::new(config);
+    // The file system keeps no attributes: the mirror publishes without them.
+    let report = mirror.publish(&h.cachet).await.unwrap();
+    assert_eq!(report.uploaded, report.objects);
+    let page = std::fs::read(dir.join(format!("components/{}/index.html", c.id))).unwrap();
+    let live = guest(&h.cachet, &format!("/components/{}", c.id)).await;
+    assert_eq!(page, live.body().as_ref());
+    assert!(dir.join(format!("components/{}/badge.svg", c.id)).is_file());
+    assert!(dir.join(format!("incidents/{}", i.id)).is_file());
+    assert!(dir.join("index.html").is_file());
+    let again = mirror.publish(&h.cachet).await.unwrap();
+    assert_eq!((again.uploaded, again.deleted), (0, 0), "{again:?}");
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use cachet_core::web::mirror::{Mirror, MirrorConfig};
+use cachet_core::web::mirror::{Layout, Mirror, MirrorConfig};
 
 use crate::Error;
 use crate::cli::ServeArgs;
@@ -40,9 +40,12 @@ pub fn from_args(args: &ServeArgs) -> Result<Option<Arc<Mirror>>, Error> {
         url = %cachet_core::log::Escaped(url.as_str()),
         "publishing the public page to the mirror after every burst of writes"
     );
-    Ok(Some(Mirror::new(
-        MirrorConfig::new(Arc::from(store)).with_prefix(prefix),
-    )))
+    let mut config = MirrorConfig::new(Arc::from(store)).with_prefix(prefix);
+    if url.scheme() == "file" {
+        // A file cannot also be a directory: `components/3` goes to `components/3/index.html`.
+        config.layout = Layout::Directories;
+    }
+    Ok(Some(Mirror::new(config)))
 }
 
 /// The store's configuration from the environment: the `AWS_*` variables, by the lower-case

@@ -9,8 +9,8 @@ use http::header::{CACHE_CONTROL, CONTENT_LANGUAGE, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
 
-use super::MirrorError;
 use super::links::{self, FORM_ROUTES, NOT_FOUND};
+use super::{Layout, MirrorError};
 use crate::store::query::{ComponentQuery, IncidentQuery, MetricQuery, PageRequest, ScheduleQuery};
 use crate::web::{RequestContext, pages, public, statuspage};
 use crate::{Actor, Cachet};
@@ -191,7 +191,10 @@ async fn entity_paths(cachet: &Cachet) -> Result<Vec<String>, MirrorError> {
 /// and deleted if it was published); any other failure, or an answer served from memory
 /// while the store is down (`Age`), fails the whole collection, so an outage never
 /// unpublishes pages.
-pub(crate) async fn collect(cachet: &Cachet) -> Result<BTreeMap<String, Object>, MirrorError> {
+pub(crate) async fn collect(
+    cachet: &Cachet,
+    layout: Layout,
+) -> Result<BTreeMap<String, Object>, MirrorError> {
     let public_url = cachet.config().public_url.as_str().to_owned();
     let base = cachet.config().public_url.mount_path().to_owned();
     let mut queue: VecDeque<String> = SEEDS.iter().map(|s| (*s).to_owned()).collect();
@@ -262,7 +265,28 @@ pub(crate) async fn collect(cachet: &Cachet) -> Result<BTreeMap<String, Object>,
             objects.insert(k, object.clone());
         }
     }
-    Ok(objects)
+    Ok(match layout {
+        Layout::Keys => objects,
+        Layout::Directories => directories(objects),
+    })
+}
+
+/// [`Layout::Directories`]: a key with keys below it moves to `<key>/index.html`.
+fn directories(objects: BTreeMap<String, Object>) -> BTreeMap<String, Object> {
+    let parents: BTreeSet<String> = objects
+        .keys()
+        .flat_map(|k| k.match_indices('/').map(move |(at, _)| k[..at].to_owned()))
+        .collect();
+    objects
+        .into_iter()
+        .map(|(k, o)| {
+            if parents.contains(&k) {
+                (format!("{k}/{}", links::INDEX), o)
+            } else {
+                (k, o)
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -300,6 +324,33 @@ mod tests {
                 "{body} {headers:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_directory_layout_moves_a_parent_path_to_its_index() {
+        let o = object_of("/", &answer("x", &[])).unwrap();
+        let objects: BTreeMap<String, Object> = [
+            "index.html",
+            "components/3",
+            "components/3/badge.svg",
+            "incidents/1",
+            "status",
+            "status/index.html",
+        ]
+        .into_iter()
+        .map(|k| (k.to_owned(), o.clone()))
+        .collect();
+        let keys: Vec<String> = directories(objects).into_keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "components/3/badge.svg",
+                "components/3/index.html",
+                "incidents/1",
+                "index.html",
+                "status/index.html",
+            ]
+        );
     }
 
     #[test]

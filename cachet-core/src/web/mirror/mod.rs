@@ -93,6 +93,23 @@ pub struct MirrorConfig {
     pub retry_min: Duration,
     /// The longest wait between attempts (default 5 minutes).
     pub retry_max: Duration,
+    /// How paths become keys (default [`Layout::Keys`]).
+    pub layout: Layout,
+}
+
+/// How the mirror names objects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Layout {
+    /// An object per linked path, named as the path (`components/3` and
+    /// `components/3/badge.svg`): object stores, bucket websites and CDNs.
+    #[default]
+    Keys,
+    /// As `Keys`, except that a path with paths below it is `<path>/index.html`
+    /// (`components/3/index.html` beside `components/3/badge.svg`): a file system, where
+    /// `components/3` cannot be a file and a directory at once. The web server in front
+    /// serves `<path>/index.html` for `<path>` (nginx: `try_files $uri $uri/index.html`).
+    Directories,
 }
 
 impl MirrorConfig {
@@ -108,6 +125,7 @@ impl MirrorConfig {
             refresh: Duration::from_secs(300),
             retry_min: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),
+            layout: Layout::Keys,
         }
     }
 
@@ -288,7 +306,7 @@ impl Mirror {
             .revision()
             .await
             .map_err(crate::Error::from)?;
-        let objects = collect::collect(cachet).await?;
+        let objects = collect::collect(cachet, self.config.layout).await?;
         if guard.is_none() {
             *guard = Some(self.read_manifest().await?);
         }
@@ -313,6 +331,23 @@ impl Mirror {
             objects: objects.len(),
             ..PublishReport::default()
         };
+        // Deletions first: what goes away may stand where a new object goes (on a file
+        // system `components/3` the file, before `components/3/index.html`).
+        let gone: Vec<String> = published
+            .objects
+            .keys()
+            .filter(|k| !objects.contains_key(*k))
+            .cloned()
+            .collect();
+        for key in gone {
+            match self.config.store.delete(&self.key(&key)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+            published.objects.remove(&key);
+            published.dirty = true;
+            report.deleted += 1;
+        }
         for (key, object) in &objects {
             let hash = object.hash();
             if published.objects.get(key) == Some(&hash) {
@@ -328,21 +363,6 @@ impl Mirror {
             published.objects.insert(key.clone(), hash);
             published.dirty = true;
             report.uploaded += 1;
-        }
-        let gone: Vec<String> = published
-            .objects
-            .keys()
-            .filter(|k| !objects.contains_key(*k))
-            .cloned()
-            .collect();
-        for key in gone {
-            match self.config.store.delete(&self.key(&key)).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-            published.objects.remove(&key);
-            published.dirty = true;
-            report.deleted += 1;
         }
         if published.dirty {
             self.write_manifest(published).await?;
@@ -460,6 +480,7 @@ impl Mirror {
                     }
                 }
             }
+            let started = Instant::now();
             match self.publish(&cachet).await {
                 Ok(report) => {
                     failures = 0;
@@ -473,6 +494,7 @@ impl Mirror {
                             objects = report.objects,
                             uploaded = report.uploaded,
                             deleted = report.deleted,
+                            elapsed_ms = started.elapsed().as_millis() as u64,
                             "mirror published"
                         );
                     } else {
@@ -482,6 +504,7 @@ impl Mirror {
                             objects = report.objects,
                             uploaded = 0,
                             deleted = 0,
+                            elapsed_ms = started.elapsed().as_millis() as u64,
                             "mirror published"
                         );
                     }

@@ -343,6 +343,10 @@ messages! {
     NotFoundTitle => { en: "Page not found", de: "Seite nicht gefunden", fr: "Page introuvable" },
     /// Text of the 404 page.
     NotFoundText => { en: "There is nothing public at this address.", de: "Unter dieser Adresse gibt es nichts Öffentliches.", fr: "Il n'y a rien de public à cette adresse." },
+    /// Heading of the mirror's stand-in for a form (subscribe) while the page is served from its mirror.
+    MirrorFormTitle => { en: "Not available right now", de: "Gerade nicht verfügbar", fr: "Indisponible pour le moment" },
+    /// Text of the mirror's stand-in for a form.
+    MirrorFormText => { en: "This copy of the status page is read-only: subscribing and signing in work on the live site only. Please try again later.", de: "Diese Kopie der Statusseite ist schreibgeschützt: Abonnieren und Anmelden funktionieren nur auf der Live-Seite. Bitte versuchen Sie es später erneut.", fr: "Cette copie de la page de statut est en lecture seule : l'abonnement et la connexion ne fonctionnent que sur le site en direct. Veuillez réessayer plus tard." },
     /// Heading of the 400 page.
     BadRequestTitle => { en: "Bad request", de: "Ungültige Anfrage", fr: "Requête invalide" },
     /// Text of the 400 page.

@@ -216,6 +216,14 @@ const SAFE_BY_TYPE: &[&str] = &[
     "failures",
     // A `&'static str` of the dispatcher's own (why a render waits for the store).
     "error = why",
+    // Counts (u64 and usize) and a wait in milliseconds of the mirror's publish lines.
+    "revision = report.revision",
+    "objects = report.objects",
+    "uploaded = report.uploaded",
+    "deleted = report.deleted",
+    "uploaded = 0",
+    "deleted = 0",
+    "retry_in_ms = wait.as_millis() as u64",
 ];
 
 /// The library crates whose `tracing` calls are checked (the `cachet` binary and the

@@ -256,6 +256,12 @@ pub struct ServeArgs {
     /// held when it stopped. Default: the host name and the bound port.
     #[arg(long, env = "CACHET_INSTANCE_NAME", value_name = "NAME", value_parser = parse_instance_name)]
     pub instance_name: Option<String>,
+    /// Publish the public page to this object store after every burst of writes, so a bucket
+    /// website or a CDN keeps it up when this server is down: `s3://bucket/prefix` (S3 and
+    /// S3-compatible stores; credentials, region and endpoint from the usual `AWS_*`
+    /// variables) or `file:///path` (a directory). Off without it.
+    #[arg(long, env = "CACHET_MIRROR_URL", value_name = "URL")]
+    pub mirror_url: Option<String>,
 }
 
 /// An instance name: 1 to 64 visible ASCII characters (it is stored with every claim).

@@ -14,6 +14,7 @@
 
 pub mod limits;
 pub mod metrics;
+pub mod mirror;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -236,6 +237,7 @@ pub async fn serve(
 ) -> Result<(), Error> {
     let shutdown = ShutdownSignal::install()?;
     let notifiers = notifiers(args, std::env::var(SMTP_PASSWORD_ENV).ok())?;
+    let mirror = mirror::from_args(args)?;
     let listener = bind(args.bind)?;
     let local = listener.local_addr().map_err(|source| Error::Io {
         context: "reading the bound address".to_owned(),
@@ -275,7 +277,7 @@ pub async fn serve(
     let result = run(
         cachet,
         args,
-        notifiers,
+        Beside { notifiers, mirror },
         listener,
         local,
         &public_url,
@@ -336,10 +338,16 @@ fn instance_name(args: &ServeArgs, local: SocketAddr) -> String {
     name
 }
 
+/// What runs beside the server: the outbox dispatcher's notifiers and the mirror.
+struct Beside {
+    notifiers: Vec<Arc<dyn Notifier>>,
+    mirror: Option<Arc<cachet_core::web::mirror::Mirror>>,
+}
+
 async fn run(
     cachet: Cachet,
     args: &ServeArgs,
-    notifiers: Vec<Arc<dyn Notifier>>,
+    beside: Beside,
     listener: std::net::TcpListener,
     local: SocketAddr,
     public_url: &str,
@@ -353,7 +361,10 @@ async fn run(
         ..DispatcherConfig::default()
     };
     tracing::info!(instance = %cachet_core::log::Escaped(&dispatcher.instance), "outbox work is claimed under this instance name");
-    let background = cachet.start_background_with(notifiers, dispatcher);
+    let mut background = cachet.start_background_with(beside.notifiers, dispatcher);
+    if let Some(mirror) = beside.mirror {
+        background = background.with_mirror(mirror);
+    }
     if args.demo {
         match crate::demo::seed(&cachet).await {
             Ok(Some(s)) => tracing::info!(

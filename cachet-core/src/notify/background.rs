@@ -92,6 +92,19 @@ impl Cachet {
 }
 
 impl Background {
+    /// Runs one more task beside the dispatcher and scheduler, for a layer above that has
+    /// background work of its own (the web layer's mirror): `task` gets the facade and the
+    /// stop signal (`true` once the background work is told to stop), and
+    /// [`Background::shutdown`] waits for it as for the others.
+    #[cfg_attr(not(feature = "mirror"), allow(dead_code))]
+    pub(crate) fn spawn_beside<F>(&mut self, task: impl FnOnce(Cachet, watch::Receiver<bool>) -> F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let future = task(self.cachet.clone(), self.stop.subscribe());
+        self.tasks.push(tokio::spawn(future));
+    }
+
     /// Stops the dispatcher and scheduler and waits up to [`SHUTDOWN_GRACE`] for the tick each
     /// is in. Returns `false` when they were still busy then (they are left to finish alone).
     pub async fn shutdown(mut self) -> bool {

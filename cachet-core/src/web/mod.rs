@@ -15,6 +15,9 @@ pub mod feeds;
 pub(crate) mod form;
 pub(crate) mod headers;
 pub(crate) mod input;
+#[cfg(feature = "mirror")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mirror")))]
+pub mod mirror;
 pub(crate) mod openapi;
 pub mod pages;
 pub(crate) mod public;

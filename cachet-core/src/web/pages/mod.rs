@@ -430,6 +430,28 @@ pub(crate) async fn not_found(cachet: &Cachet, req: &Request<Bytes>) -> Response
     }
 }
 
+/// The mirror's stand-in for a form route a public page links to (`/subscribe`): the error
+/// page's template saying the copy is read-only, in the site's default locale. A page, not a
+/// form: nothing in it is per visitor.
+#[cfg(feature = "mirror")]
+pub(crate) async fn mirror_stand_in(cachet: &Cachet) -> Response<Bytes> {
+    use askama::Template as _;
+    let Ok(settings) = cachet.settings().await else {
+        return response::not_found_page();
+    };
+    let req = Request::new(Bytes::new());
+    let c = chrome(cachet, &settings, &req);
+    let page = ErrorPage {
+        c: &c,
+        title: c.t(Msg::MirrorFormTitle),
+        text: c.t(Msg::MirrorFormText),
+    };
+    match page.render() {
+        Ok(body) => html(body, &c, &settings),
+        Err(_) => response::not_found_page(),
+    }
+}
+
 fn failure(e: PageError) -> Response<Bytes> {
     match e {
         PageError::NotFound => response::not_found_page(),

@@ -992,7 +992,12 @@ impl RateLimitStore for BrokenStore {
         limit: u32,
     ) -> StoreResult<WindowCounts> {
         if self.is(Broken::RateLimitCountRaces) {
-            let seen = *self.racy_hits.lock().unwrap().get(key.as_str()).unwrap_or(&0);
+            let seen = *self
+                .racy_hits
+                .lock()
+                .unwrap()
+                .get(key.as_str())
+                .unwrap_or(&0);
             tokio::task::yield_now().await;
             let current = (seen + 1).min(limit + 1);
             self.racy_hits

@@ -32,9 +32,9 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-pub use crate::web_config::{Limit, RateLimits};
 use crate::Cachet;
 use crate::store::{RateLimitKey, RateLimitWindow, WindowDecision};
+pub use crate::web_config::{Limit, RateLimits};
 
 /// How long the store is left alone after a shared check failed or ran past its deadline:
 /// the local limiters decide meanwhile.

@@ -51,7 +51,11 @@ pub async fn rate_limit_counts_are_atomic_under_concurrency(
         }
         seen.push(counts.current);
     }
-    ensure_eq(allowed, limit, "exactly the limit of 24 concurrent hits is allowed")?;
+    ensure_eq(
+        allowed,
+        limit,
+        "exactly the limit of 24 concurrent hits is allowed",
+    )?;
     seen.sort_unstable();
     let mut expected: Vec<u32> = (1..=limit).collect();
     expected.resize(24, limit + 1);
@@ -136,7 +140,11 @@ pub async fn rate_limit_keys_are_independent(store: &dyn Store) -> Result<(), Fa
 /// Pruning forgets the keys whose window started before the cut-off, and only those.
 pub async fn rate_limits_prune_forgets_old_windows_only(store: &dyn Store) -> Result<(), Failure> {
     let limit = 10;
-    let (old, recent, edge) = (key("sign_in:old")?, key("sign_in:recent")?, key("sign_in:edge")?);
+    let (old, recent, edge) = (
+        key("sign_in:old")?,
+        key("sign_in:recent")?,
+        key("sign_in:edge")?,
+    );
     hit(store, &old, window(0), limit).await?;
     hit(store, &old, window(0), limit).await?;
     hit(store, &edge, window(4), limit).await?;

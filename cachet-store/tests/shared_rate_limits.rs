@@ -434,7 +434,7 @@ async fn bench_shared_check_cost() {
         }
         let shared = started.elapsed() / n;
         println!(
-            "{name}: {shared:?} a shared check, {:.0}x the local limiter",
+            "{name}: {shared:?} a shared check, {:.1}x the local limiter",
             shared.as_secs_f64() / local.as_secs_f64()
         );
         // A whole limited request (an anonymous API write, answered 401), off and on.

@@ -51,7 +51,9 @@
 //! # Implementing a store
 //!
 //! Implement every area's trait (one `#[async_trait]` impl block each); the type is then a
-//! [`Store`]. Updates apply their patch with the model's one rule (for example
+//! [`Store`]. [`RateLimitStore`] has a default for every method: an empty impl block compiles,
+//! and then the web layer keeps its rate limits local (the conformance suite's rate-limit
+//! checks expect the area, though). Updates apply their patch with the model's one rule (for example
 //! [`ComponentPatch::apply_to`]) and write the result, so every backend changes exactly the
 //! fields a patch names. Then prove the store with the conformance suite: add `cachet-core`
 //! with the `testing` feature as a dev-dependency and write one macro call, as

@@ -26,6 +26,14 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// Rate limits.
     pub rate_limits: RateLimits,
+    /// Count the API, subscribe, uncached-render and password-reset rate limits in the store
+    /// as well, so every instance on one database shares one budget per client (default off:
+    /// each instance counts alone, in memory, and a restart forgets). The local limiter still
+    /// runs first and decides whenever the store is slow or down.
+    pub shared_rate_limits: bool,
+    /// How long a shared rate-limit check may take before the local limiter decides instead
+    /// (default 100 ms).
+    pub shared_rate_limit_deadline: Duration,
     /// The snapshot cache of guests' public reads (bounds, `Cache-Control`, revision polling).
     pub snapshot: SnapshotConfig,
     /// Where the admin dashboard is mounted (default `/dashboard`; one or more path
@@ -42,6 +50,8 @@ impl Default for WebConfig {
             max_json_depth: 32,
             trusted_proxies: Vec::new(),
             rate_limits: RateLimits::default(),
+            shared_rate_limits: false,
+            shared_rate_limit_deadline: Duration::from_millis(100),
             snapshot: SnapshotConfig::default(),
             dashboard_prefix: "/dashboard".to_owned(),
             prometheus: None,

@@ -123,6 +123,15 @@ enum Broken {
     LeaseRenewalIgnored,
     /// Handing back deliveries releases them whoever holds them.
     HandBackIgnoresOwner,
+    /// A rate limit hit reads the count, yields, then writes it back plus one (a lost
+    /// update under concurrency).
+    RateLimitCountRaces,
+    /// Rate limit windows never roll over: every hit counts in the key's first window.
+    RateLimitWindowsNeverRoll,
+    /// Pruning rate limits forgets every key, current windows too.
+    RateLimitPruneForgetsAll,
+    /// Rate limit keys share one counter.
+    RateLimitKeysShared,
 }
 
 /// A [`MemoryStore`] with one behaviour broken.
@@ -133,6 +142,10 @@ struct BrokenStore {
     ghost_sessions: Mutex<Vec<Session>>,
     /// The fingerprint each idempotency key finished with.
     fingerprints: Mutex<std::collections::HashMap<String, String>>,
+    /// The racy rate limit counters of [`Broken::RateLimitCountRaces`].
+    racy_hits: Mutex<std::collections::HashMap<String, u32>>,
+    /// The first window each key was hit in, for [`Broken::RateLimitWindowsNeverRoll`].
+    first_windows: Mutex<std::collections::HashMap<String, RateLimitWindow>>,
 }
 
 impl BrokenStore {
@@ -142,6 +155,8 @@ impl BrokenStore {
             broken,
             ghost_sessions: Mutex::new(Vec::new()),
             fingerprints: Mutex::default(),
+            racy_hits: Mutex::default(),
+            first_windows: Mutex::default(),
         }
     }
 
@@ -969,6 +984,60 @@ impl ThrottleStore for BrokenStore {
 }
 
 #[async_trait]
+impl RateLimitStore for BrokenStore {
+    async fn hit_rate_limit(
+        &self,
+        key: &RateLimitKey,
+        window: RateLimitWindow,
+        limit: u32,
+    ) -> StoreResult<WindowCounts> {
+        if self.is(Broken::RateLimitCountRaces) {
+            let seen = *self
+                .racy_hits
+                .lock()
+                .unwrap()
+                .get(key.as_str())
+                .unwrap_or(&0);
+            tokio::task::yield_now().await;
+            let current = (seen + 1).min(limit + 1);
+            self.racy_hits
+                .lock()
+                .unwrap()
+                .insert(key.as_str().to_owned(), current);
+            return Ok(WindowCounts {
+                current,
+                previous: 0,
+            });
+        }
+        let window = if self.is(Broken::RateLimitWindowsNeverRoll) {
+            *self
+                .first_windows
+                .lock()
+                .unwrap()
+                .entry(key.as_str().to_owned())
+                .or_insert(window)
+        } else {
+            window
+        };
+        let key = if self.is(Broken::RateLimitKeysShared) {
+            RateLimitKey::new("shared").unwrap()
+        } else {
+            key.clone()
+        };
+        self.inner.hit_rate_limit(&key, window, limit).await
+    }
+
+    async fn prune_rate_limits(&self, before: Timestamp) -> StoreResult<u64> {
+        let before = if self.is(Broken::RateLimitPruneForgetsAll) {
+            Timestamp::MAX_UTC
+        } else {
+            before
+        };
+        self.inner.prune_rate_limits(before).await
+    }
+}
+
+#[async_trait]
 impl IdempotencyStore for BrokenStore {
     async fn claim_idempotency_key(
         &self,
@@ -1201,6 +1270,10 @@ catches! {
     catches_idempotency_lease_ignored => IdempotencyLeaseIgnored,
     catches_lease_renewal_ignored => LeaseRenewalIgnored,
     catches_hand_back_ignores_owner => HandBackIgnoresOwner,
+    catches_rate_limit_count_races => RateLimitCountRaces,
+    catches_rate_limit_windows_never_roll => RateLimitWindowsNeverRoll,
+    catches_rate_limit_prune_forgets_all => RateLimitPruneForgetsAll,
+    catches_rate_limit_keys_shared => RateLimitKeysShared,
 }
 
 /// The delegate itself is faithful: with nothing broken, every check passes.

@@ -120,6 +120,12 @@ impl Dialect for MySqlStore {
     const UPSERT_THROTTLE: &'static str = "INSERT INTO cachet_throttles (throttle_key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?) \
         ON DUPLICATE KEY UPDATE failures = VALUES(failures), last_failure_at = VALUES(last_failure_at), locked_until = VALUES(locked_until)";
     const INSERT_IDEMPOTENCY_KEY: &'static str = "INSERT IGNORE INTO cachet_idempotency_keys (idempotency_key, fingerprint, created_at, lease_until) VALUES (?, ?, ?, ?)";
+    const UPSERT_RATE_LIMIT: &'static str = "INSERT INTO cachet_rate_limits (limit_key, window_start, hits, prev_hits) VALUES (?, ?, 1, 0) \
+        ON DUPLICATE KEY UPDATE \
+        prev_hits = CASE WHEN window_start >= VALUES(window_start) THEN prev_hits WHEN window_start = ? THEN hits ELSE 0 END, \
+        hits = CASE WHEN window_start < VALUES(window_start) THEN 1 WHEN hits < ? THEN hits + 1 ELSE hits END, \
+        window_start = GREATEST(window_start, VALUES(window_start))";
+    const UPSERT_RATE_LIMIT_RETURNS: bool = false;
 
     fn sql(s: &'static str) -> SqlStr {
         SqlStr::from_static(s)

@@ -171,6 +171,16 @@ impl Dialect for SqliteStore {
         locked_until = excluded.locked_until";
     const INSERT_IDEMPOTENCY_KEY: &'static str = "INSERT INTO cachet_idempotency_keys (idempotency_key, fingerprint, created_at, lease_until) VALUES (?, ?, ?, ?) \
         ON CONFLICT (idempotency_key) DO NOTHING";
+    const UPSERT_RATE_LIMIT: &'static str = "INSERT INTO cachet_rate_limits (limit_key, window_start, hits, prev_hits) VALUES (?, ?, 1, 0) \
+        ON CONFLICT (limit_key) DO UPDATE SET \
+        prev_hits = CASE WHEN cachet_rate_limits.window_start >= excluded.window_start THEN cachet_rate_limits.prev_hits \
+        WHEN cachet_rate_limits.window_start = ? THEN cachet_rate_limits.hits ELSE 0 END, \
+        hits = CASE WHEN cachet_rate_limits.window_start < excluded.window_start THEN 1 \
+        WHEN cachet_rate_limits.hits < ? THEN cachet_rate_limits.hits + 1 ELSE cachet_rate_limits.hits END, \
+        window_start = CASE WHEN cachet_rate_limits.window_start >= excluded.window_start THEN cachet_rate_limits.window_start \
+        ELSE excluded.window_start END \
+        RETURNING hits, prev_hits";
+    const UPSERT_RATE_LIMIT_RETURNS: bool = true;
 
     fn sql(s: &'static str) -> SqlStr {
         SqlStr::from_static(s)

@@ -19,7 +19,8 @@ macro_rules! forward_store {
             use cachet_core::model::*;
             use cachet_core::store::prelude::*;
             use cachet_core::store::{
-                Changed, Effects, EffectsFn, Page, StoreResult, WriteContext, query::*,
+                Changed, Effects, EffectsFn, Page, RateLimitKey, RateLimitWindow, StoreResult,
+                WindowCounts, WriteContext, query::*,
             };
             use cachet_core::validate::{Email, MetricValue};
 
@@ -744,6 +745,22 @@ macro_rules! forward_store {
 
                 async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64> {
                     $crate::sql::throttles::prune_throttles(self, before).await
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl RateLimitStore for $Store {
+                async fn hit_rate_limit(
+                    &self,
+                    key: &RateLimitKey,
+                    window: RateLimitWindow,
+                    limit: u32,
+                ) -> StoreResult<WindowCounts> {
+                    $crate::sql::rate_limits::hit_rate_limit(self, key, window, limit).await
+                }
+
+                async fn prune_rate_limits(&self, before: Timestamp) -> StoreResult<u64> {
+                    $crate::sql::rate_limits::prune_rate_limits(self, before).await
                 }
             }
 

@@ -237,6 +237,13 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(10..=600_000)
     )]
     pub render_deadline_ms: u64,
+    /// Count the API, subscribe, uncached-render and password-reset rate limits in the
+    /// database as well, so several instances on one database share one budget per client
+    /// and a restart keeps the counts. Each limited request then costs one database write
+    /// (cached public reads never do); when the database is slow or down, each instance's own
+    /// limits decide.
+    #[arg(long, env = "CACHET_SHARED_RATE_LIMITS")]
+    pub shared_rate_limits: bool,
     /// Turn on the Prometheus endpoint: scrapers must send `Authorization: Bearer <token>`
     /// with the token this file holds (one line, at least 32 visible ASCII characters;
     /// keep the file readable by the server's user only). Off without it.

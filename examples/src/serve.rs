@@ -253,6 +253,9 @@ pub async fn serve(
     if let Some(p) = &prometheus {
         tracing::info!(path = p.path(), "the Prometheus endpoint is on");
     }
+    if args.shared_rate_limits {
+        tracing::info!("rate limits are counted in the database, shared by every instance");
+    }
     // 0 keeps the audit log forever.
     let audit_retention = (args.audit_retention_days > 0)
         .then(|| chrono::TimeDelta::days(i64::from(args.audit_retention_days)));
@@ -264,6 +267,7 @@ pub async fn serve(
         config.web.snapshot.revision_deadline = Duration::from_millis(args.revision_deadline_ms);
         config.web.snapshot.render_deadline = Duration::from_millis(args.render_deadline_ms);
         config.web.prometheus = prometheus;
+        config.web.shared_rate_limits = args.shared_rate_limits;
         config.retention.audit_log = audit_retention;
     })
     .await?;
@@ -896,6 +900,22 @@ mod tests {
             "SMTP mail.example.com:465, TLS (smtps), from status@example.com"
         );
         assert!(!info.contains("alice") && !info.contains("hunter2"));
+    }
+
+    #[test]
+    fn shared_rate_limits_are_off_unless_asked_for() {
+        use clap::Parser as _;
+        let parse = |args: &[&str]| {
+            let cli =
+                crate::cli::Cli::try_parse_from(["cachet", "serve"].iter().chain(args).copied())
+                    .expect("parses");
+            let crate::cli::Command::Serve(args) = cli.command else {
+                panic!("serve")
+            };
+            args.shared_rate_limits
+        };
+        assert!(!parse(&[]), "off by default");
+        assert!(parse(&["--shared-rate-limits"]));
     }
 
     #[test]

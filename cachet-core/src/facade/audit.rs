@@ -114,6 +114,8 @@ pub struct RetentionReport {
     pub throttles_pruned: u64,
     /// Idempotency keys deleted.
     pub idempotency_keys_pruned: u64,
+    /// Shared rate-limit keys deleted (keys whose windows have both ended).
+    pub rate_limits_pruned: u64,
 }
 
 /// How precisely a window's key names its events.
@@ -451,8 +453,8 @@ impl Cachet {
 
     /// The background step of the audit log and the throttle table: writes the count entries
     /// of coalescing windows that have ended and, when [`Retention::prune_interval`] has
-    /// passed since the last time, deletes audit entries and throttle keys past their
-    /// retention. The [`crate::notify::Scheduler`] calls it on every tick; a host that runs
+    /// passed since the last time, deletes audit entries, throttle keys, idempotency keys and
+    /// shared rate-limit keys past their retention. The [`crate::notify::Scheduler`] calls it on every tick; a host that runs
     /// no scheduler calls it every few seconds to a minute.
     ///
     /// # Errors
@@ -482,15 +484,34 @@ impl Cachet {
             .store()
             .prune_idempotency_keys(now - self.idempotency_key_lifetime())
             .await?;
+        // A shared rate-limit key whose current window started two periods ago has nothing
+        // left to count: neither of its windows overlaps the last period. Pruned whether or
+        // not sharing is on now, so rows of an earlier run with it on go too.
+        let limits = self.config().web.rate_limits;
+        let longest = [
+            limits.api_per_token,
+            limits.api_per_address,
+            limits.sign_in,
+            limits.subscribe,
+            limits.uncached_render,
+        ]
+        .iter()
+        .map(|l| l.per)
+        .max()
+        .unwrap_or_default();
+        let keep = TimeDelta::from_std(longest.saturating_mul(2)).unwrap_or(TimeDelta::days(1));
+        report.rate_limits_pruned = self.store().prune_rate_limits(now - keep).await?;
         if report.audit_pruned > 0
             || report.throttles_pruned > 0
             || report.idempotency_keys_pruned > 0
+            || report.rate_limits_pruned > 0
         {
             tracing::info!(
                 target: "cachet::audit",
                 audit_entries = %crate::log::Escaped(report.audit_pruned),
                 throttle_keys = %crate::log::Escaped(report.throttles_pruned),
                 idempotency_keys = %crate::log::Escaped(report.idempotency_keys_pruned),
+                rate_limit_keys = %crate::log::Escaped(report.rate_limits_pruned),
                 "deleted rows past their retention"
             );
         }

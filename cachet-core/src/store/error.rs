@@ -49,6 +49,14 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// The backend does not implement this optional area (a custom store that keeps a
+    /// method's default, such as [`RateLimitStore::hit_rate_limit`](super::RateLimitStore)).
+    /// Callers fall back to what works without it.
+    #[error("the store does not support {feature}")]
+    Unsupported {
+        /// What is missing.
+        feature: &'static str,
+    },
     /// Any other backend failure.
     #[error("store backend error")]
     Backend {
@@ -75,6 +83,12 @@ impl StoreError {
     #[must_use]
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::Conflict { .. })
+    }
+
+    /// Whether this is [`StoreError::Unsupported`].
+    #[must_use]
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Self::Unsupported { .. })
     }
 
     /// Whether this is [`StoreError::Invalid`].

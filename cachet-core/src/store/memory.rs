@@ -14,6 +14,7 @@ mod metrics;
 mod order;
 mod outbox;
 mod people;
+mod rate_limits;
 mod schedules;
 mod settings;
 mod state;

@@ -29,7 +29,8 @@
 //! and a health check), [`SettingsStore`], [`ComponentStore`] (components and groups),
 //! [`IncidentStore`] (incidents, their updates, templates), [`ScheduleStore`],
 //! [`MetricStore`], [`SubscriberStore`], [`WebhookStore`], [`PeopleStore`] (users, second
-//! factors, API tokens, sessions, one-time tokens), [`ThrottleStore`], [`IdempotencyStore`],
+//! factors, API tokens, sessions, one-time tokens), [`ThrottleStore`], [`RateLimitStore`],
+//! [`IdempotencyStore`],
 //! [`AuditStore`] and [`OutboxStore`]. [`Store`] is all of them at once, with a blanket
 //! impl, so code holds one `Arc<dyn Store>` and brings the methods into scope with
 //! [`prelude`]:
@@ -50,7 +51,9 @@
 //! # Implementing a store
 //!
 //! Implement every area's trait (one `#[async_trait]` impl block each); the type is then a
-//! [`Store`]. Updates apply their patch with the model's one rule (for example
+//! [`Store`]. [`RateLimitStore`] has a default for every method: an empty impl block compiles,
+//! and then the web layer keeps its rate limits local (the conformance suite's rate-limit
+//! checks expect the area, though). Updates apply their patch with the model's one rule (for example
 //! [`ComponentPatch::apply_to`]) and write the result, so every backend changes exactly the
 //! fields a patch names. Then prove the store with the conformance suite: add `cachet-core`
 //! with the `testing` feature as a dev-dependency and write one macro call, as
@@ -59,11 +62,13 @@
 pub mod error;
 pub mod memory;
 pub mod query;
+pub mod rate_limit;
 
 use async_trait::async_trait;
 
 pub use error::{BoxError, StoreError, StoreResult};
 pub use query::*;
+pub use rate_limit::{RateLimitKey, RateLimitWindow, WindowCounts, WindowDecision};
 
 use crate::model::*;
 
@@ -746,6 +751,41 @@ pub trait ThrottleStore: Send + Sync {
     async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
+/// Rate limits shared by every instance on one database: one counter row per key, counted by
+/// a sliding window counter over two fixed windows ([`rate_limit`] explains the choice).
+///
+/// Every method has a default, so a backend written before this area existed needs only an
+/// empty `impl RateLimitStore for MyStore {}`: [`RateLimitStore::hit_rate_limit`] then answers
+/// [`StoreError::Unsupported`], and the web layer keeps deciding with its local limiters.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// Counts one hit on `key` in `window`, atomically (of N concurrent hits on a fresh
+    /// window, each sees a different count), and answers the counts the hit sees: this
+    /// window's hits, this one included but never more than `limit + 1`, and the previous
+    /// window's (the one ending where `window` starts; 0 when its hits are not known). A key
+    /// last hit in an older window starts over at 1. A key already counting a later window
+    /// (another instance whose clock runs ahead) counts the hit there.
+    ///
+    /// The default answers [`StoreError::Unsupported`].
+    async fn hit_rate_limit(
+        &self,
+        key: &RateLimitKey,
+        window: RateLimitWindow,
+        limit: u32,
+    ) -> StoreResult<WindowCounts> {
+        let _ = (key, window, limit);
+        Err(StoreError::Unsupported {
+            feature: "shared rate limits",
+        })
+    }
+    /// Forgets keys whose current window started before `before` (retention); returns how
+    /// many. The default has nothing to forget.
+    async fn prune_rate_limits(&self, before: Timestamp) -> StoreResult<u64> {
+        let _ = before;
+        Ok(0)
+    }
+}
+
 /// Idempotent API writes: one record per scoped `Idempotency-Key`.
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
@@ -905,6 +945,7 @@ pub trait Store:
     + WebhookStore
     + PeopleStore
     + ThrottleStore
+    + RateLimitStore
     + IdempotencyStore
     + AuditStore
     + OutboxStore
@@ -926,6 +967,7 @@ impl<T> Store for T where
         + WebhookStore
         + PeopleStore
         + ThrottleStore
+        + RateLimitStore
         + IdempotencyStore
         + AuditStore
         + OutboxStore
@@ -940,7 +982,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::{
         AuditStore, ComponentStore, IdempotencyStore, IncidentStore, MetricStore, OutboxStore,
-        PeopleStore, RevisionStore, ScheduleStore, SettingsStore, Store, SubscriberStore,
-        ThrottleStore, WebhookStore,
+        PeopleStore, RateLimitStore, RevisionStore, ScheduleStore, SettingsStore, Store,
+        SubscriberStore, ThrottleStore, WebhookStore,
     };
 }

@@ -284,6 +284,10 @@ pass_through! {
         fn clear_throttle(key: &str) -> ();
         fn prune_throttles(before: Timestamp) -> u64;
     }
+    RateLimitStore {
+        fn hit_rate_limit(key: &RateLimitKey, window: RateLimitWindow, limit: u32) -> WindowCounts;
+        fn prune_rate_limits(before: Timestamp) -> u64;
+    }
     IdempotencyStore {
         fn claim_idempotency_key(claim: &IdempotencyClaim) -> IdempotencyOutcome;
         fn finish_idempotency_key(key: &str, fingerprint: &str, answer: &IdempotentAnswer) -> ();

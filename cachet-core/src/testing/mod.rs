@@ -404,6 +404,11 @@ macro_rules! __store_checks {
             idempotency_expired_lease_is_taken_over,
             idempotency_keys_expire_and_are_pruned,
             idempotency_concurrent_claims_start_once,
+            // shared rate limits
+            rate_limit_counts_are_atomic_under_concurrency,
+            rate_limit_windows_roll_over,
+            rate_limit_keys_are_independent,
+            rate_limits_prune_forgets_old_windows_only,
             // settings, audit, outbox
             settings_put_and_replace,
             audit_append_and_filters,

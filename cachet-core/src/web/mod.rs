@@ -97,7 +97,11 @@ impl Cachet {
         let state = self.layer_state(|| {
             let config = &self.config().web;
             std::sync::Arc::new(WebState {
-                limiters: ratelimit::Limiters::new(config.rate_limits),
+                limiters: ratelimit::Limiters::new(config.rate_limits).shared(
+                    config
+                        .shared_rate_limits
+                        .then_some(config.shared_rate_limit_deadline),
+                ),
                 snapshots: snapshot::Snapshots::new(config.snapshot.clone()),
             })
         });

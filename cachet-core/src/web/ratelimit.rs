@@ -7,19 +7,38 @@
 //! Limited answers carry
 //! `Retry-After`; every limited route carries `X-RateLimit-Limit` and `X-RateLimit-Remaining`.
 //! Idle keys are forgotten periodically, so memory follows the number of active clients.
+//!
+//! # Shared limits
+//!
+//! With [`crate::web::WebConfig::shared_rate_limits`] on, the API, subscribe,
+//! uncached-render and password-reset limits are also counted in the store
+//! ([`crate::store::RateLimitStore`], a sliding window counter that every instance on the
+//! database shares and that outlives a restart). The local limiter always runs first: a client
+//! over the limit on this instance alone is refused without a store round trip, so a flood
+//! costs the database nothing. Otherwise the store decides, within
+//! [`crate::web::WebConfig::shared_rate_limit_deadline`]. When the store fails or is late,
+//! the local decision stands (never a 500, never a hang, never everything let through), and
+//! the store is left alone for [`SHARED_BACK_OFF`] so an outage does not add the deadline to
+//! every request. Cached public reads never get here, so they never touch the store.
 
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock as _, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
+use crate::Cachet;
+use crate::store::{RateLimitKey, RateLimitWindow, WindowDecision};
 pub use crate::web_config::{Limit, RateLimits};
+
+/// How long the store is left alone after a shared check failed or ran past its deadline:
+/// the local limiters decide meanwhile.
+pub const SHARED_BACK_OFF: Duration = Duration::from_secs(2);
 
 /// The GCRA quota of a limit: `count` at once, refilled evenly over `per`.
 fn quota(limit: Limit) -> Quota {
@@ -64,6 +83,42 @@ pub struct Limiters {
     /// Refusals per limiter, in the order of [`Limiters::LIMITS`] (for the operators'
     /// metrics).
     denied: [AtomicU64; 5],
+    /// The shared counting in the store, when on.
+    shared: Option<Shared>,
+}
+
+/// The state of the shared checks.
+#[derive(Debug)]
+struct Shared {
+    deadline: Duration,
+    /// When the limiters were made: the origin of `skip_until_ms`.
+    epoch: Instant,
+    /// Until when (milliseconds after `epoch`) the store is left alone.
+    skip_until_ms: AtomicU64,
+    /// The store answered `Unsupported`: it is never asked again.
+    unsupported: AtomicBool,
+    answered: AtomicU64,
+    fell_back: AtomicU64,
+}
+
+impl Shared {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn skipping(&self) -> bool {
+        self.unsupported.load(Ordering::Relaxed)
+            || self.now_ms() < self.skip_until_ms.load(Ordering::Relaxed)
+    }
+
+    /// Leaves the store alone for [`SHARED_BACK_OFF`]; whether this call started the pause
+    /// (so one warning is logged per pause, not one per request).
+    fn back_off(&self) -> bool {
+        let now = self.now_ms();
+        let until = now.saturating_add(u64::try_from(SHARED_BACK_OFF.as_millis()).unwrap_or(0));
+        let before = self.skip_until_ms.fetch_max(until, Ordering::Relaxed);
+        before <= now
+    }
 }
 
 impl std::fmt::Debug for Limiters {
@@ -99,6 +154,55 @@ impl Limiters {
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
             denied: Default::default(),
+            shared: None,
+        }
+    }
+
+    /// The same limiters, also counting in the store with this deadline per check when
+    /// `deadline` is given ([`crate::web::WebConfig::shared_rate_limits`]).
+    #[must_use]
+    pub fn shared(mut self, deadline: Option<Duration>) -> Self {
+        self.shared = deadline.map(|deadline| Shared {
+            deadline,
+            epoch: Instant::now(),
+            skip_until_ms: AtomicU64::new(0),
+            unsupported: AtomicBool::new(false),
+            answered: AtomicU64::new(0),
+            fell_back: AtomicU64::new(0),
+        });
+        self
+    }
+
+    /// Whether the limits are also counted in the store.
+    #[must_use]
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// Shared checks the store answered in time, since start.
+    #[must_use]
+    pub fn shared_answers(&self) -> u64 {
+        self.shared
+            .as_ref()
+            .map_or(0, |s| s.answered.load(Ordering::Relaxed))
+    }
+
+    /// Shared checks the local limiter decided because the store failed, was late, was being
+    /// left alone after that, or does not count shared limits, since start.
+    #[must_use]
+    pub fn shared_fallbacks(&self) -> u64 {
+        self.shared
+            .as_ref()
+            .map_or(0, |s| s.fell_back.load(Ordering::Relaxed))
+    }
+
+    fn limit_of(&self, which: usize) -> Limit {
+        match which {
+            0 => self.limits.api_per_token,
+            1 => self.limits.api_per_address,
+            2 => self.limits.sign_in,
+            3 => self.limits.subscribe,
+            _ => self.limits.uncached_render,
         }
     }
 
@@ -191,6 +295,127 @@ impl Limiters {
             + self.sign_in.len()
             + self.subscribe.len()
             + self.uncached_render.len()
+    }
+}
+
+impl Cachet {
+    /// An API request with a token: [`Limiters::api_token`], and shared when configured.
+    pub(crate) async fn limit_api_token(&self, token_id: i64) -> Decision {
+        let local = self.limiters().api_token(token_id);
+        self.shared_limit(0, local, || format!("api_token:{token_id}"))
+            .await
+    }
+
+    /// An API request without a token: [`Limiters::api_address`], and shared when
+    /// configured.
+    pub(crate) async fn limit_api_address(&self, ip: IpAddr) -> Decision {
+        let local = self.limiters().api_address(ip);
+        self.shared_limit(1, local, || format!("api_address:{}", client_key(ip)))
+            .await
+    }
+
+    /// A password-reset request by address or account key: [`Limiters::sign_in`], and
+    /// shared when configured. (Sign-in itself is throttled through the store already, by
+    /// [`crate::auth::throttle`].)
+    pub(crate) async fn limit_sign_in(&self, key: &str) -> Decision {
+        let local = self.limiters().sign_in(key);
+        self.shared_limit(2, local, || format!("sign_in:{key}"))
+            .await
+    }
+
+    /// A subscription: [`Limiters::subscribe`], and shared when configured.
+    pub(crate) async fn limit_subscribe(&self, ip: IpAddr) -> Decision {
+        let local = self.limiters().subscribe(ip);
+        self.shared_limit(3, local, || format!("subscribe:{}", client_key(ip)))
+            .await
+    }
+
+    /// A render that missed the snapshot cache: [`Limiters::uncached_render`], and shared
+    /// when configured.
+    pub(crate) async fn limit_uncached_render(&self, ip: IpAddr) -> Decision {
+        let local = self.limiters().uncached_render(ip);
+        self.shared_limit(4, local, || format!("uncached_render:{}", client_key(ip)))
+            .await
+    }
+
+    /// The shared decision on a request the local limiter already decided (see the module
+    /// docs): a local refusal stands; otherwise the store's sliding window decides, and the
+    /// local answer stands when the store cannot.
+    async fn shared_limit(
+        &self,
+        which: usize,
+        local: Decision,
+        key: impl FnOnce() -> String,
+    ) -> Decision {
+        let limiters = self.limiters();
+        let Some(shared) = &limiters.shared else {
+            return local;
+        };
+        let Decision::Allow {
+            remaining: local_remaining,
+            ..
+        } = local
+        else {
+            return local;
+        };
+        let Some(key) = RateLimitKey::new(key()).filter(|_| !shared.skipping()) else {
+            shared.fell_back.fetch_add(1, Ordering::Relaxed);
+            return local;
+        };
+        let limit = limiters.limit_of(which);
+        let now = self.now();
+        let window = RateLimitWindow::containing(now, limit.per);
+        let hit = self.store().hit_rate_limit(&key, window, limit.count);
+        let counts = match tokio::time::timeout(shared.deadline, hit).await {
+            Ok(Ok(counts)) => counts,
+            Ok(Err(e)) if e.is_unsupported() => {
+                if !shared.unsupported.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        target: "cachet::web",
+                        "the store does not count shared rate limits; each instance limits alone"
+                    );
+                }
+                shared.fell_back.fetch_add(1, Ordering::Relaxed);
+                return local;
+            }
+            Ok(Err(e)) => {
+                if shared.back_off() {
+                    tracing::warn!(
+                        target: "cachet::web",
+                        error = %crate::log::Escaped(&e),
+                        "a shared rate-limit check failed; the local limits decide for a while"
+                    );
+                }
+                shared.fell_back.fetch_add(1, Ordering::Relaxed);
+                return local;
+            }
+            Err(_) => {
+                if shared.back_off() {
+                    tracing::warn!(
+                        target: "cachet::web",
+                        "a shared rate-limit check ran past its deadline; the local limits decide for a while"
+                    );
+                }
+                shared.fell_back.fetch_add(1, Ordering::Relaxed);
+                return local;
+            }
+        };
+        shared.answered.fetch_add(1, Ordering::Relaxed);
+        match counts.decide(window, now, limit.count) {
+            WindowDecision::Allow { remaining } => Decision::Allow {
+                limit: limit.count,
+                remaining: remaining.min(local_remaining),
+            },
+            WindowDecision::Deny { retry_after } => {
+                if let Some(n) = limiters.denied.get(which) {
+                    n.fetch_add(1, Ordering::Relaxed);
+                }
+                Decision::Deny {
+                    limit: limit.count,
+                    retry_after,
+                }
+            }
+        }
     }
 }
 

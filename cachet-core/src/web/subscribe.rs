@@ -362,7 +362,7 @@ async fn subscribe_post(cx: &Ctx<'_>) -> Answer {
         return Ok(refusal);
     }
     if let Some(ip) = cx.client
-        && let Decision::Deny { retry_after, .. } = cx.cachet.limiters().subscribe(ip)
+        && let Decision::Deny { retry_after, .. } = cx.cachet.limit_subscribe(ip).await
     {
         let mut r = cx.page(
             StatusCode::TOO_MANY_REQUESTS,

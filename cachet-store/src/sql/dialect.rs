@@ -51,6 +51,16 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// Inserts an idempotency key unless it exists (then affecting no row):
     /// `(idempotency_key, fingerprint, created_at, lease_until)`.
     const INSERT_IDEMPOTENCY_KEY: &'static str;
+    /// Counts one hit of a shared rate limit in one statement:
+    /// `(limit_key, window_start, previous window's start, limit + 1)`. The row keeps the
+    /// current window's hits (up to `limit + 1`) and the previous window's: a hit in the
+    /// window after the stored one moves `hits` to `prev_hits`, a hit after a gap starts
+    /// over, a hit stamped with an older window counts in the stored one.
+    const UPSERT_RATE_LIMIT: &'static str;
+    /// Whether [`Dialect::UPSERT_RATE_LIMIT`] returns `(hits, prev_hits)` itself
+    /// (`RETURNING`); if not (MySQL), they are read back in the upsert's transaction, under
+    /// the row lock it took.
+    const UPSERT_RATE_LIMIT_RETURNS: bool;
 
     /// A static statement written with `?` placeholders, in this dialect's placeholders.
     fn sql(s: &'static str) -> SqlStr;

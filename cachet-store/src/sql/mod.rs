@@ -28,6 +28,7 @@ pub(crate) mod incidents;
 pub(crate) mod metrics;
 pub(crate) mod outbox;
 pub(crate) mod people;
+pub(crate) mod rate_limits;
 pub(crate) mod schedules;
 pub(crate) mod settings;
 pub(crate) mod subscribers;

@@ -77,6 +77,9 @@ pub(super) struct State {
     pub(super) sessions: BTreeMap<SessionId, Session>,
     pub(super) throttle: HashMap<String, ThrottleState>,
     pub(super) idempotency: HashMap<String, IdempotencyRecord>,
+    /// Shared rate limits by key: (current window's start, its hits, the previous window's
+    /// hits).
+    pub(super) rate_limits: HashMap<String, (Timestamp, u32, u32)>,
     pub(super) one_time_tokens: BTreeMap<OneTimeTokenId, OneTimeToken>,
     pub(super) settings: BTreeMap<SettingKey, String>,
     pub(super) audit: BTreeMap<AuditEventId, AuditEvent>,

@@ -22,6 +22,7 @@ mod leases;
 mod metrics;
 mod outbox;
 mod people;
+mod rate_limits;
 
 pub use components::*;
 pub use general::*;
@@ -32,6 +33,7 @@ pub use leases::*;
 pub use metrics::*;
 pub use outbox::*;
 pub use people::*;
+pub use rate_limits::*;
 
 use std::fmt::Debug;
 use std::future::Future;

@@ -157,8 +157,8 @@ pub(crate) async fn handle(
         Err(e) => return Fail::Facade(e).render(request_id),
     };
     let limit = match (actor.token(), ip) {
-        (Some(t), _) => Some(cachet.limiters().api_token(t.id.get())),
-        (None, Some(ip)) if actor.is_anonymous() => Some(cachet.limiters().api_address(ip)),
+        (Some(t), _) => Some(cachet.limit_api_token(t.id.get()).await),
+        (None, Some(ip)) if actor.is_anonymous() => Some(cachet.limit_api_address(ip).await),
         _ => None,
     };
     if let Some(Decision::Deny { limit, retry_after }) = limit {

@@ -293,7 +293,7 @@ async fn logout(cachet: &Cachet, req: &Request<Bytes>, client: Option<IpAddr>) -
 fn client_key(client: Option<IpAddr>) -> String {
     client.map_or_else(
         || "reset-ip:unknown".to_owned(),
-        |ip| format!("reset-ip:{ip}"),
+        |ip| format!("reset-{}", crate::auth::throttle::address_key(ip)),
     )
 }
 
@@ -325,7 +325,7 @@ async fn reset(cachet: &Cachet, req: &Request<Bytes>, client: Option<IpAddr>) ->
     for key in [client_key(client), account_key] {
         if let crate::web::ratelimit::Decision::Deny {
             retry_after: wait, ..
-        } = cachet.limiters().sign_in(&key)
+        } = cachet.limit_sign_in(&key).await
         {
             let e = Error::Throttled {
                 retry_after: chrono::TimeDelta::from_std(wait)

@@ -237,7 +237,7 @@ impl Cachet {
             // be a way round it. (API v1 pays its own limit in its handler.)
             if surface != Surface::ApiV1
                 && let Some(ip) = client
-                && let Decision::Deny { retry_after, .. } = self.limiters().uncached_render(ip)
+                && let Decision::Deny { retry_after, .. } = self.limit_uncached_render(ip).await
             {
                 snapshots.renders_refused.fetch_add(1, Ordering::Relaxed);
                 return Lookup::Served(too_many_renders(retry_after));
@@ -327,7 +327,7 @@ impl Cachet {
             *here_r = true;
             if pays && let Some(ip) = client {
                 if surface == Surface::ApiV1 {
-                    let d = self.limiters().api_address(ip);
+                    let d = self.limit_api_address(ip).await;
                     *decision_r = Some(d);
                     if let Decision::Deny { limit, retry_after } = d {
                         let mut r = api_v1::too_many(limit, retry_after, request_id);
@@ -336,7 +336,7 @@ impl Cachet {
                         return Ok(None);
                     }
                 } else if extra_variant
-                    && let Decision::Deny { retry_after, .. } = self.limiters().uncached_render(ip)
+                    && let Decision::Deny { retry_after, .. } = self.limit_uncached_render(ip).await
                 {
                     snapshots.renders_refused.fetch_add(1, Ordering::Relaxed);
                     *own_r = Some(too_many_renders(retry_after));

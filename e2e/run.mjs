@@ -372,6 +372,14 @@ async function main() {
     await page.fill('#p-value', '42.5');
     await submitFirstForm(page, 'button:has-text("Add a point")');
     check((await page.textContent('body')).includes('42.5'), 'the metric point was recorded in the dashboard');
+    // Planned maintenance, shown on the public page and on its own page.
+    await page.goto(`${url}/dashboard/schedules/new`);
+    await page.fill('main form[method=post] [name=name]', 'Database upgrade');
+    await page.fill('main form[method=post] [name=message]', 'We are moving to **new disks**.');
+    await page.fill('main form[method=post] [name=scheduled_at]', '2030-01-15T10:00');
+    await submitFirstForm(page, 'main form[method=post] button[type=submit]:not(:has-text("Preview"))');
+    await page.goto(`${url}/dashboard/schedules`);
+    check((await page.textContent('body')).includes('Database upgrade'), 'the maintenance was scheduled in the dashboard');
     // Every section the dashboard's navigation offers an admin, and the forms that create
     // content: read from the navigation, so a new section is captured and checked without
     // an edit here.
@@ -407,6 +415,7 @@ async function main() {
       for (const [selector, name] of [
         ['main a[href*="/incidents/"]', 'public-incident'],
         ['main a[href*="/components/"]', 'public-component'],
+        ['main a[href*="/schedules/"]', 'public-schedule'],
       ]) {
         const href = await pub.locator(selector).first().getAttribute('href');
         const resp = await pub.goto(new URL(href, `${url}/`).href);

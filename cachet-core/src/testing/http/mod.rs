@@ -630,9 +630,15 @@ impl Site {
         r: &CaseRequest,
         prefix: &str,
     ) -> Result<(Request<Bytes>, RequestContext), String> {
-        let mut b = Request::builder()
-            .method(r.method.clone())
-            .uri(format!("{prefix}{}", r.path));
+        // The mount point's own page is `/status`, as the page links it: `/status/` is the
+        // host's (axum's `nest` leaves it to the host router).
+        let path = match r.path.strip_prefix('/') {
+            Some(rest) if !prefix.is_empty() && (rest.is_empty() || rest.starts_with('?')) => {
+                format!("{prefix}{rest}")
+            }
+            _ => format!("{prefix}{}", r.path),
+        };
+        let mut b = Request::builder().method(r.method.clone()).uri(path);
         for (k, v) in &r.headers {
             b = b.header(k.as_str(), v.as_str());
         }

@@ -78,7 +78,15 @@ pub fn http_head(
         .map_or(raw.clone(), |(head, _)| head.to_owned())
 }
 
-fn send(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> TcpStream {
+/// Writes one HTTP/1.1 request (`Connection: close`) to loopback and returns the stream to
+/// read the answer from.
+pub fn send(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> TcpStream {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))

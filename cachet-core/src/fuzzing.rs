@@ -580,13 +580,18 @@ fn site() -> Arc<FuzzSite> {
 }
 
 /// Builds a site over a fresh in-memory store: rate limits out of the way (the clock is
-/// manual, so a limit would turn every later input into a 429), one of every kind of
+/// manual, so a limit would turn every later input into a 429), the store's deadlines too (a
+/// render under AddressSanitizer or on a loaded machine can take over the default second, and
+/// a render given up is an outage answer, a 503 that is no finding), one of every kind of
 /// content, two API tokens and a signed-in admin session.
 async fn build_site() -> FuzzSite {
     let configure: crate::testing::http::Configure = |c| {
         let lots = crate::web::Limit::new(u32::MAX, std::time::Duration::from_secs(1));
         c.web.rate_limits.api_per_token = lots;
         c.web.rate_limits.api_per_address = lots;
+        let patient = std::time::Duration::from_secs(120);
+        c.web.snapshot.render_deadline = patient;
+        c.web.snapshot.revision_deadline = patient;
     };
     let mut site = Site::new("", Some(configure)).unwrap_or_else(|e| panic!("site: {e}"));
     let admin_token = site

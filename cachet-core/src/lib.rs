@@ -107,4 +107,4 @@ pub use facade::{
     Result, SessionLookup, SessionTicket, Sight, SignInClient, parse_new_user,
 };
 #[cfg(feature = "facade")]
-pub use facade::{Retention, RetentionReport};
+pub use facade::{Retention, RetentionReport, WebhookEndpoint};

@@ -928,6 +928,113 @@ async fn settings_webhooks_mail_and_audit_pages() {
 }
 
 #[tokio::test]
+async fn webhook_events_test_event_and_delivery_log_from_the_dashboard() {
+    let h = Harness::new().await;
+    h.user("admin@example.com", Role::Admin).await;
+    let mut b = Browser::new(&h);
+    b.sign_in("admin@example.com", PASSWORD).await;
+    let page = body(&b.get("/dashboard/webhooks").await);
+    assert!(page.contains("name=\"events\" value=\"incident_resolved\""));
+    assert!(page.contains("name=\"events_shown\""));
+    // The new-endpoint form as the page sends it, with the given checkboxes.
+    let form = |ticked: &[(&'static str, &'static str)]| {
+        let mut fields = vec![
+            ("name", "Chat"),
+            ("url", "https://hooks.example.com/x"),
+            ("secret", "super-secret-signing-key-42"),
+            ("events_shown", "1"),
+        ];
+        fields.extend_from_slice(ticked);
+        fields
+    };
+
+    // The form with its checkboxes, none ticked: refused, naming the field; nothing stored.
+    let none = b
+        .submit(
+            "/dashboard/webhooks",
+            "/dashboard/webhooks",
+            &form(&[("enabled", "1")]),
+        )
+        .await;
+    assert_eq!(none.status(), StatusCode::BAD_REQUEST);
+    assert!(body(&none).contains("events"), "{}", body(&none));
+    assert!(h.store.webhooks().await.unwrap().is_empty());
+    let unknown = b
+        .submit(
+            "/dashboard/webhooks",
+            "/dashboard/webhooks",
+            &form(&[("events", "everything")]),
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    assert!(body(&unknown).contains("events"), "{}", body(&unknown));
+    assert!(h.store.webhooks().await.unwrap().is_empty());
+
+    // Two ticked: exactly those; the endpoint starts disabled.
+    let r = b
+        .submit(
+            "/dashboard/webhooks",
+            "/dashboard/webhooks",
+            &form(&[
+                ("events", "incident_resolved"),
+                ("events", "maintenance"),
+                ("enabled", "0"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", body(&r));
+    let hook = h.store.webhooks().await.unwrap().remove(0);
+    assert_eq!(
+        hook.events,
+        WebhookEvents::of([WebhookEvent::IncidentResolved, WebhookEvent::Maintenance]).unwrap()
+    );
+    assert!(!hook.enabled);
+
+    // A script that predates the checkboxes (no marker) leaves the choice alone.
+    let path = format!("/dashboard/webhooks/{}", hook.id);
+    let r = b
+        .submit(
+            "/dashboard/webhooks",
+            &path,
+            &[("name", "Chat"), ("url", "https://hooks.example.com/x")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", body(&r));
+    assert_eq!(h.store.webhooks().await.unwrap()[0].events, hook.events);
+
+    // The test event: queued through the outbox for this endpoint, even though it is off,
+    // and the endpoint's row links to its delivery log.
+    let test_path = format!("/dashboard/webhooks/{}/test", hook.id);
+    let r = b.submit("/dashboard/webhooks", &test_path, &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", body(&r));
+    let events = h
+        .store
+        .outbox_events(&OutboxQuery::all())
+        .await
+        .unwrap()
+        .items;
+    let test = events
+        .iter()
+        .find(|e| e.kind == EventKind::WebhookTest)
+        .expect("a test event");
+    assert_eq!(test.payload["webhook_id"], hook.id.get());
+    assert_eq!(
+        b.get(&test_path).await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    let missing = b
+        .submit("/dashboard/webhooks", "/dashboard/webhooks/9999/test", &[])
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let page = body(&b.get("/dashboard/webhooks").await);
+    let log = format!("/dashboard/deliveries?recipient=webhook:{}", hook.id);
+    assert!(page.contains(&log), "{page}");
+    let deliveries = b.get(&log).await;
+    assert_eq!(deliveries.status(), StatusCode::OK);
+    assert!(body(&deliveries).contains(&format!("value=\"webhook:{}\"", hook.id)));
+}
+
+#[tokio::test]
 async fn the_dashboard_prefix_is_configurable() {
     let mut config = cachet_core::Config::new(cachet_core::validate::HttpUrl::parse(ME).unwrap());
     config.web.dashboard_prefix = "/admin/".to_owned();

@@ -67,8 +67,13 @@ fn vary(r: &Response<Bytes>) -> Vec<String> {
 }
 
 /// A site with enough components that the JSON is worth compressing.
+/// A site of `n` components. These tests count renders, not deadlines (`http_outage.rs`
+/// covers the render deadline): a loaded machine can take over the default second to render
+/// 200 components in a debug build while 64 readers wait, and a render given up counts as
+/// the store being down, which would turn the next round into outage answers.
 async fn site_with(n: usize) -> Harness {
-    let h = Harness::new().await;
+    let config = with_config(|c| c.web.snapshot.render_deadline = Duration::from_secs(60));
+    let h = Harness::over(new_store().await, config);
     for i in 0..n {
         h.cachet
             .create_component(&Actor::operator(), &component(&format!("Component {i}")))

@@ -604,14 +604,13 @@ async fn webhooks_get_the_statuspage_shape_with_their_secret() {
         url: cachet_core::validate::HttpUrl::parse("https://hooks.example.com/x").unwrap(),
         secret,
         enabled: true,
+        events: cachet_core::model::WebhookEvents::ALL,
     };
     h.store
         .create_webhook(h.cx(), &new, &no_effects)
         .await
         .unwrap();
-    let hooks = Recorder::new(Channel::Webhook);
-    let d = Dispatcher::new(h.cachet.clone(), vec![hooks.clone() as Arc<dyn Notifier>])
-        .with_config(config("w"));
+    let (hooks, d) = webhook_dispatcher(&h.cachet);
     h.cachet
         .create_incident(&op(), &new_incident("Outage", &[api.id], true, true))
         .await

@@ -11,7 +11,16 @@ async fn new_store() -> std::sync::Arc<dyn cachet_core::store::Store> {
 }
 
 use cachet_core::validate::{HttpUrl, Name};
-use cachet_core::{Actor, Error};
+use cachet_core::{Actor, Error, WebhookEndpoint};
+
+fn endpoint(name: &str, url: HttpUrl) -> WebhookEndpoint {
+    WebhookEndpoint {
+        name: Name::parse(name).unwrap(),
+        url,
+        enabled: true,
+        events: None,
+    }
+}
 use common::*;
 
 const SECRET: &str = "a webhook secret of enough length";
@@ -25,10 +34,8 @@ async fn webhook_urls_to_private_or_loopback_addresses_are_refused_when_saved() 
         .cachet
         .create_webhook(
             &actor,
-            Name::parse("ops").unwrap(),
-            hook("https://hooks.example.com/x"),
+            endpoint("ops", hook("https://hooks.example.com/x")),
             SECRET,
-            true,
         )
         .await
         .unwrap();
@@ -45,18 +52,11 @@ async fn webhook_urls_to_private_or_loopback_addresses_are_refused_when_saved() 
     ] {
         for r in [
             h.cachet
-                .create_webhook(&actor, Name::parse("x").unwrap(), hook(bad), SECRET, true)
+                .create_webhook(&actor, endpoint("x", hook(bad)), SECRET)
                 .await
                 .map(drop),
             h.cachet
-                .update_webhook(
-                    &actor,
-                    ok.id,
-                    Name::parse("ops").unwrap(),
-                    hook(bad),
-                    "",
-                    true,
-                )
+                .update_webhook(&actor, ok.id, endpoint("ops", hook(bad)), "")
                 .await,
         ] {
             match r {
@@ -81,10 +81,8 @@ async fn webhook_urls_to_private_or_loopback_addresses_are_refused_when_saved() 
     lan.cachet
         .create_webhook(
             &Actor::operator(),
-            Name::parse("lan").unwrap(),
-            hook("http://10.0.0.5/hook"),
+            endpoint("lan", hook("http://10.0.0.5/hook")),
             SECRET,
-            true,
         )
         .await
         .unwrap();

@@ -466,6 +466,7 @@ pub(crate) struct WebhookRow {
     secret_key_id: i64,
     secret_ciphertext: Vec<u8>,
     enabled: bool,
+    events: String,
     created_at: i64,
     updated_at: i64,
 }
@@ -479,6 +480,7 @@ impl WebhookRow {
             url: check(E, "url", HttpUrl::parse(&self.url))?,
             secret: sealed(E, self.secret_key_id, self.secret_ciphertext)?,
             enabled: self.enabled,
+            events: check(E, "events", WebhookEvents::parse(&self.events))?,
             created_at: ts(E, self.created_at)?,
             updated_at: ts(E, self.updated_at)?,
         })

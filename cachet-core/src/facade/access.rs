@@ -1,6 +1,7 @@
 //! Getting into an account without a session: invitations and password resets by
 //! emailed, single-use, expiring links; the listing of API tokens; webhook endpoints (their
-//! secrets write-only); the dashboard's test mail.
+//! secrets write-only, each with the events it chose, and a test event); the dashboard's
+//! test mail.
 //!
 //! # The links
 //!
@@ -29,6 +30,21 @@ pub const PASSWORD_RESET_TTL: TimeDelta = TimeDelta::hours(1);
 pub const INVITATION_TTL: TimeDelta = TimeDelta::days(7);
 /// The associated data binding a sealed link to the outbox payload field `link_sealed`.
 pub const OUTBOX_LINK_AAD: &[u8] = b"cachet-rs/outbox-link";
+
+/// A webhook endpoint's settings as an admin enters them (the signing secret is passed
+/// apart: it is sealed on the way in and never read back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    /// Display name.
+    pub name: Name,
+    /// Where payloads go (checked against private networks unless allowed).
+    pub url: HttpUrl,
+    /// Disabled endpoints get nothing but a test event.
+    pub enabled: bool,
+    /// The events it receives; `None` means every event for a new endpoint and no change for
+    /// an existing one (what a client that predates the choice sends).
+    pub events: Option<WebhookEvents>,
+}
 
 /// An accepted invitation or reset link, looked up without spending it.
 #[derive(Debug, Clone)]
@@ -470,21 +486,20 @@ impl Cachet {
     pub async fn create_webhook(
         &self,
         actor: &Actor,
-        name: Name,
-        url: HttpUrl,
+        endpoint: WebhookEndpoint,
         secret: &str,
-        enabled: bool,
     ) -> Result<Webhook> {
         self.authorize(actor, Permission::ManageSettings).await?;
-        self.check_webhook_url(&url)?;
+        self.check_webhook_url(&endpoint.url)?;
         Self::check_webhook_secret(secret)?;
         let new = NewWebhook {
-            name,
-            url,
+            name: endpoint.name,
+            url: endpoint.url,
             secret: self
                 .keyring()
                 .seal(secret.as_bytes(), crate::notify::AAD_WEBHOOK_SECRET)?,
-            enabled,
+            enabled: endpoint.enabled,
+            events: endpoint.events.unwrap_or(WebhookEvents::ALL),
         };
         let fx = self.audited(
             actor,
@@ -520,13 +535,11 @@ impl Cachet {
         &self,
         actor: &Actor,
         id: WebhookId,
-        name: Name,
-        url: HttpUrl,
+        endpoint: WebhookEndpoint,
         secret: &str,
-        enabled: bool,
     ) -> Result<()> {
         self.authorize(actor, Permission::ManageSettings).await?;
-        self.check_webhook_url(&url)?;
+        self.check_webhook_url(&endpoint.url)?;
         let secret = if secret.is_empty() {
             None
         } else {
@@ -537,10 +550,11 @@ impl Cachet {
             )
         };
         let patch = WebhookPatch {
-            name: Some(name),
-            url: Some(url),
+            name: Some(endpoint.name),
+            url: Some(endpoint.url),
             secret,
-            enabled: Some(enabled),
+            enabled: Some(endpoint.enabled),
+            events: endpoint.events,
         };
         let fx = self.audited(
             actor,
@@ -551,6 +565,34 @@ impl Cachet {
         self.store()
             .update_webhook(self.cx(), id, &patch, &fx)
             .await?;
+        Ok(())
+    }
+
+    /// Queues a test event for one webhook endpoint (`ManageSettings`), through the outbox
+    /// like every delivery, so it shows in the endpoint's delivery log. It goes out even when
+    /// the endpoint is disabled or has not chosen any content event, so an endpoint can be
+    /// tried before it is switched on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::NotFound`].
+    pub async fn send_test_webhook(&self, actor: &Actor, id: WebhookId) -> Result<()> {
+        self.authorize(actor, Permission::ManageSettings).await?;
+        let webhook = self.store().webhook(id).await?;
+        self.enqueue_mail(
+            EventKind::WebhookTest,
+            json!({ "webhook_id": webhook.id.get() }),
+        )
+        .await?;
+        self.append_audit(
+            actor,
+            AuditAction::Create,
+            EntityKind::Webhook,
+            Some(webhook.id.get()),
+            AuditOutcome::Success,
+            "test event queued",
+        )
+        .await;
         Ok(())
     }
 

@@ -18,6 +18,7 @@ mod visibility;
 
 use std::sync::Arc;
 
+pub use access::WebhookEndpoint;
 pub use actor::Actor;
 pub(crate) use actor::ActorKind;
 pub use audit::{Retention, RetentionReport};

@@ -55,7 +55,8 @@ pub use schedule::{
 pub use secret::{BlindIndex, Sealed};
 pub use settings::{DateStyle, SettingKey, Settings};
 pub use subscriber::{
-    NewSubscriber, NewWebhook, Subscriber, SubscriberPatch, Subscription, Webhook, WebhookPatch,
+    NewSubscriber, NewWebhook, Subscriber, SubscriberPatch, Subscription, Webhook, WebhookEvent,
+    WebhookEvents, WebhookPatch,
 };
 
 pub use crate::clock::Timestamp;

@@ -28,6 +28,8 @@ str_enum! {
         PasswordReset = "password_reset",
         /// A test mail from the dashboard.
         TestMail = "test_mail",
+        /// A test event for one webhook endpoint, from the dashboard.
+        WebhookTest = "webhook_test",
     }
 }
 

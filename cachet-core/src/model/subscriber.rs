@@ -2,7 +2,7 @@
 
 use super::{
     BlindIndex, ComponentId, Sealed, SubscriberId, SubscriptionId, Timestamp, WebhookId,
-    normalize_ids, set,
+    normalize_ids, set, str_enum,
 };
 use crate::validate::{HttpUrl, Locale, Name};
 
@@ -92,7 +92,103 @@ pub struct Subscription {
     pub created_at: Timestamp,
 }
 
-/// A webhook endpoint that receives every notification, signed with its secret.
+str_enum! {
+    /// An event a webhook endpoint can choose to receive.
+    pub enum WebhookEvent : "incident_created, incident_updated, incident_resolved, component_status, maintenance" {
+        /// An incident was opened.
+        IncidentCreated = "incident_created",
+        /// An incident got an update that does not resolve it.
+        IncidentUpdated = "incident_updated",
+        /// An incident got the update that resolves it (status fixed).
+        IncidentResolved = "incident_resolved",
+        /// A component's status changed.
+        ComponentStatus = "component_status",
+        /// Maintenance was scheduled, started or completed.
+        Maintenance = "maintenance",
+    }
+}
+
+/// The events a webhook endpoint receives: a non-empty set, stored as the events' names
+/// separated by commas in a fixed order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WebhookEvents(u8);
+
+impl WebhookEvents {
+    /// Every event (what an endpoint made before events could be chosen receives).
+    pub const ALL: Self = Self((1 << WebhookEvent::ALL.len()) - 1);
+
+    // The variants are numbered in declaration order, which is `WebhookEvent::ALL`'s.
+    fn bit(event: WebhookEvent) -> u8 {
+        1 << event as u8
+    }
+
+    /// The set of `events`.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::validate::Violation::Required`] when `events` is empty: an endpoint that
+    /// receives nothing is a disabled one, and `enabled` says that.
+    pub fn of(
+        events: impl IntoIterator<Item = WebhookEvent>,
+    ) -> Result<Self, crate::validate::Violation> {
+        let bits = events.into_iter().fold(0, |bits, e| bits | Self::bit(e));
+        if bits == 0 {
+            return Err(crate::validate::Violation::Required);
+        }
+        Ok(Self(bits))
+    }
+
+    /// Parses the stored form (names separated by commas; spaces around a name and repeated
+    /// names are accepted).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::validate::Violation::NotAllowed`] for an unknown name,
+    /// [`crate::validate::Violation::Required`] for none.
+    pub fn parse(s: &str) -> Result<Self, crate::validate::Violation> {
+        let events = s
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(WebhookEvent::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::of(events)
+    }
+
+    /// Whether the set holds `event`.
+    #[must_use]
+    pub fn contains(self, event: WebhookEvent) -> bool {
+        self.0 & Self::bit(event) != 0
+    }
+
+    /// The events in the set, in [`WebhookEvent::ALL`]'s order.
+    pub fn iter(self) -> impl Iterator<Item = WebhookEvent> {
+        WebhookEvent::ALL
+            .iter()
+            .copied()
+            .filter(move |e| self.contains(*e))
+    }
+}
+
+impl Default for WebhookEvents {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+impl std::fmt::Display for WebhookEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(e.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// A webhook endpoint that receives the notifications it chose, signed with its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
     /// Its id.
@@ -105,6 +201,8 @@ pub struct Webhook {
     pub secret: Sealed,
     /// Disabled endpoints get nothing.
     pub enabled: bool,
+    /// The events it receives.
+    pub events: WebhookEvents,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it was last changed.
@@ -122,6 +220,8 @@ pub struct NewWebhook {
     pub secret: Sealed,
     /// Enabled.
     pub enabled: bool,
+    /// The events it receives.
+    pub events: WebhookEvents,
 }
 
 /// A change to a webhook endpoint.
@@ -135,6 +235,8 @@ pub struct WebhookPatch {
     pub secret: Option<Sealed>,
     /// New enabled flag.
     pub enabled: Option<bool>,
+    /// New events.
+    pub events: Option<WebhookEvents>,
 }
 
 impl WebhookPatch {
@@ -145,6 +247,7 @@ impl WebhookPatch {
         set(&mut webhook.url, self.url.as_ref());
         set(&mut webhook.secret, self.secret.as_ref());
         set(&mut webhook.enabled, self.enabled.as_ref());
+        set(&mut webhook.events, self.events.as_ref());
     }
 }
 
@@ -215,20 +318,24 @@ mod tests {
             url: HttpUrl::parse("https://hooks.example.com/a").expect("valid url"),
             secret: sealed(1),
             enabled: true,
+            events: WebhookEvents::ALL,
             created_at: at(1),
             updated_at: at(2),
         };
+        let only_resolved = WebhookEvents::of([WebhookEvent::IncidentResolved]).expect("one event");
         let patch = WebhookPatch {
             name: Some(name("Chat")),
             url: Some(HttpUrl::parse("https://hooks.example.com/b").expect("valid url")),
             secret: Some(sealed(2)),
             enabled: Some(false),
+            events: Some(only_resolved),
         };
         let expected = Webhook {
             name: name("Chat"),
             url: HttpUrl::parse("https://hooks.example.com/b").expect("valid url"),
             secret: sealed(2),
             enabled: false,
+            events: only_resolved,
             ..before.clone()
         };
         check(&before, &patch, &expected, WebhookPatch::apply_to);

@@ -313,6 +313,16 @@ pub(crate) fn webhook_body(
                 "scheduled_maintenance": m,
             })
         }
+        // Shaped like the others (`meta`, `page`) so a receiver's parser is exercised, and
+        // says plainly that nothing happened.
+        EventKind::WebhookTest => json!({
+            "meta": meta,
+            "page": page,
+            "test": {
+                "message": "A test event sent from the dashboard; nothing has changed on the page.",
+                "webhook_id": payload.get("webhook_id"),
+            },
+        }),
         _ => return None,
     };
     Some(body)

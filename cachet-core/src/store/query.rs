@@ -374,6 +374,8 @@ pub struct DeliveryFilter {
     pub event_id: Option<OutboxEventId>,
     /// In this status.
     pub status: Option<DeliveryStatus>,
+    /// To this recipient (as [`crate::model::Delivery::recipient`] names it: `webhook:2`).
+    pub recipient: Option<String>,
 }
 
 /// Component list query.

@@ -181,6 +181,7 @@ impl Cachet {
                 &DeliveryQuery::filtered(DeliveryFilter {
                     event_id: None,
                     status: Some(DeliveryStatus::Pending),
+                    recipient: None,
                 })
                 .paged(one),
             )

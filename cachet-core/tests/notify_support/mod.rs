@@ -133,6 +133,14 @@ pub fn dispatcher(cachet: &Cachet, rec: &Arc<Recorder>) -> Dispatcher {
         .with_config(config("test-1"))
 }
 
+/// A dispatcher whose only notifier records webhook calls.
+pub fn webhook_dispatcher(cachet: &Cachet) -> (Arc<Recorder>, Dispatcher) {
+    let hooks = Recorder::new(Channel::Webhook);
+    let d = Dispatcher::new(cachet.clone(), vec![hooks.clone() as Arc<dyn Notifier>])
+        .with_config(config("w"));
+    (hooks, d)
+}
+
 /// Ticks until a tick does nothing.
 pub async fn drain(d: &Dispatcher) {
     for _ in 0..50 {

@@ -429,6 +429,9 @@ pub(crate) async fn deliveries<D: Dialect>(
     if let Some(s) = q.filter.status {
         w.eq("status", s.as_str());
     }
+    if let Some(r) = &q.filter.recipient {
+        w.eq("recipient", r.as_str());
+    }
     let order = order_or(
         q.sort.map(|(NoSort::Id, d)| sort_clause("id", false, d)),
         "id ASC",

@@ -48,13 +48,14 @@ pub(crate) async fn create_webhook<D: Dialect>(
     bump::<D>(&mut tx).await?;
     let id = D::insert(
         &mut tx,
-        "INSERT INTO cachet_webhooks (name, url, secret_key_id, secret_ciphertext, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO cachet_webhooks (name, url, secret_key_id, secret_ciphertext, enabled, events, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         args![
             new.name.as_str(),
             new.url.as_str(),
             i64::from(new.secret.key_id),
             &new.secret.ciphertext[..],
             new.enabled,
+            new.events.to_string(),
             cx.now,
             cx.now,
         ],
@@ -66,6 +67,7 @@ pub(crate) async fn create_webhook<D: Dialect>(
         url: new.url.clone(),
         secret: new.secret.clone(),
         enabled: new.enabled,
+        events: new.events,
         created_at: cx.now,
         updated_at: cx.now,
     };
@@ -89,13 +91,14 @@ pub(crate) async fn update_webhook<D: Dialect>(
     after.updated_at = cx.now;
     D::exec(
         &mut tx,
-        D::sql("UPDATE cachet_webhooks SET name = ?, url = ?, secret_key_id = ?, secret_ciphertext = ?, enabled = ?, updated_at = ? WHERE id = ?"),
+        D::sql("UPDATE cachet_webhooks SET name = ?, url = ?, secret_key_id = ?, secret_ciphertext = ?, enabled = ?, events = ?, updated_at = ? WHERE id = ?"),
         args![
             after.name.as_str(),
             after.url.as_str(),
             i64::from(after.secret.key_id),
             &after.secret.ciphertext[..],
             after.enabled,
+            after.events.to_string(),
             after.updated_at,
             id.0,
         ],

@@ -382,7 +382,8 @@ impl DeliverCtx {
                     }
                     Err(_) => return Err(STORE),
                 };
-                if !w.enabled {
+                // An admin may test an endpoint before enabling it.
+                if !w.enabled && event.kind != EventKind::WebhookTest {
                     return Err(RenderError::Permanent("the webhook is disabled"));
                 }
                 let secret = self

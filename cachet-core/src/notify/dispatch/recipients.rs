@@ -78,7 +78,9 @@ impl Dispatcher {
         event: &OutboxEvent,
     ) -> Result<Option<Vec<Recipient>>, Error> {
         let p = &event.payload;
-        let (components, suppressible) = match event.kind {
+        // Every arm that does not return names the webhook event it is, so an endpoint's filter
+        // always has something to match.
+        let (components, suppressible, webhook_event) = match event.kind {
             EventKind::SubscriberVerification | EventKind::SubscriberAlreadySubscribed => {
                 let Ok(d) = serde_json::from_value::<SubscriberData>(p.clone()) else {
                     return Ok(None);
@@ -91,13 +93,20 @@ impl Dispatcher {
                 let Ok(d) = serde_json::from_value::<IncidentData>(p.clone()) else {
                     return Ok(None);
                 };
-                (d.components, true)
+                let webhook_event = match &d.update {
+                    None => WebhookEvent::IncidentCreated,
+                    Some(u) if u.status == IncidentStatus::Fixed.code() => {
+                        WebhookEvent::IncidentResolved
+                    }
+                    Some(_) => WebhookEvent::IncidentUpdated,
+                };
+                (d.components, true, webhook_event)
             }
             EventKind::ComponentStatusChanged => {
                 let Ok(d) = serde_json::from_value::<ComponentData>(p.clone()) else {
                     return Ok(None);
                 };
-                (vec![d.component_id], true)
+                (vec![d.component_id], true, WebhookEvent::ComponentStatus)
             }
             EventKind::MaintenanceScheduled
             | EventKind::MaintenanceStarted
@@ -105,7 +114,14 @@ impl Dispatcher {
                 let Ok(d) = serde_json::from_value::<ScheduleData>(p.clone()) else {
                     return Ok(None);
                 };
-                (d.components, false)
+                (d.components, false, WebhookEvent::Maintenance)
+            }
+            EventKind::WebhookTest => {
+                // An admin's test goes to the one endpoint it names, whatever it chose.
+                let Some(id) = p.get("webhook_id").and_then(serde_json::Value::as_i64) else {
+                    return Ok(None);
+                };
+                return Ok(Some(vec![Recipient::Webhook(WebhookId(id))]));
             }
             EventKind::PasswordReset | EventKind::UserInvitation | EventKind::TestMail => {
                 if direct_address(p).is_none() {
@@ -149,7 +165,7 @@ impl Dispatcher {
             }
         }
         for w in self.cachet.store().webhooks().await? {
-            if w.enabled {
+            if w.enabled && w.events.contains(webhook_event) {
                 out.push(Recipient::Webhook(w.id));
             }
         }

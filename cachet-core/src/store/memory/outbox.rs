@@ -321,7 +321,9 @@ impl OutboxStore for MemoryStore {
             .deliveries
             .values()
             .filter(|d| {
-                f.event_id.is_none_or(|e| d.event_id == e) && f.status.is_none_or(|s| d.status == s)
+                f.event_id.is_none_or(|e| d.event_id == e)
+                    && f.status.is_none_or(|s| d.status == s)
+                    && f.recipient.as_ref().is_none_or(|r| d.recipient == *r)
             })
             .cloned()
             .collect();

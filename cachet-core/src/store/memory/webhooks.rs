@@ -37,6 +37,7 @@ impl WebhookStore for MemoryStore {
             url: new.url.clone(),
             secret: new.secret.clone(),
             enabled: new.enabled,
+            events: new.events,
             created_at: cx.now,
             updated_at: cx.now,
         };

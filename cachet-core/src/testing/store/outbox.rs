@@ -267,6 +267,7 @@ pub async fn outbox_complete_fans_out_idempotently(store: &dyn Store) -> Result<
     let q = DeliveryQuery::filtered(DeliveryFilter {
         event_id: Some(e1),
         status: None,
+        recipient: None,
     });
     let d = store.deliveries(&q).await.ctx("deliveries")?.items;
     ensure_eq(d.len(), 2, "two deliveries")?;
@@ -604,7 +605,8 @@ pub async fn delivery_attempt_transitions(store: &dyn Store) -> Result<(), Failu
     Ok(())
 }
 
-/// Delivery filters by event and status; natural order by id.
+/// Delivery filters by event, status and recipient (whole name, never a prefix); natural order
+/// by id.
 pub async fn deliveries_filters(store: &dyn Store) -> Result<(), Failure> {
     let e1 = fanned_out(store, &["a1", "a2"]).await?;
     let e2 = fanned_out(store, &["b1"]).await?;
@@ -634,7 +636,13 @@ pub async fn deliveries_filters(store: &dyn Store) -> Result<(), Failure> {
             .map(|d| d.idempotency_key)
             .collect::<Vec<_>>()
     };
-    let q = |event_id, status| DeliveryQuery::filtered(DeliveryFilter { event_id, status });
+    let q = |event_id, status| {
+        DeliveryQuery::filtered(DeliveryFilter {
+            event_id,
+            status,
+            recipient: None,
+        })
+    };
     ensure_eq(
         keys(store.deliveries(&q(None, None)).await.ctx("deliveries")?),
         vec!["a1".to_owned(), "a2".to_owned(), "b1".to_owned()],
@@ -679,6 +687,42 @@ pub async fn deliveries_filters(store: &dyn Store) -> Result<(), Failure> {
         ),
         vec!["a1".to_owned()],
         "by event and status",
+    )?;
+    let to = |recipient: &str| {
+        DeliveryQuery::filtered(DeliveryFilter {
+            recipient: Some(recipient.to_owned()),
+            ..DeliveryFilter::default()
+        })
+    };
+    ensure_eq(
+        keys(
+            store
+                .deliveries(&to("subscriber:a2"))
+                .await
+                .ctx("deliveries")?,
+        ),
+        vec!["a2".to_owned()],
+        "by recipient",
+    )?;
+    ensure_eq(
+        keys(
+            store
+                .deliveries(&to("subscriber:a"))
+                .await
+                .ctx("deliveries")?,
+        ),
+        Vec::<String>::new(),
+        "a recipient filter matches the whole name, not a prefix",
+    )?;
+    ensure_eq(
+        keys(
+            store
+                .deliveries(&to("subscriber:%"))
+                .await
+                .ctx("deliveries")?,
+        ),
+        Vec::<String>::new(),
+        "a recipient filter is no pattern",
     )?;
     let page = store
         .deliveries(&DeliveryQuery::all().paged(PageRequest::new(2, 2)))

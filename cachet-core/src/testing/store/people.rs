@@ -542,6 +542,8 @@ pub async fn webhooks_crud(store: &dyn Store) -> Result<(), Failure> {
         url: url("https://hooks.example.com/cachet")?,
         secret: sealed(3),
         enabled: true,
+        events: WebhookEvents::of([WebhookEvent::IncidentCreated, WebhookEvent::Maintenance])
+            .map_err(|e| Failure::new(format!("webhook events: {e}")))?,
     };
     let w = store
         .create_webhook(cx(10), &new, &no_effects)
@@ -553,6 +555,7 @@ pub async fn webhooks_crud(store: &dyn Store) -> Result<(), Failure> {
         url: new.url.clone(),
         secret: sealed(3),
         enabled: true,
+        events: new.events,
         created_at: at(10),
         updated_at: at(10),
     };
@@ -584,6 +587,7 @@ pub async fn webhooks_crud(store: &dyn Store) -> Result<(), Failure> {
         url: Some(url("http://10.0.0.1:8080/h")?),
         secret: Some(sealed(4)),
         enabled: Some(false),
+        events: Some(WebhookEvents::ALL),
     };
     let u = store
         .update_webhook(cx(30), w.id, &patch, &no_effects)
@@ -594,6 +598,7 @@ pub async fn webhooks_crud(store: &dyn Store) -> Result<(), Failure> {
         url: url("http://10.0.0.1:8080/h")?,
         secret: sealed(4),
         enabled: false,
+        events: WebhookEvents::ALL,
         updated_at: at(30),
         ..expected
     };

@@ -1,5 +1,5 @@
 //! The admin's sections: users and roles (`/users`), invitations (`/invitations`), settings
-//! with the about preview (`/settings`), webhooks (`/webhooks`, secrets write-only), the mail
+//! with the about preview (`/settings`), webhooks (`/webhooks`: secrets write-only, the events each receives, a test event, a link to its delivery log), the mail
 //! page (`/mail`: the operator's mail configuration without secrets, and a test mail) and the
 //! audit log with filters (`/audit`). Each reads and writes through the facade, which
 //! authorizes the signed-in actor (`ManageUsers`, `ManageSettings`, `ReadAudit`).
@@ -10,14 +10,15 @@ use chrono::{NaiveDate, TimeZone as _};
 use http::{Response, StatusCode};
 
 use super::chrome::{Chrome, DashboardRequest, Flash};
-use crate::Error;
 use crate::auth::policy::Permission;
 use crate::model::{
-    AuditAction, AuditOutcome, EntityKind, Role, SettingKey, User, UserId, WebhookId,
+    AuditAction, AuditOutcome, EntityKind, Role, SettingKey, User, UserId, WebhookEvent,
+    WebhookEvents, WebhookId,
 };
 use crate::sanitize::{SafeHtml, render_markdown};
 use crate::store::{AuditFilter, AuditQuery, PageRequest, UserQuery};
 use crate::validate::{Email, HttpUrl, Markdown, Name, ValidationError, ViolationExt};
+use crate::{Error, WebhookEndpoint};
 
 /// Answers the admin sections.
 pub(super) async fn route(dash: &DashboardRequest<'_>, rest: &[&str]) -> Option<Response<Bytes>> {
@@ -35,6 +36,7 @@ pub(super) async fn route(dash: &DashboardRequest<'_>, rest: &[&str]) -> Option<
         ["webhooks"] if post => create_webhook(dash).await,
         ["webhooks", id] if post => update_webhook(dash, id).await,
         ["webhooks", id, "delete"] if post => delete_webhook(dash, id).await,
+        ["webhooks", id, "test"] if post => test_webhook(dash, id).await,
         ["mail"] if get => mail_page(dash).await,
         ["mail", "test"] if post => test_mail(dash).await,
         ["audit"] if get => audit_page(dash).await,
@@ -43,7 +45,7 @@ pub(super) async fn route(dash: &DashboardRequest<'_>, rest: &[&str]) -> Option<
         }
         ["users", _, "role" | "delete"]
         | ["webhooks", _]
-        | ["webhooks", _, "delete"]
+        | ["webhooks", _, "delete" | "test"]
         | ["mail", "test"] => dash.method_not_allowed("POST"),
         _ => return None,
     };
@@ -411,6 +413,32 @@ struct WebhookRow {
     url: String,
     enabled: bool,
     updated: String,
+    events: Vec<EventChoice>,
+    deliveries: String,
+}
+
+/// One event checkbox of a webhook form.
+struct EventChoice {
+    value: &'static str,
+    label: &'static str,
+    checked: bool,
+}
+
+fn event_choices(events: WebhookEvents) -> Vec<EventChoice> {
+    WebhookEvent::ALL
+        .iter()
+        .map(|e| EventChoice {
+            value: e.as_str(),
+            label: match e {
+                WebhookEvent::IncidentCreated => "Incident created",
+                WebhookEvent::IncidentUpdated => "Incident updated",
+                WebhookEvent::IncidentResolved => "Incident resolved",
+                WebhookEvent::ComponentStatus => "Component status changed",
+                WebhookEvent::Maintenance => "Maintenance scheduled, started or completed",
+            },
+            checked: events.contains(*e),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -418,6 +446,7 @@ struct WebhookRow {
 struct WebhooksPage {
     chrome: Chrome,
     rows: Vec<WebhookRow>,
+    new_events: Vec<EventChoice>,
 }
 
 async fn webhooks_page(dash: &DashboardRequest<'_>, error: Option<Error>) -> Response<Bytes> {
@@ -438,6 +467,8 @@ async fn webhooks_page(dash: &DashboardRequest<'_>, error: Option<Error>) -> Res
             url: w.url.as_str().to_owned(),
             enabled: w.enabled,
             updated: chrome.time(&w.updated_at),
+            events: event_choices(w.events),
+            deliveries: chrome.dash(&format!("/deliveries?recipient=webhook:{}", w.id.get())),
         })
         .collect();
     let mut status = StatusCode::OK;
@@ -446,25 +477,47 @@ async fn webhooks_page(dash: &DashboardRequest<'_>, error: Option<Error>) -> Res
         status = s;
         chrome.error = Some(m);
     }
-    dash.render_status(status, &WebhooksPage { chrome, rows })
+    dash.render_status(
+        status,
+        &WebhooksPage {
+            chrome,
+            rows,
+            new_events: event_choices(WebhookEvents::ALL),
+        },
+    )
 }
 
-fn webhook_fields(dash: &DashboardRequest<'_>) -> Result<(Name, HttpUrl), ValidationError> {
-    Ok((
-        Name::parse(dash.form.text("name")).field("name")?,
-        HttpUrl::parse(dash.form.text("url").trim()).field("url")?,
-    ))
+/// The endpoint's settings from the form. The form marks that it showed the event checkboxes
+/// (`events_shown`): then none ticked is an error; a form without them (a script written
+/// before events could be chosen) leaves the events as they are, every event for a new one.
+fn webhook_fields(dash: &DashboardRequest<'_>) -> Result<WebhookEndpoint, ValidationError> {
+    let ticked = dash.form.all("events");
+    let events = if ticked.is_empty() && dash.form.text("events_shown").is_empty() {
+        None
+    } else {
+        let parsed = ticked
+            .iter()
+            .map(|e| WebhookEvent::parse(e))
+            .collect::<Result<Vec<_>, _>>()
+            .field("events")?;
+        Some(WebhookEvents::of(parsed).field("events")?)
+    };
+    Ok(WebhookEndpoint {
+        name: Name::parse(dash.form.text("name")).field("name")?,
+        url: HttpUrl::parse(dash.form.text("url").trim()).field("url")?,
+        enabled: dash.form.all("enabled").contains(&"1"),
+        events,
+    })
 }
 
 async fn create_webhook(dash: &DashboardRequest<'_>) -> Response<Bytes> {
-    let (name, url) = match webhook_fields(dash) {
+    let endpoint = match webhook_fields(dash) {
         Ok(f) => f,
         Err(e) => return webhooks_page(dash, Some(Error::Validation(e))).await,
     };
-    let enabled = dash.form.all("enabled").contains(&"1");
     match dash
         .cachet
-        .create_webhook(&dash.actor, name, url, dash.form.text("secret"), enabled)
+        .create_webhook(&dash.actor, endpoint, dash.form.text("secret"))
         .await
     {
         Ok(_) => dash.redirect_flash("/webhooks", Flash::Created),
@@ -477,25 +530,36 @@ async fn update_webhook(dash: &DashboardRequest<'_>, id: &str) -> Response<Bytes
     let Some(id) = id_of(id) else {
         return crate::web::response::not_found_page();
     };
-    let (name, url) = match webhook_fields(dash) {
+    let endpoint = match webhook_fields(dash) {
         Ok(f) => f,
         Err(e) => return webhooks_page(dash, Some(Error::Validation(e))).await,
     };
-    let enabled = dash.form.all("enabled").contains(&"1");
     match dash
         .cachet
         .update_webhook(
             &dash.actor,
             WebhookId(id),
-            name,
-            url,
+            endpoint,
             dash.form.text("secret"),
-            enabled,
         )
         .await
     {
         Ok(()) => dash.redirect_flash("/webhooks", Flash::Saved),
         Err(e) if is_form_error(&e) => webhooks_page(dash, Some(e)).await,
+        Err(e) => dash.fail(e).await,
+    }
+}
+
+async fn test_webhook(dash: &DashboardRequest<'_>, id: &str) -> Response<Bytes> {
+    let Some(id) = id_of(id) else {
+        return crate::web::response::not_found_page();
+    };
+    match dash
+        .cachet
+        .send_test_webhook(&dash.actor, WebhookId(id))
+        .await
+    {
+        Ok(()) => dash.redirect_flash("/webhooks", Flash::Sent),
         Err(e) => dash.fail(e).await,
     }
 }

@@ -112,6 +112,7 @@ pub async fn unicode_round_trips(store: &dyn Store) -> Result<(), Failure> {
         url: url("https://example.com/%C3%BC")?,
         secret: sealed(1),
         enabled: true,
+        events: WebhookEvents::ALL,
     };
     let w = store
         .create_webhook(cx(103), &nw, &no_effects)
@@ -334,6 +335,7 @@ pub async fn largest_values_round_trip(store: &dyn Store) -> Result<(), Failure>
                     ciphertext: vec![0xFF; 4096],
                 },
                 enabled: true,
+                events: WebhookEvents::ALL,
             },
             &no_effects,
         )

@@ -1,5 +1,6 @@
 //! Notification deliveries (admins): where each stands (status, attempts, last error, next
-//! attempt), filtered by status and paged, and the attempts of one delivery.
+//! attempt), filtered by status and recipient (a webhook's delivery log) and paged, and the
+//! attempts of one delivery.
 
 use http::StatusCode;
 
@@ -31,8 +32,14 @@ async fn list(ctx: &Ctx<'_, '_>, q: &Submitted) -> Out {
         .ok()
         .filter(|p| *p >= 1)
         .unwrap_or(1);
+    // A recipient as deliveries name it (`webhook:2`): a webhook's delivery log links here.
+    // Anything else is no filter rather than an error, like an unknown status.
+    let recipient = Some(q.text("recipient").trim())
+        .filter(|r| !r.is_empty() && r.len() <= 64 && r.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned);
     let query = DeliveryQuery::filtered(DeliveryFilter {
         status,
+        recipient: recipient.clone(),
         ..DeliveryFilter::default()
     })
     .paged(PageRequest::new(page_no, PER_PAGE));
@@ -46,12 +53,17 @@ async fn list(ctx: &Ctx<'_, '_>, q: &Submitted) -> Out {
             .map(|s| Opt::new(s.as_str(), s.as_str(), Some(*s) == status)),
     );
     page.push(Block::Form(
-        Form::search(chrome.dash("/deliveries"), M::Filter.en()).field(Field::new(
-            "status",
-            M::Status.en(),
-            Kind::Select(opts),
-            "",
-        )),
+        Form::search(chrome.dash("/deliveries"), M::Filter.en())
+            .field(Field::new("status", M::Status.en(), Kind::Select(opts), ""))
+            .field(
+                Field::new(
+                    "recipient",
+                    M::Recipient.en(),
+                    Kind::Text,
+                    recipient.clone().unwrap_or_default(),
+                )
+                .help(M::RecipientFilterHelp.en()),
+            ),
     ));
     let rows = result
         .items
@@ -99,6 +111,12 @@ async fn list(ctx: &Ctx<'_, '_>, q: &Submitted) -> Out {
         if let Some(st) = status {
             s.push_str("&status=");
             s.push_str(st.as_str());
+        }
+        if let Some(r) = &recipient
+            && let Ok(pair) = serde_urlencoded::to_string([("recipient", r)])
+        {
+            s.push('&');
+            s.push_str(&pair);
         }
         chrome.dash(&s)
     };

@@ -172,6 +172,7 @@ catalogue! {
     Previous = "Previous",
     RecentPoints = "The {0} most recent of {1} points",
     Recipient = "Recipient",
+    RecipientFilterHelp = "As the table names it, for example webhook:2; empty shows every recipient.",
     Remove = "Remove",
     RemoveSubscriptionTo = "Remove the subscription to {0}",
     Result = "Result",

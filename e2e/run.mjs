@@ -398,6 +398,27 @@ async function main() {
       await capture(page, `dashboard${path.slice('/dashboard'.length).replaceAll('/', '-')}`);
     }
 
+    // A webhook endpoint with chosen events, its test event and its delivery log (reached from
+    // the settings page, not the navigation).
+    await page.goto(`${url}/dashboard/settings`);
+    await page.click('main a[href="/dashboard/webhooks"]');
+    await page.fill('#name', 'Chat ops');
+    await page.fill('#url', 'https://hooks.example.com/cachet');
+    await page.fill('#secret', 'a signing secret for the browser test');
+    await page.uncheck('#events-new-component_status');
+    await submitFirstForm(page, 'main form[action="/dashboard/webhooks"] button[type=submit]');
+    check(
+      !(await page.isChecked('input[id$="-component_status"]:not([id^="events-new"])')),
+      'the new endpoint keeps the events ticked for it',
+    );
+    await submitFirstForm(page, 'main form[action$="/test"] button[type=submit]');
+    check((await page.textContent('body')).includes('Chat ops'), 'the test event is queued and the page comes back');
+    await capture(page, 'dashboard-webhooks');
+    await page.click('main a:has-text("Delivery log")');
+    check(/recipient=webhook%3A\d+|recipient=webhook:\d+/.test(page.url()), `the delivery log is filtered by the endpoint (${page.url()})`);
+    check(/^webhook:\d+$/.test(await page.inputValue('input[name=recipient]')), 'the recipient filter shows the endpoint');
+    await capture(page, 'dashboard-webhook-deliveries');
+
     // -- the public page, subscribing -------------------------------------------------------------
     // A visitor's browser (its own profile): subscribers are visitors, not signed-in users.
     const visitorProfile = mkdtempSync(join(tmpdir(), 'cachet-e2e-visitor-'));

@@ -852,6 +852,12 @@ async fn bench_fanout_and_delivery_rate() {
             .is_none()
             .then(|| sink.accepted.load(Ordering::SeqCst))
     };
+    let defaults = DispatcherConfig::default();
+    let batch = defaults.batch_size;
+    let concurrency: usize = std::env::var("CACHET_BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(defaults.concurrency);
     let keep = Arc::new(KeepOne {
         inner: Arc::new(
             EmailNotifier::builder(
@@ -864,12 +870,6 @@ async fn bench_fanout_and_delivery_rate() {
         ),
         sample: Mutex::new(None),
     });
-    let defaults = DispatcherConfig::default();
-    let batch = defaults.batch_size;
-    let concurrency: usize = std::env::var("CACHET_BENCH_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(defaults.concurrency);
     let send = Dispatcher::new(cachet.clone(), vec![keep.clone() as Arc<dyn Notifier>])
         .with_config(DispatcherConfig {
             batch_size: batch,

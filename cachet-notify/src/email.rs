@@ -7,14 +7,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cachet_core::notify::{Channel, DeliveryError, EmailMessage, Message, Notifier};
+use lettre::Address;
 use lettre::message::dkim::{
     DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
     DkimSigningKey,
 };
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::extension::ClientId;
+
+use crate::smtp_pool::{Endpoint, Pool, PoolError};
 use reqwest::Url;
 
 /// How the SMTP connection is protected, as the URL asked for it.
@@ -369,54 +372,75 @@ impl EmailNotifierBuilder {
         self
     }
 
-    /// Timeout for each SMTP command and the connection (default 30 s).
+    /// Timeout for getting a connection (connect, TLS, EHLO, AUTH) and, separately, for each
+    /// message's transaction (default 30 s).
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The most pooled connections to the server (default 10).
+    /// The most idle connections kept for reuse between mails (default 10).
     #[must_use]
     pub fn pool_max_size(mut self, size: u32) -> Self {
         self.pool_max_size = size.max(1);
         self
     }
 
-    /// Builds the notifier. Must run inside a tokio runtime: the connection pool starts its
-    /// idle-connection reaper there.
+    /// Builds the notifier. Connections are opened on the first send, with `TCP_NODELAY`
+    /// (see the crate's SMTP pool), and kept for reuse up to [`Self::pool_max_size`].
     ///
     /// # Errors
     ///
     /// [`EmailSetupError::PasswordWithoutUser`] or [`EmailSetupError::Transport`].
     pub fn build(self) -> Result<EmailNotifier, EmailSetupError> {
-        let mut url = self.url.url.clone();
-        if let Some(password) = &self.password {
-            if url.username().is_empty() {
-                return Err(EmailSetupError::PasswordWithoutUser);
-            }
-            // Put it into the URL (percent-encoded by `url`) so lettre decodes user and
-            // password the same way whichever way they came.
-            url.set_password(Some(password))
-                .map_err(|()| EmailSetupError::InvalidUrl("the URL cannot hold a password"))?;
-        }
-        let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
-            // lettre's URL errors name the scheme or TLS mode, never the credentials; keep
-            // only our own wording anyway.
-            .map_err(|e| {
-                EmailSetupError::Transport(if e.is_tls() {
-                    "TLS setup failed".into()
-                } else {
-                    "lettre refused the SMTP URL".into()
-                })
-            })?;
-        let transport = builder
-            .timeout(Some(self.timeout))
-            .pool_config(PoolConfig::new().max_size(self.pool_max_size))
-            .build();
+        let url = &self.url.url;
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .map_err(|_| EmailSetupError::InvalidUrl("the user or password is not UTF-8"))
+        };
+        let password = match (&self.password, url.password()) {
+            (Some(password), _) => Some(password.clone()),
+            (None, Some(password)) => Some(decode(password)?),
+            (None, None) => None,
+        };
         let has_credentials = !url.username().is_empty();
+        if password.is_some() && !has_credentials {
+            return Err(EmailSetupError::PasswordWithoutUser);
+        }
+        let credentials = if has_credentials {
+            Some(Credentials::new(
+                decode(url.username())?,
+                password.unwrap_or_default(),
+            ))
+        } else {
+            None
+        };
+        // lettre's URL conventions: the default port by TLS mode, and a path names the EHLO
+        // domain.
+        let port = url.port().unwrap_or(match self.url.tls {
+            SmtpTls::Implicit => 465,
+            SmtpTls::StartTlsRequired | SmtpTls::StartTlsOpportunistic => 587,
+            SmtpTls::None => 25,
+        });
+        let hello = match url.path().trim_matches('/') {
+            "" => ClientId::default(),
+            name => ClientId::Domain(decode(name)?),
+        };
+        let endpoint = Endpoint {
+            host: self.url.host.clone(),
+            port,
+            tls: self.url.tls,
+            hello,
+            credentials,
+            timeout: self.timeout,
+        };
+        let pool = Pool::new(endpoint, self.pool_max_size as usize)
+            .map_err(|_| EmailSetupError::Transport("TLS setup failed".into()))?;
         Ok(EmailNotifier {
-            transport,
+            pool,
             url: self.url,
             from: self.from,
             dkim: self.dkim,
@@ -425,7 +449,8 @@ impl EmailNotifierBuilder {
     }
 }
 
-/// Delivers [`EmailMessage`]s over SMTP with a pooled lettre transport.
+/// Delivers [`EmailMessage`]s over SMTP: lettre's message builder and SMTP session on pooled
+/// connections with `TCP_NODELAY`.
 ///
 /// Every message is `multipart/alternative` (text, then HTML) with `Message-ID:
 /// <{idempotency_key}@{from-domain}>`, `Content-Language`, and on notifications
@@ -435,7 +460,7 @@ impl EmailNotifierBuilder {
 /// failures (530, 534, 535, 538), which are the operator's to fix and so worth retrying.
 /// Error strings carry the reply code only: servers echo the recipient in their reply text.
 pub struct EmailNotifier {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    pool: Pool,
     url: SmtpUrl,
     from: Mailbox,
     dkim: Option<Dkim>,
@@ -503,11 +528,11 @@ impl EmailNotifier {
 
     async fn send(&self, message: &EmailMessage) -> Result<(), DeliveryError> {
         let built = self.compose(message)?;
-        self.transport
-            .send(built)
+        let raw = built.formatted();
+        self.pool
+            .send(built.envelope(), &raw)
             .await
-            .map(drop)
-            .map_err(|e| classify_smtp_error(&e))
+            .map_err(|e| classify_pool_error(&e))
     }
 }
 
@@ -525,6 +550,18 @@ impl Notifier for EmailNotifier {
             )),
         }
     }
+}
+
+/// Maps a pool error to a delivery error: all transient except refused replies.
+fn classify_pool_error(error: &PoolError) -> DeliveryError {
+    let what = match error {
+        PoolError::Smtp(e) => return classify_smtp_error(e),
+        PoolError::Connect(_) => "could not reach the SMTP server",
+        PoolError::Timeout => "SMTP connection timed out",
+        PoolError::Tls(_) | PoolError::TlsName => "SMTP TLS negotiation failed",
+        PoolError::NoStartTls => "SMTP session failed (authentication or TLS requirement not met)",
+    };
+    DeliveryError::Transient(what.into())
 }
 
 /// Maps a lettre error to a delivery error by its kind and reply code, never its text.

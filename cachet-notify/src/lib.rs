@@ -86,6 +86,7 @@
 
 mod email;
 pub mod net;
+mod smtp_pool;
 mod webhook;
 
 pub use email::{

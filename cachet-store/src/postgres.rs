@@ -11,7 +11,8 @@ use crate::args::{Arg, bind_args, numbered_placeholders};
 use crate::dialect::{MIGRATIONS_TABLE, StatementCache, trusted};
 use crate::error::{backend, connect, setup};
 use crate::pool::PoolConfig;
-use crate::sql::{Dialect, Record};
+use crate::sql::{Dialect, Record, row_values};
+use cachet_core::store::backup::{Column, Value};
 
 /// A [`Store`](cachet_core::store::Store) on PostgreSQL. Cheap to clone.
 ///
@@ -134,6 +135,9 @@ impl Dialect for PgStore {
         ELSE excluded.window_start END \
         RETURNING hits, prev_hits";
     const UPSERT_RATE_LIMIT_RETURNS: bool = true;
+    const RESEED_ID_SEQUENCE: Option<&'static str> = Some(
+        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))",
+    );
 
     fn sql(s: &'static str) -> SqlStr {
         STATEMENTS.get(s, 0, numbered_placeholders)
@@ -153,6 +157,13 @@ impl Dialect for PgStore {
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
         self.pool.begin().await.map_err(backend)
+    }
+
+    async fn snapshot(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
+            .map_err(backend)
     }
 
     async fn commit(tx: Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
@@ -186,6 +197,15 @@ impl Dialect for PgStore {
         bind_args!(sqlx::query_as::<Postgres, R>(s), a)
             .fetch_optional(c)
             .await
+    }
+
+    async fn fetch_values(
+        c: &mut PgConnection,
+        s: SqlStr,
+        columns: &'static [Column],
+    ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+        let rows = sqlx::query::<Postgres>(s).fetch_all(c).await?;
+        rows.iter().map(|r| row_values(r, columns)).collect()
     }
 
     async fn fetch_int(c: &mut PgConnection, s: SqlStr, a: Vec<Arg>) -> Result<i64, sqlx::Error> {

@@ -16,7 +16,7 @@ use cachet_core::backup::{self, BackupError};
 use cachet_core::model::*;
 use cachet_core::store::backup::{ColumnType, Dump, TABLES, TableRows, Value};
 use cachet_core::store::prelude::*;
-use cachet_core::store::{StoreError, WriteContext, no_effects};
+use cachet_core::store::{PageRequest, StoreError, WriteContext, no_effects};
 use cachet_core::validate::{HttpUrl, Locale, Markdown, Name};
 use cachet_store::sqlx::{self, Connection};
 use cachet_store::{MySqlStore, PgStore, SqliteStore};
@@ -208,7 +208,9 @@ fn synthetic_dump() -> Dump {
                         .collect()
                 })
                 .collect();
-            TableRows { table, rows }
+            let mut t = TableRows { table, rows };
+            t.sort_by_key();
+            t
         })
         .collect();
     Dump {
@@ -319,7 +321,10 @@ async fn seed(store: &dyn Store) -> Site {
                 stickied: false,
                 notify: false,
                 occurred_at: t(5),
-                components: vec![(component.id, ComponentStatus::MajorOutage)],
+                components: vec![AffectedComponent {
+                    component_id: component.id,
+                    status: ComponentStatus::MajorOutage,
+                }],
                 apply_component_status: true,
                 meta: Default::default(),
             },

@@ -127,6 +127,7 @@ impl Dialect for MySqlStore {
         hits = CASE WHEN window_start < VALUES(window_start) THEN 1 WHEN hits < ? THEN hits + 1 ELSE hits END, \
         window_start = GREATEST(window_start, VALUES(window_start))";
     const UPSERT_RATE_LIMIT_RETURNS: bool = false;
+    const LOAD_BATCH_ROWS: usize = 500;
     const RESEED_ID_SEQUENCE: Option<&'static str> = None;
 
     fn sql(s: &'static str) -> SqlStr {

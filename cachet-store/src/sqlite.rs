@@ -182,6 +182,7 @@ impl Dialect for SqliteStore {
         ELSE excluded.window_start END \
         RETURNING hits, prev_hits";
     const UPSERT_RATE_LIMIT_RETURNS: bool = true;
+    const LOAD_BATCH_ROWS: usize = 500;
     const RESEED_ID_SEQUENCE: Option<&'static str> = None;
 
     fn sql(s: &'static str) -> SqlStr {

@@ -10,11 +10,10 @@ use crate::args::{Arg, placeholders};
 use crate::error::backend;
 use crate::sql::Dialect;
 
-/// The most rows one `INSERT` carries, and the most bind values (SQLite allows 32766).
-const MAX_BATCH_ROWS: usize = 500;
+/// The most bind values one `VALUES` insert carries (SQLite allows 32766).
 const MAX_BATCH_VALUES: usize = 30_000;
 
-fn column_list(table: &Table) -> String {
+pub(crate) fn column_list(table: &Table) -> String {
     table
         .columns
         .iter()
@@ -73,6 +72,26 @@ fn arg(v: &Value, ty: ColumnType) -> StoreResult<Arg> {
     })
 }
 
+/// `INSERT INTO cachet_{name} (...) VALUES (...), (...)` for rows that fit `table`, with
+/// their bind values.
+pub(crate) fn values_insert(table: &Table, rows: &[Vec<Value>]) -> StoreResult<(String, Vec<Arg>)> {
+    let width = table.columns.len();
+    let row_marks = format!("({})", placeholders(width));
+    let mut args = Vec::with_capacity(rows.len() * width);
+    for row in rows {
+        for (v, c) in row.iter().zip(table.columns) {
+            args.push(arg(v, c.ty)?);
+        }
+    }
+    let s = format!(
+        "INSERT INTO cachet_{} ({}) VALUES {}",
+        table.name,
+        column_list(table),
+        vec![row_marks.as_str(); rows.len()].join(", ")
+    );
+    Ok((s, args))
+}
+
 pub(crate) async fn load<D: Dialect>(db: &D, dump: &Dump) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     for table in TABLES {
@@ -92,32 +111,16 @@ pub(crate) async fn load<D: Dialect>(db: &D, dump: &Dump) -> StoreResult<()> {
     for t in &dump.tables {
         let table = t.table;
         let width = table.columns.len();
-        let per_batch = (MAX_BATCH_VALUES / width).clamp(1, MAX_BATCH_ROWS);
-        let row_marks = format!("({})", placeholders(width));
-        for chunk in t.rows.chunks(per_batch) {
-            let mut args = Vec::with_capacity(chunk.len() * width);
-            for row in chunk {
-                if row.len() != width {
-                    return Err(StoreError::Invalid {
-                        detail: "a restored row does not fit its table",
-                    });
-                }
-                for (v, c) in row.iter().zip(table.columns) {
-                    if !v.fits(c) {
-                        return Err(StoreError::Invalid {
-                            detail: "a restored value does not fit its column",
-                        });
-                    }
-                    args.push(arg(v, c.ty)?);
-                }
+        for row in &t.rows {
+            if row.len() != width || !row.iter().zip(table.columns).all(|(v, c)| v.fits(c)) {
+                return Err(StoreError::Invalid {
+                    detail: "a restored row does not fit its table",
+                });
             }
-            let s = format!(
-                "INSERT INTO cachet_{} ({}) VALUES {}",
-                table.name,
-                column_list(table),
-                vec![row_marks.as_str(); chunk.len()].join(", ")
-            );
-            D::exec(&mut tx, D::dyn_sql(s), args).await?;
+        }
+        let per_batch = (MAX_BATCH_VALUES / width).clamp(1, D::LOAD_BATCH_ROWS);
+        for chunk in t.rows.chunks(per_batch) {
+            D::insert_rows(&mut tx, table, chunk).await?;
         }
         if table.id_sequence
             && !t.rows.is_empty()

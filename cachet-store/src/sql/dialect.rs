@@ -4,7 +4,7 @@
 use std::ops::DerefMut;
 
 use cachet_core::store::StoreResult;
-use cachet_core::store::backup::{Column, ColumnType, Value};
+use cachet_core::store::backup::{Column, ColumnType, Table, Value};
 use sqlx::SqlStr;
 
 use crate::args::Arg;
@@ -79,6 +79,21 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     fn write(&self) -> impl Future<Output = StoreResult<Self::Lease>> + Send;
     /// Starts a transaction on a write connection.
     fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
+    /// How many rows [`Dialect::insert_rows`] takes at most in one call.
+    const LOAD_BATCH_ROWS: usize;
+
+    /// Inserts rows that fit `table` (checked by the caller) into `cachet_{name}`, in one
+    /// statement: a multi-row `VALUES` list by default.
+    fn insert_rows(
+        c: &mut Self::Conn,
+        table: &'static Table,
+        rows: &[Vec<Value>],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        async move {
+            let (s, args) = crate::sql::backup::values_insert(table, rows)?;
+            Self::exec(c, Self::dyn_sql(s), args).await.map(|_| ())
+        }
+    }
     /// Starts a read-only transaction that sees one snapshot of the whole database (for a
     /// dump), on a read connection.
     fn snapshot(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;

@@ -1,13 +1,14 @@
 //! Portable backup archives: everything a store holds, in one versioned, checksummed file
 //! that any backend can load.
 //!
-//! [`export`] reads a [`Dump`] from a store ([`BackupStore::dump`](crate::store::BackupStore::dump), one consistent snapshot)
-//! and writes it as an archive; [`restore`] checks an archive and loads it into an empty
-//! store ([`BackupStore::load`](crate::store::BackupStore::load), one transaction). Values travel as stored: sealed secrets
-//! (subscriber addresses, second-factor secrets, webhook secrets) stay sealed, with their key
-//! ids, and are never decrypted, so neither command needs the key file; the restored site
-//! does, so the key file must move with the archive ([`Manifest::sealed_key_ids`] lists the
-//! keys it needs).
+//! [`export`] reads a [`Dump`] from a store
+//! ([`BackupStore::dump`](crate::store::BackupStore::dump), one consistent snapshot) and
+//! writes it as an archive; [`restore`] checks an archive and loads it into an empty store
+//! ([`BackupStore::load`](crate::store::BackupStore::load), one transaction). Values travel
+//! as stored: sealed secrets (subscriber addresses, second-factor secrets, webhook secrets)
+//! stay sealed, with their key ids, and are never decrypted, so neither command needs the key
+//! file; the restored site does, so the key file must move with the archive
+//! ([`Manifest::sealed_key_ids`] lists the keys it needs).
 //!
 //! # Format (version 1)
 //!

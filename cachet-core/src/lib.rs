@@ -62,6 +62,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod cpu;
 #[cfg(feature = "facade")]

@@ -1079,6 +1079,8 @@ impl IdempotencyStore for BrokenStore {
     }
 }
 
+impl BackupStore for BrokenStore {}
+
 #[async_trait]
 impl AuditStore for BrokenStore {
     async fn prune_audit(&self, before: Timestamp) -> StoreResult<u64> {

@@ -11,7 +11,8 @@ use crate::args::{Arg, bind_args};
 use crate::dialect::{MIGRATIONS_TABLE, trusted};
 use crate::error::{backend, connect, setup};
 use crate::pool::PoolConfig;
-use crate::sql::{Dialect, Record};
+use crate::sql::{Dialect, Record, row_values};
+use cachet_core::store::backup::{Column, Value};
 
 /// A [`Store`](cachet_core::store::Store) on MySQL 8 or MariaDB 10.6+ (InnoDB, `utf8mb4`).
 /// Cheap to clone.
@@ -126,6 +127,8 @@ impl Dialect for MySqlStore {
         hits = CASE WHEN window_start < VALUES(window_start) THEN 1 WHEN hits < ? THEN hits + 1 ELSE hits END, \
         window_start = GREATEST(window_start, VALUES(window_start))";
     const UPSERT_RATE_LIMIT_RETURNS: bool = false;
+    const LOAD_BATCH_ROWS: usize = 500;
+    const RESEED_ID_SEQUENCE: Option<&'static str> = None;
 
     fn sql(s: &'static str) -> SqlStr {
         SqlStr::from_static(s)
@@ -145,6 +148,13 @@ impl Dialect for MySqlStore {
 
     async fn begin(&self) -> StoreResult<Transaction<'static, MySql>> {
         self.pool.begin().await.map_err(backend)
+    }
+
+    async fn snapshot(&self) -> StoreResult<Transaction<'static, MySql>> {
+        self.pool
+            .begin_with("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            .await
+            .map_err(backend)
     }
 
     async fn commit(tx: Transaction<'static, MySql>) -> Result<(), sqlx::Error> {
@@ -178,6 +188,15 @@ impl Dialect for MySqlStore {
         bind_args!(sqlx::query_as::<MySql, R>(s), a)
             .fetch_optional(c)
             .await
+    }
+
+    async fn fetch_values(
+        c: &mut MySqlConnection,
+        s: SqlStr,
+        columns: &'static [Column],
+    ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+        let rows = sqlx::query::<MySql>(s).fetch_all(c).await?;
+        rows.iter().map(|r| row_values(r, columns)).collect()
     }
 
     async fn fetch_int(

@@ -11,7 +11,8 @@ use crate::args::{Arg, bind_args, numbered_placeholders};
 use crate::dialect::{MIGRATIONS_TABLE, StatementCache, trusted};
 use crate::error::{backend, connect, setup};
 use crate::pool::PoolConfig;
-use crate::sql::{Dialect, Record};
+use crate::sql::{Dialect, Record, row_values};
+use cachet_core::store::backup::{Column, ColumnType, Table, Value};
 
 /// A [`Store`](cachet_core::store::Store) on PostgreSQL. Cheap to clone.
 ///
@@ -134,6 +135,10 @@ impl Dialect for PgStore {
         ELSE excluded.window_start END \
         RETURNING hits, prev_hits";
     const UPSERT_RATE_LIMIT_RETURNS: bool = true;
+    const LOAD_BATCH_ROWS: usize = 5000;
+    const RESEED_ID_SEQUENCE: Option<&'static str> = Some(
+        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))",
+    );
 
     fn sql(s: &'static str) -> SqlStr {
         STATEMENTS.get(s, 0, numbered_placeholders)
@@ -153,6 +158,13 @@ impl Dialect for PgStore {
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
         self.pool.begin().await.map_err(backend)
+    }
+
+    async fn snapshot(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
+            .map_err(backend)
     }
 
     async fn commit(tx: Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
@@ -186,6 +198,84 @@ impl Dialect for PgStore {
         bind_args!(sqlx::query_as::<Postgres, R>(s), a)
             .fetch_optional(c)
             .await
+    }
+
+    /// One array per column (`UNNEST`), so a batch is a dozen bind values however many rows
+    /// it holds: several times faster than a `VALUES` list on PostgreSQL.
+    async fn insert_rows(
+        c: &mut PgConnection,
+        table: &'static Table,
+        rows: &[Vec<Value>],
+    ) -> StoreResult<()> {
+        let arrays = table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, col)| {
+                let ty = match col.ty {
+                    ColumnType::Int => "bigint",
+                    ColumnType::Bool => "boolean",
+                    ColumnType::Text => "text",
+                    ColumnType::Bytes => "bytea",
+                };
+                format!("${}::{ty}[]", i + 1)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let s = format!(
+            "INSERT INTO cachet_{} ({}) SELECT * FROM UNNEST({arrays})",
+            table.name,
+            crate::sql::backup::column_list(table)
+        );
+        let mut q = sqlx::query::<Postgres>(trusted(s));
+        for (i, col) in table.columns.iter().enumerate() {
+            let cells = rows.iter().map(move |r| r.get(i));
+            q = match col.ty {
+                ColumnType::Int => q.bind(
+                    cells
+                        .map(|v| match v {
+                            Some(Value::Int(n)) => Some(*n),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                ColumnType::Bool => q.bind(
+                    cells
+                        .map(|v| match v {
+                            Some(Value::Bool(b)) => Some(*b),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                ColumnType::Text => q.bind(
+                    cells
+                        .map(|v| match v {
+                            Some(Value::Text(t)) => Some(t.clone()),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                ColumnType::Bytes => q.bind(
+                    cells
+                        .map(|v| match v {
+                            Some(Value::Bytes(b)) => Some(b.clone()),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            };
+        }
+        q.execute(c).await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn fetch_values(
+        c: &mut PgConnection,
+        s: SqlStr,
+        columns: &'static [Column],
+    ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+        let rows = sqlx::query::<Postgres>(s).fetch_all(c).await?;
+        rows.iter().map(|r| row_values(r, columns)).collect()
     }
 
     async fn fetch_int(c: &mut PgConnection, s: SqlStr, a: Vec<Arg>) -> Result<i64, sqlx::Error> {

@@ -13,7 +13,8 @@ use crate::args::{Arg, bind_args};
 use crate::dialect::{MIGRATIONS_TABLE, trusted};
 use crate::error::{backend, setup};
 use crate::pool::PoolConfig;
-use crate::sql::{Dialect, Record};
+use crate::sql::{Dialect, Record, row_values};
+use cachet_core::store::backup::{Column, Value};
 
 /// A [`Store`](cachet_core::store::Store) on SQLite.
 ///
@@ -181,6 +182,8 @@ impl Dialect for SqliteStore {
         ELSE excluded.window_start END \
         RETURNING hits, prev_hits";
     const UPSERT_RATE_LIMIT_RETURNS: bool = true;
+    const LOAD_BATCH_ROWS: usize = 500;
+    const RESEED_ID_SEQUENCE: Option<&'static str> = None;
 
     fn sql(s: &'static str) -> SqlStr {
         SqlStr::from_static(s)
@@ -200,6 +203,10 @@ impl Dialect for SqliteStore {
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.write.begin().await.map_err(backend)
+    }
+
+    async fn snapshot(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.read.begin().await.map_err(backend)
     }
 
     async fn commit(tx: Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
@@ -233,6 +240,15 @@ impl Dialect for SqliteStore {
         bind_args!(sqlx::query_as::<Sqlite, R>(s), a)
             .fetch_optional(c)
             .await
+    }
+
+    async fn fetch_values(
+        c: &mut SqliteConnection,
+        s: SqlStr,
+        columns: &'static [Column],
+    ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+        let rows = sqlx::query::<Sqlite>(s).fetch_all(c).await?;
+        rows.iter().map(|r| row_values(r, columns)).collect()
     }
 
     async fn fetch_int(

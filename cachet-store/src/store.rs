@@ -797,6 +797,17 @@ macro_rules! forward_store {
             }
 
             #[async_trait::async_trait]
+            impl BackupStore for $Store {
+                async fn dump(&self) -> StoreResult<cachet_core::store::backup::Dump> {
+                    $crate::sql::backup::dump(self).await
+                }
+
+                async fn load(&self, dump: &cachet_core::store::backup::Dump) -> StoreResult<()> {
+                    $crate::sql::backup::load(self, dump).await
+                }
+            }
+
+            #[async_trait::async_trait]
             impl AuditStore for $Store {
                 async fn append_audit(&self, event: &NewAuditEvent) -> StoreResult<AuditEvent> {
                     $crate::sql::audit::append_audit(self, event).await

@@ -94,6 +94,20 @@ pub enum Command {
     /// Manage the secret key file.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Write everything the database holds to one portable backup archive (sealed values
+    /// stay sealed; the key file is not included and must be kept with the archive).
+    Export {
+        /// The archive to write (created with mode 0600; an existing file is refused).
+        #[arg(long, short, value_name = "PATH")]
+        output: PathBuf,
+    },
+    /// Load a backup archive into an empty database of any backend (the --database-url),
+    /// after checking its format version and checksum.
+    Restore {
+        /// The archive to read.
+        #[arg(long, short, value_name = "PATH")]
+        input: PathBuf,
+    },
 }
 
 /// The web framework that serves the page.

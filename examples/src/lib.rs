@@ -331,7 +331,133 @@ pub async fn run(cli: Cli, env_key: Option<String>) -> Result<(), Error> {
                 })
         }
         Command::Key(cmd) => key_command(&cli.global, env_key, &cmd),
+        Command::Export { output } => {
+            let m = export_archive(&cli.global, &output).await?;
+            eprintln!(
+                "exported {} rows of {} tables to {} (format version {}, sha256 {})",
+                m.row_count(),
+                m.tables.len(),
+                output.display(),
+                m.version,
+                m.body_sha256
+            );
+            if !m.sealed_key_ids.is_empty() {
+                eprintln!(
+                    "sealed values use key ids {}: keep the key file with the archive, the restored site needs it",
+                    join_ids(&m.sealed_key_ids)
+                );
+            }
+            Ok(())
+        }
+        Command::Restore { input } => {
+            let m = restore_archive(&cli.global, &input).await?;
+            eprintln!(
+                "restored {} rows of {} tables from {} into {}",
+                m.row_count(),
+                m.tables.len(),
+                input.display(),
+                redact_url(&cli.global.database_url)
+            );
+            if !m.sealed_key_ids.is_empty() {
+                eprintln!(
+                    "sealed values use key ids {}: serve this database with the key file that holds them",
+                    join_ids(&m.sealed_key_ids)
+                );
+            }
+            Ok(())
+        }
     }
+}
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A backup failure with what was being done.
+fn backup_error(context: &str, e: &cachet_core::backup::BackupError) -> Error {
+    Error::Cachet {
+        context: context.to_owned(),
+        message: chain(e),
+    }
+}
+
+/// `cachet export`: dumps the database named by the global options into a new archive at
+/// `path` (mode 0600, written beside it and renamed into place, so a failed export leaves no
+/// partial archive). Needs no key: sealed values are copied sealed.
+///
+/// # Errors
+///
+/// [`Error::Io`] when the file exists or cannot be written, [`Error::Database`],
+/// [`Error::Cachet`] when the store fails.
+pub async fn export_archive(
+    global: &GlobalArgs,
+    path: &std::path::Path,
+) -> Result<cachet_core::backup::Manifest, Error> {
+    let io = |context: String| move |source| Error::Io { context, source };
+    if path.exists() {
+        return Err(Error::Invalid(format!(
+            "{} exists; choose a new file for the archive",
+            path.display()
+        )));
+    }
+    let db = Database::open(&global.database_url).await?;
+    let mut archive = Vec::new();
+    let result =
+        cachet_core::backup::export(db.store().as_ref(), chrono::Utc::now(), &mut archive).await;
+    db.close().await;
+    let manifest = result.map_err(|e| backup_error("exporting", &e))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = path.with_file_name(format!(".{file_name}.partial"));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let written = options
+        .open(&partial)
+        .and_then(|mut f| f.write_all(&archive).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&partial, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written.map_err(io(format!("writing {}", path.display())))?;
+    Ok(manifest)
+}
+
+/// `cachet restore`: checks the archive at `path` and loads it into the (empty) database
+/// named by the global options, migrating it first. Needs no key.
+///
+/// # Errors
+///
+/// [`Error::Io`] when the file cannot be read, [`Error::Database`], [`Error::Cachet`] for an
+/// archive that fails its checks or a database that is not empty.
+pub async fn restore_archive(
+    global: &GlobalArgs,
+    path: &std::path::Path,
+) -> Result<cachet_core::backup::Manifest, Error> {
+    let archive = std::fs::read(path).map_err(|source| Error::Io {
+        context: format!("reading {}", path.display()),
+        source,
+    })?;
+    // Check the archive before touching the database, so a bad file creates nothing.
+    let (manifest, dump) =
+        cachet_core::backup::decode(&archive).map_err(|e| backup_error("restoring", &e))?;
+    drop(archive);
+    let db = Database::open(&global.database_url).await?;
+    let result = cachet_core::store::BackupStore::load(db.store().as_ref(), &dump).await;
+    db.close().await;
+    result
+        .map_err(cachet_core::backup::BackupError::from)
+        .map_err(|e| backup_error("restoring", &e))?;
+    Ok(manifest)
 }
 
 /// The key file `cachet key` works on: the one given, or the default beside a SQLite file.

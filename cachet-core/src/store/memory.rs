@@ -103,5 +103,10 @@ impl RevisionStore for MemoryStore {
     }
 }
 
+/// Whole-store backup is for the persistent stores: the in-memory store keeps the area's
+/// defaults, so `cachet export` and `cachet restore` answer
+/// [`StoreError::Unsupported`](super::StoreError::Unsupported) for it.
+impl super::BackupStore for MemoryStore {}
+
 #[cfg(test)]
 mod tests;

@@ -31,7 +31,8 @@
 //! [`MetricStore`], [`SubscriberStore`], [`WebhookStore`], [`PeopleStore`] (users, second
 //! factors, API tokens, sessions, one-time tokens), [`ThrottleStore`], [`RateLimitStore`],
 //! [`IdempotencyStore`],
-//! [`AuditStore`] and [`OutboxStore`]. [`Store`] is all of them at once, with a blanket
+//! [`AuditStore`], [`OutboxStore`] and [`BackupStore`] (whole-store dump and load, for
+//! `cachet export` / `cachet restore`). [`Store`] is all of them at once, with a blanket
 //! impl, so code holds one `Arc<dyn Store>` and brings the methods into scope with
 //! [`prelude`]:
 //!
@@ -59,6 +60,7 @@
 //! with the `testing` feature as a dev-dependency and write one macro call, as
 //! `cachet_core::store_conformance_tests!` (feature `testing`) documents.
 
+pub mod backup;
 pub mod error;
 pub mod memory;
 pub mod query;
@@ -928,6 +930,36 @@ pub trait OutboxStore: Send + Sync {
     async fn prune_outbox(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
+/// Whole-store backup: every table's rows as stored, read in one consistent snapshot and
+/// loaded into an empty store in one transaction ([`backup`] describes the tables;
+/// [`crate::backup`] writes and reads the archive).
+///
+/// Both methods have defaults answering [`StoreError::Unsupported`], so a backend written
+/// before this area existed needs only an empty `impl BackupStore for MyStore {}`; the
+/// bundled SQL stores implement them.
+#[async_trait]
+pub trait BackupStore: Send + Sync {
+    /// Every row of every table of [`backup::TABLES`], as stored (sealed values stay key id
+    /// and ciphertext), one [`backup::TableRows`] per table in that order, each ordered by
+    /// its key, with the content revision: all read in one snapshot, so a dump taken while
+    /// the site runs is consistent.
+    async fn dump(&self) -> StoreResult<backup::Dump> {
+        Err(StoreError::Unsupported {
+            feature: "backup and restore",
+        })
+    }
+    /// Loads a dump into this store, which must hold no row at all: otherwise
+    /// [`StoreError::Conflict`] with entity [`backup::NOT_EMPTY_ENTITY`] and nothing changes.
+    /// Rows keep their ids; id sequences continue after the highest restored id; the
+    /// revision becomes the dump's. All in one transaction: on any error nothing is loaded.
+    async fn load(&self, dump: &backup::Dump) -> StoreResult<()> {
+        let _ = dump;
+        Err(StoreError::Unsupported {
+            feature: "backup and restore",
+        })
+    }
+}
+
 /// The storage contract: every area's trait at once. See the [module docs](self) for the
 /// rules.
 ///
@@ -949,6 +981,7 @@ pub trait Store:
     + IdempotencyStore
     + AuditStore
     + OutboxStore
+    + BackupStore
     + std::fmt::Debug
     + Send
     + Sync
@@ -971,6 +1004,7 @@ impl<T> Store for T where
         + IdempotencyStore
         + AuditStore
         + OutboxStore
+        + BackupStore
         + std::fmt::Debug
         + Send
         + Sync
@@ -981,8 +1015,8 @@ impl<T> Store for T where
 /// The store traits, for calling a store's methods: `use cachet_core::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        AuditStore, ComponentStore, IdempotencyStore, IncidentStore, MetricStore, OutboxStore,
-        PeopleStore, RateLimitStore, RevisionStore, ScheduleStore, SettingsStore, Store,
-        SubscriberStore, ThrottleStore, WebhookStore,
+        AuditStore, BackupStore, ComponentStore, IdempotencyStore, IncidentStore, MetricStore,
+        OutboxStore, PeopleStore, RateLimitStore, RevisionStore, ScheduleStore, SettingsStore,
+        Store, SubscriberStore, ThrottleStore, WebhookStore,
     };
 }

@@ -315,4 +315,8 @@ pass_through! {
         fn delivery_attempts(id: DeliveryId) -> Vec<DeliveryAttempt>;
         fn prune_outbox(before: Timestamp) -> u64;
     }
+    BackupStore {
+        fn dump() -> crate::store::backup::Dump;
+        fn load(dump: &crate::store::backup::Dump) -> ();
+    }
 }

@@ -440,6 +440,8 @@ macro_rules! __store_checks {
             largest_values_round_trip,
             timestamps_round_trip,
             valid_values_round_trip,
+            // whole-store backup
+            backup_dump_holds_every_row_as_stored,
         }
     };
 }

@@ -4,6 +4,7 @@
 use std::ops::DerefMut;
 
 use cachet_core::store::StoreResult;
+use cachet_core::store::backup::{Column, ColumnType, Table, Value};
 use sqlx::SqlStr;
 
 use crate::args::Arg;
@@ -61,6 +62,10 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// (`RETURNING`); if not (MySQL), they are read back in the upsert's transaction, under
     /// the row lock it took.
     const UPSERT_RATE_LIMIT_RETURNS: bool;
+    /// After a restore put rows with their own ids into a table, moves the table's id
+    /// sequence past the highest one; `{table}` stands for the table. `None` where inserting
+    /// an explicit id already does (SQLite's `AUTOINCREMENT`, MySQL's `AUTO_INCREMENT`).
+    const RESEED_ID_SEQUENCE: Option<&'static str>;
 
     /// A static statement written with `?` placeholders, in this dialect's placeholders.
     fn sql(s: &'static str) -> SqlStr;
@@ -74,6 +79,24 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     fn write(&self) -> impl Future<Output = StoreResult<Self::Lease>> + Send;
     /// Starts a transaction on a write connection.
     fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
+    /// How many rows [`Dialect::insert_rows`] takes at most in one call.
+    const LOAD_BATCH_ROWS: usize;
+
+    /// Inserts rows that fit `table` (checked by the caller) into `cachet_{name}`, in one
+    /// statement: a multi-row `VALUES` list by default.
+    fn insert_rows(
+        c: &mut Self::Conn,
+        table: &'static Table,
+        rows: &[Vec<Value>],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        async move {
+            let (s, args) = crate::sql::backup::values_insert(table, rows)?;
+            Self::exec(c, Self::dyn_sql(s), args).await.map(|_| ())
+        }
+    }
+    /// Starts a read-only transaction that sees one snapshot of the whole database (for a
+    /// dump), on a read connection.
+    fn snapshot(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
     /// Commits a transaction.
     fn commit(tx: Self::Tx) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Rolls a transaction back now, rather than when the pool next touches the connection.
@@ -97,6 +120,12 @@ pub(crate) trait Dialect: Send + Sync + 'static {
         s: SqlStr,
         a: Vec<Arg>,
     ) -> impl Future<Output = Result<Option<R>, sqlx::Error>> + Send;
+    /// All rows of a query, each column decoded as the matching entry of `columns` says.
+    fn fetch_values(
+        c: &mut Self::Conn,
+        s: SqlStr,
+        columns: &'static [Column],
+    ) -> impl Future<Output = Result<Vec<Vec<Value>>, sqlx::Error>> + Send;
     /// The one integer a query returns (a count, a code, a revision).
     fn fetch_int(
         c: &mut Self::Conn,
@@ -197,3 +226,30 @@ impl<T: for<'r> sqlx::FromRow<'r, sqlx::mysql::MySqlRow>> MySqlRecord for T {}
 pub(crate) trait MySqlRecord {}
 #[cfg(not(feature = "mysql"))]
 impl<T> MySqlRecord for T {}
+
+/// Decodes one row's columns as `columns` says: the body of every backend's
+/// [`Dialect::fetch_values`].
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub(crate) fn row_values<R>(row: &R, columns: &[Column]) -> Result<Vec<Value>, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let v = match c.ty {
+                ColumnType::Int => row.try_get::<Option<i64>, _>(i)?.map(Value::Int),
+                ColumnType::Bool => row.try_get::<Option<bool>, _>(i)?.map(Value::Bool),
+                ColumnType::Text => row.try_get::<Option<String>, _>(i)?.map(Value::Text),
+                ColumnType::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map(Value::Bytes),
+            };
+            Ok(v.unwrap_or(Value::Null))
+        })
+        .collect()
+}

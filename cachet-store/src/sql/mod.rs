@@ -21,6 +21,7 @@
 //! (the unique indexes stay as a backstop and map to the same `Conflict`).
 
 pub(crate) mod audit;
+pub(crate) mod backup;
 pub(crate) mod components;
 mod dialect;
 pub(crate) mod idempotency;
@@ -39,7 +40,7 @@ use cachet_core::model::*;
 use cachet_core::store::{Effects, PageRequest, StoreResult};
 
 use self::audit::insert_audit;
-pub(crate) use self::dialect::{Dialect, Record};
+pub(crate) use self::dialect::{Dialect, Record, row_values};
 use self::outbox::insert_outbox;
 use crate::args::{Arg, Where, args, placeholders};
 use crate::error::invalid;

@@ -374,6 +374,7 @@ async fn seed(store: &dyn Store) -> Site {
                     ciphertext: vec![9; 40],
                 },
                 enabled: true,
+                events: WebhookEvents::of([WebhookEvent::ComponentStatus]).unwrap(),
             },
             &no_effects,
         )
@@ -656,4 +657,114 @@ async fn bench_restore_100k_incidents() {
         dst.drop_it().await;
     }
     src.drop_it().await;
+}
+
+/// The columns each backend's migrated schema holds, as `(table without its prefix, column)`.
+async fn schema_columns(backend: Backend) -> Option<std::collections::BTreeSet<(String, String)>> {
+    let rows: Vec<(String, String)> = match backend {
+        Backend::SqliteMemory | Backend::SqliteFile => {
+            let dir = std::env::temp_dir().join("cachet-backup-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = format!(
+                "sqlite://{}",
+                dir.join(format!("{}.db", unique_name("s"))).display()
+            );
+            drop(SqliteStore::connect(&url).await.unwrap());
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query_as(
+                "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table'",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+        }
+        Backend::Postgres => {
+            let url = url_from_env("CACHET_TEST_POSTGRES_URL")?;
+            let schema = unique_name("cachet_cols_");
+            let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+                .unwrap()
+                .options([("search_path", schema.as_str())]);
+            drop(PgStore::connect_with(options).await.unwrap());
+            let rows = sqlx::query_as(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = $1",
+            )
+            .bind(&schema)
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            rows
+        }
+        Backend::MySql => {
+            let url = url_from_env("CACHET_TEST_MYSQL_URL")?;
+            let database = unique_name("cachet_cols_");
+            let mut admin = sqlx::MySqlConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let options = sqlx::mysql::MySqlConnectOptions::from_str(&url)
+                .unwrap()
+                .database(&database);
+            drop(MySqlStore::connect_with(options).await.unwrap());
+            let rows = sqlx::query_as(
+                "SELECT CAST(table_name AS CHAR), CAST(column_name AS CHAR) \
+                 FROM information_schema.columns WHERE table_schema = ?",
+            )
+            .bind(&database)
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            rows
+        }
+    };
+    Some(
+        rows.into_iter()
+            .filter_map(|(table, column)| Some((table.strip_prefix("cachet_")?.to_owned(), column)))
+            .collect(),
+    )
+}
+
+/// A column added by a migration but missing from the backup's table list would be dropped by
+/// every export without a word; the list must name exactly what each backend's schema holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_table_list_names_every_column_of_every_backends_schema() {
+    let listed: std::collections::BTreeSet<(String, String)> = TABLES
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .map(|c| (t.name.to_owned(), c.name.to_owned()))
+        })
+        .collect();
+    for backend in [Backend::SqliteFile, Backend::Postgres, Backend::MySql] {
+        let Some(schema) = schema_columns(backend).await else {
+            continue;
+        };
+        // The revision counter is the manifest's `revision`, not a table of rows.
+        let schema: std::collections::BTreeSet<_> = schema
+            .into_iter()
+            .filter(|(table, _)| table != "revision")
+            .collect();
+        let missing: Vec<_> = schema.difference(&listed).collect();
+        let extra: Vec<_> = listed.difference(&schema).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{backend:?}: columns not backed up {missing:?}; listed but not in the schema {extra:?}"
+        );
+    }
 }

@@ -339,6 +339,7 @@ pub static TABLES: &[Table] = &[
             boolean("enabled"),
             int("created_at"),
             int("updated_at"),
+            text("events"),
         ],
     ),
     by_id(

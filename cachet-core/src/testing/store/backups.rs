@@ -55,6 +55,11 @@ pub async fn backup_dump_holds_every_row_as_stored(store: &dyn Store) -> Result<
                     ciphertext: vec![0, 255, 7, 9],
                 },
                 enabled: true,
+                events: WebhookEvents::of([
+                    WebhookEvent::IncidentResolved,
+                    WebhookEvent::Maintenance,
+                ])
+                .map_err(|e| Failure::new(format!("events: {e}")))?,
             },
             &no_effects,
         )
@@ -135,6 +140,11 @@ pub async fn backup_dump_holds_every_row_as_stored(store: &dyn Store) -> Result<
         ),
         (&Value::Int(2), &Value::Bytes(vec![0, 255, 7, 9])),
         "a sealed webhook secret stays sealed, with its key id",
+    )?;
+    ensure_eq(
+        cell(wr, "webhooks", "events")?,
+        &Value::Text("incident_resolved,maintenance".into()),
+        "a webhook's chosen events",
     )?;
     row_by_id(&dump, "incidents", i.id.0)?;
     ensure(

@@ -64,6 +64,8 @@ pub struct Offloader {
 struct Shared {
     limit: usize,
     name: &'static str,
+    /// Whether the threads drop to batch priority (see [`lower_priority`]).
+    batch_priority: bool,
     busy: Arc<AtomicUsize>,
     /// The queue's sending end once the threads are started; `None` when none could be.
     queue: OnceLock<Option<Mutex<Sender<Job>>>>,
@@ -87,10 +89,25 @@ impl Offloader {
 
     /// As [`Offloader::new`], its threads named `{name}-{n}` (seen in `top -H`, debuggers).
     pub fn named(name: &'static str, limit: usize) -> Self {
+        Self::build(name, limit, true)
+    }
+
+    /// As [`Offloader::named`], but its threads keep the priority of the thread that starts
+    /// them instead of dropping to batch priority. For work that is bounded by other means
+    /// and must finish on a busy machine: the status page's own renders. At nice 19 a render
+    /// gets about 1/70 of a core beside one busy normal thread, so on a host whose own
+    /// service saturates the CPU (during its outage, when the page is read) a render of a few
+    /// milliseconds took seconds, missed its deadline every time, and the page answered 503.
+    pub fn keeping_priority(name: &'static str, limit: usize) -> Self {
+        Self::build(name, limit, false)
+    }
+
+    fn build(name: &'static str, limit: usize, batch_priority: bool) -> Self {
         Self {
             shared: Arc::new(Shared {
                 limit: limit.max(1),
                 name,
+                batch_priority,
                 busy: Arc::new(AtomicUsize::new(0)),
                 queue: OnceLock::new(),
             }),
@@ -123,11 +140,12 @@ impl Offloader {
                 let (sender, receiver) = channel::<Job>();
                 let receiver = Arc::new(Mutex::new(receiver));
                 let mut started = 0;
+                let batch_priority = self.shared.batch_priority;
                 for n in 0..self.shared.limit {
                     let receiver = Arc::clone(&receiver);
                     let spawned = std::thread::Builder::new()
                         .name(format!("{}-{n}", self.shared.name))
-                        .spawn(move || work(&receiver));
+                        .spawn(move || work(&receiver, batch_priority));
                     started += usize::from(spawned.is_ok());
                 }
                 (started > 0).then(|| Mutex::new(sender))
@@ -172,8 +190,10 @@ impl Offloader {
 }
 
 /// A thread's loop: the next job, until the queue closes.
-fn work(receiver: &Mutex<Receiver<Job>>) {
-    lower_priority();
+fn work(receiver: &Mutex<Receiver<Job>>, batch_priority: bool) {
+    if batch_priority {
+        lower_priority();
+    }
     loop {
         // The lock is held only while waiting for the next job, never while running one.
         let next = match receiver.lock() {
@@ -255,6 +275,28 @@ mod tests {
         );
         let here = thread_priority::thread_schedule_policy().unwrap();
         assert_ne!(here, policy, "the caller's thread keeps its own priority");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn an_offloader_keeping_priority_runs_at_the_callers_priority() {
+        let here = thread_priority::thread_schedule_policy().unwrap();
+        let offloader = Offloader::keeping_priority("cachet-test", 1);
+        let there = offloader
+            .run(thread_priority::thread_schedule_policy)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(there, here);
+        let niceness = offloader
+            .run(thread_priority::get_current_thread_priority)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            niceness,
+            thread_priority::get_current_thread_priority().unwrap()
+        );
     }
 
     #[tokio::test]

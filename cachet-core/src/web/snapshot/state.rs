@@ -102,7 +102,8 @@ pub(crate) struct Snapshots {
     pub(super) unavailable: AtomicU64,
     /// Where renders run: [`SnapshotConfig::max_concurrent_renders`] threads of their own,
     /// apart from the process-wide [`crate::cpu::offload`] threads, so renders never queue
-    /// behind a flood of password hashes.
+    /// behind a flood of password hashes, and at normal priority, so they finish on a busy
+    /// host.
     pub(super) render_threads: crate::cpu::Offloader,
 }
 
@@ -125,7 +126,10 @@ impl Snapshots {
             down_until: AtomicU64::new(0),
             stale_if_error: AtomicU64::new(0),
             unavailable: AtomicU64::new(0),
-            render_threads: crate::cpu::Offloader::named(
+            // Renders are bounded by the cache, the per-client render limit and these
+            // threads; they must finish on a saturated host, so they are not made to yield
+            // like password hashing.
+            render_threads: crate::cpu::Offloader::keeping_priority(
                 "cachet-render",
                 config.max_concurrent_renders,
             ),
@@ -360,6 +364,27 @@ mod tests {
     use super::super::key::Surface;
     use bytes::Bytes;
     use http::HeaderMap;
+
+    /// A render must finish on a host whose own service saturates the CPU: its threads are
+    /// not dropped to batch priority as password hashing is.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn renders_run_at_the_hosts_priority_not_batch() {
+        let snapshots = Snapshots::new(SnapshotConfig::default());
+        let policy = snapshots
+            .render_threads
+            .run(thread_priority::thread_schedule_policy)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(policy, thread_priority::thread_schedule_policy().unwrap());
+        assert_ne!(
+            policy,
+            thread_priority::ThreadSchedulePolicy::Normal(
+                thread_priority::NormalThreadSchedulePolicy::Batch
+            )
+        );
+    }
 
     fn entry(body: &'static str) -> Arc<Entry> {
         Arc::new(Entry {

@@ -615,17 +615,7 @@ async fn webhooks_get_the_statuspage_shape_with_their_secret() {
         .create_incident(&op(), &new_incident("Outage", &[api.id], true, true))
         .await
         .unwrap();
-    h.cachet
-        .update_component(
-            &op(),
-            api.id,
-            &ComponentPatch {
-                status: Some(ComponentStatus::PartialOutage),
-                ..ComponentPatch::default()
-            },
-        )
-        .await
-        .unwrap();
+    set_status(&h.cachet, api.id, ComponentStatus::PartialOutage).await;
     drain(&d).await;
     let sent = hooks.sent();
     assert_eq!(sent.len(), 2);

@@ -107,17 +107,7 @@ async fn each_endpoint_receives_exactly_the_events_it_chose() {
             .await
             .unwrap();
     }
-    h.cachet
-        .update_component(
-            &op(),
-            api.id,
-            &ComponentPatch {
-                status: Some(ComponentStatus::PartialOutage),
-                ..ComponentPatch::default()
-            },
-        )
-        .await
-        .unwrap();
+    set_status(&h.cachet, api.id, ComponentStatus::PartialOutage).await;
     let now = h.clock_now();
     h.cachet
         .create_schedule(

@@ -133,6 +133,18 @@ pub fn dispatcher(cachet: &Cachet, rec: &Arc<Recorder>) -> Dispatcher {
         .with_config(config("test-1"))
 }
 
+/// Sets a component's status through the facade, as an operator.
+pub async fn set_status(cachet: &Cachet, id: ComponentId, status: ComponentStatus) {
+    let patch = ComponentPatch {
+        status: Some(status),
+        ..ComponentPatch::default()
+    };
+    cachet
+        .update_component(&Actor::operator(), id, &patch)
+        .await
+        .unwrap();
+}
+
 /// A dispatcher whose only notifier records webhook calls.
 pub fn webhook_dispatcher(cachet: &Cachet) -> (Arc<Recorder>, Dispatcher) {
     let hooks = Recorder::new(Channel::Webhook);

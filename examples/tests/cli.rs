@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{Server, TempDir, free_port, http, read_response, smtp_sink, text};
+use support::{Server, TempDir, free_port, http, read_response, run, smtp_sink, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cachet");
 const GOOD_PASSWORD: &str = "correct horse battery staple 42";
@@ -26,20 +26,6 @@ fn cachet(dir: &Path) -> Command {
     // Quiet servers; tests that read the log ask for more.
     cmd.env("RUST_LOG", "warn");
     cmd
-}
-
-/// Runs a command with `input` on standard input.
-fn run(mut cmd: Command, input: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    child.wait_with_output().unwrap()
 }
 
 fn create_user(dir: &Path, email: &str, role: &str, extra: &[&str]) -> Output {

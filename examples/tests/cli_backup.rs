@@ -3,13 +3,12 @@
 //! into a new one give a database that exports the same content; bad archives and a
 //! database that holds data are refused with a clear message and change nothing.
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 mod support;
 
-use support::{TempDir, text};
+use support::{TempDir, run, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cachet");
 
@@ -22,18 +21,8 @@ fn cachet(dir: &Path, args: &[&str], input: &str) -> Output {
             cmd.env_remove(k);
         }
     }
-    cmd.env("RUST_LOG", "warn");
-    let mut child = cmd
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    child.wait_with_output().unwrap()
+    cmd.env("RUST_LOG", "warn").args(args);
+    run(cmd, input)
 }
 
 fn ok(out: &Output) -> String {

@@ -5,7 +5,9 @@
 #
 # Installs Chromium (apt) and the npm packages (`npm ci`, from e2e/package-lock.json) only when
 # missing; builds nothing new (`cargo build --workspace --bin cachet` is then a no-op); runs
-# e2e/run.mjs under a time cap. Screenshots land in e2e/artifacts/ (git-ignored).
+# e2e/run.mjs under a time cap. Screenshots land in e2e/artifacts/ (git-ignored). Then
+# e2e/statuspage_client.mjs drives Statuspage's management API with the `statuspage` client
+# from the npm registry (no browser).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -28,8 +30,9 @@ fi
 node --version
 
 if [ ! -d e2e/node_modules/playwright-core ] || [ ! -d e2e/node_modules/axe-core ] \
+  || [ ! -d e2e/node_modules/statuspage ] \
   || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
-  echo "browser: npm ci (playwright-core, axe-core; no browser download)"
+  echo "browser: npm ci (playwright-core, axe-core, statuspage; no browser download)"
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
@@ -39,3 +42,6 @@ cargo build --workspace --bin cachet
 echo "browser: running e2e/run.mjs (cap ${TIME_CAP} s)"
 cd e2e
 timeout --kill-after=10 "${TIME_CAP}" node run.mjs
+
+echo "browser: running e2e/statuspage_client.mjs (a Statuspage client from npm)"
+timeout --kill-after=10 120 node statuspage_client.mjs

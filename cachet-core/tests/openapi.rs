@@ -205,15 +205,22 @@ async fn the_document_is_openapi_3_1_with_security_schemes_and_the_error_envelop
     assert_eq!(schemes["BearerToken"]["type"], "http");
     assert_eq!(schemes["BearerToken"]["scheme"], "bearer");
     assert!(doc["components"]["schemas"]["ApiError"].is_object());
-    // Every write needs a token; every operation answers its failures in the envelope.
+    assert_eq!(schemes["StatuspageOAuth"]["name"], "Authorization");
+    assert!(doc["components"]["schemas"]["SpError"].is_object());
+    // Every write needs a token; every operation answers its failures in its API's error
+    // shape: Cachet's envelope, or Statuspage's on the Statuspage management API.
     for (path, item) in doc["paths"].as_object().unwrap() {
+        let envelope = if path.starts_with("/v1/pages/") {
+            "#/components/schemas/SpError"
+        } else {
+            "#/components/schemas/ApiError"
+        };
         for (method, op) in item.as_object().unwrap() {
             let responses = op["responses"].as_object().unwrap();
             for (code, r) in responses {
                 if code.starts_with('4') {
                     assert_eq!(
-                        r["content"]["application/json"]["schema"]["$ref"],
-                        "#/components/schemas/ApiError",
+                        r["content"]["application/json"]["schema"]["$ref"], envelope,
                         "{method} {path} {code}"
                     );
                 }

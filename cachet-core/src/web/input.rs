@@ -142,6 +142,22 @@ impl Input {
         Ok(Self { map })
     }
 
+    /// The fields of an object nested in a request (Statuspage's `{"incident": {...}}`
+    /// envelope), read with the same rules as a request's own fields.
+    #[must_use]
+    pub fn from_fields(fields: Map<String, Value>) -> Self {
+        Self {
+            map: fields.into_iter().collect(),
+        }
+    }
+
+    /// Whether the input names a field as `null` (which [`Input::get`] reads as absent): a
+    /// client clearing a field, as `"group_id": null` takes a component out of its group.
+    #[must_use]
+    pub fn has_null(&self, key: &str) -> bool {
+        matches!(self.map.get(key), Some(Value::Null))
+    }
+
     /// The raw value of a field; `null` counts as absent.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&Value> {

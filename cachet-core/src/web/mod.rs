@@ -212,11 +212,12 @@ impl Cachet {
         let client = self.client_ip(&req, &cx);
         let path = req.uri().path().to_owned();
         let too_large = req.body().len() > self.web_config().max_body_bytes;
-        if !too_large && path != "/api/v1" && !path.starts_with("/api/v1/") {
+        let management = statuspage::manage::is_management_path(&path);
+        if !too_large && !management && path != "/api/v1" && !path.starts_with("/api/v1/") {
             // The one decode of a page form: the CSRF guard and the handler read this value.
             form::decode_body(&mut req);
         }
-        let api = path == "/api/v1" || path.starts_with("/api/v1/");
+        let api = management || path == "/api/v1" || path.starts_with("/api/v1/");
         // A guest's public read, answered by the snapshot cache (which bounds its own wait
         // for the store and answers from memory through an outage).
         let cached = if too_large || dashboard::under_prefix(self, &path) {
@@ -246,6 +247,9 @@ impl Cachet {
             self.health(&req).await
         } else if path == openapi::PATH {
             openapi::respond(&req)
+        } else if management {
+            // Token only, never the cookie: routed before the CSRF guard, as API v1 is.
+            statuspage::manage::handle(self, req, client, cx.principal.as_ref(), &id).await
         } else if api {
             self.api_v1_with_cors(req, client, cx.principal.as_ref(), &id)
                 .await
@@ -459,8 +463,10 @@ impl Cachet {
                     .get(http::header::AUTHORIZATION)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| {
+                        // `OAuth` is Statuspage's scheme, which its tooling sends.
                         v.strip_prefix("Bearer ")
                             .or_else(|| v.strip_prefix("bearer "))
+                            .or_else(|| v.strip_prefix("OAuth "))
                     })
                     .map(str::to_owned)
             });

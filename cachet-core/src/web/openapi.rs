@@ -381,6 +381,119 @@ fn statuspage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder 
     paths
 }
 
+/// The Statuspage management paths, one per pattern of its route table. Every operation
+/// needs a token; errors answer `SpError`.
+fn statuspage_manage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
+    use statuspage::manage::routes::ROUTES as MANAGE;
+    let string_param = |name: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build()
+    };
+    let sp_error = |status: u16| {
+        let reason = StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Error");
+        let mut r = ResponseBuilder::new()
+            .description(reason)
+            .content("application/json", json_content(schema_ref("SpError")));
+        if status == 429 || status == 503 {
+            r = r.header(
+                "Retry-After",
+                utoipa::openapi::HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                    .description(Some("Seconds until a request may succeed."))
+                    .build(),
+            );
+        }
+        r.build()
+    };
+    named.push((
+        statuspage::manage::dto::ErrorDto::name().into_owned(),
+        statuspage::manage::dto::ErrorDto::schema(),
+    ));
+    let mut patterns: Vec<&str> = Vec::new();
+    for r in MANAGE {
+        if !patterns.contains(&r.pattern) {
+            patterns.push(r.pattern);
+        }
+    }
+    for pattern in patterns {
+        let mut item = PathItemBuilder::new();
+        for r in MANAGE.iter().filter(|r| r.pattern == pattern) {
+            let mut params = vec![string_param(
+                "page_id",
+                "The page's id (the public API's `page.id`); another is 404.",
+            )];
+            if !r.kind.is_empty() {
+                params.push(string_param(
+                    "id",
+                    "The public API's id (`component-1`, `incident-1`) or the bare number.",
+                ));
+            }
+            let mut b = OperationBuilder::new()
+                .operation_id(Some(r.id))
+                .summary(Some(r.summary))
+                .tag("statuspage-manage")
+                .parameters(Some(params));
+            if !r.envelope.is_empty() {
+                let body = ObjectBuilder::new()
+                    .property(
+                        r.envelope,
+                        ObjectBuilder::new()
+                            .schema_type(Type::Object)
+                            .description(Some("The fields, as the module docs list them.")),
+                    )
+                    .required(r.envelope);
+                b = b.request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content("application/json", json_content(body.into()))
+                        .build(),
+                ));
+            }
+            let code = r.status.as_u16().to_string();
+            b = match r.ok {
+                Answer::Json {
+                    schema,
+                    named: names,
+                } => {
+                    names(named);
+                    b.response(
+                        code,
+                        ResponseBuilder::new()
+                            .description(r.status.canonical_reason().unwrap_or("OK"))
+                            .content("application/json", json_content(schema()))
+                            .build(),
+                    )
+                }
+                Answer::NoContent => b.response(
+                    code,
+                    ResponseBuilder::new().description("No Content").build(),
+                ),
+            };
+            for status in [400, 401, 403, 404, 405, 422, 429, 503] {
+                b = b.response(status.to_string(), sp_error(status));
+            }
+            b = b.securities(Some(vec![
+                SecurityRequirement::new("StatuspageOAuth", Vec::<String>::new()),
+                SecurityRequirement::new("CachetToken", Vec::<String>::new()),
+                SecurityRequirement::new("BearerToken", Vec::<String>::new()),
+            ]));
+            item = item.operation(http_method(r.verb), b.build());
+        }
+        paths = paths.path(
+            format!("{}{{page_id}}/{pattern}", statuspage::manage::PREFIX),
+            item.build(),
+        );
+    }
+    paths
+}
+
 /// The whole document.
 #[must_use]
 pub(crate) fn document() -> OpenApi {
@@ -390,6 +503,13 @@ pub(crate) fn document() -> OpenApi {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Cachet-Token",
                 "An API token (Cachet's header).",
+            ))),
+        )
+        .security_scheme(
+            "StatuspageOAuth",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`OAuth <token>`: Statuspage's scheme, with one of this site's API tokens.",
             ))),
         )
         .security_scheme(
@@ -404,6 +524,7 @@ pub(crate) fn document() -> OpenApi {
     let mut named: Named = Vec::new();
     let paths = v1_paths(PathsBuilder::new(), &mut named);
     let paths = statuspage_paths(paths, &mut named);
+    let paths = statuspage_manage_paths(paths, &mut named);
     named.push((ApiError::name().into_owned(), ApiError::schema()));
     ApiError::schemas(&mut named);
     components = components.schemas_from_iter(named);
@@ -420,6 +541,10 @@ pub(crate) fn document() -> OpenApi {
             "statuspage",
             "Atlassian Statuspage v2 compatible public JSON",
         ),
+        (
+            "statuspage-manage",
+            "Atlassian Statuspage's management API (/v1/pages/{page_id}/...), by token",
+        ),
     ]
     .map(|(n, d)| TagBuilder::new().name(n).description(Some(d)).build());
     OpenApiBuilder::new()
@@ -428,8 +553,10 @@ pub(crate) fn document() -> OpenApi {
                 .title("cachet-rs API")
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
-                    "Cachet API v1 (compatible with Cachet 2.4) and the Atlassian Statuspage \
-                     v2 public JSON. Errors use Cachet's `{\"errors\": [...]}` envelope.",
+                    "Cachet API v1 (compatible with Cachet 2.4), the Atlassian Statuspage \
+                     v2 public JSON and Statuspage's management API. API v1 errors use \
+                     Cachet's `{\"errors\": [...]}` envelope; the Statuspage management \
+                     API answers `{\"error\", \"message\"}`.",
                 ))
                 .build(),
         )

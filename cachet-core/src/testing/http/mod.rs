@@ -48,6 +48,7 @@ mod cases_metrics;
 mod cases_pages;
 mod cases_schedules;
 mod cases_statuspage;
+mod cases_statuspage_manage;
 mod cases_subscribers;
 mod cases_telemetry;
 
@@ -126,6 +127,8 @@ pub enum Auth {
     Token(TokenKind),
     /// `Authorization: Bearer <token>`.
     Bearer(TokenKind),
+    /// `Authorization: OAuth <token>` (Statuspage's scheme).
+    OAuth(TokenKind),
     /// `X-Cachet-Token` with a literal value (a bogus token).
     RawToken(String),
     /// A principal the host vouches for (`RequestContext::principal`; the adapters take it
@@ -514,6 +517,7 @@ pub fn cases() -> Vec<HttpCase> {
     all.extend(cases_schedules::cases());
     all.extend(cases_subscribers::cases());
     all.extend(cases_statuspage::cases());
+    all.extend(cases_statuspage_manage::cases());
     all.extend(cases_pages::cases());
     all.extend(cases_dashboard::cases());
     all.extend(cases_telemetry::cases());
@@ -638,6 +642,8 @@ impl Site {
             }
             _ => format!("{prefix}{}", r.path),
         };
+        // Statuspage management paths name the page, whose id is derived from the site's key.
+        let path = path.replace("{page_id}", &crate::web::statuspage::page_id(&self.cachet));
         let mut b = Request::builder().method(r.method.clone()).uri(path);
         for (k, v) in &r.headers {
             b = b.header(k.as_str(), v.as_str());
@@ -648,6 +654,9 @@ impl Site {
             Auth::Token(k) => b = b.header("x-cachet-token", self.token(*k).await?),
             Auth::Bearer(k) => {
                 b = b.header("authorization", format!("Bearer {}", self.token(*k).await?));
+            }
+            Auth::OAuth(k) => {
+                b = b.header("authorization", format!("OAuth {}", self.token(*k).await?));
             }
             Auth::RawToken(t) => b = b.header("x-cachet-token", t.as_str()),
             Auth::Principal(name, role) => {
@@ -916,7 +925,11 @@ where
         }
     }
     let path = case.request.path.split('?').next().unwrap_or("");
-    if path == "/api/v1" || path.starts_with("/api/v1/") || path.starts_with("/api/v2/") {
+    if path == "/api/v1"
+        || path.starts_with("/api/v1/")
+        || path.starts_with("/api/v2/")
+        || path.starts_with("/v1/pages/")
+    {
         if resp.headers().contains_key("set-cookie") {
             errors.push("an API answer sets a cookie".to_owned());
         }

@@ -1,6 +1,7 @@
 //! Statuspage v2 public JSON (the read-only API Atlassian Statuspage serves) under
 //! `/api/v2/`, so the clients, bots, exporters and aggregators written for Atlassian
-//! Statuspage read a cachet page unmodified.
+//! Statuspage read a cachet page unmodified. Statuspage's management API, which its tooling
+//! writes through, is [`manage`] (`/v1/pages/{page_id}/...`); both answer with the same DTOs.
 //!
 //! | path | body |
 //! |---|---|
@@ -73,6 +74,7 @@
 //! widget works from other sites; anything else follows `allowed_domains`.
 
 mod dto;
+pub(crate) mod manage;
 mod present;
 pub(crate) mod routes;
 
@@ -182,7 +184,7 @@ pub(crate) async fn unresolved_incidents(
 }
 
 /// The 12-character page id (see the module docs).
-fn page_id(cachet: &Cachet) -> String {
+pub(crate) fn page_id(cachet: &Cachet) -> String {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let label = format!(
         "cachet-rs/statuspage/page-id\0{}",

@@ -120,8 +120,18 @@ pub(crate) async fn active(v: &View<'_>) -> Result<MaintenancesResponseDto, Erro
 // ---- The view ----
 
 impl<'c> View<'c> {
+    /// What a visitor sees now.
     pub(crate) async fn load(cachet: &'c Cachet, settings: &Settings) -> Result<Self, Error> {
-        let actor = Actor::anonymous(None);
+        Self::load_as(cachet, settings, Actor::anonymous(None)).await
+    }
+
+    /// What `actor` sees now: the management API's view of a token, with the facade's rules
+    /// of who sees what.
+    pub(crate) async fn load_as(
+        cachet: &'c Cachet,
+        settings: &Settings,
+        actor: Actor,
+    ) -> Result<Self, Error> {
         let now = cachet.now();
         let tz: Tz = settings.app_timezone.tz();
         let (groups, components) = cachet.visible_components(&actor).await?;
@@ -223,7 +233,7 @@ impl<'c> View<'c> {
             .unwrap_or(EffectiveStatus::Operational)
     }
 
-    fn component(&self, c: &Component) -> ComponentDto {
+    pub(super) fn component(&self, c: &Component) -> ComponentDto {
         ComponentDto {
             components: None,
             created_at: self.ts(c.created_at),
@@ -273,7 +283,7 @@ impl<'c> View<'c> {
     }
 
     /// Each group followed by its components, then the ungrouped components.
-    fn components(&self) -> Vec<ComponentDto> {
+    pub(super) fn components(&self) -> Vec<ComponentDto> {
         let mut out = Vec::with_capacity(self.components.len() + self.groups.len());
         for g in &self.groups {
             let children: Vec<&Component> = self
@@ -302,7 +312,15 @@ impl<'c> View<'c> {
     }
 
     async fn incidents(&self, incidents: &[Incident]) -> Result<Vec<IncidentDto>, Error> {
-        let listed = &incidents[..incidents.len().min(LIST_LIMIT as usize)];
+        self.incident_list(&incidents[..incidents.len().min(LIST_LIMIT as usize)])
+            .await
+    }
+
+    /// Every one of these incidents, in this order.
+    pub(super) async fn incident_list(
+        &self,
+        listed: &[Incident],
+    ) -> Result<Vec<IncidentDto>, Error> {
         // One read for every listed incident's updates (newest first per incident).
         let updates = self.cachet.incident_updates_of(&self.actor, listed).await?;
         Ok(listed
@@ -396,7 +414,10 @@ impl<'c> View<'c> {
     }
 
     /// Open schedules whose phase passes the test, earliest start first.
-    fn open_maintenances(&self, keep: impl Fn(MaintenancePhase) -> bool) -> Vec<Schedule> {
+    pub(super) fn open_maintenances(
+        &self,
+        keep: impl Fn(MaintenancePhase) -> bool,
+    ) -> Vec<Schedule> {
         let mut out: Vec<Schedule> = self
             .open_schedules
             .iter()
@@ -407,7 +428,10 @@ impl<'c> View<'c> {
         out
     }
 
-    async fn maintenances(&self, schedules: &[Schedule]) -> Result<Vec<MaintenanceDto>, Error> {
+    pub(super) async fn maintenances(
+        &self,
+        schedules: &[Schedule],
+    ) -> Result<Vec<MaintenanceDto>, Error> {
         let mut out = Vec::new();
         for s in schedules.iter().take(LIST_LIMIT as usize) {
             out.push(self.maintenance(s).await?);

@@ -249,3 +249,49 @@ async fn a_store_that_hangs_during_the_render_serves_what_is_held() {
         faulty.heal();
     }
 }
+
+/// Statuspage's management API through an outage: a write refused while the store is known
+/// down, and a read that finds the store stopped, both answer 503 with `Retry-After` in
+/// Statuspage's error shape, never a hang or a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_statuspage_management_api_answers_503_in_its_own_shape() {
+    let (h, faulty) = site();
+    let c = &h.cachet;
+    let components = "/v1/pages/anypage/components";
+    // Well-formed, so that it is looked up (and finds the store stopped).
+    let token = cachet_core::auth::tokens::mint_api_token().unwrap().secret;
+    faulty.fail();
+    // The store is not yet known down: the token look-up finds it stopped.
+    let started = Instant::now();
+    let r = send(
+        c,
+        "GET",
+        components,
+        &[("authorization", &format!("OAuth {token}"))],
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+    assert_eq!(body["error"], body["message"]);
+    assert!(body["error"].as_str().unwrap().contains("store"), "{body}");
+    // Known down: a write is refused at once, in the same shape.
+    assert_eq!(get(c, "/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let w = send(
+        c,
+        "POST",
+        components,
+        &[("authorization", &format!("OAuth {token}"))],
+    )
+    .await;
+    assert_unavailable(&w, "a management write while the store is down");
+    let body: serde_json::Value = serde_json::from_slice(w.body()).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "error": "The status page's store is not answering",
+            "message": "The status page's store is not answering"
+        })
+    );
+    faulty.heal();
+}

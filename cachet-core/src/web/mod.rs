@@ -242,7 +242,7 @@ impl Cachet {
         } else if let Some(cached) = cached {
             cached
         } else if refused_write {
-            self.store_down_answer(api, &id)
+            self.store_down_answer(api, management, &id)
         } else if path == "/health" {
             self.health(&req).await
         } else if path == openapi::PATH {
@@ -494,9 +494,11 @@ impl Cachet {
     }
 
     /// The refusal of a write while the store is known down: `503` with `Retry-After`, in
-    /// API v1's envelope on the API.
-    fn store_down_answer(&self, api: bool, id: &str) -> Response<Bytes> {
-        let mut resp = if api {
+    /// API v1's envelope on API v1 and Statuspage's on its management API.
+    fn store_down_answer(&self, api: bool, management: bool, id: &str) -> Response<Bytes> {
+        let mut resp = if management {
+            statuspage::manage::store_unavailable()
+        } else if api {
             response::api_error(StatusCode::SERVICE_UNAVAILABLE, "", id, Vec::new())
         } else {
             snapshot::outage::unavailable(self.snapshots().retry_after_secs())

@@ -165,10 +165,7 @@ impl Fail {
                 Error::Conflict(why) => error(StatusCode::UNPROCESSABLE_ENTITY, why),
                 Error::Throttled { .. } => error(StatusCode::TOO_MANY_REQUESTS, "Rate limited"),
                 // `Cachet::handle` adds `Retry-After` and notes the store as down.
-                Error::Unavailable(_) => error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The status page's store is not answering",
-                ),
+                Error::Unavailable(_) => error(StatusCode::SERVICE_UNAVAILABLE, STORE_UNAVAILABLE),
                 _ => {
                     tracing::error!(request_id, error = ?crate::log::Escaped(&e), "Statuspage management request failed");
                     error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
@@ -177,6 +174,14 @@ impl Fail {
         }
     }
 }
+
+/// The 503 of a write refused while the store is known down (the caller adds
+/// `Retry-After`).
+pub(crate) fn store_unavailable() -> Response<Bytes> {
+    error(StatusCode::SERVICE_UNAVAILABLE, STORE_UNAVAILABLE)
+}
+
+const STORE_UNAVAILABLE: &str = "The status page's store is not answering";
 
 /// Answers a `/v1/pages/...` request.
 pub(crate) async fn handle(

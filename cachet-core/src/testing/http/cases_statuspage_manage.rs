@@ -3,9 +3,21 @@
 //! `component[status]=` forms, ids as the public API spells them. `{page_id}` in a path is
 //! the site's page id.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use super::{Auth, BodyCheck, CaseRequest, Fixture, HeaderCheck, HttpCase, TokenKind, component};
+use crate::Config;
+use crate::web::Limit;
+
+fn one_api_call_per_address(c: &mut Config) {
+    c.web.rate_limits.api_per_address = Limit::new(1, Duration::from_secs(3600));
+}
+
+fn one_api_call_per_token(c: &mut Config) {
+    c.web.rate_limits.api_per_token = Limit::new(1, Duration::from_secs(3600));
+}
 
 const COMPONENTS: &str = "/v1/pages/{page_id}/components";
 const INCIDENTS: &str = "/v1/pages/{page_id}/incidents";
@@ -61,6 +73,33 @@ fn components() -> Vec<HttpCase> {
             401,
             "Could not authenticate",
         ),
+        sp_error(
+            HttpCase::get(
+                "statuspage manage: guessing tokens spends the address's API budget",
+                COMPONENTS,
+            )
+            .configure(one_api_call_per_address)
+            .with(Fixture::Prior(CaseRequest::new("GET", COMPONENTS)))
+            .auth(Auth::RawToken("cachet_guess".into())),
+            429,
+            "Rate limited",
+        )
+        .expect_header("retry-after", HeaderCheck::AtLeast(1)),
+        sp_error(
+            oauth(HttpCase::get(
+                "statuspage manage: a token's calls spend its budget",
+                COMPONENTS,
+            ))
+            .configure(one_api_call_per_token)
+            .with({
+                let mut r = CaseRequest::new("GET", COMPONENTS);
+                r.auth = Auth::OAuth(TokenKind::Admin);
+                Fixture::Prior(r)
+            }),
+            429,
+            "Rate limited",
+        )
+        .expect_header("retry-after", HeaderCheck::AtLeast(1)),
         sp_error(
             oauth(HttpCase::get(
                 "statuspage manage: another page id is 404",

@@ -205,9 +205,16 @@ pub(crate) async fn handle(
         Lookup::Route { route, page, id } => (route, page, id),
     };
     // Every call needs a token, reads too: this is the management API, not the public one.
+    // Refusals count against the client address's API budget (as API v1's guests do), so
+    // guessing tokens is as slow here as there; a token's calls count against the token's.
     let actor = match cachet.api_actor(&req, ip, principal).await {
         Ok(Some(a)) => a,
         Ok(None) | Err(Error::Unauthenticated) => {
+            if let Some(ip) = ip
+                && let Decision::Deny { limit, retry_after } = cachet.limit_api_address(ip).await
+            {
+                return too_many(limit, retry_after);
+            }
             return error(StatusCode::UNAUTHORIZED, "Could not authenticate");
         }
         Err(e) => return Fail::Facade(e).render(request_id),
@@ -215,17 +222,7 @@ pub(crate) async fn handle(
     if let Some(t) = actor.token()
         && let Decision::Deny { limit, retry_after } = cachet.limit_api_token(t.id.get()).await
     {
-        let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limited");
-        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-        for (name, value) in [
-            ("retry-after", secs.max(1).to_string()),
-            ("x-ratelimit-limit", limit.to_string()),
-        ] {
-            if let Ok(v) = HeaderValue::from_str(&value) {
-                r.headers_mut().insert(name, v);
-            }
-        }
-        return r;
+        return too_many(limit, retry_after);
     }
     if page != super::page_id(cachet) {
         return error(StatusCode::NOT_FOUND, "Page not found");
@@ -248,6 +245,21 @@ pub(crate) async fn handle(
         }
         Err(f) => f.render(request_id),
     }
+}
+
+/// A 429 with `Retry-After` and the limit.
+fn too_many(limit: u32, retry_after: std::time::Duration) -> Response<Bytes> {
+    let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limited");
+    let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    for (name, value) in [
+        ("retry-after", secs.max(1).to_string()),
+        ("x-ratelimit-limit", limit.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            r.headers_mut().insert(name, v);
+        }
+    }
+    r
 }
 
 /// The input of a call: for a write, the fields inside its envelope (`{"incident": {...}}`

@@ -75,6 +75,13 @@
 //! with [`Background::shutdown`](cachet_core::notify::Background::shutdown).
 //! `examples/src/bin/embed_actix.rs` in the repository is a complete host in one file.
 //!
+//! # Watching your own routes
+//!
+//! [`HostHealthMiddleware`] records every answer of the routes it wraps into a route group of
+//! a [`HostHealth`](cachet_core::host_health::HostHealth), whose rules turn a burst of 5xx or
+//! slow answers into a component status and an incident (see [`cachet_core::host_health`]):
+//! `web::resource("/checkout").wrap(HostHealthMiddleware::new(&health, "checkout"))`.
+//!
 //! # Trusting proxies
 //!
 //! The client address used for rate limits and the audit log is the TCP peer
@@ -124,6 +131,10 @@
 //! ```
 //!
 //! Only insert a principal for requests you have authenticated: Cachet believes it.
+
+mod health;
+
+pub use health::{HostHealthMiddleware, HostHealthService};
 
 use std::future::poll_fn;
 use std::pin::Pin;

@@ -78,6 +78,14 @@
 //! [`Background::shutdown`](cachet_core::notify::Background::shutdown).
 //! `examples/src/bin/embed_axum.rs` in the repository is a complete host in one file.
 //!
+//! # Watching your own routes
+//!
+//! [`HostHealthLayer`] records every answer of the routes it wraps into a route group of a
+//! [`HostHealth`](cachet_core::host_health::HostHealth), whose rules turn a burst of 5xx or
+//! slow answers into a component status and an incident (see
+//! [`cachet_core::host_health`]):
+//! `Router::new().route("/checkout", post(pay)).route_layer(HostHealthLayer::new(&health, "checkout"))`.
+//!
 //! # Trusting proxies
 //!
 //! The client address used for rate limits and the audit log is the TCP peer, taken from
@@ -134,6 +142,10 @@
 //! ```
 //!
 //! Only insert a principal for requests you have authenticated: Cachet believes it.
+
+mod health;
+
+pub use health::{HostHealthFuture, HostHealthLayer, HostHealthService};
 
 use std::future::poll_fn;
 use std::net::SocketAddr;

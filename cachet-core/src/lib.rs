@@ -13,6 +13,7 @@
 //! | [`Cachet`] | the facade: every operation takes an [`Actor`] and is authorized and audited |
 //! | [`metrics`] | Cachet's metric point merge rule |
 //! | [`history`] | the 90-day history bars: per-day uptime, incidents and worst status of a component |
+//! | [`host_health`] | the embedding host's own health (its answers per route group, the signals it reports) turned into component statuses and incidents |
 //! | [`charts`](web::charts) | metric chart series per view, Cachet's `/metrics/{id}` chart JSON and server-rendered SVG charts |
 //! | [`feeds`](web::feeds) | RSS 2.0 and Atom feeds of incidents, the iCalendar feed of maintenance, and the `<link rel="alternate">` tags advertising them |
 //! | [`pages`](web::pages) | the public HTML pages (askama templates, autoescaped): status page, incident, maintenance and component pages; the message catalogue (en, de, fr); hash-versioned static assets with SRI |
@@ -70,6 +71,9 @@ mod facade;
 #[cfg(feature = "facade")]
 #[cfg_attr(docsrs, doc(cfg(feature = "facade")))]
 pub mod history;
+#[cfg(feature = "facade")]
+#[cfg_attr(docsrs, doc(cfg(feature = "facade")))]
+pub mod host_health;
 pub mod i18n;
 pub mod log;
 pub mod metrics;

@@ -29,6 +29,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("backup", 1),
     ("facade", 1),
     ("history", 1),
+    ("host_health", 1),
     ("notify", 1),
     ("web", 2),
 ];

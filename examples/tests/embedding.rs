@@ -2,7 +2,8 @@
 //! Runs the two embedding examples as a user who copied one would: in an empty directory, with
 //! only an SMTP relay beside them. The page is mounted under `/status` with the framework's own
 //! nesting; a visitor subscribes and confirms through the mails the library's background work
-//! sends; the host's own code reports an incident, and its mail reaches the subscriber.
+//! sends; the host's own code reports an incident, and its mail reaches the subscriber; the
+//! host's own route is watched by host health.
 
 mod support;
 
@@ -143,6 +144,11 @@ fn check_embedding(bin: &str) {
         data.contains(&format!("List-Unsubscribe: <{origin}/status/unsubscribe/")),
         "{data}"
     );
+
+    // The host's own route, watched by host health, answers as the host wrote it; the
+    // component its rule names is on the page.
+    assert_eq!(http(port, "POST", "/checkout", &[], "").0, 200);
+    assert!(server.get("/status").1.contains("Checkout"));
 
     // The host's shutdown stops the background work with the server.
     server.signal("INT");

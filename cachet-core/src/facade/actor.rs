@@ -31,6 +31,11 @@ pub(crate) enum ActorKind {
         role: Role,
     },
     Operator,
+    /// The library's own background work acting on the host's behalf (host health): it may
+    /// read and write content, nothing else.
+    System {
+        name: &'static str,
+    },
 }
 
 impl Actor {
@@ -66,6 +71,16 @@ impl Actor {
     pub fn operator() -> Self {
         Self {
             kind: ActorKind::Operator,
+            ip: None,
+        }
+    }
+
+    /// The library's own background work, named `name` in the audit log (`system:<name>`).
+    /// Only crate code makes one: it may read everything and write content (components,
+    /// incidents), like a manager, and nothing about people, tokens or settings.
+    pub(crate) fn system(name: &'static str) -> Self {
+        Self {
+            kind: ActorKind::System { name },
             ip: None,
         }
     }
@@ -131,6 +146,7 @@ impl Actor {
             ActorKind::Token { token, .. } => format!("token:{}", token.id),
             ActorKind::Host { name, .. } => format!("host:{name}"),
             ActorKind::Operator => "operator".to_owned(),
+            ActorKind::System { name } => format!("system:{name}"),
         }
     }
 }

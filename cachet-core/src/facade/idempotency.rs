@@ -34,6 +34,7 @@ impl IdempotentRequest {
             ActorKind::Session { user, .. } => format!("user:{}", user.id.get()),
             ActorKind::Host { name, .. } => format!("host:{name}"),
             ActorKind::Operator => "operator".to_owned(),
+            ActorKind::System { name } => format!("system:{name}"),
         };
         Some(Self {
             key: digest_hex(&[b"cachet idempotency key", scope.as_bytes(), key.as_bytes()]),

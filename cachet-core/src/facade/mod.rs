@@ -352,6 +352,10 @@ impl Cachet {
             }
             ActorKind::Host { role, .. } => role_allows(*role, p),
             ActorKind::Operator => true,
+            ActorKind::System { .. } => matches!(
+                p,
+                Permission::ReadPublic | Permission::ReadPrivate | Permission::WriteContent
+            ),
         }
     }
 

@@ -92,11 +92,10 @@ impl Cachet {
 }
 
 impl Background {
-    /// Runs one more task beside the dispatcher and scheduler, for a layer above that has
-    /// background work of its own (the web layer's mirror): `task` gets the facade and the
-    /// stop signal (`true` once the background work is told to stop), and
+    /// Runs one more task beside the dispatcher and scheduler, for a module that has
+    /// background work of its own (host health, the web layer's mirror): `task` gets the
+    /// facade and the stop signal (`true` once the background work is told to stop), and
     /// [`Background::shutdown`] waits for it as for the others.
-    #[cfg_attr(not(feature = "mirror"), allow(dead_code))]
     pub(crate) fn spawn_beside<F>(&mut self, task: impl FnOnce(Cachet, watch::Receiver<bool>) -> F)
     where
         F: std::future::Future<Output = ()> + Send + 'static,

@@ -4,8 +4,12 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::StatusCode, web};
-use cachet_core::model::{IncidentStatus::Investigating, NewIncident, Role};
-use cachet_core::{Actor, Cachet, Config, secrets::key_file, validate::HttpUrl};
+use cachet_actix::HostHealthMiddleware;
+use cachet_core::host_health::{HostHealth, Rule};
+use cachet_core::model::{ComponentId, ComponentStatus, IncidentStatus::Investigating};
+use cachet_core::model::{NewComponent, NewIncident, Role};
+use cachet_core::store::{ComponentFilter, ComponentQuery};
+use cachet_core::{Actor, Cachet, Config, secrets::key_file, validate::HttpUrl, validate::Name};
 use cachet_notify::{EmailNotifier, SmtpUrl};
 
 #[actix_web::main]
@@ -21,12 +25,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let smtp = SmtpUrl::parse(&env("SMTP_URL", "smtp://127.0.0.1:25"), false)?;
     let mail = EmailNotifier::builder(smtp, "Status <status@example.com>".parse()?).build()?;
+    // The host's own /checkout answers drive the "Checkout" component: a burst of 5xx for
+    // 30 s makes it a partial outage with an incident, 30 s of health resolves it.
+    let health = HostHealth::new(&cachet);
+    let rule = Rule::routes("checkout", component(&cachet, "Checkout").await?);
+    health
+        .add_rule(rule.incident("Checkout fails", "We are on it."))
+        .await?;
     let background = cachet.start_background(vec![Arc::new(mail)]);
+    let background = background.with_host_health(&health);
     let app = move || {
         let host = web::post().to(deploy_failed);
+        let watched = HostHealthMiddleware::new(&health, "checkout");
+        let checkout = web::resource("/checkout")
+            .wrap(watched)
+            .post(|| async { "paid" });
         let page = cachet_actix::scope("/status", cachet.clone());
         let app = App::new().app_data(web::Data::new(cachet.clone()));
-        app.route("/deploy-failed", host).service(page)
+        app.route("/deploy-failed", host)
+            .service(checkout)
+            .service(page)
     };
     HttpServer::new(app).bind(addr)?.run().await?;
     background.shutdown().await;
@@ -45,4 +63,26 @@ async fn deploy_failed(cachet: web::Data<Cachet>, req: HttpRequest) -> HttpRespo
         Ok(new) if cachet.create_incident(&actor, &new).await.is_ok() => StatusCode::CREATED,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     })
+}
+
+/// The id of the component named `name`, made on the first start.
+async fn component(cachet: &Cachet, name: &str) -> Result<ComponentId, Box<dyn std::error::Error>> {
+    let (actor, name) = (
+        Actor::host("setup", Role::Manager, None),
+        Name::parse(name)?,
+    );
+    let filter = ComponentFilter {
+        name: Some(name.clone()),
+        ..ComponentFilter::default()
+    };
+    if let Some(c) = cachet
+        .components(&actor, ComponentQuery::filtered(filter))
+        .await?
+        .items
+        .first()
+    {
+        return Ok(c.id);
+    }
+    let new = NewComponent::named(name, ComponentStatus::Operational);
+    Ok(cachet.create_component(&actor, &new).await?.id)
 }

@@ -80,6 +80,8 @@ async fn a_scrape_after_real_traffic_shows_what_happened() {
     assert_eq!(send(&h, "/").await, 200);
     assert_eq!(send(&h, "/api/v1/components").await, 200);
     assert_eq!(send(&h, "/api/v2/summary.json").await, 200);
+    // Statuspage's management API, without a token.
+    assert_eq!(send(&h, "/v1/pages/anypage/components").await, 401);
     assert_eq!(send(&h, "/rss").await, 200);
     assert_eq!(send(&h, "/badge.svg").await, 200);
     assert_eq!(send(&h, "/dashboard").await, 303);
@@ -133,6 +135,7 @@ async fn a_scrape_after_real_traffic_shows_what_happened() {
     assert_eq!(value(&text, &requests("pages", "2xx")), 2.0, "{text}");
     assert_eq!(value(&text, &requests("api_v1", "2xx")), 1.0, "{text}");
     assert_eq!(value(&text, &requests("statuspage", "2xx")), 1.0, "{text}");
+    assert_eq!(value(&text, &requests("statuspage", "4xx")), 1.0, "{text}");
     assert_eq!(value(&text, &requests("feeds", "2xx")), 2.0, "{text}");
     assert_eq!(value(&text, &requests("dashboard", "3xx")), 1.0, "{text}");
     assert_eq!(value(&text, &requests("other", "4xx")), 1.0, "{text}");

@@ -31,7 +31,8 @@ pub(crate) fn route_group(cachet: &Cachet, path: &str) -> RouteGroup {
     if under("/api/v1") {
         return RouteGroup::ApiV1;
     }
-    if under("/api/v2") {
+    // Statuspage's public JSON and its management API.
+    if under("/api/v2") || under("/v1/pages") {
         return RouteGroup::Statuspage;
     }
     if path.starts_with("/assets/") {

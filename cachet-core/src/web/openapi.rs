@@ -52,15 +52,21 @@ fn json_content(schema: RefOr<Schema>) -> utoipa::openapi::Content {
     ContentBuilder::new().schema(Some(schema)).build()
 }
 
+/// An API v1 error answer: Cachet's envelope, `Retry-After` on 409 and 429.
 fn error_response(status: u16) -> utoipa::openapi::Response {
+    error_answer(status, "ApiError", &[409, 429])
+}
+
+/// An error answer with the named schema, and `Retry-After` on the statuses that carry it.
+fn error_answer(status: u16, schema: &str, retry_after: &[u16]) -> utoipa::openapi::Response {
     let reason = StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("Error");
     let mut r = ResponseBuilder::new()
         .description(reason)
-        .content("application/json", json_content(schema_ref("ApiError")));
-    if status == 429 || status == 409 {
+        .content("application/json", json_content(schema_ref(schema)));
+    if retry_after.contains(&status) {
         r = r.header(
             "Retry-After",
             utoipa::openapi::HeaderBuilder::new()
@@ -394,25 +400,6 @@ fn statuspage_manage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsB
             .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
             .build()
     };
-    let sp_error = |status: u16| {
-        let reason = StatusCode::from_u16(status)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or("Error");
-        let mut r = ResponseBuilder::new()
-            .description(reason)
-            .content("application/json", json_content(schema_ref("SpError")));
-        if status == 429 || status == 503 {
-            r = r.header(
-                "Retry-After",
-                utoipa::openapi::HeaderBuilder::new()
-                    .schema(ObjectBuilder::new().schema_type(Type::Integer))
-                    .description(Some("Seconds until a request may succeed."))
-                    .build(),
-            );
-        }
-        r.build()
-    };
     named.push((
         statuspage::manage::dto::ErrorDto::name().into_owned(),
         statuspage::manage::dto::ErrorDto::schema(),
@@ -477,7 +464,10 @@ fn statuspage_manage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsB
                 ),
             };
             for status in [400, 401, 403, 404, 405, 422, 429, 503] {
-                b = b.response(status.to_string(), sp_error(status));
+                b = b.response(
+                    status.to_string(),
+                    error_answer(status, "SpError", &[429, 503]),
+                );
             }
             b = b.securities(Some(vec![
                 SecurityRequirement::new("StatuspageOAuth", Vec::<String>::new()),

@@ -147,6 +147,47 @@ fn components() -> Vec<HttpCase> {
         )
         .expect_at("/status", json!("partial_outage"))
         .expect_at("/description", json!("Edge API")),
+        oauth(HttpCase::new(
+            "statuspage manage: PATCH moves a component into a group",
+            "PATCH",
+            "/v1/pages/{page_id}/components/component-1",
+        ))
+        .with(Fixture::Group {
+            name: "Core",
+            visible: true,
+        })
+        .with(component("API", 1))
+        .json(&json!({"component": {"group_id": "group-1"}}))
+        .expect_at("/group_id", json!("group-1")),
+        oauth(HttpCase::new(
+            "statuspage manage: a null group_id takes it out of its group",
+            "PATCH",
+            "/v1/pages/{page_id}/components/component-1",
+        ))
+        .with(Fixture::Group {
+            name: "Core",
+            visible: true,
+        })
+        .with(Fixture::Component {
+            name: "API",
+            status: 1,
+            enabled: true,
+            group: Some(1),
+        })
+        .json(&json!({"component": {"group_id": null}}))
+        .expect_at("/group_id", json!(null))
+        .expect_at("/name", json!("API")),
+        sp_error(
+            oauth(HttpCase::new(
+                "statuspage manage: a group id that is not one is refused",
+                "PATCH",
+                "/v1/pages/{page_id}/components/component-1",
+            ))
+            .with(component("API", 1))
+            .json(&json!({"component": {"group_id": "component-1"}})),
+            422,
+            "component[group_id]: must be the id of a component group (group-1)",
+        ),
         sp_error(
             oauth(HttpCase::new(
                 "statuspage manage: under_maintenance is refused, naming the field",

@@ -34,35 +34,21 @@ struct Fields {
 }
 
 fn fields(call: &Call<'_>) -> Result<Fields, Fail> {
-    let input = &call.input;
-    let text = |key: &'static str| input.text(key).map_err(|e| call.in_envelope(e));
-    let name = text("name")?
-        .map(|n| Name::parse(&n))
-        .transpose()
-        .map_err(|v| call.invalid("name", v))?;
-    let description = text("description")?
-        .map(|d| Text::parse(&d))
-        .transpose()
-        .map_err(|v| call.invalid("description", v))?;
-    let status = text("status")?
-        .map(|s| component_status(&s))
-        .transpose()
-        .map_err(|v| call.invalid("status", v))?;
+    let name = call.parsed("name", Name::parse)?;
+    let description = call.parsed("description", Text::parse)?;
+    let status = call.parsed("status", component_status)?;
     // `group_id`: `group-1` or `1`; `null` or empty takes the component out of its group.
-    let group_id = match input.get("group_id") {
-        None if input_names_null(input, "group_id") => Some(None),
-        None => None,
-        Some(_) => match text("group_id")?.as_deref().map(str::trim) {
-            None | Some("") => Some(None),
-            Some(g) => Some(Some(GroupId(parse_id(g, "group").ok_or_else(|| {
-                call.invalid(
-                    "group_id",
-                    Violation::Format {
-                        expected: "the id of a component group (group-1)",
-                    },
-                )
-            })?))),
-        },
+    let group_id = if call.input.has_null("group_id") {
+        Some(None)
+    } else {
+        call.parsed("group_id", |g| match g.trim() {
+            "" => Ok(None),
+            g => parse_id(g, "group")
+                .map(|n| Some(GroupId(n)))
+                .ok_or(Violation::Format {
+                    expected: "the id of a component group (group-1)",
+                }),
+        })?
     };
     Ok(Fields {
         name,
@@ -70,11 +56,6 @@ fn fields(call: &Call<'_>) -> Result<Fields, Fail> {
         status,
         group_id,
     })
-}
-
-/// Whether the body names a field as `null` (which [`Input::get`] reads as absent).
-fn input_names_null(input: &crate::web::input::Input, key: &str) -> bool {
-    input.has_null(key)
 }
 
 fn cause(call: &Call<'_>) -> StatusCause {

@@ -92,19 +92,9 @@ struct Fields {
 
 fn fields(call: &Call<'_>) -> Result<Fields, Fail> {
     let input = &call.input;
-    let text = |key: &'static str| input.text(key).map_err(|e| call.in_envelope(e));
-    let name = text("name")?
-        .map(|n| Name::parse(&n))
-        .transpose()
-        .map_err(|v| call.invalid("name", v))?;
-    let status = text("status")?
-        .map(|s| incident_status(&s))
-        .transpose()
-        .map_err(|v| call.invalid("status", v))?;
-    let body = text("body")?
-        .map(|b| Markdown::parse(&b))
-        .transpose()
-        .map_err(|v| call.invalid("body", v))?;
+    let name = call.parsed("name", Name::parse)?;
+    let status = call.parsed("status", incident_status)?;
+    let body = call.parsed("body", Markdown::parse)?;
     let deliver_notifications = input
         .bool("deliver_notifications")
         .map_err(|e| call.in_envelope(e))?;

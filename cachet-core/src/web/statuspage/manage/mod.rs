@@ -117,6 +117,21 @@ impl Call<'_> {
         Fail::Invalid(ValidationError::new(self.field(name), violation))
     }
 
+    /// A text field of the envelope, parsed: `None` when absent, a 422 naming the field
+    /// (`incident[status]`) when the text or its parse is refused.
+    pub(crate) fn parsed<T>(
+        &self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, Violation>,
+    ) -> Result<Option<T>, Fail> {
+        self.input
+            .text(key)
+            .map_err(|e| self.in_envelope(e))?
+            .map(|text| parse(&text))
+            .transpose()
+            .map_err(|v| self.invalid(key, v))
+    }
+
     /// Re-names a validation error of the core (`name: ...`) to the client's field.
     pub(crate) fn in_envelope(&self, e: ValidationError) -> Fail {
         let field = self.field(e.field());

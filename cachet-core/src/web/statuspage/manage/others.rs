@@ -54,11 +54,7 @@ pub(super) async fn create_template(call: Call<'_>) -> Handled {
         (n, None) => ("name", n.unwrap_or_default()),
     };
     let name = Name::parse(&raw).map_err(|v| call.invalid(field, v))?;
-    let body = text("body")?
-        .map(|b| Markdown::parse(&b))
-        .transpose()
-        .map_err(|v| call.invalid("body", v))?
-        .unwrap_or_default();
+    let body = call.parsed("body", Markdown::parse)?.unwrap_or_default();
     let slug = Slug::from_name(name.as_str()).ok_or_else(|| {
         call.invalid(
             field,

@@ -71,6 +71,7 @@ mod facade;
 #[cfg_attr(docsrs, doc(cfg(feature = "facade")))]
 pub mod history;
 pub mod i18n;
+pub mod import;
 pub mod log;
 pub mod metrics;
 pub mod model;

@@ -82,6 +82,13 @@ async fn sqlite_source(prefix: &str) -> String {
     url
 }
 
+/// Removes a SQLite source made by [`sqlite_source`].
+fn remove_sqlite(url: &str) {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 /// A PostgreSQL Cachet database in a schema of its own; its URL and the schema.
 async fn postgres_source() -> Option<(String, String)> {
     let url = url_from_env("CACHET_TEST_POSTGRES_URL")?;
@@ -262,6 +269,8 @@ async fn import_and_check(url: &str, prefix: &str) {
     assert!(matches!(out, LoginOutcome::SignedIn(_)));
     let after = store.user(UserId(2)).await.unwrap().password_hash.0;
     assert!(after.starts_with("$argon2id$"), "{after}");
+    // The bcrypt hash is gone for good: not kept in the password history either.
+    assert!(store.password_history(UserId(2)).await.unwrap().is_empty());
     assert!(
         cachet
             .login("ops@example.com", "wrong password here", None, None, None)
@@ -326,6 +335,7 @@ async fn import_and_check(url: &str, prefix: &str) {
 async fn a_sqlite_cachet_imports() {
     let url = sqlite_source("").await;
     import_and_check(&url, "").await;
+    remove_sqlite(&url);
 }
 
 #[tokio::test]
@@ -337,6 +347,7 @@ async fn a_prefixed_sqlite_cachet_imports() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("no readable `migrations` table"), "{e}");
+    remove_sqlite(&url);
 }
 
 #[tokio::test]
@@ -383,4 +394,62 @@ async fn another_cachet_version_is_refused_naming_what_was_found() {
             && e.contains("Cachet 2.4"),
         "{e}"
     );
+    remove_sqlite(&url);
+}
+
+/// Import throughput on a larger Cachet: 100 000 incidents with an update and an affected
+/// component each (300 000 rows), read from SQLite, mapped and loaded into SQLite. Ignored by
+/// default; BENCHMARKS.md gives the figure and the command.
+#[tokio::test]
+#[ignore = "a measurement, not a check: run with --ignored --nocapture"]
+async fn import_throughput_100k_incidents() {
+    const N: i64 = 100_000;
+    let url = sqlite_source("").await;
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
+         INSERT INTO incidents (id, user_id, component_id, name, status, visible, stickied, notifications, message, occurred_at, created_at, updated_at) \
+         SELECT i, 1, 0, 'Incident ' || i, 4, 1, 0, 0, 'Something **broke** and was fixed.', '2019-05-01 10:00:00', '2019-05-01 10:00:00', '2019-05-01 11:00:00' FROM n; \
+         WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
+         INSERT INTO incident_updates (id, incident_id, status, message, user_id, created_at, updated_at) \
+         SELECT i, i, 4, 'Fixed.', 1, '2019-05-01 11:00:00', '2019-05-01 11:00:00' FROM n; \
+         WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
+         INSERT INTO incident_components (id, incident_id, component_id, status_id) \
+         SELECT i, i, 1, 4 FROM n;",
+        last = 1000 + N - 1
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let started = std::time::Instant::now();
+    let source = cachet_store::import::read_cachet(&url, "").await.unwrap();
+    let read = started.elapsed();
+    let plan = import::plan(&source, &keyring(), chrono::Utc::now()).unwrap();
+    let planned = started.elapsed();
+    let path = std::env::temp_dir().join(format!("{}.db", unique_name("cachet24_target_")));
+    let store: Arc<dyn Store> = Arc::new(
+        cachet_store::SqliteStore::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        import::apply(store.as_ref(), &plan).await.unwrap(),
+        Outcome::Imported
+    );
+    let total = started.elapsed();
+    let rows = plan.dump.row_count();
+    assert!(rows > 3 * usize::try_from(N).unwrap());
+    #[allow(clippy::cast_precision_loss)]
+    let per_second = rows as f64 / total.as_secs_f64();
+    eprintln!(
+        "imported {rows} rows in {:.2} s ({per_second:.0} rows/s): read {:.2} s, map {:.2} s, load {:.2} s",
+        total.as_secs_f64(),
+        read.as_secs_f64(),
+        (planned - read).as_secs_f64(),
+        (total - planned).as_secs_f64()
+    );
+    let _ = std::fs::remove_file(&path);
+    remove_sqlite(&url);
 }

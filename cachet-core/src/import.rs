@@ -40,8 +40,7 @@ use crate::store::backup::{Dump, NOT_EMPTY_ENTITY, TABLES, TableRows, Value};
 use crate::store::query::{AuditFilter, AuditQuery};
 use crate::store::{Store, StoreError};
 use crate::validate::{
-    Email, HttpUrl, Locale, Markdown, Meta, MetricValue, Name, Order, Places, Slug, Text,
-    Threshold,
+    Email, HttpUrl, Locale, Markdown, Meta, MetricValue, Name, Order, Places, Slug, Text, Threshold,
 };
 
 /// What the import reads: Cachet 2.4.
@@ -98,7 +97,10 @@ pub static SOURCE_TABLES: &[SourceTable] = &[
         ],
     ),
     src("tags", &["id", "name", "slug"]),
-    src("taggables", &["id", "tag_id", "taggable_id", "taggable_type"]),
+    src(
+        "taggables",
+        &["id", "tag_id", "taggable_id", "taggable_type"],
+    ),
     src(
         "users",
         &[
@@ -173,7 +175,10 @@ pub static SOURCE_TABLES: &[SourceTable] = &[
             "deleted_at",
         ],
     ),
-    src("schedule_components", &["id", "schedule_id", "component_id"]),
+    src(
+        "schedule_components",
+        &["id", "schedule_id", "component_id"],
+    ),
     src(
         "metrics",
         &[
@@ -195,11 +200,25 @@ pub static SOURCE_TABLES: &[SourceTable] = &[
     ),
     src(
         "metric_points",
-        &["id", "metric_id", "value", "counter", "created_at", "updated_at"],
+        &[
+            "id",
+            "metric_id",
+            "value",
+            "counter",
+            "created_at",
+            "updated_at",
+        ],
     ),
     src(
         "subscribers",
-        &["id", "email", "verified_at", "global", "created_at", "updated_at"],
+        &[
+            "id",
+            "email",
+            "verified_at",
+            "global",
+            "created_at",
+            "updated_at",
+        ],
     ),
     src(
         "subscriptions",
@@ -230,9 +249,10 @@ impl Source {
         match self.migrations.last() {
             Some(last) if last == CACHET_24_LAST_MIGRATION => Ok(()),
             found => Err(ImportError::UnsupportedVersion {
-                found: found.map_or_else(|| "an empty migrations table".to_owned(), |m| {
-                    format!("last migration `{}`", crate::log::Escaped(m))
-                }),
+                found: found.map_or_else(
+                    || "an empty migrations table".to_owned(),
+                    |m| format!("last migration `{}`", crate::log::Escaped(m)),
+                ),
             }),
         }
     }
@@ -268,7 +288,9 @@ impl Source {
 #[non_exhaustive]
 pub enum ImportError {
     /// The source is not a Cachet 2.4 database.
-    #[error("not a {SOURCE_NAME} database: found {found}, expected last migration `{CACHET_24_LAST_MIGRATION}`")]
+    #[error(
+        "not a {SOURCE_NAME} database: found {found}, expected last migration `{CACHET_24_LAST_MIGRATION}`"
+    )]
     UnsupportedVersion {
         /// What the `migrations` table ends with.
         found: String,
@@ -437,7 +459,11 @@ impl Row<'_> {
     }
 
     fn bool_or(&self, column: &str, default: bool) -> Field<bool> {
-        match self.raw(column).map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        match self
+            .raw(column)
+            .map(|s| s.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("") => Ok(default),
             Some("1" | "true" | "t") => Ok(true),
             Some("0" | "false" | "f") => Ok(false),
@@ -531,16 +557,14 @@ impl Builder {
 /// The rows of one source table, with their table.
 fn rows<'a>(source: &'a Source, name: &str) -> impl Iterator<Item = Row<'a>> {
     let table = SOURCE_TABLES.iter().find(|t| t.name == name);
-    table
-        .into_iter()
-        .flat_map(move |t| {
-            source
-                .rows
-                .get(t.name)
-                .into_iter()
-                .flatten()
-                .map(move |values| Row { table: t, values })
-        })
+    table.into_iter().flat_map(move |t| {
+        source
+            .rows
+            .get(t.name)
+            .into_iter()
+            .flatten()
+            .map(move |values| Row { table: t, values })
+    })
 }
 
 /// Maps one table: `f` turns a row into `Ok(Some(values))` (imported), `Ok(None)`
@@ -608,7 +632,10 @@ fn map_settings(b: &mut Builder, source: &Source) -> Locale {
         let value = row.text("value").to_owned();
         let (key, value) = match name.as_str() {
             // Cachet's pattern is a PHP date format; ours is a closed set of styles.
-            "date_format" => (SettingKey::DateFormat, date_style(&value).as_str().to_owned()),
+            "date_format" => (
+                SettingKey::DateFormat,
+                date_style(&value).as_str().to_owned(),
+            ),
             "app_locale" => (SettingKey::AppLocale, value.replace('_', "-")),
             other => match SettingKey::parse(other) {
                 Ok(k) => (k, value),
@@ -633,22 +660,31 @@ fn map_settings(b: &mut Builder, source: &Source) -> Locale {
 }
 
 fn map_groups(b: &mut Builder, source: &Source, now: i64) -> BTreeSet<i64> {
-    map_table(b, source, "component_groups", "component_groups", |r, id| {
-        let name = rule("name", Name::parse(r.text("name")))?;
-        let order = rule("order", Order::new(r.int_or("order", 0)?))?;
-        let collapsed = rule("collapsed", Collapsed::from_code(r.int_or("collapsed", 1)?))?;
-        let visible = rule("visible", GroupVisibility::from_code(r.int_or("visible", 0)?))?;
-        let created = r.time_or("created_at", now)?;
-        Ok(Some(vec![
-            int(id),
-            text(name.as_str()),
-            int(i64::from(order.get())),
-            int(i64::from(collapsed.code())),
-            int(i64::from(visible.code())),
-            int(created),
-            int(r.time_or("updated_at", created)?),
-        ]))
-    })
+    map_table(
+        b,
+        source,
+        "component_groups",
+        "component_groups",
+        |r, id| {
+            let name = rule("name", Name::parse(r.text("name")))?;
+            let order = rule("order", Order::new(r.int_or("order", 0)?))?;
+            let collapsed = rule("collapsed", Collapsed::from_code(r.int_or("collapsed", 1)?))?;
+            let visible = rule(
+                "visible",
+                GroupVisibility::from_code(r.int_or("visible", 0)?),
+            )?;
+            let created = r.time_or("created_at", now)?;
+            Ok(Some(vec![
+                int(id),
+                text(name.as_str()),
+                int(i64::from(order.get())),
+                int(i64::from(collapsed.code())),
+                int(i64::from(visible.code())),
+                int(created),
+                int(r.time_or("updated_at", created)?),
+            ]))
+        },
+    )
 }
 
 fn map_components(
@@ -747,7 +783,10 @@ fn map_tags(b: &mut Builder, source: &Source, components: &BTreeSet<i64>) {
     }
     b.count("taggables", read, pairs.len());
     for ((component, slug), name) in pairs {
-        b.push("component_tags", vec![int(component), text(slug), text(name)]);
+        b.push(
+            "component_tags",
+            vec![int(component), text(slug), text(name)],
+        );
     }
 }
 
@@ -926,50 +965,62 @@ fn map_incidents(
             ]))
         },
     );
-    map_table(b, source, "incident_updates", "incident_updates", |r, id| {
-        let incident = r.int("incident_id")?;
-        if !incidents.contains(&incident) {
-            return Err(format!("incident {incident} is not imported"));
-        }
-        let status = rule("status", IncidentStatus::from_code(r.int_or("status", 1)?))?;
-        let message = rule("message", Markdown::parse(r.text("message")))?;
-        let created = r.time_or("created_at", now)?;
-        Ok(Some(vec![
-            int(id),
-            int(incident),
-            int(i64::from(status.code())),
-            text(message.as_str()),
-            opt_int(r.opt_int("user_id")?.filter(|u| users.contains_key(u))),
-            int(created),
-            int(r.time_or("updated_at", created)?),
-        ]))
-    });
+    map_table(
+        b,
+        source,
+        "incident_updates",
+        "incident_updates",
+        |r, id| {
+            let incident = r.int("incident_id")?;
+            if !incidents.contains(&incident) {
+                return Err(format!("incident {incident} is not imported"));
+            }
+            let status = rule("status", IncidentStatus::from_code(r.int_or("status", 1)?))?;
+            let message = rule("message", Markdown::parse(r.text("message")))?;
+            let created = r.time_or("created_at", now)?;
+            Ok(Some(vec![
+                int(id),
+                int(incident),
+                int(i64::from(status.code())),
+                text(message.as_str()),
+                opt_int(r.opt_int("user_id")?.filter(|u| users.contains_key(u))),
+                int(created),
+                int(r.time_or("updated_at", created)?),
+            ]))
+        },
+    );
     incidents
 }
 
 fn map_templates(b: &mut Builder, source: &Source, now: i64) {
     let mut slugs = BTreeSet::new();
-    map_table(b, source, "incident_templates", "incident_templates", |r, id| {
-        if r.opt_time("deleted_at")?.is_some() {
-            return Ok(None);
-        }
-        let name = rule("name", Name::parse(r.text("name")))?;
-        let slug = rule("slug", Slug::parse(r.text("slug").trim()))?;
-        if !slugs.insert(slug.as_str().to_owned()) {
-            return Err("slug: another template has this slug".to_owned());
-        }
-        // Twig is never evaluated here: a Cachet template's `{% ... %}` stays literal text.
-        let template = rule("template", Markdown::parse(r.text("template")))?;
-        let created = r.time_or("created_at", now)?;
-        Ok(Some(vec![
-            int(id),
-            text(name.as_str()),
-            text(slug.as_str()),
-            text(template.as_str()),
-            int(created),
-            int(r.time_or("updated_at", created)?),
-        ]))
-    });
+    map_table(
+        b,
+        source,
+        "incident_templates",
+        "incident_templates",
+        |r, id| {
+            if r.opt_time("deleted_at")?.is_some() {
+                return Ok(None);
+            }
+            let name = rule("name", Name::parse(r.text("name")))?;
+            let slug = rule("slug", Slug::parse(r.text("slug").trim()))?;
+            if !slugs.insert(slug.as_str().to_owned()) {
+                return Err("slug: another template has this slug".to_owned());
+            }
+            // Twig is never evaluated here: a Cachet template's `{% ... %}` stays literal text.
+            let template = rule("template", Markdown::parse(r.text("template")))?;
+            let created = r.time_or("created_at", now)?;
+            Ok(Some(vec![
+                int(id),
+                text(name.as_str()),
+                text(slug.as_str()),
+                text(template.as_str()),
+                int(created),
+                int(r.time_or("updated_at", created)?),
+            ]))
+        },
+    );
 }
 
 fn map_schedules(b: &mut Builder, source: &Source, components: &BTreeSet<i64>, now: i64) {
@@ -986,7 +1037,9 @@ fn map_schedules(b: &mut Builder, source: &Source, components: &BTreeSet<i64>, n
             text(name.as_str()),
             text(message.as_str()),
             int(i64::from(status.code())),
-            int(r.opt_time("scheduled_at")?.ok_or("scheduled_at: required")?),
+            int(r
+                .opt_time("scheduled_at")?
+                .ok_or("scheduled_at: required")?),
             opt_int(r.opt_time("completed_at")?),
             Value::Bool(false),
             Value::Null,
@@ -1025,7 +1078,10 @@ fn map_metrics(b: &mut Builder, source: &Source, now: i64) {
         let default_value = millis("default_value", r.raw("default_value").unwrap_or("0"))?;
         let calc = rule("calc_type", CalcType::from_code(r.int_or("calc_type", 0)?))?;
         let places = rule("places", Places::new(r.int_or("places", 2)?))?;
-        let view = rule("default_view", MetricView::from_code(r.int_or("default_view", 1)?))?;
+        let view = rule(
+            "default_view",
+            MetricView::from_code(r.int_or("default_view", 1)?),
+        )?;
         let threshold = rule("threshold", Threshold::new(r.int_or("threshold", 5)?))?;
         let order = rule("order", Order::new(r.int_or("order", 0)?))?;
         let visible = rule("visible", Visibility::from_code(r.int_or("visible", 1)?))?;
@@ -1088,9 +1144,13 @@ fn map_subscribers(
         match (id, parsed) {
             (Some(id), Ok((subscriber, component, at))) => {
                 if components.contains(&component) {
-                    follows.entry(subscriber).or_default().push((id, component, at));
+                    follows
+                        .entry(subscriber)
+                        .or_default()
+                        .push((id, component, at));
                 } else {
-                    bad_subscriptions.push((Some(id), format!("component {component} is not imported")));
+                    bad_subscriptions
+                        .push((Some(id), format!("component {component} is not imported")));
                 }
             }
             (id, Err(e)) => bad_subscriptions.push((id, e)),
@@ -1144,7 +1204,8 @@ fn map_subscribers(
         let mut seen = BTreeSet::new();
         for (id, component, at) in list {
             if !subscribers.contains(&subscriber) {
-                bad_subscriptions.push((Some(id), format!("subscriber {subscriber} is not imported")));
+                bad_subscriptions
+                    .push((Some(id), format!("subscriber {subscriber} is not imported")));
             } else if global.contains(&subscriber) || !seen.insert(component) {
                 // A global subscriber follows everything already.
                 b.skip("subscriptions");
@@ -1281,9 +1342,17 @@ mod tests {
         s.migrations = vec!["2016_10_30_182324_AlterTableIncidentsRemoveScheduledColumns".into()];
         let e = plan(&s, &ring(), chrono::Utc::now()).unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("2016_10_30_182324") && text.contains(CACHET_24_LAST_MIGRATION), "{text}");
+        assert!(
+            text.contains("2016_10_30_182324") && text.contains(CACHET_24_LAST_MIGRATION),
+            "{text}"
+        );
         s.migrations.clear();
-        assert!(plan(&s, &ring(), chrono::Utc::now()).unwrap_err().to_string().contains("empty"));
+        assert!(
+            plan(&s, &ring(), chrono::Utc::now())
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
     }
 
     #[test]
@@ -1292,21 +1361,71 @@ mod tests {
             (
                 "components",
                 vec![
-                    vec![Some("7"), Some("<script>x</script>"), Some(""), None, Some("1"), Some("0"), Some("0"), Some("1"), None, Some("2019-01-02 03:04:05"), Some("2019-01-02 03:04:05"), None],
-                    vec![Some("8"), Some(""), Some(""), None, Some("1"), Some("0"), Some("0"), Some("1"), None, None, None, None],
-                    vec![Some("9"), Some("gone"), Some(""), None, Some("1"), Some("0"), Some("0"), Some("1"), None, None, None, Some("2019-01-01 00:00:00")],
+                    vec![
+                        Some("7"),
+                        Some("<script>x</script>"),
+                        Some(""),
+                        None,
+                        Some("1"),
+                        Some("0"),
+                        Some("0"),
+                        Some("1"),
+                        None,
+                        Some("2019-01-02 03:04:05"),
+                        Some("2019-01-02 03:04:05"),
+                        None,
+                    ],
+                    vec![
+                        Some("8"),
+                        Some(""),
+                        Some(""),
+                        None,
+                        Some("1"),
+                        Some("0"),
+                        Some("0"),
+                        Some("1"),
+                        None,
+                        None,
+                        None,
+                        None,
+                    ],
+                    vec![
+                        Some("9"),
+                        Some("gone"),
+                        Some(""),
+                        None,
+                        Some("1"),
+                        Some("0"),
+                        Some("0"),
+                        Some("1"),
+                        None,
+                        None,
+                        None,
+                        Some("2019-01-01 00:00:00"),
+                    ],
                 ],
             ),
             (
                 "incident_updates",
-                vec![vec![Some("3"), Some("99"), Some("1"), Some("x"), Some("1"), None, None]],
+                vec![vec![
+                    Some("3"),
+                    Some("99"),
+                    Some("1"),
+                    Some("x"),
+                    Some("1"),
+                    None,
+                    None,
+                ]],
             ),
-            ("settings", vec![
-                vec![Some("1"), Some("app_name"), Some("Acme")],
-                vec![Some("2"), Some("date_format"), Some("d/m/Y")],
-                vec![Some("3"), Some("app_incident_days"), Some("999")],
-                vec![Some("4"), Some("app_analytics"), Some("UA-1")],
-            ]),
+            (
+                "settings",
+                vec![
+                    vec![Some("1"), Some("app_name"), Some("Acme")],
+                    vec![Some("2"), Some("date_format"), Some("d/m/Y")],
+                    vec![Some("3"), Some("app_incident_days"), Some("999")],
+                    vec![Some("4"), Some("app_analytics"), Some("UA-1")],
+                ],
+            ),
         ]);
         let p = plan(&s, &ring(), chrono::Utc::now()).unwrap();
         let comps = rows_of(&p, "components");
@@ -1315,20 +1434,44 @@ mod tests {
         assert_eq!(comps[0][1], Value::Text("<script>x</script>".into()));
         assert_eq!(comps[0][9], Value::Int(1_546_398_245_000_000));
         let reported: Vec<String> = p.rejected.iter().map(ToString::to_string).collect();
-        assert!(reported.iter().any(|r| r.starts_with("components id 8: name")), "{reported:?}");
-        assert!(reported.iter().any(|r| r == "incident_updates id 3: incident 99 is not imported"), "{reported:?}");
-        assert!(reported.iter().any(|r| r.starts_with("settings id 3: app_incident_days")), "{reported:?}");
+        assert!(
+            reported
+                .iter()
+                .any(|r| r.starts_with("components id 8: name")),
+            "{reported:?}"
+        );
+        assert!(
+            reported
+                .iter()
+                .any(|r| r == "incident_updates id 3: incident 99 is not imported"),
+            "{reported:?}"
+        );
+        assert!(
+            reported
+                .iter()
+                .any(|r| r.starts_with("settings id 3: app_incident_days")),
+            "{reported:?}"
+        );
         assert_eq!(p.skipped.get("components"), Some(&1));
         assert_eq!(p.skipped.get("settings"), Some(&1));
         let settings = rows_of(&p, "settings");
-        assert!(settings.contains(&vec![Value::Text("date_format".into()), Value::Text("dmy".into())]));
+        assert!(settings.contains(&vec![
+            Value::Text("date_format".into()),
+            Value::Text("dmy".into())
+        ]));
         assert_eq!(rows_of(&p, "audit_events").len(), 1);
     }
 
     #[test]
     fn the_fingerprint_follows_the_content() {
-        let a = source(&[("settings", vec![vec![Some("1"), Some("app_name"), Some("A")]])]);
-        let b = source(&[("settings", vec![vec![Some("1"), Some("app_name"), Some("B")]])]);
+        let a = source(&[(
+            "settings",
+            vec![vec![Some("1"), Some("app_name"), Some("A")]],
+        )]);
+        let b = source(&[(
+            "settings",
+            vec![vec![Some("1"), Some("app_name"), Some("B")]],
+        )]);
         assert_eq!(a.fingerprint(), a.clone().fingerprint());
         assert_ne!(a.fingerprint(), b.fingerprint());
     }

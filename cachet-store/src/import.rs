@@ -87,7 +87,11 @@ impl Engine {
 }
 
 fn check_prefix(prefix: &str) -> Result<(), ReadError> {
-    if prefix.len() <= 32 && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if prefix.len() <= 32
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
         Ok(())
     } else {
         Err(ReadError::Prefix(prefix.to_owned()))
@@ -142,7 +146,10 @@ macro_rules! read_all {
                 Err(source) => return Err(ReadError::Read { table, source }),
             };
             if i == 0 {
-                source.migrations = rows.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect();
+                source.migrations = rows
+                    .into_iter()
+                    .filter_map(|r| r.into_iter().next().flatten())
+                    .collect();
             } else if let Some(t) = SOURCE_TABLES.get(i - 1) {
                 source.rows.insert(t.name, rows);
             }

@@ -117,7 +117,9 @@ async fn mysql_source() -> Option<(String, String)> {
     .execute(&mut admin)
     .await
     .unwrap();
-    let (base, query) = url.split_once('?').map_or((url.as_str(), ""), |(b, q)| (b, q));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url.as_str(), ""), |(b, q)| (b, q));
     let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
     let source = if query.is_empty() {
         format!("{base}/{database}")
@@ -161,7 +163,9 @@ fn json(body: &str) -> serde_json::Value {
 
 /// Reads, plans and imports the source at `url`, then checks everything the import promises.
 async fn import_and_check(url: &str, prefix: &str) {
-    let source = cachet_store::import::read_cachet(url, prefix).await.unwrap();
+    let source = cachet_store::import::read_cachet(url, prefix)
+        .await
+        .unwrap();
     let ring = keyring();
     let plan = import::plan(&source, &ring, chrono::Utc::now()).unwrap();
 
@@ -241,7 +245,10 @@ async fn import_and_check(url: &str, prefix: &str) {
     // The page shows it, escaped.
     let (status, page) = get(&cachet, "/incidents/1", None).await;
     assert_eq!(status, 200);
-    assert!(page.contains("<h1>Outage &#60;b&#62;bold&#60;/b&#62;</h1>"), "{page}");
+    assert!(
+        page.contains("<h1>Outage &#60;b&#62;bold&#60;/b&#62;</h1>"),
+        "{page}"
+    );
     assert!(page.contains("<strong>fixed</strong>"), "{page}");
     assert!(!page.contains("<script>alert"), "{page}");
     let (status, page) = get(&cachet, "/", None).await;
@@ -298,7 +305,9 @@ async fn import_and_check(url: &str, prefix: &str) {
 
     // A rerun changes nothing.
     let before = store.dump().await.unwrap();
-    let again = cachet_store::import::read_cachet(url, prefix).await.unwrap();
+    let again = cachet_store::import::read_cachet(url, prefix)
+        .await
+        .unwrap();
     let plan2 = import::plan(&again, &ring, chrono::Utc::now()).unwrap();
     assert_eq!(plan2.fingerprint, plan.fingerprint);
     assert_eq!(
@@ -380,18 +389,19 @@ async fn a_mariadb_cachet_imports() {
 async fn another_cachet_version_is_refused_naming_what_was_found() {
     let url = sqlite_source("").await;
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql("DELETE FROM migrations WHERE migration = '2019_12_12_131400_AlterJobsDropReserved'")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    sqlx::raw_sql(
+        "DELETE FROM migrations WHERE migration = '2019_12_12_131400_AlterJobsDropReserved'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
     conn.close().await.unwrap();
     let source = cachet_store::import::read_cachet(&url, "").await.unwrap();
     let e = import::plan(&source, &keyring(), chrono::Utc::now())
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("2018_06_17_182507_AlterIncidentsAddNotifications")
-            && e.contains("Cachet 2.4"),
+        e.contains("2018_06_17_182507_AlterIncidentsAddNotifications") && e.contains("Cachet 2.4"),
         "{e}"
     );
     remove_sqlite(&url);

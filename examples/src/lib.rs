@@ -41,9 +41,7 @@ use cachet_core::store::{Store, StoreError};
 use cachet_core::validate::{Email, Name, ViolationExt as _};
 use cachet_core::{Actor, Cachet, Config};
 
-use crate::cli::{
-    Cli, Command, GlobalArgs, ImportCommand, KeyCommand, TokenCommand, UserCommand,
-};
+use crate::cli::{Cli, Command, GlobalArgs, ImportCommand, KeyCommand, TokenCommand, UserCommand};
 use crate::keyfile::{KeyError, KeySource};
 
 /// Why a command failed. Every message is fit for the operator's terminal: it names the
@@ -560,11 +558,7 @@ fn print_import_report(plan: &cachet_core::import::Plan) -> std::io::Result<()> 
         )?;
     }
     for r in &plan.rejected {
-        writeln!(
-            out,
-            "left out {}",
-            cachet_core::log::Escaped(r.to_string())
-        )?;
+        writeln!(out, "left out {}", cachet_core::log::Escaped(r.to_string()))?;
     }
     out.flush()
 }

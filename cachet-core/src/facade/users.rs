@@ -7,7 +7,8 @@ use chrono::TimeDelta;
 use super::{Actor, ActorKind, Cachet, Error, Result};
 use crate::auth::policy::Permission;
 use crate::auth::tokens::{
-    hash_secret, hashes_equal, is_legacy_cachet_api_token, is_well_formed_api_token, mint_api_token, random_secret,
+    hash_secret, hashes_equal, is_legacy_cachet_api_token, is_well_formed_api_token,
+    mint_api_token, random_secret,
 };
 use crate::model::*;
 use crate::store::{Changed, Effects, no_effects};

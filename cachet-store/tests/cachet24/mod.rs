@@ -129,23 +129,219 @@ fn quote(e: Engine, ident: &str) -> String {
 /// The final 2.4 columns of the tables the import reads (and `migrations`), as
 /// `(table, [(column, type)])`.
 const SCHEMA: &[(&str, &[(&str, &str)])] = &[
-    ("migrations", &[("id", "id"), ("migration", "str"), ("batch", "int")]),
-    ("settings", &[("id", "id"), ("name", "str"), ("value", "long"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("component_groups", &[("id", "id"), ("name", "str"), ("order", "int"), ("visible", "tiny"), ("collapsed", "int"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("components", &[("id", "id"), ("name", "str"), ("description", "text"), ("link", "text?"), ("status", "int"), ("order", "int"), ("group_id", "int"), ("enabled", "bool"), ("meta", "long?"), ("created_at", "ts"), ("updated_at", "ts"), ("deleted_at", "ts")]),
-    ("tags", &[("id", "id"), ("name", "str"), ("slug", "str"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("taggables", &[("id", "id"), ("tag_id", "int"), ("taggable_id", "int"), ("taggable_type", "str"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("users", &[("id", "id"), ("username", "str"), ("password", "str"), ("remember_token", "str?"), ("google_2fa_secret", "str?"), ("email", "str"), ("api_key", "str"), ("active", "bool"), ("level", "tiny"), ("welcomed", "bool"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("incidents", &[("id", "id"), ("user_id", "int?"), ("component_id", "int"), ("name", "str"), ("status", "int"), ("visible", "bool"), ("stickied", "bool"), ("notifications", "bool"), ("message", "long"), ("occurred_at", "ts"), ("created_at", "ts"), ("updated_at", "ts"), ("deleted_at", "ts")]),
-    ("incident_components", &[("id", "id"), ("incident_id", "int"), ("component_id", "int"), ("status_id", "int"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("incident_updates", &[("id", "id"), ("incident_id", "int"), ("status", "int"), ("message", "long"), ("user_id", "int"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("incident_templates", &[("id", "id"), ("name", "str"), ("slug", "str"), ("template", "long"), ("created_at", "ts"), ("updated_at", "ts"), ("deleted_at", "ts")]),
-    ("schedules", &[("id", "id"), ("name", "str"), ("message", "long?"), ("status", "tiny"), ("scheduled_at", "ts!"), ("completed_at", "ts"), ("created_at", "ts"), ("updated_at", "ts"), ("deleted_at", "ts")]),
-    ("schedule_components", &[("id", "id"), ("schedule_id", "int"), ("component_id", "int"), ("component_status", "tiny"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("metrics", &[("id", "id"), ("name", "str"), ("suffix", "str"), ("description", "text"), ("default_value", "dec10"), ("calc_type", "tiny"), ("display_chart", "bool"), ("places", "int"), ("default_view", "tiny"), ("threshold", "int"), ("order", "tiny"), ("visible", "tiny"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("metric_points", &[("id", "id"), ("metric_id", "int"), ("value", "dec15"), ("counter", "int"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("subscribers", &[("id", "id"), ("email", "str?"), ("verify_code", "str"), ("phone_number", "str?"), ("slack_webhook_url", "str?"), ("verified_at", "ts"), ("global", "bool"), ("created_at", "ts"), ("updated_at", "ts")]),
-    ("subscriptions", &[("id", "id"), ("subscriber_id", "int"), ("component_id", "int"), ("created_at", "ts"), ("updated_at", "ts")]),
+    (
+        "migrations",
+        &[("id", "id"), ("migration", "str"), ("batch", "int")],
+    ),
+    (
+        "settings",
+        &[
+            ("id", "id"),
+            ("name", "str"),
+            ("value", "long"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "component_groups",
+        &[
+            ("id", "id"),
+            ("name", "str"),
+            ("order", "int"),
+            ("visible", "tiny"),
+            ("collapsed", "int"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "components",
+        &[
+            ("id", "id"),
+            ("name", "str"),
+            ("description", "text"),
+            ("link", "text?"),
+            ("status", "int"),
+            ("order", "int"),
+            ("group_id", "int"),
+            ("enabled", "bool"),
+            ("meta", "long?"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+            ("deleted_at", "ts"),
+        ],
+    ),
+    (
+        "tags",
+        &[
+            ("id", "id"),
+            ("name", "str"),
+            ("slug", "str"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "taggables",
+        &[
+            ("id", "id"),
+            ("tag_id", "int"),
+            ("taggable_id", "int"),
+            ("taggable_type", "str"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "users",
+        &[
+            ("id", "id"),
+            ("username", "str"),
+            ("password", "str"),
+            ("remember_token", "str?"),
+            ("google_2fa_secret", "str?"),
+            ("email", "str"),
+            ("api_key", "str"),
+            ("active", "bool"),
+            ("level", "tiny"),
+            ("welcomed", "bool"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "incidents",
+        &[
+            ("id", "id"),
+            ("user_id", "int?"),
+            ("component_id", "int"),
+            ("name", "str"),
+            ("status", "int"),
+            ("visible", "bool"),
+            ("stickied", "bool"),
+            ("notifications", "bool"),
+            ("message", "long"),
+            ("occurred_at", "ts"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+            ("deleted_at", "ts"),
+        ],
+    ),
+    (
+        "incident_components",
+        &[
+            ("id", "id"),
+            ("incident_id", "int"),
+            ("component_id", "int"),
+            ("status_id", "int"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "incident_updates",
+        &[
+            ("id", "id"),
+            ("incident_id", "int"),
+            ("status", "int"),
+            ("message", "long"),
+            ("user_id", "int"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "incident_templates",
+        &[
+            ("id", "id"),
+            ("name", "str"),
+            ("slug", "str"),
+            ("template", "long"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+            ("deleted_at", "ts"),
+        ],
+    ),
+    (
+        "schedules",
+        &[
+            ("id", "id"),
+            ("name", "str"),
+            ("message", "long?"),
+            ("status", "tiny"),
+            ("scheduled_at", "ts!"),
+            ("completed_at", "ts"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+            ("deleted_at", "ts"),
+        ],
+    ),
+    (
+        "schedule_components",
+        &[
+            ("id", "id"),
+            ("schedule_id", "int"),
+            ("component_id", "int"),
+            ("component_status", "tiny"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "metrics",
+        &[
+            ("id", "id"),
+            ("name", "str"),
+            ("suffix", "str"),
+            ("description", "text"),
+            ("default_value", "dec10"),
+            ("calc_type", "tiny"),
+            ("display_chart", "bool"),
+            ("places", "int"),
+            ("default_view", "tiny"),
+            ("threshold", "int"),
+            ("order", "tiny"),
+            ("visible", "tiny"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "metric_points",
+        &[
+            ("id", "id"),
+            ("metric_id", "int"),
+            ("value", "dec15"),
+            ("counter", "int"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "subscribers",
+        &[
+            ("id", "id"),
+            ("email", "str?"),
+            ("verify_code", "str"),
+            ("phone_number", "str?"),
+            ("slack_webhook_url", "str?"),
+            ("verified_at", "ts"),
+            ("global", "bool"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
+    (
+        "subscriptions",
+        &[
+            ("id", "id"),
+            ("subscriber_id", "int"),
+            ("component_id", "int"),
+            ("created_at", "ts"),
+            ("updated_at", "ts"),
+        ],
+    ),
 ];
 
 /// `CREATE TABLE` statements for the 2.4 schema, tables named with `prefix`.
@@ -158,7 +354,10 @@ pub fn schema(e: Engine, prefix: &str) -> Vec<String> {
                 .map(|(c, t)| format!("{} {}", quote(e, c), ty(e, t)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            format!("CREATE TABLE {} ({cols})", quote(e, &format!("{prefix}{table}")))
+            format!(
+                "CREATE TABLE {} ({cols})",
+                quote(e, &format!("{prefix}{table}"))
+            )
         })
         .collect()
 }
@@ -200,7 +399,10 @@ pub fn insert(e: Engine, prefix: &str, table: &str, cols: &[&str], rows: &[Vec<V
             format!(
                 "INSERT INTO {} ({}) VALUES ({})",
                 quote(e, &format!("{prefix}{table}")),
-                cols.iter().map(|c| quote(e, c)).collect::<Vec<_>>().join(", "),
+                cols.iter()
+                    .map(|c| quote(e, c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 r.iter().map(|v| lit(e, v)).collect::<Vec<_>>().join(", ")
             )
         })
@@ -235,7 +437,11 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
         &["id", "name", "value"],
         vec![
             st(1, "app_name", "Acme <script>alert(1)</script> Status"),
-            st(2, "app_about", "We run **things**. <img src=x onerror=alert(1)>"),
+            st(
+                2,
+                "app_about",
+                "We run **things**. <img src=x onerror=alert(1)>",
+            ),
             st(3, "app_timezone", "Europe/Berlin"),
             st(4, "app_locale", "de"),
             st(5, "date_format", "d/m/Y"),
@@ -248,8 +454,24 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
     );
     add(
         "component_groups",
-        &["id", "name", "order", "visible", "collapsed", "created_at", "updated_at"],
-        vec![vec![I(1), s("Core <b>group</b>"), I(1), I(1), I(0), D(T0), D(T0)]],
+        &[
+            "id",
+            "name",
+            "order",
+            "visible",
+            "collapsed",
+            "created_at",
+            "updated_at",
+        ],
+        vec![vec![
+            I(1),
+            s("Core <b>group</b>"),
+            I(1),
+            I(1),
+            I(0),
+            D(T0),
+            D(T0),
+        ]],
     );
     // Over our 255-character limit: only SQLite stores a name that long (varchar(255)
     // elsewhere), so the other engines get a description over 10 000 characters instead.
@@ -259,14 +481,52 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
         ("Long".to_owned(), "d".repeat(12_000))
     };
     let comp = |id: i64, name: &str, link: V, status: i64, group: i64, meta: V, deleted: V| {
-        let description = if id == 3 { long_description.as_str() } else { "Desc of <i>it</i>" };
-        vec![I(id), s(name), s(description), link, I(status), I(id), I(group), B(true), meta, D(T0), D(T1), deleted]
+        let description = if id == 3 {
+            long_description.as_str()
+        } else {
+            "Desc of <i>it</i>"
+        };
+        vec![
+            I(id),
+            s(name),
+            s(description),
+            link,
+            I(status),
+            I(id),
+            I(group),
+            B(true),
+            meta,
+            D(T0),
+            D(T1),
+            deleted,
+        ]
     };
     add(
         "components",
-        &["id", "name", "description", "link", "status", "order", "group_id", "enabled", "meta", "created_at", "updated_at", "deleted_at"],
+        &[
+            "id",
+            "name",
+            "description",
+            "link",
+            "status",
+            "order",
+            "group_id",
+            "enabled",
+            "meta",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ],
         vec![
-            comp(1, "API", s("https://api.example.com"), 1, 1, s("{\"owner\":\"ops\"}"), N),
+            comp(
+                1,
+                "API",
+                s("https://api.example.com"),
+                1,
+                1,
+                s("{\"owner\":\"ops\"}"),
+                N,
+            ),
             comp(2, "<script>alert('xss')</script>", N, 2, 0, N, N),
             comp(3, &long_name, N, 1, 0, N, N),
             comp(4, "Retired", N, 1, 0, N, D(T1)),
@@ -274,7 +534,11 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             comp(6, "Orphan group", s(""), 3, 42, s(""), N),
         ],
     );
-    add("tags", &["id", "name", "slug"], vec![vec![I(1), s("Core Service"), s("core-service")]]);
+    add(
+        "tags",
+        &["id", "name", "slug"],
+        vec![vec![I(1), s("Core Service"), s("core-service")]],
+    );
     add(
         "taggables",
         &["id", "tag_id", "taggable_id", "taggable_type"],
@@ -285,24 +549,121 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
     );
     add(
         "users",
-        &["id", "username", "password", "remember_token", "google_2fa_secret", "email", "api_key", "active", "level", "welcomed"],
+        &[
+            "id",
+            "username",
+            "password",
+            "remember_token",
+            "google_2fa_secret",
+            "email",
+            "api_key",
+            "active",
+            "level",
+            "welcomed",
+        ],
         vec![
-            vec![I(1), s("admin"), s(&bcrypt_hash(PASSWORD, 1)), N, s(TOTP_SECRET), s("Admin@Example.com"), s(ADMIN_KEY), B(true), I(1), B(true)],
-            vec![I(2), s("ops <script>"), s(&bcrypt_hash(PASSWORD, 2)), N, s(""), s("ops@example.com"), s(USER_KEY), B(true), I(2), B(false)],
-            vec![I(3), s("broken"), s(&bcrypt_hash(PASSWORD, 3)), N, N, s("not-an-address"), s("BrokenKey0123456789a"), B(true), I(2), B(false)],
+            vec![
+                I(1),
+                s("admin"),
+                s(&bcrypt_hash(PASSWORD, 1)),
+                N,
+                s(TOTP_SECRET),
+                s("Admin@Example.com"),
+                s(ADMIN_KEY),
+                B(true),
+                I(1),
+                B(true),
+            ],
+            vec![
+                I(2),
+                s("ops <script>"),
+                s(&bcrypt_hash(PASSWORD, 2)),
+                N,
+                s(""),
+                s("ops@example.com"),
+                s(USER_KEY),
+                B(true),
+                I(2),
+                B(false),
+            ],
+            vec![
+                I(3),
+                s("broken"),
+                s(&bcrypt_hash(PASSWORD, 3)),
+                N,
+                N,
+                s("not-an-address"),
+                s("BrokenKey0123456789a"),
+                B(true),
+                I(2),
+                B(false),
+            ],
         ],
     );
-    let inc = |id: i64, user: V, name: &str, status: i64, visible: bool, message: &str, occurred: V, deleted: V| {
-        vec![I(id), user, I(0), s(name), I(status), B(visible), B(false), B(true), s(message), occurred, D(T0), D(T1), deleted]
+    let inc = |id: i64,
+               user: V,
+               name: &str,
+               status: i64,
+               visible: bool,
+               message: &str,
+               occurred: V,
+               deleted: V| {
+        vec![
+            I(id),
+            user,
+            I(0),
+            s(name),
+            I(status),
+            B(visible),
+            B(false),
+            B(true),
+            s(message),
+            occurred,
+            D(T0),
+            D(T1),
+            deleted,
+        ]
     };
     add(
         "incidents",
-        &["id", "user_id", "component_id", "name", "status", "visible", "stickied", "notifications", "message", "occurred_at", "created_at", "updated_at", "deleted_at"],
+        &[
+            "id",
+            "user_id",
+            "component_id",
+            "name",
+            "status",
+            "visible",
+            "stickied",
+            "notifications",
+            "message",
+            "occurred_at",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ],
         vec![
-            inc(1, I(1), "Outage <b>bold</b>", 4, true, "We **fixed** it. <script>alert(1)</script>", D(T0), N),
+            inc(
+                1,
+                I(1),
+                "Outage <b>bold</b>",
+                4,
+                true,
+                "We **fixed** it. <script>alert(1)</script>",
+                D(T0),
+                N,
+            ),
             inc(2, N, "Hidden one", 1, false, "", N, N),
             inc(3, I(2), "Deleted", 4, true, "x", D(T0), D(T1)),
-            inc(4, I(99), "By a user who is gone", 2, true, "Investigating", D(T1), N),
+            inc(
+                4,
+                I(99),
+                "By a user who is gone",
+                2,
+                true,
+                "Investigating",
+                D(T1),
+                N,
+            ),
         ],
     );
     add(
@@ -316,21 +677,73 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
     );
     add(
         "incident_updates",
-        &["id", "incident_id", "status", "message", "user_id", "created_at", "updated_at"],
+        &[
+            "id",
+            "incident_id",
+            "status",
+            "message",
+            "user_id",
+            "created_at",
+            "updated_at",
+        ],
         vec![
-            vec![I(1), I(1), I(4), s("Resolved <script>alert(2)</script>"), I(1), D(T1), D(T1)],
+            vec![
+                I(1),
+                I(1),
+                I(4),
+                s("Resolved <script>alert(2)</script>"),
+                I(1),
+                D(T1),
+                D(T1),
+            ],
             vec![I(2), I(999), I(1), s("Orphan update"), I(1), D(T1), D(T1)],
         ],
     );
     add(
         "incident_templates",
-        &["id", "name", "slug", "template", "created_at", "updated_at", "deleted_at"],
-        vec![vec![I(1), s("Down"), s("down"), s("{{ name }} is down {% if x %}{{ x }}{% endif %}"), D(T0), D(T0), N]],
+        &[
+            "id",
+            "name",
+            "slug",
+            "template",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ],
+        vec![vec![
+            I(1),
+            s("Down"),
+            s("down"),
+            s("{{ name }} is down {% if x %}{{ x }}{% endif %}"),
+            D(T0),
+            D(T0),
+            N,
+        ]],
     );
     add(
         "schedules",
-        &["id", "name", "message", "status", "scheduled_at", "completed_at", "created_at", "updated_at", "deleted_at"],
-        vec![vec![I(1), s("Upgrade"), N, I(0), D("2030-01-01 02:00:00"), N, D(T0), D(T0), N]],
+        &[
+            "id",
+            "name",
+            "message",
+            "status",
+            "scheduled_at",
+            "completed_at",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ],
+        vec![vec![
+            I(1),
+            s("Upgrade"),
+            N,
+            I(0),
+            D("2030-01-01 02:00:00"),
+            N,
+            D(T0),
+            D(T0),
+            N,
+        ]],
     );
     add(
         "schedule_components",
@@ -339,12 +752,49 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
     );
     add(
         "metrics",
-        &["id", "name", "suffix", "description", "default_value", "calc_type", "display_chart", "places", "default_view", "threshold", "order", "visible", "created_at", "updated_at"],
-        vec![vec![I(1), s("Latency"), s("ms"), s(""), D("0.000"), I(1), B(true), I(2), I(1), I(5), I(0), I(1), D(T0), D(T0)]],
+        &[
+            "id",
+            "name",
+            "suffix",
+            "description",
+            "default_value",
+            "calc_type",
+            "display_chart",
+            "places",
+            "default_view",
+            "threshold",
+            "order",
+            "visible",
+            "created_at",
+            "updated_at",
+        ],
+        vec![vec![
+            I(1),
+            s("Latency"),
+            s("ms"),
+            s(""),
+            D("0.000"),
+            I(1),
+            B(true),
+            I(2),
+            I(1),
+            I(5),
+            I(0),
+            I(1),
+            D(T0),
+            D(T0),
+        ]],
     );
     add(
         "metric_points",
-        &["id", "metric_id", "value", "counter", "created_at", "updated_at"],
+        &[
+            "id",
+            "metric_id",
+            "value",
+            "counter",
+            "created_at",
+            "updated_at",
+        ],
         vec![
             vec![I(1), I(1), D("12.345"), I(1), D(T0), D(T0)],
             vec![I(2), I(9), D("1.000"), I(1), D(T0), D(T0)],
@@ -352,12 +802,48 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
     );
     add(
         "subscribers",
-        &["id", "email", "verify_code", "phone_number", "verified_at", "global", "created_at", "updated_at"],
+        &[
+            "id",
+            "email",
+            "verify_code",
+            "phone_number",
+            "verified_at",
+            "global",
+            "created_at",
+            "updated_at",
+        ],
         vec![
-            vec![I(1), s("Reader@Example.com"), s("c1"), N, D(T0), B(true), D(T0), D(T0)],
-            vec![I(2), s("picky@example.com"), s("c2"), N, N, B(false), D(T0), D(T0)],
+            vec![
+                I(1),
+                s("Reader@Example.com"),
+                s("c1"),
+                N,
+                D(T0),
+                B(true),
+                D(T0),
+                D(T0),
+            ],
+            vec![
+                I(2),
+                s("picky@example.com"),
+                s("c2"),
+                N,
+                N,
+                B(false),
+                D(T0),
+                D(T0),
+            ],
             vec![I(3), N, s("c3"), s("+15550100"), N, B(true), D(T0), D(T0)],
-            vec![I(4), s("reader@example.com"), s("c4"), N, N, B(true), D(T0), D(T0)],
+            vec![
+                I(4),
+                s("reader@example.com"),
+                s("c4"),
+                N,
+                N,
+                B(true),
+                D(T0),
+                D(T0),
+            ],
         ],
     );
     add(

@@ -33,7 +33,7 @@ use crate::clock::Timestamp;
 use crate::model::{
     AuditAction, AuditOutcome, CalcType, Collapsed, ComponentStatus, DateStyle, EntityKind,
     GroupVisibility, IncidentStatus, MetricView, Role, ScheduleStatus, SettingKey, Settings,
-    TokenScope, Visibility,
+    StatusCauseKind, TokenScope, Visibility,
 };
 use crate::secrets::{Keyring, SecretError};
 use crate::store::backup::{Dump, NOT_EMPTY_ENTITY, TABLES, TableRows, Value};
@@ -693,7 +693,8 @@ fn map_components(
     groups: &BTreeSet<i64>,
     now: i64,
 ) -> BTreeSet<i64> {
-    map_table(b, source, "components", "components", |r, id| {
+    let mut history = Vec::new();
+    let ids = map_table(b, source, "components", "components", |r, id| {
         if r.opt_time("deleted_at")?.is_some() {
             return Ok(None);
         }
@@ -712,6 +713,9 @@ fn map_components(
             Some(m) => rule("meta", Meta::parse_json(m))?,
         };
         let created = r.time_or("created_at", now)?;
+        let updated = r.time_or("updated_at", created)?;
+        let enabled = r.bool_or("enabled", true)?;
+        history.push((id, status, updated));
         Ok(Some(vec![
             int(id),
             text(name.as_str()),
@@ -720,12 +724,31 @@ fn map_components(
             int(i64::from(status.code())),
             int(i64::from(order.get())),
             opt_int(group),
-            Value::Bool(r.bool_or("enabled", true)?),
+            Value::Bool(enabled),
             text(meta.to_json()),
             int(created),
-            int(r.time_or("updated_at", created)?),
+            int(updated),
         ]))
-    })
+    });
+    // Every component starts its status history with one entry, as a created one does here;
+    // Cachet kept no history, so it is the imported status, since Cachet's last change.
+    for (n, (id, status, at)) in (1..).zip(history) {
+        b.push(
+            "status_changes",
+            vec![
+                int(n),
+                int(id),
+                Value::Null,
+                int(i64::from(status.code())),
+                text(StatusCauseKind::System.as_str()),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                int(at),
+            ],
+        );
+    }
+    ids
 }
 
 fn map_tags(b: &mut Builder, source: &Source, components: &BTreeSet<i64>) {

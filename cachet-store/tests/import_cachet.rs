@@ -206,6 +206,7 @@ async fn import_and_check(url: &str, prefix: &str) {
     };
     assert_eq!(rows("outbox_events"), 0);
     assert_eq!(rows("audit_events"), 1, "one audited operation");
+    assert_eq!(rows("status_changes"), 3, "each component's history starts");
 
     let config = Config::new(HttpUrl::parse("https://status.example.com").unwrap());
     let cachet = Cachet::new(store.clone(), keyring(), config).unwrap();

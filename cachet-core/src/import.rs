@@ -297,7 +297,7 @@ pub enum ImportError {
     },
     /// The target store holds data that is not this import.
     #[error(
-        "the target database is not empty and does not hold this import: import only loads into a freshly created, empty database"
+        "the target database is not empty and does not hold this import of the source (the source changed since it was imported, or the database holds other data): import only loads into a freshly created, empty database"
     )]
     NotEmpty,
     /// Sealing an address or a secret failed.

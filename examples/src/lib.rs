@@ -13,8 +13,8 @@
 //! `src/bin/embed_axum.rs` and `src/bin/embed_actix.rs` show a host application mounting the
 //! status page under `/status`.
 //!
-//! Standard output carries only what scripts read: a new user's id, a new token, and the
-//! `setup token: <token>` line. Everything else (logs, hints, errors) goes to standard error,
+//! Standard output carries only what scripts read: a new user's id, a new token, the
+//! `setup token: <token>` line, and the import report (rows per table, rows left out). Everything else (logs, hints, errors) goes to standard error,
 //! and nothing secret is ever logged.
 
 #![forbid(unsafe_code)]

@@ -75,6 +75,7 @@ pub mod history;
 #[cfg_attr(docsrs, doc(cfg(feature = "facade")))]
 pub mod host_health;
 pub mod i18n;
+pub mod import;
 pub mod log;
 pub mod metrics;
 pub mod model;

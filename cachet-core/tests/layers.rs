@@ -27,6 +27,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("validate", 0),
     ("web_config", 0),
     ("backup", 1),
+    ("import", 1),
     ("facade", 1),
     ("history", 1),
     ("host_health", 1),

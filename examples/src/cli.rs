@@ -108,6 +108,30 @@ pub enum Command {
         #[arg(long, short, value_name = "PATH")]
         input: PathBuf,
     },
+    /// Bring in another status page's data, ids kept, into an empty database.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `cachet import ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a live Cachet 2.4 database (MySQL/MariaDB, PostgreSQL or SQLite): settings,
+    /// components and groups, incidents with updates, templates, maintenance, metrics with
+    /// points, subscribers, users with their passwords, 2FA secrets and API keys. Nothing is
+    /// sent; the import is one transaction; a rerun changes nothing.
+    Cachet {
+        /// The Cachet database: sqlite://FILE, postgres://... or mysql://... (read only).
+        #[arg(long, value_name = "DATABASE_URL")]
+        from: String,
+        /// The prefix of Cachet's tables (its DB_PREFIX), if it has one.
+        #[arg(long, value_name = "PREFIX", default_value = "")]
+        table_prefix: String,
+        /// Read the source and print what would be imported (rows per table, rows left out
+        /// and why) without opening the target database.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// The web framework that serves the page.

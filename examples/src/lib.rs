@@ -3,7 +3,7 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`cli`] | the command line (clap): global options, `serve`, `user`, `token`, `key` |
+//! | [`cli`] | the command line (clap): global options, `serve`, `user`, `token`, `key`, `export`, `restore`, `import` |
 //! | [`keyfile`] | where the secret key comes from, the key file format, generate and rotate |
 //! | [`serve`] | serving over axum or actix-web, the setup token, clean shutdown on SIGINT/SIGTERM |
 //! | [`logging`] | the log output: escaped text lines or JSON lines (`--log-format`) |
@@ -13,8 +13,8 @@
 //! `src/bin/embed_axum.rs` and `src/bin/embed_actix.rs` show a host application mounting the
 //! status page under `/status`.
 //!
-//! Standard output carries only what scripts read: a new user's id, a new token, and the
-//! `setup token: <token>` line. Everything else (logs, hints, errors) goes to standard error,
+//! Standard output carries only what scripts read: a new user's id, a new token, the
+//! `setup token: <token>` line, and the import report (rows per table, rows left out). Everything else (logs, hints, errors) goes to standard error,
 //! and nothing secret is ever logged.
 
 #![forbid(unsafe_code)]
@@ -41,7 +41,7 @@ use cachet_core::store::{Store, StoreError};
 use cachet_core::validate::{Email, Name, ViolationExt as _};
 use cachet_core::{Actor, Cachet, Config};
 
-use crate::cli::{Cli, Command, GlobalArgs, KeyCommand, TokenCommand, UserCommand};
+use crate::cli::{Cli, Command, GlobalArgs, ImportCommand, KeyCommand, TokenCommand, UserCommand};
 use crate::keyfile::{KeyError, KeySource};
 
 /// Why a command failed. Every message is fit for the operator's terminal: it names the
@@ -349,6 +349,11 @@ pub async fn run(cli: Cli, env_key: Option<String>) -> Result<(), Error> {
             }
             Ok(())
         }
+        Command::Import(ImportCommand::Cachet {
+            from,
+            table_prefix,
+            dry_run,
+        }) => import_cachet(&cli.global, env_key, &from, &table_prefix, dry_run).await,
         Command::Restore { input } => {
             let m = restore_archive(&cli.global, &input).await?;
             eprintln!(
@@ -458,6 +463,104 @@ pub async fn restore_archive(
         .map_err(cachet_core::backup::BackupError::from)
         .map_err(|e| backup_error("restoring", &e))?;
     Ok(manifest)
+}
+
+/// `cachet import cachet`: reads the Cachet database at `from` (read only), maps it, prints
+/// what is (or would be) imported per table and every row left out, then, unless `dry_run`,
+/// loads it into the (empty) database named by the global options in one transaction. A
+/// dry run opens neither the target database nor the key file: it writes nothing at all.
+///
+/// # Errors
+///
+/// [`Error::Database`] when the source cannot be read or the target opened, [`Error::Cachet`]
+/// for another schema version or a target that holds other data, [`Error::Key`].
+pub async fn import_cachet(
+    global: &GlobalArgs,
+    env_key: Option<String>,
+    from: &str,
+    table_prefix: &str,
+    dry_run: bool,
+) -> Result<(), Error> {
+    use cachet_core::import::{self, Outcome};
+    let failed = |e: &dyn std::error::Error| Error::Cachet {
+        context: format!("importing from {}", redact_url(from)),
+        message: chain(e),
+    };
+    // Read and check the source before touching the target, so a bad source creates nothing.
+    let started = std::time::Instant::now();
+    let source = cachet_store::import::read_cachet(from, table_prefix)
+        .await
+        .map_err(|e| Error::Database {
+            url: redact_url(from),
+            message: chain(&e),
+        })?;
+    source.check_version().map_err(|e| failed(&e))?;
+    let keyring = if dry_run {
+        // Sealed values of a dry run are thrown away; a throw-away key seals them.
+        cachet_core::secrets::Keyring::new(
+            1,
+            cachet_core::secrets::SecretKey::generate().map_err(|e| failed(&e))?,
+        )
+    } else {
+        KeySource::resolve(
+            global.secret_key_file.as_deref(),
+            env_key,
+            &global.database_url,
+        )?
+        .load()?
+        .0
+    };
+    let plan = import::plan(&source, &keyring, chrono::Utc::now()).map_err(|e| failed(&e))?;
+    drop(source);
+    print_import_report(&plan).map_err(|source| Error::Io {
+        context: "writing the report".to_owned(),
+        source,
+    })?;
+    let rows = plan.dump.row_count();
+    if dry_run {
+        eprintln!(
+            "dry run: {rows} rows would be imported; nothing was written (read in {} ms)",
+            started.elapsed().as_millis()
+        );
+        return Ok(());
+    }
+    let db = Database::open(&global.database_url).await?;
+    let result = import::apply(db.store().as_ref(), &plan).await;
+    db.close().await;
+    match result.map_err(|e| failed(&e))? {
+        Outcome::Imported => eprintln!(
+            "imported {rows} rows into {} in {} ms ({} rows left out); subscribers' addresses and 2FA secrets are sealed with the key file, keep it with the database",
+            redact_url(&global.database_url),
+            started.elapsed().as_millis(),
+            plan.rejected.len()
+        ),
+        Outcome::AlreadyImported => eprintln!(
+            "already imported: {} holds this import of the source; nothing to change",
+            redact_url(&global.database_url)
+        ),
+    }
+    Ok(())
+}
+
+/// The import's report on standard output: rows read and imported per Cachet table, then
+/// each row left out, by table and id.
+fn print_import_report(plan: &cachet_core::import::Plan) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{:<22} {:>9} {:>9}", "table", "read", "imported")?;
+    for c in &plan.counts {
+        writeln!(out, "{:<22} {:>9} {:>9}", c.table, c.read, c.imported)?;
+    }
+    writeln!(out, "api keys as tokens: {}", plan.api_tokens)?;
+    for (table, n) in &plan.skipped {
+        writeln!(
+            out,
+            "skipped {table}: {n} (soft-deleted, or nothing here to map it to)"
+        )?;
+    }
+    for r in &plan.rejected {
+        writeln!(out, "left out {}", cachet_core::log::Escaped(r.to_string()))?;
+    }
+    out.flush()
 }
 
 /// The key file `cachet key` works on: the one given, or the default beside a SQLite file.

@@ -3,7 +3,9 @@
 //! - **Hashing:** argon2id, at least m = 19456 KiB, t = 2, p = 1 (OWASP's floor, ASVS 6.2.x),
 //!   configurable upward only, stored as PHC strings so parameters travel with each hash.
 //!   A login with a hash made under weaker parameters (or another algorithm) is rehashed
-//!   transparently ([`Verification::needs_rehash`]).
+//!   transparently ([`Verification::needs_rehash`]). bcrypt hashes (`$2y$`, what Cachet 2.4
+//!   stored, brought in by `cachet import`) verify once, with their cost bounded by
+//!   [`MAX_BCRYPT_COST`], and are replaced by argon2id at that sign-in.
 //! - **Policy:** length (12 to 128 characters by default) plus a strength estimate by zxcvbn
 //!   that also penalises the user's own email, name and the site name, and refuses one
 //!   guessable word dressed in a year and symbols (`Summer2024!!!`), which zxcvbn alone
@@ -281,15 +283,45 @@ pub struct Verification {
     pub needs_rehash: bool,
 }
 
-/// Checks a password against a stored PHC hash. A malformed hash, or one whose cost is
-/// beyond what [`Argon2Params::new`] allows (a tampered row trying to make us allocate
-/// gigabytes), never matches.
+/// The highest bcrypt cost an imported hash may carry (Laravel's default is 10; each step
+/// doubles the work). A hash above it never matches, so a tampered row cannot make a sign-in
+/// spin for minutes.
+pub const MAX_BCRYPT_COST: u32 = 13;
+
+/// The cost of a bcrypt hash in modular crypt form (`$2y$10$` + 53 characters), or `None`
+/// when `hash` is not one.
+fn bcrypt_cost(hash: &str) -> Option<u32> {
+    let rest = ["$2y$", "$2b$", "$2a$"]
+        .iter()
+        .find_map(|p| hash.strip_prefix(p))?;
+    let (cost, tail) = rest.split_once('$')?;
+    if cost.len() != 2 || tail.len() != 53 {
+        return None;
+    }
+    cost.parse().ok()
+}
+
+/// Checks a password against a stored hash: a PHC argon2 string, or a bcrypt hash brought in
+/// from Cachet, which always asks for a rehash when it matches. A malformed hash, or one
+/// whose cost is beyond what [`Argon2Params::new`] or [`MAX_BCRYPT_COST`] allows (a
+/// tampered row trying to make us allocate gigabytes or spin), never matches.
 #[must_use]
 pub fn verify_password(params: Argon2Params, hash: &PasswordHash, password: &str) -> Verification {
     let no = Verification {
         ok: false,
         needs_rehash: false,
     };
+    if let Some(cost) = bcrypt_cost(&hash.0) {
+        if !(4..=MAX_BCRYPT_COST).contains(&cost) {
+            return no;
+        }
+        // PHP's password_verify reads the first 72 bytes of the password, as this does.
+        let ok = bcrypt::verify(password, &hash.0).unwrap_or(false);
+        return Verification {
+            ok,
+            needs_rehash: ok,
+        };
+    }
     let Ok(phc) = Phc::new(&hash.0) else {
         return no;
     };
@@ -376,6 +408,35 @@ mod tests {
                 needs_rehash: true
             }
         );
+    }
+
+    #[test]
+    fn cachet_bcrypt_hashes_verify_and_ask_for_a_rehash() {
+        // As PHP's password_hash makes them (`$2y$`, cost 10).
+        let h = bcrypt::hash_with_salt("cachet 2.4 password", 10, [3u8; 16])
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoY);
+        assert!(h.starts_with("$2y$10$"), "{h}");
+        let h = PasswordHash(h);
+        assert_eq!(
+            verify_password(Argon2Params::default(), &h, "cachet 2.4 password"),
+            Verification {
+                ok: true,
+                needs_rehash: true
+            }
+        );
+        assert_eq!(
+            verify_password(Argon2Params::default(), &h, "cachet 2.4 passwore"),
+            Verification {
+                ok: false,
+                needs_rehash: false
+            }
+        );
+        // A cost beyond the bound never matches (and is never computed).
+        let slow = PasswordHash(h.0.replacen("$10$", "$31$", 1));
+        assert!(!verify_password(Argon2Params::default(), &slow, "cachet 2.4 password").ok);
+        let cut = PasswordHash(h.0[..40].to_owned());
+        assert!(!verify_password(Argon2Params::default(), &cut, "cachet 2.4 password").ok);
     }
 
     #[test]

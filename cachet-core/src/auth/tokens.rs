@@ -119,6 +119,18 @@ pub fn is_well_formed_api_token(s: &str) -> bool {
         .into()
 }
 
+/// Characters of an API key made by Cachet 2.4 (`Str::random(20)`: letters and digits, about
+/// 119 random bits), imported by `cachet import` and stored hashed like ours.
+pub const LEGACY_API_TOKEN_CHARS: usize = 20;
+
+/// Whether a string has exactly the shape of an API key Cachet 2.4 generated: 20 ASCII
+/// letters and digits. Such keys carry no checksum, so this only refuses what can never be
+/// one before a database look-up; our own tokens keep their stricter check.
+#[must_use]
+pub fn is_legacy_cachet_api_token(s: &str) -> bool {
+    s.len() == LEGACY_API_TOKEN_CHARS && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// How many recovery codes a user gets.
 pub const RECOVERY_CODE_COUNT: usize = 10;
 
@@ -180,6 +192,16 @@ mod tests {
         assert!(!is_well_formed_api_token(&String::from_utf8(bad).unwrap()));
         assert!(!is_well_formed_api_token("cachet_"));
         assert!(!is_well_formed_api_token("' OR 1=1 --"));
+        assert!(is_legacy_cachet_api_token("aB3dE5gH7jK9mN1pQ3sT"));
+        for bad in [
+            "aB3dE5gH7jK9mN1pQ3s",
+            "aB3dE5gH7jK9mN1pQ3sTu",
+            "aB3dE5gH7jK9mN1pQ3s-",
+            "aB3dE5gH7jK9mN1pQ3s\u{e9}",
+        ] {
+            assert!(!is_legacy_cachet_api_token(bad), "{bad}");
+        }
+        assert!(!is_legacy_cachet_api_token(&t.secret));
         assert_ne!(mint_api_token().unwrap().secret, t.secret);
     }
 

@@ -18,6 +18,14 @@ use crate::clock::Timestamp;
 pub const SECRET_BYTES: usize = 20;
 /// Seconds per step.
 pub const STEP_SECONDS: i64 = 30;
+/// The associated data a user's TOTP secret is sealed with (`Keyring::seal`), so a sealed
+/// secret cannot be moved into a field of another kind.
+pub const SECRET_AAD: &[u8] = b"cachet-rs/totp-secret";
+/// The shortest secret accepted: 80 bits, what Cachet 2.4 (Google2FA's 16 base32 characters)
+/// gave its users. Secrets made here are [`SECRET_BYTES`]; shorter ones only arrive by
+/// importing, and must keep working with the authenticator that already holds them. Guessing
+/// an 80-bit secret from observed codes is out of reach, and codes are throttled.
+pub const MIN_SECRET_BYTES: usize = 10;
 
 /// A fresh random secret.
 ///
@@ -31,7 +39,12 @@ pub fn new_secret() -> Result<[u8; SECRET_BYTES], RandomUnavailable> {
 fn totp(secret: &[u8], issuer: &str, account: &str) -> Option<TOTP> {
     // The otpauth label uses ':' as its separator; names must not contain it.
     let clean = |s: &str| s.replace(':', " ");
-    TOTP::new(
+    if secret.len() < MIN_SECRET_BYTES {
+        return None;
+    }
+    // Unchecked: totp-rs refuses secrets under 128 bits (RFC 4226's floor), and imported
+    // Cachet secrets are 80 bits (`MIN_SECRET_BYTES` is the floor kept here).
+    Some(TOTP::new_unchecked(
         Algorithm::SHA1,
         6,
         0,
@@ -39,8 +52,7 @@ fn totp(secret: &[u8], issuer: &str, account: &str) -> Option<TOTP> {
         secret.to_vec(),
         Some(clean(issuer)),
         clean(account),
-    )
-    .ok()
+    ))
 }
 
 /// The `otpauth://` URI an authenticator app scans.
@@ -145,6 +157,20 @@ mod tests {
         for junk in ["", "12345", "1234567", "abcdef", "12 345"] {
             assert_eq!(matching_step(SECRET, junk, now, None), None);
         }
+    }
+
+    #[test]
+    fn an_imported_80_bit_secret_works_and_shorter_ones_never_match() {
+        // Google2FA's 16 base32 characters, as Cachet 2.4 generated them.
+        let secret = totp_rs::Secret::Encoded("JBSWY3DPEHPK3PXP".into())
+            .to_bytes()
+            .unwrap();
+        assert_eq!(secret.len(), MIN_SECRET_BYTES);
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 10).unwrap();
+        let code = code_for_step(&secret, step_of(now)).unwrap();
+        assert_eq!(matching_step(&secret, &code, now, None), Some(step_of(now)));
+        assert_eq!(code_for_step(&secret[..9], step_of(now)), None);
+        assert_eq!(matching_step(&secret[..9], &code, now, None), None);
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl std::fmt::Debug for NewUserInput {
     }
 }
 
-pub(super) const TOTP_AAD: &[u8] = b"cachet-rs/totp-secret";
+pub(super) const TOTP_AAD: &[u8] = crate::auth::totp::SECRET_AAD;
 
 /// Whether a user's second factor is enrolled and confirmed.
 pub(super) fn two_factor_active(user: &User) -> bool {

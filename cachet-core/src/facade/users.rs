@@ -7,7 +7,8 @@ use chrono::TimeDelta;
 use super::{Actor, ActorKind, Cachet, Error, Result};
 use crate::auth::policy::Permission;
 use crate::auth::tokens::{
-    hash_secret, hashes_equal, is_well_formed_api_token, mint_api_token, random_secret,
+    hash_secret, hashes_equal, is_legacy_cachet_api_token, is_well_formed_api_token,
+    mint_api_token, random_secret,
 };
 use crate::model::*;
 use crate::store::{Changed, Effects, no_effects};
@@ -25,7 +26,7 @@ impl Cachet {
     /// [`Error::Unauthenticated`].
     pub async fn resolve_api_token(&self, presented: &str, ip: Option<IpAddr>) -> Result<Actor> {
         let presented = presented.trim();
-        if !is_well_formed_api_token(presented) {
+        if !is_well_formed_api_token(presented) && !is_legacy_cachet_api_token(presented) {
             return Err(Error::Unauthenticated);
         }
         let hash = hash_secret(presented);

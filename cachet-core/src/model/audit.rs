@@ -52,6 +52,8 @@ str_enum! {
         SubscriberExport = "subscriber_export",
         /// A session was refused (expired, rotated, revoked).
         SessionRefused = "session_refused",
+        /// Data imported from another status page (one entry per import).
+        Import = "import",
     }
 }
 

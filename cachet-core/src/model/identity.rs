@@ -52,6 +52,16 @@ pub struct PasswordHash(pub String);
 /// of them (nor the current one).
 pub const PASSWORD_HISTORY_LEN: usize = 5;
 
+impl PasswordHash {
+    /// Whether this is an argon2 PHC string. Only these enter a user's password history: a
+    /// replaced hash of another kind (the bcrypt hash an imported Cachet user signed in with)
+    /// is dropped, so no weaker hash outlives the sign-in that replaced it.
+    #[must_use]
+    pub fn is_argon2(&self) -> bool {
+        self.0.starts_with("$argon2")
+    }
+}
+
 impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PasswordHash(<redacted>)")

@@ -614,7 +614,9 @@ pub trait PeopleStore: Send + Sync {
     ) -> StoreResult<User>;
     /// Changes a user. Same email as another: `Conflict`. A patch that replaces the
     /// password hash keeps the replaced hash in the user's password history, in the same
-    /// write, and forgets all but the newest [`PASSWORD_HISTORY_LEN`] entries.
+    /// write, and forgets all but the newest [`PASSWORD_HISTORY_LEN`] entries. Only argon2
+    /// hashes are kept ([`PasswordHash::is_argon2`]): an imported bcrypt hash is dropped when
+    /// the user's first sign-in replaces it.
     async fn update_user(
         &self,
         cx: WriteContext,

@@ -392,6 +392,7 @@ macro_rules! __store_checks {
             throttle_round_trip,
             throttles_and_audit_are_pruned_by_age,
             password_history_keeps_the_newest_replaced_hashes,
+            password_history_drops_replaced_non_argon2_hashes,
             ending_one_time_tokens_spares_other_subjects_and_purposes,
             one_time_token_single_use,
             one_time_token_purpose_bound,

@@ -10,7 +10,7 @@ use crate::error::{backend, conflict, not_found, unique};
 use crate::rows::*;
 use crate::sql::Dialect;
 
-/// Keeps a replaced password hash in the user's history and forgets all but the newest
+/// Keeps a replaced (argon2) password hash in the user's history and forgets all but the newest
 /// `PASSWORD_HISTORY_LEN` (two portable statements: MySQL refuses `LIMIT` in an `IN`
 /// subquery on the table being deleted from).
 async fn remember_password<D: Dialect>(
@@ -216,7 +216,7 @@ pub(crate) async fn update_user<D: Dialect>(
             after.updated_at,
             id.0,
         ]).await.map_err(unique("user", TAKEN))?;
-    if patch.password_hash.is_some() {
+    if patch.password_hash.is_some() && before.password_hash.is_argon2() {
         remember_password::<D>(&mut tx, id, &before.password_hash, cx.now).await?;
     }
     apply_effects::<D>(

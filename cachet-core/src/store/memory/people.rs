@@ -110,7 +110,7 @@ impl PeopleStore for MemoryStore {
             before: before.clone(),
             after: after.clone(),
         });
-        if patch.password_hash.is_some() {
+        if patch.password_hash.is_some() && before.password_hash.is_argon2() {
             let history = st.password_history.entry(id).or_default();
             history.insert(0, before.password_hash);
             history.truncate(PASSWORD_HISTORY_LEN);

@@ -537,3 +537,29 @@ pub async fn password_history_keeps_the_newest_replaced_hashes(
     )?;
     Ok(())
 }
+
+/// A replaced hash that is not argon2 (an imported Cachet user's bcrypt hash, replaced at
+/// their first sign-in) is not kept in the history: no weaker hash outlives that sign-in.
+pub async fn password_history_drops_replaced_non_argon2_hashes(
+    store: &dyn Store,
+) -> Result<(), Failure> {
+    let u = user(store, "Ada", "ada@example.com", 10).await?;
+    let bcrypt = PasswordHash(format!("$2y$10${}", "a".repeat(53)));
+    let argon = PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$bmV3".to_owned());
+    for (t, next) in [(11, bcrypt), (12, argon)] {
+        let patch = UserPatch {
+            password_hash: Some(next),
+            ..UserPatch::default()
+        };
+        store
+            .update_user(cx(t), u.id, &patch, &no_effects)
+            .await
+            .ctx("update_user")?;
+    }
+    ensure_eq(
+        store.password_history(u.id).await.ctx("password_history")?,
+        vec![u.password_hash],
+        "only the replaced argon2 hash is kept",
+    )?;
+    Ok(())
+}

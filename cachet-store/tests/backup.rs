@@ -10,7 +10,6 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use cachet_core::backup::{self, BackupError};
 use cachet_core::model::*;
@@ -22,26 +21,9 @@ use cachet_store::sqlx::{self, Connection};
 use cachet_store::{MySqlStore, PgStore, SqliteStore};
 use chrono::DateTime;
 
-fn unique_name(prefix: &str) -> String {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{prefix}{}_{}_{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_micros() % 1_000_000_000_000,
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    )
-}
+mod support;
 
-fn url_from_env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => panic!("{var} must be set in CI"),
-        _ => {
-            eprintln!("skipped: {var} not set");
-            None
-        }
-    }
-}
+use support::{sqlite_file_url, unique_name, url_from_env};
 
 /// A fresh, empty store of one backend, and how to drop it afterwards.
 struct Fresh {
@@ -96,16 +78,10 @@ async fn fresh(backend: Backend) -> Option<Fresh> {
             drop_sql: None,
         }),
         Backend::SqliteFile => {
-            let dir = std::env::temp_dir().join("cachet-backup-tests");
-            std::fs::create_dir_all(&dir).unwrap();
-            let path = dir.join(format!("{}.db", unique_name("b")));
+            let url = sqlite_file_url("cachet-backup-tests", "b");
             Some(Fresh {
                 label: "sqlite-file",
-                store: Arc::new(
-                    SqliteStore::connect(&format!("sqlite://{}", path.display()))
-                        .await
-                        .unwrap(),
-                ),
+                store: Arc::new(SqliteStore::connect(&url).await.unwrap()),
                 drop_sql: None,
             })
         }
@@ -663,12 +639,7 @@ async fn bench_restore_100k_incidents() {
 async fn schema_columns(backend: Backend) -> Option<std::collections::BTreeSet<(String, String)>> {
     let rows: Vec<(String, String)> = match backend {
         Backend::SqliteMemory | Backend::SqliteFile => {
-            let dir = std::env::temp_dir().join("cachet-backup-tests");
-            std::fs::create_dir_all(&dir).unwrap();
-            let url = format!(
-                "sqlite://{}",
-                dir.join(format!("{}.db", unique_name("s"))).display()
-            );
+            let url = sqlite_file_url("cachet-backup-tests", "s");
             drop(SqliteStore::connect(&url).await.unwrap());
             let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
             sqlx::query_as(

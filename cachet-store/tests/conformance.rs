@@ -5,52 +5,7 @@
 //! or database with a random name, so checks run in parallel without interfering. Without
 //! the variable a check is skipped, except in CI (`CI` set), where that is a failure.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// A name no other check (in this or a concurrent test run) uses.
-fn unique_name(prefix: &str) -> String {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!(
-        "{prefix}{}_{}_{}",
-        std::process::id(),
-        nanos % 1_000_000_000_000,
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Whether this process is the first to ask (so leftovers are cleaned up once per run).
-fn first_call(flag: &AtomicBool) -> bool {
-    !flag.swap(true, Ordering::SeqCst)
-}
-
-/// Whether a schema or database named by [`unique_name`] belongs to a process that is gone,
-/// so a finished run's leftovers can be dropped without touching a concurrent run's.
-fn is_stale(name: &str, prefix: &str) -> bool {
-    let Some(pid) = name
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.split('_').next())
-    else {
-        return false;
-    };
-    let proc = std::path::Path::new("/proc");
-    proc.is_dir() && pid != std::process::id().to_string() && !proc.join(pid).exists()
-}
-
-/// The URL in `var`, or `None` (after saying so) when unset outside CI.
-fn url_from_env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => panic!("{var} must be set in CI"),
-        _ => {
-            eprintln!("skipped: {var} not set");
-            None
-        }
-    }
-}
+mod support;
 
 mod sqlite {
     use cachet_store::SqliteStore;
@@ -74,15 +29,15 @@ mod sqlite_file {
         let dir = std::env::temp_dir().join("cachet-store-tests");
         std::fs::create_dir_all(&dir).expect("temp dir");
         static CLEANED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        if super::first_call(&CLEANED) {
+        if super::support::first_call(&CLEANED) {
             for entry in std::fs::read_dir(&dir).expect("read temp dir").flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if super::is_stale(&name, "c") {
+                if super::support::is_stale(&name, "c") {
                     let _ = std::fs::remove_file(entry.path());
                 }
             }
         }
-        let path = dir.join(format!("{}.db", super::unique_name("c")));
+        let path = dir.join(format!("{}.db", super::support::unique_name("c")));
         Some(
             SqliteStore::connect(&format!("sqlite://{}", path.display()))
                 .await
@@ -102,13 +57,13 @@ mod postgres {
     use cachet_store::sqlx::{self, Connection, PgConnection, postgres::PgConnectOptions};
 
     async fn fresh() -> Option<PgStore> {
-        let url = super::url_from_env("CACHET_TEST_POSTGRES_URL")?;
-        let schema = super::unique_name("cachet_t_");
+        let url = super::support::url_from_env("CACHET_TEST_POSTGRES_URL")?;
+        let schema = super::support::unique_name("cachet_t_");
         let mut admin = PgConnection::connect(&url)
             .await
             .expect("connect to CACHET_TEST_POSTGRES_URL");
         static CLEANED: AtomicBool = AtomicBool::new(false);
-        if super::first_call(&CLEANED) {
+        if super::support::first_call(&CLEANED) {
             let schemas: Vec<String> = sqlx::query_scalar(
                 "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'cachet_t_%'",
             )
@@ -117,7 +72,7 @@ mod postgres {
             .expect("list test schemas");
             for schema in schemas
                 .into_iter()
-                .filter(|s| super::is_stale(s, "cachet_t_"))
+                .filter(|s| super::support::is_stale(s, "cachet_t_"))
             {
                 let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                     "DROP SCHEMA IF EXISTS {schema} CASCADE"
@@ -153,13 +108,13 @@ mod mysql {
     use cachet_store::sqlx::{self, Connection, MySqlConnection, mysql::MySqlConnectOptions};
 
     async fn fresh() -> Option<MySqlStore> {
-        let url = super::url_from_env("CACHET_TEST_MYSQL_URL")?;
-        let database = super::unique_name("cachet_t_");
+        let url = super::support::url_from_env("CACHET_TEST_MYSQL_URL")?;
+        let database = super::support::unique_name("cachet_t_");
         let mut admin = MySqlConnection::connect(&url)
             .await
             .expect("connect to CACHET_TEST_MYSQL_URL");
         static CLEANED: AtomicBool = AtomicBool::new(false);
-        if super::first_call(&CLEANED) {
+        if super::support::first_call(&CLEANED) {
             let databases: Vec<String> = sqlx::query_scalar(
                 "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata WHERE schema_name LIKE 'cachet_t_%'",
             )
@@ -168,7 +123,7 @@ mod mysql {
             .expect("list test databases");
             for db in databases
                 .into_iter()
-                .filter(|d| super::is_stale(d, "cachet_t_"))
+                .filter(|d| super::support::is_stale(d, "cachet_t_"))
             {
                 let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}")))
                     .execute(&mut admin)

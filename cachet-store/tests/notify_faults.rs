@@ -19,9 +19,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
@@ -39,6 +39,10 @@ use cachet_core::store::{DeliveryQuery, Store};
 use cachet_core::validate::{Email, HttpUrl, Locale, Markdown, Name};
 use cachet_core::{Actor, Cachet, Config};
 use cachet_notify::{EmailNotifier, SmtpUrl};
+
+mod support;
+
+use support::{sqlite_file_url, unique_name, url_from_env};
 
 // ---- the SMTP sink (from cachet-notify/tests/smtp.rs), stoppable and restartable --------
 
@@ -207,19 +211,6 @@ impl Drop for Sink {
 
 // ---- set-up ---------------------------------------------------------------------------
 
-fn unique_name(prefix: &str) -> String {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!(
-        "{prefix}{}_{}_{}",
-        std::process::id(),
-        nanos % 1_000_000_000_000,
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 /// The same keys for every facade of a test (two "processes" of one deployment).
 fn keyring() -> Keyring {
     Keyring::new(1, SecretKey::from_bytes([7; 32]))
@@ -232,12 +223,7 @@ fn facade(store: Arc<dyn Store>, clock: &Arc<ManualClock>) -> Cachet {
 
 /// A SQLite database file of its own.
 fn sqlite_url() -> String {
-    let dir = std::env::temp_dir().join("cachet-notify-faults");
-    std::fs::create_dir_all(&dir).unwrap();
-    format!(
-        "sqlite://{}",
-        dir.join(format!("{}.db", unique_name("f"))).display()
-    )
+    sqlite_file_url("cachet-notify-faults", "f")
 }
 
 async fn sqlite(url: &str) -> Arc<dyn Store> {
@@ -666,18 +652,6 @@ async fn two_dispatchers(a: Arc<dyn Store>, b: Arc<dyn Store>, backend: &str) {
         stored.iter().all(|d| d.attempts == 1),
         "no delivery sent twice"
     );
-}
-
-/// The URL in `var`, or `None` (after saying so) when unset outside CI.
-fn url_from_env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => panic!("{var} must be set in CI"),
-        _ => {
-            eprintln!("skipped: {var} not set");
-            None
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

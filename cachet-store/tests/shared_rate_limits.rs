@@ -20,6 +20,8 @@ use cachet_core::web::{Limit, RequestContext};
 use cachet_core::{Cachet, Config};
 use cachet_store::SqliteStore;
 
+mod support;
+
 /// The per-address API limit in these tests.
 const LIMIT: u32 = 5;
 
@@ -313,14 +315,7 @@ mod pg {
 
     impl Schema {
         pub async fn fresh() -> Option<Self> {
-            let Ok(url) = std::env::var("CACHET_TEST_POSTGRES_URL") else {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "CACHET_TEST_POSTGRES_URL must be set in CI"
-                );
-                eprintln!("skipped: CACHET_TEST_POSTGRES_URL not set");
-                return None;
-            };
+            let url = crate::support::url_from_env("CACHET_TEST_POSTGRES_URL")?;
             let name = format!("cachet_sl_{}", std::process::id());
             let mut admin = PgConnection::connect(&url).await.unwrap();
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(

@@ -12,8 +12,6 @@ use api_v1_harness::*;
 use http::StatusCode;
 use serde_json::json;
 
-const T0: &str = "2026-01-01 00:00:00";
-
 fn component_json(
     id: i64,
     name: &str,

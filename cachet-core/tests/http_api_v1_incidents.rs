@@ -18,7 +18,6 @@ use chrono::TimeDelta;
 use http::StatusCode;
 use serde_json::{Value, json};
 
-const T0: &str = "2026-01-01 00:00:00";
 const URL: &str = "https://status.example.com";
 
 async fn template(api: &Api, slug: &str, body: &str) {
@@ -38,15 +37,6 @@ async fn template(api: &Api, slug: &str, body: &str) {
 
 fn total(v: &Value) -> u64 {
     v["meta"]["pagination"]["total"].as_u64().unwrap()
-}
-
-fn ids(v: &Value) -> Vec<i64> {
-    v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["id"].as_i64().unwrap())
-        .collect()
 }
 
 #[tokio::test]

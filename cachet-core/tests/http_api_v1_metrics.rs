@@ -11,20 +11,10 @@ async fn new_store() -> std::sync::Arc<dyn cachet_core::store::Store> {
 use api_v1_harness::*;
 use chrono::TimeDelta;
 use http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-const T0: &str = "2026-01-01 00:00:00";
 /// 2026-01-01 01:00:00 UTC.
 const ONE_AM: i64 = 1_767_229_200;
-
-fn ids(v: &Value) -> Vec<i64> {
-    v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["id"].as_i64().unwrap())
-        .collect()
-}
 
 #[tokio::test]
 async fn create_returns_cachets_whole_shape_with_its_defaults() {

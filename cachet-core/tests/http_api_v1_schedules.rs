@@ -13,17 +13,6 @@ use chrono::TimeDelta;
 use http::StatusCode;
 use serde_json::{Value, json};
 
-const T0: &str = "2026-01-01 00:00:00";
-
-fn ids(v: &Value) -> Vec<i64> {
-    v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["id"].as_i64().unwrap())
-        .collect()
-}
-
 async fn components(api: &Api) -> (Value, Value) {
     let a = api
         .ok("POST", "/api/v1/components", r#"{"name":"DB","status":1}"#)

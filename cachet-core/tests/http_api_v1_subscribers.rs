@@ -14,17 +14,6 @@ use cachet_core::store::{AuditFilter, AuditQuery};
 use http::StatusCode;
 use serde_json::{Value, json};
 
-const T0: &str = "2026-01-01 00:00:00";
-
-fn ids(v: &Value) -> Vec<i64> {
-    v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["id"].as_i64().unwrap())
-        .collect()
-}
-
 async fn audit_details(api: &Api) -> Vec<String> {
     let q = AuditQuery::filtered(AuditFilter {
         entity: Some(EntityKind::Subscriber),

@@ -14,11 +14,11 @@ use chrono::TimeDelta;
 use common::*;
 use http::{Request, Response, StatusCode};
 
+use cachet_core::Cachet;
 use cachet_core::clock::{Clock, Timestamp};
 use cachet_core::model::*;
-use cachet_core::validate::{Markdown, Order};
+use cachet_core::validate::Order;
 use cachet_core::web::RequestContext;
-use cachet_core::{Actor, Cachet};
 
 const BASE: &str = "https://status.example.com";
 
@@ -51,20 +51,6 @@ async fn send_method(
         principal: None,
     };
     cachet.handle(b.body(Bytes::new()).unwrap(), cx).await
-}
-
-fn md(s: &str) -> Markdown {
-    Markdown::parse(s).unwrap()
-}
-
-fn op() -> Actor {
-    Actor::operator()
-}
-
-async fn settings(h: &Harness, pairs: &[(SettingKey, &str)]) {
-    let values: Vec<(SettingKey, String)> =
-        pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-    h.cachet.put_settings(&op(), &values).await.unwrap();
 }
 
 async fn comp(
@@ -129,22 +115,6 @@ async fn incident(
         )
         .await
         .unwrap()
-}
-
-async fn update(h: &Harness, i: IncidentId, status: IncidentStatus, message: &str) {
-    h.cachet
-        .create_incident_update(
-            &op(),
-            i,
-            &NewIncidentUpdate {
-                status,
-                message: md(message),
-                user_id: None,
-                component: None,
-            },
-        )
-        .await
-        .unwrap();
 }
 
 async fn schedule(

@@ -9,23 +9,19 @@ async fn new_store() -> std::sync::Arc<dyn cachet_core::store::Store> {
 }
 
 use bytes::Bytes;
+use cachet_core::Cachet;
 use cachet_core::history::{self, component_history};
 use cachet_core::i18n::{Catalog, Lang};
 use cachet_core::model::*;
 use cachet_core::validate::{Markdown, MetricValue, Name, Order, Places, Text, Threshold};
 use cachet_core::web::RequestContext;
 use cachet_core::web::charts::{self, render_svg};
-use cachet_core::{Actor, Cachet};
 use chrono::TimeDelta;
-use common::Harness;
+use common::{Harness, op};
 use http::{Request, StatusCode};
 use serde_json::{Value, json};
 
 const T0: &str = "2026-01-01 00:00:00";
-
-fn op() -> Actor {
-    Actor::operator()
-}
 
 fn new_metric(name: &str, calc: CalcType, visible: Visibility) -> NewMetric {
     NewMetric {

@@ -19,7 +19,6 @@ use cachet_core::store::Store;
 use cachet_core::store::memory::MemoryStore;
 use cachet_core::testing::faults::FaultyStore;
 use cachet_core::validate::HttpUrl;
-use cachet_core::web::RequestContext;
 use cachet_core::{Actor, Cachet, Config};
 
 async fn new_store() -> Arc<dyn Store> {
@@ -39,13 +38,6 @@ fn site() -> (Harness, Arc<FaultyStore>) {
     (Harness::over(store, config), faulty)
 }
 
-fn guest() -> RequestContext {
-    RequestContext {
-        peer: Some("198.51.100.7:4000".parse().unwrap()),
-        principal: None,
-    }
-}
-
 async fn send(c: &Cachet, method: &str, path: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
     let mut b = Request::builder().method(method).uri(path);
     for (n, v) in headers {
@@ -61,13 +53,6 @@ async fn get(c: &Cachet, path: &str) -> Response<Bytes> {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(1), "{path} took {took:?}");
     r
-}
-
-fn header<'a>(r: &'a Response<Bytes>, name: &str) -> &'a str {
-    r.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap())
-        .unwrap_or("")
 }
 
 fn assert_unavailable(r: &Response<Bytes>, what: &str) {

@@ -18,12 +18,12 @@ use http::{Request, Response, StatusCode};
 use scraper::{Html, Selector};
 use sha2::{Digest, Sha384};
 
+use cachet_core::Cachet;
 use cachet_core::clock::Timestamp;
 use cachet_core::model::*;
 use cachet_core::store::{WriteContext, no_effects};
-use cachet_core::validate::{HttpUrl, Markdown, MetricValue, Order, Places, Text, Threshold};
+use cachet_core::validate::{HttpUrl, MetricValue, Order, Places, Text, Threshold};
 use cachet_core::web::RequestContext;
-use cachet_core::{Actor, Cachet};
 
 async fn get(cachet: &Cachet, uri: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
     let mut b = Request::builder().method("GET").uri(uri);
@@ -47,20 +47,6 @@ async fn page(cachet: &Cachet, uri: &str) -> String {
     );
     assert!(resp.headers().get("set-cookie").is_none(), "{uri}");
     String::from_utf8(resp.body().to_vec()).unwrap()
-}
-
-fn md(s: &str) -> Markdown {
-    Markdown::parse(s).unwrap()
-}
-
-fn op() -> Actor {
-    Actor::operator()
-}
-
-async fn settings(h: &Harness, pairs: &[(SettingKey, &str)]) {
-    let values: Vec<(SettingKey, String)> =
-        pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-    h.cachet.put_settings(&op(), &values).await.unwrap();
 }
 
 async fn group(h: &Harness, n: &str, collapsed: Collapsed, visible: GroupVisibility) -> GroupId {
@@ -134,22 +120,6 @@ async fn incident(h: &Harness, i: NewInc<'_>) -> IncidentId {
         .await
         .unwrap()
         .id
-}
-
-async fn update(h: &Harness, i: IncidentId, status: IncidentStatus, message: &str) {
-    h.cachet
-        .create_incident_update(
-            &op(),
-            i,
-            &NewIncidentUpdate {
-                status,
-                message: md(message),
-                user_id: None,
-                component: None,
-            },
-        )
-        .await
-        .unwrap();
 }
 
 async fn schedule(

@@ -25,13 +25,6 @@ use cachet_core::{Actor, Cachet, Config};
 
 const BASE: &str = "https://status.example.com";
 
-fn guest() -> RequestContext {
-    RequestContext {
-        peer: Some("198.51.100.7:4000".parse().unwrap()),
-        principal: None,
-    }
-}
-
 async fn get(c: &Cachet, path: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
     send(c, "GET", path, headers, guest()).await
 }
@@ -48,13 +41,6 @@ async fn send(
         b = b.header(*n, *v);
     }
     c.handle(b.body(Bytes::new()).unwrap(), cx).await
-}
-
-fn header<'a>(r: &'a Response<Bytes>, name: &str) -> &'a str {
-    r.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap())
-        .unwrap_or("")
 }
 
 fn vary(r: &Response<Bytes>) -> Vec<String> {

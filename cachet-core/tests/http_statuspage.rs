@@ -21,9 +21,9 @@ use cachet_core::clock::{ManualClock, Timestamp};
 use cachet_core::model::*;
 use cachet_core::secrets::{Keyring, SecretKey};
 use cachet_core::store::no_effects;
-use cachet_core::validate::{HttpUrl, Markdown, Order, Text};
+use cachet_core::validate::{HttpUrl, Order, Text};
 use cachet_core::web::RequestContext;
-use cachet_core::{Actor, Cachet, Config};
+use cachet_core::{Cachet, Config};
 
 const BASE: &str = "https://status.example.com";
 
@@ -49,20 +49,6 @@ async fn get_json(cachet: &Cachet, uri: &str) -> Value {
     assert_eq!(resp.status(), StatusCode::OK, "{uri}");
     assert_eq!(resp.headers()["content-type"], "application/json", "{uri}");
     serde_json::from_slice(resp.body()).unwrap()
-}
-
-fn md(s: &str) -> Markdown {
-    Markdown::parse(s).unwrap()
-}
-
-fn op() -> Actor {
-    Actor::operator()
-}
-
-async fn settings(h: &Harness, pairs: &[(SettingKey, &str)]) {
-    let values: Vec<(SettingKey, String)> =
-        pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-    h.cachet.put_settings(&op(), &values).await.unwrap();
 }
 
 async fn group(h: &Harness, n: &str, order: i64, visible: GroupVisibility) -> ComponentGroup {
@@ -133,22 +119,6 @@ async fn incident(
         )
         .await
         .unwrap()
-}
-
-async fn update(h: &Harness, i: IncidentId, status: IncidentStatus, message: &str) {
-    h.cachet
-        .create_incident_update(
-            &op(),
-            i,
-            &NewIncidentUpdate {
-                status,
-                message: md(message),
-                user_id: None,
-                component: None,
-            },
-        )
-        .await
-        .unwrap();
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -20,17 +20,13 @@ use chrono::TimeDelta;
 use common::*;
 use notify_support::*;
 
+use cachet_core::Error;
 use cachet_core::model::*;
 use cachet_core::notify::{
     Channel, DeliveryError, Dispatcher, DispatcherConfig, Message, Notifier, Scheduler,
 };
 use cachet_core::store::*;
 use cachet_core::validate::{Markdown, Name};
-use cachet_core::{Actor, Error};
-
-fn op() -> Actor {
-    Actor::operator()
-}
 
 async fn deliveries(h: &Harness) -> Vec<Delivery> {
     h.store

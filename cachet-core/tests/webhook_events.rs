@@ -26,10 +26,6 @@ use cachet_core::{Actor, Error, WebhookEndpoint};
 
 const SECRET: &str = "a webhook secret of enough length";
 
-fn op() -> Actor {
-    Actor::operator()
-}
-
 fn endpoint(name: &str, enabled: bool, events: Option<&[WebhookEvent]>) -> WebhookEndpoint {
     WebhookEndpoint {
         name: Name::parse(name).unwrap(),

@@ -13,6 +13,9 @@ use cachet_core::web::RequestContext;
 
 use crate::common::{Harness, name};
 
+/// The harness clock's start, as the API writes times.
+pub const T0: &str = "2026-01-01 00:00:00";
+
 pub struct Api {
     pub h: Harness,
     /// An admin's admin-scope token: may do everything.
@@ -221,4 +224,14 @@ impl Api {
 /// Whether any detail starts with `field:`.
 pub fn names(details: &[String], field: &str) -> bool {
     details.iter().any(|d| d.starts_with(&format!("{field}:")))
+}
+
+/// The ids of a list answer's `data`, in order.
+pub fn ids(v: &Value) -> Vec<i64> {
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_i64().unwrap())
+        .collect()
 }

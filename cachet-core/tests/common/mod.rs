@@ -6,11 +6,15 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use bytes::Bytes;
+use http::Response;
+
 use cachet_core::clock::{Clock, ManualClock, Timestamp};
 use cachet_core::model::*;
 use cachet_core::secrets::{Keyring, SecretKey};
 use cachet_core::store::{AuditFilter, AuditQuery, PageRequest, Store, WriteContext};
-use cachet_core::validate::{HttpUrl, Name};
+use cachet_core::validate::{HttpUrl, Markdown, Name};
+use cachet_core::web::RequestContext;
 use cachet_core::{Actor, Cachet, Config, LoginOutcome, SessionLookup, SessionTicket};
 
 pub const PASSWORD: &str = "tangerine orbit cactus lullaby";
@@ -127,6 +131,55 @@ pub fn name(s: &str) -> Name {
 
 pub fn component(s: &str) -> NewComponent {
     NewComponent::named(name(s), ComponentStatus::Operational)
+}
+
+pub fn md(s: &str) -> Markdown {
+    Markdown::parse(s).unwrap()
+}
+
+/// The operator: the set-up writes as the host itself, past every role check.
+pub fn op() -> Actor {
+    Actor::operator()
+}
+
+/// Stores settings as the operator.
+pub async fn settings(h: &Harness, pairs: &[(SettingKey, &str)]) {
+    let values: Vec<(SettingKey, String)> =
+        pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+    h.cachet.put_settings(&op(), &values).await.unwrap();
+}
+
+/// Posts an update to an incident as the operator.
+pub async fn update(h: &Harness, i: IncidentId, status: IncidentStatus, message: &str) {
+    h.cachet
+        .create_incident_update(
+            &op(),
+            i,
+            &NewIncidentUpdate {
+                status,
+                message: md(message),
+                user_id: None,
+                component: None,
+            },
+        )
+        .await
+        .unwrap();
+}
+
+/// A visitor's request context: no principal, from a fixed documentation address.
+pub fn guest() -> RequestContext {
+    RequestContext {
+        peer: Some("198.51.100.7:4000".parse().unwrap()),
+        principal: None,
+    }
+}
+
+/// A header of an answer as text, `""` when absent.
+pub fn header<'a>(r: &'a Response<Bytes>, name: &str) -> &'a str {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or("")
 }
 
 /// RFC 4648 base32 without padding (what authenticator apps are given).

@@ -9,9 +9,9 @@
 
 #[path = "cachet24/mod.rs"]
 mod cachet24;
+mod support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use cachet_core::import::{self, ImportError, Outcome};
@@ -23,33 +23,7 @@ use cachet_core::web::RequestContext;
 use cachet_core::{Cachet, Config, LoginOutcome};
 use cachet24::Engine;
 use sqlx::Connection as _;
-
-fn unique_name(prefix: &str) -> String {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{prefix}{}_{}_{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0)
-    )
-}
-
-fn url_from_env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").is_err(),
-                "{var} must be set in CI so this test runs"
-            );
-            eprintln!("{var} not set; skipping");
-            None
-        }
-    }
-}
+use support::{unique_name, url_from_env};
 
 /// Runs the fixture's statements on one connection.
 async fn run_all<C>(conn: &mut C, statements: Vec<String>)

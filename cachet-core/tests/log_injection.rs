@@ -224,6 +224,14 @@ const SAFE_BY_TYPE: &[&str] = &[
     "uploaded = 0",
     "deleted = 0",
     "retry_in_ms = wait.as_millis() as u64",
+    // Host health: a component id (i64), the confirmed level (an enum of its own, no text)
+    // and the tick's counts (usize).
+    "component = id.get()",
+    "state = ?w.hysteresis.confirmed",
+    "changed = report.changed",
+    "opened = report.opened",
+    "resolved = report.resolved",
+    "failed = report.failed",
 ];
 
 /// The library crates whose `tracing` calls are checked (the `cachet` binary and the

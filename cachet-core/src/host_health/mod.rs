@@ -528,7 +528,14 @@ impl HostHealth {
                 () = tokio::time::sleep(self.inner.interval) => {}
             }
             let report = self.tick().await;
-            tracing::debug!(target: "cachet::host_health", ?report, "host health tick");
+            tracing::debug!(
+                target: "cachet::host_health",
+                changed = report.changed,
+                opened = report.opened,
+                resolved = report.resolved,
+                failed = report.failed,
+                "host health tick"
+            );
         }
     }
 }

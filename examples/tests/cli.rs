@@ -9,24 +9,9 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{Server, TempDir, free_port, http, read_response, run, smtp_sink, text};
+use support::{Server, TempDir, cachet, free_port, http, read_response, run, smtp_sink, text};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cachet");
 const GOOD_PASSWORD: &str = "correct horse battery staple 42";
-
-/// The binary in `dir`, with none of the CACHET_ variables of the caller's environment.
-fn cachet(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CACHET_") {
-            cmd.env_remove(k);
-        }
-    }
-    // Quiet servers; tests that read the log ask for more.
-    cmd.env("RUST_LOG", "warn");
-    cmd
-}
 
 fn create_user(dir: &Path, email: &str, role: &str, extra: &[&str]) -> Output {
     let mut cmd = cachet(dir);

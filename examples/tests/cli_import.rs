@@ -5,7 +5,7 @@
 //! changes nothing.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod support;
 
@@ -13,22 +13,7 @@ mod support;
 mod cachet24;
 
 use cachet_store::sqlx::{self, Connection as _};
-use support::{Server, TempDir, free_port, http, run, text};
-
-const BIN: &str = env!("CARGO_BIN_EXE_cachet");
-
-/// The binary in `dir`, with none of the CACHET_ variables of the caller's environment.
-fn cachet(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CACHET_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("RUST_LOG", "warn");
-    cmd
-}
+use support::{Server, TempDir, cachet, free_port, http, run, text};
 
 fn import(dir: &Path, extra: &[&str]) -> Output {
     let mut cmd = cachet(dir);

@@ -38,6 +38,20 @@ impl Drop for TempDir {
     }
 }
 
+/// The `cachet` binary in `dir`, with none of the CACHET_ variables of the caller's
+/// environment and a quiet log (tests that read the log ask for more).
+pub fn cachet(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cachet"));
+    cmd.current_dir(dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CACHET_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
 /// Runs a command with `input` on standard input and collects its output.
 pub fn run(mut cmd: Command, input: &str) -> Output {
     let mut child = cmd

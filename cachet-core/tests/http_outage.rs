@@ -280,3 +280,81 @@ async fn the_statuspage_management_api_answers_503_in_its_own_shape() {
     );
     faulty.heal();
 }
+
+/// A busy machine, not a hung store: every store call answers, each late, so the page's
+/// render misses its deadline. The reader is served what is held, the store is not taken as
+/// down (an admin's write still goes through), and the late render fills the cache itself, so
+/// the next reader is served it fresh without a render of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_render_on_a_busy_machine_refuses_no_write_and_fills_the_cache() {
+    let faulty = Arc::new(FaultyStore::new(Arc::new(MemoryStore::new())));
+    let mut config = Config::new(HttpUrl::parse("https://status.example.com").unwrap());
+    config.web.snapshot.revision_deadline = Duration::from_secs(3);
+    config.web.snapshot.render_deadline = Duration::from_millis(600);
+    config.web.snapshot.outage_backoff = BACKOFF;
+    let store: Arc<dyn Store> = faulty.clone();
+    let h = Harness::over(store, config);
+    let c = &h.cachet;
+    let admin = h.user("admin@example.com", Role::Admin).await;
+    let (_, token) = c
+        .create_api_token(
+            &Actor::operator(),
+            admin.id,
+            name("t"),
+            TokenScope::Admin,
+            None,
+        )
+        .await
+        .unwrap();
+    c.create_component(&Actor::operator(), &component("Before"))
+        .await
+        .unwrap();
+    let before = send(c, "GET", "/", &[]).await;
+    assert_eq!(before.status(), StatusCode::OK);
+    c.create_component(&Actor::operator(), &component("After"))
+        .await
+        .unwrap();
+
+    faulty.slow(Duration::from_millis(150));
+    let late = send(c, "GET", "/", &[]).await;
+    assert_eq!(late.status(), StatusCode::OK);
+    assert!(header(&late, "age").parse::<u64>().is_ok(), "held answer");
+    assert_eq!(late.body(), before.body(), "the answer as it stood");
+    let stats = c.snapshot_stats();
+    assert_eq!(stats.late_renders, 1, "{stats:?}");
+
+    // The render goes on and fills the cache when done.
+    let waited = Instant::now();
+    while c.snapshot_stats().late_fills == 0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(20),
+            "the late render never filled the cache: {:?}",
+            c.snapshot_stats()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    faulty.heal();
+    let renders = c.snapshot_stats().renders;
+    let fresh = send(c, "GET", "/", &[]).await;
+    assert_eq!(fresh.status(), StatusCode::OK);
+    assert_eq!(header(&fresh, "age"), "", "fresh, not held");
+    assert!(String::from_utf8_lossy(fresh.body()).contains("After"));
+    assert_eq!(
+        c.snapshot_stats().renders,
+        renders,
+        "served the late render"
+    );
+
+    // The store was never taken as down: a write on the still-busy store goes through.
+    faulty.slow(Duration::from_millis(150));
+    let write = Request::builder()
+        .method("POST")
+        .uri("/api/v1/components")
+        .header("x-cachet-token", token.as_str())
+        .header("content-type", "application/json")
+        .body(Bytes::from_static(br#"{"name":"Written","status":1}"#))
+        .unwrap();
+    let w = c.handle(write, guest()).await;
+    assert_eq!(w.status(), StatusCode::OK, "{:?}", w.body());
+    faulty.heal();
+}

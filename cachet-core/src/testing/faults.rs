@@ -4,7 +4,9 @@
 //! [`FaultyStore::hang`] makes every call wait (as a frozen database does: a `SIGSTOP`ped
 //! server accepts nothing and answers nothing) until [`FaultyStore::heal`] or
 //! [`FaultyStore::fail`]; [`FaultyStore::fail`] makes every call fail at once with
-//! [`StoreError::Unavailable`] (as a stopped database does: connections are refused).
+//! [`StoreError::Unavailable`] (as a stopped database does: connections are refused);
+//! [`FaultyStore::slow`] makes every call answer late but answer (a database, or a machine,
+//! that is busy: each query takes a while, none fails).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -35,6 +37,7 @@ use crate::store::*;
 
 /// What a [`FaultyStore`] does with calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Fault {
     /// Pass every call through.
     None,
@@ -42,6 +45,8 @@ pub enum Fault {
     Hang,
     /// Fail every call with [`StoreError::Unavailable`].
     Fail,
+    /// Answer every call, each after this long.
+    Slow(std::time::Duration),
 }
 
 /// Why a [`FaultyStore`] failed a call: the source of its [`StoreError::Unavailable`].
@@ -95,6 +100,12 @@ impl FaultyStore {
         self.set(Fault::Fail);
     }
 
+    /// Every call answers, each after `delay` (a busy database or machine: a request that
+    /// makes many calls is late although each call is answered).
+    pub fn slow(&self, delay: std::time::Duration) {
+        self.set(Fault::Slow(delay));
+    }
+
     /// Calls pass through again, held ones included.
     pub fn heal(&self) {
         self.spared.store(0, Ordering::Release);
@@ -124,8 +135,14 @@ impl FaultyStore {
         let mut fault = self.fault.subscribe();
         let mut counted = false;
         loop {
-            match *fault.borrow_and_update() {
+            // Copied out: the borrow must not be held across the sleep below.
+            let current = *fault.borrow_and_update();
+            match current {
                 Fault::None => return Ok(()),
+                Fault::Slow(delay) => {
+                    tokio::time::sleep(delay).await;
+                    return Ok(());
+                }
                 Fault::Fail => {
                     self.failed.fetch_add(1, Ordering::Relaxed);
                     return Err(StoreError::Unavailable {

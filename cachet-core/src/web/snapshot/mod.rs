@@ -124,7 +124,6 @@ mod render;
 mod state;
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -145,6 +144,7 @@ pub const LOCAL_WRITE_SETTLE: Duration = Duration::from_secs(2);
 
 /// Counters of the snapshot cache, for tests and monitoring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct SnapshotStats {
     /// Entries held now (rendered or being rendered).
     pub entries: usize,
@@ -164,6 +164,13 @@ pub struct SnapshotStats {
     pub stale_if_error: u64,
     /// Reads answered `503` because the store did not answer in time and nothing was held.
     pub unavailable: u64,
+    /// Reads whose render (or the wait for another's) passed the deadline; each was answered
+    /// from what was held, and the store was taken as down only if it also missed a quick
+    /// revision read.
+    pub late_renders: u64,
+    /// Renders that finished after every request waiting for them had given up, and filled
+    /// the cache themselves.
+    pub late_fills: u64,
 }
 
 /// A render that failed (a `5xx` answer, `503` when the store could not answer): nothing to
@@ -199,6 +206,15 @@ impl Cachet {
             Lookup::Bypass => None,
             Lookup::Served(r) => Some(r),
         }
+    }
+
+    /// Whether the store answers a revision read within `deadline`: what tells a hung store
+    /// from a late render on a busy machine.
+    async fn store_answers_within(&self, deadline: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(deadline, self.store().revision()).await,
+            Ok(Ok(_))
+        )
     }
 
     async fn snapshot_lookup(
@@ -322,7 +338,7 @@ impl Cachet {
         let mut rendered_here = false;
         let mut decision = None;
         let (own_r, here_r, decision_r) = (&mut own, &mut rendered_here, &mut decision);
-        let (key_r, site_r) = (&key, &site);
+        let (key_r, site_r, cell_r) = (&key, &site, &cell);
         let init = cell.get_or_try_init(|| async move {
             *here_r = true;
             if pays && let Some(ip) = client {
@@ -346,11 +362,11 @@ impl Cachet {
             snapshots.renders.fetch_add(1, Ordering::Relaxed);
             let (resp, entry) = crate::web::telemetry::timed_render(
                 self,
-                self.render_entry(key_r, site_r, request_id),
+                self.render_entry(key_r, site_r, request_id, cell_r),
             )
             .await;
             match entry {
-                Some(e) => Ok(Some(Arc::new(e))),
+                Some(e) => Ok(Some(e)),
                 // The store failed under the render: not an answer to keep or to give
                 // while an older one is held. The cell stays empty, so the next reader
                 // renders again.
@@ -369,17 +385,26 @@ impl Cachet {
         let entry = match waited {
             Ok(Ok(entry)) => entry.clone(),
             // The render failed or did not finish in time: the key's last answer is served as
-            // it stands, else `503` (a render still running on the render thread fills
-            // nothing: its future is gone). A store that did not answer in time is taken as
-            // down, so the next readers do not wait for it again.
+            // it stands, else `503`. A store that said it cannot answer is taken as down, so
+            // the next readers do not wait for it again.
             Ok(Err(RenderFailed(status))) => {
                 if status == http::StatusCode::SERVICE_UNAVAILABLE {
                     snapshots.note_store_down();
                 }
                 return Lookup::Served(snapshots.outage_answer(fallback, req, Some(&site)));
             }
+            // Late: the store may be hung, or the machine busy (a flood of sign-ins hashing
+            // passwords, a large render). Only a store that also misses a quick revision read
+            // is taken as down (which refuses writes): a busy machine must not lock its
+            // admins out. A render that started goes on and fills the cell when done.
             Err(_) => {
-                snapshots.note_store_down();
+                snapshots.late_renders.fetch_add(1, Ordering::Relaxed);
+                if !self
+                    .store_answers_within(snapshots.config.revision_deadline)
+                    .await
+                {
+                    snapshots.note_store_down();
+                }
                 return Lookup::Served(snapshots.outage_answer(fallback, req, Some(&site)));
             }
         };

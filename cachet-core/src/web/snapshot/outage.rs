@@ -8,11 +8,16 @@
 //! revision or age, with `Age` (seconds since it was rendered), and a key with nothing held
 //! answers `503` with `Retry-After`, never a hang and never a `500`.
 //!
-//! The store is then taken as down for [`SnapshotConfig::outage_backoff`]: reads do not ask
-//! it at all (they are answered from memory at once), and writes answer `503` with
-//! `Retry-After` at once instead of each waiting for a connection. When the backoff is over,
-//! one read probes the store (the others keep being served from memory while it does), and
-//! its success ends the outage.
+//! A render that is late while the store still answers a quick revision read (the machine is
+//! busy: a flood of sign-ins hashing passwords, a large page on a loaded host) is served the
+//! same way but says nothing about the store: the render goes on and fills the cache when it
+//! is done, and writes are not refused.
+//!
+//! A store that failed or missed its deadline is taken as down for
+//! [`SnapshotConfig::outage_backoff`]: reads do not ask it at all (they are answered from
+//! memory at once), and writes answer `503` with `Retry-After` at once instead of each
+//! waiting for a connection. When the backoff is over, one read probes the store (the others
+//! keep being served from memory while it does), and its success ends the outage.
 //!
 //! [`SnapshotConfig::revision_deadline`]: crate::web_config::SnapshotConfig::revision_deadline
 //! [`SnapshotConfig::render_deadline`]: crate::web_config::SnapshotConfig::render_deadline

@@ -2,6 +2,7 @@
 //! render threads.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use http::header::{ACCEPT_LANGUAGE, VARY};
@@ -9,7 +10,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 
 use super::entry::{Entry, entry_of};
 use super::key::{Key, Surface};
-use super::state::Site;
+use super::state::{Cell, Site};
 use crate::Cachet;
 use crate::web::{RequestContext, api_v1, cors, public, response, statuspage};
 
@@ -21,29 +22,45 @@ impl Cachet {
     /// async (it reads the store): the render thread drives it with the runtime's
     /// `Handle::block_on`, and the store's I/O stays on the runtime's drivers. Outside a
     /// tokio runtime it runs here.
+    ///
+    /// A render that has started finishes even when the request that asked for it stopped
+    /// waiting (its deadline passed on a busy machine): its answer then fills `cell` itself,
+    /// so the next reader is served it instead of starting the same late render again. While
+    /// the request still waits, it holds the cell's initialisation and fills it (the render's
+    /// own attempt is refused); a job still queued when the request gives up is dropped.
     pub(super) async fn render_entry(
         &self,
         key: &Key,
         site: &Arc<Site>,
         request_id: &str,
-    ) -> (Response<Bytes>, Option<Entry>) {
+        cell: &Cell,
+    ) -> (Response<Bytes>, Option<Arc<Entry>>) {
         let snapshots = self.snapshots();
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             let resp = self.render_for_snapshot(key, request_id).await;
-            let entry = entry_of(&resp, key, site, &snapshots.config, request_id);
+            let entry = entry_of(&resp, key, site, &snapshots.config, request_id).map(Arc::new);
             return (resp, entry);
         };
-        let (cachet, key, site, id) = (
+        let (cachet, key, site, id, cell) = (
             self.clone(),
             key.clone(),
             Arc::clone(site),
             request_id.to_owned(),
+            Arc::clone(cell),
         );
         let rendered = snapshots
             .render_threads
             .run(move || {
                 let resp = handle.block_on(cachet.render_for_snapshot(&key, &id));
-                let entry = entry_of(&resp, &key, &site, &cachet.snapshots().config, &id);
+                let snapshots = cachet.snapshots();
+                let entry = entry_of(&resp, &key, &site, &snapshots.config, &id).map(Arc::new);
+                if let Some(entry) = &entry
+                    && cell.set(Some(Arc::clone(entry))).is_ok()
+                {
+                    // Nobody waited any more: this late answer is the key's now.
+                    snapshots.late_fills.fetch_add(1, Ordering::Relaxed);
+                    snapshots.settled(&key, &cell);
+                }
                 (resp, entry)
             })
             .await;

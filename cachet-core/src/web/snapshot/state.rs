@@ -100,6 +100,8 @@ pub(crate) struct Snapshots {
     pub(super) down_until: AtomicU64,
     pub(super) stale_if_error: AtomicU64,
     pub(super) unavailable: AtomicU64,
+    pub(super) late_renders: AtomicU64,
+    pub(super) late_fills: AtomicU64,
     /// Where renders run: [`SnapshotConfig::max_concurrent_renders`] threads of their own,
     /// apart from the process-wide [`crate::cpu::offload`] threads, so renders never queue
     /// behind a flood of password hashes, and at normal priority, so they finish on a busy
@@ -126,6 +128,8 @@ impl Snapshots {
             down_until: AtomicU64::new(0),
             stale_if_error: AtomicU64::new(0),
             unavailable: AtomicU64::new(0),
+            late_renders: AtomicU64::new(0),
+            late_fills: AtomicU64::new(0),
             // Renders are bounded by the cache, the per-client render limit and these
             // threads; they must finish on a saturated host, so they are not made to yield
             // like password hashing.
@@ -167,6 +171,8 @@ impl Snapshots {
             renders_refused: self.renders_refused.load(Ordering::Relaxed),
             stale_if_error: self.stale_if_error.load(Ordering::Relaxed),
             unavailable: self.unavailable.load(Ordering::Relaxed),
+            late_renders: self.late_renders.load(Ordering::Relaxed),
+            late_fills: self.late_fills.load(Ordering::Relaxed),
         }
     }
 

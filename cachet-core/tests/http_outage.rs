@@ -38,6 +38,23 @@ fn site() -> (Harness, Arc<FaultyStore>) {
     (Harness::over(store, config), faulty)
 }
 
+/// An admin's API token on the harness's site.
+async fn admin_token(h: &Harness) -> String {
+    let admin = h.user("admin@example.com", Role::Admin).await;
+    let (_, token) = h
+        .cachet
+        .create_api_token(
+            &Actor::operator(),
+            admin.id,
+            name("t"),
+            TokenScope::Admin,
+            None,
+        )
+        .await
+        .unwrap();
+    token
+}
+
 async fn send(c: &Cachet, method: &str, path: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
     let mut b = Request::builder().method(method).uri(path);
     for (n, v) in headers {
@@ -67,17 +84,7 @@ const PUBLIC: &[&str] = &["/", "/api/v1/components", "/api/v2/summary.json"];
 async fn a_hung_store_serves_the_cache_with_age_and_recovers() {
     let (h, faulty) = site();
     let c = &h.cachet;
-    let admin = h.user("admin@example.com", Role::Admin).await;
-    let (_, token) = c
-        .create_api_token(
-            &Actor::operator(),
-            admin.id,
-            name("t"),
-            TokenScope::Admin,
-            None,
-        )
-        .await
-        .unwrap();
+    let token = admin_token(&h).await;
     c.create_component(&Actor::operator(), &component("Before"))
         .await
         .unwrap();
@@ -295,17 +302,7 @@ async fn a_late_render_on_a_busy_machine_refuses_no_write_and_fills_the_cache() 
     let store: Arc<dyn Store> = faulty.clone();
     let h = Harness::over(store, config);
     let c = &h.cachet;
-    let admin = h.user("admin@example.com", Role::Admin).await;
-    let (_, token) = c
-        .create_api_token(
-            &Actor::operator(),
-            admin.id,
-            name("t"),
-            TokenScope::Admin,
-            None,
-        )
-        .await
-        .unwrap();
+    let token = admin_token(&h).await;
     c.create_component(&Actor::operator(), &component("Before"))
         .await
         .unwrap();

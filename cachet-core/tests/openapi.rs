@@ -207,11 +207,19 @@ async fn the_document_is_openapi_3_1_with_security_schemes_and_the_error_envelop
     assert!(doc["components"]["schemas"]["ApiError"].is_object());
     assert_eq!(schemes["StatuspageOAuth"]["name"], "Authorization");
     assert!(doc["components"]["schemas"]["SpError"].is_object());
+    assert!(doc["components"]["schemas"]["C3Error"].is_object());
     // Every write needs a token; every operation answers its failures in its API's error
-    // shape: Cachet's envelope, or Statuspage's on the Statuspage management API.
+    // shape: Cachet's envelope, Statuspage's on the Statuspage management API, Laravel's on
+    // Cachet 3's API.
     for (path, item) in doc["paths"].as_object().unwrap() {
+        let cachet3 = path.starts_with("/api/")
+            && !path.starts_with("/api/v1/")
+            && !path.starts_with("/api/v2/")
+            && path != "/api/openapi.json";
         let envelope = if path.starts_with("/v1/pages/") {
             "#/components/schemas/SpError"
+        } else if cachet3 {
+            "#/components/schemas/C3Error"
         } else {
             "#/components/schemas/ApiError"
         };

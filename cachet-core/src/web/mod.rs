@@ -8,6 +8,7 @@
 
 pub mod api_v1;
 pub mod badge;
+pub(crate) mod cachet3;
 pub mod charts;
 pub(crate) mod cors;
 pub(crate) mod dashboard;
@@ -213,11 +214,17 @@ impl Cachet {
         let path = req.uri().path().to_owned();
         let too_large = req.body().len() > self.web_config().max_body_bytes;
         let management = statuspage::manage::is_management_path(&path);
-        if !too_large && !management && path != "/api/v1" && !path.starts_with("/api/v1/") {
+        let cachet3 = cachet3::is_cachet3_path(&path);
+        if !too_large
+            && !management
+            && !cachet3
+            && path != "/api/v1"
+            && !path.starts_with("/api/v1/")
+        {
             // The one decode of a page form: the CSRF guard and the handler read this value.
             form::decode_body(&mut req);
         }
-        let api = management || path == "/api/v1" || path.starts_with("/api/v1/");
+        let api = management || cachet3 || path == "/api/v1" || path.starts_with("/api/v1/");
         // A guest's public read, answered by the snapshot cache (which bounds its own wait
         // for the store and answers from memory through an outage).
         let cached = if too_large || dashboard::under_prefix(self, &path) {
@@ -242,7 +249,7 @@ impl Cachet {
         } else if let Some(cached) = cached {
             cached
         } else if refused_write {
-            self.store_down_answer(api, management, &id)
+            self.store_down_answer(&path, &id)
         } else if path == "/health" {
             self.health(&req).await
         } else if path == openapi::PATH {
@@ -250,6 +257,9 @@ impl Cachet {
         } else if management {
             // Token only, never the cookie: routed before the CSRF guard, as API v1 is.
             statuspage::manage::handle(self, req, client, cx.principal.as_ref(), &id).await
+        } else if cachet3 {
+            // The same: a token or a guest, never the cookie.
+            cachet3::handle(self, req, client, cx.principal.as_ref(), &id).await
         } else if api {
             self.api_v1_with_cors(req, client, cx.principal.as_ref(), &id)
                 .await
@@ -495,10 +505,12 @@ impl Cachet {
 
     /// The refusal of a write while the store is known down: `503` with `Retry-After`, in
     /// API v1's envelope on API v1 and Statuspage's on its management API.
-    fn store_down_answer(&self, api: bool, management: bool, id: &str) -> Response<Bytes> {
-        let mut resp = if management {
+    fn store_down_answer(&self, path: &str, id: &str) -> Response<Bytes> {
+        let mut resp = if statuspage::manage::is_management_path(path) {
             statuspage::manage::store_unavailable()
-        } else if api {
+        } else if cachet3::is_cachet3_path(path) {
+            cachet3::store_unavailable()
+        } else if path == "/api/v1" || path.starts_with("/api/v1/") {
             response::api_error(StatusCode::SERVICE_UNAVAILABLE, "", id, Vec::new())
         } else {
             snapshot::outage::unavailable(self.snapshots().retry_after_secs())

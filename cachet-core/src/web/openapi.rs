@@ -387,6 +387,44 @@ fn statuspage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder 
     paths
 }
 
+/// A token API's answers: its success (`ok` in each content type) and its error statuses in
+/// its own error shape (`Retry-After` on 429 and 503).
+fn answers(
+    b: OperationBuilder,
+    status: StatusCode,
+    ok: &Answer,
+    content_types: &[&str],
+    error_schema: &str,
+    named: &mut Named,
+) -> OperationBuilder {
+    let code = status.as_u16().to_string();
+    let mut b = match ok {
+        Answer::Json {
+            schema,
+            named: names,
+        } => {
+            names(named);
+            let mut response =
+                ResponseBuilder::new().description(status.canonical_reason().unwrap_or("OK"));
+            for content_type in content_types {
+                response = response.content(*content_type, json_content(schema()));
+            }
+            b.response(code, response.build())
+        }
+        Answer::NoContent => b.response(
+            code,
+            ResponseBuilder::new().description("No Content").build(),
+        ),
+    };
+    for status in [400, 401, 403, 404, 405, 422, 429, 503] {
+        b = b.response(
+            status.to_string(),
+            error_answer(status, error_schema, &[429, 503]),
+        );
+    }
+    b
+}
+
 /// The Statuspage management paths, one per pattern of its route table. Every operation
 /// needs a token; errors answer `SpError`.
 fn statuspage_manage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
@@ -443,32 +481,7 @@ fn statuspage_manage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsB
                         .build(),
                 ));
             }
-            let code = r.status.as_u16().to_string();
-            b = match r.ok {
-                Answer::Json {
-                    schema,
-                    named: names,
-                } => {
-                    names(named);
-                    b.response(
-                        code,
-                        ResponseBuilder::new()
-                            .description(r.status.canonical_reason().unwrap_or("OK"))
-                            .content("application/json", json_content(schema()))
-                            .build(),
-                    )
-                }
-                Answer::NoContent => b.response(
-                    code,
-                    ResponseBuilder::new().description("No Content").build(),
-                ),
-            };
-            for status in [400, 401, 403, 404, 405, 422, 429, 503] {
-                b = b.response(
-                    status.to_string(),
-                    error_answer(status, "SpError", &[429, 503]),
-                );
-            }
+            b = answers(b, r.status, &r.ok, &["application/json"], "SpError", named);
             b = b.securities(Some(vec![
                 SecurityRequirement::new("StatuspageOAuth", Vec::<String>::new()),
                 SecurityRequirement::new("CachetToken", Vec::<String>::new()),
@@ -478,6 +491,108 @@ fn statuspage_manage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsB
         }
         paths = paths.path(
             format!("{}{{page_id}}/{pattern}", statuspage::manage::PREFIX),
+            item.build(),
+        );
+    }
+    paths
+}
+
+/// Cachet 3's paths, one per pattern of its route table: reads are public (a token reads as
+/// its user), writes need a token; errors answer `C3Error`.
+fn cachet3_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
+    use crate::web::cachet3::routes::{Auth, ROUTES as C3};
+    named.push((
+        crate::web::cachet3::dto::ErrorDto::name().into_owned(),
+        crate::web::cachet3::dto::ErrorDto::schema(),
+    ));
+    let mut patterns: Vec<&str> = Vec::new();
+    for r in C3 {
+        if !patterns.contains(&r.pattern) {
+            patterns.push(r.pattern);
+        }
+    }
+    for pattern in patterns {
+        let mut item = PathItemBuilder::new();
+        for r in C3.iter().filter(|r| r.pattern == pattern) {
+            let mut params: Vec<Parameter> = pattern
+                .split('/')
+                .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+                .map(path_id)
+                .collect();
+            if let Some(list) = r.list {
+                let text = || ObjectBuilder::new().schema_type(Type::String);
+                if r.verb == Verb::Get && !r.pattern.ends_with('}') {
+                    params.push(query(
+                        "page",
+                        int_schema(Some(1), None),
+                        "1-based page number.",
+                    ));
+                    params.push(query(
+                        "per_page",
+                        int_schema(Some(1), Some(100)),
+                        "Items per page (default 15; clamped to 1..=100).",
+                    ));
+                    let sorts: Vec<String> = list
+                        .sorts
+                        .iter()
+                        .flat_map(|s| [(*s).to_owned(), format!("-{s}")])
+                        .collect();
+                    params.push(query(
+                        "sort",
+                        text().enum_values(Some(sorts)),
+                        "A field to sort by; `-field` sorts descending.",
+                    ));
+                    for f in list.filters {
+                        params.push(query(&format!("filter[{f}]"), text(), "A filter."));
+                    }
+                }
+                if !list.includes.is_empty() {
+                    params.push(query(
+                        "include",
+                        text(),
+                        &format!(
+                            "Comma-separated relationships to include: {}.",
+                            list.includes.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let mut b = OperationBuilder::new()
+                .operation_id(Some(r.id))
+                .summary(Some(r.summary))
+                .tag("cachet3")
+                .parameters(Some(params));
+            if matches!(r.verb, Verb::Post | Verb::Put | Verb::Patch) {
+                let body = ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .description(Some("Cachet 3's fields, as the module docs list them."));
+                b = b.request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content("application/json", json_content(body.into()))
+                        .build(),
+                ));
+            }
+            b = answers(
+                b,
+                r.status,
+                &r.ok,
+                // Documents are JSON:API; `ping`, `version` and `status` plain JSON.
+                &["application/vnd.api+json", "application/json"],
+                "C3Error",
+                named,
+            );
+            let mut securities = vec![
+                SecurityRequirement::new("BearerToken", Vec::<String>::new()),
+                SecurityRequirement::new("CachetToken", Vec::<String>::new()),
+            ];
+            if r.auth == Auth::Public {
+                securities.push(SecurityRequirement::default());
+            }
+            b = b.securities(Some(securities));
+            item = item.operation(http_method(r.verb), b.build());
+        }
+        paths = paths.path(
+            format!("{}{pattern}", crate::web::cachet3::PREFIX),
             item.build(),
         );
     }
@@ -515,6 +630,7 @@ pub(crate) fn document() -> OpenApi {
     let paths = v1_paths(PathsBuilder::new(), &mut named);
     let paths = statuspage_paths(paths, &mut named);
     let paths = statuspage_manage_paths(paths, &mut named);
+    let paths = cachet3_paths(paths, &mut named);
     named.push((ApiError::name().into_owned(), ApiError::schema()));
     ApiError::schemas(&mut named);
     components = components.schemas_from_iter(named);
@@ -535,6 +651,10 @@ pub(crate) fn document() -> OpenApi {
             "statuspage-manage",
             "Atlassian Statuspage's management API (/v1/pages/{page_id}/...), by token",
         ),
+        (
+            "cachet3",
+            "Cachet 3.x's API (/api/...): JSON:API documents, public reads, writes by token",
+        ),
     ]
     .map(|(n, d)| TagBuilder::new().name(n).description(Some(d)).build());
     OpenApiBuilder::new()
@@ -543,10 +663,11 @@ pub(crate) fn document() -> OpenApi {
                 .title("cachet-rs API")
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
-                    "Cachet API v1 (compatible with Cachet 2.4), the Atlassian Statuspage \
-                     v2 public JSON and Statuspage's management API. API v1 errors use \
-                     Cachet's `{\"errors\": [...]}` envelope; the Statuspage management \
-                     API answers `{\"error\", \"message\"}`.",
+                    "Cachet API v1 (compatible with Cachet 2.4), Cachet 3.x's API, the \
+                     Atlassian Statuspage v2 public JSON and Statuspage's management API. \
+                     API v1 errors use Cachet's `{\"errors\": [...]}` envelope; Cachet 3's \
+                     API answers Laravel's `{\"message\", \"errors\"}`; the Statuspage \
+                     management API answers `{\"error\", \"message\"}`.",
                 ))
                 .build(),
         )

@@ -419,6 +419,23 @@ impl Cachet {
     }
 }
 
+/// Adds `Retry-After` (whole seconds, at least 1) and `X-RateLimit-Limit` to a refusal.
+pub(crate) fn refusal_headers(
+    r: &mut http::Response<bytes::Bytes>,
+    limit: u32,
+    retry_after: Duration,
+) {
+    let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    for (name, value) in [
+        ("retry-after", secs.max(1).to_string()),
+        ("x-ratelimit-limit", limit.to_string()),
+    ] {
+        if let Ok(v) = http::HeaderValue::from_str(&value) {
+            r.headers_mut().insert(name, v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,6 +57,9 @@ pub enum Auth {
     Bearer(TokenKind),
     /// `Authorization: OAuth <token>` (Statuspage's scheme).
     OAuth(TokenKind),
+    /// `Authorization: Bearer 1|<token>`: a token written the way Laravel Sanctum (Cachet 3)
+    /// hands them out, with its id in front.
+    Sanctum(TokenKind),
     /// `X-Cachet-Token` with a literal value (a bogus token).
     RawToken(String),
     /// A principal the host vouches for (`RequestContext::principal`; the adapters take it

@@ -4,11 +4,11 @@ use serde_json::json;
 
 use super::{BodyCheck, Fixture, HttpCase, TokenKind};
 
-fn group(name: &'static str, visible: bool) -> Fixture {
+pub(super) fn group(name: &'static str, visible: bool) -> Fixture {
     Fixture::Group { name, visible }
 }
 
-fn in_group(name: &'static str, status: u8, group: i64) -> Fixture {
+pub(super) fn in_group(name: &'static str, status: u8, group: i64) -> Fixture {
     Fixture::Component {
         name,
         status,

@@ -40,6 +40,7 @@
 //! empty, so the marker goes with the fix.
 
 mod case;
+mod cases_cachet3;
 mod cases_components;
 mod cases_core;
 mod cases_dashboard;
@@ -94,6 +95,7 @@ pub fn cases() -> Vec<HttpCase> {
     all.extend(cases_subscribers::cases());
     all.extend(cases_statuspage::cases());
     all.extend(cases_statuspage_manage::cases());
+    all.extend(cases_cachet3::cases());
     all.extend(cases_pages::cases());
     all.extend(cases_dashboard::cases());
     all.extend(cases_telemetry::cases());
@@ -191,16 +193,13 @@ where
         }
     }
     let path = case.request.path.split('?').next().unwrap_or("");
-    if path == "/api/v1"
-        || path.starts_with("/api/v1/")
-        || path.starts_with("/api/v2/")
-        || path.starts_with("/v1/pages/")
-    {
+    if path.starts_with("/api/") || path == "/api/v1" || path.starts_with("/v1/pages/") {
         if resp.headers().contains_key("set-cookie") {
             errors.push("an API answer sets a cookie".to_owned());
         }
-        let json = header(resp.headers(), "content-type")
-            .is_some_and(|c| c.starts_with("application/json"));
+        let json = header(resp.headers(), "content-type").is_some_and(|c| {
+            c.starts_with("application/json") || c.starts_with("application/vnd.api+json")
+        });
         if !resp.body().is_empty() && !json {
             errors.push("an API answer with a body that is not application/json".to_owned());
         }

@@ -76,7 +76,7 @@ impl Site {
     {
         let mut site = Self::new(prefix, case.configure)?;
         // Tokens first, so that fixtures and the clock cannot disturb their creation.
-        if let Auth::Token(k) | Auth::Bearer(k) = case.request.auth {
+        if let Auth::Token(k) | Auth::Bearer(k) | Auth::Sanctum(k) = case.request.auth {
             site.token(k).await?;
         }
         for f in &case.setup {
@@ -170,6 +170,12 @@ impl Site {
             }
             Auth::OAuth(k) => {
                 b = b.header("authorization", format!("OAuth {}", self.token(*k).await?));
+            }
+            Auth::Sanctum(k) => {
+                b = b.header(
+                    "authorization",
+                    format!("Bearer 1|{}", self.token(*k).await?),
+                );
             }
             Auth::RawToken(t) => b = b.header("x-cachet-token", t.as_str()),
             Auth::Principal(name, role) => {

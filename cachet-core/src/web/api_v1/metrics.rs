@@ -16,21 +16,27 @@ use crate::web::response;
 /// A numeric field: a JSON number or decimal text, rounded half away from zero to three
 /// decimals.
 fn value_field(input: &Input, key: &'static str) -> Result<Option<MetricValue>, Fail> {
-    let v = match input.get(key) {
-        None => return Ok(None),
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => MetricValue::parse(&n.to_string()),
-        Some(Value::Number(n)) => n.as_f64().map_or(
+    match input.get(key) {
+        None => Ok(None),
+        Some(v) => Ok(Some(metric_value(v).field(key)?)),
+    }
+}
+
+/// A metric value from JSON: a number or decimal text (Cachet 3's API reads the same).
+pub(crate) fn metric_value(v: &Value) -> Result<MetricValue, Violation> {
+    match v {
+        Value::Number(n) if n.is_i64() || n.is_u64() => MetricValue::parse(&n.to_string()),
+        Value::Number(n) => n.as_f64().map_or(
             Err(Violation::Format {
                 expected: "a number",
             }),
             MetricValue::from_f64,
         ),
-        Some(Value::String(s)) => MetricValue::parse(s),
-        Some(_) => Err(Violation::Format {
+        Value::String(s) => MetricValue::parse(s),
+        _ => Err(Violation::Format {
             expected: "a number",
         }),
-    };
-    Ok(Some(v.field(key)?))
+    }
 }
 
 /// A Unix timestamp in seconds (years 1970 to 9999).

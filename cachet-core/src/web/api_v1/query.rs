@@ -61,15 +61,19 @@ pub(crate) fn filter<T>(
 }
 
 fn link(call: &Call<'_>, page: u64) -> String {
-    let base = call
-        .cachet
-        .config()
-        .public_url
-        .as_str()
-        .trim_end_matches('/');
-    let mut pairs: Vec<(String, String)> = call
-        .query
-        .as_deref()
+    page_link(call.cachet, &call.path, call.query.as_deref(), page)
+}
+
+/// The absolute URL of another page of a list: the request's path and query with `page`
+/// replaced (API v1's and Cachet 3's page links).
+pub(crate) fn page_link(
+    cachet: &crate::Cachet,
+    path: &str,
+    query: Option<&str>,
+    page: u64,
+) -> String {
+    let base = cachet.config().public_url.as_str().trim_end_matches('/');
+    let mut pairs: Vec<(String, String)> = query
         .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
         .unwrap_or_default()
         .into_iter()
@@ -77,7 +81,7 @@ fn link(call: &Call<'_>, page: u64) -> String {
         .collect();
     pairs.push(("page".to_owned(), page.to_string()));
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    format!("{base}{}?{query}", call.path)
+    format!("{base}{path}?{query}")
 }
 
 /// Cachet's list envelope: `{"meta": {"pagination": …}, "data": […]}`.

@@ -265,15 +265,7 @@ pub(crate) async fn handle(
 /// A 429 with `Retry-After` and the limit.
 fn too_many(limit: u32, retry_after: std::time::Duration) -> Response<Bytes> {
     let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limited");
-    let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-    for (name, value) in [
-        ("retry-after", secs.max(1).to_string()),
-        ("x-ratelimit-limit", limit.to_string()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            r.headers_mut().insert(name, v);
-        }
-    }
+    crate::web::ratelimit::refusal_headers(&mut r, limit, retry_after);
     r
 }
 

@@ -56,6 +56,7 @@ fn one_api_call_per_address(c: &mut Config) {
 pub(super) fn cases() -> Vec<HttpCase> {
     let mut out = general();
     out.extend(components());
+    out.extend(visibility());
     out.extend(incidents());
     out.extend(others());
     out
@@ -335,6 +336,79 @@ fn components() -> Vec<HttpCase> {
         .status(201)
         .expect_at("/data/attributes/name", json!("Backend"))
         .expect_at("/data/attributes/collapsed", json!(1)),
+    ]
+}
+
+/// What a guest may not see stays hidden here too: the one visibility rule of the facade.
+fn visibility() -> Vec<HttpCase> {
+    let hidden_incident = Fixture::Incident {
+        name: "Internal",
+        status: 1,
+        visible: false,
+        components: Vec::new(),
+    };
+    let disabled = Fixture::Component {
+        name: "Secret",
+        status: 1,
+        enabled: false,
+        group: None,
+    };
+    vec![
+        jsonapi(HttpCase::get(
+            "cachet3: a guest does not see a hidden incident in the list",
+            "/api/incidents",
+        ))
+        .with(hidden_incident.clone())
+        .expect(BodyCheck::Len("/data", 0)),
+        message(
+            HttpCase::get(
+                "cachet3: a guest does not see a hidden incident",
+                "/api/incidents/1",
+            )
+            .with(hidden_incident.clone()),
+            404,
+            "Not found.",
+        ),
+        jsonapi(bearer(HttpCase::get(
+            "cachet3: a token sees a hidden incident",
+            "/api/incidents/1",
+        )))
+        .with(hidden_incident)
+        .expect_at("/data/attributes/visible", json!(false)),
+        jsonapi(HttpCase::get(
+            "cachet3: a guest does not see a disabled component, even asking for it",
+            "/api/components?filter[enabled]=false",
+        ))
+        .with(disabled.clone())
+        .expect(BodyCheck::Len("/data", 0)),
+        jsonapi(HttpCase::get(
+            "cachet3: a guest does not see a group for signed-in users or its components",
+            "/api/components?include=group",
+        ))
+        .with(group("Internal", false))
+        .with(in_group("Admin tools", 1, 1))
+        .with(component("API", 1))
+        .expect(BodyCheck::Len("/data", 1))
+        .expect_at("/data/0/attributes/name", json!("API"))
+        .not_contains("Internal"),
+        jsonapi(HttpCase::get(
+            "cachet3: a guest's group list leaves out groups for signed-in users",
+            "/api/component-groups",
+        ))
+        .with(group("Internal", false))
+        .with(group("Public", true))
+        .expect(BodyCheck::Len("/data", 1))
+        .expect_at("/data/0/attributes/name", json!("Public")),
+        jsonapi(HttpCase::get(
+            "cachet3: an incident's hidden components are left out of include",
+            "/api/incidents/1?include=components",
+        ))
+        .with(disabled)
+        .with(component("API", 1))
+        .with(incident("Down", 1, vec![(1, 4), (2, 4)]))
+        .expect(BodyCheck::Len("/data/relationships/components/data", 1))
+        .expect_at("/included/0/attributes/name", json!("API"))
+        .not_contains("Secret"),
     ]
 }
 

@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
 use crate::store::backup::{
-    ColumnType, Dump, KEY_ID_COLUMNS, NOT_EMPTY_ENTITY, TABLES, Table, TableRows, Value,
+    ColumnType, Dump, KEY_ID_COLUMNS, NOT_EMPTY_ENTITY, TABLES, Table, Value,
 };
 use crate::store::{Store, StoreError};
 
@@ -340,13 +340,8 @@ pub fn decode(archive: &[u8]) -> Result<(Manifest, Dump), BackupError> {
             });
         }
     }
-    let mut tables: Vec<TableRows> = TABLES
-        .iter()
-        .map(|table| TableRows {
-            table,
-            rows: Vec::new(),
-        })
-        .collect();
+    let mut dump = Dump::empty(manifest.revision);
+    let tables = &mut dump.tables;
     let mut at = 0usize;
     let text = std::str::from_utf8(body).map_err(|e| BackupError::Malformed {
         line: 2 + body[..e.valid_up_to()]
@@ -374,7 +369,7 @@ pub fn decode(archive: &[u8]) -> Result<(Manifest, Dump), BackupError> {
         let row = decode_row(t.table, values).map_err(bad)?;
         t.rows.push(row);
     }
-    for (m, t) in manifest.tables.iter().zip(&tables) {
+    for (m, t) in manifest.tables.iter().zip(&dump.tables) {
         if m.rows != t.rows.len() as u64 {
             return Err(BackupError::SchemaMismatch {
                 detail: format!(
@@ -386,13 +381,7 @@ pub fn decode(archive: &[u8]) -> Result<(Manifest, Dump), BackupError> {
             });
         }
     }
-    Ok((
-        manifest.clone(),
-        Dump {
-            revision: manifest.revision,
-            tables,
-        },
-    ))
+    Ok((manifest.clone(), dump))
 }
 
 #[derive(Deserialize)]
@@ -482,16 +471,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Dump {
-        let mut d = Dump {
-            revision: 7,
-            tables: TABLES
-                .iter()
-                .map(|table| TableRows {
-                    table,
-                    rows: Vec::new(),
-                })
-                .collect(),
-        };
+        let mut d = Dump::empty(7);
         let subs = d
             .tables
             .iter_mut()

@@ -578,6 +578,22 @@ pub struct Dump {
 }
 
 impl Dump {
+    /// A dump at `revision` with every table of [`TABLES`] and no rows: what a backup reader
+    /// or an import fills in.
+    #[must_use]
+    pub fn empty(revision: u64) -> Self {
+        Self {
+            revision,
+            tables: TABLES
+                .iter()
+                .map(|table| TableRows {
+                    table,
+                    rows: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
     /// How many rows the dump holds in all.
     #[must_use]
     pub fn row_count(&self) -> usize {

@@ -1,0 +1,132 @@
+//! Users (with their second-factor secrets, sealed) and their API keys, as tokens.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::builder::{Builder, int, map_table, text};
+use super::source::{rows, rule};
+use super::{ImportError, Source};
+use crate::auth::tokens::{hash_secret, is_legacy_cachet_api_token};
+use crate::auth::totp;
+use crate::model::{Role, TokenScope};
+use crate::secrets::Keyring;
+use crate::store::backup::Value;
+use crate::validate::{Email, Name};
+
+pub(super) fn map_users(
+    b: &mut Builder,
+    source: &Source,
+    keyring: &Keyring,
+    now: i64,
+) -> Result<BTreeMap<i64, Role>, ImportError> {
+    let mut users = BTreeMap::new();
+    let mut emails = BTreeSet::new();
+    let mut sealing = None;
+    let ids = map_table(b, source, "users", |r, id| {
+        let name = rule("username", Name::parse(r.text("username")))?;
+        let email = rule("email", Email::parse(r.text("email")))?;
+        if !emails.insert(email.as_str().to_owned()) {
+            return Err("email: another user has this address".to_owned());
+        }
+        let role = if r.int_or("level", 2)? == 1 {
+            Role::Admin
+        } else {
+            Role::Manager
+        };
+        let secret = r.text("google_2fa_secret").trim();
+        let (key_id, sealed, confirmed) = if secret.is_empty() {
+            (Value::Null, Value::Null, Value::Null)
+        } else {
+            let bytes = totp_rs::Secret::Encoded(secret.to_ascii_uppercase())
+                .to_bytes()
+                .ok()
+                .filter(|b| b.len() >= totp::MIN_SECRET_BYTES)
+                .ok_or("google_2fa_secret: not a base32 secret of at least 80 bits")?;
+            match keyring.seal(&bytes, totp::SECRET_AAD) {
+                Ok(s) => (
+                    int(i64::from(s.key_id)),
+                    Value::Bytes(s.ciphertext),
+                    int(now),
+                ),
+                Err(e) => {
+                    sealing = Some(e);
+                    return Err("google_2fa_secret: could not be sealed".to_owned());
+                }
+            }
+        };
+        users.insert(id, role);
+        let created = r.time_or("created_at", now)?;
+        Ok(Some(vec![
+            int(id),
+            text(name.as_str()),
+            text(email.as_str()),
+            text(role.as_str()),
+            // Cachet's bcrypt hash, replaced by argon2id at the user's next sign-in.
+            text(r.text("password")),
+            Value::Bool(r.bool_or("active", true)?),
+            key_id,
+            sealed,
+            confirmed,
+            Value::Null,
+            Value::Null,
+            int(created),
+            int(r.time_or("updated_at", created)?),
+        ]))
+    });
+    if let Some(e) = sealing {
+        return Err(ImportError::Seal(e));
+    }
+    users.retain(|id, _| ids.contains(id));
+    Ok(users)
+}
+
+pub(super) fn map_api_tokens(
+    b: &mut Builder,
+    source: &Source,
+    users: &BTreeMap<i64, Role>,
+    now: i64,
+) -> usize {
+    let mut next_id = 1;
+    let mut seen = BTreeSet::new();
+    for r in rows(source, "users") {
+        let (Some(user), key) = (r.id(), r.text("api_key").trim()) else {
+            continue;
+        };
+        let Some(role) = users.get(&user) else {
+            continue;
+        };
+        if key.is_empty() {
+            continue;
+        }
+        if !is_legacy_cachet_api_token(key) || !seen.insert(key.to_owned()) {
+            b.reject(
+                "users",
+                Some(user),
+                "api_key: not a Cachet API key (20 letters and digits); the user is imported without it",
+            );
+            continue;
+        }
+        let scope = if *role == Role::Admin {
+            TokenScope::Admin
+        } else {
+            TokenScope::Write
+        };
+        b.push(
+            "api_tokens",
+            vec![
+                int(next_id),
+                int(user),
+                text("Cachet API key"),
+                // Shown in token lists: enough to recognise the key, far from enough to use it.
+                text(&key[..4]),
+                Value::Bytes(hash_secret(key).0.to_vec()),
+                text(scope.as_str()),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                int(now),
+            ],
+        );
+        next_id += 1;
+    }
+    usize::try_from(next_id - 1).unwrap_or(0)
+}

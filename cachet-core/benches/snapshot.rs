@@ -23,9 +23,7 @@ use cachet_core::model::*;
 use cachet_core::secrets::{Keyring, SecretKey};
 use cachet_core::store::memory::MemoryStore;
 use cachet_core::store::{Store, WriteContext, no_effects};
-use cachet_core::validate::{
-    HttpUrl, Markdown, Meta, MetricValue, Name, Order, Places, Text, Threshold,
-};
+use cachet_core::validate::{HttpUrl, Markdown, MetricValue, Name, Order, Places, Text, Threshold};
 use cachet_core::web::RequestContext;
 use cachet_core::{Actor, Cachet, Config};
 use criterion::Criterion;
@@ -59,35 +57,27 @@ async fn metrics(c: &Cachet, store: &dyn Store) {
         let metric = c
             .create_metric(
                 &op,
-                &NewMetric {
-                    name: name(&format!("Latency of service {m}")),
-                    suffix: Text::parse("ms").unwrap(),
-                    description: Markdown::parse("Median latency of requests.").unwrap(),
-                    default_value: MetricValue::from_millis(0).unwrap(),
-                    calc_type: if m % 2 == 0 {
+                &NewMetric::named(name(&format!("Latency of service {m}")))
+                    .with_suffix(Text::parse("ms").unwrap())
+                    .with_description(Markdown::parse("Median latency of requests.").unwrap())
+                    .with_default_value(MetricValue::from_millis(0).unwrap())
+                    .with_calc_type(if m % 2 == 0 {
                         CalcType::Average
                     } else {
                         CalcType::Sum
-                    },
-                    display_chart: true,
-                    places: Places::new(1).unwrap(),
-                    default_view: MetricView::Today,
-                    threshold: Threshold::new(5).unwrap(),
-                    order: Order::new(m + 1).unwrap(),
-                    visible: Visibility::Public,
-                },
+                    })
+                    .with_places(Places::new(1).unwrap())
+                    .with_threshold(Threshold::new(5).unwrap())
+                    .with_order(Order::new(m + 1).unwrap()),
             )
             .await
             .unwrap();
         for step in 0..2_000i64 {
-            let point = NewMetricPoint {
-                value: MetricValue::from_millis(
-                    40_000 + ((step * 7_919 + m * 104_729) % 23) * 1_000,
-                )
-                .unwrap(),
-                created_at: now - chrono::TimeDelta::minutes(20 * (2_000 - step)),
-                merge_since: None,
-            };
+            let point = NewMetricPoint::new(
+                MetricValue::from_millis(40_000 + ((step * 7_919 + m * 104_729) % 23) * 1_000)
+                    .unwrap(),
+                now - chrono::TimeDelta::minutes(20 * (2_000 - step)),
+            );
             store
                 .record_metric_point(WriteContext::at(now), metric.id, &point, &no_effects)
                 .await
@@ -103,12 +93,9 @@ async fn big_site(c: &Cachet) {
         let group = c
             .create_group(
                 &op,
-                &NewComponentGroup {
-                    name: name(&format!("Group {g}")),
-                    order: Order::new(g).unwrap(),
-                    collapsed: Collapsed::Expanded,
-                    visible: GroupVisibility::Public,
-                },
+                &NewComponentGroup::named(name(&format!("Group {g}")))
+                    .with_order(Order::new(g).unwrap())
+                    .with_visible(GroupVisibility::Public),
             )
             .await
             .unwrap();
@@ -126,41 +113,33 @@ async fn big_site(c: &Cachet) {
         let incident = c
             .create_incident(
                 &op,
-                &NewIncident {
-                    user_id: None,
-                    name: name(&format!("Incident {n}")),
-                    status: if n < 5 {
+                &NewIncident::new(
+                    name(&format!("Incident {n}")),
+                    if n < 5 {
                         IncidentStatus::Identified
                     } else {
                         IncidentStatus::Fixed
                     },
-                    message: Markdown::parse(&format!(
+                    Markdown::parse(&format!(
                         "Elevated **error rates** on component {n}; we are looking into it."
                     ))
                     .unwrap(),
-                    visible: true,
-                    stickied: false,
-                    notify: false,
-                    occurred_at: now - chrono::TimeDelta::hours(n),
-                    components: vec![AffectedComponent {
-                        component_id: components[n as usize % components.len()],
-                        status: ComponentStatus::PartialOutage,
-                    }],
-                    apply_component_status: false,
-                    meta: Meta::default(),
-                },
+                    now - chrono::TimeDelta::hours(n),
+                )
+                .with_components(vec![AffectedComponent {
+                    component_id: components[n as usize % components.len()],
+                    status: ComponentStatus::PartialOutage,
+                }]),
             )
             .await
             .unwrap();
         c.create_incident_update(
             &op,
             incident.id,
-            &NewIncidentUpdate {
-                status: IncidentStatus::Fixed,
-                message: Markdown::parse("Resolved after a rollback.").unwrap(),
-                user_id: None,
-                component: None,
-            },
+            &NewIncidentUpdate::new(
+                IncidentStatus::Fixed,
+                Markdown::parse("Resolved after a rollback.").unwrap(),
+            ),
         )
         .await
         .unwrap();

@@ -60,7 +60,10 @@ impl Default for WebConfig {
 }
 
 /// A number of requests per period.
+///
+/// Build it with [`Limit::new`]; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limit {
     /// How many requests.
     pub count: u32,
@@ -77,7 +80,10 @@ impl Limit {
 }
 
 /// The configured limits.
+///
+/// Start from [`RateLimits::default()`](Default::default) and assign the fields to change; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimits {
     /// API v1 requests per token.
     pub api_per_token: Limit,
@@ -108,7 +114,10 @@ impl Default for RateLimits {
 }
 
 /// Snapshot cache settings (part of [`WebConfig`]).
+///
+/// Start from [`SnapshotConfig::default()`](Default::default) and assign the fields to change; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SnapshotConfig {
     /// Serve guests' public reads from the cache (default on).
     pub enabled: bool,

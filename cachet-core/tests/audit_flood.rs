@@ -223,10 +223,11 @@ async fn coalescer_memory_is_bounded_under_rotating_addresses() {
     // 5,000 addresses keep 8 windows with their address plus one without.
     let h = Harness::over(
         new_store().await,
-        config(Retention {
-            audit_coalescing_keys: 8,
-            audit_coalescing_addresses: 1_000_000,
-            ..Retention::default()
+        config({
+            let mut r = Retention::default();
+            r.audit_coalescing_keys = 8;
+            r.audit_coalescing_addresses = 1_000_000;
+            r
         }),
     );
     for n in 0..5_000u64 {
@@ -311,9 +312,10 @@ async fn audit_and_throttles_are_pruned_after_their_retention() {
     // `None` keeps the audit log forever.
     let h = Harness::over(
         new_store().await,
-        config(Retention {
-            audit_log: None,
-            ..Retention::default()
+        config({
+            let mut r = Retention::default();
+            r.audit_log = None;
+            r
         }),
     );
     forged_cookie(&h, 1, ip(4).unwrap()).await;

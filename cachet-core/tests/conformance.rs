@@ -241,18 +241,15 @@ impl ComponentStore for BrokenStore {
     ) -> StoreResult<Component> {
         let result = self.inner.update_component(cx, id, patch, fx).await;
         if result.is_err() && self.is(Broken::EffectsOnFailure) {
-            let event = NewAuditEvent {
-                at: cx.now,
-                actor_user_id: None,
-                actor_token_id: None,
-                actor: "broken".to_owned(),
-                action: AuditAction::Update,
-                entity: EntityKind::Component,
-                entity_id: Some(id.get()),
-                ip: None,
-                outcome: AuditOutcome::Success,
-                detail: Text::empty(),
-            };
+            let event = NewAuditEvent::new(
+                cx.now,
+                "broken".to_owned(),
+                AuditAction::Update,
+                EntityKind::Component,
+                AuditOutcome::Success,
+                Text::empty(),
+            )
+            .with_entity_id(Some(id.get()));
             self.inner.append_audit(&event).await?;
         }
         result

@@ -320,11 +320,11 @@ async fn incident_from_template(api: &Api, slug: &str, body: &str, vars: Value) 
         .cachet
         .create_template(
             &op,
-            &NewIncidentTemplate {
-                name: name(slug),
-                slug: Slug::parse(slug).unwrap(),
-                template: Markdown::parse(body).unwrap(),
-            },
+            &NewIncidentTemplate::new(
+                name(slug),
+                Slug::parse(slug).unwrap(),
+                Markdown::parse(body).unwrap(),
+            ),
         )
         .await
         .unwrap();

@@ -999,11 +999,11 @@ impl Run {
                     .cachet
                     .create_template(
                         &Actor::operator(),
-                        &NewIncidentTemplate {
-                            name: common::name(&slug),
-                            slug: Slug::parse(&slug).unwrap(),
-                            template: md,
-                        },
+                        &NewIncidentTemplate::new(
+                            common::name(&slug),
+                            Slug::parse(&slug).unwrap(),
+                            md,
+                        ),
                     )
                     .await
                     .map_err(|e| format!("{e:?}")),

@@ -196,11 +196,11 @@ async fn fixture(api: &Api) {
         .cachet
         .create_template(
             &Actor::operator(),
-            &NewIncidentTemplate {
-                name: common::name("Outage"),
-                slug: Slug::parse("outage").unwrap(),
-                template: Markdown::parse("{{ name }} is down").unwrap(),
-            },
+            &NewIncidentTemplate::new(
+                common::name("Outage"),
+                Slug::parse("outage").unwrap(),
+                Markdown::parse("{{ name }} is down").unwrap(),
+            ),
         )
         .await
         .unwrap();

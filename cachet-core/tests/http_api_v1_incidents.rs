@@ -25,11 +25,11 @@ async fn template(api: &Api, slug: &str, body: &str) {
         .cachet
         .create_template(
             &Actor::operator(),
-            &NewIncidentTemplate {
-                name: common::name(slug),
-                slug: Slug::parse(slug).unwrap(),
-                template: Markdown::parse(body).unwrap(),
-            },
+            &NewIncidentTemplate::new(
+                common::name(slug),
+                Slug::parse(slug).unwrap(),
+                Markdown::parse(body).unwrap(),
+            ),
         )
         .await
         .unwrap();

@@ -1031,19 +1031,12 @@ async fn incidents_with_components_templates_updates_filters_and_preview() {
         h.cachet
             .create_incident(
                 &b.actor,
-                &NewIncident {
-                    user_id: None,
-                    name: name(&format!("Filler {n}")),
-                    status: IncidentStatus::Fixed,
-                    message: Markdown::empty(),
-                    visible: true,
-                    stickied: false,
-                    notify: false,
-                    occurred_at: h.clock_now(),
-                    components: Vec::new(),
-                    apply_component_status: false,
-                    meta: Default::default(),
-                },
+                &NewIncident::new(
+                    name(&format!("Filler {n}")),
+                    IncidentStatus::Fixed,
+                    Markdown::empty(),
+                    h.clock_now(),
+                ),
             )
             .await
             .unwrap();

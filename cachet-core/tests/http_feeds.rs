@@ -70,12 +70,9 @@ async fn group(h: &Harness, n: &str, visible: GroupVisibility) -> ComponentGroup
     h.cachet
         .create_group(
             &op(),
-            &NewComponentGroup {
-                name: name(n),
-                order: Order::new(0).unwrap(),
-                collapsed: Collapsed::Expanded,
-                visible,
-            },
+            &NewComponentGroup::named(name(n))
+                .with_order(Order::new(0).unwrap())
+                .with_visible(visible),
         )
         .await
         .unwrap()
@@ -93,25 +90,17 @@ async fn incident(
     h.cachet
         .create_incident(
             &op(),
-            &NewIncident {
-                user_id: None,
-                name: name(n),
-                status,
-                message: md(message),
-                visible,
-                stickied: false,
-                notify: false,
-                occurred_at,
-                components: affected
-                    .iter()
-                    .map(|(c, s)| AffectedComponent {
-                        component_id: *c,
-                        status: *s,
-                    })
-                    .collect(),
-                apply_component_status: false,
-                meta: Default::default(),
-            },
+            &NewIncident::new(name(n), status, md(message), occurred_at)
+                .with_visible(visible)
+                .with_components(
+                    affected
+                        .iter()
+                        .map(|(c, s)| AffectedComponent {
+                            component_id: *c,
+                            status: *s,
+                        })
+                        .collect(),
+                ),
         )
         .await
         .unwrap()
@@ -129,16 +118,9 @@ async fn schedule(
     h.cachet
         .create_schedule(
             &op(),
-            &NewSchedule {
-                name: name(n),
-                message: md(message),
-                status,
-                scheduled_at: start,
-                completed_at: end,
-                components: components.to_vec(),
-                notify: false,
-                user_id: None,
-            },
+            &NewSchedule::new(name(n), md(message), status, start)
+                .with_completed_at(end)
+                .with_components(components.to_vec()),
         )
         .await
         .unwrap()

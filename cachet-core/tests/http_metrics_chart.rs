@@ -24,19 +24,14 @@ use serde_json::{Value, json};
 const T0: &str = "2026-01-01 00:00:00";
 
 fn new_metric(name: &str, calc: CalcType, visible: Visibility) -> NewMetric {
-    NewMetric {
-        name: Name::parse(name).unwrap(),
-        suffix: Text::parse("ms").unwrap(),
-        description: Markdown::default(),
-        default_value: MetricValue::from_millis(500).unwrap(),
-        calc_type: calc,
-        display_chart: true,
-        places: Places::new(2).unwrap(),
-        default_view: MetricView::Today,
-        threshold: Threshold::new(5).unwrap(),
-        order: Order::new(0).unwrap(),
-        visible,
-    }
+    NewMetric::named(Name::parse(name).unwrap())
+        .with_suffix(Text::parse("ms").unwrap())
+        .with_default_value(MetricValue::from_millis(500).unwrap())
+        .with_calc_type(calc)
+        .with_places(Places::new(2).unwrap())
+        .with_threshold(Threshold::new(5).unwrap())
+        .with_order(Order::new(0).unwrap())
+        .with_visible(visible)
 }
 
 async fn get(
@@ -340,22 +335,17 @@ async fn component_history_through_the_facade() {
         h.cachet
             .create_incident(
                 &op(),
-                &NewIncident {
-                    user_id: None,
-                    name: Name::parse("Slow").unwrap(),
-                    status: IncidentStatus::Investigating,
-                    message: Markdown::default(),
-                    visible,
-                    stickied: false,
-                    notify: false,
-                    occurred_at: h.clock_now(),
-                    components: vec![AffectedComponent {
-                        component_id: c.id,
-                        status: ComponentStatus::Operational,
-                    }],
-                    apply_component_status: false,
-                    meta: Default::default(),
-                },
+                &NewIncident::new(
+                    Name::parse("Slow").unwrap(),
+                    IncidentStatus::Investigating,
+                    Markdown::default(),
+                    h.clock_now(),
+                )
+                .with_visible(visible)
+                .with_components(vec![AffectedComponent {
+                    component_id: c.id,
+                    status: ComponentStatus::Operational,
+                }]),
             )
             .await
             .unwrap();

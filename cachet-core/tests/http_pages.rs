@@ -22,7 +22,7 @@ use cachet_core::Cachet;
 use cachet_core::clock::Timestamp;
 use cachet_core::model::*;
 use cachet_core::store::{WriteContext, no_effects};
-use cachet_core::validate::{HttpUrl, MetricValue, Order, Places, Text, Threshold};
+use cachet_core::validate::{HttpUrl, MetricValue, Places, Text};
 use cachet_core::web::RequestContext;
 
 async fn get(cachet: &Cachet, uri: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
@@ -53,12 +53,9 @@ async fn group(h: &Harness, n: &str, collapsed: Collapsed, visible: GroupVisibil
     h.cachet
         .create_group(
             &op(),
-            &NewComponentGroup {
-                name: name(n),
-                order: Order::default(),
-                collapsed,
-                visible,
-            },
+            &NewComponentGroup::named(name(n))
+                .with_collapsed(collapsed)
+                .with_visible(visible),
         )
         .await
         .unwrap()
@@ -96,26 +93,18 @@ async fn incident(h: &Harness, i: NewInc<'_>) -> IncidentId {
     h.cachet
         .create_incident(
             &op(),
-            &NewIncident {
-                user_id: None,
-                name: name(i.name),
-                status: i.status,
-                message: md(i.message),
-                visible: i.visible,
-                stickied: i.stickied,
-                notify: false,
-                occurred_at: i.at,
-                components: i
-                    .affected
-                    .iter()
-                    .map(|(c, s)| AffectedComponent {
-                        component_id: *c,
-                        status: *s,
-                    })
-                    .collect(),
-                apply_component_status: false,
-                meta: Default::default(),
-            },
+            &NewIncident::new(name(i.name), i.status, md(i.message), i.at)
+                .with_visible(i.visible)
+                .with_stickied(i.stickied)
+                .with_components(
+                    i.affected
+                        .iter()
+                        .map(|(c, s)| AffectedComponent {
+                            component_id: *c,
+                            status: *s,
+                        })
+                        .collect(),
+                ),
         )
         .await
         .unwrap()
@@ -135,16 +124,9 @@ async fn schedule(
         .cachet
         .create_schedule(
             &op(),
-            &NewSchedule {
-                name: name(n),
-                message: md(message),
-                status,
-                scheduled_at: start,
-                completed_at: end,
-                components: components.to_vec(),
-                notify: false,
-                user_id: None,
-            },
+            &NewSchedule::new(name(n), md(message), status, start)
+                .with_completed_at(end)
+                .with_components(components.to_vec()),
         )
         .await
         .unwrap();
@@ -156,10 +138,7 @@ async fn schedule_update(h: &Harness, id: ScheduleId, message: &str) {
         .create_schedule_update(
             WriteContext::at(h.clock_now()),
             id,
-            &NewScheduleUpdate {
-                message: md(message),
-                user_id: None,
-            },
+            &NewScheduleUpdate::new(md(message)),
             &no_effects,
         )
         .await
@@ -182,19 +161,14 @@ async fn metric_with(
         .cachet
         .create_metric(
             &op(),
-            &NewMetric {
-                name: name(n),
-                suffix: Text::parse(suffix).unwrap(),
-                description: md(description),
-                default_value: MetricValue::parse("0").unwrap(),
-                calc_type: CalcType::Average,
-                display_chart,
-                places: Places::default(),
-                default_view: MetricView::LastHour,
-                threshold: Threshold::default(),
-                order: Order::default(),
-                visible,
-            },
+            &NewMetric::named(name(n))
+                .with_suffix(Text::parse(suffix).unwrap())
+                .with_description(md(description))
+                .with_default_value(MetricValue::parse("0").unwrap())
+                .with_calc_type(CalcType::Average)
+                .with_display_chart(display_chart)
+                .with_default_view(MetricView::LastHour)
+                .with_visible(visible),
         )
         .await
         .unwrap();
@@ -1375,19 +1349,12 @@ async fn metric_charts_switch_ranges_without_javascript() {
         .cachet
         .create_metric(
             &op(),
-            &NewMetric {
-                name: name("Latency"),
-                suffix: Text::parse("ms").unwrap(),
-                description: md(""),
-                default_value: MetricValue::parse("0").unwrap(),
-                calc_type: CalcType::Sum,
-                display_chart: true,
-                places: Places::new(2).unwrap(),
-                default_view: MetricView::Week,
-                threshold: Threshold::default(),
-                order: Order::default(),
-                visible: Visibility::Public,
-            },
+            &NewMetric::named(name("Latency"))
+                .with_suffix(Text::parse("ms").unwrap())
+                .with_description(md(""))
+                .with_default_value(MetricValue::parse("0").unwrap())
+                .with_places(Places::new(2).unwrap())
+                .with_default_view(MetricView::Week),
         )
         .await
         .unwrap();

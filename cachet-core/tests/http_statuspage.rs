@@ -55,12 +55,9 @@ async fn group(h: &Harness, n: &str, order: i64, visible: GroupVisibility) -> Co
     h.cachet
         .create_group(
             &op(),
-            &NewComponentGroup {
-                name: name(n),
-                order: Order::new(order).unwrap(),
-                collapsed: Collapsed::Expanded,
-                visible,
-            },
+            &NewComponentGroup::named(name(n))
+                .with_order(Order::new(order).unwrap())
+                .with_visible(visible),
         )
         .await
         .unwrap()
@@ -97,25 +94,18 @@ async fn incident(
     h.cachet
         .create_incident(
             &op(),
-            &NewIncident {
-                user_id: None,
-                name: name(n),
-                status,
-                message: md(message),
-                visible,
-                stickied: false,
-                notify,
-                occurred_at,
-                components: affected
-                    .iter()
-                    .map(|(c, s)| AffectedComponent {
-                        component_id: *c,
-                        status: *s,
-                    })
-                    .collect(),
-                apply_component_status: false,
-                meta: Default::default(),
-            },
+            &NewIncident::new(name(n), status, md(message), occurred_at)
+                .with_visible(visible)
+                .with_notify(notify)
+                .with_components(
+                    affected
+                        .iter()
+                        .map(|(c, s)| AffectedComponent {
+                            component_id: *c,
+                            status: *s,
+                        })
+                        .collect(),
+                ),
         )
         .await
         .unwrap()
@@ -135,16 +125,10 @@ async fn schedule(
     h.cachet
         .create_schedule(
             &op(),
-            &NewSchedule {
-                name: name(n),
-                message: md(message),
-                status,
-                scheduled_at: start,
-                completed_at: end,
-                components: components.to_vec(),
-                notify,
-                user_id: None,
-            },
+            &NewSchedule::new(name(n), md(message), status, start)
+                .with_completed_at(end)
+                .with_components(components.to_vec())
+                .with_notify(notify),
         )
         .await
         .unwrap()
@@ -283,10 +267,7 @@ async fn realistic() -> Harness {
         .create_schedule_update(
             h.cx(),
             db.id,
-            &NewScheduleUpdate {
-                message: md("Started."),
-                user_id: None,
-            },
+            &NewScheduleUpdate::new(md("Started.")),
             &no_effects,
         )
         .await

@@ -71,19 +71,12 @@ async fn incident(h: &Harness, title: &str) -> Incident {
     h.cachet
         .create_incident(
             &Actor::operator(),
-            &NewIncident {
-                user_id: None,
-                name: name(title),
-                status: IncidentStatus::Investigating,
-                message: Markdown::parse("We are looking into it.").unwrap(),
-                visible: true,
-                stickied: false,
-                notify: false,
-                occurred_at: h.clock_now(),
-                components: Vec::new(),
-                apply_component_status: false,
-                meta: Default::default(),
-            },
+            &NewIncident::new(
+                name(title),
+                IncidentStatus::Investigating,
+                Markdown::parse("We are looking into it.").unwrap(),
+                h.clock_now(),
+            ),
         )
         .await
         .unwrap()

@@ -67,12 +67,7 @@ async fn what_is_notified_and_what_is_not() {
         .create_incident(&op(), &new_incident("Outage", &[api.id], true, true))
         .await
         .unwrap();
-    let upd = NewIncidentUpdate {
-        status: IncidentStatus::Fixed,
-        message: Markdown::parse("Fixed.").unwrap(),
-        user_id: None,
-        component: None,
-    };
+    let upd = NewIncidentUpdate::new(IncidentStatus::Fixed, Markdown::parse("Fixed.").unwrap());
     h.cachet
         .create_incident_update(&op(), i.id, &upd)
         .await
@@ -146,16 +141,15 @@ fn schedule(
     end: Option<Timestamp>,
     notify: bool,
 ) -> NewSchedule {
-    NewSchedule {
-        name: Name::parse(name).unwrap(),
-        message: Markdown::parse("Planned work.").unwrap(),
-        status: ScheduleStatus::Upcoming,
-        scheduled_at: start,
-        completed_at: end,
-        components: components.to_vec(),
-        notify,
-        user_id: None,
-    }
+    NewSchedule::new(
+        Name::parse(name).unwrap(),
+        Markdown::parse("Planned work.").unwrap(),
+        ScheduleStatus::Upcoming,
+        start,
+    )
+    .with_completed_at(end)
+    .with_components(components.to_vec())
+    .with_notify(notify)
 }
 
 #[tokio::test]
@@ -595,13 +589,12 @@ async fn webhooks_get_the_statuspage_shape_with_their_secret() {
         .keyring()
         .seal(b"s3cret", cachet_core::notify::AAD_WEBHOOK_SECRET)
         .unwrap();
-    let new = NewWebhook {
-        name: Name::parse("ops").unwrap(),
-        url: cachet_core::validate::HttpUrl::parse("https://hooks.example.com/x").unwrap(),
+    let new = NewWebhook::new(
+        Name::parse("ops").unwrap(),
+        cachet_core::validate::HttpUrl::parse("https://hooks.example.com/x").unwrap(),
         secret,
-        enabled: true,
-        events: cachet_core::model::WebhookEvents::ALL,
-    };
+        cachet_core::model::WebhookEvents::ALL,
+    );
     h.store
         .create_webhook(h.cx(), &new, &no_effects)
         .await

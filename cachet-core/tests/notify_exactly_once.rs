@@ -454,10 +454,7 @@ async fn a_render_that_waited_out_the_lease_never_sends_what_another_instance_to
         .record_delivery_attempt(
             taken[0].id,
             "b",
-            &NewDeliveryAttempt {
-                at: now,
-                result: AttemptResult::Delivered,
-            },
+            &NewDeliveryAttempt::new(now, AttemptResult::Delivered),
         )
         .await
         .unwrap();

@@ -34,13 +34,8 @@ async fn one_incident_fans_out_to_every_verified_subscriber_once() {
             .keyring()
             .seal_email(&Email::parse(&format!("s{i}@example.com")).unwrap())
             .unwrap();
-        let new = NewSubscriber {
-            email,
-            blind_index,
-            locale: Locale::english(),
-            verified_at: Some(now),
-            components: Vec::new(),
-        };
+        let new =
+            NewSubscriber::new(email, blind_index, Locale::english()).with_verified_at(Some(now));
         h.store
             .create_subscriber(h.cx(), &new, &no_effects)
             .await

@@ -123,10 +123,7 @@ async fn statuspage_fixture(api: &Api) {
         .create_schedule_update(
             &Actor::operator(),
             ScheduleId(id(&now)),
-            &NewScheduleUpdate {
-                message: Markdown::parse("Halfway").unwrap(),
-                user_id: None,
-            },
+            &NewScheduleUpdate::new(Markdown::parse("Halfway").unwrap()),
         )
         .await
         .unwrap();

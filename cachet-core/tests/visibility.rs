@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use cachet_core::Actor;
 use cachet_core::model::*;
-use cachet_core::validate::{Markdown, Name, Order};
+use cachet_core::validate::{Markdown, Name};
 use notify_support::{Recorder, dispatcher, drain, new_incident, verified};
 
 const PUBLIC: &str = "Zqpublicthing";
@@ -43,15 +43,7 @@ async fn site() -> Site {
     let op = Actor::operator();
     let c = &api.h.cachet;
     let group = c
-        .create_group(
-            &op,
-            &NewComponentGroup {
-                name: Name::parse(GROUP).unwrap(),
-                order: Order::default(),
-                collapsed: Collapsed::Expanded,
-                visible: GroupVisibility::Authenticated,
-            },
-        )
+        .create_group(&op, &NewComponentGroup::named(Name::parse(GROUP).unwrap()))
         .await
         .unwrap();
     // The hidden ones first: an incident's `component_id` in API v1 is its first component.
@@ -77,16 +69,14 @@ async fn site() -> Site {
     let schedule = c
         .create_schedule(
             &op,
-            &NewSchedule {
-                name: Name::parse("Zqwindow").unwrap(),
-                message: Markdown::parse("Upgrades.").unwrap(),
-                status: ScheduleStatus::Upcoming,
-                scheduled_at: now + chrono::TimeDelta::hours(1),
-                completed_at: Some(now + chrono::TimeDelta::hours(2)),
-                components: all.to_vec(),
-                notify: false,
-                user_id: None,
-            },
+            &NewSchedule::new(
+                Name::parse("Zqwindow").unwrap(),
+                Markdown::parse("Upgrades.").unwrap(),
+                ScheduleStatus::Upcoming,
+                now + chrono::TimeDelta::hours(1),
+            )
+            .with_completed_at(Some(now + chrono::TimeDelta::hours(2)))
+            .with_components(all.to_vec()),
         )
         .await
         .unwrap();

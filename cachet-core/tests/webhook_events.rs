@@ -92,12 +92,7 @@ async fn each_endpoint_receives_exactly_the_events_it_chose() {
         .await
         .unwrap();
     for status in [IncidentStatus::Identified, IncidentStatus::Fixed] {
-        let update = NewIncidentUpdate {
-            status,
-            message: Markdown::parse("Progress.").unwrap(),
-            user_id: None,
-            component: None,
-        };
+        let update = NewIncidentUpdate::new(status, Markdown::parse("Progress.").unwrap());
         h.cachet
             .create_incident_update(&op(), i.id, &update)
             .await
@@ -108,16 +103,15 @@ async fn each_endpoint_receives_exactly_the_events_it_chose() {
     h.cachet
         .create_schedule(
             &op(),
-            &NewSchedule {
-                name: Name::parse("Upgrade").unwrap(),
-                message: Markdown::parse("Planned work.").unwrap(),
-                status: ScheduleStatus::Upcoming,
-                scheduled_at: now + TimeDelta::hours(1),
-                completed_at: Some(now + TimeDelta::hours(2)),
-                components: vec![api.id],
-                notify: true,
-                user_id: None,
-            },
+            &NewSchedule::new(
+                Name::parse("Upgrade").unwrap(),
+                Markdown::parse("Planned work.").unwrap(),
+                ScheduleStatus::Upcoming,
+                now + TimeDelta::hours(1),
+            )
+            .with_completed_at(Some(now + TimeDelta::hours(2)))
+            .with_components(vec![api.id])
+            .with_notify(true),
         )
         .await
         .unwrap();

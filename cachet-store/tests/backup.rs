@@ -256,12 +256,8 @@ async fn seed(store: &dyn Store) -> Site {
     let group = store
         .create_group(
             cx(1),
-            &NewComponentGroup {
-                name: Name::parse("Core").unwrap(),
-                order: Default::default(),
-                collapsed: Collapsed::Expanded,
-                visible: GroupVisibility::Public,
-            },
+            &NewComponentGroup::named(Name::parse("Core").unwrap())
+                .with_visible(GroupVisibility::Public),
             &no_effects,
         )
         .await
@@ -288,22 +284,17 @@ async fn seed(store: &dyn Store) -> Site {
     let incident = store
         .create_incident(
             cx(5),
-            &NewIncident {
-                user_id: None,
-                name: Name::parse("Ünïcode outage ✓").unwrap(),
-                status: IncidentStatus::Investigating,
-                message: Markdown::parse("We are *looking*.").unwrap(),
-                visible: true,
-                stickied: false,
-                notify: false,
-                occurred_at: t(5),
-                components: vec![AffectedComponent {
-                    component_id: component.id,
-                    status: ComponentStatus::MajorOutage,
-                }],
-                apply_component_status: true,
-                meta: Default::default(),
-            },
+            &NewIncident::new(
+                Name::parse("Ünïcode outage ✓").unwrap(),
+                IncidentStatus::Investigating,
+                Markdown::parse("We are *looking*.").unwrap(),
+                t(5),
+            )
+            .with_components(vec![AffectedComponent {
+                component_id: component.id,
+                status: ComponentStatus::MajorOutage,
+            }])
+            .with_apply_component_status(true),
             &no_effects,
         )
         .await
@@ -312,12 +303,7 @@ async fn seed(store: &dyn Store) -> Site {
         .create_incident_update(
             cx(6),
             incident.id,
-            &NewIncidentUpdate {
-                status: IncidentStatus::Fixed,
-                message: Markdown::parse("Fixed.").unwrap(),
-                user_id: None,
-                component: None,
-            },
+            &NewIncidentUpdate::new(IncidentStatus::Fixed, Markdown::parse("Fixed.").unwrap()),
             &no_effects,
         )
         .await
@@ -325,16 +311,16 @@ async fn seed(store: &dyn Store) -> Site {
     let subscriber = store
         .create_subscriber(
             cx(7),
-            &NewSubscriber {
-                email: Sealed {
+            &NewSubscriber::new(
+                Sealed {
                     key_id: 3,
                     ciphertext: vec![1, 2, 3, 250, 0, 9],
                 },
-                blind_index: BlindIndex([7; 32]),
-                locale: Locale::english(),
-                verified_at: Some(t(7)),
-                components: vec![component.id],
-            },
+                BlindIndex([7; 32]),
+                Locale::english(),
+            )
+            .with_verified_at(Some(t(7)))
+            .with_components(vec![component.id]),
             &no_effects,
         )
         .await
@@ -342,16 +328,15 @@ async fn seed(store: &dyn Store) -> Site {
     let webhook = store
         .create_webhook(
             cx(8),
-            &NewWebhook {
-                name: Name::parse("Hook").unwrap(),
-                url: HttpUrl::parse("https://hooks.example.com/x").unwrap(),
-                secret: Sealed {
+            &NewWebhook::new(
+                Name::parse("Hook").unwrap(),
+                HttpUrl::parse("https://hooks.example.com/x").unwrap(),
+                Sealed {
                     key_id: 4,
                     ciphertext: vec![9; 40],
                 },
-                enabled: true,
-                events: WebhookEvents::of([WebhookEvent::ComponentStatus]).unwrap(),
-            },
+                WebhookEvents::of([WebhookEvent::ComponentStatus]).unwrap(),
+            ),
             &no_effects,
         )
         .await

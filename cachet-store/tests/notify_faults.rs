@@ -274,19 +274,13 @@ async fn subscribers(cachet: &Cachet, n: usize) -> Vec<String> {
 }
 
 async fn incident(cachet: &Cachet) {
-    let new = NewIncident {
-        user_id: None,
-        name: Name::parse("Database outage").unwrap(),
-        status: IncidentStatus::Investigating,
-        message: Markdown::parse("We are **looking** into it.").unwrap(),
-        visible: true,
-        stickied: false,
-        notify: true,
-        occurred_at: chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap(),
-        components: Vec::new(),
-        apply_component_status: false,
-        meta: Default::default(),
-    };
+    let new = NewIncident::new(
+        Name::parse("Database outage").unwrap(),
+        IncidentStatus::Investigating,
+        Markdown::parse("We are **looking** into it.").unwrap(),
+        chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap(),
+    )
+    .with_notify(true);
     cachet
         .create_incident(&Actor::operator(), &new)
         .await

@@ -8,13 +8,12 @@
 
 use cachet_core::model::{
     AffectedComponent, CalcType, Collapsed, ComponentId, ComponentStatus, GroupId, GroupVisibility,
-    IncidentStatus, MetricView, NewComponent, NewComponentGroup, NewIncident, NewIncidentUpdate,
-    NewMetric, NewSchedule, ScheduleStatus, Tag, Visibility,
+    IncidentStatus, NewComponent, NewComponentGroup, NewIncident, NewIncidentUpdate, NewMetric,
+    NewSchedule, ScheduleStatus, Tag,
 };
 use cachet_core::store::{ComponentQuery, PageRequest};
 use cachet_core::validate::{
-    HttpUrl, Markdown, Meta, MetricValue, Name, Order, Places, Slug, Text, Threshold,
-    ViolationExt as _,
+    HttpUrl, Markdown, MetricValue, Name, Order, Places, Slug, Text, ViolationExt as _,
 };
 use cachet_core::{Actor, Cachet, Result};
 use chrono::TimeDelta;
@@ -205,12 +204,10 @@ pub async fn seed(cachet: &Cachet) -> Result<Option<Seeded>> {
         let group = cachet
             .create_group(
                 &op,
-                &NewComponentGroup {
-                    name: name(group_name)?,
-                    order: Order::new(gi as i64 + 1).field("order")?,
-                    collapsed: *collapsed,
-                    visible: GroupVisibility::Public,
-                },
+                &NewComponentGroup::named(name(group_name)?)
+                    .with_order(Order::new(gi as i64 + 1).field("order")?)
+                    .with_collapsed(*collapsed)
+                    .with_visible(GroupVisibility::Public),
             )
             .await?;
         seeded.groups += 1;
@@ -234,21 +231,16 @@ pub async fn seed(cachet: &Cachet) -> Result<Option<Seeded>> {
     let open = cachet
         .create_incident(
             &op,
-            &NewIncident {
-                user_id: None,
-                name: name("Elevated API error rates")?,
-                status: IncidentStatus::Investigating,
-                message: markdown(
+            &NewIncident::new(
+                name("Elevated API error rates")?,
+                IncidentStatus::Investigating,
+                markdown(
                     "Some API requests are failing with **503** errors. We are investigating.",
                 )?,
-                visible: true,
-                stickied: false,
-                notify: false,
-                occurred_at: now - TimeDelta::minutes(45),
-                components: affected.clone(),
-                apply_component_status: true,
-                meta: Meta::default(),
-            },
+                now - TimeDelta::minutes(45),
+            )
+            .with_components(affected.clone())
+            .with_apply_component_status(true),
         )
         .await?;
     seeded.incidents += 1;
@@ -266,12 +258,7 @@ pub async fn seed(cachet: &Cachet) -> Result<Option<Seeded>> {
             .create_incident_update(
                 &op,
                 open.id,
-                &NewIncidentUpdate {
-                    status,
-                    message: markdown(message)?,
-                    user_id: None,
-                    component: None,
-                },
+                &NewIncidentUpdate::new(status, markdown(message)?),
             )
             .await?;
     }
@@ -287,19 +274,13 @@ pub async fn seed(cachet: &Cachet) -> Result<Option<Seeded>> {
     let resolved = cachet
         .create_incident(
             &op,
-            &NewIncident {
-                user_id: None,
-                name: name("Delayed email notifications")?,
-                status: IncidentStatus::Investigating,
-                message: markdown("Emails are arriving up to 20 minutes late.")?,
-                visible: true,
-                stickied: false,
-                notify: false,
-                occurred_at: now - TimeDelta::hours(26),
-                components: resolved_components,
-                apply_component_status: false,
-                meta: Meta::default(),
-            },
+            &NewIncident::new(
+                name("Delayed email notifications")?,
+                IncidentStatus::Investigating,
+                markdown("Emails are arriving up to 20 minutes late.")?,
+                now - TimeDelta::hours(26),
+            )
+            .with_components(resolved_components),
         )
         .await?;
     seeded.incidents += 1;
@@ -307,15 +288,13 @@ pub async fn seed(cachet: &Cachet) -> Result<Option<Seeded>> {
         .create_incident_update(
             &op,
             resolved.id,
-            &NewIncidentUpdate {
-                status: IncidentStatus::Fixed,
-                message: markdown(
+            &NewIncidentUpdate::new(
+                IncidentStatus::Fixed,
+                markdown(
                     "A stuck mail queue worker was restarted and the backlog has been delivered. \
                      All emails are flowing normally again.",
                 )?,
-                user_id: None,
-                component: None,
-            },
+            ),
         )
         .await?;
 
@@ -343,16 +322,9 @@ pub async fn seed(cachet: &Cachet) -> Result<Option<Seeded>> {
         cachet
             .create_schedule(
                 &op,
-                &NewSchedule {
-                    name: name(title)?,
-                    message: markdown(message)?,
-                    status,
-                    scheduled_at: start,
-                    completed_at: Some(end),
-                    components: covered.iter().filter_map(|n| id(n)).collect(),
-                    notify: false,
-                    user_id: None,
-                },
+                &NewSchedule::new(name(title)?, markdown(message)?, status, start)
+                    .with_completed_at(Some(end))
+                    .with_components(covered.iter().filter_map(|n| id(n)).collect()),
             )
             .await?;
         seeded.schedules += 1;
@@ -379,19 +351,12 @@ pub async fn seed(cachet: &Cachet) -> Result<Option<Seeded>> {
         let metric = cachet
             .create_metric(
                 &op,
-                &NewMetric {
-                    name: name(title)?,
-                    suffix: Text::parse(suffix).field("suffix")?,
-                    description: markdown(description)?,
-                    default_value: MetricValue::from_millis(0).field("default_value")?,
-                    calc_type: calc,
-                    display_chart: true,
-                    places: Places::new(places).field("places")?,
-                    default_view: MetricView::Today,
-                    threshold: Threshold::new(5).field("threshold")?,
-                    order: Order::new(mi as i64 + 1).field("order")?,
-                    visible: Visibility::Public,
-                },
+                &NewMetric::named(name(title)?)
+                    .with_suffix(Text::parse(suffix).field("suffix")?)
+                    .with_description(markdown(description)?)
+                    .with_calc_type(calc)
+                    .with_places(Places::new(places).field("places")?)
+                    .with_order(Order::new(mi as i64 + 1).field("order")?),
             )
             .await?;
         seeded.metrics += 1;
@@ -409,21 +374,22 @@ pub async fn seed(cachet: &Cachet) -> Result<Option<Seeded>> {
 }
 
 fn component(s: &Sample, group: GroupId, index: usize) -> Result<NewComponent> {
-    let mut new = NewComponent::named(name(s.name)?, s.status);
-    new.description = Text::parse(s.description).field("description")?;
-    new.link = s
-        .link
-        .map(|l| HttpUrl::parse(l).field("link"))
-        .transpose()?;
-    new.order = Order::new(index as i64 + 1).field("order")?;
-    new.group_id = Some(group);
-    new.enabled = s.enabled;
-    new.tags = s
-        .tags
-        .iter()
-        .map(|(slug, label)| tag(slug, label))
-        .collect::<Result<_>>()?;
-    Ok(new)
+    Ok(NewComponent::named(name(s.name)?, s.status)
+        .with_description(Text::parse(s.description).field("description")?)
+        .with_link(
+            s.link
+                .map(|l| HttpUrl::parse(l).field("link"))
+                .transpose()?,
+        )
+        .with_order(Order::new(index as i64 + 1).field("order")?)
+        .with_group_id(Some(group))
+        .with_enabled(s.enabled)
+        .with_tags(
+            s.tags
+                .iter()
+                .map(|(slug, label)| tag(slug, label))
+                .collect::<Result<_>>()?,
+        ))
 }
 
 /// A plausible, deterministic value in thousandths: a daily wave plus some jitter, with a

@@ -91,7 +91,10 @@ impl From<RandomUnavailable> for PasswordError {
 }
 
 /// Length and strength rules for new passwords.
+///
+/// Start from [`PasswordPolicy::default()`](Default::default) and assign the fields to change; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PasswordPolicy {
     /// Fewest characters (default 12).
     pub min_chars: usize,

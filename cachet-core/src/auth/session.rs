@@ -26,7 +26,10 @@ use crate::model::Session;
 use crate::validate::HttpUrl;
 
 /// Session lifetimes.
+///
+/// Start from [`SessionPolicy::default()`](Default::default) and assign the fields to change; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SessionPolicy {
     /// Ends a session after this long without a request (default 30 minutes).
     pub idle: TimeDelta,

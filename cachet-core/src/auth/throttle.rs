@@ -27,7 +27,10 @@ use crate::clock::Timestamp;
 use crate::model::ThrottleState;
 
 /// Throttling parameters.
+///
+/// Start from [`ThrottlePolicy::default()`](Default::default) and assign the fields to change; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ThrottlePolicy {
     /// Failures that cost nothing (default 5).
     pub free_failures: u32,

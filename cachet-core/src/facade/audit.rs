@@ -59,7 +59,10 @@ use crate::validate::Text;
 /// whose last failure and lock are older than [`Retention::throttle_keys`] (7 days by
 /// default, never less than the throttle policies' lockout, after which a key starts from
 /// zero anyway), and idempotency keys older than [`Retention::idempotency_keys`] (24 hours).
+///
+/// Start from [`Retention::default()`](Default::default) and assign the fields to change; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Retention {
     /// How long audit entries are kept (default 365 days); `None` keeps them forever. Values
     /// under one day are taken as one day, so a slip cannot empty the log.

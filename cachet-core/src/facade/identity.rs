@@ -77,7 +77,10 @@ impl std::fmt::Debug for Enrollment {
 }
 
 /// What creating a user needs, as typed by a person.
+///
+/// Build it with [`NewUserInput::new`]; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct NewUserInput {
     /// Display name.
     pub name: Name,
@@ -87,6 +90,19 @@ pub struct NewUserInput {
     pub role: Role,
     /// The chosen password (checked against the policy).
     pub password: String,
+}
+
+impl NewUserInput {
+    /// The input with every field.
+    #[must_use]
+    pub fn new(name: Name, email: Email, role: Role, password: String) -> Self {
+        Self {
+            name,
+            email,
+            role,
+            password,
+        }
+    }
 }
 
 impl std::fmt::Debug for NewUserInput {

@@ -1,6 +1,6 @@
 //! The append-only audit log.
 
-use super::{ApiTokenId, AuditEventId, Timestamp, UserId, str_enum};
+use super::{ApiTokenId, AuditEventId, Timestamp, UserId, str_enum, with_setters};
 use crate::validate::Text;
 
 str_enum! {
@@ -139,7 +139,10 @@ pub struct AuditEvent {
 
 /// What appending an audit entry needs. Inside a write, the [`crate::store::EffectsFn`]
 /// closure builds it from the written entity, so it can name the id the store assigned.
+///
+/// Build it with [`NewAuditEvent::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewAuditEvent {
     /// When.
     pub at: Timestamp,
@@ -161,4 +164,39 @@ pub struct NewAuditEvent {
     pub outcome: AuditOutcome,
     /// Detail.
     pub detail: Text,
+}
+
+impl NewAuditEvent {
+    /// An entry by an actor known only by name, about no entity in particular, from no recorded address.
+    #[must_use]
+    pub fn new(
+        at: Timestamp,
+        actor: String,
+        action: AuditAction,
+        entity: EntityKind,
+        outcome: AuditOutcome,
+        detail: Text,
+    ) -> Self {
+        Self {
+            at,
+            actor_user_id: None,
+            actor_token_id: None,
+            actor,
+            action,
+            entity,
+            entity_id: None,
+            ip: None,
+            outcome,
+            detail,
+        }
+    }
+}
+
+with_setters! {
+    NewAuditEvent {
+        with_actor_user_id => actor_user_id: Option<UserId>,
+        with_actor_token_id => actor_token_id: Option<ApiTokenId>,
+        with_entity_id => entity_id: Option<i64>,
+        with_ip => ip: Option<String>,
+    }
 }

@@ -2,7 +2,7 @@
 
 use super::{
     ComponentId, GroupId, IncidentId, ScheduleId, StatusChangeId, Timestamp, UserId, int_enum,
-    normalize_tags, set, str_enum,
+    normalize_tags, set, str_enum, with_setters,
 };
 use crate::validate::{HttpUrl, Meta, Name, Order, Slug, Text};
 
@@ -79,7 +79,10 @@ pub struct Component {
 }
 
 /// What creating a component needs.
+///
+/// Build it with [`NewComponent::named`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewComponent {
     /// Display name.
     pub name: Name,
@@ -101,6 +104,19 @@ pub struct NewComponent {
     pub meta: Meta,
     /// Why the initial status is what it is, recorded in the status history.
     pub cause: StatusCause,
+}
+
+with_setters! {
+    NewComponent {
+        with_description => description: Text,
+        with_link => link: Option<HttpUrl>,
+        with_order => order: Order,
+        with_group_id => group_id: Option<GroupId>,
+        with_enabled => enabled: bool,
+        with_tags => tags: Vec<Tag>,
+        with_meta => meta: Meta,
+        with_cause => cause: StatusCause,
+    }
 }
 
 impl NewComponent {
@@ -262,7 +278,10 @@ pub struct ComponentGroup {
 }
 
 /// What creating a group needs.
+///
+/// Build it with [`NewComponentGroup::named`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewComponentGroup {
     /// Display name.
     pub name: Name,
@@ -272,6 +291,27 @@ pub struct NewComponentGroup {
     pub collapsed: Collapsed,
     /// Who sees it.
     pub visible: GroupVisibility,
+}
+
+impl NewComponentGroup {
+    /// A group with a name, first in order, expanded, and seen by signed-in users only (Cachet's default for a new group).
+    #[must_use]
+    pub fn named(name: Name) -> Self {
+        Self {
+            name,
+            order: Order::default(),
+            collapsed: Collapsed::Expanded,
+            visible: GroupVisibility::Authenticated,
+        }
+    }
+}
+
+with_setters! {
+    NewComponentGroup {
+        with_order => order: Order,
+        with_collapsed => collapsed: Collapsed,
+        with_visible => visible: GroupVisibility,
+    }
 }
 
 /// A change to a group.

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use super::{ApiTokenId, OneTimeTokenId, Sealed, SessionId, Timestamp, UserId, set, str_enum};
+use super::{
+    ApiTokenId, OneTimeTokenId, Sealed, SessionId, Timestamp, UserId, set, str_enum, with_setters,
+};
 use crate::validate::{Email, Name};
 
 str_enum! {
@@ -116,7 +118,10 @@ pub struct User {
 }
 
 /// What creating a user needs.
+///
+/// Build it with [`NewUser::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewUser {
     /// Display name.
     pub name: Name,
@@ -131,6 +136,28 @@ pub struct NewUser {
     /// Create only if no admin exists yet, atomically (the one-time setup): otherwise
     /// [`crate::store::StoreError::Conflict`].
     pub only_if_no_admin: bool,
+}
+
+impl NewUser {
+    /// An active user, created whether or not an admin exists.
+    #[must_use]
+    pub fn new(name: Name, email: Email, role: Role, password_hash: PasswordHash) -> Self {
+        Self {
+            name,
+            email,
+            role,
+            password_hash,
+            active: true,
+            only_if_no_admin: false,
+        }
+    }
+}
+
+with_setters! {
+    NewUser {
+        with_active => active: bool,
+        with_only_if_no_admin => only_if_no_admin: bool,
+    }
 }
 
 /// A change to a user.
@@ -195,7 +222,10 @@ pub struct ApiToken {
 }
 
 /// What creating a token needs.
+///
+/// Build it with [`NewApiToken::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewApiToken {
     /// Owner; must exist.
     pub user_id: UserId,
@@ -209,6 +239,33 @@ pub struct NewApiToken {
     pub scope: TokenScope,
     /// Expiry.
     pub expires_at: Option<Timestamp>,
+}
+
+impl NewApiToken {
+    /// A token that never expires.
+    #[must_use]
+    pub fn new(
+        user_id: UserId,
+        name: Name,
+        prefix: String,
+        hash: TokenHash,
+        scope: TokenScope,
+    ) -> Self {
+        Self {
+            user_id,
+            name,
+            prefix,
+            hash,
+            scope,
+            expires_at: None,
+        }
+    }
+}
+
+with_setters! {
+    NewApiToken {
+        with_expires_at => expires_at: Option<Timestamp>,
+    }
 }
 
 /// A change to a token.
@@ -260,7 +317,10 @@ pub struct Session {
 }
 
 /// What creating a session needs.
+///
+/// Build it with [`NewSession::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewSession {
     /// Hash of the id.
     pub hash: TokenHash,
@@ -274,6 +334,29 @@ pub struct NewSession {
     pub ip: Option<String>,
     /// User agent.
     pub user_agent: Option<String>,
+}
+
+impl NewSession {
+    /// A complete session (no second factor pending) with no client address or agent recorded.
+    #[must_use]
+    pub fn new(hash: TokenHash, user_id: UserId, expires_at: Timestamp) -> Self {
+        Self {
+            hash,
+            user_id,
+            pending_second_factor: false,
+            expires_at,
+            ip: None,
+            user_agent: None,
+        }
+    }
+}
+
+with_setters! {
+    NewSession {
+        with_pending_second_factor => pending_second_factor: bool,
+        with_ip => ip: Option<String>,
+        with_user_agent => user_agent: Option<String>,
+    }
 }
 
 /// A change to a session.
@@ -331,7 +414,10 @@ pub struct OneTimeToken {
 }
 
 /// What issuing a one-time token needs.
+///
+/// Build it with [`NewOneTimeToken::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewOneTimeToken {
     /// Purpose.
     pub purpose: TokenPurpose,
@@ -343,6 +429,31 @@ pub struct NewOneTimeToken {
     pub payload: serde_json::Value,
     /// Expiry.
     pub expires_at: Timestamp,
+}
+
+impl NewOneTimeToken {
+    /// A token for no particular subject.
+    #[must_use]
+    pub fn new(
+        purpose: TokenPurpose,
+        hash: TokenHash,
+        payload: serde_json::Value,
+        expires_at: Timestamp,
+    ) -> Self {
+        Self {
+            purpose,
+            hash,
+            subject_id: None,
+            payload,
+            expires_at,
+        }
+    }
+}
+
+with_setters! {
+    NewOneTimeToken {
+        with_subject_id => subject_id: Option<i64>,
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use super::{
     ComponentId, ComponentStatus, IncidentId, IncidentUpdateId, TemplateId, Timestamp, UserId,
-    int_enum, normalize_affected, set,
+    int_enum, normalize_affected, set, with_setters,
 };
 use crate::validate::{Markdown, Meta, Name, Slug, ValidationError, ViolationExt as _};
 
@@ -85,7 +85,10 @@ pub struct Incident {
 /// What creating an incident needs. The store writes the incident, its affected components
 /// and, when asked, their new statuses (with status history entries caused by this incident)
 /// in one transaction.
+///
+/// Build it with [`NewIncident::new`] or [`NewIncident::parse`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewIncident {
     /// The reporting user.
     pub user_id: Option<UserId>,
@@ -111,10 +114,23 @@ pub struct NewIncident {
     pub meta: Meta,
 }
 
+with_setters! {
+    NewIncident {
+        with_user_id => user_id: Option<UserId>,
+        with_visible => visible: bool,
+        with_stickied => stickied: bool,
+        with_notify => notify: bool,
+        with_occurred_at => occurred_at: Timestamp,
+        with_components => components: Vec<AffectedComponent>,
+        with_apply_component_status => apply_component_status: bool,
+        with_meta => meta: Meta,
+    }
+}
+
 impl NewIncident {
     /// A visible incident that happened `at`, affecting no component and notifying nobody;
-    /// change the rest with struct update syntax
-    /// (`NewIncident { notify: true, ..NewIncident::new(name, status, message, now) }`).
+    /// change the rest with the `with_*` methods
+    /// (`NewIncident::new(name, status, message, now).with_stickied(true)`).
     #[must_use]
     pub fn new(name: Name, status: IncidentStatus, message: Markdown, at: Timestamp) -> Self {
         Self {
@@ -224,7 +240,10 @@ pub struct IncidentUpdate {
 
 /// What posting an update needs. The store also sets the incident's status (and, when given,
 /// a component's status with a history entry) in the same transaction.
+///
+/// Build it with [`NewIncidentUpdate::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewIncidentUpdate {
     /// Status.
     pub status: IncidentStatus,
@@ -234,6 +253,26 @@ pub struct NewIncidentUpdate {
     pub user_id: Option<UserId>,
     /// A component whose status changes with this update; it must exist.
     pub component: Option<AffectedComponent>,
+}
+
+impl NewIncidentUpdate {
+    /// An update with a status and a message, by no user, changing no component.
+    #[must_use]
+    pub fn new(status: IncidentStatus, message: Markdown) -> Self {
+        Self {
+            status,
+            message,
+            user_id: None,
+            component: None,
+        }
+    }
+}
+
+with_setters! {
+    NewIncidentUpdate {
+        with_user_id => user_id: Option<UserId>,
+        with_component => component: Option<AffectedComponent>,
+    }
 }
 
 /// A change to an incident update.
@@ -272,7 +311,10 @@ pub struct IncidentTemplate {
 }
 
 /// What creating a template needs.
+///
+/// Build it with [`NewIncidentTemplate::new`]; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewIncidentTemplate {
     /// Display name.
     pub name: Name,
@@ -280,6 +322,18 @@ pub struct NewIncidentTemplate {
     pub slug: Slug,
     /// Source.
     pub template: Markdown,
+}
+
+impl NewIncidentTemplate {
+    /// A template with every field.
+    #[must_use]
+    pub fn new(name: Name, slug: Slug, template: Markdown) -> Self {
+        Self {
+            name,
+            slug,
+            template,
+        }
+    }
 }
 
 /// A change to a template.

@@ -1,6 +1,6 @@
 //! Metrics and metric points.
 
-use super::{MetricId, MetricPointId, Timestamp, Visibility, int_enum, set};
+use super::{MetricId, MetricPointId, Timestamp, Visibility, int_enum, set, with_setters};
 use crate::validate::{Markdown, MetricValue, Name, Order, Places, Text, Threshold};
 
 int_enum! {
@@ -61,7 +61,10 @@ pub struct Metric {
 }
 
 /// What creating a metric needs.
+///
+/// Build it with [`NewMetric::named`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewMetric {
     /// Display name.
     pub name: Name,
@@ -85,6 +88,41 @@ pub struct NewMetric {
     pub order: Order,
     /// Visibility.
     pub visible: Visibility,
+}
+
+impl NewMetric {
+    /// A metric with a name and the defaults API v1 gives a new one: no suffix or description, default value 0, summed, charted, two places, the last hour, a five-minute threshold, first in order, public.
+    #[must_use]
+    pub fn named(name: Name) -> Self {
+        Self {
+            name,
+            suffix: Text::empty(),
+            description: Markdown::default(),
+            default_value: MetricValue::default(),
+            calc_type: CalcType::Sum,
+            display_chart: true,
+            places: Places::default(),
+            default_view: MetricView::Today,
+            threshold: Threshold::default(),
+            order: Order::default(),
+            visible: Visibility::Public,
+        }
+    }
+}
+
+with_setters! {
+    NewMetric {
+        with_suffix => suffix: Text,
+        with_description => description: Markdown,
+        with_default_value => default_value: MetricValue,
+        with_calc_type => calc_type: CalcType,
+        with_display_chart => display_chart: bool,
+        with_places => places: Places,
+        with_default_view => default_view: MetricView,
+        with_threshold => threshold: Threshold,
+        with_order => order: Order,
+        with_visible => visible: Visibility,
+    }
 }
 
 /// A change to a metric.
@@ -162,7 +200,10 @@ impl MetricPoint {
 /// Cachet's merge rule: when `merge_since` is set and the metric has a point with the same
 /// value created at or after it, that point's `counter` is incremented (and it is returned)
 /// instead of inserting a new row. The store does the look-up and the increment atomically.
+///
+/// Build it with [`NewMetricPoint::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewMetricPoint {
     /// The value.
     pub value: MetricValue,
@@ -170,6 +211,24 @@ pub struct NewMetricPoint {
     pub created_at: Timestamp,
     /// The start of the merge window, computed by [`crate::metrics::merge_window_start`].
     pub merge_since: Option<Timestamp>,
+}
+
+impl NewMetricPoint {
+    /// A point with a value at a time, never merged.
+    #[must_use]
+    pub fn new(value: MetricValue, created_at: Timestamp) -> Self {
+        Self {
+            value,
+            created_at,
+            merge_since: None,
+        }
+    }
+}
+
+with_setters! {
+    NewMetricPoint {
+        with_merge_since => merge_since: Option<Timestamp>,
+    }
 }
 
 #[cfg(test)]

@@ -227,6 +227,25 @@ macro_rules! str_enum {
 }
 pub(crate) use str_enum;
 
+/// Chainable setters for the optional fields of a model input: `with_field(value)` sets
+/// `field` and returns the input, so code outside the crate can finish a `#[non_exhaustive]`
+/// input its constructor started.
+macro_rules! with_setters {
+    ($ty:ident { $( $setter:ident => $field:ident : $fty:ty ),+ $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "` (see the field).")]
+                #[must_use]
+                pub fn $setter(mut self, $field: $fty) -> Self {
+                    self.$field = $field;
+                    self
+                }
+            )+
+        }
+    };
+}
+pub(crate) use with_setters;
+
 /// Fixtures for the patch rule's tests in the entity modules.
 #[cfg(test)]
 mod test_support {

@@ -83,7 +83,10 @@ pub struct OutboxEvent {
 }
 
 /// What writing an outbox event needs.
+///
+/// Build it with [`NewOutboxEvent::new`]; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewOutboxEvent {
     /// Kind.
     pub kind: EventKind,
@@ -91,6 +94,18 @@ pub struct NewOutboxEvent {
     pub payload: serde_json::Value,
     /// Not to be claimed before this time (usually now).
     pub next_attempt_at: Timestamp,
+}
+
+impl NewOutboxEvent {
+    /// An event with every field.
+    #[must_use]
+    pub fn new(kind: EventKind, payload: serde_json::Value, next_attempt_at: Timestamp) -> Self {
+        Self {
+            kind,
+            payload,
+            next_attempt_at,
+        }
+    }
 }
 
 /// One delivery of an event to one recipient over one channel.
@@ -125,7 +140,10 @@ pub struct Delivery {
 }
 
 /// What creating a delivery needs.
+///
+/// Build it with [`NewDelivery::new`]; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewDelivery {
     /// Recipient.
     pub recipient: String,
@@ -133,6 +151,18 @@ pub struct NewDelivery {
     pub channel: String,
     /// Unique key.
     pub idempotency_key: String,
+}
+
+impl NewDelivery {
+    /// A delivery with every field.
+    #[must_use]
+    pub fn new(recipient: String, channel: String, idempotency_key: String) -> Self {
+        Self {
+            recipient,
+            channel,
+            idempotency_key,
+        }
+    }
 }
 
 /// One attempt at a delivery.
@@ -151,12 +181,23 @@ pub struct DeliveryAttempt {
 }
 
 /// What the dispatcher reports after an attempt.
+///
+/// Build it with [`NewDeliveryAttempt::new`]; it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewDeliveryAttempt {
     /// When.
     pub at: Timestamp,
     /// The result.
     pub result: AttemptResult,
+}
+
+impl NewDeliveryAttempt {
+    /// An attempt with every field.
+    #[must_use]
+    pub fn new(at: Timestamp, result: AttemptResult) -> Self {
+        Self { at, result }
+    }
 }
 
 /// The result of one attempt.

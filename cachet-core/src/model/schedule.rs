@@ -2,6 +2,7 @@
 
 use super::{
     ComponentId, ScheduleId, ScheduleUpdateId, Timestamp, UserId, int_enum, normalize_ids, set,
+    with_setters,
 };
 use crate::validate::{Markdown, Name};
 
@@ -45,7 +46,10 @@ pub struct Schedule {
 }
 
 /// What creating a schedule needs.
+///
+/// Build it with [`NewSchedule::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewSchedule {
     /// Title.
     pub name: Name,
@@ -63,6 +67,37 @@ pub struct NewSchedule {
     pub notify: bool,
     /// Author.
     pub user_id: Option<UserId>,
+}
+
+impl NewSchedule {
+    /// A schedule starting at `scheduled_at`, with no end, covering no component, by no user and notifying nobody.
+    #[must_use]
+    pub fn new(
+        name: Name,
+        message: Markdown,
+        status: ScheduleStatus,
+        scheduled_at: Timestamp,
+    ) -> Self {
+        Self {
+            name,
+            message,
+            status,
+            scheduled_at,
+            completed_at: None,
+            components: Vec::new(),
+            notify: false,
+            user_id: None,
+        }
+    }
+}
+
+with_setters! {
+    NewSchedule {
+        with_completed_at => completed_at: Option<Timestamp>,
+        with_components => components: Vec<ComponentId>,
+        with_notify => notify: bool,
+        with_user_id => user_id: Option<UserId>,
+    }
 }
 
 /// A change to a schedule.
@@ -121,12 +156,32 @@ pub struct ScheduleUpdate {
 }
 
 /// What posting a schedule update needs.
+///
+/// Build it with [`NewScheduleUpdate::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewScheduleUpdate {
     /// Message.
     pub message: Markdown,
     /// Author.
     pub user_id: Option<UserId>,
+}
+
+impl NewScheduleUpdate {
+    /// An update with a message, by no user.
+    #[must_use]
+    pub fn new(message: Markdown) -> Self {
+        Self {
+            message,
+            user_id: None,
+        }
+    }
+}
+
+with_setters! {
+    NewScheduleUpdate {
+        with_user_id => user_id: Option<UserId>,
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use super::{
     BlindIndex, ComponentId, Sealed, SubscriberId, SubscriptionId, Timestamp, WebhookId,
-    normalize_ids, set, str_enum,
+    normalize_ids, set, str_enum, with_setters,
 };
 use crate::validate::{HttpUrl, Locale, Name};
 
@@ -33,7 +33,10 @@ pub struct Subscriber {
 
 /// What creating a subscriber needs. A second subscriber with the same blind index is a
 /// [`crate::store::StoreError::Conflict`].
+///
+/// Build it with [`NewSubscriber::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewSubscriber {
     /// The sealed address.
     pub email: Sealed,
@@ -45,6 +48,27 @@ pub struct NewSubscriber {
     pub verified_at: Option<Timestamp>,
     /// Components; empty means global. Each must exist.
     pub components: Vec<ComponentId>,
+}
+
+impl NewSubscriber {
+    /// An unverified subscriber to every component.
+    #[must_use]
+    pub fn new(email: Sealed, blind_index: BlindIndex, locale: Locale) -> Self {
+        Self {
+            email,
+            blind_index,
+            locale,
+            verified_at: None,
+            components: Vec::new(),
+        }
+    }
+}
+
+with_setters! {
+    NewSubscriber {
+        with_verified_at => verified_at: Option<Timestamp>,
+        with_components => components: Vec<ComponentId>,
+    }
 }
 
 /// A change to a subscriber.
@@ -210,7 +234,10 @@ pub struct Webhook {
 }
 
 /// What creating a webhook endpoint needs.
+///
+/// Build it with [`NewWebhook::new`] and set the optional fields with the `with_*` methods (or by assigning them); it is `#[non_exhaustive]`, so new fields arrive with defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NewWebhook {
     /// Display name.
     pub name: Name,
@@ -222,6 +249,26 @@ pub struct NewWebhook {
     pub enabled: bool,
     /// The events it receives.
     pub events: WebhookEvents,
+}
+
+impl NewWebhook {
+    /// An enabled endpoint.
+    #[must_use]
+    pub fn new(name: Name, url: HttpUrl, secret: Sealed, events: WebhookEvents) -> Self {
+        Self {
+            name,
+            url,
+            secret,
+            enabled: true,
+            events,
+        }
+    }
+}
+
+with_setters! {
+    NewWebhook {
+        with_enabled => enabled: bool,
+    }
 }
 
 /// A change to a webhook endpoint.

@@ -36,14 +36,7 @@ async fn enrol(h: &Harness, secret: &str) -> String {
 /// Many accounts straight into the store (hashing a password for each would take minutes).
 async fn bulk_users(h: &Harness, n: usize) {
     for i in 0..n {
-        let new = NewUser {
-            name: name(&format!("Bulk {i}")),
-            email: cachet_core::validate::Email::parse(&format!("bulk{i}@example.com")).unwrap(),
-            role: Role::Viewer,
-            password_hash: PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into()),
-            active: true,
-            only_if_no_admin: false,
-        };
+        let new = NewUser::new(name(&format!("Bulk {i}")), cachet_core::validate::Email::parse(&format!("bulk{i}@example.com")).unwrap(), Role::Viewer, PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into()));
         h.store
             .create_user(h.cx(), &new, &no_effects)
             .await

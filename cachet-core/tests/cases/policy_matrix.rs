@@ -193,19 +193,7 @@ async fn world() -> World {
         };
         actors.push((*kind, actor));
     }
-    let mut hidden = NewIncident {
-        user_id: None,
-        name: name("secret outage"),
-        status: IncidentStatus::Investigating,
-        message: cachet_core::validate::Markdown::parse("x").unwrap(),
-        visible: false,
-        stickied: false,
-        notify: false,
-        occurred_at: h.clock_now(),
-        components: vec![],
-        apply_component_status: false,
-        meta: Default::default(),
-    };
+    let mut hidden = NewIncident::new(name("secret outage"), IncidentStatus::Investigating, cachet_core::validate::Markdown::parse("x").unwrap(), h.clock_now()).with_visible(false);
     let hidden_incident = h.cachet.create_incident(&op, &hidden).await.unwrap().id;
     hidden.visible = true;
     let metric = h.cachet.create_metric(&op, &new_metric()).await.unwrap().id;
@@ -213,19 +201,7 @@ async fn world() -> World {
 }
 
 fn new_metric() -> NewMetric {
-    NewMetric {
-        name: name("latency"),
-        suffix: cachet_core::validate::Text::parse("ms").unwrap(),
-        description: Default::default(),
-        default_value: MetricValue::default(),
-        calc_type: CalcType::Average,
-        display_chart: true,
-        places: Default::default(),
-        default_view: MetricView::Today,
-        threshold: Default::default(),
-        order: Default::default(),
-        visible: Visibility::Public,
-    }
+    NewMetric::named(name("latency")).with_suffix(cachet_core::validate::Text::parse("ms").unwrap()).with_calc_type(CalcType::Average)
 }
 
 /// Creates what an operation works on (as the operator, before the snapshot).
@@ -255,56 +231,25 @@ async fn run(w: &World, actor: &Actor, op: Op, target: Option<ComponentId>) -> b
         }
         Op::DeleteComponent => c.delete_component(actor, target.unwrap()).await,
         Op::CreateGroup => {
-            let g = NewComponentGroup {
-                name: name("G"),
-                order: Default::default(),
-                collapsed: Collapsed::Expanded,
-                visible: GroupVisibility::Public,
-            };
+            let g = NewComponentGroup::named(name("G")).with_visible(GroupVisibility::Public);
             c.create_group(actor, &g).await.map(drop)
         }
         Op::CreateIncident => {
             let i = c.incident(&operator, w.hidden_incident).await.unwrap();
-            let new = NewIncident {
-                user_id: None,
-                name: i.name,
-                status: i.status,
-                message: i.message,
-                visible: true,
-                stickied: false,
-                notify: true,
-                occurred_at: w.h.clock_now(),
-                components: vec![],
-                apply_component_status: false,
-                meta: Default::default(),
-            };
+            let new = NewIncident::new(i.name, i.status, i.message, w.h.clock_now()).with_notify(true);
             c.create_incident(actor, &new).await.map(drop)
         }
         Op::PostIncidentUpdate => {
-            let new = NewIncidentUpdate {
-                status: IncidentStatus::Identified,
-                message: cachet_core::validate::Markdown::parse("found it").unwrap(),
-                user_id: None,
-                component: None,
-            };
+            let new = NewIncidentUpdate::new(IncidentStatus::Identified, cachet_core::validate::Markdown::parse("found it").unwrap());
             c.create_incident_update(actor, w.hidden_incident, &new).await.map(drop)
         }
         Op::CreateTemplate => {
             let slug = cachet_core::validate::Slug::parse(&format!("t-{n}")).unwrap();
-            let t = NewIncidentTemplate { name: name("T"), slug, template: Default::default() };
+            let t = NewIncidentTemplate::new(name("T"), slug, Default::default());
             c.create_template(actor, &t).await.map(drop)
         }
         Op::CreateSchedule => {
-            let s = NewSchedule {
-                name: name("Upgrade"),
-                message: Default::default(),
-                status: ScheduleStatus::Upcoming,
-                scheduled_at: w.h.clock_now() + TimeDelta::days(1),
-                completed_at: None,
-                components: vec![],
-                notify: false,
-                user_id: None,
-            };
+            let s = NewSchedule::new(name("Upgrade"), Default::default(), ScheduleStatus::Upcoming, w.h.clock_now() + TimeDelta::days(1));
             c.create_schedule(actor, &s).await.map(drop)
         }
         Op::CreateMetric => c.create_metric(actor, &new_metric()).await.map(drop),

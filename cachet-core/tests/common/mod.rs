@@ -152,16 +152,7 @@ pub async fn settings(h: &Harness, pairs: &[(SettingKey, &str)]) {
 /// Posts an update to an incident as the operator.
 pub async fn update(h: &Harness, i: IncidentId, status: IncidentStatus, message: &str) {
     h.cachet
-        .create_incident_update(
-            &op(),
-            i,
-            &NewIncidentUpdate {
-                status,
-                message: md(message),
-                user_id: None,
-                component: None,
-            },
-        )
+        .create_incident_update(&op(), i, &NewIncidentUpdate::new(status, md(message)))
         .await
         .unwrap();
 }

@@ -165,18 +165,7 @@ pub async fn drain(d: &Dispatcher) {
 }
 
 pub async fn make_component(cachet: &Cachet, name: &str) -> Component {
-    let new = NewComponent {
-        name: Name::parse(name).unwrap(),
-        description: Default::default(),
-        link: None,
-        status: ComponentStatus::Operational,
-        order: Default::default(),
-        group_id: None,
-        enabled: true,
-        tags: Vec::new(),
-        meta: Default::default(),
-        cause: StatusCause::default(),
-    };
+    let new = NewComponent::named(Name::parse(name).unwrap(), ComponentStatus::Operational);
     cachet
         .create_component(&Actor::operator(), &new)
         .await
@@ -202,25 +191,23 @@ pub fn new_incident(
     notify: bool,
     visible: bool,
 ) -> NewIncident {
-    NewIncident {
-        user_id: None,
-        name: Name::parse(name).unwrap(),
-        status: IncidentStatus::Investigating,
-        message: Markdown::parse("We are **looking** into it.").unwrap(),
-        visible,
-        stickied: false,
-        notify,
-        occurred_at: chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap(),
-        components: components
+    NewIncident::new(
+        Name::parse(name).unwrap(),
+        IncidentStatus::Investigating,
+        Markdown::parse("We are **looking** into it.").unwrap(),
+        chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap(),
+    )
+    .with_visible(visible)
+    .with_notify(notify)
+    .with_components(
+        components
             .iter()
             .map(|c| AffectedComponent {
                 component_id: *c,
                 status: ComponentStatus::MajorOutage,
             })
             .collect(),
-        apply_component_status: false,
-        meta: Default::default(),
-    }
+    )
 }
 
 pub fn cx() -> RequestContext {

@@ -7,12 +7,9 @@ use std::process::ExitCode;
 
 use cachet_core::model::{
     AffectedComponent, CalcType, Collapsed, ComponentStatus, GroupVisibility, IncidentStatus,
-    MetricView, NewComponent, NewComponentGroup, NewIncident, NewIncidentUpdate, NewMetric,
-    Visibility,
+    NewComponent, NewComponentGroup, NewIncident, NewIncidentUpdate, NewMetric,
 };
-use cachet_core::validate::{
-    Markdown, Meta, MetricValue, Name, Order, Places, Text, Threshold, ViolationExt as _,
-};
+use cachet_core::validate::{Markdown, MetricValue, Name, Order, Places, Text, ViolationExt as _};
 use cachet_core::{Actor, Cachet};
 use cachet_examples::Error;
 use cachet_examples::cli::GlobalArgs;
@@ -49,16 +46,14 @@ async fn seed(cachet: &Cachet) -> Result<(), Error> {
         let group = cachet
             .create_group(
                 &op,
-                &NewComponentGroup {
-                    name: name(&format!("Region {g}"))?,
-                    order: order(g + 1)?,
-                    collapsed: if g % 4 == 3 {
+                &NewComponentGroup::named(name(&format!("Region {g}"))?)
+                    .with_order(order(g + 1)?)
+                    .with_collapsed(if g % 4 == 3 {
                         Collapsed::CollapsedUnlessIncident
                     } else {
                         Collapsed::Expanded
-                    },
-                    visible: GroupVisibility::Public,
-                },
+                    })
+                    .with_visible(GroupVisibility::Public),
             )
             .await
             .map_err(fail)?;
@@ -87,29 +82,24 @@ async fn seed(cachet: &Cachet) -> Result<(), Error> {
         let incident = cachet
             .create_incident(
                 &op,
-                &NewIncident {
-                    user_id: None,
-                    name: name(&format!("Elevated error rates on service {n}"))?,
-                    status: if open {
+                &NewIncident::new(
+                    name(&format!("Elevated error rates on service {n}"))?,
+                    if open {
                         IncidentStatus::Identified
                     } else {
                         IncidentStatus::Investigating
                     },
-                    message: markdown(&format!(
+                    markdown(&format!(
                         "Some requests to service {n} fail with **503** errors. We are \
                          investigating and will post an update within 30 minutes."
                     ))?,
-                    visible: true,
-                    stickied: n == 0,
-                    notify: false,
-                    occurred_at: now - TimeDelta::hours(n + 1),
-                    components: vec![AffectedComponent {
-                        component_id,
-                        status: ComponentStatus::PartialOutage,
-                    }],
-                    apply_component_status: false,
-                    meta: Meta::default(),
-                },
+                    now - TimeDelta::hours(n + 1),
+                )
+                .with_stickied(n == 0)
+                .with_components(vec![AffectedComponent {
+                    component_id,
+                    status: ComponentStatus::PartialOutage,
+                }]),
             )
             .await
             .map_err(fail)?;
@@ -135,12 +125,7 @@ async fn seed(cachet: &Cachet) -> Result<(), Error> {
                 .create_incident_update(
                     &op,
                     incident.id,
-                    &NewIncidentUpdate {
-                        status: *status,
-                        message: markdown(message)?,
-                        user_id: None,
-                        component: None,
-                    },
+                    &NewIncidentUpdate::new(*status, markdown(message)?),
                 )
                 .await
                 .map_err(fail)?;
@@ -155,25 +140,16 @@ async fn seed(cachet: &Cachet) -> Result<(), Error> {
         let metric = cachet
             .create_metric(
                 &op,
-                &NewMetric {
-                    name: name(&format!("Latency of service {m}"))?,
-                    suffix: Text::parse("ms").field("suffix").map_err(invalid)?,
-                    description: markdown("Median latency of requests.")?,
-                    default_value: MetricValue::from_millis(0)
-                        .field("default_value")
-                        .map_err(invalid)?,
-                    calc_type: if m % 2 == 0 {
+                &NewMetric::named(name(&format!("Latency of service {m}"))?)
+                    .with_suffix(Text::parse("ms").field("suffix").map_err(invalid)?)
+                    .with_description(markdown("Median latency of requests.")?)
+                    .with_calc_type(if m % 2 == 0 {
                         CalcType::Average
                     } else {
                         CalcType::Sum
-                    },
-                    display_chart: true,
-                    places: Places::new(1).field("places").map_err(invalid)?,
-                    default_view: MetricView::Today,
-                    threshold: Threshold::new(5).field("threshold").map_err(invalid)?,
-                    order: order(m + 1)?,
-                    visible: Visibility::Public,
-                },
+                    })
+                    .with_places(Places::new(1).field("places").map_err(invalid)?)
+                    .with_order(order(m + 1)?),
             )
             .await
             .map_err(fail)?;

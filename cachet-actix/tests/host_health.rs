@@ -1,23 +1,15 @@
-//! A host route wrapped in `HostHealthMiddleware`: a burst of 500s turns its component partial
-//! outage with one incident, then 200s turn it back and resolve the incident. Time moves on
-//! the facade's manual clock; evaluation runs by `HostHealth::tick`.
+//! A host route wrapped in `HostHealthMiddleware`: the shared scenarios of
+//! `cachet_core::testing::http::HostHealthSite` (a burst of 500s is an outage with one
+//! incident until 200s; only the wrapped routes are counted), driven through actix-web.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use cachet_actix::HostHealthMiddleware;
-use cachet_core::clock::ManualClock;
-use cachet_core::host_health::{HostHealth, Rule};
-use cachet_core::model::{ComponentStatus, NewComponent};
-use cachet_core::secrets::{Keyring, SecretKey};
-use cachet_core::store::IncidentQuery;
-use cachet_core::store::memory::MemoryStore;
-use cachet_core::validate::{HttpUrl, Name};
-use cachet_core::{Actor, Cachet, Config};
+use cachet_core::testing::http::HostHealthSite;
 
 /// The host's checkout route answers whatever status the test sets.
 async fn checkout(answer: web::Data<AtomicU16>) -> HttpResponse {
@@ -26,120 +18,47 @@ async fn checkout(answer: web::Data<AtomicU16>) -> HttpResponse {
 
 #[actix_web::test]
 async fn a_burst_of_500s_on_a_host_route_is_an_outage_with_one_incident_until_200s() {
-    let clock = Arc::new(ManualClock::at_epoch_2026());
-    let config = Config::new(HttpUrl::parse("https://example.com/status").unwrap());
-    let keyring = Keyring::new(1, SecretKey::from_bytes([7; 32]));
-    let store = Arc::new(MemoryStore::new());
-    let cachet = Cachet::with_clock(store, keyring, config, clock.clone()).unwrap();
-    let operator = Actor::operator();
-    let new = NewComponent::named(
-        Name::parse("Checkout").unwrap(),
-        ComponentStatus::Operational,
-    );
-    let component = cachet.create_component(&operator, &new).await.unwrap().id;
-
-    let health = HostHealth::new(&cachet);
-    let rule = Rule::routes("checkout", component)
-        .window(Duration::from_secs(10))
-        .min_requests(10)
-        .hold(Duration::from_secs(30))
-        .incident("Checkout fails", "Payments fail; we are on it.");
-    health.add_rule(rule).await.unwrap();
-
-    let answer = web::Data::new(AtomicU16::new(500));
+    let site = HostHealthSite::new().await;
+    let answer: web::Data<AtomicU16> = web::Data::from(Arc::clone(&site.answer));
     let app = test::init_service(
         App::new()
-            .app_data(answer.clone())
+            .app_data(answer)
             .service(
                 web::resource("/checkout")
-                    .wrap(HostHealthMiddleware::new(&health, "checkout"))
+                    .wrap(HostHealthMiddleware::new(
+                        &site.health,
+                        HostHealthSite::CHECKOUT,
+                    ))
                     .route(web::post().to(checkout)),
             )
-            .service(cachet_actix::scope("/status", cachet.clone())),
+            .service(cachet_actix::scope("/status", site.cachet.clone())),
     )
     .await;
-    let burst = async |n: usize| {
+    site.a_burst_of_500s_is_an_outage_with_one_incident_until_200s(async |n| {
         for _ in 0..n {
             let req = test::TestRequest::post().uri("/checkout").to_request();
             test::call_service(&app, req).await;
         }
-    };
-    let status = async || cachet.component(&operator, component).await.unwrap().status;
-    let incidents = async || {
-        cachet
-            .incidents(&operator, IncidentQuery::all())
-            .await
-            .unwrap()
-            .items
-    };
-    let advance = |s: i64| clock.advance(chrono::TimeDelta::seconds(s));
-
-    burst(20).await;
-    health.tick().await;
-    assert_eq!(
-        status().await,
-        ComponentStatus::Operational,
-        "not before the hold"
-    );
-    advance(30);
-    burst(20).await;
-    health.tick().await;
-    assert_eq!(status().await, ComponentStatus::PartialOutage);
-    assert_eq!(incidents().await.len(), 1);
-    advance(5);
-    burst(20).await;
-    health.tick().await;
-    assert_eq!(incidents().await.len(), 1, "one incident per episode");
-
-    answer.store(200, Ordering::Relaxed);
-    advance(11);
-    burst(20).await;
-    health.tick().await;
-    assert_eq!(
-        status().await,
-        ComponentStatus::PartialOutage,
-        "not before the hold"
-    );
-    advance(30);
-    burst(20).await;
-    health.tick().await;
-    assert_eq!(status().await, ComponentStatus::Operational);
-    let all = incidents().await;
-    assert_eq!(all.len(), 1);
-    assert!(all[0].status.is_resolved());
+    })
+    .await;
 }
 
 #[actix_web::test]
 async fn only_the_wrapped_routes_are_counted() {
-    let cachet = Cachet::new(
-        Arc::new(MemoryStore::new()),
-        Keyring::new(1, SecretKey::from_bytes([7; 32])),
-        Config::new(HttpUrl::parse("https://example.com/status").unwrap()),
-    )
-    .unwrap();
-    let operator = Actor::operator();
-    let new = NewComponent::named(Name::parse("API").unwrap(), ComponentStatus::Operational);
-    let component = cachet.create_component(&operator, &new).await.unwrap().id;
-    let health = HostHealth::new(&cachet);
-    let rule = Rule::routes("api", component)
-        .min_requests(5)
-        .hold(Duration::ZERO);
-    health.add_rule(rule).await.unwrap();
+    let site = HostHealthSite::new().await;
     let app = test::init_service(
         App::new()
             .service(
                 web::resource("/ok")
-                    .wrap(HostHealthMiddleware::new(&health, "api"))
+                    .wrap(HostHealthMiddleware::new(&site.health, HostHealthSite::API))
                     .route(web::post().to(HttpResponse::Ok)),
             )
             .route("/broken", web::post().to(HttpResponse::BadGateway)),
     )
     .await;
-    for _ in 0..10 {
+    site.only_the_wrapped_routes_are_counted(async || {
         let req = test::TestRequest::post().uri("/broken").to_request();
-        assert_eq!(test::call_service(&app, req).await.status(), 502);
-    }
-    health.tick().await;
-    let status = cachet.component(&operator, component).await.unwrap().status;
-    assert_eq!(status, ComponentStatus::Operational);
+        test::call_service(&app, req).await.status().as_u16()
+    })
+    .await;
 }

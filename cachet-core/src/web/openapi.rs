@@ -333,22 +333,42 @@ fn http_method(verb: Verb) -> HttpMethod {
     }
 }
 
-/// The API v1 paths, one per pattern of the route table, its operations in table order.
-fn v1_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
+/// One path per distinct pattern of a route table (in the order they first appear), its
+/// operations in table order: `path` turns a pattern into the document's path and `op` a row
+/// into its method and operation.
+fn paths_by_pattern<R>(
+    mut paths: PathsBuilder,
+    rows: &[R],
+    pattern: impl Fn(&R) -> &'static str,
+    path: impl Fn(&str) -> String,
+    mut op: impl FnMut(&R) -> (HttpMethod, Operation),
+) -> PathsBuilder {
     let mut patterns: Vec<&str> = Vec::new();
-    for r in ROUTES {
-        if !patterns.contains(&r.pattern) {
-            patterns.push(r.pattern);
+    for r in rows {
+        if !patterns.contains(&pattern(r)) {
+            patterns.push(pattern(r));
         }
     }
-    for pattern in patterns {
+    for p in patterns {
         let mut item = PathItemBuilder::new();
-        for r in ROUTES.iter().filter(|r| r.pattern == pattern) {
-            item = item.operation(http_method(r.verb), operation(r, named));
+        for r in rows.iter().filter(|r| pattern(r) == p) {
+            let (method, operation) = op(r);
+            item = item.operation(method, operation);
         }
-        paths = paths.path(format!("/api/v1{pattern}"), item.build());
+        paths = paths.path(path(p), item.build());
     }
     paths
+}
+
+/// The API v1 paths, one per pattern of the route table, its operations in table order.
+fn v1_paths(paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
+    paths_by_pattern(
+        paths,
+        ROUTES,
+        |r| r.pattern,
+        |pattern| format!("/api/v1{pattern}"),
+        |r| (http_method(r.verb), operation(r, named)),
+    )
 }
 
 /// The Statuspage v2 paths, one per endpoint of its table, registering the answers' schemas
@@ -427,7 +447,7 @@ fn answers(
 
 /// The Statuspage management paths, one per pattern of its route table. Every operation
 /// needs a token; errors answer `SpError`.
-fn statuspage_manage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
+fn statuspage_manage_paths(paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
     use statuspage::manage::routes::ROUTES as MANAGE;
     let string_param = |name: &str, description: &str| {
         ParameterBuilder::new()
@@ -442,15 +462,13 @@ fn statuspage_manage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsB
         statuspage::manage::dto::ErrorDto::name().into_owned(),
         statuspage::manage::dto::ErrorDto::schema(),
     ));
-    let mut patterns: Vec<&str> = Vec::new();
-    for r in MANAGE {
-        if !patterns.contains(&r.pattern) {
-            patterns.push(r.pattern);
-        }
-    }
-    for pattern in patterns {
-        let mut item = PathItemBuilder::new();
-        for r in MANAGE.iter().filter(|r| r.pattern == pattern) {
+    let path = |pattern: &str| format!("{}{{page_id}}/{pattern}", statuspage::manage::PREFIX);
+    paths_by_pattern(
+        paths,
+        MANAGE,
+        |r| r.pattern,
+        path,
+        |r| {
             let mut params = vec![string_param(
                 "page_id",
                 "The page's id (the public API's `page.id`); another is 404.",
@@ -487,14 +505,9 @@ fn statuspage_manage_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsB
                 SecurityRequirement::new("CachetToken", Vec::<String>::new()),
                 SecurityRequirement::new("BearerToken", Vec::<String>::new()),
             ]));
-            item = item.operation(http_method(r.verb), b.build());
-        }
-        paths = paths.path(
-            format!("{}{{page_id}}/{pattern}", statuspage::manage::PREFIX),
-            item.build(),
-        );
-    }
-    paths
+            (http_method(r.verb), b.build())
+        },
+    )
 }
 
 /// Cachet 3's paths, one per pattern of its route table: reads are public (a token reads as

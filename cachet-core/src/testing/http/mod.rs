@@ -54,6 +54,7 @@ mod cases_statuspage_manage;
 mod cases_subscribers;
 mod cases_telemetry;
 mod check;
+mod host_health;
 mod site;
 
 use std::fmt::Write as _;
@@ -71,6 +72,7 @@ pub use case::{
 };
 pub use cases_telemetry::PROMETHEUS_TOKEN;
 use check::{check, difference, header};
+pub use host_health::HostHealthSite;
 pub use site::Site;
 
 /// The public URL of every case's site, before the mount prefix.

@@ -601,7 +601,8 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Forbidden`].
-    pub async fn send_test_mail(&self, actor: &Actor) -> Result<()> {
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) async fn send_test_mail(&self, actor: &Actor) -> Result<()> {
         self.authorize(actor, Permission::ManageSettings).await?;
         let user = actor.user().ok_or(Error::Forbidden)?;
         let payload = json!({

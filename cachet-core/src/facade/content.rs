@@ -227,7 +227,7 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Store`].
-    pub async fn incident_updates_of(
+    pub(crate) async fn incident_updates_of(
         &self,
         actor: &Actor,
         incidents: &[Incident],
@@ -372,7 +372,8 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Store`].
-    pub async fn template_by_slug(
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) async fn template_by_slug(
         &self,
         actor: &Actor,
         slug: &crate::validate::Slug,
@@ -863,7 +864,8 @@ impl Cachet {
     ///
     /// [`Error::Forbidden`], [`Error::NotFound`], [`Error::Internal`] when the address cannot
     /// be opened.
-    pub async fn subscriber_with_address(
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) async fn subscriber_with_address(
         &self,
         actor: &Actor,
         id: SubscriberId,

@@ -222,7 +222,8 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::Store`].
-    pub async fn confirm_subscription(&self, client: Option<IpAddr>, token: &str) -> Result<bool> {
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) async fn confirm_subscription(&self, client: Option<IpAddr>, token: &str) -> Result<bool> {
         if token.is_empty() || token.len() > MAX_VERIFY_TOKEN {
             return Ok(false);
         }
@@ -301,7 +302,8 @@ impl Cachet {
     ///
     /// [`Error::NotFound`] for a bad link or a gone subscriber, [`Error::Validation`] for a
     /// component that is not on the page.
-    pub async fn manage_subscription(
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) async fn manage_subscription(
         &self,
         client: Option<IpAddr>,
         token: &str,
@@ -335,7 +337,8 @@ impl Cachet {
     /// # Errors
     ///
     /// [`Error::NotFound`] for a link that is not authentic.
-    pub async fn unsubscribe(&self, client: Option<IpAddr>, token: &str) -> Result<()> {
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) async fn unsubscribe(&self, client: Option<IpAddr>, token: &str) -> Result<()> {
         let id = links::verify(self.keyring(), LinkPurpose::Unsubscribe, token).ok_or(
             Error::NotFound {
                 entity: "subscription",

@@ -223,7 +223,11 @@ impl Cachet {
     ///
     /// [`Error::Store`].
     #[cfg_attr(not(feature = "web"), allow(dead_code))]
-    pub(crate) async fn confirm_subscription(&self, client: Option<IpAddr>, token: &str) -> Result<bool> {
+    pub(crate) async fn confirm_subscription(
+        &self,
+        client: Option<IpAddr>,
+        token: &str,
+    ) -> Result<bool> {
         if token.is_empty() || token.len() > MAX_VERIFY_TOKEN {
             return Ok(false);
         }

@@ -7,11 +7,11 @@ use http::StatusCode;
 use super::form::{Errors, Submitted, int, opt_id};
 use super::text::M;
 use super::view::{
-    Action, Block, Cell, Field, Form, Kind, Link, Opt, Page, Section, SectionedTable, Table,
+    Action, Block, Cell, Field, Form, Kind, Link, Opt, Page, Section, SectionedTable,
 };
 use super::{
-    Ctx, Fail, Out, cell, confirm, delete_action, form_error, open_action, options, path_id,
-    rejected, render, unknown, yes_no,
+    Ctx, Fail, Out, cell, confirm, delete_action, form_error, list_table, new_link, open_action,
+    options, path_id, rejected, render, unknown, yes_no,
 };
 use crate::model::*;
 use crate::store::{ComponentQuery, GroupQuery};
@@ -658,12 +658,7 @@ async fn group_list(ctx: &Ctx<'_, '_>) -> Out {
     let groups = all_groups(ctx).await?;
     let components = all_components(ctx).await?;
     let mut page = Page::new(M::Groups.en());
-    if chrome.can_write {
-        page.push(Block::Links(vec![Link::new(
-            chrome.dash("/groups/new"),
-            M::NewGroup.en(),
-        )]));
-    }
+    new_link(&mut page, &chrome, "/groups/new", M::NewGroup);
     let rows = groups
         .iter()
         .map(|g| {
@@ -704,19 +699,19 @@ async fn group_list(ctx: &Ctx<'_, '_>) -> Out {
             ]
         })
         .collect();
-    page.push(Block::Table(Table {
-        caption: M::Groups.en().to_owned(),
-        head: vec![
-            M::Name.en().to_owned(),
-            M::Order.en().to_owned(),
-            M::Collapsed.en().to_owned(),
-            M::VisibleTo.en().to_owned(),
-            M::Components.en().to_owned(),
-            M::Actions.en().to_owned(),
+    page.push(list_table(
+        M::Groups.en().to_owned(),
+        &[
+            M::Name,
+            M::Order,
+            M::Collapsed,
+            M::VisibleTo,
+            M::Components,
+            M::Actions,
         ],
         rows,
-        empty: M::NoGroups.en().to_owned(),
-    }));
+        M::NoGroups,
+    ));
     render(ctx.dash, chrome, page, StatusCode::OK)
 }
 

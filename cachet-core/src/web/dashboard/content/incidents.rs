@@ -8,9 +8,9 @@ use http::StatusCode;
 use super::components::{or, parse_meta, status_kind};
 use super::form::{Errors, Submitted, int, local_input, opt_id, parse_local};
 use super::text::M;
-use super::view::{Block, Cell, Field, Form, Kind, Link, Opt, Page, SelectRow, Table};
+use super::view::{Block, Field, Form, Kind, Link, Opt, Page, SelectRow};
 use super::{
-    Ctx, Fail, Out, cell, confirm, delete_action, form_error, open_action, options, path_id,
+    Ctx, Fail, Out, cell, confirm, entity_row, form_error, list_table, new_link, options, path_id,
     rejected, render, unknown, yes_no,
 };
 use crate::model::*;
@@ -202,37 +202,35 @@ async fn list(ctx: &Ctx<'_, '_>) -> Out {
         .iter()
         .map(|i| {
             let id = i.id.get();
-            let mut actions = vec![open_action(&chrome, &format!("/incidents/{id}"))];
-            actions.extend(delete_action(&chrome, &format!("/incidents/{id}")));
-            vec![
-                Cell::Link(Link::new(
-                    chrome.dash(&format!("/incidents/{id}")),
-                    i.name.as_str(),
-                )),
-                cell(incident_status_word(i.status)),
-                cell(yes_no(i.visible)),
-                cell(yes_no(i.stickied)),
-                cell(chrome.time(&i.occurred_at)),
-                Cell::Actions(actions),
-            ]
+            entity_row(
+                &chrome,
+                &format!("/incidents/{id}"),
+                i.name.as_str(),
+                vec![
+                    cell(incident_status_word(i.status)),
+                    cell(yes_no(i.visible)),
+                    cell(yes_no(i.stickied)),
+                    cell(chrome.time(&i.occurred_at)),
+                ],
+            )
         })
         .collect();
-    page.push(Block::Table(Table {
-        caption: M::PageOf.fill(&[
+    page.push(list_table(
+        M::PageOf.fill(&[
             &page_no.to_string(),
             &result.total_pages().max(1).to_string(),
         ]),
-        head: vec![
-            M::Name.en().to_owned(),
-            M::Status.en().to_owned(),
-            M::Visible.en().to_owned(),
-            M::Stickied.en().to_owned(),
-            M::OccurredAt.en().to_owned(),
-            M::Actions.en().to_owned(),
+        &[
+            M::Name,
+            M::Status,
+            M::Visible,
+            M::Stickied,
+            M::OccurredAt,
+            M::Actions,
         ],
         rows,
-        empty: M::NoIncidents.en().to_owned(),
-    }));
+        M::NoIncidents,
+    ));
     let link = |p: u32| {
         let mut s = format!("/incidents?page={p}");
         if let Some(st) = status {
@@ -948,45 +946,33 @@ async fn template_list(ctx: &Ctx<'_, '_>) -> Out {
         .await?
         .items;
     let mut page = Page::new(M::Templates.en());
-    if chrome.can_write {
-        page.push(Block::Links(vec![Link::new(
-            chrome.dash("/templates/new"),
-            M::NewTemplate.en(),
-        )]));
-    }
+    new_link(&mut page, &chrome, "/templates/new", M::NewTemplate);
     let rows = items
         .iter()
         .map(|t| {
             let id = t.id.get();
             let report = template::check(&t.template, &Vars::new());
-            let mut actions = vec![open_action(&chrome, &format!("/templates/{id}"))];
-            actions.extend(delete_action(&chrome, &format!("/templates/{id}")));
-            vec![
-                Cell::Link(Link::new(
-                    chrome.dash(&format!("/templates/{id}")),
-                    t.name.as_str(),
-                )),
-                cell(t.slug.as_str()),
-                cell(if report.unsupported.is_empty() {
-                    M::NoWarnings.en().to_owned()
-                } else {
-                    M::WarningCount.fill(&[&report.unsupported.len().to_string()])
-                }),
-                Cell::Actions(actions),
-            ]
+            entity_row(
+                &chrome,
+                &format!("/templates/{id}"),
+                t.name.as_str(),
+                vec![
+                    cell(t.slug.as_str()),
+                    cell(if report.unsupported.is_empty() {
+                        M::NoWarnings.en().to_owned()
+                    } else {
+                        M::WarningCount.fill(&[&report.unsupported.len().to_string()])
+                    }),
+                ],
+            )
         })
         .collect();
-    page.push(Block::Table(Table {
-        caption: M::Templates.en().to_owned(),
-        head: vec![
-            M::Name.en().to_owned(),
-            M::Slug.en().to_owned(),
-            M::Checker.en().to_owned(),
-            M::Actions.en().to_owned(),
-        ],
+    page.push(list_table(
+        M::Templates.en().to_owned(),
+        &[M::Name, M::Slug, M::Checker, M::Actions],
         rows,
-        empty: M::NoTemplates.en().to_owned(),
-    }));
+        M::NoTemplates,
+    ));
     render(ctx.dash, chrome, page, StatusCode::OK)
 }
 

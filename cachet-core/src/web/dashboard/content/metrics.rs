@@ -6,9 +6,9 @@ use http::StatusCode;
 use super::components::or;
 use super::form::{Errors, Submitted, int, parse_local};
 use super::text::M;
-use super::view::{Action, Block, Cell, Field, Form, Kind, Link, Page, Table};
+use super::view::{Action, Block, Cell, Field, Form, Kind, Page, Table};
 use super::{
-    Ctx, Fail, Out, cell, confirm, delete_action, form_error, open_action, options, path_id,
+    Ctx, Fail, Out, cell, confirm, entity_row, form_error, list_table, new_link, options, path_id,
     rejected, render, unknown, yes_no,
 };
 use crate::model::*;
@@ -100,44 +100,37 @@ async fn list(ctx: &Ctx<'_, '_>) -> Out {
         .await?
         .items;
     let mut page = Page::new(M::Metrics.en());
-    if chrome.can_write {
-        page.push(Block::Links(vec![Link::new(
-            chrome.dash("/metrics/new"),
-            M::NewMetric.en(),
-        )]));
-    }
+    new_link(&mut page, &chrome, "/metrics/new", M::NewMetric);
     let rows = items
         .iter()
         .map(|m| {
             let id = m.id.get();
-            let mut actions = vec![open_action(&chrome, &format!("/metrics/{id}"))];
-            actions.extend(delete_action(&chrome, &format!("/metrics/{id}")));
-            vec![
-                Cell::Link(Link::new(
-                    chrome.dash(&format!("/metrics/{id}")),
-                    m.name.as_str(),
-                )),
-                cell(m.suffix.as_str()),
-                cell(m.visible.label()),
-                cell(m.order.get().to_string()),
-                cell(yes_no(m.display_chart)),
-                Cell::Actions(actions),
-            ]
+            entity_row(
+                &chrome,
+                &format!("/metrics/{id}"),
+                m.name.as_str(),
+                vec![
+                    cell(m.suffix.as_str()),
+                    cell(m.visible.label()),
+                    cell(m.order.get().to_string()),
+                    cell(yes_no(m.display_chart)),
+                ],
+            )
         })
         .collect();
-    page.push(Block::Table(Table {
-        caption: M::Metrics.en().to_owned(),
-        head: vec![
-            M::Name.en().to_owned(),
-            M::Suffix.en().to_owned(),
-            M::VisibleTo.en().to_owned(),
-            M::Order.en().to_owned(),
-            M::DisplayChart.en().to_owned(),
-            M::Actions.en().to_owned(),
+    page.push(list_table(
+        M::Metrics.en().to_owned(),
+        &[
+            M::Name,
+            M::Suffix,
+            M::VisibleTo,
+            M::Order,
+            M::DisplayChart,
+            M::Actions,
         ],
         rows,
-        empty: M::NoMetrics.en().to_owned(),
-    }));
+        M::NoMetrics,
+    ));
     render(ctx.dash, chrome, page, StatusCode::OK)
 }
 

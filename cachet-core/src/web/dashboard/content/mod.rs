@@ -274,6 +274,37 @@ pub(crate) fn delete_action(chrome: &Chrome, path: &str) -> Option<Action> {
     })
 }
 
+/// A list page's link to the form for a new entity (`/metrics/new`), for writers only.
+pub(crate) fn new_link(page: &mut Page, chrome: &Chrome, path: &str, label: M) {
+    if chrome.can_write {
+        page.push(Block::Links(vec![view::Link::new(
+            chrome.dash(path),
+            label.en(),
+        )]));
+    }
+}
+
+/// A list row for the entity at `path` (`/metrics/7`): its name linked there, its `cells`,
+/// then its open and (for writers) delete actions.
+pub(crate) fn entity_row(chrome: &Chrome, path: &str, name: &str, cells: Vec<Cell>) -> Vec<Cell> {
+    let mut actions = vec![open_action(chrome, path)];
+    actions.extend(delete_action(chrome, path));
+    let mut row = vec![Cell::Link(view::Link::new(chrome.dash(path), name))];
+    row.extend(cells);
+    row.push(Cell::Actions(actions));
+    row
+}
+
+/// A list table: its caption, its column headings, its rows and what it shows without rows.
+pub(crate) fn list_table(caption: String, head: &[M], rows: Vec<Vec<Cell>>, empty: M) -> Block {
+    Block::Table(view::Table {
+        caption,
+        head: head.iter().map(|m| m.en().to_owned()).collect(),
+        rows,
+        empty: empty.en().to_owned(),
+    })
+}
+
 /// A text cell.
 pub(crate) fn cell(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())

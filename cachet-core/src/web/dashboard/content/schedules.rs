@@ -7,9 +7,9 @@ use http::StatusCode;
 use super::components::or;
 use super::form::{Errors, Submitted, int, local_input, parse_local};
 use super::text::M;
-use super::view::{Block, Cell, Field, Form, Kind, Link, Opt, Page, Table};
+use super::view::{Block, Field, Form, Kind, Link, Opt, Page};
 use super::{
-    Ctx, Fail, Out, cell, confirm, delete_action, form_error, open_action, options, path_id,
+    Ctx, Fail, Out, cell, confirm, entity_row, form_error, list_table, new_link, options, path_id,
     rejected, render, unknown,
 };
 use crate::model::*;
@@ -97,44 +97,37 @@ async fn list(ctx: &Ctx<'_, '_>) -> Out {
         .await?
         .items;
     let mut page = Page::new(M::Maintenance.en());
-    if chrome.can_write {
-        page.push(Block::Links(vec![Link::new(
-            chrome.dash("/schedules/new"),
-            M::NewSchedule.en(),
-        )]));
-    }
+    new_link(&mut page, &chrome, "/schedules/new", M::NewSchedule);
     let rows = items
         .iter()
         .map(|s| {
             let id = s.id.get();
-            let mut actions = vec![open_action(&chrome, &format!("/schedules/{id}"))];
-            actions.extend(delete_action(&chrome, &format!("/schedules/{id}")));
-            vec![
-                Cell::Link(Link::new(
-                    chrome.dash(&format!("/schedules/{id}")),
-                    s.name.as_str(),
-                )),
-                cell(s.status.label()),
-                cell(chrome.time(&s.scheduled_at)),
-                cell(chrome.time_or_never(&s.completed_at)),
-                cell(s.components.len().to_string()),
-                Cell::Actions(actions),
-            ]
+            entity_row(
+                &chrome,
+                &format!("/schedules/{id}"),
+                s.name.as_str(),
+                vec![
+                    cell(s.status.label()),
+                    cell(chrome.time(&s.scheduled_at)),
+                    cell(chrome.time_or_never(&s.completed_at)),
+                    cell(s.components.len().to_string()),
+                ],
+            )
         })
         .collect();
-    page.push(Block::Table(Table {
-        caption: M::Maintenance.en().to_owned(),
-        head: vec![
-            M::Name.en().to_owned(),
-            M::Status.en().to_owned(),
-            M::ScheduledAt.en().to_owned(),
-            M::CompletedAt.en().to_owned(),
-            M::Components.en().to_owned(),
-            M::Actions.en().to_owned(),
+    page.push(list_table(
+        M::Maintenance.en().to_owned(),
+        &[
+            M::Name,
+            M::Status,
+            M::ScheduledAt,
+            M::CompletedAt,
+            M::Components,
+            M::Actions,
         ],
         rows,
-        empty: M::NoSchedules.en().to_owned(),
-    }));
+        M::NoSchedules,
+    ));
     render(ctx.dash, chrome, page, StatusCode::OK)
 }
 

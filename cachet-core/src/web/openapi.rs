@@ -512,22 +512,21 @@ fn statuspage_manage_paths(paths: PathsBuilder, named: &mut Named) -> PathsBuild
 
 /// Cachet 3's paths, one per pattern of its route table: reads are public (a token reads as
 /// its user), writes need a token; errors answer `C3Error`.
-fn cachet3_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
+fn cachet3_paths(paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
     use crate::web::cachet3::routes::{Auth, ROUTES as C3};
     named.push((
         crate::web::cachet3::dto::ErrorDto::name().into_owned(),
         crate::web::cachet3::dto::ErrorDto::schema(),
     ));
-    let mut patterns: Vec<&str> = Vec::new();
-    for r in C3 {
-        if !patterns.contains(&r.pattern) {
-            patterns.push(r.pattern);
-        }
-    }
-    for pattern in patterns {
-        let mut item = PathItemBuilder::new();
-        for r in C3.iter().filter(|r| r.pattern == pattern) {
-            let mut params: Vec<Parameter> = pattern
+    let path = |pattern: &str| format!("{}{pattern}", crate::web::cachet3::PREFIX);
+    paths_by_pattern(
+        paths,
+        C3,
+        |r| r.pattern,
+        path,
+        |r| {
+            let mut params: Vec<Parameter> = r
+                .pattern
                 .split('/')
                 .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
                 .map(path_id)
@@ -602,14 +601,9 @@ fn cachet3_paths(mut paths: PathsBuilder, named: &mut Named) -> PathsBuilder {
                 securities.push(SecurityRequirement::default());
             }
             b = b.securities(Some(securities));
-            item = item.operation(http_method(r.verb), b.build());
-        }
-        paths = paths.path(
-            format!("{}{pattern}", crate::web::cachet3::PREFIX),
-            item.build(),
-        );
-    }
-    paths
+            (http_method(r.verb), b.build())
+        },
+    )
 }
 
 /// The whole document.

@@ -187,6 +187,15 @@ fn field_errors(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The answer is a 422 whose form names each of `fields` (`name:`) among its errors.
+fn assert_refused_naming(r: &Response<Bytes>, fields: &[&str]) {
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e = field_errors(&body(r)).join(" ");
+    for f in fields {
+        assert!(e.contains(f), "{f} in {e}");
+    }
+}
+
 async fn components(h: &Harness) -> Vec<Component> {
     let mut v = h
         .store
@@ -490,8 +499,7 @@ async fn invalid_input_shows_the_form_again_with_field_messages_and_stores_nothi
     let r = b
         .post("/dashboard/groups", &[("name", "G"), ("collapsed", "7")])
         .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(field_errors(&body(&r)).join(" ").contains("collapsed:"));
+    assert_refused_naming(&r, &["collapsed:"]);
     assert!(groups(&h).await.is_empty());
 
     let r = b
@@ -505,8 +513,7 @@ async fn invalid_input_shows_the_form_again_with_field_messages_and_stores_nothi
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(field_errors(&body(&r)).join(" ").contains("occurred_at:"));
+    assert_refused_naming(&r, &["occurred_at:"]);
     assert!(incidents(&h).await.is_empty());
 
     let r = b
@@ -520,8 +527,7 @@ async fn invalid_input_shows_the_form_again_with_field_messages_and_stores_nothi
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(field_errors(&body(&r)).join(" ").contains("completed_at:"));
+    assert_refused_naming(&r, &["completed_at:"]);
 
     let r = b
         .post(
@@ -537,16 +543,11 @@ async fn invalid_input_shows_the_form_again_with_field_messages_and_stores_nothi
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let e = field_errors(&body(&r)).join(" ");
-    for f in ["default_value:", "places:", "threshold:"] {
-        assert!(e.contains(f), "{f} in {e}");
-    }
+    assert_refused_naming(&r, &["default_value:", "places:", "threshold:"]);
     let r = b
         .post("/dashboard/subscribers", &[("email", "not an address")])
         .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(field_errors(&body(&r)).join(" ").contains("email:"));
+    assert_refused_naming(&r, &["email:"]);
     assert_eq!(snapshot(&h).await, snapshot(&Harness::new().await).await);
 
     // a uniqueness conflict (a template slug taken) is a 409 with the form again
@@ -1298,8 +1299,7 @@ async fn metrics_with_every_field_and_their_points() {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = b.post(&format!("{path}/points"), &[("value", "abc")]).await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(field_errors(&body(&r)).join(" ").contains("value:"));
+    assert_refused_naming(&r, &["value:"]);
     let points = h
         .store
         .metric_points(MetricId(id), &MetricPointQuery::all())

@@ -128,6 +128,23 @@ pub async fn receive(
     body: &[u8],
 ) -> Result<(Integration, Receipt), AlertError> {
     let integration = authenticate(cachet, secret).await?;
+    let receipt = accept(cachet, &integration, kind, body).await?;
+    Ok((integration, receipt))
+}
+
+/// Takes one delivery for an integration already authenticated ([`authenticate`]; the web
+/// layer checks a signature in between).
+///
+/// # Errors
+///
+/// [`AlertError::WrongKind`], [`AlertError::Payload`] naming the field,
+/// [`AlertError::Facade`] when the store fails.
+pub async fn accept(
+    cachet: &Cachet,
+    integration: &Integration,
+    kind: IntegrationKind,
+    body: &[u8],
+) -> Result<Receipt, AlertError> {
     if integration.kind != kind {
         return Err(AlertError::WrongKind {
             expected: integration.kind,
@@ -140,7 +157,7 @@ pub async fn receive(
     };
     if !integration.enabled {
         receipt.disabled = true;
-        return Ok((integration, receipt));
+        return Ok(receipt);
     }
     let store = cachet.store();
     let rules = store.alert_rules(Some(integration.id)).await?;
@@ -175,7 +192,7 @@ pub async fn receive(
             tracing::warn!(target: "cachet::alerts", failed = report.failed, "an alert could not update its component yet; the background work retries");
         }
     }
-    Ok((integration, receipt))
+    Ok(receipt)
 }
 
 /// The integration whose secret this is, compared by its SHA-256 (the stored form).

@@ -2,7 +2,7 @@
 //! Alertmanager, Grafana alerting, Uptime Kuma, Gatus and a generic JSON push.
 //!
 //! An [`Integration`] is one sender, authenticated by its own secret (256 random bits, shown
-//! once, stored as its SHA-256 like an API token). Its rules ([`AlertRuleSettings`]) map an
+//! once, stored as its SHA-256 like an API token). Its rules ([`AlertRuleSettings`](crate::model::AlertRuleSettings)) map an
 //! alert, by label equality, to a component and the status it has while the alert fires,
 //! optionally with an incident opened when the component leaves operational and resolved
 //! when it recovers, and with hold times both ways so a flapping check does not spam
@@ -10,7 +10,7 @@
 //!
 //! [`receive`] authenticates a delivery by the secret alone (an unknown and a wrong secret
 //! are the same refusal), reads the sender's payload ([`payload`]) and records what it says
-//! of each alert a rule matches in the store ([`AlertStore::observe_alert`]): what the sender
+//! of each alert a rule matches in the store ([`AlertStore::observe_alert`](crate::store::AlertStore::observe_alert)): what the sender
 //! last said and since when. A repeated delivery (Alertmanager resends every
 //! `repeat_interval`) changes no row, so it changes nothing and notifies nobody. Hold times
 //! are judged by [`evaluate`], which a delivery that changed something runs at once and the

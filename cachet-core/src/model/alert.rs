@@ -366,3 +366,69 @@ impl AlertObservation {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_matcher_needs_every_pair_and_ignores_other_labels() {
+        let m = AlertMatcher::parse(" alertname=HighLatency , service=checkout ").unwrap();
+        assert_eq!(m.to_string(), "alertname=HighLatency, service=checkout");
+        assert!(m.matches(&labels(&[
+            ("alertname", "HighLatency"),
+            ("service", "checkout"),
+            ("severity", "page"),
+        ])));
+        assert!(!m.matches(&labels(&[("alertname", "HighLatency")])));
+        assert!(!m.matches(&labels(&[
+            ("alertname", "HighLatency"),
+            ("service", "Checkout"),
+        ])));
+        // A value may hold `=`; the stored form reads back the same.
+        let eq = AlertMatcher::parse("query=a=b").unwrap();
+        assert_eq!(eq.pairs()["query"], "a=b");
+        assert_eq!(AlertMatcher::from_json(&m.to_json()).unwrap(), m);
+    }
+
+    #[test]
+    fn bad_matchers_name_the_rule() {
+        assert_eq!(AlertMatcher::parse(""), Err(Violation::Required));
+        assert_eq!(AlertMatcher::parse(" , "), Err(Violation::Required));
+        assert!(matches!(
+            AlertMatcher::parse("no pairs"),
+            Err(Violation::Format { .. })
+        ));
+        assert!(matches!(
+            AlertMatcher::parse("bad key=x"),
+            Err(Violation::Format { .. })
+        ));
+        assert_eq!(AlertMatcher::parse("a="), Err(Violation::Required));
+        assert_eq!(
+            AlertMatcher::parse("a=x\u{202e}y"),
+            Err(Violation::BidiOverride)
+        );
+        let many: Vec<String> = (0..17).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(
+            AlertMatcher::parse(&many.join(",")),
+            Err(Violation::TooLong { max: 16 })
+        );
+        assert!(AlertMatcher::from_json("[1]").is_err());
+    }
+
+    #[test]
+    fn alert_keys_are_printable_ascii() {
+        assert!(AlertKey::parse("1a2b3c").is_ok());
+        assert_eq!(AlertKey::parse(""), Err(Violation::Required));
+        assert!(AlertKey::parse("a b").is_err());
+        assert!(AlertKey::parse(&"x".repeat(129)).is_err());
+        assert_eq!(AlertKey::from_digest(&[0xab; 32]).as_str(), "ab".repeat(32));
+    }
+}

@@ -12,6 +12,11 @@ pub const ALERT_SECRET: &str = "cachet_alert_cases-0123456789abcdefghijklmnopqrs
 /// The unix time of the cases' clock (2026-01-01T00:00:00Z).
 const NOW: i64 = 1_767_225_600;
 
+fn tight_api_limit(c: &mut crate::Config) {
+    c.web.rate_limits.api_per_address =
+        crate::web::Limit::new(1, std::time::Duration::from_secs(3600));
+}
+
 fn integration(kind: &'static str, matcher: &'static str) -> Fixture {
     Fixture::Integration {
         kind,
@@ -234,6 +239,19 @@ pub(super) fn cases() -> Vec<HttpCase> {
         .json(&alertmanager("firing"))
         .header("authorization", &format!("Bearer {ALERT_SECRET}"))
         .error(401),
+        HttpCase::new(
+            "alerts: wrong secrets spend the address's API budget",
+            "POST",
+            "/api/v1/alerts/alertmanager",
+        )
+        .configure(tight_api_limit)
+        .with(Fixture::Prior(
+            CaseRequest::new("POST", "/api/v1/alerts/alertmanager").json(&alertmanager("firing")),
+        ))
+        .json(&alertmanager("firing"))
+        .header("authorization", "Bearer cachet_alert_guess")
+        .error(429)
+        .expect_header("retry-after", HeaderCheck::Present),
         HttpCase::new("alerts: the secret as ?token= works", "POST", &format!("/api/v1/alerts/alertmanager?token={ALERT_SECRET}"))
             .with(component("Checkout", 1))
             .with(am())

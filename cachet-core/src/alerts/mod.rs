@@ -225,8 +225,9 @@ pub async fn evaluate(cachet: &Cachet) -> AlertReport {
     match evaluate_locked(cachet, &mut report).await {
         Ok(()) => {}
         Err(e) => {
+            // Counted, and warned about once per failing streak by the caller.
             report.failed += 1;
-            tracing::warn!(target: "cachet::alerts", error = %crate::log::Escaped(&e), "alert states could not be read");
+            tracing::debug!(target: "cachet::alerts", error = %crate::log::Escaped(&e), "alert states could not be read");
         }
     }
     report
@@ -341,7 +342,7 @@ async fn evaluate_locked(cachet: &Cachet, report: &mut AlertReport) -> Result<()
                 }
                 Err(e) => {
                     report.failed += 1;
-                    tracing::warn!(target: "cachet::alerts", component = component.get(), error = %crate::log::Escaped(&e), "an alert could not update its component");
+                    tracing::debug!(target: "cachet::alerts", component = component.get(), error = %crate::log::Escaped(&e), "an alert could not update its component");
                     continue;
                 }
             }
@@ -406,6 +407,9 @@ async fn opening(
 /// Judges hold times every [`INTERVAL`] until `stop` turns true; quiet on a store without
 /// the alert area.
 pub(crate) async fn run(cachet: Cachet, mut stop: watch::Receiver<bool>) {
+    // A store outage fails every evaluation: one warning when it starts, one line when it
+    // ends, rather than one every interval.
+    let mut failing = false;
     loop {
         tokio::select! {
             _ = stop.wait_for(|stop| *stop) => return,
@@ -419,6 +423,12 @@ pub(crate) async fn run(cachet: Cachet, mut stop: watch::Receiver<bool>) {
             return;
         }
         let report = evaluate(&cachet).await;
+        if report.failed > 0 && !failing {
+            tracing::warn!(target: "cachet::alerts", failed = report.failed, "alert evaluation fails (the store?); it is retried every interval");
+        } else if report.failed == 0 && failing {
+            tracing::info!(target: "cachet::alerts", "alert evaluation works again");
+        }
+        failing = report.failed > 0;
         tracing::debug!(
             target: "cachet::alerts",
             settled = report.settled,

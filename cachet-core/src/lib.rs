@@ -62,6 +62,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "facade")]
+#[cfg_attr(docsrs, doc(cfg(feature = "facade")))]
+pub mod alerts;
 pub mod auth;
 pub mod backup;
 pub mod clock;

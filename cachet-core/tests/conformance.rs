@@ -1078,6 +1078,10 @@ impl IdempotencyStore for BrokenStore {
 
 impl BackupStore for BrokenStore {}
 
+// The alert area passes through unbroken: `conformance_support/alerts.rs`.
+#[path = "conformance_support/alerts.rs"]
+mod alerts;
+
 #[async_trait]
 impl AuditStore for BrokenStore {
     async fn prune_audit(&self, before: Timestamp) -> StoreResult<u64> {

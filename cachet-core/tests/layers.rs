@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("template", 0),
     ("validate", 0),
     ("web_config", 0),
+    ("alerts", 1),
     ("backup", 1),
     ("import", 1),
     ("facade", 1),

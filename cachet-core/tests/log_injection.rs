@@ -232,6 +232,9 @@ const SAFE_BY_TYPE: &[&str] = &[
     "opened = report.opened",
     "resolved = report.resolved",
     "failed = report.failed",
+    // Monitoring alerts: a component id (i64) and the evaluation's counts (usize).
+    "component = component.get()",
+    "settled = report.settled",
 ];
 
 /// The library crates whose `tracing` calls are checked (the `cachet` binary and the

@@ -173,6 +173,23 @@ impl Fixture {
             .await
             .unwrap();
         ids.insert("templates", t.id.get());
+        let i = api
+            .ok(
+                "POST",
+                "/api/v1/integrations",
+                r#"{"kind":"alertmanager","name":"Prometheus"}"#,
+            )
+            .await;
+        ids.insert("integrations", id(&i));
+        let r = api
+            .ok(
+                "POST",
+                &format!("/api/v1/integrations/{}/rules", id(&i)),
+                &json!({"component_id": id(&c), "matcher": "alertname=Down", "incident_title": "Down"})
+                    .to_string(),
+            )
+            .await;
+        ids.insert("rules", id(&r));
         Self { ids }
     }
 

@@ -20,7 +20,7 @@ pub(crate) fn ts_opt(entity: &'static str, micros: Option<i64>) -> StoreResult<O
 }
 
 /// Re-validates one value.
-fn check<T, E: std::fmt::Display>(
+pub(crate) fn check<T, E: std::fmt::Display>(
     entity: &'static str,
     field: &str,
     r: Result<T, E>,
@@ -28,7 +28,7 @@ fn check<T, E: std::fmt::Display>(
     r.map_err(|e| StoreError::corrupt(entity, format!("{field}: {e}")))
 }
 
-fn hash32(entity: &'static str, field: &str, bytes: Vec<u8>) -> StoreResult<[u8; 32]> {
+pub(crate) fn hash32(entity: &'static str, field: &str, bytes: Vec<u8>) -> StoreResult<[u8; 32]> {
     <[u8; 32]>::try_from(bytes)
         .map_err(|_| StoreError::corrupt(entity, format!("{field}: not 32 bytes")))
 }

@@ -533,6 +533,113 @@ macro_rules! forward_store {
             }
 
             #[async_trait::async_trait]
+            impl AlertStore for $Store {
+                async fn integration(&self, id: IntegrationId) -> StoreResult<Integration> {
+                    $crate::sql::alerts::integration(self, id).await
+                }
+
+                async fn integration_by_secret(
+                    &self,
+                    hash: &TokenHash,
+                ) -> StoreResult<Option<Integration>> {
+                    $crate::sql::alerts::integration_by_secret(self, hash).await
+                }
+
+                async fn integrations(&self) -> StoreResult<Vec<Integration>> {
+                    $crate::sql::alerts::integrations(self).await
+                }
+
+                async fn create_integration(
+                    &self,
+                    cx: WriteContext,
+                    new: &NewIntegration,
+                    fx: &EffectsFn<'_, Integration>,
+                ) -> StoreResult<Integration> {
+                    $crate::sql::alerts::create_integration(self, cx, new, fx).await
+                }
+
+                async fn update_integration(
+                    &self,
+                    cx: WriteContext,
+                    id: IntegrationId,
+                    patch: &IntegrationPatch,
+                    fx: &EffectsFn<'_, Changed<Integration>>,
+                ) -> StoreResult<Integration> {
+                    $crate::sql::alerts::update_integration(self, cx, id, patch, fx).await
+                }
+
+                async fn delete_integration(
+                    &self,
+                    cx: WriteContext,
+                    id: IntegrationId,
+                    fx: &EffectsFn<'_, Integration>,
+                ) -> StoreResult<()> {
+                    $crate::sql::alerts::delete_integration(self, cx, id, fx).await
+                }
+
+                async fn alert_rule(&self, id: AlertRuleId) -> StoreResult<AlertRule> {
+                    $crate::sql::alerts::alert_rule(self, id).await
+                }
+
+                async fn alert_rules(
+                    &self,
+                    integration: Option<IntegrationId>,
+                ) -> StoreResult<Vec<AlertRule>> {
+                    $crate::sql::alerts::alert_rules(self, integration).await
+                }
+
+                async fn create_alert_rule(
+                    &self,
+                    cx: WriteContext,
+                    new: &NewAlertRule,
+                    fx: &EffectsFn<'_, AlertRule>,
+                ) -> StoreResult<AlertRule> {
+                    $crate::sql::alerts::create_alert_rule(self, cx, new, fx).await
+                }
+
+                async fn update_alert_rule(
+                    &self,
+                    cx: WriteContext,
+                    id: AlertRuleId,
+                    settings: &AlertRuleSettings,
+                    fx: &EffectsFn<'_, Changed<AlertRule>>,
+                ) -> StoreResult<AlertRule> {
+                    $crate::sql::alerts::update_alert_rule(self, cx, id, settings, fx).await
+                }
+
+                async fn delete_alert_rule(
+                    &self,
+                    cx: WriteContext,
+                    id: AlertRuleId,
+                    fx: &EffectsFn<'_, AlertRule>,
+                ) -> StoreResult<()> {
+                    $crate::sql::alerts::delete_alert_rule(self, cx, id, fx).await
+                }
+
+                async fn alert_states(&self) -> StoreResult<Vec<AlertState>> {
+                    $crate::sql::alerts::alert_states(self).await
+                }
+
+                async fn observe_alert(
+                    &self,
+                    cx: WriteContext,
+                    obs: &AlertObservation,
+                ) -> StoreResult<bool> {
+                    $crate::sql::alerts::observe_alert(self, cx, obs).await
+                }
+
+                async fn settle_alert(
+                    &self,
+                    rule: AlertRuleId,
+                    key: &AlertKey,
+                    firing: bool,
+                    since: Timestamp,
+                ) -> StoreResult<bool> {
+                    $crate::sql::alerts::settle_alert(self, rule, key, firing, since).await
+                }
+            }
+
+            #[async_trait::async_trait]
             impl PeopleStore for $Store {
                 async fn user(&self, id: UserId) -> StoreResult<User> {
                     $crate::sql::people::user(self, id).await

@@ -250,6 +250,7 @@ struct Site {
     incident: Incident,
     subscriber: Subscriber,
     webhook: Webhook,
+    rule: AlertRule,
 }
 
 async fn seed(store: &dyn Store) -> Site {
@@ -349,7 +350,53 @@ async fn seed(store: &dyn Store) -> Site {
         )
         .await
         .unwrap();
+    let integration = store
+        .create_integration(
+            cx(10),
+            &NewIntegration::new(
+                IntegrationKind::Alertmanager,
+                Name::parse("Prometheus").unwrap(),
+                TokenHash([5; 32]),
+            ),
+            &no_effects,
+        )
+        .await
+        .unwrap();
+    let rule = store
+        .create_alert_rule(
+            cx(11),
+            &NewAlertRule::new(
+                integration.id,
+                AlertRuleSettings {
+                    component_id: component.id,
+                    matcher: AlertMatcher::parse("alertname=Down").unwrap(),
+                    status: ComponentStatus::PartialOutage,
+                    template_id: None,
+                    incident_title: Some(Name::parse("API down").unwrap()),
+                    incident_message: None,
+                    resolution: None,
+                    hold_secs: 30,
+                    recovery_hold_secs: 60,
+                },
+            ),
+            &no_effects,
+        )
+        .await
+        .unwrap();
+    store
+        .observe_alert(
+            cx(12),
+            &AlertObservation {
+                rule_id: rule.id,
+                key: AlertKey::parse("fp").unwrap(),
+                firing: true,
+                summary: "Down ✓".to_owned(),
+            },
+        )
+        .await
+        .unwrap();
     Site {
+        rule,
         component: store.component(component.id).await.unwrap(),
         incident: store.incident(incident.id).await.unwrap(),
         subscriber,
@@ -395,6 +442,13 @@ async fn a_real_site_moves_from_sqlite_to_every_backend_and_keeps_working() {
         let sub = store.subscriber(site.subscriber.id).await.unwrap();
         assert_eq!(sub, site.subscriber, "{}: sealed address kept", dst.label);
         assert_eq!(store.webhook(site.webhook.id).await.unwrap(), site.webhook);
+        assert_eq!(store.alert_rule(site.rule.id).await.unwrap(), site.rule);
+        assert_eq!(
+            store.alert_states().await.unwrap().len(),
+            1,
+            "{}: the alert state moves with the backup",
+            dst.label
+        );
         let updates = store
             .incident_updates(site.incident.id, PageRequest::all())
             .await

@@ -36,6 +36,12 @@ pub(crate) enum ActorKind {
     System {
         name: &'static str,
     },
+    /// A monitoring integration whose delivery carried its secret: like the library's own
+    /// background work, it may read and write content, nothing else; the audit log names it
+    /// `integration:<name>`.
+    Integration {
+        name: String,
+    },
 }
 
 impl Actor {
@@ -81,6 +87,20 @@ impl Actor {
     pub(crate) fn system(name: &'static str) -> Self {
         Self {
             kind: ActorKind::System { name },
+            ip: None,
+        }
+    }
+
+    /// A monitoring integration, named `name` in the audit log (`integration:<name>`). Only
+    /// crate code makes one (the alert evaluation): it may write content, nothing else.
+    pub(crate) fn integration(name: &str) -> Self {
+        let name: String = name
+            .chars()
+            .filter(|c| !crate::log::needs_escape(*c))
+            .take(64)
+            .collect();
+        Self {
+            kind: ActorKind::Integration { name },
             ip: None,
         }
     }
@@ -147,6 +167,7 @@ impl Actor {
             ActorKind::Host { name, .. } => format!("host:{name}"),
             ActorKind::Operator => "operator".to_owned(),
             ActorKind::System { name } => format!("system:{name}"),
+            ActorKind::Integration { name } => format!("integration:{name}"),
         }
     }
 }

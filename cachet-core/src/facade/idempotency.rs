@@ -35,6 +35,7 @@ impl IdempotentRequest {
             ActorKind::Host { name, .. } => format!("host:{name}"),
             ActorKind::Operator => "operator".to_owned(),
             ActorKind::System { name } => format!("system:{name}"),
+            ActorKind::Integration { name } => format!("integration:{name}"),
         };
         Some(Self {
             key: digest_hex(&[b"cachet idempotency key", scope.as_bytes(), key.as_bytes()]),

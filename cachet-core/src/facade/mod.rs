@@ -157,6 +157,9 @@ struct Inner {
     /// The operators' counters (requests, renders, deliveries, throttling), per facade so
     /// two sites in one process do not mix their figures.
     telemetry: crate::telemetry::Telemetry,
+    /// One evaluation of monitoring alerts at a time in this process (a delivery's and the
+    /// background work's would otherwise write the same change twice).
+    alerts: tokio::sync::Mutex<()>,
 }
 
 impl Cachet {
@@ -199,6 +202,7 @@ impl Cachet {
                 email_background: std::sync::atomic::AtomicUsize::new(0),
                 warned_no_background: std::sync::atomic::AtomicBool::new(false),
                 telemetry: crate::telemetry::Telemetry::default(),
+                alerts: tokio::sync::Mutex::new(()),
             }),
         })
     }
@@ -248,6 +252,11 @@ impl Cachet {
     #[must_use]
     pub fn telemetry(&self) -> &crate::telemetry::Telemetry {
         &self.inner.telemetry
+    }
+
+    /// The lock that keeps this process's evaluations of monitoring alerts one at a time.
+    pub(crate) fn alerts_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.inner.alerts
     }
 
     /// The session cookie's name and attributes.
@@ -352,7 +361,7 @@ impl Cachet {
             }
             ActorKind::Host { role, .. } => role_allows(*role, p),
             ActorKind::Operator => true,
-            ActorKind::System { .. } => matches!(
+            ActorKind::System { .. } | ActorKind::Integration { .. } => matches!(
                 p,
                 Permission::ReadPublic | Permission::ReadPrivate | Permission::WriteContent
             ),

@@ -48,8 +48,9 @@
 //! again, and resolved once the component is healthy. With several instances, each watches its
 //! own answers and signals; they share the open incident the same way.
 
+pub(crate) mod episode;
 mod rule;
-mod window;
+pub(crate) mod window;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -61,16 +62,13 @@ use tokio::sync::watch;
 pub use rule::{HostHealthError, Rule, Signal};
 pub use window::is_error;
 
+use self::episode::Applied;
 use self::rule::{Checked, IncidentText, Source};
 use self::window::{Hysteresis, Level, Window};
 use crate::clock::Timestamp;
-use crate::model::{
-    AffectedComponent, Component, ComponentId, ComponentPatch, ComponentStatus, Incident,
-    IncidentId, IncidentStatus, NewIncident, NewIncidentUpdate,
-};
+use crate::model::{ComponentId, ComponentStatus};
 use crate::notify::Background;
-use crate::store::{IncidentFilter, IncidentQuery};
-use crate::validate::{Markdown, Meta};
+use crate::validate::Markdown;
 use crate::{Actor, Cachet, Error};
 
 /// The meta key that marks an incident this module opened, with the component's id.
@@ -129,15 +127,6 @@ enum Probe {
         latency_status: ComponentStatus,
     },
     Signal(Arc<AtomicU8>),
-}
-
-/// What this module last made of a component.
-#[derive(Debug, Default)]
-struct Applied {
-    /// The status it last wrote (or found in place); `None` until the first verdict.
-    status: Option<ComponentStatus>,
-    /// The incident of the current episode, once opened or adopted.
-    incident: Option<IncidentId>,
 }
 
 /// What one [`HostHealth::tick`] did.
@@ -391,7 +380,7 @@ impl HostHealth {
     }
 
     /// Moves component `id` to `desired` through the facade, opening, adopting or resolving
-    /// its incident.
+    /// its incident ([`episode::apply`], shared with the alert integrations).
     async fn apply(
         &self,
         id: ComponentId,
@@ -401,123 +390,21 @@ impl HostHealth {
         resolution: Option<Markdown>,
         report: &mut HostHealthReport,
     ) -> Result<(), Error> {
-        let cachet = &self.inner.cachet;
-        let actor = Actor::system(ACTOR);
-        let component = cachet.component(&actor, id).await?;
-        // The episode's incident: the one opened or adopted, or (after a start, or when a
-        // write's answer was lost) one of ours still open.
-        let incident = match applied.incident {
-            Some(known) => match cachet.incident(&actor, known).await {
-                Ok(i) => Some(i),
-                Err(Error::NotFound { .. }) => None,
-                Err(e) => return Err(e),
-            },
-            None => self.open_incident_of(&actor, id).await?,
+        let episode = episode::Episode {
+            cachet: &self.inner.cachet,
+            actor: Actor::system(ACTOR),
+            marker: INCIDENT_MARKER,
         };
-        let open = incident.filter(|i| !i.status.is_resolved());
-        if desired == ComponentStatus::Operational {
-            if let Some(incident) = open {
-                let message = resolution.unwrap_or_else(default_resolution);
-                let update = NewIncidentUpdate {
-                    status: IncidentStatus::Fixed,
-                    message,
-                    user_id: None,
-                    component: Some(AffectedComponent {
-                        component_id: id,
-                        status: ComponentStatus::Operational,
-                    }),
-                };
-                cachet
-                    .create_incident_update(&actor, incident.id, &update)
-                    .await?;
-                report.resolved += 1;
-            } else if applied.status == Some(component.status) {
-                // Only what this module set is undone: a status someone chose meanwhile
-                // (or found in place after a start) stays.
-                self.set_status(&actor, &component, desired).await?;
-            }
-            applied.incident = None;
-        } else if let Some(incident) = open {
-            if component.status != desired {
-                let update = NewIncidentUpdate {
-                    status: incident.status,
-                    message: status_message(desired),
-                    user_id: None,
-                    component: Some(AffectedComponent {
-                        component_id: id,
-                        status: desired,
-                    }),
-                };
-                cachet
-                    .create_incident_update(&actor, incident.id, &update)
-                    .await?;
-            }
-            applied.incident = Some(incident.id);
-        } else if let (None, Some(text)) = (applied.incident, opening) {
-            let new = NewIncident {
-                components: vec![AffectedComponent {
-                    component_id: id,
-                    status: desired,
-                }],
-                apply_component_status: true,
-                meta: marker(id),
-                ..NewIncident::new(
-                    text.title.clone(),
-                    IncidentStatus::Investigating,
-                    text.message.clone(),
-                    cachet.now(),
-                )
-                .notifying()
-            };
-            let incident = cachet.create_incident(&actor, &new).await?;
-            applied.incident = Some(incident.id);
-            report.opened += 1;
-        } else {
-            // No incident asked for, or someone resolved this episode's incident by hand:
-            // the status alone follows, and no second incident is opened.
-            self.set_status(&actor, &component, desired).await?;
-        }
-        applied.status = Some(desired);
-        Ok(())
-    }
-
-    async fn set_status(
-        &self,
-        actor: &Actor,
-        component: &Component,
-        status: ComponentStatus,
-    ) -> Result<(), Error> {
-        if component.status == status {
-            return Ok(());
-        }
-        let patch = ComponentPatch {
-            status: Some(status),
-            ..ComponentPatch::default()
-        };
-        self.inner
-            .cachet
-            .update_component(actor, component.id, &patch)
-            .await?;
-        Ok(())
-    }
-
-    /// An unresolved incident this module opened for component `id`.
-    async fn open_incident_of(
-        &self,
-        actor: &Actor,
-        id: ComponentId,
-    ) -> Result<Option<Incident>, Error> {
-        let q = IncidentQuery::filtered(IncidentFilter {
-            component_id: Some(id),
-            resolved: Some(false),
-            ..IncidentFilter::default()
+        let opening = opening.map(|t| episode::Opening {
+            title: t.title.clone(),
+            message: t.message.clone(),
         });
-        let page = self.inner.cachet.incidents(actor, q).await?;
-        let ours = serde_json::Value::from(id.get());
-        Ok(page
-            .items
-            .into_iter()
-            .find(|i| i.meta.as_map().get(INCIDENT_MARKER) == Some(&ours)))
+        let outcome = episode
+            .apply(id, applied, desired, opening, resolution)
+            .await?;
+        report.opened += usize::from(outcome.opened);
+        report.resolved += usize::from(outcome.resolved);
+        Ok(())
     }
 
     /// Evaluates every interval until `stop` turns true.
@@ -581,20 +468,6 @@ impl Probe {
             },
         }
     }
-}
-
-fn marker(id: ComponentId) -> Meta {
-    let mut map = serde_json::Map::new();
-    map.insert(INCIDENT_MARKER.to_owned(), id.get().into());
-    Meta::from_value(serde_json::Value::Object(map)).unwrap_or_default()
-}
-
-fn default_resolution() -> Markdown {
-    Markdown::parse("Resolved: the service works normally again.").unwrap_or_default()
-}
-
-fn status_message(status: ComponentStatus) -> Markdown {
-    Markdown::parse(&format!("The status is now: {}.", status.label())).unwrap_or_default()
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {

@@ -137,6 +137,12 @@ pub(super) enum Level {
     Breached(ComponentStatus),
 }
 
+/// Whether a state seen since `since` has lasted its hold time at `now`: the one rule of
+/// hysteresis, for host health's verdicts and for the stored states of monitoring alerts.
+pub(crate) fn hold_passed(since: Timestamp, now: Timestamp, hold: TimeDelta) -> bool {
+    now - since >= hold
+}
+
 /// Hysteresis: a level must be seen for its hold time, in every tick that gives a verdict,
 /// before it is confirmed; a tick that sees another level starts the wait again, so a
 /// flapping check confirms nothing.
@@ -178,7 +184,7 @@ impl Hysteresis {
             Level::Healthy => hold_recovery,
             Level::Breached(_) => hold_breach,
         };
-        if now - since >= hold {
+        if hold_passed(since, now, hold) {
             self.confirmed = Some(seen);
             self.pending = None;
             true

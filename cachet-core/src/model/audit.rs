@@ -84,6 +84,10 @@ str_enum! {
         Subscription = "subscription",
         /// A webhook endpoint.
         Webhook = "webhook",
+        /// An integration that sends monitoring alerts.
+        Integration = "integration",
+        /// A rule of an integration.
+        AlertRule = "alert_rule",
         /// A user.
         User = "user",
         /// An API token.

@@ -109,6 +109,10 @@ id_types! {
     SubscriptionId,
     /// A webhook endpoint.
     WebhookId,
+    /// An integration that sends monitoring alerts.
+    IntegrationId,
+    /// A rule of an integration.
+    AlertRuleId,
     /// A user.
     UserId,
     /// An API token.

@@ -9,6 +9,7 @@
 //! "Under maintenance" is not a stored component status: it is derived from the in-progress
 //! maintenance schedules that cover a component.
 
+mod alert;
 mod audit;
 mod component;
 mod idempotency;
@@ -22,6 +23,10 @@ mod secret;
 mod settings;
 mod subscriber;
 
+pub use alert::{
+    AlertKey, AlertMatcher, AlertObservation, AlertRule, AlertRuleSettings, AlertState,
+    Integration, IntegrationKind, IntegrationPatch, MAX_HOLD_SECS, NewAlertRule, NewIntegration,
+};
 pub use audit::{AuditAction, AuditEvent, AuditOutcome, EntityKind, NewAuditEvent};
 pub use component::{
     Collapsed, Component, ComponentGroup, ComponentGroupPatch, ComponentPatch, ComponentStatus,

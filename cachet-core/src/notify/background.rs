@@ -82,12 +82,15 @@ impl Cachet {
             .run(stopped(rx.clone()));
         let scheduler = Scheduler::new(self.clone()).run(stopped(rx));
         self.note_background(true, sends_email);
-        Background {
+        let mut background = Background {
             sends_email,
             stop,
             tasks: vec![tokio::spawn(dispatcher), tokio::spawn(scheduler)],
             cachet: self.clone(),
-        }
+        };
+        // Monitoring alerts' hold times end here, on whichever instance ticks first.
+        background.spawn_beside(crate::alerts::run);
+        background
     }
 }
 

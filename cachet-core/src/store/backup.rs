@@ -343,6 +343,48 @@ pub static TABLES: &[Table] = &[
         ],
     ),
     by_id(
+        "integrations",
+        &[
+            int("id"),
+            text("kind"),
+            text("name"),
+            boolean("enabled"),
+            bytes("secret_hash"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    ),
+    by_id(
+        "alert_rules",
+        &[
+            int("id"),
+            int("integration_id"),
+            int("component_id"),
+            text("matcher"),
+            int("status"),
+            int_null("template_id"),
+            text_null("incident_title"),
+            text_null("incident_message"),
+            text_null("resolution"),
+            int("hold_secs"),
+            int("recovery_hold_secs"),
+            int("created_at"),
+            int("updated_at"),
+        ],
+    ),
+    keyed(
+        "alert_states",
+        2,
+        &[
+            int("rule_id"),
+            text("alert_key"),
+            boolean("firing"),
+            int("since"),
+            boolean("confirmed"),
+            text("summary"),
+        ],
+    ),
+    by_id(
         "api_tokens",
         &[
             int("id"),

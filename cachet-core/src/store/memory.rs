@@ -6,6 +6,7 @@
 //! follow. Each area's trait is implemented in its own file here; [`RevisionStore`] stays with
 //! the type.
 
+mod alerts;
 mod audit;
 mod components;
 mod idempotency;
@@ -45,8 +46,8 @@ use super::{RevisionStore, StoreResult};
 /// [`RevisionStore::revision`] is a counter bumped once by every successful write that takes an
 /// [`EffectsFn`](super::EffectsFn) or [`Effects`](super::Effects): components, groups, incidents
 /// and their updates, templates, schedules and their updates, metrics and points, subscribers and
-/// subscriptions, webhooks, users, API tokens, recovery codes and settings. It is *not* bumped by
-/// sessions, login throttling, one-time tokens,
+/// subscriptions, webhooks, integrations and alert rules, users, API tokens, recovery codes and settings. It is *not* bumped by
+/// sessions, login throttling, one-time tokens, alert states,
 /// [`AuditStore::append_audit`](super::AuditStore::append_audit),
 /// [`OutboxStore::enqueue`](super::OutboxStore::enqueue), outbox and delivery progress (claim,
 /// complete, fail, record, prune),

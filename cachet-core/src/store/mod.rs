@@ -28,7 +28,7 @@
 //! The contract is split by area, one object-safe trait each: [`RevisionStore`] (the revision
 //! and a health check), [`SettingsStore`], [`ComponentStore`] (components and groups),
 //! [`IncidentStore`] (incidents, their updates, templates), [`ScheduleStore`],
-//! [`MetricStore`], [`SubscriberStore`], [`WebhookStore`], [`PeopleStore`] (users, second
+//! [`MetricStore`], [`SubscriberStore`], [`WebhookStore`], [`AlertStore`], [`PeopleStore`] (users, second
 //! factors, API tokens, sessions, one-time tokens), [`ThrottleStore`], [`RateLimitStore`],
 //! [`IdempotencyStore`],
 //! [`AuditStore`], [`OutboxStore`] and [`BackupStore`] (whole-store dump and load, for
@@ -593,6 +593,137 @@ pub trait WebhookStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Inbound monitoring alerts: integrations, their rules and the state of each alert a rule
+/// matched. Added after the first release, so every method has a default
+/// ([`StoreError::Unsupported`]) and a custom backend keeps compiling with an empty impl;
+/// the conformance suite expects the area. Integration and rule writes carry effects (the
+/// audit entry) and bump the revision like the webhook area's; alert-state writes are
+/// bookkeeping: no effects, no revision bump (a sender repeating its alerts must not thrash
+/// the snapshot cache).
+#[async_trait]
+pub trait AlertStore: Send + Sync {
+    /// One integration.
+    async fn integration(&self, id: IntegrationId) -> StoreResult<Integration> {
+        let _ = id;
+        Err(alerts_unsupported())
+    }
+    /// The integration whose secret has this hash, if any.
+    async fn integration_by_secret(&self, hash: &TokenHash) -> StoreResult<Option<Integration>> {
+        let _ = hash;
+        Err(alerts_unsupported())
+    }
+    /// All integrations, by id.
+    async fn integrations(&self) -> StoreResult<Vec<Integration>> {
+        Err(alerts_unsupported())
+    }
+    /// Creates an integration. The same secret hash as another: `Conflict`.
+    async fn create_integration(
+        &self,
+        cx: WriteContext,
+        new: &NewIntegration,
+        fx: &EffectsFn<'_, Integration>,
+    ) -> StoreResult<Integration> {
+        let _ = (cx, new, fx);
+        Err(alerts_unsupported())
+    }
+    /// Changes an integration.
+    async fn update_integration(
+        &self,
+        cx: WriteContext,
+        id: IntegrationId,
+        patch: &IntegrationPatch,
+        fx: &EffectsFn<'_, Changed<Integration>>,
+    ) -> StoreResult<Integration> {
+        let _ = (cx, id, patch, fx);
+        Err(alerts_unsupported())
+    }
+    /// Deletes an integration with its rules and their alert states.
+    async fn delete_integration(
+        &self,
+        cx: WriteContext,
+        id: IntegrationId,
+        fx: &EffectsFn<'_, Integration>,
+    ) -> StoreResult<()> {
+        let _ = (cx, id, fx);
+        Err(alerts_unsupported())
+    }
+    /// One rule.
+    async fn alert_rule(&self, id: AlertRuleId) -> StoreResult<AlertRule> {
+        let _ = id;
+        Err(alerts_unsupported())
+    }
+    /// The rules of one integration, or of all, by id.
+    async fn alert_rules(&self, integration: Option<IntegrationId>) -> StoreResult<Vec<AlertRule>> {
+        let _ = integration;
+        Err(alerts_unsupported())
+    }
+    /// Creates a rule. Unknown integration or component: `Invalid`, nothing written.
+    async fn create_alert_rule(
+        &self,
+        cx: WriteContext,
+        new: &NewAlertRule,
+        fx: &EffectsFn<'_, AlertRule>,
+    ) -> StoreResult<AlertRule> {
+        let _ = (cx, new, fx);
+        Err(alerts_unsupported())
+    }
+    /// Replaces a rule's settings ([`AlertRuleSettings::apply_to`]). Unknown component:
+    /// `Invalid`. The rule's alert states are kept.
+    async fn update_alert_rule(
+        &self,
+        cx: WriteContext,
+        id: AlertRuleId,
+        settings: &AlertRuleSettings,
+        fx: &EffectsFn<'_, Changed<AlertRule>>,
+    ) -> StoreResult<AlertRule> {
+        let _ = (cx, id, settings, fx);
+        Err(alerts_unsupported())
+    }
+    /// Deletes a rule with its alert states.
+    async fn delete_alert_rule(
+        &self,
+        cx: WriteContext,
+        id: AlertRuleId,
+        fx: &EffectsFn<'_, AlertRule>,
+    ) -> StoreResult<()> {
+        let _ = (cx, id, fx);
+        Err(alerts_unsupported())
+    }
+    /// Every stored alert state, by rule and key.
+    async fn alert_states(&self) -> StoreResult<Vec<AlertState>> {
+        Err(alerts_unsupported())
+    }
+    /// Records what a delivery says of one alert, atomically, and answers whether anything
+    /// changed: a firing alert without a row gets one (`since` = now, not confirmed); a row
+    /// whose `firing` differs flips it and restarts `since` (keeping `confirmed`); the same
+    /// state again, or a resolution of an alert without a row, changes nothing. The summary
+    /// is written only with a change. Unknown rule: `Invalid`.
+    async fn observe_alert(&self, cx: WriteContext, obs: &AlertObservation) -> StoreResult<bool> {
+        let _ = (cx, obs);
+        Err(alerts_unsupported())
+    }
+    /// Settles an alert whose state outlasted its hold time, by compare-and-set on what the
+    /// caller read (`firing`, `since`): a firing row becomes confirmed, a resolved row is
+    /// deleted. Answers whether the row still was as read (else nothing changes: a newer
+    /// delivery or another instance came first).
+    async fn settle_alert(
+        &self,
+        rule: AlertRuleId,
+        key: &AlertKey,
+        firing: bool,
+        since: Timestamp,
+    ) -> StoreResult<bool> {
+        let _ = (rule, key, firing, since);
+        Err(alerts_unsupported())
+    }
+}
+
+fn alerts_unsupported() -> StoreError {
+    StoreError::Unsupported {
+        feature: "monitoring alert integrations",
+    }
+}
+
 /// Users and their second factors, API tokens, sessions and one-time tokens.
 #[async_trait]
 pub trait PeopleStore: Send + Sync {
@@ -977,6 +1108,7 @@ pub trait Store:
     + MetricStore
     + SubscriberStore
     + WebhookStore
+    + AlertStore
     + PeopleStore
     + ThrottleStore
     + RateLimitStore
@@ -1000,6 +1132,7 @@ impl<T> Store for T where
         + MetricStore
         + SubscriberStore
         + WebhookStore
+        + AlertStore
         + PeopleStore
         + ThrottleStore
         + RateLimitStore
@@ -1017,8 +1150,8 @@ impl<T> Store for T where
 /// The store traits, for calling a store's methods: `use cachet_core::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        AuditStore, BackupStore, ComponentStore, IdempotencyStore, IncidentStore, MetricStore,
-        OutboxStore, PeopleStore, RateLimitStore, RevisionStore, ScheduleStore, SettingsStore,
-        Store, SubscriberStore, ThrottleStore, WebhookStore,
+        AlertStore, AuditStore, BackupStore, ComponentStore, IdempotencyStore, IncidentStore,
+        MetricStore, OutboxStore, PeopleStore, RateLimitStore, RevisionStore, ScheduleStore,
+        SettingsStore, Store, SubscriberStore, ThrottleStore, WebhookStore,
     };
 }

@@ -264,6 +264,22 @@ pass_through! {
         fn update_webhook(cx: WriteContext, id: WebhookId, patch: &WebhookPatch, fx: &EffectsFn<'_, Changed<Webhook>>) -> Webhook;
         fn delete_webhook(cx: WriteContext, id: WebhookId, fx: &EffectsFn<'_, Webhook>) -> ();
     }
+    AlertStore {
+        fn integration(id: IntegrationId) -> Integration;
+        fn integration_by_secret(hash: &TokenHash) -> Option<Integration>;
+        fn integrations() -> Vec<Integration>;
+        fn create_integration(cx: WriteContext, new: &NewIntegration, fx: &EffectsFn<'_, Integration>) -> Integration;
+        fn update_integration(cx: WriteContext, id: IntegrationId, patch: &IntegrationPatch, fx: &EffectsFn<'_, Changed<Integration>>) -> Integration;
+        fn delete_integration(cx: WriteContext, id: IntegrationId, fx: &EffectsFn<'_, Integration>) -> ();
+        fn alert_rule(id: AlertRuleId) -> AlertRule;
+        fn alert_rules(integration: Option<IntegrationId>) -> Vec<AlertRule>;
+        fn create_alert_rule(cx: WriteContext, new: &NewAlertRule, fx: &EffectsFn<'_, AlertRule>) -> AlertRule;
+        fn update_alert_rule(cx: WriteContext, id: AlertRuleId, settings: &AlertRuleSettings, fx: &EffectsFn<'_, Changed<AlertRule>>) -> AlertRule;
+        fn delete_alert_rule(cx: WriteContext, id: AlertRuleId, fx: &EffectsFn<'_, AlertRule>) -> ();
+        fn alert_states() -> Vec<AlertState>;
+        fn observe_alert(cx: WriteContext, obs: &AlertObservation) -> bool;
+        fn settle_alert(rule: AlertRuleId, key: &AlertKey, firing: bool, since: Timestamp) -> bool;
+    }
     PeopleStore {
         fn user(id: UserId) -> User;
         fn user_by_email(email: &crate::validate::Email) -> Option<User>;

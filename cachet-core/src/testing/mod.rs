@@ -376,6 +376,10 @@ macro_rules! __store_checks {
             subscriber_filters_and_sorts,
             delete_subscriber_removes_subscriptions,
             webhooks_crud,
+            // monitoring alert integrations
+            integrations_crud,
+            alert_rules_crud,
+            alert_states_observe_and_settle,
             // users, tokens, sessions, throttling, one-time tokens
             users_crud,
             user_email_conflict,

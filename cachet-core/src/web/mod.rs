@@ -6,6 +6,7 @@
 //! public URL is https, `X-Content-Type-Options`, `Referrer-Policy`, `frame-ancestors`,
 //! `Permissions-Policy`) and carries an `X-Request-Id`.
 
+pub(crate) mod alerts;
 pub mod api_v1;
 pub mod badge;
 pub(crate) mod cachet3;

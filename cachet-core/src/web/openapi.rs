@@ -176,6 +176,7 @@ fn list_params(sorts: Vec<&'static str>) -> Vec<Parameter> {
 const READ_ERRORS: &[u16] = &[400, 401, 406, 429];
 const PRIVATE_READ_ERRORS: &[u16] = &[400, 401, 403, 406, 429];
 const ITEM_ERRORS: &[u16] = &[400, 401, 404, 406, 429];
+const PRIVATE_ITEM_ERRORS: &[u16] = &[400, 401, 403, 404, 406, 429];
 const WRITE_ERRORS: &[u16] = &[400, 401, 403, 404, 406, 409, 413, 422, 429];
 
 fn filter_param(name: &str, f: Filter) -> Parameter {
@@ -299,6 +300,7 @@ fn operation(r: &Route, named: &mut Named) -> Operation {
         ),
     };
     let errors = match (r.verb, r.access) {
+        (Verb::Get, Access::Token(_)) if !path_ids.is_empty() => PRIVATE_ITEM_ERRORS,
         (Verb::Get, Access::Token(_)) => PRIVATE_READ_ERRORS,
         (Verb::Get, _) if !path_ids.is_empty() => ITEM_ERRORS,
         (Verb::Get, _) => READ_ERRORS,

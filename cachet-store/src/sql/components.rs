@@ -328,6 +328,8 @@ pub(crate) async fn delete_component<D: Dialect>(
         "DELETE FROM cachet_subscriptions WHERE component_id = ?",
         "DELETE FROM cachet_incident_components WHERE component_id = ?",
         "DELETE FROM cachet_schedule_components WHERE component_id = ?",
+        "DELETE FROM cachet_alert_states WHERE rule_id IN (SELECT id FROM cachet_alert_rules WHERE component_id = ?)",
+        "DELETE FROM cachet_alert_rules WHERE component_id = ?",
         "DELETE FROM cachet_components WHERE id = ?",
     ] {
         D::exec(&mut tx, D::sql(s), args![id.0]).await?;

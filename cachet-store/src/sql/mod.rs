@@ -20,6 +20,7 @@
 //! content writes, so the explicit existence and uniqueness checks inside them cannot race
 //! (the unique indexes stay as a backstop and map to the same `Conflict`).
 
+pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod backup;
 pub(crate) mod components;

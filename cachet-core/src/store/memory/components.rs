@@ -132,6 +132,14 @@ impl ComponentStore for MemoryStore {
         let effects = fx(&component);
         st.components.remove(&id);
         st.history.retain(|_, h| h.component_id != id);
+        let rules: Vec<AlertRuleId> = st
+            .alert_rules
+            .values()
+            .filter(|r| r.settings.component_id == id)
+            .map(|r| r.id)
+            .collect();
+        st.alert_rules.retain(|_, r| r.settings.component_id != id);
+        st.alert_states.retain(|(rule, _), _| !rules.contains(rule));
         st.subscriptions.retain(|_, s| s.component_id != id);
         for sub in st.subscribers.values_mut() {
             if sub.components.contains(&id) {

@@ -33,6 +33,8 @@ pub(super) struct Ids {
     pub(super) subscriber: Seq,
     pub(super) subscription: Seq,
     pub(super) webhook: Seq,
+    pub(super) integration: Seq,
+    pub(super) alert_rule: Seq,
     pub(super) user: Seq,
     pub(super) api_token: Seq,
     pub(super) session: Seq,
@@ -69,6 +71,9 @@ pub(super) struct State {
     pub(super) subscribers: BTreeMap<SubscriberId, Subscriber>,
     pub(super) subscriptions: BTreeMap<SubscriptionId, Subscription>,
     pub(super) webhooks: BTreeMap<WebhookId, Webhook>,
+    pub(super) integrations: BTreeMap<IntegrationId, Integration>,
+    pub(super) alert_rules: BTreeMap<AlertRuleId, AlertRule>,
+    pub(super) alert_states: BTreeMap<(AlertRuleId, AlertKey), AlertState>,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) recovery_codes: Vec<RecoveryCode>,
     /// Replaced password hashes per user, newest first.

@@ -199,6 +199,20 @@ pub enum Fixture {
     },
     /// A setting.
     Setting(SettingKey, &'static str),
+    /// A monitoring integration of `kind` (`alertmanager`, `grafana`, `uptime_kuma`,
+    /// `gatus`, `generic`) whose secret is [`ALERT_SECRET`](super::ALERT_SECRET), with one
+    /// rule moving component `component` to major outage while an alert with the labels of
+    /// `matcher` fires (no hold time), opening an incident titled `incident` if given.
+    Integration {
+        /// The sender's kind.
+        kind: &'static str,
+        /// The component of its rule.
+        component: i64,
+        /// The rule's label equality.
+        matcher: &'static str,
+        /// The title of the incident the rule opens.
+        incident: Option<&'static str>,
+    },
     /// A request sent before the case's own, through the host (its answer is not checked
     /// beyond not being a 500): to spend a rate limit, to create something by API.
     Prior(CaseRequest),

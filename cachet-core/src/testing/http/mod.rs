@@ -40,6 +40,7 @@
 //! empty, so the marker goes with the fix.
 
 mod case;
+mod cases_alerts;
 mod cases_cachet3;
 mod cases_components;
 mod cases_core;
@@ -70,6 +71,7 @@ pub use case::{
     Auth, BodyCheck, CaseRequest, Configure, Expect, Fixture, HeaderCheck, HttpCase, TokenKind,
     component,
 };
+pub use cases_alerts::ALERT_SECRET;
 pub use cases_telemetry::PROMETHEUS_TOKEN;
 use check::{check, difference, header};
 pub use host_health::HostHealthSite;
@@ -101,6 +103,7 @@ pub fn cases() -> Vec<HttpCase> {
     all.extend(cases_pages::cases());
     all.extend(cases_dashboard::cases());
     all.extend(cases_telemetry::cases());
+    all.extend(cases_alerts::cases());
     all
 }
 

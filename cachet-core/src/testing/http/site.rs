@@ -347,6 +347,44 @@ impl Site {
                 }
             }
             Fixture::AdvanceMinutes(m) => self.clock.advance(TimeDelta::minutes(*m)),
+            Fixture::Integration {
+                kind,
+                component,
+                matcher,
+                incident,
+            } => {
+                let kind = IntegrationKind::parse(kind).map_err(code("kind"))?;
+                let issued = c
+                    .create_integration(&op, kind, name("Monitoring")?, true)
+                    .await
+                    .map_err(e("integration"))?;
+                // A known secret, so the case can send it: set through the store, as the
+                // facade only ever makes random ones.
+                let patch = IntegrationPatch {
+                    secret_hash: Some(crate::auth::tokens::hash_secret(super::ALERT_SECRET)),
+                    ..IntegrationPatch::default()
+                };
+                c.store_unchecked()
+                    .update_integration(c.cx(), issued.integration.id, &patch, &|_| {
+                        crate::store::Effects::none()
+                    })
+                    .await
+                    .map_err(|err| format!("fixture integration secret: {err}"))?;
+                let settings = AlertRuleSettings {
+                    component_id: ComponentId(*component),
+                    matcher: AlertMatcher::parse(matcher).map_err(code("matcher"))?,
+                    status: ComponentStatus::MajorOutage,
+                    template_id: None,
+                    incident_title: incident.map(name).transpose()?,
+                    incident_message: None,
+                    resolution: None,
+                    hold_secs: 0,
+                    recovery_hold_secs: 0,
+                };
+                c.create_alert_rule(&op, issued.integration.id, settings)
+                    .await
+                    .map_err(e("alert rule"))?;
+            }
         }
         Ok(())
     }

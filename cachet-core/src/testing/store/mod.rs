@@ -13,6 +13,7 @@
 //!   after them descending (PostgreSQL needs `NULLS FIRST` / `NULLS LAST` to match);
 //! - `created_at` / `updated_at` and status history times are the [`WriteContext`]'s `now`.
 
+mod alerts;
 mod backups;
 mod components;
 mod general;
@@ -25,6 +26,7 @@ mod outbox;
 mod people;
 mod rate_limits;
 
+pub use alerts::*;
 pub use backups::*;
 pub use components::*;
 pub use general::*;

@@ -189,3 +189,61 @@ pub(crate) static SUBSCRIBER: Body = Body {
         f("components", Ty::IntList, "Component ids (default all)."),
     ],
 };
+
+pub(crate) static INTEGRATION: Body = Body {
+    name: "IntegrationBody",
+    doc: "`POST /integrations` (`kind` and `name` required; `kind` is `alertmanager`, \
+          `grafana`, `uptime_kuma`, `gatus` or `generic`) and `PUT` (`name`, `enabled`).",
+    fields: &[
+        f("kind", Ty::Str, "Create only."),
+        f("name", Ty::Str, ""),
+        f("enabled", Ty::Bool, "Default true."),
+    ],
+};
+
+pub(crate) static ALERT_RULE: Body = Body {
+    name: "AlertRuleBody",
+    doc: "`POST /integrations/{id}/rules` (`component_id` and `matcher` required) and `PUT` \
+          (what is absent is kept; `null` clears an optional setting).",
+    fields: &[
+        f("component_id", Ty::Int, ""),
+        f(
+            "matcher",
+            Ty::Str,
+            "Label equality: `alertname=HighLatency, service=checkout`, or an object of \
+             label names to values. Uptime Kuma alerts carry `monitor` (and `monitor_id`), \
+             Gatus `name` (and `group`), the generic push `key`.",
+        ),
+        f(
+            "status",
+            Ty::IntIn(2, 4),
+            "The component's status while the alert fires (default 4, major outage).",
+        ),
+        f(
+            "template_id",
+            Ty::Int,
+            "Open an incident from this template (variables `component`, `status`, `summary`).",
+        ),
+        f(
+            "incident_title",
+            Ty::Str,
+            "Or open an incident with this title.",
+        ),
+        f("incident_message", Ty::Str, ""),
+        f(
+            "resolution",
+            Ty::Str,
+            "The message that resolves the incident.",
+        ),
+        f(
+            "hold_secs",
+            Ty::IntIn(0, 86_400),
+            "How long the alert must fire before the component changes.",
+        ),
+        f(
+            "recovery_hold_secs",
+            Ty::IntIn(0, 86_400),
+            "How long it must be resolved before the component recovers (default: hold_secs).",
+        ),
+    ],
+};

@@ -10,6 +10,7 @@ pub mod dto;
 mod groups;
 mod idempotency;
 mod incidents;
+pub mod integrations;
 pub(crate) mod metrics;
 pub mod present;
 pub(crate) mod query;
@@ -146,6 +147,9 @@ pub(crate) async fn handle(
     principal: Option<&crate::web::Principal>,
     request_id: &str,
 ) -> Response<Bytes> {
+    if crate::web::alerts::is_inbound(req.uri().path()) {
+        return crate::web::alerts::handle(cachet, req, ip, request_id).await;
+    }
     if !accepts_json(&req) {
         return response::api_error(StatusCode::NOT_ACCEPTABLE, "", request_id, Vec::new());
     }

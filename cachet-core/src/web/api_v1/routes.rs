@@ -12,6 +12,9 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::bodies::{self, Body};
 use super::dto::*;
+use super::integrations::{
+    self, AlertRuleDto, AlertRuleListDto, IntegrationDto, IntegrationListDto,
+};
 use super::{Call, Handled};
 use super::{components, groups, incidents, metrics, schedules, subscribers, templates, updates};
 use crate::auth::policy::Permission;
@@ -206,6 +209,7 @@ use Verb::{Delete, Get, Patch, Post, Put};
 
 const WRITE: Access = Access::Token(Permission::WriteContent);
 const SUBSCRIBERS: Access = Access::Token(Permission::ManageSubscribers);
+const ADMIN: Access = Access::Token(Permission::ManageSettings);
 
 const COMPONENT_FILTERS: &[(&str, Filter)] = &[
     ("id", Filter::Int),
@@ -572,6 +576,133 @@ pub(crate) static ROUTES: &[Route] = &[
         "subscribers",
         "Delete a subscription",
     ),
+    // Monitoring integrations (the senders post to `/api/v1/alerts/{kind}` with the
+    // integration's secret, outside this table: see `crate::web::alerts`).
+    r(Get, "/integrations", h!(integrations::list), ADMIN)
+        .op("integration_list", "integrations", "List")
+        .ok(bare::<IntegrationListDto>()),
+    r(Post, "/integrations", h!(integrations::create), ADMIN)
+        .op(
+            "integration_create",
+            "integrations",
+            "Create (the answer holds the secret, once)",
+        )
+        .body(&bodies::INTEGRATION)
+        .ok(item::<IntegrationDto>()),
+    r(Get, "/integrations/{id}", h!(integrations::get, 1), ADMIN)
+        .op("integration_get", "integrations", "Get one")
+        .ok(item::<IntegrationDto>()),
+    r(
+        Put,
+        "/integrations/{id}",
+        h!(integrations::update, 1),
+        ADMIN,
+    )
+    .op(
+        "integration_update",
+        "integrations",
+        "Rename, enable or disable",
+    )
+    .body(&bodies::INTEGRATION)
+    .ok(item::<IntegrationDto>()),
+    r(
+        Patch,
+        "/integrations/{id}",
+        h!(integrations::update, 1),
+        ADMIN,
+    )
+    .op(
+        "integration_patch",
+        "integrations",
+        "Rename, enable or disable",
+    )
+    .body(&bodies::INTEGRATION)
+    .ok(item::<IntegrationDto>()),
+    r(
+        Delete,
+        "/integrations/{id}",
+        h!(integrations::delete, 1),
+        ADMIN,
+    )
+    .op(
+        "integration_delete",
+        "integrations",
+        "Delete with its rules",
+    ),
+    r(
+        Post,
+        "/integrations/{id}/secret",
+        h!(integrations::rotate, 1),
+        ADMIN,
+    )
+    .op(
+        "integration_rotate_secret",
+        "integrations",
+        "Rotate the secret (the answer holds the new one, once)",
+    )
+    .ok(item::<IntegrationDto>()),
+    r(
+        Get,
+        "/integrations/{id}/rules",
+        h!(integrations::rules, 1),
+        ADMIN,
+    )
+    .op(
+        "alert_rule_list",
+        "integrations",
+        "List an integration's rules",
+    )
+    .ok(bare::<AlertRuleListDto>()),
+    r(
+        Post,
+        "/integrations/{id}/rules",
+        h!(integrations::create_rule, 1),
+        ADMIN,
+    )
+    .op("alert_rule_create", "integrations", "Create a rule")
+    .body(&bodies::ALERT_RULE)
+    .ok(item::<AlertRuleDto>()),
+    r(
+        Get,
+        "/integrations/{id}/rules/{rule}",
+        h!(integrations::rule, 2),
+        ADMIN,
+    )
+    .op("alert_rule_get", "integrations", "Get a rule")
+    .ok(item::<AlertRuleDto>()),
+    r(
+        Put,
+        "/integrations/{id}/rules/{rule}",
+        h!(integrations::update_rule, 2),
+        ADMIN,
+    )
+    .op(
+        "alert_rule_update",
+        "integrations",
+        "Update a rule (partial)",
+    )
+    .body(&bodies::ALERT_RULE)
+    .ok(item::<AlertRuleDto>()),
+    r(
+        Patch,
+        "/integrations/{id}/rules/{rule}",
+        h!(integrations::update_rule, 2),
+        ADMIN,
+    )
+    .op(
+        "alert_rule_patch",
+        "integrations",
+        "Update a rule (partial)",
+    )
+    .body(&bodies::ALERT_RULE)
+    .ok(item::<AlertRuleDto>()),
+    r(
+        Delete,
+        "/integrations/{id}/rules/{rule}",
+        h!(integrations::delete_rule, 2),
+        ADMIN,
+    )
+    .op("alert_rule_delete", "integrations", "Delete a rule"),
 ];
 
 /// The segments of a path under `/api/v1`.

@@ -25,6 +25,7 @@ mod auth;
 pub(crate) mod chrome;
 pub(crate) mod content;
 mod home;
+mod integrations;
 mod review;
 mod setup;
 pub(crate) mod visitor;
@@ -154,6 +155,7 @@ async fn dashboard(
             admin::route(&dash, rest).await
         }
         Some("access-review" | "access-review.csv") => review::route(&dash, rest).await,
+        Some("integrations") => integrations::route(&dash, rest).await,
         Some(_) => None,
     };
     answer.unwrap_or_else(crate::web::response::not_found_page)

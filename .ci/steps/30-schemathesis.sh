@@ -14,8 +14,8 @@ cd "$(dirname "$0")/../.."
 
 SCHEMATHESIS_VERSION="4.32.5"
 VENV=".ci/.venv"
-MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-50}"
-TIME_CAP="${SCHEMATHESIS_TIME_CAP:-420}"
+MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-40}"
+TIME_CAP="${SCHEMATHESIS_TIME_CAP:-600}"
 
 echo "schemathesis: ensuring schemathesis==${SCHEMATHESIS_VERSION} in ${VENV}"
 if [ ! -x "${VENV}/bin/st" ] || ! "${VENV}/bin/st" --version 2>/dev/null | grep -q "${SCHEMATHESIS_VERSION}"; then

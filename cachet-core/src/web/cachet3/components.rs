@@ -49,7 +49,7 @@ pub(crate) fn meta_matches(meta: &Meta, wanted: Option<&String>) -> Result<bool,
             "filter[meta] must be given as filter[meta][key]=value".to_owned(),
         ));
     };
-    let have = serde_json::to_value(meta).unwrap_or_default();
+    let have = meta.as_map();
     Ok(wanted.iter().all(|(k, v)| {
         let as_text = |v: &serde_json::Value| match v {
             serde_json::Value::String(s) => s.clone(),
@@ -128,20 +128,22 @@ async fn component_resources(
     included: &mut Included,
 ) -> Result<Vec<ComponentResource>, Fail> {
     let schedules = open_schedules(call).await?;
+    // The groups the caller may see, read once for every component's `include=group`.
+    let groups = if includes.contains(&"group") {
+        call.cachet
+            .groups(&call.actor, GroupQuery::all())
+            .await?
+            .items
+    } else {
+        Vec::new()
+    };
     let mut out = Vec::with_capacity(components.len());
     for c in components {
         let mut related = Related::default();
         if includes.contains(&"group") {
-            let group = match c.group_id {
-                Some(g) => match call.cachet.group(&call.actor, g).await {
-                    Ok(g) => Some(g),
-                    Err(crate::Error::NotFound { .. }) => None,
-                    Err(e) => return Err(e.into()),
-                },
-                None => None,
-            };
-            related.one("group", GROUPS, group.as_ref().map(|g| g.id.get()));
-            if let Some(g) = &group {
+            let group = groups.iter().find(|g| Some(g.id) == c.group_id);
+            related.one("group", GROUPS, group.map(|g| g.id.get()));
+            if let Some(g) = group {
                 included.add(GROUPS, g.id.get(), &call.group(g, Related::default()));
             }
         }

@@ -266,8 +266,7 @@ impl Call<'_> {
     /// An incident's GUID: the `guid` of its metadata when it is a UUID (an imported Cachet 3
     /// incident keeps its own), else one derived from the site and the id, stable for both.
     fn guid(&self, i: &Incident) -> String {
-        if let Ok(serde_json::Value::Object(meta)) = serde_json::to_value(&i.meta)
-            && let Some(serde_json::Value::String(g)) = meta.get("guid")
+        if let Some(serde_json::Value::String(g)) = i.meta.as_map().get("guid")
             && is_uuid(g)
         {
             return g.to_ascii_lowercase();

@@ -175,7 +175,13 @@ pub(crate) const SUBSCRIBERS: &str = "subscribers";
 
 impl Call<'_> {
     fn at(&self, t: Timestamp) -> Moment {
-        moment(Some(t), self.now, self.tz)
+        self.maybe_at(Some(t))
+    }
+
+    /// A moment told against the clock now, not the request's start: what this request
+    /// wrote was stamped after it began, and is not "1 second from now".
+    fn maybe_at(&self, t: Option<Timestamp>) -> Moment {
+        moment(t, self.cachet.now(), self.tz)
     }
 
     /// A component; `schedules` are the open ones, for `latest_status`.
@@ -364,7 +370,7 @@ impl Call<'_> {
                 message: s.message.as_str().to_owned(),
                 status,
                 scheduled: self.at(s.scheduled_at),
-                completed: moment(s.completed_at, self.now, self.tz),
+                completed: self.maybe_at(s.completed_at),
                 published: self.at(s.created_at),
                 created: self.at(s.created_at),
                 updated: self.at(s.updated_at),
@@ -434,7 +440,7 @@ impl Call<'_> {
                 email: email.as_str().to_owned(),
                 global: s.global,
                 verified: s.verified_at.is_some(),
-                verified_at: moment(s.verified_at, self.now, self.tz),
+                verified_at: self.maybe_at(s.verified_at),
                 created: self.at(s.created_at),
                 updated: self.at(s.updated_at),
             },

@@ -201,6 +201,8 @@ pub static CACHET3_TABLES: &[SourceTable] = &[
         "subscriptions",
         &["id", "subscriber_id", "component_id", "created_at"],
     ),
+    // Read only to report each one: see `report_webhooks`.
+    src("webhook_subscriptions", &["id"]),
 ];
 
 /// Whether a morph type names `model` (`incident`, `component`, ...): Cachet 3 writes its
@@ -250,6 +252,22 @@ pub(super) fn count_meta(b: &mut Builder, source: &Source) {
         }
     }
     b.count("meta", read, carried);
+}
+
+/// Reports each Cachet 3 webhook subscription as not carried: the payloads this site sends
+/// are not Cachet 3's (other events, other bodies), so a receiver built for Cachet 3's would
+/// misread them; the operator adds the webhook again, choosing the events here.
+pub(super) fn report_webhooks(b: &mut Builder, source: &Source) {
+    let mut read = 0;
+    for r in rows(source, "webhook_subscriptions") {
+        read += 1;
+        b.reject(
+            "webhook_subscriptions",
+            r.id(),
+            "not imported: this site's webhook events and payloads are not Cachet 3's; add the webhook again in the dashboard",
+        );
+    }
+    b.count("webhook_subscriptions", read, 0);
 }
 
 /// A Cachet 3 component status (`1` operational .. `4` major outage, `5` unknown, `6` under

@@ -226,6 +226,7 @@ pub fn plan(source: &Source, keyring: &Keyring, now: Timestamp) -> Result<Plan, 
     if version == SchemaVersion::Cachet3 {
         updates::map_updates(&mut b, source, &incidents, &schedules, &users, at);
         cachet3::count_meta(&mut b, source);
+        cachet3::report_webhooks(&mut b, source);
     }
     metrics::map_metrics(&mut b, source, at);
     subscribers::map_subscribers(&mut b, source, keyring, &components, &locale, at)?;

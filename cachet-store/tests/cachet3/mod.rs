@@ -1082,6 +1082,7 @@ pub const EXPECTED_REJECTED: &[&str] = &[
     "subscribers id 3: email",
     "subscribers id 4: email: another subscriber has this address",
     "subscriptions id 2: component 3 is not imported",
+    "webhook_subscriptions id 1: not imported",
 ];
 
 /// Left out on SQLite only: text that is not UTF-8 (the other engines refuse to store it).

@@ -89,6 +89,9 @@ async fn import_and_check(url: &str, engine: Engine) {
     assert_eq!(c["data"]["group_id"], 1);
     assert_eq!(c["data"]["link"], "https://api.example.com");
     assert_eq!(c["data"]["tags"]["core-service"], "Core Service", "{body}");
+    // Its meta came from Cachet 3's `meta` rows, each value JSON as Cachet wrote it.
+    assert_eq!(c["data"]["meta"]["owner"], "ops", "{body}");
+    assert_eq!(c["data"]["meta"]["tier"], 1, "{body}");
     let (_, body) = get(&cachet, "/api/v1/components/2", None).await;
     assert_eq!(json(&body)["data"]["name"], "<script>alert('xss')</script>");
     // Cachet 3's unknown (5) and under maintenance (6) read as unknown; a group that is gone

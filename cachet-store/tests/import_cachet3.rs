@@ -340,3 +340,49 @@ async fn a_cachet3_newer_or_older_than_supported_is_refused() {
     );
     remove_sqlite(&url);
 }
+
+/// The fixture without Sanctum's table (an installation that never issued an API key).
+fn without_sanctum(e: Engine) -> Vec<String> {
+    fixture_statements(e)
+        .into_iter()
+        .filter(|s| !s.contains("personal_access_tokens"))
+        .collect()
+}
+
+/// Imports a source without Sanctum's table: everything else comes, no key is reported.
+async fn check_without_sanctum(url: &str) {
+    let source = cachet_store::import::read_cachet(url, "").await.unwrap();
+    assert!(!source.rows.contains_key("personal_access_tokens"));
+    let plan = import::plan(&source, &keyring(), chrono::Utc::now()).unwrap();
+    assert_eq!(plan.api_tokens, 0);
+    let count = |t: &str| plan.counts.iter().find(|c| c.table == t).unwrap().imported;
+    assert_eq!(count("incidents"), 4);
+    assert_eq!(count("users"), 2);
+    assert!(
+        !plan
+            .rejected
+            .iter()
+            .any(|r| r.table == "personal_access_tokens"),
+        "{:?}",
+        plan.rejected
+    );
+}
+
+#[tokio::test]
+async fn a_cachet3_that_never_issued_api_keys_imports_without_sanctums_table() {
+    let url = import_harness::sqlite_source("cachet3_", without_sanctum(Engine::Sqlite)).await;
+    check_without_sanctum(&url).await;
+    remove_sqlite(&url);
+    if let Some((url, schema)) =
+        import_harness::postgres_source("cachet3_", without_sanctum(Engine::Postgres)).await
+    {
+        check_without_sanctum(&url).await;
+        import_harness::drop_postgres(&schema).await;
+    }
+    if let Some((url, database)) =
+        import_harness::mysql_source("cachet3_", without_sanctum(Engine::MySql)).await
+    {
+        check_without_sanctum(&url).await;
+        import_harness::drop_mysql(&database).await;
+    }
+}

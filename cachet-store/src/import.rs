@@ -1,10 +1,10 @@
-//! Reads a live Cachet database for [`cachet_core::import`]: the `migrations` table and every
-//! table of [`SOURCE_TABLES`], each column cast to text in SQL so one parser in the core
-//! serves every engine. Reading never writes: SQLite is opened read-only, PostgreSQL and
+//! Reads a live Cachet database for [`cachet_core::import`]: the `migrations` table, then
+//! every table its schema version reads ([`SchemaVersion::tables`]: Cachet 2.4's or 3.x's),
+//! each column cast to text in SQL so one parser in the core serves every engine. Reading never writes: SQLite is opened read-only, PostgreSQL and
 //! MySQL are read in one read-only repeatable-read transaction (a consistent snapshot of a
 //! site that is still serving).
 
-use cachet_core::import::{SOURCE_TABLES, Source, SourceRow};
+use cachet_core::import::{SchemaVersion, Source, SourceRow, SourceTable};
 
 /// Why a Cachet database could not be read. Messages name the table, never a value.
 #[derive(Debug, thiserror::Error)]
@@ -98,61 +98,109 @@ fn check_prefix(prefix: &str) -> Result<(), ReadError> {
     }
 }
 
-/// Every statement the read runs: the migrations, then each source table.
-fn statements(engine: Engine, prefix: &str) -> Vec<(String, String)> {
-    let mut out = vec![(
-        format!("{prefix}migrations"),
-        engine.select(prefix, "migrations", &["migration"]),
-    )];
-    for t in SOURCE_TABLES {
-        out.push((
-            format!("{prefix}{}", t.name),
-            engine.select(prefix, t.name, t.columns),
-        ));
+impl Engine {
+    /// A query whose one row's one column is not NULL when the table exists.
+    fn exists(self, prefix: &str, table: &str) -> String {
+        let name = format!("{prefix}{table}");
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite => {
+                format!("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '{name}'")
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres => format!("SELECT CAST(to_regclass('{name}') AS TEXT)"),
+            #[cfg(feature = "mysql")]
+            Self::MySql => format!(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{name}'"
+            ),
+        }
     }
-    out
 }
 
-/// Decodes rows of text columns.
+/// Decodes rows of text columns, each with the first of its cells that is not UTF-8 (read as
+/// NULL; SQLite keeps text as given).
 macro_rules! text_rows {
     ($rows:expr) => {{
         use sqlx::Row as _;
         $rows
             .iter()
             .map(|row| {
-                (0..row.len())
-                    .map(|i| row.try_get::<Option<String>, _>(i))
-                    .collect::<Result<SourceRow, sqlx::Error>>()
+                let mut bad = None;
+                let cells = (0..row.len())
+                    .map(|i| match row.try_get::<Option<String>, _>(i) {
+                        Ok(v) => Ok(v),
+                        Err(e) => match row.try_get::<Option<Vec<u8>>, _>(i) {
+                            Ok(Some(bytes)) if std::str::from_utf8(&bytes).is_err() => {
+                                bad.get_or_insert(i);
+                                Ok(None)
+                            }
+                            _ => Err(e),
+                        },
+                    })
+                    .collect::<Result<SourceRow, sqlx::Error>>()?;
+                Ok((cells, bad))
             })
-            .collect::<Result<Vec<SourceRow>, sqlx::Error>>()
+            .collect::<Result<Vec<(SourceRow, Option<usize>)>, sqlx::Error>>()
     }};
 }
 
-/// Runs the statements on one connection (inside whatever transaction the caller opened) and
-/// assembles the source.
+/// Runs one statement, built only from `SourceTable` names and the checked prefix.
+macro_rules! fetch {
+    ($conn:expr, $sql:expr) => {
+        // Audited: table and column names come from the version's `SourceTable`s and the
+        // prefix is checked to be a plain identifier (`check_prefix`), so nothing here is
+        // input.
+        sqlx::query(sqlx::AssertSqlSafe($sql))
+            .fetch_all(&mut *$conn)
+            .await
+            .and_then(|rows| text_rows!(rows))
+    };
+}
+
+/// Reads the migrations, then the tables of the version they name (none for a version this
+/// build does not read: the core refuses it), on one connection inside whatever transaction
+/// the caller opened.
 macro_rules! read_all {
     ($conn:expr, $engine:expr, $prefix:expr) => {{
+        let (engine, prefix): (Engine, &str) = ($engine, $prefix);
         let mut source = Source::default();
-        for (i, (table, sql)) in statements($engine, $prefix).into_iter().enumerate() {
-            // Audited: table and column names come from `SOURCE_TABLES` and the prefix is
-            // checked to be a plain identifier (`check_prefix`), so nothing here is input.
-            let fetched = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .fetch_all(&mut *$conn)
-                .await
-                .and_then(|rows| text_rows!(rows));
-            let rows = match fetched {
-                Ok(rows) => rows,
-                Err(source) if i == 0 => return Err(ReadError::NoMigrations { table, source }),
-                Err(source) => return Err(ReadError::Read { table, source }),
-            };
-            if i == 0 {
-                source.migrations = rows
-                    .into_iter()
-                    .filter_map(|r| r.into_iter().next().flatten())
-                    .collect();
-            } else if let Some(t) = SOURCE_TABLES.get(i - 1) {
-                source.rows.insert(t.name, rows);
+        let table = format!("{prefix}migrations");
+        let sql = engine.select(prefix, "migrations", &["migration"]);
+        source.migrations = match fetch!($conn, sql) {
+            Ok(rows) => rows
+                .into_iter()
+                .filter_map(|(r, _)| r.into_iter().next().flatten())
+                .collect(),
+            Err(source) => return Err(ReadError::NoMigrations { table, source }),
+        };
+        let tables: &[SourceTable] =
+            SchemaVersion::detect(&source.migrations).map_or(&[], SchemaVersion::tables);
+        for t in tables {
+            let table = format!("{prefix}{}", t.name);
+            if t.optional {
+                let found = fetch!($conn, engine.exists(prefix, t.name)).map_err(|source| {
+                    ReadError::Read {
+                        table: table.clone(),
+                        source,
+                    }
+                })?;
+                if !found
+                    .iter()
+                    .any(|(r, _)| r.first().is_some_and(Option::is_some))
+                {
+                    continue;
+                }
             }
+            let rows = fetch!($conn, engine.select(prefix, t.name, t.columns))
+                .map_err(|source| ReadError::Read { table, source })?;
+            let mut cells = Vec::with_capacity(rows.len());
+            for (i, (row, bad)) in rows.into_iter().enumerate() {
+                if let Some(column) = bad.and_then(|c| t.columns.get(c)) {
+                    source.not_utf8.insert((t.name, i), *column);
+                }
+                cells.push(row);
+            }
+            source.rows.insert(t.name, cells);
         }
         source
     }};
@@ -160,7 +208,9 @@ macro_rules! read_all {
 
 /// Reads the Cachet database `url` names (`sqlite:`, `postgres:`/`postgresql:`,
 /// `mysql:`/`mariadb:`), whose tables carry `table_prefix` (Cachet's `DB_PREFIX`, usually
-/// empty). The version is not checked here: [`Source::check_version`] does that.
+/// empty). Only the tables of the version its `migrations` table names are read; a version
+/// this build does not read gives the migrations alone, for [`Source::check_version`] to
+/// refuse.
 ///
 /// # Errors
 ///

@@ -8,7 +8,7 @@
 //! | `mysql` | no | [`MySqlStore`] (MySQL 8, MariaDB 10.6+) | `mysql://user:pw@host/db` |
 //!
 //! [`connect`] picks the store from the URL's scheme and returns it as `Arc<dyn Store>`.
-//! [`import::read_cachet`] reads a live Cachet 2.4 database for `cachet_core::import`.
+//! [`import::read_cachet`] reads a live Cachet 2.4 or 3.x database for `cachet_core::import`.
 //! `sqlx` is re-exported for hosts that want to share a pool or build connect options.
 //!
 //! # Quick start

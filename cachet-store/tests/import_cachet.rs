@@ -9,34 +9,20 @@
 
 #[path = "cachet24/mod.rs"]
 mod cachet24;
+mod import_harness;
 mod support;
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use cachet_core::import::{self, ImportError, Outcome};
 use cachet_core::model::UserId;
-use cachet_core::secrets::{Keyring, SecretKey};
 use cachet_core::store::Store;
 use cachet_core::validate::HttpUrl;
-use cachet_core::web::RequestContext;
 use cachet_core::{Cachet, Config, LoginOutcome};
 use cachet24::Engine;
+use import_harness::{fresh_store, get, json, keyring, remove_sqlite};
 use sqlx::Connection as _;
-use support::{unique_name, url_from_env};
-
-/// Runs the fixture's statements on one connection.
-async fn run_all<C>(conn: &mut C, statements: Vec<String>)
-where
-    for<'c> &'c mut C: sqlx::Executor<'c>,
-{
-    for s in statements {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-            .execute(&mut *conn)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
-}
+use support::unique_name;
 
 fn fixture_statements(e: Engine, prefix: &str) -> Vec<String> {
     let mut all = cachet24::schema(e, prefix);
@@ -44,95 +30,8 @@ fn fixture_statements(e: Engine, prefix: &str) -> Vec<String> {
     all
 }
 
-/// A SQLite Cachet database in a fresh file; its URL.
 async fn sqlite_source(prefix: &str) -> String {
-    let path = std::env::temp_dir().join(format!("{}.db", unique_name("cachet24_")));
-    let url = format!("sqlite://{}", path.display());
-    let mut conn = sqlx::SqliteConnection::connect(&format!("{url}?mode=rwc"))
-        .await
-        .unwrap();
-    run_all(&mut conn, fixture_statements(Engine::Sqlite, prefix)).await;
-    conn.close().await.unwrap();
-    url
-}
-
-/// Removes a SQLite source made by [`sqlite_source`].
-fn remove_sqlite(url: &str) {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let _ = std::fs::remove_file(path);
-    }
-}
-
-/// A PostgreSQL Cachet database in a schema of its own; its URL and the schema.
-async fn postgres_source() -> Option<(String, String)> {
-    let url = url_from_env("CACHET_TEST_POSTGRES_URL")?;
-    let schema = unique_name("cachet24_");
-    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let source = format!("{url}{sep}options[search_path]={schema}");
-    let mut conn = sqlx::PgConnection::connect(&source).await.unwrap();
-    run_all(&mut conn, fixture_statements(Engine::Postgres, "")).await;
-    Some((source, schema))
-}
-
-/// A MariaDB Cachet database of its own; its URL and name.
-async fn mysql_source() -> Option<(String, String)> {
-    let url = url_from_env("CACHET_TEST_MYSQL_URL")?;
-    let database = unique_name("cachet24_");
-    let mut admin = sqlx::MySqlConnection::connect(&url).await.unwrap();
-    // Cachet's own installer default.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url.as_str(), ""), |(b, q)| (b, q));
-    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
-    let source = if query.is_empty() {
-        format!("{base}/{database}")
-    } else {
-        format!("{base}/{database}?{query}")
-    };
-    let mut conn = sqlx::MySqlConnection::connect(&source).await.unwrap();
-    run_all(&mut conn, fixture_statements(Engine::MySql, "")).await;
-    Some((source, database))
-}
-
-fn keyring() -> Keyring {
-    Keyring::new(1, SecretKey::from_bytes([9; 32]))
-}
-
-async fn fresh_store() -> Arc<dyn Store> {
-    Arc::new(
-        cachet_store::SqliteStore::connect("sqlite::memory:")
-            .await
-            .unwrap(),
-    )
-}
-
-async fn get(cachet: &Cachet, path: &str, token: Option<&str>) -> (u16, String) {
-    let mut req = http::Request::builder().uri(path);
-    if let Some(t) = token {
-        req = req.header("X-Cachet-Token", t);
-    }
-    let res = cachet
-        .handle(req.body(Bytes::new()).unwrap(), RequestContext::default())
-        .await;
-    (
-        res.status().as_u16(),
-        String::from_utf8_lossy(res.body()).into_owned(),
-    )
-}
-
-fn json(body: &str) -> serde_json::Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    import_harness::sqlite_source("cachet24_", fixture_statements(Engine::Sqlite, prefix)).await
 }
 
 /// Reads, plans and imports the source at `url`, then checks everything the import promises.
@@ -336,27 +235,19 @@ async fn a_prefixed_sqlite_cachet_imports() {
 
 #[tokio::test]
 async fn a_postgres_cachet_imports() {
-    if let Some((url, schema)) = postgres_source().await {
+    let statements = fixture_statements(Engine::Postgres, "");
+    if let Some((url, schema)) = import_harness::postgres_source("cachet24_", statements).await {
         import_and_check(&url, "").await;
-        let admin_url = std::env::var("CACHET_TEST_POSTGRES_URL").unwrap();
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        import_harness::drop_postgres(&schema).await;
     }
 }
 
 #[tokio::test]
 async fn a_mariadb_cachet_imports() {
-    if let Some((url, database)) = mysql_source().await {
+    let statements = fixture_statements(Engine::MySql, "");
+    if let Some((url, database)) = import_harness::mysql_source("cachet24_", statements).await {
         import_and_check(&url, "").await;
-        let admin_url = std::env::var("CACHET_TEST_MYSQL_URL").unwrap();
-        let mut admin = sqlx::MySqlConnection::connect(&admin_url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        import_harness::drop_mysql(&database).await;
     }
 }
 

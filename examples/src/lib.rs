@@ -546,6 +546,7 @@ pub async fn import_cachet(
 /// each row left out, by table and id.
 fn print_import_report(plan: &cachet_core::import::Plan) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
+    writeln!(out, "source: {}", plan.version)?;
     writeln!(out, "{:<22} {:>9} {:>9}", "table", "read", "imported")?;
     for c in &plan.counts {
         writeln!(out, "{:<22} {:>9} {:>9}", c.table, c.read, c.imported)?;

@@ -131,6 +131,61 @@ pub fn is_legacy_cachet_api_token(s: &str) -> bool {
     s.len() == LEGACY_API_TOKEN_CHARS && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// Characters of the secret of a Laravel Sanctum token (Cachet 3's API keys): 40 random
+/// letters and digits, then (Sanctum 4) the CRC-32 of those as 8 hexadecimal digits.
+const SANCTUM_ENTROPY_CHARS: usize = 40;
+
+/// Whether a string has the shape of the secret of a Sanctum token Cachet 3 issued (the
+/// part after `<id>|`): 40 letters and digits, alone (Sanctum 2 and 3) or followed by their
+/// CRC-32 in lowercase hexadecimal (Sanctum 4). Imported Cachet 3 keys are stored by the
+/// SHA-256 Sanctum stored, which is how ours are looked up.
+#[must_use]
+pub fn is_sanctum_api_token(s: &str) -> bool {
+    let Some(entropy) = s.get(..SANCTUM_ENTROPY_CHARS) else {
+        return false;
+    };
+    if !entropy.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    match &s[SANCTUM_ENTROPY_CHARS..] {
+        "" => true,
+        crc => crc == format!("{:08x}", crc32(entropy.as_bytes())),
+    }
+}
+
+/// A Sanctum token as presented, `<id>|<secret>` or the bare secret: the id, if given, and
+/// the secret. `None` when it is not a Sanctum token's shape.
+#[must_use]
+pub fn split_sanctum_api_token(s: &str) -> Option<(Option<i64>, &str)> {
+    match s.split_once('|') {
+        Some((id, secret)) => {
+            let id = id
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| id.parse().ok())
+                .flatten()?;
+            is_sanctum_api_token(secret).then_some((Some(id), secret))
+        }
+        None => is_sanctum_api_token(s).then_some((None, s)),
+    }
+}
+
+/// CRC-32 (IEEE, as PHP's `hash('crc32b', ...)`).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// How many recovery codes a user gets.
 pub const RECOVERY_CODE_COUNT: usize = 10;
 
@@ -203,6 +258,33 @@ mod tests {
         }
         assert!(!is_legacy_cachet_api_token(&t.secret));
         assert_ne!(mint_api_token().unwrap().secret, t.secret);
+    }
+
+    #[test]
+    fn sanctum_tokens_are_told_by_shape_and_checksum() {
+        // PHP: hash('crc32b', 'The quick brown fox jumps over the lazy dog') = 414fa339.
+        assert_eq!(
+            crc32(b"The quick brown fox jumps over the lazy dog"),
+            0x414f_a339
+        );
+        let entropy = "abcdefghijABCDEFGHIJ0123456789klmnopqrst";
+        let full = format!("{entropy}{:08x}", crc32(entropy.as_bytes()));
+        assert!(is_sanctum_api_token(entropy));
+        assert!(is_sanctum_api_token(&full));
+        assert!(!is_sanctum_api_token(&format!("{entropy}00000000")));
+        assert!(!is_sanctum_api_token(&entropy[1..]));
+        assert_eq!(
+            split_sanctum_api_token(&format!("12|{full}")),
+            Some((Some(12), full.as_str()))
+        );
+        assert_eq!(split_sanctum_api_token(&full), Some((None, full.as_str())));
+        for bad in [
+            format!("x|{full}"),
+            format!("|{full}"),
+            "12|short".to_owned(),
+        ] {
+            assert_eq!(split_sanctum_api_token(&bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::{Actor, ActorKind, Cachet, Error, Result};
 use crate::auth::policy::Permission;
 use crate::auth::tokens::{
     hash_secret, hashes_equal, is_legacy_cachet_api_token, is_well_formed_api_token,
-    mint_api_token, random_secret,
+    mint_api_token, random_secret, split_sanctum_api_token,
 };
 use crate::model::*;
 use crate::store::{Changed, Effects, no_effects};
@@ -25,8 +25,14 @@ impl Cachet {
     ///
     /// [`Error::Unauthenticated`].
     pub async fn resolve_api_token(&self, presented: &str, ip: Option<IpAddr>) -> Result<Actor> {
-        let presented = presented.trim();
-        if !is_well_formed_api_token(presented) && !is_legacy_cachet_api_token(presented) {
+        let mut presented = presented.trim();
+        // A Cachet 3 key, imported: Sanctum's `<id>|<secret>` (the id must be the key's) or
+        // the bare secret, looked up by the secret's SHA-256 as Sanctum stored it.
+        let mut claimed_id = None;
+        if let Some((id, secret)) = split_sanctum_api_token(presented) {
+            claimed_id = id;
+            presented = secret;
+        } else if !is_well_formed_api_token(presented) && !is_legacy_cachet_api_token(presented) {
             return Err(Error::Unauthenticated);
         }
         let hash = hash_secret(presented);
@@ -36,6 +42,8 @@ impl Cachet {
         let now = self.now();
         let refused = if !hashes_equal(&token.hash, &hash) {
             Some("hash mismatch")
+        } else if claimed_id.is_some_and(|id| id != token.id.get()) {
+            Some("id mismatch")
         } else if token.revoked_at.is_some() {
             Some("revoked")
         } else if token.expires_at.is_some_and(|e| e <= now) {

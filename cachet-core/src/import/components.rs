@@ -2,22 +2,30 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Source;
 use super::builder::{Builder, int, map_table, opt_int, text};
+use super::cachet3::{component_status_code, is_morph, meta_of};
 use super::source::{rows, rule};
+use super::{SchemaVersion, Source};
 use crate::model::{Collapsed, ComponentStatus, GroupVisibility, StatusCauseKind};
 use crate::store::backup::Value;
 use crate::validate::{HttpUrl, Meta, Name, Order, Slug, Text};
 
-pub(super) fn map_groups(b: &mut Builder, source: &Source, now: i64) -> BTreeSet<i64> {
+pub(super) fn map_groups(
+    b: &mut Builder,
+    source: &Source,
+    version: SchemaVersion,
+    now: i64,
+) -> BTreeSet<i64> {
     map_table(b, source, "component_groups", |r, id| {
         let name = rule("name", Name::parse(r.text("name")))?;
         let order = rule("order", Order::new(r.int_or("order", 0)?))?;
         let collapsed = rule("collapsed", Collapsed::from_code(r.int_or("collapsed", 1)?))?;
-        let visible = rule(
-            "visible",
-            GroupVisibility::from_code(r.int_or("visible", 0)?),
-        )?;
+        let mut visible = r.int_or("visible", 0)?;
+        // Cachet 3's third visibility, hidden (2), is closest to signed-in users only.
+        if version == SchemaVersion::Cachet3 && visible == 2 {
+            visible = 0;
+        }
+        let visible = rule("visible", GroupVisibility::from_code(visible))?;
         let created = r.time_or("created_at", now)?;
         Ok(Some(vec![
             int(id),
@@ -34,10 +42,13 @@ pub(super) fn map_groups(b: &mut Builder, source: &Source, now: i64) -> BTreeSet
 pub(super) fn map_components(
     b: &mut Builder,
     source: &Source,
+    version: SchemaVersion,
     groups: &BTreeSet<i64>,
     now: i64,
 ) -> BTreeSet<i64> {
     let mut history = Vec::new();
+    // Cachet 3 keeps components' meta in the `meta` table, one JSON value per key.
+    let mut metas = meta_of(source, "component");
     let ids = map_table(b, source, "components", |r, id| {
         if r.opt_time("deleted_at")?.is_some() {
             return Ok(None);
@@ -48,13 +59,23 @@ pub(super) fn map_components(
             None => Value::Null,
             Some(l) => text(rule("link", HttpUrl::parse(l))?.as_str()),
         };
-        let status = rule("status", ComponentStatus::from_code(r.int_or("status", 0)?))?;
+        let mut status = r.int_or("status", 0)?;
+        if version == SchemaVersion::Cachet3 {
+            status = component_status_code(status);
+        }
+        let status = rule("status", ComponentStatus::from_code(status))?;
         let order = rule("order", Order::new(r.int_or("order", 0)?))?;
         // Cachet's "no group" is 0; a group that is gone leaves the component ungrouped.
-        let group = r.opt_int("group_id")?.filter(|g| groups.contains(g));
-        let meta = match r.raw("meta").map(str::trim).filter(|s| !s.is_empty()) {
-            None => Meta::default(),
-            Some(m) => rule("meta", Meta::parse_json(m))?,
+        let group = r
+            .opt_int(r.pick(&["group_id", "component_group_id"]))?
+            .filter(|g| groups.contains(g));
+        let meta = match (
+            metas.remove(&id),
+            r.raw("meta").map(str::trim).filter(|s| !s.is_empty()),
+        ) {
+            (Some(m), _) => rule("meta", Meta::from_value(serde_json::Value::Object(m)))?,
+            (None, None) => Meta::default(),
+            (None, Some(m)) => rule("meta", Meta::parse_json(m))?,
         };
         let created = r.time_or("created_at", now)?;
         let updated = r.time_or("updated_at", created)?;
@@ -124,7 +145,7 @@ pub(super) fn map_tags(b: &mut Builder, source: &Source, components: &BTreeSet<i
         let id = r.id();
         // Cachet 2.4 writes the morph type as the table name; older rows used the class.
         let kind = r.text("taggable_type");
-        if kind != "components" && !kind.ends_with("\\Component") {
+        if !is_morph(kind, "component") {
             b.skip("taggables");
             continue;
         }

@@ -1,4 +1,4 @@
-//! Importing a Cachet 2.4 database: its rows, read as text by a backend reader
+//! Importing a Cachet 2.4 or 3.x database: its rows, read as text by a backend reader
 //! (`cachet_store::import`), mapped into a [`Dump`] that
 //! [`BackupStore::load`](crate::store::BackupStore::load) loads into an empty store in one
 //! transaction.
@@ -19,9 +19,12 @@
 //! argon2id; API keys are stored hashed, as our tokens are, with the scope the user's level
 //! allows.
 //!
-//! The schema is Cachet's own: its 2.4 migrations replayed in order give the final column
-//! set [`SOURCE_TABLES`] reads, and the `migrations` table must end with
-//! [`CACHET_24_LAST_MIGRATION`].
+//! The schema is Cachet's own, told by its `migrations` table ([`SchemaVersion::detect`]):
+//! 2.4's migrations replayed in order give the column set [`SOURCE_TABLES`] reads (the table
+//! must end with [`CACHET_24_LAST_MIGRATION`]); cachethq/core's, up to
+//! [`CACHET_3_LAST_MIGRATION`], the set [`CACHET3_TABLES`] reads. Both go through the same
+//! mappers, which read each version's columns; the API keys of 3.x are Sanctum tokens whose
+//! SHA-256 is exactly the hash our tokens are stored by, so they keep working.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +38,7 @@ use crate::store::{Store, StoreError};
 use builder::{Builder, int, text};
 
 mod builder;
+mod cachet3;
 mod components;
 mod incidents;
 mod metrics;
@@ -44,22 +48,26 @@ mod source;
 mod subscribers;
 #[cfg(test)]
 mod tests;
+mod tokens;
+mod updates;
+mod version;
 
+pub use cachet3::CACHET3_TABLES;
 pub use source::{SOURCE_TABLES, Source, SourceRow, SourceTable};
+pub use version::{
+    CACHET_3_FIRST_MIGRATION, CACHET_3_LAST_MIGRATION, CACHET_24_LAST_MIGRATION, SchemaVersion,
+};
 
-/// What the import reads: Cachet 2.4.
-pub const SOURCE_NAME: &str = "Cachet 2.4";
-/// The last migration of Cachet's 2.4 branch: a database whose `migrations` table ends
-/// with it has exactly the schema [`SOURCE_TABLES`] describes.
-pub const CACHET_24_LAST_MIGRATION: &str = "2019_12_12_131400_AlterJobsDropReserved";
+/// What the import reads.
+pub const SOURCE_NAME: &str = "Cachet 2.4 or 3.x";
 
 /// Why an import failed as a whole. Bad rows are not errors: they are [`Plan::rejected`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ImportError {
-    /// The source is not a Cachet 2.4 database.
+    /// The source is neither a Cachet 2.4 database nor one of the supported 3.x schema.
     #[error(
-        "not a {SOURCE_NAME} database: found {found}, expected last migration `{CACHET_24_LAST_MIGRATION}`"
+        "not a {SOURCE_NAME} database this import reads: found {found}; expected Cachet 2.4 (last migration `{CACHET_24_LAST_MIGRATION}`) or Cachet 3.x (migrations up to `{CACHET_3_LAST_MIGRATION}`)"
     )]
     UnsupportedVersion {
         /// What the `migrations` table ends with.
@@ -125,6 +133,8 @@ pub struct Plan {
     pub api_tokens: usize,
     /// The source's fingerprint ([`Source::fingerprint`]).
     pub fingerprint: String,
+    /// The schema the source has.
+    pub version: SchemaVersion,
 }
 
 /// What [`apply`] did.
@@ -136,9 +146,14 @@ pub enum Outcome {
     AlreadyImported,
 }
 
-/// The audit detail that names an import's source; [`apply`] looks for it on a rerun.
-fn audit_marker(fingerprint: &str) -> String {
-    format!("{SOURCE_NAME} source sha256 {fingerprint}")
+/// The audit detail that names an import's source; [`apply`] looks for the fingerprint
+/// part of it on a rerun.
+fn audit_marker(version: SchemaVersion, fingerprint: &str) -> String {
+    format!("{version} {}", fingerprint_marker(fingerprint))
+}
+
+fn fingerprint_marker(fingerprint: &str) -> String {
+    format!("source sha256 {fingerprint}")
 }
 
 /// Whether `store` holds the import of the source with this fingerprint.
@@ -155,7 +170,7 @@ pub async fn already_imported<S: Store + ?Sized>(
         entity: Some(EntityKind::Site),
         ..AuditFilter::default()
     });
-    let marker = audit_marker(fingerprint);
+    let marker = fingerprint_marker(fingerprint);
     let page = store.audit_events(&q).await.map_err(ImportError::Store)?;
     Ok(page
         .items
@@ -187,26 +202,38 @@ pub async fn apply<S: Store + ?Sized>(store: &S, plan: &Plan) -> Result<Outcome,
 ///
 /// # Errors
 ///
-/// [`ImportError::UnsupportedVersion`] for any schema but 2.4's; [`ImportError::Seal`].
+/// [`ImportError::UnsupportedVersion`] for any schema but 2.4's and the supported 3.x set;
+/// [`ImportError::Seal`].
 pub fn plan(source: &Source, keyring: &Keyring, now: Timestamp) -> Result<Plan, ImportError> {
-    source.check_version()?;
+    let version = source.check_version()?;
     let at = now.timestamp_micros();
     let mut b = Builder::new();
-    let locale = settings::map_settings(&mut b, source);
-    let groups = components::map_groups(&mut b, source, at);
-    let components = components::map_components(&mut b, source, &groups, at);
+    for (table, id, column) in source::not_utf8(source) {
+        b.reject(table, id, format!("{column}: not valid UTF-8"));
+    }
+    let locale = settings::map_settings(&mut b, source, version);
+    let groups = components::map_groups(&mut b, source, version, at);
+    let components = components::map_components(&mut b, source, version, &groups, at);
     components::map_tags(&mut b, source, &components);
-    let users = people::map_users(&mut b, source, keyring, at)?;
-    let api_tokens = people::map_api_tokens(&mut b, source, &users, at);
-    incidents::map_incidents(&mut b, source, &users, &components, at);
+    let users = people::map_users(&mut b, source, version, keyring, at)?;
+    let api_tokens = match version {
+        SchemaVersion::Cachet24 => people::map_api_tokens(&mut b, source, &users, at),
+        SchemaVersion::Cachet3 => tokens::map_sanctum_tokens(&mut b, source, &users, at),
+    };
+    let incidents = incidents::map_incidents(&mut b, source, version, &users, &components, at);
     incidents::map_templates(&mut b, source, at);
-    incidents::map_schedules(&mut b, source, &components, at);
+    let schedules = incidents::map_schedules(&mut b, source, version, &components, at);
+    if version == SchemaVersion::Cachet3 {
+        updates::map_updates(&mut b, source, &incidents, &schedules, &users, at);
+        cachet3::count_meta(&mut b, source);
+        cachet3::report_webhooks(&mut b, source);
+    }
     metrics::map_metrics(&mut b, source, at);
     subscribers::map_subscribers(&mut b, source, keyring, &components, &locale, at)?;
     let fingerprint = source.fingerprint();
     let detail = format!(
         "{}: {} rows read, {} imported, {} rejected",
-        audit_marker(&fingerprint),
+        audit_marker(version, &fingerprint),
         b.counts.iter().map(|c| c.read).sum::<usize>(),
         b.counts.iter().map(|c| c.imported).sum::<usize>(),
         b.rejected.len()
@@ -237,5 +264,6 @@ pub fn plan(source: &Source, keyring: &Keyring, now: Timestamp) -> Result<Plan, 
         skipped: b.skipped,
         api_tokens,
         fingerprint,
+        version,
     })
 }

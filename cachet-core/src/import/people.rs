@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::builder::{Builder, int, map_table, text};
 use super::source::{rows, rule};
-use super::{ImportError, Source};
+use super::{ImportError, SchemaVersion, Source};
 use crate::auth::tokens::{hash_secret, is_legacy_cachet_api_token};
 use crate::auth::totp;
 use crate::model::{Role, TokenScope};
@@ -12,27 +12,41 @@ use crate::secrets::Keyring;
 use crate::store::backup::Value;
 use crate::validate::{Email, Name};
 
+/// What Laravel's `encrypted` cast writes (base64 of a JSON object with `iv`, `value` and
+/// `mac`): sealed with the Cachet installation's `APP_KEY`, which the import does not have.
+fn is_laravel_encrypted(s: &str) -> bool {
+    s.starts_with("eyJ")
+}
+
 pub(super) fn map_users(
     b: &mut Builder,
     source: &Source,
+    version: SchemaVersion,
     keyring: &Keyring,
     now: i64,
 ) -> Result<BTreeMap<i64, Role>, ImportError> {
     let mut users = BTreeMap::new();
     let mut emails = BTreeSet::new();
     let mut sealing = None;
+    let mut without_second_factor = Vec::new();
     let ids = map_table(b, source, "users", |r, id| {
-        let name = rule("username", Name::parse(r.text("username")))?;
+        let name_column = r.pick(&["username", "name"]);
+        let name = rule(name_column, Name::parse(r.text(name_column)))?;
         let email = rule("email", Email::parse(r.text("email")))?;
         if !emails.insert(email.as_str().to_owned()) {
             return Err("email: another user has this address".to_owned());
         }
-        let role = if r.int_or("level", 2)? == 1 {
-            Role::Admin
-        } else {
-            Role::Manager
+        let admin = match version {
+            SchemaVersion::Cachet3 => r.bool_or("is_admin", false)?,
+            _ => r.int_or("level", 2)? == 1,
         };
-        let secret = r.text("google_2fa_secret").trim();
+        let role = if admin { Role::Admin } else { Role::Manager };
+        let secret_column = r.pick(&["google_2fa_secret", "app_authentication_secret"]);
+        let mut secret = r.text(secret_column).trim();
+        if is_laravel_encrypted(secret) {
+            without_second_factor.push(id);
+            secret = "";
+        }
         let (key_id, sealed, confirmed) = if secret.is_empty() {
             (Value::Null, Value::Null, Value::Null)
         } else {
@@ -40,7 +54,9 @@ pub(super) fn map_users(
                 .to_bytes()
                 .ok()
                 .filter(|b| b.len() >= totp::MIN_SECRET_BYTES)
-                .ok_or("google_2fa_secret: not a base32 secret of at least 80 bits")?;
+                .ok_or_else(|| {
+                    format!("{secret_column}: not a base32 secret of at least 80 bits")
+                })?;
             match keyring.seal(&bytes, totp::SECRET_AAD) {
                 Ok(s) => (
                     int(i64::from(s.key_id)),
@@ -49,7 +65,7 @@ pub(super) fn map_users(
                 ),
                 Err(e) => {
                     sealing = Some(e);
-                    return Err("google_2fa_secret: could not be sealed".to_owned());
+                    return Err(format!("{secret_column}: could not be sealed"));
                 }
             }
         };
@@ -74,6 +90,16 @@ pub(super) fn map_users(
     });
     if let Some(e) = sealing {
         return Err(ImportError::Seal(e));
+    }
+    for id in without_second_factor
+        .into_iter()
+        .filter(|id| ids.contains(id))
+    {
+        b.reject(
+            "users",
+            Some(id),
+            "app_authentication_secret: encrypted with the Cachet installation's APP_KEY, which the import does not read; the user is imported without a second factor and must set one up again",
+        );
     }
     users.retain(|id, _| ids.contains(id));
     Ok(users)

@@ -5,23 +5,39 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
 
-use super::{CACHET_24_LAST_MIGRATION, ImportError};
+use super::{ImportError, SchemaVersion};
 use crate::validate::MetricValue;
 
-/// One Cachet table and the columns the import reads from it (the final 2.4 shape).
+/// One Cachet table and the columns the import reads from it (its final shape in the
+/// version's migrations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SourceTable {
     /// Its name, without the installation's table prefix.
     pub name: &'static str,
     /// The columns read, in the order a [`SourceRow`] holds them; the first is `id`.
     pub columns: &'static [&'static str],
+    /// Whether an installation may lack the table (it belongs to the host application):
+    /// readers read none of its rows then.
+    pub optional: bool,
 }
 
-const fn src(name: &'static str, columns: &'static [&'static str]) -> SourceTable {
-    SourceTable { name, columns }
+pub(super) const fn src(name: &'static str, columns: &'static [&'static str]) -> SourceTable {
+    SourceTable {
+        name,
+        columns,
+        optional: false,
+    }
 }
 
-/// Every Cachet table the import reads, parents first. Cachet's own bookkeeping (`jobs`,
+pub(super) const fn opt_src(name: &'static str, columns: &'static [&'static str]) -> SourceTable {
+    SourceTable {
+        name,
+        columns,
+        optional: true,
+    }
+}
+
+/// Every Cachet 2.4 table the import reads, parents first. Cachet's own bookkeeping (`jobs`,
 /// `failed_jobs`, `sessions`, `cache`, `notifications`, `actions`, `invites`) has nothing a
 /// new site should keep.
 pub static SOURCE_TABLES: &[SourceTable] = &[
@@ -194,26 +210,24 @@ pub type SourceRow = Vec<Option<String>>;
 pub struct Source {
     /// The `migrations` table's names, in the order they were applied.
     pub migrations: Vec<String>,
-    /// The rows of each table of [`SOURCE_TABLES`] (by name), ordered by id.
+    /// The rows of each table of its version's [`SchemaVersion::tables`] (by name), ordered
+    /// by id.
     pub rows: BTreeMap<&'static str, Vec<SourceRow>>,
+    /// Cells that are not valid UTF-8 (SQLite stores such text as given), by table and row
+    /// position, naming the column; the reader hands them over as NULL, and the plan leaves
+    /// their rows out and reports them.
+    pub not_utf8: BTreeMap<(&'static str, usize), &'static str>,
 }
 
 impl Source {
-    /// Refuses any schema but Cachet 2.4's, naming the last migration found.
+    /// The schema the `migrations` table names; anything but Cachet 2.4's or the supported
+    /// 3.x set is refused, naming what was found.
     ///
     /// # Errors
     ///
     /// [`ImportError::UnsupportedVersion`].
-    pub fn check_version(&self) -> Result<(), ImportError> {
-        match self.migrations.last() {
-            Some(last) if last == CACHET_24_LAST_MIGRATION => Ok(()),
-            found => Err(ImportError::UnsupportedVersion {
-                found: found.map_or_else(
-                    || "an empty migrations table".to_owned(),
-                    |m| format!("last migration `{}`", crate::log::Escaped(m)),
-                ),
-            }),
-        }
+    pub fn check_version(&self) -> Result<SchemaVersion, ImportError> {
+        SchemaVersion::detect(&self.migrations)
     }
 
     /// The SHA-256 (hex) of everything read, so a rerun knows the source it imported.
@@ -226,6 +240,9 @@ impl Source {
         };
         for m in &self.migrations {
             feed(m.as_bytes());
+        }
+        for ((table, row), column) in &self.not_utf8 {
+            feed(format!("{table}\x00{row}\x00{column}").as_bytes());
         }
         for (table, rows) in &self.rows {
             feed(table.as_bytes());
@@ -254,6 +271,16 @@ impl Row<'_> {
     pub(super) fn raw(&self, column: &str) -> Option<&str> {
         let i = self.table.columns.iter().position(|c| *c == column)?;
         self.values.get(i)?.as_deref()
+    }
+
+    /// The first of `columns` the row's table has: a column renamed between versions.
+    pub(super) fn pick<'c>(&self, columns: &[&'c str]) -> &'c str {
+        columns
+            .iter()
+            .find(|c| self.table.columns.contains(c))
+            .or(columns.first())
+            .copied()
+            .unwrap_or_default()
     }
 
     pub(super) fn id(&self) -> Option<i64> {
@@ -378,13 +405,43 @@ pub(super) fn millis(field: &str, s: &str) -> Field<i64> {
 
 /// The rows of one source table, with their table.
 pub(super) fn rows<'a>(source: &'a Source, name: &str) -> impl Iterator<Item = Row<'a>> {
-    let table = SOURCE_TABLES.iter().find(|t| t.name == name);
+    let tables = source
+        .check_version()
+        .map_or(SOURCE_TABLES, SchemaVersion::tables);
+    let table = tables.iter().find(|t| t.name == name);
     table.into_iter().flat_map(move |t| {
         source
             .rows
             .get(t.name)
             .into_iter()
             .flatten()
-            .map(move |values| Row { table: t, values })
+            .enumerate()
+            .filter(move |(i, _)| !source.not_utf8.contains_key(&(t.name, *i)))
+            .map(move |(_, values)| Row { table: t, values })
     })
+}
+
+/// The rows with a cell that is not UTF-8, as rejections: table, id and column.
+pub(super) fn not_utf8(source: &Source) -> Vec<(&'static str, Option<i64>, &'static str)> {
+    let tables = source
+        .check_version()
+        .map_or(SOURCE_TABLES, SchemaVersion::tables);
+    source
+        .not_utf8
+        .iter()
+        .map(|(&(table, i), &column)| {
+            let id = tables
+                .iter()
+                .find(|t| t.name == table)
+                .and_then(|t| {
+                    source
+                        .rows
+                        .get(t.name)?
+                        .get(i)
+                        .map(|values| Row { table: t, values })
+                })
+                .and_then(|r| r.id());
+            (table, id, column)
+        })
+        .collect()
 }

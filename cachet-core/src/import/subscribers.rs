@@ -79,7 +79,7 @@ pub(super) fn map_subscribers(
             Value::Bytes(sealed.ciphertext),
             Value::Bytes(index.0.to_vec()),
             text(locale.as_str()),
-            opt_int(r.opt_time("verified_at")?),
+            opt_int(r.opt_time(r.pick(&["verified_at", "email_verified_at"]))?),
             int(created),
             int(r.time_or("updated_at", created)?),
         ]))

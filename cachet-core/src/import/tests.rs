@@ -23,6 +23,7 @@ fn source(tables: &[(&'static str, Vec<Vec<Option<&str>>>)]) -> Source {
                 (t.name, rows)
             })
             .collect(),
+        ..Source::default()
     }
 }
 

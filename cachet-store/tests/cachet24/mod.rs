@@ -80,7 +80,9 @@ pub const USER_KEY: &str = "UserKey01234567890ab";
 /// The admin's Google2FA secret (16 base32 characters, 80 bits).
 pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
 
-fn ty(e: Engine, t: &str) -> &'static str {
+/// A column type of the fixtures, per engine (Laravel's blueprint types as each engine
+/// gets them).
+pub fn ty(e: Engine, t: &str) -> &'static str {
     use Engine::*;
     match (t, e) {
         ("id", Sqlite) => "integer primary key autoincrement not null",
@@ -111,6 +113,27 @@ fn ty(e: Engine, t: &str) -> &'static str {
         ("ts!", Sqlite) => "datetime not null",
         ("ts!", Postgres) => "timestamp(0) without time zone not null",
         ("ts!", MySql) => "timestamp not null default current_timestamp",
+        ("big", Sqlite) => "integer primary key autoincrement not null",
+        ("big", Postgres) => "bigserial primary key not null",
+        ("big", MySql) => "bigint unsigned not null auto_increment primary key",
+        ("bigint", MySql) => "bigint unsigned not null",
+        ("bigint", _) => "bigint not null",
+        ("uuid", Postgres) => "uuid not null",
+        ("uuid", MySql) => "char(36) not null",
+        ("uuid", Sqlite) => "varchar not null",
+        ("json", Postgres) => "json not null",
+        ("json", MySql) => "longtext not null check (json_valid(`payload`))",
+        ("json", Sqlite) => "text not null",
+        ("json?", Postgres) => "json null",
+        ("json?", _) => "text null",
+        ("int?0", MySql) => "int null default 0",
+        ("int?0", _) => "integer null default 0",
+        ("dec10?", Sqlite) => "numeric null",
+        ("dec10?", _) => "decimal(10, 3) null",
+        ("dec5?", Sqlite) => "numeric null",
+        ("dec5?", _) => "decimal(5, 2) null",
+        ("bool?", Postgres) => "boolean null",
+        ("bool?", _) => "tinyint(1) null",
         ("dec10", Sqlite) | ("dec15", Sqlite) => "numeric not null",
         ("dec10", _) => "decimal(10, 3) not null",
         ("dec15", _) => "decimal(15, 3) not null",
@@ -118,7 +141,8 @@ fn ty(e: Engine, t: &str) -> &'static str {
     }
 }
 
-fn quote(e: Engine, ident: &str) -> String {
+/// An identifier, quoted for the engine.
+pub fn quote(e: Engine, ident: &str) -> String {
     if e == Engine::MySql {
         format!("`{ident}`")
     } else {
@@ -346,7 +370,12 @@ const SCHEMA: &[(&str, &[(&str, &str)])] = &[
 
 /// `CREATE TABLE` statements for the 2.4 schema, tables named with `prefix`.
 pub fn schema(e: Engine, prefix: &str) -> Vec<String> {
-    SCHEMA
+    create_tables(e, prefix, SCHEMA)
+}
+
+/// `CREATE TABLE` statements for `tables` (`(table, [(column, type)])`, types of [`ty`]).
+pub fn create_tables(e: Engine, prefix: &str, tables: &[(&str, &[(&str, &str)])]) -> Vec<String> {
+    tables
         .iter()
         .map(|(table, cols)| {
             let cols = cols
@@ -371,6 +400,8 @@ pub enum V {
     B(bool),
     /// A decimal or timestamp literal, written as a string.
     D(&'static str),
+    /// An SQL expression, written as it is.
+    Raw(&'static str),
 }
 
 fn s(v: &str) -> V {
@@ -383,11 +414,13 @@ fn lit(e: Engine, v: &V) -> String {
         V::I(i) => i.to_string(),
         V::B(b) if e == Engine::Postgres => b.to_string(),
         V::B(b) => i32::from(*b).to_string(),
-        V::S(t) => {
-            assert!(!t.contains('\\'), "MySQL reads backslashes as escapes");
-            format!("'{}'", t.replace('\'', "''"))
+        // MySQL reads backslashes in literals as escapes.
+        V::S(t) if e == Engine::MySql => {
+            format!("'{}'", t.replace('\\', "\\\\").replace('\'', "''"))
         }
+        V::S(t) => format!("'{}'", t.replace('\'', "''")),
         V::D(t) => format!("'{t}'"),
+        V::Raw(t) => (*t).to_owned(),
     }
 }
 

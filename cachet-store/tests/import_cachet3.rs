@@ -1,0 +1,388 @@
+//! `cachet_core::import` of a Cachet 3.x database over `cachet_store::import::read_cachet`:
+//! one built from cachethq/core's migrations' final shape, with hostile content, imported
+//! into a fresh store. SQLite always; PostgreSQL and MariaDB too when
+//! `CACHET_TEST_POSTGRES_URL` / `CACHET_TEST_MYSQL_URL` are set. After the import the public
+//! page, API v1, Cachet 3's API and the Statuspage JSON show the same ids and content;
+//! GUIDs are kept; Sanctum API keys authenticate as Sanctum hands them out; bcrypt passwords
+//! sign in and are rehashed; a rerun changes nothing; bad rows are reported by table and id;
+//! a 3.x newer or older than the supported set is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "cachet24/mod.rs"]
+mod cachet24;
+#[path = "cachet3/mod.rs"]
+mod cachet3;
+mod import_harness;
+mod support;
+
+use cachet_core::import::{self, CACHET_3_LAST_MIGRATION, Outcome, SchemaVersion};
+use cachet_core::model::UserId;
+use cachet_core::validate::HttpUrl;
+use cachet_core::{Cachet, Config, LoginOutcome};
+use cachet24::Engine;
+use import_harness::{fresh_store, get, get_with, json, keyring, remove_sqlite, row_count};
+use sqlx::Connection as _;
+
+fn fixture_statements(e: Engine) -> Vec<String> {
+    let mut all = cachet3::schema(e, "");
+    all.extend(cachet3::content(e, ""));
+    all
+}
+
+async fn sqlite_source() -> String {
+    import_harness::sqlite_source("cachet3_", fixture_statements(Engine::Sqlite)).await
+}
+
+/// Reads, plans and imports the source at `url`, then checks everything the import promises.
+#[allow(clippy::too_many_lines)]
+async fn import_and_check(url: &str, engine: Engine) {
+    let source = cachet_store::import::read_cachet(url, "").await.unwrap();
+    assert_eq!(source.check_version().unwrap(), SchemaVersion::Cachet3);
+    let ring = keyring();
+    let plan = import::plan(&source, &ring, chrono::Utc::now()).unwrap();
+    assert_eq!(plan.version, SchemaVersion::Cachet3);
+
+    // Bad rows are reported by table and id, and only they.
+    let reported: Vec<String> = plan.rejected.iter().map(ToString::to_string).collect();
+    let mut expected = cachet3::EXPECTED_REJECTED.to_vec();
+    if engine == Engine::Sqlite {
+        expected.extend(cachet3::EXPECTED_REJECTED_SQLITE);
+    }
+    for want in &expected {
+        assert!(
+            reported.iter().any(|r| r.starts_with(want)),
+            "{want} missing from {reported:#?}"
+        );
+    }
+    assert_eq!(reported.len(), expected.len(), "{reported:#?}");
+    assert_eq!(plan.api_tokens, 2);
+    assert_eq!(plan.skipped.get("components"), Some(&1), "soft-deleted");
+    let count = |t: &str| plan.counts.iter().find(|c| c.table == t).unwrap().imported;
+    assert_eq!(count("components"), 4);
+    assert_eq!(count("incidents"), 4);
+    assert_eq!(
+        count("users"),
+        2,
+        "the one with an encrypted 2FA secret is imported"
+    );
+    assert_eq!(count("updates"), 3);
+
+    let store = fresh_store().await;
+    assert_eq!(
+        import::apply(store.as_ref(), &plan).await.unwrap(),
+        Outcome::Imported
+    );
+    // Nothing was queued: historical incidents send no mail. One audited operation.
+    assert_eq!(row_count(store.as_ref(), "outbox_events").await, 0);
+    assert_eq!(row_count(store.as_ref(), "audit_events").await, 1);
+    assert_eq!(row_count(store.as_ref(), "schedule_updates").await, 1);
+    assert_eq!(row_count(store.as_ref(), "incident_updates").await, 2);
+
+    let config = Config::new(HttpUrl::parse("https://status.example.com").unwrap());
+    let cachet = Cachet::new(store.clone(), keyring(), config).unwrap();
+
+    // API v1 shows the same ids and content.
+    let (status, body) = get(&cachet, "/api/v1/components/1", None).await;
+    assert_eq!(status, 200, "{body}");
+    let c = json(&body);
+    assert_eq!(c["data"]["name"], "API");
+    assert_eq!(c["data"]["group_id"], 1);
+    assert_eq!(c["data"]["link"], "https://api.example.com");
+    assert_eq!(c["data"]["tags"]["core-service"], "Core Service", "{body}");
+    // Its meta came from Cachet 3's `meta` rows, each value JSON as Cachet wrote it.
+    assert_eq!(c["data"]["meta"]["owner"], "ops", "{body}");
+    assert_eq!(c["data"]["meta"]["tier"], 1, "{body}");
+    let (_, body) = get(&cachet, "/api/v1/components/2", None).await;
+    assert_eq!(json(&body)["data"]["name"], "<script>alert('xss')</script>");
+    // Cachet 3's unknown (5) and under maintenance (6) read as unknown; a group that is gone
+    // leaves the component ungrouped. A hidden group (2) is for signed-in users only.
+    let (status, _) = get(&cachet, "/api/v1/components/5", None).await;
+    assert_eq!(status, 404, "in a hidden group");
+    let admin = cachet3::admin_token();
+    let (_, body) = get(&cachet, "/api/v1/components/5", Some(&admin)).await;
+    assert_eq!(json(&body)["data"]["status"], 0, "{body}");
+    assert_eq!(json(&body)["data"]["group_id"], 2, "{body}");
+    let (_, body) = get(&cachet, "/api/v1/components/6", None).await;
+    assert_eq!(json(&body)["data"]["status"], 0, "{body}");
+    assert_eq!(json(&body)["data"]["group_id"], 0, "{body}");
+    for gone in [3, 4, 7] {
+        let (status, _) = get(&cachet, &format!("/api/v1/components/{gone}"), None).await;
+        assert_eq!(status, 404, "component {gone}");
+    }
+    let (status, body) = get(&cachet, "/api/v1/incidents/1", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["data"]["name"], "Outage <b>bold</b>");
+    assert_eq!(json(&body)["data"]["status"], 4);
+    let (_, body) = get(&cachet, "/api/v1/incidents/1/updates", None).await;
+    assert_eq!(json(&body)["data"][0]["id"], 1, "{body}");
+    // An incident for signed-in users only, and a draft, are not public.
+    for hidden in [2, 4] {
+        let (status, _) = get(&cachet, &format!("/api/v1/incidents/{hidden}"), None).await;
+        assert_eq!(status, 404, "incident {hidden}");
+    }
+    let (_, body) = get(&cachet, "/api/v1/incidents/5", None).await;
+    assert_eq!(
+        json(&body)["data"]["status"],
+        1,
+        "unknown reads as investigating: {body}"
+    );
+    let (_, body) = get(&cachet, "/api/v1/schedules/1", None).await;
+    assert_eq!(json(&body)["data"]["name"], "Upgrade", "{body}");
+    assert_eq!(json(&body)["data"]["status"], 0, "upcoming, from its dates");
+    let (_, body) = get(&cachet, "/api/v1/schedules/2", None).await;
+    assert_eq!(
+        json(&body)["data"]["status"],
+        2,
+        "complete, from its dates: {body}"
+    );
+    let (_, body) = get(&cachet, "/api/v1/metrics/1/points", None).await;
+    assert!(body.contains("12.345"), "{body}");
+
+    // Cachet 3's API shows the incident's GUID as Cachet 3 had it.
+    let (status, body) = get(&cachet, "/api/incidents/1", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(cachet3::GUID_1), "{body}");
+    let (_, body) = get(&cachet, "/api/incidents/5", None).await;
+    assert!(body.contains(cachet3::GUID_5), "{body}");
+
+    // The Statuspage JSON shows the same components.
+    let (status, body) = get(&cachet, "/api/v2/summary.json", None).await;
+    assert_eq!(status, 200, "{body}");
+    let names: Vec<String> = json(&body)["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str().map(str::to_owned))
+        .collect();
+    for want in ["API", "<script>alert('xss')</script>", "Maintained"] {
+        assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+    }
+    assert!(
+        json(&body)["page"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Acme")
+    );
+
+    // The page shows it, escaped.
+    let (status, page) = get(&cachet, "/incidents/1", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<h1>Outage &#60;b&#62;bold&#60;/b&#62;</h1>"),
+        "{page}"
+    );
+    assert!(page.contains("<strong>fixed</strong>"), "{page}");
+    assert!(!page.contains("<script>alert"), "{page}");
+    let (status, page) = get(&cachet, "/", None).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(page.contains("Acme &#60;script&#62;"), "{page}");
+
+    // Sanctum keys authenticate as Sanctum hands them out (`<id>|<secret>`, the id must be
+    // the key's) or as the bare secret, with the scope their abilities and owner allow.
+    let (status, body) = get(&cachet, "/api/v1/subscribers", Some(&admin)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("reader@example.com"), "{body}");
+    assert!(body.contains("picky@example.com"), "{body}");
+    let (status, _) = get(
+        &cachet,
+        "/api/v1/subscribers",
+        Some(&cachet3::admin_secret()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let wrong_id = format!("2|{}", cachet3::admin_secret());
+    let (status, _) = get(&cachet, "/api/v1/subscribers", Some(&wrong_id)).await;
+    assert_eq!(status, 401, "another key's id");
+    let bearer = format!("Bearer {admin}");
+    let (status, body) = get_with(
+        &cachet,
+        "/api/incidents/2",
+        &[("Authorization", bearer.as_str())],
+    )
+    .await;
+    assert_eq!(status, 200, "Cachet 3's API, signed in: {body}");
+    let user = format!("2|{}", cachet3::USER_SECRET);
+    let (status, _) = get(&cachet, "/api/v1/subscribers", Some(&user)).await;
+    assert_eq!(status, 403, "a non-admin's key is not an admin's");
+    let (status, _) = get(&cachet, "/api/v1/components/1", Some(&user)).await;
+    assert_eq!(status, 200);
+    let forged = format!("1|{}", "A".repeat(40));
+    let (status, _) = get(&cachet, "/api/v1/subscribers", Some(&forged)).await;
+    assert_eq!(status, 401);
+
+    // A bcrypt password signs in once and is argon2id afterwards.
+    let before = store.user(UserId(2)).await.unwrap().password_hash.0;
+    assert!(before.starts_with("$2y$"));
+    let out = cachet
+        .login("ops@example.com", cachet3::PASSWORD, None, None, None)
+        .await
+        .unwrap();
+    assert!(matches!(out, LoginOutcome::SignedIn(_)));
+    let after = store.user(UserId(2)).await.unwrap().password_hash.0;
+    assert!(after.starts_with("$argon2id$"), "{after}");
+    assert!(
+        cachet
+            .login("ops@example.com", "wrong password here", None, None, None)
+            .await
+            .is_err()
+    );
+    // The admin's plain 2FA secret came along, sealed; the other's, encrypted with Cachet's
+    // APP_KEY, could not, and was reported.
+    let out = cachet
+        .login("admin@example.com", cachet3::PASSWORD, None, None, None)
+        .await
+        .unwrap();
+    assert!(matches!(out, LoginOutcome::SecondFactorRequired(_)));
+    let admin_user = store.user(UserId(1)).await.unwrap();
+    assert_eq!(admin_user.role, cachet_core::model::Role::Admin);
+    let opened = ring
+        .open(
+            &admin_user.totp.unwrap().secret,
+            cachet_core::auth::totp::SECRET_AAD,
+        )
+        .unwrap();
+    assert_eq!(
+        opened,
+        totp_rs::Secret::Encoded(cachet3::TOTP_SECRET.into())
+            .to_bytes()
+            .unwrap()
+    );
+    assert!(store.user(UserId(2)).await.unwrap().totp.is_none());
+
+    // A rerun changes nothing.
+    let before = store.dump().await.unwrap();
+    let again = cachet_store::import::read_cachet(url, "").await.unwrap();
+    let plan2 = import::plan(&again, &ring, chrono::Utc::now()).unwrap();
+    assert_eq!(plan2.fingerprint, plan.fingerprint);
+    assert_eq!(
+        import::apply(store.as_ref(), &plan2).await.unwrap(),
+        Outcome::AlreadyImported
+    );
+    assert_eq!(store.dump().await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn a_sqlite_cachet3_imports() {
+    let url = sqlite_source().await;
+    import_and_check(&url, Engine::Sqlite).await;
+    remove_sqlite(&url);
+}
+
+#[tokio::test]
+async fn a_postgres_cachet3_imports() {
+    let statements = fixture_statements(Engine::Postgres);
+    if let Some((url, schema)) = import_harness::postgres_source("cachet3_", statements).await {
+        import_and_check(&url, Engine::Postgres).await;
+        import_harness::drop_postgres(&schema).await;
+    }
+}
+
+#[tokio::test]
+async fn a_mariadb_cachet3_imports() {
+    let statements = fixture_statements(Engine::MySql);
+    if let Some((url, database)) = import_harness::mysql_source("cachet3_", statements).await {
+        import_and_check(&url, Engine::MySql).await;
+        import_harness::drop_mysql(&database).await;
+    }
+}
+
+#[tokio::test]
+async fn a_planned_cachet3_import_writes_nothing() {
+    let url = sqlite_source().await;
+    let source = cachet_store::import::read_cachet(&url, "").await.unwrap();
+    let plan = import::plan(&source, &keyring(), chrono::Utc::now()).unwrap();
+    assert!(plan.dump.row_count() > 0);
+    // Planning is the dry run: the target stays empty, the source unchanged.
+    let store = fresh_store().await;
+    assert_eq!(row_count(store.as_ref(), "components").await, 0);
+    let again = cachet_store::import::read_cachet(&url, "").await.unwrap();
+    assert_eq!(again, source);
+    remove_sqlite(&url);
+}
+
+#[tokio::test]
+async fn a_cachet3_newer_or_older_than_supported_is_refused() {
+    let url = sqlite_source().await;
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO migrations (migration, batch) VALUES ('2026_09_01_000001_add_future_column', 2)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let source = cachet_store::import::read_cachet(&url, "").await.unwrap();
+    assert!(
+        source.rows.is_empty(),
+        "an unknown schema's tables are not read"
+    );
+    let e = import::plan(&source, &keyring(), chrono::Utc::now())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("2026_09_01_000001_add_future_column") && e.contains("newer"),
+        "{e}"
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM migrations WHERE migration IN ('2026_09_01_000001_add_future_column', '{CACHET_3_LAST_MIGRATION}')"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let source = cachet_store::import::read_cachet(&url, "").await.unwrap();
+    let e = import::plan(&source, &keyring(), chrono::Utc::now())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("older") && e.contains("2026_08_06_000001"),
+        "{e}"
+    );
+    remove_sqlite(&url);
+}
+
+/// The fixture without Sanctum's table (an installation that never issued an API key).
+fn without_sanctum(e: Engine) -> Vec<String> {
+    fixture_statements(e)
+        .into_iter()
+        .filter(|s| !s.contains("personal_access_tokens"))
+        .collect()
+}
+
+/// Imports a source without Sanctum's table: everything else comes, no key is reported.
+async fn check_without_sanctum(url: &str) {
+    let source = cachet_store::import::read_cachet(url, "").await.unwrap();
+    assert!(!source.rows.contains_key("personal_access_tokens"));
+    let plan = import::plan(&source, &keyring(), chrono::Utc::now()).unwrap();
+    assert_eq!(plan.api_tokens, 0);
+    let count = |t: &str| plan.counts.iter().find(|c| c.table == t).unwrap().imported;
+    assert_eq!(count("incidents"), 4);
+    assert_eq!(count("users"), 2);
+    assert!(
+        !plan
+            .rejected
+            .iter()
+            .any(|r| r.table == "personal_access_tokens"),
+        "{:?}",
+        plan.rejected
+    );
+}
+
+#[tokio::test]
+async fn a_cachet3_that_never_issued_api_keys_imports_without_sanctums_table() {
+    let url = import_harness::sqlite_source("cachet3_", without_sanctum(Engine::Sqlite)).await;
+    check_without_sanctum(&url).await;
+    remove_sqlite(&url);
+    if let Some((url, schema)) =
+        import_harness::postgres_source("cachet3_", without_sanctum(Engine::Postgres)).await
+    {
+        check_without_sanctum(&url).await;
+        import_harness::drop_postgres(&schema).await;
+    }
+    if let Some((url, database)) =
+        import_harness::mysql_source("cachet3_", without_sanctum(Engine::MySql)).await
+    {
+        check_without_sanctum(&url).await;
+        import_harness::drop_mysql(&database).await;
+    }
+}

@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
 use crate::store::backup::{
-    ColumnType, Dump, KEY_ID_COLUMNS, NOT_EMPTY_ENTITY, TABLES, Table, Value,
+    ColumnType, Dump, KEY_ID_COLUMNS, NOT_EMPTY_ENTITY, TABLES, Table, Value, added_column_default,
 };
 use crate::store::{Store, StoreError};
 
@@ -319,27 +319,7 @@ pub fn decode(archive: &[u8]) -> Result<(Manifest, Dump), BackupError> {
             actual,
         });
     }
-    if manifest.tables.len() != TABLES.len() {
-        return Err(BackupError::SchemaMismatch {
-            detail: format!(
-                "the archive lists {} tables, this build has {}",
-                manifest.tables.len(),
-                TABLES.len()
-            ),
-        });
-    }
-    for (m, t) in manifest.tables.iter().zip(TABLES) {
-        if m.name != t.name {
-            return Err(BackupError::SchemaMismatch {
-                detail: format!("table `{}` where `{}` was expected", m.name, t.name),
-            });
-        }
-        if m.columns != column_spec(t) {
-            return Err(BackupError::SchemaMismatch {
-                detail: format!("the columns of `{}` differ", t.name),
-            });
-        }
-    }
+    let layouts = layouts(&manifest)?;
     let mut dump = Dump::empty(manifest.revision);
     let tables = &mut dump.tables;
     let mut at = 0usize;
@@ -360,16 +340,22 @@ pub fn decode(archive: &[u8]) -> Result<(Manifest, Dump), BackupError> {
         while at < tables.len() && tables[at].table.name != name {
             at += 1;
         }
-        let Some(t) = tables.get_mut(at) else {
+        let (Some(t), Some(Some(layout))) = (tables.get_mut(at), layouts.get(at)) else {
             return Err(bad(match Table::named(&name) {
+                Some(_) if tables.get(at).is_some() => {
+                    format!("a row of `{name}` where the manifest lists no such table")
+                }
                 Some(_) => format!("a row of `{name}` after the rows of a later table"),
                 None => format!("unknown table `{name}`"),
             }));
         };
-        let row = decode_row(t.table, values).map_err(bad)?;
+        let row = decode_row(t.table, layout, values).map_err(bad)?;
         t.rows.push(row);
     }
-    for (m, t) in manifest.tables.iter().zip(&dump.tables) {
+    for m in &manifest.tables {
+        let Some(t) = dump.tables.iter().find(|t| t.table.name == m.name) else {
+            continue;
+        };
         if m.rows != t.rows.len() as u64 {
             return Err(BackupError::SchemaMismatch {
                 detail: format!(
@@ -395,25 +381,129 @@ fn parse_line(line: &str) -> Result<(String, Vec<serde_json::Value>), String> {
     Ok((l.table, l.row))
 }
 
-fn decode_row(table: &Table, values: Vec<serde_json::Value>) -> Result<Vec<Value>, String> {
-    if values.len() != table.columns.len() {
+/// Where each of this build's columns of a table comes from in an archive.
+#[derive(Debug)]
+enum ColumnSource {
+    /// The archive's column at this index.
+    Archive(usize),
+    /// Absent from an older archive: the value the migration that added it gives old rows.
+    Default(Value),
+}
+
+/// How one archive table's rows map onto this build's table.
+#[derive(Debug)]
+struct Layout {
+    /// How many values an archive row holds.
+    archive_columns: usize,
+    /// One source per column of this build's table, in its order.
+    sources: Vec<ColumnSource>,
+}
+
+/// Reads the manifest's tables against this build's [`TABLES`]: one entry per table, `None`
+/// for a table the archive does not hold (it was created by a later migration and restores
+/// empty). An archive from an older build restores as that database reads after the
+/// migrations; anything this build cannot place (a table or column it does not have, a
+/// column whose type changed, tables out of load order) is refused by name, so an archive
+/// from a newer build is never loaded with parts silently dropped.
+fn layouts(manifest: &Manifest) -> Result<Vec<Option<Layout>>, BackupError> {
+    let mismatch = |detail: String| BackupError::SchemaMismatch { detail };
+    let mut out: Vec<Option<Layout>> = TABLES.iter().map(|_| None).collect();
+    let mut next = 0usize;
+    for m in &manifest.tables {
+        let Some(offset) = TABLES[next..].iter().position(|t| t.name == m.name) else {
+            return Err(mismatch(if Table::named(&m.name).is_some() {
+                format!(
+                    "table `{}` is listed out of this build's load order",
+                    m.name
+                )
+            } else {
+                format!(
+                    "table `{}` is not in this build (an archive from a newer build?)",
+                    m.name
+                )
+            }));
+        };
+        let at = next + offset;
+        let table = &TABLES[at];
+        next = at + 1;
+        let build_spec = column_spec(table);
+        let archive_names: Vec<&str> = m
+            .columns
+            .iter()
+            .map(|spec| spec.split(':').next().unwrap_or(spec))
+            .collect();
+        for (i, name) in archive_names.iter().enumerate() {
+            if archive_names[..i].contains(name) {
+                return Err(mismatch(format!(
+                    "column `{}.{name}` is listed twice",
+                    m.name
+                )));
+            }
+            if !table.columns.iter().any(|c| c.name == *name) {
+                return Err(mismatch(format!(
+                    "column `{}.{name}` is not in this build (an archive from a newer build?)",
+                    m.name
+                )));
+            }
+        }
+        let mut sources = Vec::with_capacity(table.columns.len());
+        for (column, spec) in table.columns.iter().zip(&build_spec) {
+            match archive_names.iter().position(|n| *n == column.name) {
+                Some(i) if m.columns[i] == *spec => sources.push(ColumnSource::Archive(i)),
+                Some(i) => {
+                    return Err(mismatch(format!(
+                        "column `{}.{}` is `{}` in the archive, `{spec}` in this build",
+                        m.name, column.name, m.columns[i]
+                    )));
+                }
+                None => match added_column_default(table.name, column) {
+                    Some(value) => sources.push(ColumnSource::Default(value)),
+                    None => {
+                        return Err(mismatch(format!(
+                            "column `{}.{}` is missing from the archive and has no default",
+                            m.name, column.name
+                        )));
+                    }
+                },
+            }
+        }
+        out[at] = Some(Layout {
+            archive_columns: m.columns.len(),
+            sources,
+        });
+    }
+    Ok(out)
+}
+
+fn decode_row(
+    table: &Table,
+    layout: &Layout,
+    values: Vec<serde_json::Value>,
+) -> Result<Vec<Value>, String> {
+    if values.len() != layout.archive_columns {
         return Err(format!(
-            "a row of `{}` has {} values, the table has {} columns",
+            "a row of `{}` has {} values, the manifest lists {} columns",
             table.name,
             values.len(),
-            table.columns.len()
+            layout.archive_columns
         ));
     }
-    values
-        .into_iter()
-        .zip(table.columns)
-        .map(|(v, c)| {
-            let out = match (v, c.ty) {
-                (serde_json::Value::Null, _) if c.nullable => Some(Value::Null),
-                (serde_json::Value::Number(n), ColumnType::Int) => n.as_i64().map(Value::Int),
-                (serde_json::Value::Bool(b), ColumnType::Bool) => Some(Value::Bool(b)),
-                (serde_json::Value::String(s), ColumnType::Text) => Some(Value::Text(s)),
-                (serde_json::Value::String(s), ColumnType::Bytes) => {
+    let mut values: Vec<Option<serde_json::Value>> = values.into_iter().map(Some).collect();
+    table
+        .columns
+        .iter()
+        .zip(&layout.sources)
+        .map(|(c, source)| {
+            let i = match source {
+                ColumnSource::Default(value) => return Ok(value.clone()),
+                ColumnSource::Archive(i) => *i,
+            };
+            let out = match (values[i].take(), c.ty) {
+                (Some(serde_json::Value::Null), _) if c.nullable => Some(Value::Null),
+                (Some(serde_json::Value::Number(n)), ColumnType::Int) => n.as_i64().map(Value::Int),
+                (Some(serde_json::Value::Bool(b)), ColumnType::Bool) => Some(Value::Bool(b)),
+                (Some(serde_json::Value::String(s)), ColumnType::Text) => Some(Value::Text(s)),
+                (Some(serde_json::Value::String(s)), ColumnType::Bytes) => {
                     STANDARD.decode(s.as_bytes()).ok().map(Value::Bytes)
                 }
                 _ => None,
@@ -602,6 +692,113 @@ mod tests {
         let e = decode(&reseal(&text, &swapped)).unwrap_err();
         assert!(
             e.to_string().contains("after the rows of a later table"),
+            "{e}"
+        );
+    }
+
+    /// The sample plus a webhook, written as a build from before webhooks chose their events
+    /// and before the alert tables would have written it.
+    fn archive_from_before_events_and_alerts() -> (Dump, Vec<u8>) {
+        let mut d = sample();
+        let hooks = d
+            .tables
+            .iter_mut()
+            .find(|t| t.table.name == "webhooks")
+            .unwrap();
+        hooks.rows.push(vec![
+            Value::Int(4),
+            Value::Text("ops".into()),
+            Value::Text("https://hooks.example.com/x".into()),
+            Value::Int(3),
+            Value::Bytes(vec![7; 40]),
+            Value::Bool(true),
+            Value::Int(20),
+            Value::Int(21),
+            Value::Text("maintenance".into()),
+        ]);
+        let text = String::from_utf8(archive(&d)).unwrap();
+        let mut m: Manifest = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        m.tables.retain(|t| {
+            !["integrations", "alert_rules", "alert_states"].contains(&t.name.as_str())
+        });
+        let hooks = m.tables.iter_mut().find(|t| t.name == "webhooks").unwrap();
+        assert_eq!(hooks.columns.pop().as_deref(), Some("events:text"));
+        let body = text[body_start(text.as_bytes())..].replace(",\"maintenance\"]", "]");
+        m.body_sha256 = hex::encode(Sha256::digest(body.as_bytes()));
+        let mut old = serde_json::to_vec(&m).unwrap();
+        old.push(b'\n');
+        old.extend_from_slice(body.as_bytes());
+        (d, old)
+    }
+
+    #[test]
+    fn an_archive_from_before_a_schema_change_restores_with_the_migrations_defaults() {
+        let (mut expected, old) = archive_from_before_events_and_alerts();
+        let (m, back) = decode(&old).unwrap();
+        assert_eq!(m.tables.len(), TABLES.len() - 3);
+        // The webhook gets every event, as the migration gave endpoints that existed before it.
+        let hooks = expected
+            .tables
+            .iter_mut()
+            .find(|t| t.table.name == "webhooks")
+            .unwrap();
+        hooks.rows[0][8] = Value::Text(
+            "incident_created,incident_updated,incident_resolved,component_status,maintenance"
+                .into(),
+        );
+        assert_eq!(back, expected);
+        // Re-exporting writes this build's layout, which reads back unchanged.
+        let (_, again) = decode(&archive(&back)).unwrap();
+        assert_eq!(again, back);
+    }
+
+    #[test]
+    fn an_archive_from_a_newer_build_is_refused_by_name() {
+        let text = String::from_utf8(archive(&sample())).unwrap();
+        let body = &text[body_start(text.as_bytes())..];
+        let with_manifest = |edit: &dyn Fn(&mut Manifest)| {
+            let mut m: Manifest = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+            edit(&mut m);
+            let mut out = serde_json::to_vec(&m).unwrap();
+            out.push(b'\n');
+            out.extend_from_slice(body.as_bytes());
+            decode(&out).unwrap_err().to_string()
+        };
+        let e = with_manifest(&|m| {
+            m.tables.push(TableManifest {
+                name: "sms_subscribers".into(),
+                columns: vec!["id:int".into()],
+                rows: 0,
+            });
+        });
+        assert!(
+            e.contains("table `sms_subscribers` is not in this build"),
+            "{e}"
+        );
+        let e = with_manifest(&|m| {
+            let t = m.tables.iter_mut().find(|t| t.name == "settings").unwrap();
+            t.columns.push("scope:text".into());
+        });
+        assert!(
+            e.contains("column `settings.scope` is not in this build"),
+            "{e}"
+        );
+        let e = with_manifest(&|m| {
+            let t = m.tables.iter_mut().find(|t| t.name == "settings").unwrap();
+            t.columns[1] = "value:bytes".into();
+        });
+        assert!(
+            e.contains("`settings.value` is `value:bytes` in the archive, `value:text`"),
+            "{e}"
+        );
+        let e = with_manifest(&|m| m.tables.swap(0, 1));
+        assert!(e.contains("out of this build's load order"), "{e}");
+        let e = with_manifest(&|m| {
+            let t = m.tables.iter_mut().find(|t| t.name == "settings").unwrap();
+            t.columns.remove(1);
+        });
+        assert!(
+            e.contains("`settings.value` is missing from the archive and has no default"),
             "{e}"
         );
     }

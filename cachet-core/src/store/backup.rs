@@ -522,6 +522,68 @@ pub static TABLES: &[Table] = &[
     ),
 ];
 
+/// The value a migration gives the existing rows of a column it adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnDefault {
+    /// NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+    /// Text.
+    Text(&'static str),
+}
+
+impl ColumnDefault {
+    /// The stored value.
+    #[must_use]
+    pub fn value(self) -> Value {
+        match self {
+            Self::Null => Value::Null,
+            Self::Int(i) => Value::Int(i),
+            Self::Bool(b) => Value::Bool(b),
+            Self::Text(t) => Value::Text(t.to_owned()),
+        }
+    }
+}
+
+/// A column that a migration added to a table after archives of the table were first
+/// written, with the value the migration gives existing rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddedColumn {
+    /// The table.
+    pub table: &'static str,
+    /// The column.
+    pub column: &'static str,
+    /// What the migration fills in for rows that existed before it.
+    pub default: ColumnDefault,
+}
+
+/// Every column added since the first archive format, so an archive written by an older
+/// build restores as its database would read after the migrations: the missing column gets
+/// the migration's default, as `ALTER TABLE ... ADD COLUMN ... DEFAULT` gives existing rows.
+/// A nullable column added without a default needs no entry (it reads NULL). Tables that a
+/// migration created after an archive was written simply restore empty.
+pub static ADDED_COLUMNS: &[AddedColumn] = &[AddedColumn {
+    table: "webhooks",
+    column: "events",
+    // Endpoints made before events could be chosen keep receiving every event.
+    default: ColumnDefault::Text(
+        "incident_created,incident_updated,incident_resolved,component_status,maintenance",
+    ),
+}];
+
+/// The default for `table.column` in an archive written before the column existed.
+#[must_use]
+pub fn added_column_default(table: &str, column: &Column) -> Option<Value> {
+    ADDED_COLUMNS
+        .iter()
+        .find(|a| a.table == table && a.column == column.name)
+        .map(|a| a.default.value())
+        .or_else(|| column.nullable.then_some(Value::Null))
+}
+
 /// The columns that hold a sealed value's key id, as `(table, column)`: a restored database
 /// needs every key they name in its key file.
 pub static KEY_ID_COLUMNS: &[(&str, &str)] = &[
@@ -674,6 +736,41 @@ mod tests {
                     .any(|c| c.name == *column && c.ty == ColumnType::Int)
             );
         }
+    }
+
+    #[test]
+    fn added_columns_name_real_columns_and_their_defaults_fit() {
+        for a in ADDED_COLUMNS {
+            let table = Table::named(a.table).expect("added column's table");
+            let column = table
+                .columns
+                .iter()
+                .find(|c| c.name == a.column)
+                .expect("added column");
+            assert!(a.default.value().fits(column), "{}.{}", a.table, a.column);
+            assert!(
+                table.columns[..table.key_len]
+                    .iter()
+                    .all(|k| k.name != a.column),
+                "a key column cannot be added with a default"
+            );
+        }
+        let events = Table::named("webhooks").expect("webhooks").columns;
+        let events = events.iter().find(|c| c.name == "events").expect("events");
+        assert!(matches!(
+            added_column_default("webhooks", events),
+            Some(Value::Text(t)) if t.contains("incident_created")
+        ));
+        assert_eq!(
+            added_column_default("webhooks", events),
+            Some(Value::Text(crate::model::WebhookEvents::ALL.to_string())),
+            "the default is every event, as the migration says"
+        );
+        assert_eq!(
+            added_column_default("users", &text_null("x")),
+            Some(Value::Null)
+        );
+        assert_eq!(added_column_default("users", &text("x")), None);
     }
 
     #[test]

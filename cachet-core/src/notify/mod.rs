@@ -8,7 +8,8 @@
 //! generic HTTP gateway).
 //!
 //! SMS is a delivery channel of its own ([`Channel::Sms`], [`SmsMessage`] with the length
-//! rules of GSM 03.38); the dispatcher does not route any event to SMS recipients yet.
+//! rules of GSM 03.38, and [`inbound_sms`] verifying the providers' inbound webhooks); the
+//! dispatcher does not route any event to SMS recipients yet.
 //!
 //! ```
 //! use async_trait::async_trait;
@@ -32,6 +33,7 @@ pub mod background;
 pub mod budget;
 pub mod dispatch;
 pub mod events;
+pub mod inbound_sms;
 pub mod links;
 pub(crate) mod render;
 pub mod scheduler;

@@ -85,12 +85,18 @@
 //! ```
 
 mod email;
+mod http;
 pub mod net;
+pub mod sms;
 mod smtp_pool;
 mod webhook;
 
 pub use email::{
     Dkim, EmailNotifier, EmailNotifierBuilder, EmailSetupError, SmtpTls, SmtpUrl, build_message,
+};
+pub use sms::{
+    Credential, SMS_USER_AGENT, SmsConfig, SmsConfigError, SmsNotifier, SmsProvider, SmsSetupError,
+    TwilioSender,
 };
 pub use webhook::{
     DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_USER_AGENT, WebhookConfig,

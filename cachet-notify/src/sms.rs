@@ -465,6 +465,14 @@ impl SmsNotifier {
                 sender,
                 ..
             } => {
+                // The SID becomes a path segment: a `/` or `..` in a hand-built config must not
+                // reach another endpoint.
+                if account_sid.is_empty() || !account_sid.bytes().all(|b| b.is_ascii_alphanumeric())
+                {
+                    return Err(DeliveryError::Permanent(
+                        "Twilio account SID must be letters and digits only".into(),
+                    ));
+                }
                 let url = self
                     .config
                     .twilio_base_url

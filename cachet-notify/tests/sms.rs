@@ -684,3 +684,29 @@ async fn other_messages_are_refused() {
         DeliveryError::Permanent("the SMS notifier only delivers SMS messages".into())
     );
 }
+
+#[tokio::test]
+async fn a_twilio_sid_that_would_change_the_path_is_refused_without_a_request() {
+    let (base, log) = start_server(answer(201, &twilio_created())).await;
+    let config = SmsConfig::new(
+        SmsProvider::Twilio {
+            account_sid: "AC1/../../other".into(),
+            auth_token: Credential::new(TWILIO_TOKEN),
+            sender: TwilioSender::From("+14155550100".into()),
+        },
+        regions(&["US"]),
+    )
+    .twilio_base_url(base)
+    .allow_private_networks(true)
+    .allow_plain_http(true);
+    let err = SmsNotifier::new(config)
+        .unwrap()
+        .deliver(&sms(US_NUMBER, "API down"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        DeliveryError::Permanent("Twilio account SID must be letters and digits only".into())
+    );
+    assert!(log.lock().unwrap().is_empty());
+}

@@ -43,6 +43,8 @@ pub struct PhoneNumber {
     e164: String,
     /// ISO 3166-1 alpha-2 region the number plan assigns it to (`US`, `GB`).
     region: String,
+    /// How many of the digits are the country calling code (1 to 3), for [`Self::masked`].
+    code_digits: usize,
 }
 
 impl PhoneNumber {
@@ -142,6 +144,7 @@ impl PhoneNumber {
         Ok(Self {
             e164,
             region: region.as_ref().to_owned(),
+            code_digits: number.code().value().to_string().len(),
         })
     }
 
@@ -164,11 +167,7 @@ impl PhoneNumber {
     #[must_use]
     pub fn masked(&self) -> String {
         let digits = self.e164.trim_start_matches('+');
-        let code_len = phonenumber::parse(None, &self.e164)
-            .map(|n| n.code().value().to_string().len())
-            .unwrap_or(1)
-            .min(digits.len());
-        let (code, national) = digits.split_at(code_len);
+        let (code, national) = digits.split_at(self.code_digits.min(digits.len()));
         // Short national numbers keep at most half their digits visible.
         let shown = 4.min(national.len() / 2);
         let (hidden, last) = national.split_at(national.len() - shown);

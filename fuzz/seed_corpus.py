@@ -197,6 +197,14 @@ TEXTS = [
     "${DB_PASSWORD}", "$APP_KEY", "{{secret}}", "%(password)s", "' OR '1'='1", "%", "_", "\\",
 ]
 
+# ---- Phone numbers (SMS): as typed, national, 00-prefixed, non-mobile, hostile -----------------
+PHONES = [
+    "+1 (201) 555-0123", "+14155550123", "+44 (0)7400 123456", "+4915123456789", "0049 1512 3456789",
+    "0151 23456789", "(415) 555-0123", "+44 20 7946 0123", "+1 900 234 5678", "+800 1234 5678",
+    "+1 415 555 0123 ext. 4", "tel:+1-201-555-0123;ext=4", "+1;phone-context=+1", ".;phone-context=",
+    "+١٤١٥", "+1\r\n2015550123", "+" + "9" * 40, "++1", "+0", "+",
+]
+
 SSTI = ["{{[\"id\"]|filter(\"system\")}}", "{{ 7*7 }}", "{% include \"/etc/passwd\" %}", "{{ self }}",
         "@php system('id') @endphp", "{!! 1 !!}", "${7*7}", "<%= 7*7 %>", "{{['id',\"\"]|sort('passthru')}}",
         "{{_self.env.registerUndefinedFilterCallback(\"exec\")}}", "{{ incident.name }}", "{{v}}", "{{ v }} and {{ v }}",
@@ -250,7 +258,7 @@ def main():
     counts = {}
     md = [x.replace("\\n", "\n") for x in XSS] + STRESS + COMMONMARK
     counts["markdown_sanitize"] = write("markdown_sanitize", md)
-    counts["validate_inputs"] = write("validate_inputs", TEXTS + XSS[:20])
+    counts["validate_inputs"] = write("validate_inputs", TEXTS + XSS[:20] + PHONES)
     tpl = [f"{t}\n{v}" for t in SSTI for v in ("", "x")] + \
           [f"Update: {{{{ v }}}}\n{v}" for v in XSS + TEXTS[:30] + ["*a*", "**b**", "`c`", "# h", "- l", "1. l", "> q",
            "    code", "\tcode", "[l](https://x.example)", "<https://x.example>", "a  \nb", "&amp;", "&#x3C;", "\\*", "|a|b|"]]

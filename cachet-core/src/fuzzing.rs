@@ -35,8 +35,8 @@ use crate::sanitize::{LINK_REL, render_markdown, sanitize_html};
 use crate::template;
 use crate::testing::http::{PASSWORD, Site, TokenKind};
 use crate::validate::{
-    Email, HttpUrl, Locale, Markdown, Meta, MetricValue, Name, Order, Places, Slug, Text,
-    Threshold, TimeZoneName,
+    Email, HttpUrl, Locale, Markdown, Meta, MetricValue, Name, Order, PhoneNumber, Places, Slug,
+    Text, Threshold, TimeZoneName,
 };
 use crate::web::RequestContext;
 use crate::web::input::Input;
@@ -208,7 +208,7 @@ fn has_line_breaking_or_bidi(s: &str) -> bool {
 /// Every validator on arbitrary text: never panics; accepted values are fixed points of
 /// their parser and satisfy their invariants (single-line values hold no control or bidi
 /// characters; header-bound values hold no CR/LF; URLs are http/https only; slugs cannot
-/// traverse a path).
+/// traverse a path; phone numbers are E.164 and never shown in full by `Debug`).
 pub fn validate_inputs(data: &[u8]) {
     let Some(s) = text(data) else { return };
     if let Ok(v) = Name::parse(s) {
@@ -246,6 +246,26 @@ pub fn validate_inputs(data: &[u8]) {
         assert!(u.bytes().all(|b| b.is_ascii_graphic()), "url {u:?}");
         assert!(!u.contains(['"', '\'', '<', '>', '\\', '`']), "url {u:?}");
         assert_eq!(HttpUrl::parse(u).as_ref(), Ok(&v));
+    }
+    if let Ok(v) = PhoneNumber::parse(s) {
+        let e = v.as_str();
+        let digits = e.strip_prefix('+').unwrap_or("");
+        assert!(
+            !digits.is_empty()
+                && digits.len() <= PhoneNumber::MAX_DIGITS
+                && digits.bytes().all(|b| b.is_ascii_digit()),
+            "phone {v:?} is not E.164"
+        );
+        let region = v.region();
+        assert!(
+            region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase()),
+            "phone {v:?} region {region:?}"
+        );
+        assert!(
+            !format!("{v:?}").contains(digits),
+            "phone Debug shows the number"
+        );
+        assert_eq!(PhoneNumber::parse(e).as_ref(), Ok(&v));
     }
     if let Ok(v) = Markdown::parse(s) {
         assert!(!v.as_str().contains('\r'), "markdown keeps CR");

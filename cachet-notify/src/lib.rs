@@ -1,4 +1,4 @@
-//! Notifier implementations for cachet-rs: SMTP email and signed webhooks.
+//! Notifier implementations for cachet-rs: SMTP email, signed webhooks and SMS.
 //!
 //! The core's outbox dispatcher decides *who* receives *what* and hands each finished
 //! [`Message`](cachet_core::notify::Message) to a [`Notifier`](cachet_core::notify::Notifier);
@@ -17,6 +17,11 @@
 //! - [`WebhookNotifier`]: a JSON POST signed with HMAC-SHA256 over `"{timestamp}.{body}"`
 //!   ([`sign`]), with connect and total timeouts, no redirects, no environment proxy, and a
 //!   refusal of every non-public address ([`net`]) unless configured otherwise.
+//! - [`SmsNotifier`]: SMS through Twilio, Vonage or a generic HTTP gateway ([`sms`]), with a
+//!   required country allowlist checked before any request (SMS pumping), bodies cut to three
+//!   segments, credentials redacted ([`Credential`]) and numbers never in errors. It shares the
+//!   webhook client's settings (timeouts, no redirects, no environment proxy, rustls, the
+//!   address check). The dispatcher does not route events to SMS recipients yet.
 //!
 //! # One-click unsubscribe (RFC 8058)
 //!
@@ -85,12 +90,18 @@
 //! ```
 
 mod email;
+mod http;
 pub mod net;
+pub mod sms;
 mod smtp_pool;
 mod webhook;
 
 pub use email::{
     Dkim, EmailNotifier, EmailNotifierBuilder, EmailSetupError, SmtpTls, SmtpUrl, build_message,
+};
+pub use sms::{
+    Credential, SMS_USER_AGENT, SmsConfig, SmsConfigError, SmsNotifier, SmsProvider, SmsSetupError,
+    TwilioSender,
 };
 pub use webhook::{
     DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_USER_AGENT, WebhookConfig,

@@ -1,19 +1,16 @@
 //! Signed webhooks.
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use cachet_core::notify::{Channel, DeliveryError, Message, Notifier, WebhookMessage};
 use hmac::{Hmac, Mac};
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{StatusCode, Url};
 use sha2::Sha256;
 
-use crate::net::non_public_reason;
+use crate::http::{ClientError, ClientSettings, build_client, literal_reason, refused_reason};
 
 /// The header carrying `sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`.
 pub const SIGNATURE_HEADER: &str = "X-Cachet-Signature";
@@ -122,34 +119,6 @@ impl fmt::Debug for WebhookNotifier {
     }
 }
 
-/// A resolver that refuses host names with any non-public address and hands reqwest only the
-/// addresses it checked, so the dialled address is always a checked one.
-struct CheckedResolver {
-    allow_private_networks: bool,
-}
-
-/// The resolver's refusal, found again in reqwest's error chain to report it as permanent.
-#[derive(Debug, thiserror::Error)]
-#[error("webhook host resolves to a {0} address")]
-struct RefusedAddress(&'static str);
-
-impl Resolve for CheckedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let allow = self.allow_private_networks;
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            if !allow {
-                // Every address, not just the first: a client may fall back to any of them.
-                if let Some(reason) = addrs.iter().find_map(|a| non_public_reason(a.ip())) {
-                    return Err(Box::new(RefusedAddress(reason)) as _);
-                }
-            }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
-        })
-    }
-}
-
 impl WebhookNotifier {
     /// Builds a notifier with its own connection pool.
     ///
@@ -157,30 +126,16 @@ impl WebhookNotifier {
     ///
     /// [`WebhookSetupError`] when TLS or the HTTP client cannot be initialised.
     pub fn new(config: WebhookConfig) -> Result<Self, WebhookSetupError> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        // The provider is named explicitly so a second rustls provider elsewhere in the
-        // process (aws-lc-rs) cannot make the builder ambiguous.
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .redirect(reqwest::redirect::Policy::none())
-            // HTTP(S)_PROXY from the environment would move the connection (and so the
-            // address check) to the proxy.
-            .no_proxy()
-            .dns_resolver(Arc::new(CheckedResolver {
-                allow_private_networks: config.allow_private_networks,
-            }))
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .user_agent(WEBHOOK_USER_AGENT)
-            .build()
-            .map_err(WebhookSetupError::Client)?;
+        let client = build_client(&ClientSettings {
+            allow_private_networks: config.allow_private_networks,
+            connect_timeout: config.connect_timeout,
+            timeout: config.timeout,
+            user_agent: WEBHOOK_USER_AGENT,
+        })
+        .map_err(|e| match e {
+            ClientError::Tls(e) => WebhookSetupError::Tls(e),
+            ClientError::Client(e) => WebhookSetupError::Client(e),
+        })?;
         Ok(Self { client, config })
     }
 
@@ -211,18 +166,10 @@ impl WebhookNotifier {
         if self.config.allow_private_networks {
             return Ok(());
         }
-        let host = url
-            .host_str()
-            .ok_or_else(|| DeliveryError::Permanent("webhook URL has no host".into()))?;
-        // The URL parser has already normalised IPv4 forms such as `2130706433` and `0x7f.1`
-        // to dotted quads, so this sees the address reqwest would dial.
-        let literal = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host)
-            .parse::<IpAddr>()
-            .ok();
-        if let Some(reason) = literal.and_then(non_public_reason) {
+        if url.host_str().is_none() {
+            return Err(DeliveryError::Permanent("webhook URL has no host".into()));
+        }
+        if let Some(reason) = literal_reason(url) {
             return Err(refused(reason));
         }
         Ok(())
@@ -302,12 +249,8 @@ fn refused(reason: &str) -> DeliveryError {
 /// Turns a reqwest error into a delivery error without its text: reqwest's messages carry the
 /// URL, and webhook URLs often embed a secret token.
 fn classify_error(error: &reqwest::Error) -> DeliveryError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if let Some(RefusedAddress(reason)) = e.downcast_ref::<RefusedAddress>() {
-            return refused(reason);
-        }
-        source = e.source();
+    if let Some(reason) = refused_reason(error) {
+        return refused(reason);
     }
     let what = if error.is_timeout() {
         "webhook request timed out"

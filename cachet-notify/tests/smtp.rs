@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cachet_core::notify::{DeliveryError, EmailMessage, Message, Notifier};
-use cachet_core::validate::{Email, HttpUrl};
+use cachet_core::notify::{DeliveryError, EmailMessage, Message, Notifier, SmsMessage};
+use cachet_core::validate::{Email, HttpUrl, PhoneNumber};
 use cachet_notify::{Dkim, EmailNotifier, SmtpUrl, build_message};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -523,4 +523,20 @@ async fn dkim_signs_the_list_unsubscribe_headers() {
         1,
         "{rendered}"
     );
+}
+
+#[tokio::test]
+async fn an_sms_reaching_the_email_notifier_is_a_permanent_error_without_traffic() {
+    let (port, sink) = start_sink(Replies::default()).await;
+    let sms = Message::Sms(SmsMessage {
+        to: PhoneNumber::parse("+14155550123").unwrap(),
+        body: "API down".into(),
+        idempotency_key: "evt-1.sub-2.sms".into(),
+    });
+    let err = notifier(port).deliver(&sms).await.unwrap_err();
+    assert_eq!(
+        err,
+        DeliveryError::Permanent("the email notifier only delivers email messages".into())
+    );
+    assert!(sink.commands.lock().unwrap().is_empty());
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cachet_core::notify::{Message, Notifier, WebhookMessage};
-use cachet_core::validate::HttpUrl;
+use cachet_core::notify::{DeliveryError, Message, Notifier, SmsMessage, WebhookMessage};
+use cachet_core::validate::{HttpUrl, PhoneNumber};
 use cachet_notify::{WebhookConfig, WebhookNotifier, sign};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -271,4 +271,18 @@ async fn plain_http_is_refused_unless_allowed() {
     assert!(!err.is_transient());
     assert!(err.to_string().contains("https"), "{err}");
     assert!(log.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_sms_reaching_the_webhook_notifier_is_a_permanent_error_without_traffic() {
+    let sms = Message::Sms(SmsMessage {
+        to: PhoneNumber::parse("+14155550123").unwrap(),
+        body: "API down".into(),
+        idempotency_key: "evt-1.sub-2.sms".into(),
+    });
+    let err = loopback_notifier().deliver(&sms).await.unwrap_err();
+    assert_eq!(
+        err,
+        DeliveryError::Permanent("the webhook notifier only delivers webhook messages".into())
+    );
 }

@@ -4,7 +4,12 @@
 //! Deciding *who* receives *what* stays in the core (the outbox dispatcher fans an event out
 //! into one delivery per recipient and channel); a notifier only delivers one finished
 //! [`Message`] to one recipient and says whether a failure is worth retrying. `cachet-notify`
-//! implements it for SMTP email (lettre) and signed webhooks.
+//! implements it for SMTP email (lettre), signed webhooks and SMS (Twilio, Vonage or a
+//! generic HTTP gateway).
+//!
+//! SMS is a delivery channel of its own ([`Channel::Sms`], [`SmsMessage`] with the length
+//! rules of GSM 03.38, and [`inbound_sms`] verifying the providers' inbound webhooks); the
+//! dispatcher does not route any event to SMS recipients yet.
 //!
 //! ```
 //! use async_trait::async_trait;
@@ -28,15 +33,18 @@ pub mod background;
 pub mod budget;
 pub mod dispatch;
 pub mod events;
+pub mod inbound_sms;
 pub mod links;
 pub(crate) mod render;
 pub mod scheduler;
+mod sms;
 
 use async_trait::async_trait;
 
 pub use background::Background;
 pub use dispatch::{AAD_WEBHOOK_SECRET, Dispatcher, DispatcherConfig, TickReport};
 pub use scheduler::{Scheduler, SchedulerReport};
+pub use sms::SmsMessage;
 
 use crate::validate::{Email, HttpUrl};
 
@@ -48,14 +56,17 @@ pub enum Channel {
     Email,
     /// An HTTP POST to a configured webhook.
     Webhook,
+    /// A text message to a mobile number, through an SMS provider.
+    Sms,
 }
 
 impl Channel {
-    /// The name stored on deliveries (`email`, `webhook`).
+    /// The name stored on deliveries (`email`, `webhook`, `sms`).
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",
             Channel::Webhook => "webhook",
+            Channel::Sms => "sms",
         }
     }
 }
@@ -69,6 +80,8 @@ pub enum Message {
     Email(EmailMessage),
     /// A webhook call.
     Webhook(WebhookMessage),
+    /// A text message.
+    Sms(SmsMessage),
 }
 
 impl Message {
@@ -77,6 +90,7 @@ impl Message {
         match self {
             Message::Email(_) => Channel::Email,
             Message::Webhook(_) => Channel::Webhook,
+            Message::Sms(_) => Channel::Sms,
         }
     }
 
@@ -85,6 +99,7 @@ impl Message {
         match self {
             Message::Email(m) => &m.idempotency_key,
             Message::Webhook(m) => &m.idempotency_key,
+            Message::Sms(m) => &m.idempotency_key,
         }
     }
 }
@@ -153,4 +168,26 @@ pub trait Notifier: Send + Sync + 'static {
     /// Delivers one message. Called at least once per delivery; the idempotency key lets the
     /// receiving side drop a repeat.
     async fn deliver(&self, message: &Message) -> Result<(), DeliveryError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::PhoneNumber;
+
+    #[test]
+    fn sms_channel_and_message() {
+        assert_eq!(Channel::Sms.as_str(), "sms");
+        let message = Message::Sms(SmsMessage {
+            to: PhoneNumber::parse("+14155550123").unwrap(),
+            body: "API down".into(),
+            idempotency_key: "cachet.1.subscriber-2.sms".into(),
+        });
+        assert_eq!(message.channel(), Channel::Sms);
+        assert_eq!(message.idempotency_key(), "cachet.1.subscriber-2.sms");
+        // The recipient stays masked when a message is logged with `{:?}`.
+        let debug = format!("{message:?}");
+        assert!(debug.contains("+1 ••• ••• 0123"), "{debug}");
+        assert!(!debug.contains("4155550123"), "{debug}");
+    }
 }

@@ -15,12 +15,14 @@
 mod email;
 mod meta;
 mod number;
+mod phone;
 mod text;
 mod url;
 
 pub use email::Email;
 pub use meta::Meta;
 pub use number::{MetricValue, Order, Places, Threshold};
+pub use phone::PhoneNumber;
 pub use text::{Locale, Markdown, Name, Slug, Text, TimeZoneName};
 pub use url::{HttpUrl, check_webhook_target, non_public_reason};
 

@@ -1,0 +1,132 @@
+//! The HTTP client settings every outgoing HTTP notifier shares (webhooks, SMS providers).
+//!
+//! TLS through rustls on ring with Mozilla's roots, no redirects, no proxy from the
+//! environment, connect and total timeouts, and a resolver that refuses host names with any
+//! non-public address (unless private networks are allowed) and hands the client only the
+//! addresses it checked, so a DNS answer that changes between the check and the connection
+//! (rebinding) cannot slip through.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::net::non_public_reason;
+
+/// What a client is built with.
+pub(crate) struct ClientSettings {
+    /// Allow hosts that resolve to loopback, private and the other non-public ranges.
+    pub(crate) allow_private_networks: bool,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) user_agent: &'static str,
+}
+
+/// Why a client could not be built.
+#[derive(Debug)]
+pub(crate) enum ClientError {
+    Tls(rustls::Error),
+    Client(reqwest::Error),
+}
+
+/// Builds a client with the shared settings.
+pub(crate) fn build_client(settings: &ClientSettings) -> Result<reqwest::Client, ClientError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    // The provider is named explicitly so a second rustls provider elsewhere in the
+    // process (aws-lc-rs) cannot make the builder ambiguous.
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(ClientError::Tls)?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        // HTTP(S)_PROXY from the environment would move the connection (and so the
+        // address check) to the proxy.
+        .no_proxy()
+        .dns_resolver(Arc::new(CheckedResolver {
+            allow_private_networks: settings.allow_private_networks,
+        }))
+        .connect_timeout(settings.connect_timeout)
+        .timeout(settings.timeout)
+        .user_agent(settings.user_agent)
+        .build()
+        .map_err(ClientError::Client)
+}
+
+/// A resolver that refuses host names with any non-public address and hands reqwest only the
+/// addresses it checked, so the dialled address is always a checked one.
+struct CheckedResolver {
+    allow_private_networks: bool,
+}
+
+/// The resolver's refusal, found again in reqwest's error chain to report it as permanent.
+#[derive(Debug, thiserror::Error)]
+#[error("host resolves to a {0} address")]
+struct RefusedAddress(&'static str);
+
+impl Resolve for CheckedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow = self.allow_private_networks;
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            if !allow {
+                // Every address, not just the first: a client may fall back to any of them.
+                if let Some(reason) = addrs.iter().find_map(|a| non_public_reason(a.ip())) {
+                    return Err(Box::new(RefusedAddress(reason)) as _);
+                }
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The category of non-public address the resolver refused, if that is why `error` happened.
+pub(crate) fn refused_reason(error: &reqwest::Error) -> Option<&'static str> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(RefusedAddress(reason)) = e.downcast_ref::<RefusedAddress>() {
+            return Some(reason);
+        }
+        source = e.source();
+    }
+    None
+}
+
+/// The category of non-public address an IP-literal host is (reqwest dials literals without
+/// asking the resolver), or `None` for a name or a public address.
+pub(crate) fn literal_reason(url: &Url) -> Option<&'static str> {
+    let host = url.host_str()?;
+    // The URL parser has already normalised IPv4 forms such as `2130706433` and `0x7f.1` to
+    // dotted quads, so this sees the address reqwest would dial.
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse::<IpAddr>()
+        .ok()
+        .and_then(non_public_reason)
+}
+
+/// Reads at most `limit` bytes of a response body: enough for a provider's JSON answer, and
+/// a peer cannot make the notifier buffer an unbounded body.
+pub(crate) async fn read_limited(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    Ok(body)
+}

@@ -26,6 +26,7 @@
 
 pub mod background;
 pub mod budget;
+pub mod chat;
 pub mod dispatch;
 pub mod events;
 pub mod links;
@@ -35,6 +36,7 @@ pub mod scheduler;
 use async_trait::async_trait;
 
 pub use background::Background;
+pub use chat::{ChatMessage, ChatPlatform, ChatSeverity};
 pub use dispatch::{AAD_WEBHOOK_SECRET, Dispatcher, DispatcherConfig, TickReport};
 pub use scheduler::{Scheduler, SchedulerReport};
 
@@ -48,14 +50,17 @@ pub enum Channel {
     Email,
     /// An HTTP POST to a configured webhook.
     Webhook,
+    /// A message in a chat room (Slack, Teams, Discord, Mattermost, Google Chat, Matrix).
+    Chat,
 }
 
 impl Channel {
-    /// The name stored on deliveries (`email`, `webhook`).
+    /// The name stored on deliveries (`email`, `webhook`, `chat`).
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",
             Channel::Webhook => "webhook",
+            Channel::Chat => "chat",
         }
     }
 }
@@ -69,6 +74,8 @@ pub enum Message {
     Email(EmailMessage),
     /// A webhook call.
     Webhook(WebhookMessage),
+    /// A chat message, rendered by the notifier in the platform's own format.
+    Chat(ChatMessage),
 }
 
 impl Message {
@@ -77,6 +84,7 @@ impl Message {
         match self {
             Message::Email(_) => Channel::Email,
             Message::Webhook(_) => Channel::Webhook,
+            Message::Chat(_) => Channel::Chat,
         }
     }
 
@@ -85,6 +93,7 @@ impl Message {
         match self {
             Message::Email(m) => &m.idempotency_key,
             Message::Webhook(m) => &m.idempotency_key,
+            Message::Chat(m) => &m.idempotency_key,
         }
     }
 }

@@ -84,11 +84,13 @@
 //! assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
 //! ```
 
+mod chat;
 mod email;
 pub mod net;
 mod smtp_pool;
 mod webhook;
 
+pub use chat::{CHAT_USER_AGENT, ChatConfig, ChatNotifier, render_chat_payload};
 pub use email::{
     Dkim, EmailNotifier, EmailNotifierBuilder, EmailSetupError, SmtpTls, SmtpUrl, build_message,
 };

@@ -157,30 +157,7 @@ impl WebhookNotifier {
     ///
     /// [`WebhookSetupError`] when TLS or the HTTP client cannot be initialised.
     pub fn new(config: WebhookConfig) -> Result<Self, WebhookSetupError> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        // The provider is named explicitly so a second rustls provider elsewhere in the
-        // process (aws-lc-rs) cannot make the builder ambiguous.
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .redirect(reqwest::redirect::Policy::none())
-            // HTTP(S)_PROXY from the environment would move the connection (and so the
-            // address check) to the proxy.
-            .no_proxy()
-            .dns_resolver(Arc::new(CheckedResolver {
-                allow_private_networks: config.allow_private_networks,
-            }))
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .user_agent(WEBHOOK_USER_AGENT)
-            .build()
-            .map_err(WebhookSetupError::Client)?;
+        let client = http_client(&config, WEBHOOK_USER_AGENT)?;
         Ok(Self { client, config })
     }
 
@@ -193,39 +170,7 @@ impl WebhookNotifier {
     /// Checks the URL before any network traffic: scheme, and IP literals (which reqwest dials
     /// without asking the resolver).
     fn check_url(&self, url: &Url) -> Result<(), DeliveryError> {
-        match url.scheme() {
-            "https" => {}
-            "http" if self.config.allow_plain_http => {}
-            "http" => {
-                return Err(DeliveryError::Permanent(
-                    "webhook URL must use https (plain http is not allowed by configuration)"
-                        .into(),
-                ));
-            }
-            _ => {
-                return Err(DeliveryError::Permanent(
-                    "webhook URL must use http or https".into(),
-                ));
-            }
-        }
-        if self.config.allow_private_networks {
-            return Ok(());
-        }
-        let host = url
-            .host_str()
-            .ok_or_else(|| DeliveryError::Permanent("webhook URL has no host".into()))?;
-        // The URL parser has already normalised IPv4 forms such as `2130706433` and `0x7f.1`
-        // to dotted quads, so this sees the address reqwest would dial.
-        let literal = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host)
-            .parse::<IpAddr>()
-            .ok();
-        if let Some(reason) = literal.and_then(non_public_reason) {
-            return Err(refused(reason));
-        }
-        Ok(())
+        check_url(&self.config, url, "webhook")
     }
 
     async fn post(&self, message: &WebhookMessage) -> Result<(), DeliveryError> {
@@ -243,9 +188,83 @@ impl WebhookNotifier {
             .body(message.body.clone())
             .send()
             .await
-            .map_err(|e| classify_error(&e))?;
+            .map_err(|e| classify_error(&e, "webhook"))?;
         classify_status(response.status())
     }
+}
+
+/// The HTTP client of every notifier that POSTs to a URL someone configured (webhooks, chat):
+/// rustls on ring with Mozilla's roots, no redirects, no environment proxy, the timeouts of
+/// `config`, and [`CheckedResolver`] so only checked addresses are dialled.
+pub(crate) fn http_client(
+    config: &WebhookConfig,
+    user_agent: &'static str,
+) -> Result<reqwest::Client, WebhookSetupError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    // The provider is named explicitly so a second rustls provider elsewhere in the
+    // process (aws-lc-rs) cannot make the builder ambiguous.
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        // HTTP(S)_PROXY from the environment would move the connection (and so the
+        // address check) to the proxy.
+        .no_proxy()
+        .dns_resolver(Arc::new(CheckedResolver {
+            allow_private_networks: config.allow_private_networks,
+        }))
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
+        .user_agent(user_agent)
+        .build()
+        .map_err(WebhookSetupError::Client)
+}
+
+/// Checks a URL before any network traffic: scheme, and IP literals (which reqwest dials
+/// without asking the resolver). `what` names the URL in the error ("webhook", "chat").
+pub(crate) fn check_url(
+    config: &WebhookConfig,
+    url: &Url,
+    what: &str,
+) -> Result<(), DeliveryError> {
+    match url.scheme() {
+        "https" => {}
+        "http" if config.allow_plain_http => {}
+        "http" => {
+            return Err(DeliveryError::Permanent(format!(
+                "{what} URL must use https (plain http is not allowed by configuration)"
+            )));
+        }
+        _ => {
+            return Err(DeliveryError::Permanent(format!(
+                "{what} URL must use http or https"
+            )));
+        }
+    }
+    if config.allow_private_networks {
+        return Ok(());
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| DeliveryError::Permanent(format!("{what} URL has no host")))?;
+    // The URL parser has already normalised IPv4 forms such as `2130706433` and `0x7f.1`
+    // to dotted quads, so this sees the address reqwest would dial.
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse::<IpAddr>()
+        .ok();
+    if let Some(reason) = literal.and_then(non_public_reason) {
+        return Err(refused(reason, what));
+    }
+    Ok(())
 }
 
 /// Builds the request headers; the signature covers `"{timestamp}.{body}"` exactly.
@@ -293,30 +312,31 @@ fn unreachable_hmac() -> ! {
     unreachable!("HMAC accepts keys of every length")
 }
 
-fn refused(reason: &str) -> DeliveryError {
+fn refused(reason: &str, what: &str) -> DeliveryError {
     DeliveryError::Permanent(format!(
-        "webhook URL points to a {reason} address; refused (allow private networks to permit it)"
+        "{what} URL points to a {reason} address; refused (allow private networks to permit it)"
     ))
 }
 
 /// Turns a reqwest error into a delivery error without its text: reqwest's messages carry the
-/// URL, and webhook URLs often embed a secret token.
-fn classify_error(error: &reqwest::Error) -> DeliveryError {
+/// URL, and webhook URLs often embed a secret token. `what` names the target ("webhook",
+/// "chat").
+pub(crate) fn classify_error(error: &reqwest::Error, what: &str) -> DeliveryError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
         if let Some(RefusedAddress(reason)) = e.downcast_ref::<RefusedAddress>() {
-            return refused(reason);
+            return refused(reason, what);
         }
         source = e.source();
     }
-    let what = if error.is_timeout() {
-        "webhook request timed out"
+    let text = if error.is_timeout() {
+        format!("{what} request timed out")
     } else if error.is_connect() {
-        "could not connect to the webhook host"
+        format!("could not connect to the {what} host")
     } else {
-        "webhook request failed"
+        format!("{what} request failed")
     };
-    DeliveryError::Transient(what.into())
+    DeliveryError::Transient(text)
 }
 
 fn classify_status(status: StatusCode) -> Result<(), DeliveryError> {

@@ -125,7 +125,8 @@ impl ChatConfig {
     }
 }
 
-/// Delivers [`ChatMessage`]s in each platform's native format (see the module docs).
+/// Delivers [`ChatMessage`]s in each platform's native format: the payloads, the escaping and
+/// the classification of answers are in the [module docs](crate::chat).
 #[derive(Clone)]
 pub struct ChatNotifier {
     client: reqwest::Client,

@@ -1,4 +1,4 @@
-//! Notifier implementations for cachet-rs: SMTP email and signed webhooks.
+//! Notifier implementations for cachet-rs: SMTP email, signed webhooks and chat rooms.
 //!
 //! The core's outbox dispatcher decides *who* receives *what* and hands each finished
 //! [`Message`](cachet_core::notify::Message) to a [`Notifier`](cachet_core::notify::Notifier);
@@ -17,6 +17,12 @@
 //! - [`WebhookNotifier`]: a JSON POST signed with HMAC-SHA256 over `"{timestamp}.{body}"`
 //!   ([`sign`]), with connect and total timeouts, no redirects, no environment proxy, and a
 //!   refusal of every non-public address ([`net`]) unless configured otherwise.
+//! - [`ChatNotifier`]: a chat message in the platform's native format (Slack Block Kit,
+//!   Mattermost attachments, a Teams Adaptive Card, Discord embeds, Google Chat cards, a Matrix
+//!   `m.notice`), its text escaped for that markup so it cannot mention a whole room, sent
+//!   through the webhook client and its address check, with each URL pinned to its
+//!   platform's hosts ([`ChatPlatform::accepts`](cachet_core::notify::ChatPlatform::accepts)).
+//!   The [`chat`] module lists the payloads and the error classification.
 //!
 //! # One-click unsubscribe (RFC 8058)
 //!
@@ -37,7 +43,9 @@
 //!
 //! use cachet_core::notify::{EmailMessage, Message, Notifier};
 //! use cachet_core::validate::{Email, HttpUrl};
-//! use cachet_notify::{EmailNotifier, SmtpUrl, WebhookConfig, WebhookNotifier};
+//! use cachet_notify::{
+//!     ChatConfig, ChatNotifier, EmailNotifier, SmtpUrl, WebhookConfig, WebhookNotifier,
+//! };
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let url = SmtpUrl::parse("smtp://status@mail.example.com:587?tls=required", false)?;
@@ -45,7 +53,9 @@
 //!     .password(std::env::var("CACHET_SMTP_PASSWORD")?)
 //!     .build()?;
 //! let webhooks = WebhookNotifier::new(WebhookConfig::default())?;
-//! let notifiers: Vec<Arc<dyn Notifier>> = vec![Arc::new(email), Arc::new(webhooks)];
+//! let chat = ChatNotifier::new(ChatConfig::default())?;
+//! let notifiers: Vec<Arc<dyn Notifier>> =
+//!     vec![Arc::new(email), Arc::new(webhooks), Arc::new(chat)];
 //!
 //! let message = EmailMessage {
 //!     to: Email::parse("ops@example.org")?,
@@ -84,7 +94,7 @@
 //! assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
 //! ```
 
-mod chat;
+pub mod chat;
 mod email;
 pub mod net;
 mod smtp_pool;

@@ -359,6 +359,11 @@ async fn discord_embed_waits_and_never_mentions() {
             400,
             r#"{"code": 50035, "errors": {"embeds": {"0": {"description": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 4096 or fewer in length."}]}}}}, "message": "Invalid Form Body"}"#,
         ),
+        // A peer that echoes the credential back: cut out of the error string.
+        json_answer(
+            401,
+            r#"{"message": "Invalid Webhook Token DISCORDTOKENSECRETabc", "code": 50027}"#,
+        ),
     ])
     .await;
     let path = "/api/webhooks/112233/DISCORDTOKENSECRETabc";
@@ -372,6 +377,9 @@ async fn discord_embed_waits_and_never_mentions() {
                 .into(),
         ),
         DeliveryError::Permanent("discord answered HTTP 400 (Invalid Form Body, code 50035)".into()),
+        DeliveryError::Permanent(
+            "discord answered HTTP 401 (Invalid Webhook Token [redacted], code 50027)".into(),
+        ),
     ];
     for e in expected {
         let err = deliver(&n, &m).await.unwrap_err();

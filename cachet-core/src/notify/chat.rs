@@ -82,12 +82,12 @@ impl ChatPlatform {
     /// Whether `url` has the shape of this platform's incoming-webhook URL (or, for Matrix,
     /// of a homeserver base URL).
     ///
-    /// Always `https` on the default port. Slack: host `hooks.slack.com`, path
+    /// Always `https`, and for the hosted platforms on the default port. Slack: host `hooks.slack.com`, path
     /// `/services/...`. Teams Workflows: a host under `webhook.office.com`, `logic.azure.com`
     /// or `powerplatform.com`. Discord: host `discord.com` or `discordapp.com`, path
     /// `/api/webhooks/...` (or `/api/v{n}/webhooks/...`). Google Chat: host
     /// `chat.googleapis.com`, path `/v1/spaces/...`. Mattermost and Matrix are self-hosted:
-    /// any host (for Matrix also any port, as homeservers often listen on 8448).
+    /// any host and port (Mattermost often listens on 8065, a homeserver on 8448).
     ///
     /// This pins a message to the platform's own servers, so a URL saved as "Slack" cannot
     /// send Slack-shaped requests anywhere else; whether the host's addresses are public is
@@ -131,8 +131,7 @@ impl ChatPlatform {
             ChatPlatform::GoogleChat => {
                 default_port && host == "chat.googleapis.com" && path.starts_with("/v1/spaces/")
             }
-            ChatPlatform::Mattermost => default_port,
-            ChatPlatform::Matrix => true,
+            ChatPlatform::Mattermost | ChatPlatform::Matrix => true,
         }
     }
 }
@@ -415,6 +414,11 @@ mod tests {
             (
                 ChatPlatform::Mattermost,
                 "https://chat.example.org/hooks/abc",
+                true,
+            ),
+            (
+                ChatPlatform::Mattermost,
+                "https://chat.example.org:8065/hooks/abc",
                 true,
             ),
             (

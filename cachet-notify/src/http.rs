@@ -1,4 +1,4 @@
-//! The HTTP client settings every outgoing HTTP notifier shares (webhooks, SMS providers).
+//! The HTTP client settings every outgoing HTTP notifier shares (webhooks, chat, SMS providers).
 //!
 //! TLS through rustls on ring with Mozilla's roots, no redirects, no proxy from the
 //! environment, connect and total timeouts, and a resolver that refuses host names with any

@@ -1,4 +1,4 @@
-//! Notifier implementations for cachet-rs: SMTP email, signed webhooks and SMS.
+//! Notifier implementations for cachet-rs: SMTP email, signed webhooks, SMS and chat rooms.
 //!
 //! The core's outbox dispatcher decides *who* receives *what* and hands each finished
 //! [`Message`](cachet_core::notify::Message) to a [`Notifier`](cachet_core::notify::Notifier);
@@ -22,6 +22,12 @@
 //!   segments, credentials redacted ([`Credential`]) and numbers never in errors. It shares the
 //!   webhook client's settings (timeouts, no redirects, no environment proxy, rustls, the
 //!   address check). The dispatcher does not route events to SMS recipients yet.
+//! - [`ChatNotifier`]: a chat message in the platform's native format (Slack Block Kit,
+//!   Mattermost attachments, a Teams Adaptive Card, Discord embeds, Google Chat cards, a Matrix
+//!   `m.notice`), its text escaped for that markup so it cannot mention a whole room, sent
+//!   through the webhook client and its address check, with each URL pinned to its
+//!   platform's hosts ([`ChatPlatform::accepts`](cachet_core::notify::ChatPlatform::accepts)).
+//!   The [`chat`] module lists the payloads and the error classification.
 //!
 //! # One-click unsubscribe (RFC 8058)
 //!
@@ -42,7 +48,9 @@
 //!
 //! use cachet_core::notify::{EmailMessage, Message, Notifier};
 //! use cachet_core::validate::{Email, HttpUrl};
-//! use cachet_notify::{EmailNotifier, SmtpUrl, WebhookConfig, WebhookNotifier};
+//! use cachet_notify::{
+//!     ChatConfig, ChatNotifier, EmailNotifier, SmtpUrl, WebhookConfig, WebhookNotifier,
+//! };
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let url = SmtpUrl::parse("smtp://status@mail.example.com:587?tls=required", false)?;
@@ -50,7 +58,9 @@
 //!     .password(std::env::var("CACHET_SMTP_PASSWORD")?)
 //!     .build()?;
 //! let webhooks = WebhookNotifier::new(WebhookConfig::default())?;
-//! let notifiers: Vec<Arc<dyn Notifier>> = vec![Arc::new(email), Arc::new(webhooks)];
+//! let chat = ChatNotifier::new(ChatConfig::default())?;
+//! let notifiers: Vec<Arc<dyn Notifier>> =
+//!     vec![Arc::new(email), Arc::new(webhooks), Arc::new(chat)];
 //!
 //! let message = EmailMessage {
 //!     to: Email::parse("ops@example.org")?,
@@ -89,6 +99,7 @@
 //! assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
 //! ```
 
+pub mod chat;
 mod email;
 mod http;
 pub mod net;
@@ -96,6 +107,7 @@ pub mod sms;
 mod smtp_pool;
 mod webhook;
 
+pub use chat::{CHAT_USER_AGENT, ChatConfig, ChatNotifier, render_chat_payload};
 pub use email::{
     Dkim, EmailNotifier, EmailNotifierBuilder, EmailSetupError, SmtpTls, SmtpUrl, build_message,
 };

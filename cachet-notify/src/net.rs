@@ -4,7 +4,9 @@
 //! a check that is server-side request forgery into the operator's network (cloud metadata at
 //! 169.254.169.254, a Redis on 127.0.0.1, an admin panel on 10.0.0.5). The classifier below
 //! refuses every address that is not globally routable unicast; the webhook notifier applies it
-//! to every address a host name resolves to and then dials exactly those checked addresses.
+//! to every address a host name resolves to and then dials exactly those checked addresses. The
+//! chat notifier shares the webhook notifier's HTTP client, so chat webhooks and Matrix
+//! homeservers get the same check.
 //!
 //! The rule itself lives in the core ([`cachet_core::validate::non_public_reason`]), so the
 //! dashboard and the API refuse literal non-public addresses when a webhook is saved, and

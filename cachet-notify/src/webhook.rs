@@ -126,16 +126,7 @@ impl WebhookNotifier {
     ///
     /// [`WebhookSetupError`] when TLS or the HTTP client cannot be initialised.
     pub fn new(config: WebhookConfig) -> Result<Self, WebhookSetupError> {
-        let client = build_client(&ClientSettings {
-            allow_private_networks: config.allow_private_networks,
-            connect_timeout: config.connect_timeout,
-            timeout: config.timeout,
-            user_agent: WEBHOOK_USER_AGENT,
-        })
-        .map_err(|e| match e {
-            ClientError::Tls(e) => WebhookSetupError::Tls(e),
-            ClientError::Client(e) => WebhookSetupError::Client(e),
-        })?;
+        let client = http_client(&config, WEBHOOK_USER_AGENT)?;
         Ok(Self { client, config })
     }
 
@@ -148,31 +139,7 @@ impl WebhookNotifier {
     /// Checks the URL before any network traffic: scheme, and IP literals (which reqwest dials
     /// without asking the resolver).
     fn check_url(&self, url: &Url) -> Result<(), DeliveryError> {
-        match url.scheme() {
-            "https" => {}
-            "http" if self.config.allow_plain_http => {}
-            "http" => {
-                return Err(DeliveryError::Permanent(
-                    "webhook URL must use https (plain http is not allowed by configuration)"
-                        .into(),
-                ));
-            }
-            _ => {
-                return Err(DeliveryError::Permanent(
-                    "webhook URL must use http or https".into(),
-                ));
-            }
-        }
-        if self.config.allow_private_networks {
-            return Ok(());
-        }
-        if url.host_str().is_none() {
-            return Err(DeliveryError::Permanent("webhook URL has no host".into()));
-        }
-        if let Some(reason) = literal_reason(url) {
-            return Err(refused(reason));
-        }
-        Ok(())
+        check_url(&self.config, url, "webhook")
     }
 
     async fn post(&self, message: &WebhookMessage) -> Result<(), DeliveryError> {
@@ -190,9 +157,61 @@ impl WebhookNotifier {
             .body(message.body.clone())
             .send()
             .await
-            .map_err(|e| classify_error(&e))?;
+            .map_err(|e| classify_error(&e, "webhook"))?;
         classify_status(response.status())
     }
+}
+
+/// The HTTP client of every notifier that POSTs to a URL someone configured (webhooks, chat):
+/// the shared client settings ([`build_client`]) with the timeouts and the private-network
+/// choice of `config`.
+pub(crate) fn http_client(
+    config: &WebhookConfig,
+    user_agent: &'static str,
+) -> Result<reqwest::Client, WebhookSetupError> {
+    build_client(&ClientSettings {
+        allow_private_networks: config.allow_private_networks,
+        connect_timeout: config.connect_timeout,
+        timeout: config.timeout,
+        user_agent,
+    })
+    .map_err(|e| match e {
+        ClientError::Tls(e) => WebhookSetupError::Tls(e),
+        ClientError::Client(e) => WebhookSetupError::Client(e),
+    })
+}
+
+/// Checks a URL before any network traffic: scheme, and IP literals (which reqwest dials
+/// without asking the resolver). `what` names the URL in the error ("webhook", "chat").
+pub(crate) fn check_url(
+    config: &WebhookConfig,
+    url: &Url,
+    what: &str,
+) -> Result<(), DeliveryError> {
+    match url.scheme() {
+        "https" => {}
+        "http" if config.allow_plain_http => {}
+        "http" => {
+            return Err(DeliveryError::Permanent(format!(
+                "{what} URL must use https (plain http is not allowed by configuration)"
+            )));
+        }
+        _ => {
+            return Err(DeliveryError::Permanent(format!(
+                "{what} URL must use http or https"
+            )));
+        }
+    }
+    if config.allow_private_networks {
+        return Ok(());
+    }
+    if url.host_str().is_none() {
+        return Err(DeliveryError::Permanent(format!("{what} URL has no host")));
+    }
+    if let Some(reason) = literal_reason(url) {
+        return Err(refused(reason, what));
+    }
+    Ok(())
 }
 
 /// Builds the request headers; the signature covers `"{timestamp}.{body}"` exactly.
@@ -240,26 +259,27 @@ fn unreachable_hmac() -> ! {
     unreachable!("HMAC accepts keys of every length")
 }
 
-fn refused(reason: &str) -> DeliveryError {
+fn refused(reason: &str, what: &str) -> DeliveryError {
     DeliveryError::Permanent(format!(
-        "webhook URL points to a {reason} address; refused (allow private networks to permit it)"
+        "{what} URL points to a {reason} address; refused (allow private networks to permit it)"
     ))
 }
 
 /// Turns a reqwest error into a delivery error without its text: reqwest's messages carry the
-/// URL, and webhook URLs often embed a secret token.
-fn classify_error(error: &reqwest::Error) -> DeliveryError {
+/// URL, and webhook URLs often embed a secret token. `what` names the target ("webhook",
+/// "chat").
+pub(crate) fn classify_error(error: &reqwest::Error, what: &str) -> DeliveryError {
     if let Some(reason) = refused_reason(error) {
-        return refused(reason);
+        return refused(reason, what);
     }
-    let what = if error.is_timeout() {
-        "webhook request timed out"
+    let text = if error.is_timeout() {
+        format!("{what} request timed out")
     } else if error.is_connect() {
-        "could not connect to the webhook host"
+        format!("could not connect to the {what} host")
     } else {
-        "webhook request failed"
+        format!("{what} request failed")
     };
-    DeliveryError::Transient(what.into())
+    DeliveryError::Transient(text)
 }
 
 fn classify_status(status: StatusCode) -> Result<(), DeliveryError> {

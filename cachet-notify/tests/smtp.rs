@@ -540,3 +540,26 @@ async fn an_sms_reaching_the_email_notifier_is_a_permanent_error_without_traffic
     );
     assert!(sink.commands.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_chat_message_is_refused_as_permanent_without_traffic() {
+    use cachet_core::notify::{ChatMessage, ChatPlatform, ChatSeverity};
+    let (port, sink) = start_sink(Replies::default()).await;
+    let chat = Message::Chat(ChatMessage {
+        platform: ChatPlatform::Slack,
+        url: HttpUrl::parse("https://hooks.slack.com/services/T0/B0/x").unwrap(),
+        room: None,
+        token: None,
+        title: "t".into(),
+        text: "x".into(),
+        link: None,
+        severity: ChatSeverity::Info,
+        idempotency_key: "k".into(),
+    });
+    let err = notifier(port).deliver(&chat).await.unwrap_err();
+    assert_eq!(
+        err,
+        DeliveryError::Permanent("the email notifier only delivers email messages".into())
+    );
+    assert!(sink.commands.lock().unwrap().is_empty());
+}

@@ -286,3 +286,26 @@ async fn an_sms_reaching_the_webhook_notifier_is_a_permanent_error_without_traff
         DeliveryError::Permanent("the webhook notifier only delivers webhook messages".into())
     );
 }
+
+#[tokio::test]
+async fn a_chat_message_is_refused_as_permanent_without_traffic() {
+    use cachet_core::notify::{ChatMessage, ChatPlatform, ChatSeverity, DeliveryError};
+    let (port, log) = start_server(204, "", Duration::ZERO).await;
+    let chat = Message::Chat(ChatMessage {
+        platform: ChatPlatform::Mattermost,
+        url: HttpUrl::parse(&format!("http://127.0.0.1:{port}/hooks/x")).unwrap(),
+        room: None,
+        token: None,
+        title: "t".into(),
+        text: "x".into(),
+        link: None,
+        severity: ChatSeverity::Info,
+        idempotency_key: "k".into(),
+    });
+    let err = loopback_notifier().deliver(&chat).await.unwrap_err();
+    assert_eq!(
+        err,
+        DeliveryError::Permanent("the webhook notifier only delivers webhook messages".into())
+    );
+    assert!(log.lock().unwrap().is_empty());
+}

@@ -31,6 +31,7 @@
 
 pub mod background;
 pub mod budget;
+pub mod chat;
 pub mod dispatch;
 pub mod events;
 pub mod inbound_sms;
@@ -42,6 +43,7 @@ mod sms;
 use async_trait::async_trait;
 
 pub use background::Background;
+pub use chat::{ChatMessage, ChatPlatform, ChatSeverity};
 pub use dispatch::{AAD_WEBHOOK_SECRET, Dispatcher, DispatcherConfig, TickReport};
 pub use scheduler::{Scheduler, SchedulerReport};
 pub use sms::SmsMessage;
@@ -58,15 +60,18 @@ pub enum Channel {
     Webhook,
     /// A text message to a mobile number, through an SMS provider.
     Sms,
+    /// A message in a chat room (Slack, Teams, Discord, Mattermost, Google Chat, Matrix).
+    Chat,
 }
 
 impl Channel {
-    /// The name stored on deliveries (`email`, `webhook`, `sms`).
+    /// The name stored on deliveries (`email`, `webhook`, `sms`, `chat`).
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",
             Channel::Webhook => "webhook",
             Channel::Sms => "sms",
+            Channel::Chat => "chat",
         }
     }
 }
@@ -82,6 +87,8 @@ pub enum Message {
     Webhook(WebhookMessage),
     /// A text message.
     Sms(SmsMessage),
+    /// A chat message, rendered by the notifier in the platform's own format.
+    Chat(ChatMessage),
 }
 
 impl Message {
@@ -91,6 +98,7 @@ impl Message {
             Message::Email(_) => Channel::Email,
             Message::Webhook(_) => Channel::Webhook,
             Message::Sms(_) => Channel::Sms,
+            Message::Chat(_) => Channel::Chat,
         }
     }
 
@@ -100,6 +108,7 @@ impl Message {
             Message::Email(m) => &m.idempotency_key,
             Message::Webhook(m) => &m.idempotency_key,
             Message::Sms(m) => &m.idempotency_key,
+            Message::Chat(m) => &m.idempotency_key,
         }
     }
 }

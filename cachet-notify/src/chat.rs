@@ -80,7 +80,8 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
 
-use crate::webhook::{WebhookConfig, WebhookSetupError, check_url, classify_error, http_client};
+use crate::http::classify_error;
+use crate::webhook::{WebhookConfig, WebhookSetupError, check_url, http_client};
 
 /// The `User-Agent` chat requests carry.
 pub const CHAT_USER_AGENT: &str = concat!("cachet-rs/", env!("CARGO_PKG_VERSION"), " chat");

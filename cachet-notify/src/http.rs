@@ -10,6 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use cachet_core::notify::DeliveryError;
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -89,7 +90,7 @@ impl Resolve for CheckedResolver {
 }
 
 /// The category of non-public address the resolver refused, if that is why `error` happened.
-pub(crate) fn refused_reason(error: &reqwest::Error) -> Option<&'static str> {
+fn refused_reason(error: &reqwest::Error) -> Option<&'static str> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
         if let Some(RefusedAddress(reason)) = e.downcast_ref::<RefusedAddress>() {
@@ -102,7 +103,7 @@ pub(crate) fn refused_reason(error: &reqwest::Error) -> Option<&'static str> {
 
 /// The category of non-public address an IP-literal host is (reqwest dials literals without
 /// asking the resolver), or `None` for a name or a public address.
-pub(crate) fn literal_reason(url: &Url) -> Option<&'static str> {
+fn literal_reason(url: &Url) -> Option<&'static str> {
     let host = url.host_str()?;
     // The URL parser has already normalised IPv4 forms such as `2130706433` and `0x7f.1` to
     // dotted quads, so this sees the address reqwest would dial.
@@ -129,4 +130,59 @@ pub(crate) async fn read_limited(
         }
     }
     Ok(body)
+}
+
+/// Checks a URL before any network traffic: scheme, and IP literals (which reqwest dials
+/// without asking the resolver). `what` names the target in the error ("webhook", "chat",
+/// "Twilio"); the URL itself never appears (webhook and gateway URLs often embed a token).
+pub(crate) fn check_url(
+    url: &Url,
+    allow_plain_http: bool,
+    allow_private_networks: bool,
+    what: &str,
+) -> Result<(), DeliveryError> {
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_plain_http => {}
+        "http" => {
+            return Err(DeliveryError::Permanent(format!(
+                "{what} URL must use https (plain http is not allowed by configuration)"
+            )));
+        }
+        _ => {
+            return Err(DeliveryError::Permanent(format!(
+                "{what} URL must use http or https"
+            )));
+        }
+    }
+    if url.host_str().is_none() {
+        return Err(DeliveryError::Permanent(format!("{what} URL has no host")));
+    }
+    if !allow_private_networks && let Some(reason) = literal_reason(url) {
+        return Err(refused(reason, what));
+    }
+    Ok(())
+}
+
+/// The permanent error for a URL whose host is (or resolves to) a non-public address.
+fn refused(reason: &str, what: &str) -> DeliveryError {
+    DeliveryError::Permanent(format!(
+        "{what} URL points to a {reason} address; refused (allow private networks to permit it)"
+    ))
+}
+
+/// Turns a reqwest error into a delivery error without its text: reqwest's messages carry the
+/// URL, and webhook and gateway URLs often embed a secret token. `what` names the target.
+pub(crate) fn classify_error(error: &reqwest::Error, what: &str) -> DeliveryError {
+    if let Some(reason) = refused_reason(error) {
+        return refused(reason, what);
+    }
+    let text = if error.is_timeout() {
+        format!("{what} request timed out")
+    } else if error.is_connect() {
+        format!("could not connect to the {what} host")
+    } else {
+        format!("{what} request failed")
+    };
+    DeliveryError::Transient(text)
 }

@@ -53,7 +53,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
 use crate::http::{
-    ClientError, ClientSettings, build_client, literal_reason, read_limited, refused_reason,
+    ClientError, ClientSettings, build_client, check_url, classify_error, read_limited,
 };
 
 /// The `User-Agent` SMS requests carry.
@@ -434,27 +434,12 @@ impl SmsNotifier {
     /// Checks a URL before any traffic: scheme, and IP literals (which reqwest dials without
     /// asking the resolver). Errors never contain the URL (a gateway URL may embed a token).
     fn check_url(&self, url: &Url) -> Result<(), DeliveryError> {
-        let provider = self.config.provider.name();
-        match url.scheme() {
-            "https" => {}
-            "http" if self.config.allow_plain_http => {}
-            _ => {
-                return Err(DeliveryError::Permanent(format!(
-                    "{provider} URL must use https (plain http is not allowed by configuration)"
-                )));
-            }
-        }
-        if url.host_str().is_none() {
-            return Err(DeliveryError::Permanent(format!(
-                "{provider} URL has no host"
-            )));
-        }
-        if !self.config.allow_private_networks
-            && let Some(reason) = literal_reason(url)
-        {
-            return Err(refused(provider, reason));
-        }
-        Ok(())
+        check_url(
+            url,
+            self.config.allow_plain_http,
+            self.config.allow_private_networks,
+            self.config.provider.name(),
+        )
     }
 
     fn prepare(&self, message: &SmsMessage, text: &str) -> Result<Outgoing, DeliveryError> {
@@ -570,7 +555,7 @@ impl SmsNotifier {
         let mut response = request
             .send()
             .await
-            .map_err(|e| classify_error(provider, &e))?;
+            .map_err(|e| classify_error(&e, provider))?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -593,27 +578,6 @@ fn form(fields: &[(&str, &str)]) -> Result<Vec<u8>, DeliveryError> {
     serde_urlencoded::to_string(fields)
         .map(String::into_bytes)
         .map_err(|_| DeliveryError::Permanent("SMS form could not be encoded".into()))
-}
-
-fn refused(provider: &str, reason: &str) -> DeliveryError {
-    DeliveryError::Permanent(format!(
-        "{provider} URL points to a {reason} address; refused (allow private networks to permit it)"
-    ))
-}
-
-/// A reqwest error as a delivery error, without its text (which carries the URL).
-fn classify_error(provider: &str, error: &reqwest::Error) -> DeliveryError {
-    if let Some(reason) = refused_reason(error) {
-        return refused(provider, reason);
-    }
-    let what = if error.is_timeout() {
-        "request timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    DeliveryError::Transient(format!("{provider} {what}"))
 }
 
 /// ` (retry after N s)` when the provider said so.

@@ -10,7 +10,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGE
 use reqwest::{StatusCode, Url};
 use sha2::Sha256;
 
-use crate::http::{ClientError, ClientSettings, build_client, literal_reason, refused_reason};
+use crate::http::classify_error;
+use crate::http::{ClientError, ClientSettings, build_client};
 
 /// The header carrying `sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`.
 pub const SIGNATURE_HEADER: &str = "X-Cachet-Signature";
@@ -181,37 +182,19 @@ pub(crate) fn http_client(
     })
 }
 
-/// Checks a URL before any network traffic: scheme, and IP literals (which reqwest dials
-/// without asking the resolver). `what` names the URL in the error ("webhook", "chat").
+/// [`crate::http::check_url`] under `config`'s choices. `what` names the URL in the error
+/// ("webhook", "chat").
 pub(crate) fn check_url(
     config: &WebhookConfig,
     url: &Url,
     what: &str,
 ) -> Result<(), DeliveryError> {
-    match url.scheme() {
-        "https" => {}
-        "http" if config.allow_plain_http => {}
-        "http" => {
-            return Err(DeliveryError::Permanent(format!(
-                "{what} URL must use https (plain http is not allowed by configuration)"
-            )));
-        }
-        _ => {
-            return Err(DeliveryError::Permanent(format!(
-                "{what} URL must use http or https"
-            )));
-        }
-    }
-    if config.allow_private_networks {
-        return Ok(());
-    }
-    if url.host_str().is_none() {
-        return Err(DeliveryError::Permanent(format!("{what} URL has no host")));
-    }
-    if let Some(reason) = literal_reason(url) {
-        return Err(refused(reason, what));
-    }
-    Ok(())
+    crate::http::check_url(
+        url,
+        config.allow_plain_http,
+        config.allow_private_networks,
+        what,
+    )
 }
 
 /// Builds the request headers; the signature covers `"{timestamp}.{body}"` exactly.
@@ -257,29 +240,6 @@ pub fn sign(secret: &str, timestamp: u64, body: &str) -> String {
 fn unreachable_hmac() -> ! {
     // `Hmac::new_from_slice` only fails for fixed-key-length MACs; HMAC takes any length.
     unreachable!("HMAC accepts keys of every length")
-}
-
-fn refused(reason: &str, what: &str) -> DeliveryError {
-    DeliveryError::Permanent(format!(
-        "{what} URL points to a {reason} address; refused (allow private networks to permit it)"
-    ))
-}
-
-/// Turns a reqwest error into a delivery error without its text: reqwest's messages carry the
-/// URL, and webhook URLs often embed a secret token. `what` names the target ("webhook",
-/// "chat").
-pub(crate) fn classify_error(error: &reqwest::Error, what: &str) -> DeliveryError {
-    if let Some(reason) = refused_reason(error) {
-        return refused(reason, what);
-    }
-    let text = if error.is_timeout() {
-        format!("{what} request timed out")
-    } else if error.is_connect() {
-        format!("could not connect to the {what} host")
-    } else {
-        format!("{what} request failed")
-    };
-    DeliveryError::Transient(text)
 }
 
 fn classify_status(status: StatusCode) -> Result<(), DeliveryError> {

@@ -646,7 +646,7 @@ async fn connection_refused_is_transient() {
         .unwrap_err();
     assert_eq!(
         err,
-        DeliveryError::Transient("Twilio could not connect".into())
+        DeliveryError::Transient("could not connect to the Twilio host".into())
     );
 }
 

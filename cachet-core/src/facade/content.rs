@@ -688,6 +688,7 @@ impl Cachet {
     /// # Errors
     ///
     /// As for [`Cachet::add_subscriber`].
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
     pub(crate) async fn add_subscriber_answer(
         &self,
         actor: &Actor,

@@ -23,6 +23,7 @@ pub use actor::Actor;
 pub(crate) use actor::ActorKind;
 pub use audit::{Retention, RetentionReport};
 pub use error::{Error, Result};
+#[cfg(feature = "web")]
 pub(crate) use idempotency::IdempotentRequest;
 pub use identity::{
     Enrollment, LoginOutcome, NewUserInput, SessionLookup, SessionTicket, SignInClient,

@@ -296,6 +296,7 @@ impl Cachet {
     /// Whether a signed link is authentic for `purpose` (whether or not its subscriber still
     /// exists).
     #[must_use]
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
     pub(crate) fn link_is_authentic(&self, purpose: LinkPurpose, token: &str) -> bool {
         links::verify(self.keyring(), purpose, token).is_some()
     }

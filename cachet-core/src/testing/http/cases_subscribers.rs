@@ -41,6 +41,7 @@ pub(super) fn cases() -> Vec<HttpCase> {
                 "id": 1, "email": "ann@example.com", "verified_at": "2026-01-01 00:00:00",
                 "global": true, "created_at": "2026-01-01 00:00:00",
                 "updated_at": "2026-01-01 00:00:00", "subscriptions": [],
+                "phone_number": null, "slack_webhook_url": null,
             }),
         )
         .not_contains("verify_code")
@@ -61,6 +62,20 @@ pub(super) fn cases() -> Vec<HttpCase> {
             .json(&json!({"email": "ann@example.com", "verify": false}))
             .expect_at("/data/id", json!(1))
             .expect_at("/data/verified_at", json!("2026-01-01 00:00:00")),
+        // Cachet's clients send the fields of Cachet's subscriber model; Cachet's API ignores
+        // the phone number and Slack URL on create and answers them as null.
+        post("subscribers: a Cachet client's phone number and Slack URL are accepted")
+            .json(&json!({
+                "email": "bob@example.com",
+                "phone_number": "+15555550100",
+                "slack_webhook_url": "https://hooks.slack.com/services/T0/B0/x",
+                "verify": "1",
+            }))
+            .expect_at("/data/email", json!("bob@example.com"))
+            .expect_at("/data/phone_number", json!(null))
+            .expect_at("/data/slack_webhook_url", json!(null))
+            .expect_at("/data/verified_at", json!("2026-01-01 00:00:00"))
+            .not_contains("hooks.slack.com"),
         post("subscribers: a bad address is 400")
             .json(&json!({"email": "not an address"}))
             .error(400),

@@ -368,6 +368,12 @@ pub struct SubscriberDto {
     pub global: bool,
     /// `null` in the answer to a token that may not read addresses.
     pub id: Option<i64>,
+    /// Always `null`: subscribers are reached by email. Cachet's answers carry the key and
+    /// its API accepts the field on create without storing it; clients that read it keep
+    /// working.
+    pub phone_number: Option<String>,
+    /// Always `null`, as `phone_number`.
+    pub slack_webhook_url: Option<String>,
     /// Its subscriptions to single components.
     pub subscriptions: Vec<SubscriptionDto>,
     /// `Y-m-d H:i:s` in the request's time zone.
@@ -613,6 +619,8 @@ mod tests {
             email: "e".into(),
             global: false,
             id: None,
+            phone_number: None,
+            slack_webhook_url: None,
             subscriptions: vec![SubscriptionDto {
                 component_id: 1,
                 created_at: "c".into(),

@@ -301,6 +301,8 @@ pub fn accepted_subscriber(
         email: email.as_str().to_owned(),
         global: components.is_empty(),
         id: None,
+        phone_number: None,
+        slack_webhook_url: None,
         subscriptions: components
             .iter()
             .map(|c| SubscriptionDto {
@@ -330,6 +332,8 @@ pub fn subscriber(
         email: email.as_str().to_owned(),
         global: s.global,
         id: Some(s.id.get()),
+        phone_number: None,
+        slack_webhook_url: None,
         subscriptions: subscriptions.iter().map(|x| subscription(x, tz)).collect(),
         updated_at: date(s.updated_at, tz),
         verified_at: opt_date(s.verified_at, tz),

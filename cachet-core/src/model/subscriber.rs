@@ -212,6 +212,67 @@ impl std::fmt::Display for WebhookEvents {
     }
 }
 
+str_enum! {
+    /// The wire format of a webhook endpoint: the signed Statuspage JSON, or a chat
+    /// platform's incoming-webhook message (delivered on the chat channel).
+    #[derive(Default)]
+    pub enum WebhookFormat : "json, slack, teams, discord, mattermost, google_chat" {
+        /// The signed Statuspage JSON body (what endpoints made before formats existed get).
+        #[default]
+        Json = "json",
+        /// A Slack incoming webhook (Block Kit).
+        Slack = "slack",
+        /// A Microsoft Teams Workflows webhook (Adaptive Card).
+        Teams = "teams",
+        /// A Discord channel webhook (embed).
+        Discord = "discord",
+        /// A Mattermost incoming webhook.
+        Mattermost = "mattermost",
+        /// A Google Chat space webhook (card).
+        GoogleChat = "google_chat",
+    }
+}
+
+impl WebhookFormat {
+    /// The chat platform this format posts to; `None` for [`WebhookFormat::Json`].
+    #[must_use]
+    pub fn chat_platform(self) -> Option<crate::notify::ChatPlatform> {
+        use crate::notify::ChatPlatform;
+        match self {
+            WebhookFormat::Json => None,
+            WebhookFormat::Slack => Some(ChatPlatform::Slack),
+            WebhookFormat::Teams => Some(ChatPlatform::Teams),
+            WebhookFormat::Discord => Some(ChatPlatform::Discord),
+            WebhookFormat::Mattermost => Some(ChatPlatform::Mattermost),
+            WebhookFormat::GoogleChat => Some(ChatPlatform::GoogleChat),
+        }
+    }
+
+    /// The URLs this format accepts, for an error message.
+    #[must_use]
+    pub fn url_rule(self) -> &'static str {
+        match self {
+            WebhookFormat::Json => "an http or https URL",
+            WebhookFormat::Slack => "an https://hooks.slack.com/services/... URL",
+            WebhookFormat::Teams => {
+                "an https URL under webhook.office.com, logic.azure.com or powerplatform.com"
+            }
+            WebhookFormat::Discord => {
+                "an https://discord.com/api/webhooks/... (or discordapp.com) URL"
+            }
+            WebhookFormat::Mattermost => "an https URL",
+            WebhookFormat::GoogleChat => "an https://chat.googleapis.com/v1/spaces/... URL",
+        }
+    }
+
+    /// Whether `url` may be saved with this format: any URL for JSON, the platform's own
+    /// webhook hosts ([`crate::notify::ChatPlatform::accepts`]) for a chat format.
+    #[must_use]
+    pub fn accepts(self, url: &HttpUrl) -> bool {
+        self.chat_platform().is_none_or(|p| p.accepts(url))
+    }
+}
+
 /// A webhook endpoint that receives the notifications it chose, signed with its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
@@ -227,6 +288,8 @@ pub struct Webhook {
     pub enabled: bool,
     /// The events it receives.
     pub events: WebhookEvents,
+    /// The wire format of what it receives.
+    pub format: WebhookFormat,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it was last changed.
@@ -249,6 +312,8 @@ pub struct NewWebhook {
     pub enabled: bool,
     /// The events it receives.
     pub events: WebhookEvents,
+    /// The wire format (default [`WebhookFormat::Json`]).
+    pub format: WebhookFormat,
 }
 
 impl NewWebhook {
@@ -261,6 +326,7 @@ impl NewWebhook {
             secret,
             enabled: true,
             events,
+            format: WebhookFormat::Json,
         }
     }
 }
@@ -268,6 +334,7 @@ impl NewWebhook {
 with_setters! {
     NewWebhook {
         with_enabled => enabled: bool,
+        with_format => format: WebhookFormat,
     }
 }
 
@@ -284,6 +351,8 @@ pub struct WebhookPatch {
     pub enabled: Option<bool>,
     /// New events.
     pub events: Option<WebhookEvents>,
+    /// New wire format.
+    pub format: Option<WebhookFormat>,
 }
 
 impl WebhookPatch {
@@ -295,6 +364,7 @@ impl WebhookPatch {
         set(&mut webhook.secret, self.secret.as_ref());
         set(&mut webhook.enabled, self.enabled.as_ref());
         set(&mut webhook.events, self.events.as_ref());
+        set(&mut webhook.format, self.format.as_ref());
     }
 }
 
@@ -358,6 +428,37 @@ mod tests {
     }
 
     #[test]
+    fn chat_formats_accept_only_their_platforms_urls() {
+        let slack = HttpUrl::parse("https://hooks.slack.com/services/T0/B0/x").expect("url");
+        let other = HttpUrl::parse("https://hooks.example.com/a").expect("url");
+        assert!(WebhookFormat::Json.accepts(&slack));
+        assert!(WebhookFormat::Json.accepts(&other));
+        assert!(WebhookFormat::Slack.accepts(&slack));
+        assert!(!WebhookFormat::Slack.accepts(&other));
+        assert!(!WebhookFormat::Discord.accepts(&slack));
+        assert!(WebhookFormat::Mattermost.accepts(&other));
+        assert_eq!(WebhookFormat::default(), WebhookFormat::Json);
+        let names: Vec<&str> = WebhookFormat::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "json",
+                "slack",
+                "teams",
+                "discord",
+                "mattermost",
+                "google_chat"
+            ]
+        );
+        // Each chat format's stored name is its platform's.
+        for f in WebhookFormat::ALL {
+            if let Some(p) = f.chat_platform() {
+                assert_eq!(p.as_str(), f.as_str());
+            }
+        }
+    }
+
+    #[test]
     fn webhook_patch_sets_what_it_names() {
         let before = Webhook {
             id: WebhookId(1),
@@ -366,6 +467,7 @@ mod tests {
             secret: sealed(1),
             enabled: true,
             events: WebhookEvents::ALL,
+            format: WebhookFormat::Json,
             created_at: at(1),
             updated_at: at(2),
         };
@@ -376,6 +478,7 @@ mod tests {
             secret: Some(sealed(2)),
             enabled: Some(false),
             events: Some(only_resolved),
+            format: Some(WebhookFormat::Mattermost),
         };
         let expected = Webhook {
             name: name("Chat"),
@@ -383,6 +486,7 @@ mod tests {
             secret: sealed(2),
             enabled: false,
             events: only_resolved,
+            format: WebhookFormat::Mattermost,
             ..before.clone()
         };
         check(&before, &patch, &expected, WebhookPatch::apply_to);

@@ -13,7 +13,7 @@ use super::chrome::{Chrome, DashboardRequest, Flash};
 use crate::auth::policy::Permission;
 use crate::model::{
     AuditAction, AuditOutcome, EntityKind, Role, SettingKey, User, UserId, WebhookEvent,
-    WebhookEvents, WebhookId,
+    WebhookEvents, WebhookFormat, WebhookId,
 };
 use crate::sanitize::{SafeHtml, render_markdown};
 use crate::store::{AuditFilter, AuditQuery, PageRequest, UserQuery};
@@ -502,11 +502,17 @@ fn webhook_fields(dash: &DashboardRequest<'_>) -> Result<WebhookEndpoint, Valida
             .field("events")?;
         Some(WebhookEvents::of(parsed).field("events")?)
     };
+    // A form without the select (a script written before formats existed) keeps the format.
+    let format = match dash.form.text("format").trim() {
+        "" => None,
+        f => Some(WebhookFormat::parse(f).field("format")?),
+    };
     Ok(WebhookEndpoint {
         name: Name::parse(dash.form.text("name")).field("name")?,
         url: HttpUrl::parse(dash.form.text("url").trim()).field("url")?,
         enabled: dash.form.all("enabled").contains(&"1"),
         events,
+        format,
     })
 }
 

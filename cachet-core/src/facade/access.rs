@@ -453,10 +453,10 @@ impl Cachet {
     }
 
     /// Refuses a URL that the endpoint's chat format would not post to
-    /// ([`WebhookFormat::accepts`]): a "Slack" endpoint sends Slack-shaped requests to Slack
+    /// ([`crate::notify::ChatPlatform::accepts`]): a "Slack" endpoint sends Slack-shaped requests to Slack
     /// only.
     fn check_webhook_format(format: WebhookFormat, url: &HttpUrl) -> Result<()> {
-        if format.accepts(url) {
+        if crate::notify::ChatPlatform::of_format(format).is_none_or(|p| p.accepts(url)) {
             return Ok(());
         }
         Err(ValidationError::new(

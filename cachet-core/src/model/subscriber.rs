@@ -234,18 +234,11 @@ str_enum! {
 }
 
 impl WebhookFormat {
-    /// The chat platform this format posts to; `None` for [`WebhookFormat::Json`].
+    /// Whether this format is a chat platform's (everything but [`WebhookFormat::Json`]); the
+    /// platform itself is `ChatPlatform::of_format` in the notify layer.
     #[must_use]
-    pub fn chat_platform(self) -> Option<crate::notify::ChatPlatform> {
-        use crate::notify::ChatPlatform;
-        match self {
-            WebhookFormat::Json => None,
-            WebhookFormat::Slack => Some(ChatPlatform::Slack),
-            WebhookFormat::Teams => Some(ChatPlatform::Teams),
-            WebhookFormat::Discord => Some(ChatPlatform::Discord),
-            WebhookFormat::Mattermost => Some(ChatPlatform::Mattermost),
-            WebhookFormat::GoogleChat => Some(ChatPlatform::GoogleChat),
-        }
+    pub fn is_chat(self) -> bool {
+        self != WebhookFormat::Json
     }
 
     /// The URLs this format accepts, for an error message.
@@ -263,13 +256,6 @@ impl WebhookFormat {
             WebhookFormat::Mattermost => "an https URL",
             WebhookFormat::GoogleChat => "an https://chat.googleapis.com/v1/spaces/... URL",
         }
-    }
-
-    /// Whether `url` may be saved with this format: any URL for JSON, the platform's own
-    /// webhook hosts ([`crate::notify::ChatPlatform::accepts`]) for a chat format.
-    #[must_use]
-    pub fn accepts(self, url: &HttpUrl) -> bool {
-        self.chat_platform().is_none_or(|p| p.accepts(url))
     }
 }
 
@@ -425,37 +411,6 @@ mod tests {
                 ..expected
             }
         );
-    }
-
-    #[test]
-    fn chat_formats_accept_only_their_platforms_urls() {
-        let slack = HttpUrl::parse("https://hooks.slack.com/services/T0/B0/x").expect("url");
-        let other = HttpUrl::parse("https://hooks.example.com/a").expect("url");
-        assert!(WebhookFormat::Json.accepts(&slack));
-        assert!(WebhookFormat::Json.accepts(&other));
-        assert!(WebhookFormat::Slack.accepts(&slack));
-        assert!(!WebhookFormat::Slack.accepts(&other));
-        assert!(!WebhookFormat::Discord.accepts(&slack));
-        assert!(WebhookFormat::Mattermost.accepts(&other));
-        assert_eq!(WebhookFormat::default(), WebhookFormat::Json);
-        let names: Vec<&str> = WebhookFormat::ALL.iter().map(|f| f.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "json",
-                "slack",
-                "teams",
-                "discord",
-                "mattermost",
-                "google_chat"
-            ]
-        );
-        // Each chat format's stored name is its platform's.
-        for f in WebhookFormat::ALL {
-            if let Some(p) = f.chat_platform() {
-                assert_eq!(p.as_str(), f.as_str());
-            }
-        }
     }
 
     #[test]

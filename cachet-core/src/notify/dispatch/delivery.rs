@@ -378,7 +378,7 @@ impl DeliverCtx {
             Recipient::Chat(id) => {
                 let w = self.endpoint(id, &event).await?;
                 // The delivery's channel was the endpoint's format when the event fanned out.
-                let Some(platform) = w.format.chat_platform() else {
+                let Some(platform) = super::super::ChatPlatform::of_format(w.format) else {
                     return Err(RenderError::Permanent(
                         "the endpoint's format is no longer a chat platform",
                     ));
@@ -419,7 +419,7 @@ impl DeliverCtx {
             }
             Recipient::Webhook(id) => {
                 let w = self.endpoint(id, &event).await?;
-                if w.format.chat_platform().is_some() {
+                if w.format.is_chat() {
                     return Err(RenderError::Permanent(
                         "the endpoint's format changed to a chat platform",
                     ));

@@ -53,7 +53,7 @@ impl Recipient {
 
 /// An endpoint as a recipient: on the chat channel when its format is a chat platform's.
 pub(super) fn webhook_recipient(w: &Webhook) -> Recipient {
-    if w.format.chat_platform().is_some() {
+    if w.format.is_chat() {
         Recipient::Chat(w.id)
     } else {
         Recipient::Webhook(w.id)

@@ -69,7 +69,7 @@
 //!
 //! # Background work
 //!
-//! Mail, webhooks, scheduled maintenance and retention run beside the server: start them once
+//! Mail, webhooks, chat messages, scheduled maintenance and retention run beside the server: start them once
 //! in your `main` (not in the `HttpServer::new` closure, which runs per worker) with
 //! [`Cachet::start_background`] and the notifiers you want, and stop them after the server
 //! with [`Background::shutdown`](cachet_core::notify::Background::shutdown).

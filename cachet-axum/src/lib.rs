@@ -72,9 +72,10 @@
 //!
 //! # Background work
 //!
-//! Mail, webhooks, scheduled maintenance and retention run beside the server: start them once
+//! Mail, webhooks, chat messages, scheduled maintenance and retention run beside the server: start them once
 //! in your `main` with [`Cachet::start_background`] and the notifiers you want (from
-//! `cachet-notify` or your own), and stop them after the server with
+//! `cachet-notify`: `EmailNotifier`, `WebhookNotifier`, and `ChatNotifier` for webhook
+//! endpoints saved with a chat format; or your own), and stop them after the server with
 //! [`Background::shutdown`](cachet_core::notify::Background::shutdown).
 //! `examples/src/bin/embed_axum.rs` in the repository is a complete host in one file.
 //!

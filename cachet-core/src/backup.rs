@@ -715,6 +715,7 @@ mod tests {
             Value::Int(20),
             Value::Int(21),
             Value::Text("maintenance".into()),
+            Value::Text("slack".into()),
         ]);
         let text = String::from_utf8(archive(&d)).unwrap();
         let mut m: Manifest = serde_json::from_str(text.lines().next().unwrap()).unwrap();
@@ -722,8 +723,9 @@ mod tests {
             !["integrations", "alert_rules", "alert_states"].contains(&t.name.as_str())
         });
         let hooks = m.tables.iter_mut().find(|t| t.name == "webhooks").unwrap();
+        assert_eq!(hooks.columns.pop().as_deref(), Some("format:text"));
         assert_eq!(hooks.columns.pop().as_deref(), Some("events:text"));
-        let body = text[body_start(text.as_bytes())..].replace(",\"maintenance\"]", "]");
+        let body = text[body_start(text.as_bytes())..].replace(",\"maintenance\",\"slack\"]", "]");
         m.body_sha256 = hex::encode(Sha256::digest(body.as_bytes()));
         let mut old = serde_json::to_vec(&m).unwrap();
         old.push(b'\n');
@@ -746,6 +748,8 @@ mod tests {
             "incident_created,incident_updated,incident_resolved,component_status,maintenance"
                 .into(),
         );
+        // And the signed JSON, as migration 0007 gave them.
+        hooks.rows[0][9] = Value::Text("json".into());
         assert_eq!(back, expected);
         // Re-exporting writes this build's layout, which reads back unchanged.
         let (_, again) = decode(&archive(&back)).unwrap();

@@ -98,7 +98,7 @@ impl DeliveryOutcome {
 }
 
 /// The channels counted; a delivery row naming anything else counts as `other`.
-const CHANNELS: [&str; 3] = ["email", "webhook", "other"];
+const CHANNELS: [&str; 4] = ["email", "webhook", "chat", "other"];
 
 /// Upper bounds of the render-duration buckets, in seconds: a small page renders in a
 /// millisecond or two, the big status page of the benchmark's data set in about 200 ms.
@@ -370,6 +370,7 @@ mod tests {
         t.record_request(RouteGroup::Other, 999);
         t.record_delivery("email", DeliveryOutcome::Sent);
         t.record_delivery("pigeon", DeliveryOutcome::Failed);
+        t.record_delivery("chat", DeliveryOutcome::Retried);
         t.record_render(Duration::from_millis(3));
         t.record_render(Duration::from_secs(60));
         assert_eq!(t.requests(RouteGroup::ApiV1, 200), 2);
@@ -377,6 +378,8 @@ mod tests {
         assert_eq!(t.requests(RouteGroup::Other, 500), 1);
         assert_eq!(t.deliveries("email", DeliveryOutcome::Sent), 1);
         assert_eq!(t.deliveries("other", DeliveryOutcome::Failed), 1);
+        assert_eq!(t.deliveries("chat", DeliveryOutcome::Retried), 1);
+        assert_eq!(t.deliveries("other", DeliveryOutcome::Retried), 0);
         assert_eq!(t.renders(), 2);
         let mut out = Exposition::new();
         t.write_to(&mut out);

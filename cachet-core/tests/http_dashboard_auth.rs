@@ -1024,6 +1024,75 @@ async fn webhook_events_test_event_and_delivery_log_from_the_dashboard() {
 }
 
 #[tokio::test]
+async fn a_webhook_endpoints_format_is_chosen_shown_and_checked_against_its_url() {
+    let h = Harness::new().await;
+    h.user("admin@example.com", Role::Admin).await;
+    let mut b = Browser::new(&h);
+    b.sign_in("admin@example.com", PASSWORD).await;
+    let page = body(&b.get("/dashboard/webhooks").await);
+    assert!(
+        page.contains("<option value=\"json\" selected>JSON (signed)</option>"),
+        "{page}"
+    );
+    assert!(page.contains("<option value=\"slack\">Slack</option>"));
+    let form = |url: &'static str, format: &'static str| {
+        vec![
+            ("name", "Chat"),
+            ("url", url),
+            ("secret", "super-secret-signing-key-42"),
+            ("format", format),
+        ]
+    };
+    // A Slack endpoint with another host's URL, or a format that does not exist: a 400
+    // naming the field, nothing stored.
+    for (url, format, field) in [
+        ("https://hooks.example.com/x", "slack", "hooks.slack.com"),
+        ("https://hooks.slack.com/services/T0/B0/x", "irc", "format"),
+    ] {
+        let r = b
+            .submit(
+                "/dashboard/webhooks",
+                "/dashboard/webhooks",
+                &form(url, format),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{format}");
+        assert!(body(&r).contains(field), "{format}: {}", body(&r));
+        assert!(h.store.webhooks().await.unwrap().is_empty());
+    }
+    let r = b
+        .submit(
+            "/dashboard/webhooks",
+            "/dashboard/webhooks",
+            &form("https://hooks.slack.com/services/T0/B0/x", "slack"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", body(&r));
+    let hook = h.store.webhooks().await.unwrap().remove(0);
+    assert_eq!(hook.format, WebhookFormat::Slack);
+    let page = body(&b.get("/dashboard/webhooks").await);
+    assert!(page.contains("Slack · Changed"), "{page}");
+    assert!(page.contains("<option value=\"slack\" selected>Slack</option>"));
+    // A script that predates the select keeps the format (and its URL rule).
+    let path = format!("/dashboard/webhooks/{}", hook.id);
+    let r = b
+        .submit(
+            "/dashboard/webhooks",
+            &path,
+            &[
+                ("name", "Chat"),
+                ("url", "https://hooks.slack.com/services/T0/B0/y"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", body(&r));
+    assert_eq!(
+        h.store.webhooks().await.unwrap()[0].format,
+        WebhookFormat::Slack
+    );
+}
+
+#[tokio::test]
 async fn the_dashboard_prefix_is_configurable() {
     let mut config = cachet_core::Config::new(cachet_core::validate::HttpUrl::parse(ME).unwrap());
     config.web.dashboard_prefix = "/admin/".to_owned();

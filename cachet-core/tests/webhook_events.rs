@@ -32,6 +32,7 @@ fn endpoint(name: &str, enabled: bool, events: Option<&[WebhookEvent]>) -> Webho
         url: HttpUrl::parse(&format!("https://hooks.example.com/{name}")).unwrap(),
         enabled,
         events: events.map(|e| WebhookEvents::of(e.iter().copied()).unwrap()),
+        format: None,
     }
 }
 

@@ -10,6 +10,7 @@ async fn new_store() -> std::sync::Arc<dyn cachet_core::store::Store> {
     std::sync::Arc::new(cachet_core::store::memory::MemoryStore::new())
 }
 
+use cachet_core::model::WebhookFormat;
 use cachet_core::validate::{HttpUrl, Name};
 use cachet_core::{Actor, Error, WebhookEndpoint};
 
@@ -19,7 +20,112 @@ fn endpoint(name: &str, url: HttpUrl) -> WebhookEndpoint {
         url,
         enabled: true,
         events: None,
+        format: None,
     }
+}
+
+fn chat_endpoint(name: &str, url: &str, format: Option<WebhookFormat>) -> WebhookEndpoint {
+    WebhookEndpoint {
+        format,
+        ..endpoint(name, HttpUrl::parse(url).unwrap())
+    }
+}
+
+#[tokio::test]
+async fn a_chat_format_takes_only_its_platforms_webhook_urls() {
+    let h = Harness::new().await;
+    let actor = Actor::operator();
+    let slack = "https://hooks.slack.com/services/T0/B0/secret";
+    let hook = h
+        .cachet
+        .create_webhook(
+            &actor,
+            chat_endpoint("chat", slack, Some(WebhookFormat::Slack)),
+            SECRET,
+        )
+        .await
+        .unwrap();
+    assert_eq!(hook.format, WebhookFormat::Slack);
+    let before = h.store.revision().await.unwrap();
+    let refused = |r: Result<(), Error>, want: &str| match r {
+        Err(Error::Validation(e)) => {
+            assert_eq!(e.field(), "url");
+            assert_eq!(e.to_string(), format!("url: must be {want}"));
+        }
+        other => panic!("{other:?}"),
+    };
+    // A Slack endpoint cannot post anywhere but Slack, and a Discord one only to Discord.
+    refused(
+        h.cachet
+            .create_webhook(
+                &actor,
+                chat_endpoint(
+                    "x",
+                    "https://hooks.example.com/x",
+                    Some(WebhookFormat::Slack),
+                ),
+                SECRET,
+            )
+            .await
+            .map(drop),
+        "an https://hooks.slack.com/services/... URL",
+    );
+    refused(
+        h.cachet
+            .create_webhook(
+                &actor,
+                chat_endpoint("x", slack, Some(WebhookFormat::Discord)),
+                SECRET,
+            )
+            .await
+            .map(drop),
+        "an https://discord.com/api/webhooks/... (or discordapp.com) URL",
+    );
+    refused(
+        h.cachet
+            .create_webhook(
+                &actor,
+                chat_endpoint(
+                    "x",
+                    "http://mattermost.example.com/hooks/x",
+                    Some(WebhookFormat::Mattermost),
+                ),
+                SECRET,
+            )
+            .await
+            .map(drop),
+        "an https URL",
+    );
+    // A change that leaves the format out keeps the stored one, and its rule.
+    refused(
+        h.cachet
+            .update_webhook(
+                &actor,
+                hook.id,
+                chat_endpoint("chat", "https://hooks.example.com/x", None),
+                "",
+            )
+            .await,
+        "an https://hooks.slack.com/services/... URL",
+    );
+    assert_eq!(h.store.revision().await.unwrap(), before, "a refusal wrote");
+    // Back to JSON, any public URL is fine again.
+    h.cachet
+        .update_webhook(
+            &actor,
+            hook.id,
+            chat_endpoint(
+                "chat",
+                "https://hooks.example.com/x",
+                Some(WebhookFormat::Json),
+            ),
+            "",
+        )
+        .await
+        .unwrap();
+    let after = &h.cachet.webhooks(&actor).await.unwrap()[0];
+    assert_eq!(after.format, WebhookFormat::Json);
+    assert_eq!(after.url.as_str(), "https://hooks.example.com/x");
 }
 use common::*;
 

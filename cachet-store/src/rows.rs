@@ -467,6 +467,7 @@ pub(crate) struct WebhookRow {
     secret_ciphertext: Vec<u8>,
     enabled: bool,
     events: String,
+    format: String,
     created_at: i64,
     updated_at: i64,
 }
@@ -481,6 +482,7 @@ impl WebhookRow {
             secret: sealed(E, self.secret_key_id, self.secret_ciphertext)?,
             enabled: self.enabled,
             events: check(E, "events", WebhookEvents::parse(&self.events))?,
+            format: check(E, "format", WebhookFormat::parse(&self.format))?,
             created_at: ts(E, self.created_at)?,
             updated_at: ts(E, self.updated_at)?,
         })

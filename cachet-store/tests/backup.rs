@@ -337,7 +337,9 @@ async fn seed(store: &dyn Store) -> Site {
                     ciphertext: vec![9; 40],
                 },
                 WebhookEvents::of([WebhookEvent::ComponentStatus]).unwrap(),
-            ),
+            )
+            // Not the default, so a restore that lost the column would show.
+            .with_format(WebhookFormat::Mattermost),
             &no_effects,
         )
         .await
@@ -475,7 +477,8 @@ async fn a_real_site_moves_from_sqlite_to_every_backend_and_keeps_working() {
 }
 
 /// `archive` as the first build with backups wrote it: before webhook endpoints chose their
-/// events (no `webhooks.events`) and before the alert tables existed.
+/// events or formats (no `webhooks.events`, no `webhooks.format`) and before the alert
+/// tables existed.
 fn as_written_before_events_and_alerts(archive: &[u8]) -> Vec<u8> {
     use sha2::Digest as _;
     const LATER_TABLES: [&str; 3] = ["integrations", "alert_rules", "alert_states"];
@@ -486,6 +489,7 @@ fn as_written_before_events_and_alerts(archive: &[u8]) -> Vec<u8> {
     tables.retain(|t| !LATER_TABLES.contains(&t["name"].as_str().unwrap()));
     for t in tables.iter_mut().filter(|t| t["name"] == "webhooks") {
         let columns = t["columns"].as_array_mut().unwrap();
+        assert_eq!(columns.pop().unwrap(), "format:text");
         assert_eq!(columns.pop().unwrap(), "events:text");
     }
     let mut body = String::new();
@@ -496,6 +500,7 @@ fn as_written_before_events_and_alerts(archive: &[u8]) -> Vec<u8> {
             continue;
         }
         if table == "webhooks" {
+            row["row"].as_array_mut().unwrap().pop();
             row["row"].as_array_mut().unwrap().pop();
         }
         body.push_str(&serde_json::to_string(&row).unwrap());
@@ -520,9 +525,13 @@ async fn an_archive_from_an_older_build_restores_on_every_backend_as_the_migrati
         // The endpoint receives every event, as migration 0005 gave endpoints made before it.
         let hook = store.webhook(site.webhook.id).await.unwrap();
         assert_eq!(hook.events, WebhookEvents::ALL, "{}", dst.label);
+        // And the signed JSON, as migration 0007 gave them.
+        assert_eq!(hook.format, WebhookFormat::Json, "{}", dst.label);
+        assert_eq!(site.webhook.format, WebhookFormat::Mattermost);
         assert_eq!(
             Webhook {
                 events: site.webhook.events,
+                format: site.webhook.format,
                 ..hook
             },
             site.webhook,

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use cachet_core::Cachet;
 use cachet_core::notify::{DispatcherConfig, Notifier};
-use cachet_notify::{Dkim, EmailNotifier, Mailbox, SmtpUrl, WebhookConfig, WebhookNotifier};
+use cachet_notify::{
+    ChatConfig, ChatNotifier, Dkim, EmailNotifier, Mailbox, SmtpUrl, WebhookConfig, WebhookNotifier,
+};
 
 use self::limits::{ConnectionActivity, ConnectionLimiter, RequestGuard, ServeLimits};
 use crate::Error;
@@ -155,16 +157,20 @@ pub fn notifiers(
             "no --smtp-url: mail notifications wait in the outbox until a server is configured"
         );
     }
-    let webhooks = WebhookNotifier::new(
-        WebhookConfig::default()
-            .allow_private_networks(args.webhook_allow_private)
-            .allow_plain_http(args.webhook_allow_http),
-    )
-    .map_err(|e| Error::Invalid(format!("webhooks: {e}")))?;
+    let http = WebhookConfig::default()
+        .allow_private_networks(args.webhook_allow_private)
+        .allow_plain_http(args.webhook_allow_http);
+    let webhooks =
+        WebhookNotifier::new(http.clone()).map_err(|e| Error::Invalid(format!("webhooks: {e}")))?;
+    // Endpoints saved with a chat format (Slack, Teams, ...) go out on the chat channel,
+    // with the webhooks' network rules; each message still goes to its platform's hosts only.
+    let chat = ChatNotifier::new(ChatConfig::default().http(http))
+        .map_err(|e| Error::Invalid(format!("chat: {e}")))?;
     if args.webhook_allow_private {
         tracing::warn!("--webhook-allow-private: webhooks may reach loopback and private networks");
     }
     out.push(Arc::new(webhooks));
+    out.push(Arc::new(chat));
     Ok(out)
 }
 

@@ -44,6 +44,9 @@ pub struct WebhookEndpoint {
     /// The events it receives; `None` means every event for a new endpoint and no change for
     /// an existing one (what a client that predates the choice sends).
     pub events: Option<WebhookEvents>,
+    /// The wire format; `None` means [`WebhookFormat::Json`] for a new endpoint and no change
+    /// for an existing one. A chat format needs a URL of its platform's webhook hosts.
+    pub format: Option<WebhookFormat>,
 }
 
 /// An accepted invitation or reset link, looked up without spending it.
@@ -449,6 +452,22 @@ impl Cachet {
             .map_err(|v| ValidationError::new("url", v).into())
     }
 
+    /// Refuses a URL that the endpoint's chat format would not post to
+    /// ([`crate::notify::ChatPlatform::accepts`]): a "Slack" endpoint sends Slack-shaped requests to Slack
+    /// only.
+    fn check_webhook_format(format: WebhookFormat, url: &HttpUrl) -> Result<()> {
+        if crate::notify::ChatPlatform::of_format(format).is_none_or(|p| p.accepts(url)) {
+            return Ok(());
+        }
+        Err(ValidationError::new(
+            "url",
+            Violation::Format {
+                expected: format.url_rule(),
+            },
+        )
+        .into())
+    }
+
     fn check_webhook_secret(secret: &str) -> Result<()> {
         let n = secret.chars().count();
         let violation = if n < 16 {
@@ -491,6 +510,8 @@ impl Cachet {
     ) -> Result<Webhook> {
         self.authorize(actor, Permission::ManageSettings).await?;
         self.check_webhook_url(&endpoint.url)?;
+        let format = endpoint.format.unwrap_or_default();
+        Self::check_webhook_format(format, &endpoint.url)?;
         Self::check_webhook_secret(secret)?;
         let new = NewWebhook {
             name: endpoint.name,
@@ -500,6 +521,7 @@ impl Cachet {
                 .seal(secret.as_bytes(), crate::notify::AAD_WEBHOOK_SECRET)?,
             enabled: endpoint.enabled,
             events: endpoint.events.unwrap_or(WebhookEvents::ALL),
+            format,
         };
         let fx = self.audited(
             actor,
@@ -540,6 +562,12 @@ impl Cachet {
     ) -> Result<()> {
         self.authorize(actor, Permission::ManageSettings).await?;
         self.check_webhook_url(&endpoint.url)?;
+        // The format the endpoint will have: the new one, or the one it keeps.
+        let format = match endpoint.format {
+            Some(f) => f,
+            None => self.store().webhook(id).await?.format,
+        };
+        Self::check_webhook_format(format, &endpoint.url)?;
         let secret = if secret.is_empty() {
             None
         } else {
@@ -555,6 +583,7 @@ impl Cachet {
             secret,
             enabled: Some(endpoint.enabled),
             events: endpoint.events,
+            format: endpoint.format,
         };
         let fx = self.audited(
             actor,

@@ -61,7 +61,7 @@ pub use secret::{BlindIndex, Sealed};
 pub use settings::{DateStyle, SettingKey, Settings};
 pub use subscriber::{
     NewSubscriber, NewWebhook, Subscriber, SubscriberPatch, Subscription, Webhook, WebhookEvent,
-    WebhookEvents, WebhookPatch,
+    WebhookEvents, WebhookFormat, WebhookPatch,
 };
 
 pub use crate::clock::Timestamp;

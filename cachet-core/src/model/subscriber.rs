@@ -212,6 +212,53 @@ impl std::fmt::Display for WebhookEvents {
     }
 }
 
+str_enum! {
+    /// The wire format of a webhook endpoint: the signed Statuspage JSON, or a chat
+    /// platform's incoming-webhook message (delivered on the chat channel).
+    #[derive(Default)]
+    pub enum WebhookFormat : "json, slack, teams, discord, mattermost, google_chat" {
+        /// The signed Statuspage JSON body (what endpoints made before formats existed get).
+        #[default]
+        Json = "json",
+        /// A Slack incoming webhook (Block Kit).
+        Slack = "slack",
+        /// A Microsoft Teams Workflows webhook (Adaptive Card).
+        Teams = "teams",
+        /// A Discord channel webhook (embed).
+        Discord = "discord",
+        /// A Mattermost incoming webhook.
+        Mattermost = "mattermost",
+        /// A Google Chat space webhook (card).
+        GoogleChat = "google_chat",
+    }
+}
+
+impl WebhookFormat {
+    /// Whether this format is a chat platform's (everything but [`WebhookFormat::Json`]); the
+    /// platform itself is `ChatPlatform::of_format` in the notify layer.
+    #[must_use]
+    pub fn is_chat(self) -> bool {
+        self != WebhookFormat::Json
+    }
+
+    /// The URLs this format accepts, for an error message.
+    #[must_use]
+    pub fn url_rule(self) -> &'static str {
+        match self {
+            WebhookFormat::Json => "an http or https URL",
+            WebhookFormat::Slack => "an https://hooks.slack.com/services/... URL",
+            WebhookFormat::Teams => {
+                "an https URL under webhook.office.com, logic.azure.com or powerplatform.com"
+            }
+            WebhookFormat::Discord => {
+                "an https://discord.com/api/webhooks/... (or discordapp.com) URL"
+            }
+            WebhookFormat::Mattermost => "an https URL",
+            WebhookFormat::GoogleChat => "an https://chat.googleapis.com/v1/spaces/... URL",
+        }
+    }
+}
+
 /// A webhook endpoint that receives the notifications it chose, signed with its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
@@ -227,6 +274,8 @@ pub struct Webhook {
     pub enabled: bool,
     /// The events it receives.
     pub events: WebhookEvents,
+    /// The wire format of what it receives.
+    pub format: WebhookFormat,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it was last changed.
@@ -249,6 +298,8 @@ pub struct NewWebhook {
     pub enabled: bool,
     /// The events it receives.
     pub events: WebhookEvents,
+    /// The wire format (default [`WebhookFormat::Json`]).
+    pub format: WebhookFormat,
 }
 
 impl NewWebhook {
@@ -261,6 +312,7 @@ impl NewWebhook {
             secret,
             enabled: true,
             events,
+            format: WebhookFormat::Json,
         }
     }
 }
@@ -268,6 +320,7 @@ impl NewWebhook {
 with_setters! {
     NewWebhook {
         with_enabled => enabled: bool,
+        with_format => format: WebhookFormat,
     }
 }
 
@@ -284,6 +337,8 @@ pub struct WebhookPatch {
     pub enabled: Option<bool>,
     /// New events.
     pub events: Option<WebhookEvents>,
+    /// New wire format.
+    pub format: Option<WebhookFormat>,
 }
 
 impl WebhookPatch {
@@ -295,6 +350,7 @@ impl WebhookPatch {
         set(&mut webhook.secret, self.secret.as_ref());
         set(&mut webhook.enabled, self.enabled.as_ref());
         set(&mut webhook.events, self.events.as_ref());
+        set(&mut webhook.format, self.format.as_ref());
     }
 }
 
@@ -366,6 +422,7 @@ mod tests {
             secret: sealed(1),
             enabled: true,
             events: WebhookEvents::ALL,
+            format: WebhookFormat::Json,
             created_at: at(1),
             updated_at: at(2),
         };
@@ -376,6 +433,7 @@ mod tests {
             secret: Some(sealed(2)),
             enabled: Some(false),
             events: Some(only_resolved),
+            format: Some(WebhookFormat::Mattermost),
         };
         let expected = Webhook {
             name: name("Chat"),
@@ -383,6 +441,7 @@ mod tests {
             secret: sealed(2),
             enabled: false,
             events: only_resolved,
+            format: WebhookFormat::Mattermost,
             ..before.clone()
         };
         check(&before, &patch, &expected, WebhookPatch::apply_to);

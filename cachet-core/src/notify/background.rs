@@ -1,7 +1,7 @@
 //! The status page's background work, started by the library for the host that embeds it.
 //!
 //! A status page does more than answer requests: the outbox [`Dispatcher`] turns committed
-//! events into mail and webhook calls (and prunes what was delivered), and the [`Scheduler`]
+//! events into mail, webhook calls and chat messages (and prunes what was delivered), and the [`Scheduler`]
 //! starts and ends scheduled maintenance and prunes the audit log and throttles by
 //! [`Config::retention`](crate::Config::retention). [`Cachet::start_background`] runs both on
 //! the current Tokio runtime with the notifiers the host gives; [`Background::shutdown`] stops
@@ -14,7 +14,8 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let cachet = Cachet::new(Arc::new(MemoryStore::new()), Keyring::new(1, SecretKey::from_bytes([7; 32])), Config::new(HttpUrl::parse("https://example.com/status")?))?;
-//! // Notifiers from cachet-notify (`EmailNotifier`, `WebhookNotifier`) or your own.
+//! // Notifiers from cachet-notify (`EmailNotifier`, `WebhookNotifier`, and `ChatNotifier`
+//! // for webhook endpoints saved with a chat format) or your own.
 //! let background = cachet.start_background(Vec::new());
 //! // ... serve until the host shuts down, then:
 //! background.shutdown().await;

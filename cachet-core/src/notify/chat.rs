@@ -136,6 +136,23 @@ impl ChatPlatform {
     }
 }
 
+impl ChatPlatform {
+    /// The platform a webhook endpoint's format posts to; `None` for the signed JSON.
+    /// Matrix has no format: an endpoint stores no room or access token.
+    #[must_use]
+    pub fn of_format(format: crate::model::WebhookFormat) -> Option<Self> {
+        use crate::model::WebhookFormat;
+        match format {
+            WebhookFormat::Json => None,
+            WebhookFormat::Slack => Some(ChatPlatform::Slack),
+            WebhookFormat::Teams => Some(ChatPlatform::Teams),
+            WebhookFormat::Discord => Some(ChatPlatform::Discord),
+            WebhookFormat::Mattermost => Some(ChatPlatform::Mattermost),
+            WebhookFormat::GoogleChat => Some(ChatPlatform::GoogleChat),
+        }
+    }
+}
+
 /// `/api/webhooks/...` or the versioned `/api/v10/webhooks/...`.
 fn discord_webhook_path(path: &str) -> bool {
     let Some(rest) = path.strip_prefix("/api/") else {
@@ -289,6 +306,22 @@ mod tests {
             severities,
             ["resolved", "info", "degraded", "outage", "maintenance"]
         );
+    }
+
+    #[test]
+    fn each_chat_format_is_its_platform_and_json_is_none() {
+        use crate::model::WebhookFormat;
+        assert_eq!(ChatPlatform::of_format(WebhookFormat::Json), None);
+        assert!(!WebhookFormat::Json.is_chat());
+        for f in WebhookFormat::ALL.iter().copied().filter(|f| f.is_chat()) {
+            let p = ChatPlatform::of_format(f).unwrap();
+            assert_eq!(p.as_str(), f.as_str(), "the stored names agree");
+        }
+        assert_eq!(
+            ChatPlatform::of_format(WebhookFormat::GoogleChat),
+            Some(ChatPlatform::GoogleChat)
+        );
+        assert_eq!(WebhookFormat::default(), WebhookFormat::Json);
     }
 
     #[test]

@@ -214,6 +214,68 @@ pub(crate) fn notification_parts(
     }
 }
 
+/// The plain-text content of a chat message, before the notifier renders it in its
+/// platform's format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ChatParts {
+    pub title: String,
+    pub text: String,
+    pub link: Option<String>,
+    pub severity: super::ChatSeverity,
+}
+
+/// A content event's chat message for one locale: the mail's subject as the title, its status
+/// line and the message (Markdown source, which the notifier escapes) as the text, and the
+/// page the mail's button links to.
+pub(crate) fn chat_parts(
+    cat: &Catalog,
+    tz: Tz,
+    kind: EventKind,
+    payload: &serde_json::Value,
+    base_url: &str,
+) -> Option<ChatParts> {
+    use super::ChatSeverity;
+    let parts = notification_parts(cat, tz, kind, payload, base_url)?;
+    let severity = match kind {
+        EventKind::IncidentCreated | EventKind::IncidentUpdated => {
+            let d: IncidentData = serde_json::from_value(payload.clone()).ok()?;
+            let status = d.update.as_ref().map_or(d.status, |u| u.status);
+            match IncidentStatus::from_code(i64::from(status)) {
+                Ok(IncidentStatus::Fixed) => ChatSeverity::Resolved,
+                Ok(IncidentStatus::Scheduled) => ChatSeverity::Maintenance,
+                // An incident carries no impact of its own: an open one is trouble, short of
+                // what a component's major outage says.
+                _ => ChatSeverity::Degraded,
+            }
+        }
+        EventKind::ComponentStatusChanged => {
+            let d: ComponentData = serde_json::from_value(payload.clone()).ok()?;
+            match ComponentStatus::from_code(i64::from(d.new_status)) {
+                Ok(ComponentStatus::Operational) => ChatSeverity::Resolved,
+                Ok(ComponentStatus::PerformanceIssues | ComponentStatus::PartialOutage) => {
+                    ChatSeverity::Degraded
+                }
+                Ok(ComponentStatus::MajorOutage) => ChatSeverity::Outage,
+                _ => ChatSeverity::Info,
+            }
+        }
+        _ => ChatSeverity::Maintenance,
+    };
+    let mut text = parts.lines.join("\n");
+    if let Some(body) = parts.body.as_ref().map(Markdown::as_str)
+        && !body.trim().is_empty()
+    {
+        text.push_str("\n\n");
+        text.push_str(body);
+    }
+    Some(ChatParts {
+        title: parts.subject,
+        text,
+        link: parts.action.map(|(_, url)| url),
+        severity,
+    })
+}
+
 /// The Statuspage webhook body (the JSON Atlassian Statuspage posts to webhook subscribers)
 /// for a content event: `meta`,
 /// `page`, then `incident`, or `component_update` with `component`, or

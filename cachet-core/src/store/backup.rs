@@ -340,6 +340,7 @@ pub static TABLES: &[Table] = &[
             int("created_at"),
             int("updated_at"),
             text("events"),
+            text("format"),
         ],
     ),
     by_id(
@@ -565,14 +566,22 @@ pub struct AddedColumn {
 /// the migration's default, as `ALTER TABLE ... ADD COLUMN ... DEFAULT` gives existing rows.
 /// A nullable column added without a default needs no entry (it reads NULL). Tables that a
 /// migration created after an archive was written simply restore empty.
-pub static ADDED_COLUMNS: &[AddedColumn] = &[AddedColumn {
-    table: "webhooks",
-    column: "events",
-    // Endpoints made before events could be chosen keep receiving every event.
-    default: ColumnDefault::Text(
-        "incident_created,incident_updated,incident_resolved,component_status,maintenance",
-    ),
-}];
+pub static ADDED_COLUMNS: &[AddedColumn] = &[
+    AddedColumn {
+        table: "webhooks",
+        column: "events",
+        // Endpoints made before events could be chosen keep receiving every event.
+        default: ColumnDefault::Text(
+            "incident_created,incident_updated,incident_resolved,component_status,maintenance",
+        ),
+    },
+    AddedColumn {
+        table: "webhooks",
+        column: "format",
+        // Endpoints made before formats existed keep receiving the signed JSON.
+        default: ColumnDefault::Text("json"),
+    },
+];
 
 /// The default for `table.column` in an archive written before the column existed.
 #[must_use]
@@ -765,6 +774,15 @@ mod tests {
             added_column_default("webhooks", events),
             Some(Value::Text(crate::model::WebhookEvents::ALL.to_string())),
             "the default is every event, as the migration says"
+        );
+        let format = Table::named("webhooks").expect("webhooks").columns;
+        let format = format.iter().find(|c| c.name == "format").expect("format");
+        assert_eq!(
+            added_column_default("webhooks", format),
+            Some(Value::Text(
+                crate::model::WebhookFormat::Json.as_str().to_owned()
+            )),
+            "the default is the signed JSON, as the migration says"
         );
         assert_eq!(
             added_column_default("users", &text_null("x")),

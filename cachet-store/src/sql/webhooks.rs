@@ -48,7 +48,7 @@ pub(crate) async fn create_webhook<D: Dialect>(
     bump::<D>(&mut tx).await?;
     let id = D::insert(
         &mut tx,
-        "INSERT INTO cachet_webhooks (name, url, secret_key_id, secret_ciphertext, enabled, events, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO cachet_webhooks (name, url, secret_key_id, secret_ciphertext, enabled, events, format, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         args![
             new.name.as_str(),
             new.url.as_str(),
@@ -56,6 +56,7 @@ pub(crate) async fn create_webhook<D: Dialect>(
             &new.secret.ciphertext[..],
             new.enabled,
             new.events.to_string(),
+            new.format.as_str(),
             cx.now,
             cx.now,
         ],
@@ -68,6 +69,7 @@ pub(crate) async fn create_webhook<D: Dialect>(
         secret: new.secret.clone(),
         enabled: new.enabled,
         events: new.events,
+        format: new.format,
         created_at: cx.now,
         updated_at: cx.now,
     };
@@ -91,7 +93,7 @@ pub(crate) async fn update_webhook<D: Dialect>(
     after.updated_at = cx.now;
     D::exec(
         &mut tx,
-        D::sql("UPDATE cachet_webhooks SET name = ?, url = ?, secret_key_id = ?, secret_ciphertext = ?, enabled = ?, events = ?, updated_at = ? WHERE id = ?"),
+        D::sql("UPDATE cachet_webhooks SET name = ?, url = ?, secret_key_id = ?, secret_ciphertext = ?, enabled = ?, events = ?, format = ?, updated_at = ? WHERE id = ?"),
         args![
             after.name.as_str(),
             after.url.as_str(),
@@ -99,6 +101,7 @@ pub(crate) async fn update_webhook<D: Dialect>(
             &after.secret.ciphertext[..],
             after.enabled,
             after.events.to_string(),
+            after.format.as_str(),
             after.updated_at,
             id.0,
         ],

@@ -267,8 +267,9 @@ impl DeliverCtx {
             Ok(None) => return Err(RenderError::Permanent("the event no longer exists")),
             Err(_) => return Err(STORE),
         };
-        let recipient =
-            Recipient::parse(&d.recipient).ok_or(RenderError::Permanent("unknown recipient"))?;
+        let channel = channel_of(&d.channel).ok_or(RenderError::Permanent("unknown channel"))?;
+        let recipient = Recipient::parse(&d.recipient, channel)
+            .ok_or(RenderError::Permanent("unknown recipient"))?;
         let settings = self.cachet.settings().await.map_err(|_| STORE)?;
         let tz = settings.app_timezone.tz();
         match recipient {
@@ -374,17 +375,54 @@ impl DeliverCtx {
                 ))
             }
             Recipient::Direct(_) => self.render_direct(&event, &settings),
-            Recipient::Webhook(id) => {
-                let w = match self.cachet.store().webhook(id).await {
-                    Ok(w) => w,
-                    Err(StoreError::NotFound { .. }) => {
-                        return Err(RenderError::Permanent("the webhook no longer exists"));
-                    }
-                    Err(_) => return Err(STORE),
+            Recipient::Chat(id) => {
+                let w = self.endpoint(id, &event).await?;
+                // The delivery's channel was the endpoint's format when the event fanned out.
+                let Some(platform) = super::super::ChatPlatform::of_format(w.format) else {
+                    return Err(RenderError::Permanent(
+                        "the endpoint's format is no longer a chat platform",
+                    ));
                 };
-                // An admin may test an endpoint before enabling it.
-                if !w.enabled && event.kind != EventKind::WebhookTest {
-                    return Err(RenderError::Permanent("the webhook is disabled"));
+                let lang = Lang::from_tag(settings.app_locale.as_str()).unwrap_or(Lang::En);
+                let cat = Catalog::new(lang);
+                let parts = if event.kind == EventKind::WebhookTest {
+                    let site = settings.app_name.as_ref().map_or_else(
+                        || cat.t(Msg::DefaultSiteName).to_owned(),
+                        |n| n.as_str().to_owned(),
+                    );
+                    render::ChatParts {
+                        title: cat.tf(Msg::MailTestSubject, &[&site]),
+                        text:
+                            "A test event sent from the dashboard; nothing has changed on the page."
+                                .to_owned(),
+                        link: None,
+                        severity: ChatSeverity::Info,
+                    }
+                } else {
+                    render::chat_parts(&cat, tz, event.kind, &event.payload, &self.base_url())
+                        .ok_or(RenderError::Permanent("malformed event"))?
+                };
+                Ok((
+                    Message::Chat(ChatMessage {
+                        platform,
+                        url: w.url.clone(),
+                        room: None,
+                        token: None,
+                        title: parts.title,
+                        text: parts.text,
+                        link: parts.link.and_then(|l| HttpUrl::parse(&l).ok()),
+                        severity: parts.severity,
+                        idempotency_key: d.idempotency_key.clone(),
+                    }),
+                    None,
+                ))
+            }
+            Recipient::Webhook(id) => {
+                let w = self.endpoint(id, &event).await?;
+                if w.format.is_chat() {
+                    return Err(RenderError::Permanent(
+                        "the endpoint's format changed to a chat platform",
+                    ));
                 }
                 let secret = self
                     .cachet
@@ -413,6 +451,24 @@ impl DeliverCtx {
                 ))
             }
         }
+    }
+
+    /// The webhook endpoint a delivery goes to, if it still takes `event`.
+    async fn endpoint(&self, id: WebhookId, event: &OutboxEvent) -> Result<Webhook, RenderError> {
+        let w = match self.cachet.store().webhook(id).await {
+            Ok(w) => w,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(RenderError::Permanent("the webhook no longer exists"));
+            }
+            Err(_) => {
+                return Err(RenderError::Transient("store unavailable while rendering"));
+            }
+        };
+        // An admin may test an endpoint before enabling it.
+        if !w.enabled && event.kind != EventKind::WebhookTest {
+            return Err(RenderError::Permanent("the webhook is disabled"));
+        }
+        Ok(w)
     }
 
     /// A mail to the address in the payload: password reset, invitation, test mail (in the

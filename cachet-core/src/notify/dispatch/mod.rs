@@ -81,7 +81,10 @@ use super::budget::SendRate;
 use super::events::{ComponentData, IncidentData, ScheduleData, SubscriberData};
 use super::links::{self, LinkPurpose};
 use super::render::{self, MailParts};
-use super::{Channel, DeliveryError, EmailMessage, Message, Notifier, WebhookMessage};
+use super::{
+    Channel, ChatMessage, ChatSeverity, DeliveryError, EmailMessage, Message, Notifier,
+    WebhookMessage,
+};
 use crate::clock::Timestamp;
 use crate::i18n::{Catalog, Lang, Msg};
 use crate::model::*;
@@ -133,8 +136,8 @@ pub struct DispatcherConfig {
     /// How often retention runs (default 1 h; the first tick runs it).
     pub retention_interval: Duration,
     /// A global send rate per channel in messages a second ([`super::budget::SendRate`]):
-    /// deliveries wait for a permit, none is dropped (default 20 mails and 50 webhook calls a
-    /// second; a channel missing here is not paced). Keep `batch_size` over the rate well
+    /// deliveries wait for a permit, none is dropped (default 20 mails, 50 webhook calls and
+    /// 20 chat messages a second; a channel missing here is not paced). Keep `batch_size` over the rate well
     /// below `send_timeout`: a delivery's wait for its permit and its send are both part of
     /// its tick.
     pub send_rates: HashMap<Channel, NonZeroU32>,
@@ -167,6 +170,12 @@ impl Default for DispatcherConfig {
                 (
                     Channel::Webhook,
                     NonZeroU32::new(50).unwrap_or(NonZeroU32::MIN),
+                ),
+                // Chat platforms throttle hard (Slack about one message a second per
+                // webhook, Discord a few per second), and a 429 costs a retry.
+                (
+                    Channel::Chat,
+                    NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
                 ),
             ]),
         }
@@ -611,17 +620,34 @@ mod tests {
     #[test]
     fn keys_and_recipients_round_trip() {
         let r = Recipient::Subscriber(SubscriberId(5));
-        assert_eq!(Recipient::parse(&r.key()), Some(r));
+        assert_eq!(Recipient::parse(&r.key(), r.channel()), Some(r));
         assert_eq!(
             idempotency_key(OutboxEventId(17), r),
             "cachet.17.subscriber-5.email"
         );
-        assert_eq!(Recipient::parse("group:1"), None);
+        assert_eq!(Recipient::parse("group:1", Channel::Email), None);
         assert_eq!(
-            Recipient::parse("user:1"),
+            Recipient::parse("user:1", Channel::Email),
             Some(Recipient::Direct(Some(UserId(1))))
         );
-        assert_eq!(Recipient::parse("subscriber:x"), None);
+        assert_eq!(Recipient::parse("subscriber:x", Channel::Email), None);
+        // A chat endpoint keeps the endpoint's key (its delivery log) on the chat channel.
+        for r in [
+            Recipient::Webhook(WebhookId(9)),
+            Recipient::Chat(WebhookId(9)),
+        ] {
+            assert_eq!(r.key(), "webhook:9");
+            assert_eq!(Recipient::parse(&r.key(), r.channel()), Some(r));
+            assert_eq!(channel_of(r.channel().as_str()), Some(r.channel()));
+        }
+        assert_eq!(
+            idempotency_key(OutboxEventId(17), Recipient::Chat(WebhookId(9))),
+            "cachet.17.webhook-9.chat"
+        );
+        assert_eq!(
+            idempotency_key(OutboxEventId(17), Recipient::Webhook(WebhookId(9))),
+            "cachet.17.webhook-9.webhook"
+        );
     }
 
     #[test]

@@ -8,6 +8,9 @@ use super::*;
 pub(super) enum Recipient {
     Subscriber(SubscriberId),
     Webhook(WebhookId),
+    /// A webhook endpoint whose format is a chat platform's: the same endpoint (and key, so
+    /// its delivery log lists it), delivered on [`Channel::Chat`].
+    Chat(WebhookId),
     /// The address in the event's payload (`to`): a user's reset, invitation or test mail.
     Direct(Option<UserId>),
 }
@@ -16,13 +19,15 @@ impl Recipient {
     pub(super) fn key(self) -> String {
         match self {
             Self::Subscriber(id) => format!("subscriber:{}", id.get()),
-            Self::Webhook(id) => format!("webhook:{}", id.get()),
+            Self::Webhook(id) | Self::Chat(id) => format!("webhook:{}", id.get()),
             Self::Direct(Some(id)) => format!("user:{}", id.get()),
             Self::Direct(None) => "address".to_owned(),
         }
     }
 
-    pub(super) fn parse(s: &str) -> Option<Self> {
+    /// The recipient of a delivery's `recipient` key on `channel` (an endpoint's key is the
+    /// same on both of its channels).
+    pub(super) fn parse(s: &str, channel: Channel) -> Option<Self> {
         if s == "address" {
             return Some(Self::Direct(None));
         }
@@ -30,6 +35,7 @@ impl Recipient {
         let id: i64 = id.parse().ok()?;
         match kind {
             "subscriber" => Some(Self::Subscriber(SubscriberId(id))),
+            "webhook" if channel == Channel::Chat => Some(Self::Chat(WebhookId(id))),
             "webhook" => Some(Self::Webhook(WebhookId(id))),
             "user" => Some(Self::Direct(Some(UserId(id)))),
             _ => None,
@@ -40,7 +46,17 @@ impl Recipient {
         match self {
             Self::Subscriber(_) | Self::Direct(_) => Channel::Email,
             Self::Webhook(_) => Channel::Webhook,
+            Self::Chat(_) => Channel::Chat,
         }
+    }
+}
+
+/// An endpoint as a recipient: on the chat channel when its format is a chat platform's.
+pub(super) fn webhook_recipient(w: &Webhook) -> Recipient {
+    if w.format.is_chat() {
+        Recipient::Chat(w.id)
+    } else {
+        Recipient::Webhook(w.id)
     }
 }
 
@@ -49,7 +65,7 @@ impl Recipient {
 pub(super) fn idempotency_key(event: OutboxEventId, r: Recipient) -> String {
     let who = match r {
         Recipient::Subscriber(id) => format!("subscriber-{}", id.get()),
-        Recipient::Webhook(id) => format!("webhook-{}", id.get()),
+        Recipient::Webhook(id) | Recipient::Chat(id) => format!("webhook-{}", id.get()),
         Recipient::Direct(Some(id)) => format!("user-{}", id.get()),
         Recipient::Direct(None) => "address".to_owned(),
     };
@@ -60,6 +76,7 @@ pub(super) fn channel_of(s: &str) -> Option<Channel> {
     match s {
         "email" => Some(Channel::Email),
         "webhook" => Some(Channel::Webhook),
+        "chat" => Some(Channel::Chat),
         _ => None,
     }
 }
@@ -121,7 +138,15 @@ impl Dispatcher {
                 let Some(id) = p.get("webhook_id").and_then(serde_json::Value::as_i64) else {
                     return Ok(None);
                 };
-                return Ok(Some(vec![Recipient::Webhook(WebhookId(id))]));
+                let id = WebhookId(id);
+                // On the channel of the endpoint's format; one deleted meanwhile fails when it
+                // is rendered, as before formats existed.
+                let recipient = match self.cachet.store().webhook(id).await {
+                    Ok(w) => webhook_recipient(&w),
+                    Err(StoreError::NotFound { .. }) => Recipient::Webhook(id),
+                    Err(e) => return Err(e.into()),
+                };
+                return Ok(Some(vec![recipient]));
             }
             EventKind::PasswordReset | EventKind::UserInvitation | EventKind::TestMail => {
                 if direct_address(p).is_none() {
@@ -166,7 +191,7 @@ impl Dispatcher {
         }
         for w in self.cachet.store().webhooks().await? {
             if w.enabled && w.events.contains(webhook_event) {
-                out.push(Recipient::Webhook(w.id));
+                out.push(webhook_recipient(&w));
             }
         }
         Ok(Some(out))

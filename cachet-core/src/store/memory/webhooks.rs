@@ -38,6 +38,7 @@ impl WebhookStore for MemoryStore {
             secret: new.secret.clone(),
             enabled: new.enabled,
             events: new.events,
+            format: new.format,
             created_at: cx.now,
             updated_at: cx.now,
         };

@@ -60,6 +60,7 @@ pub async fn backup_dump_holds_every_row_as_stored(store: &dyn Store) -> Result<
                     WebhookEvent::Maintenance,
                 ])
                 .map_err(|e| Failure::new(format!("events: {e}")))?,
+                format: WebhookFormat::Slack,
             },
             &no_effects,
         )
@@ -145,6 +146,11 @@ pub async fn backup_dump_holds_every_row_as_stored(store: &dyn Store) -> Result<
         cell(wr, "webhooks", "events")?,
         &Value::Text("incident_resolved,maintenance".into()),
         "a webhook's chosen events",
+    )?;
+    ensure_eq(
+        cell(wr, "webhooks", "format")?,
+        &Value::Text("slack".into()),
+        "a webhook's format",
     )?;
     row_by_id(&dump, "incidents", i.id.0)?;
     ensure(

@@ -544,6 +544,7 @@ pub async fn webhooks_crud(store: &dyn Store) -> Result<(), Failure> {
         enabled: true,
         events: WebhookEvents::of([WebhookEvent::IncidentCreated, WebhookEvent::Maintenance])
             .map_err(|e| Failure::new(format!("webhook events: {e}")))?,
+        format: WebhookFormat::Mattermost,
     };
     let w = store
         .create_webhook(cx(10), &new, &no_effects)
@@ -556,6 +557,7 @@ pub async fn webhooks_crud(store: &dyn Store) -> Result<(), Failure> {
         secret: sealed(3),
         enabled: true,
         events: new.events,
+        format: WebhookFormat::Mattermost,
         created_at: at(10),
         updated_at: at(10),
     };
@@ -588,6 +590,7 @@ pub async fn webhooks_crud(store: &dyn Store) -> Result<(), Failure> {
         secret: Some(sealed(4)),
         enabled: Some(false),
         events: Some(WebhookEvents::ALL),
+        format: Some(WebhookFormat::Json),
     };
     let u = store
         .update_webhook(cx(30), w.id, &patch, &no_effects)
@@ -599,6 +602,7 @@ pub async fn webhooks_crud(store: &dyn Store) -> Result<(), Failure> {
         secret: sealed(4),
         enabled: false,
         events: WebhookEvents::ALL,
+        format: WebhookFormat::Json,
         updated_at: at(30),
         ..expected
     };

@@ -13,7 +13,7 @@ use super::chrome::{Chrome, DashboardRequest, Flash};
 use crate::auth::policy::Permission;
 use crate::model::{
     AuditAction, AuditOutcome, EntityKind, Role, SettingKey, User, UserId, WebhookEvent,
-    WebhookEvents, WebhookId,
+    WebhookEvents, WebhookFormat, WebhookId,
 };
 use crate::sanitize::{SafeHtml, render_markdown};
 use crate::store::{AuditFilter, AuditQuery, PageRequest, UserQuery};
@@ -414,7 +414,38 @@ struct WebhookRow {
     enabled: bool,
     updated: String,
     events: Vec<EventChoice>,
+    format: &'static str,
+    formats: Vec<FormatChoice>,
     deliveries: String,
+}
+
+/// One option of a webhook form's format select.
+struct FormatChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+fn format_label(f: WebhookFormat) -> &'static str {
+    match f {
+        WebhookFormat::Json => "JSON (signed)",
+        WebhookFormat::Slack => "Slack",
+        WebhookFormat::Teams => "Microsoft Teams",
+        WebhookFormat::Discord => "Discord",
+        WebhookFormat::Mattermost => "Mattermost",
+        WebhookFormat::GoogleChat => "Google Chat",
+    }
+}
+
+fn format_choices(format: WebhookFormat) -> Vec<FormatChoice> {
+    WebhookFormat::ALL
+        .iter()
+        .map(|f| FormatChoice {
+            value: f.as_str(),
+            label: format_label(*f),
+            selected: *f == format,
+        })
+        .collect()
 }
 
 /// One event checkbox of a webhook form.
@@ -447,6 +478,7 @@ struct WebhooksPage {
     chrome: Chrome,
     rows: Vec<WebhookRow>,
     new_events: Vec<EventChoice>,
+    new_formats: Vec<FormatChoice>,
 }
 
 async fn webhooks_page(dash: &DashboardRequest<'_>, error: Option<Error>) -> Response<Bytes> {
@@ -468,6 +500,8 @@ async fn webhooks_page(dash: &DashboardRequest<'_>, error: Option<Error>) -> Res
             enabled: w.enabled,
             updated: chrome.time(&w.updated_at),
             events: event_choices(w.events),
+            format: format_label(w.format),
+            formats: format_choices(w.format),
             deliveries: chrome.dash(&format!("/deliveries?recipient=webhook:{}", w.id.get())),
         })
         .collect();
@@ -483,6 +517,7 @@ async fn webhooks_page(dash: &DashboardRequest<'_>, error: Option<Error>) -> Res
             chrome,
             rows,
             new_events: event_choices(WebhookEvents::ALL),
+            new_formats: format_choices(WebhookFormat::Json),
         },
     )
 }
@@ -502,11 +537,17 @@ fn webhook_fields(dash: &DashboardRequest<'_>) -> Result<WebhookEndpoint, Valida
             .field("events")?;
         Some(WebhookEvents::of(parsed).field("events")?)
     };
+    // A form without the select (a script written before formats existed) keeps the format.
+    let format = match dash.form.text("format").trim() {
+        "" => None,
+        f => Some(WebhookFormat::parse(f).field("format")?),
+    };
     Ok(WebhookEndpoint {
         name: Name::parse(dash.form.text("name")).field("name")?,
         url: HttpUrl::parse(dash.form.text("url").trim()).field("url")?,
         enabled: dash.form.all("enabled").contains(&"1"),
         events,
+        format,
     })
 }
 

@@ -113,6 +113,7 @@ pub async fn unicode_round_trips(store: &dyn Store) -> Result<(), Failure> {
         secret: sealed(1),
         enabled: true,
         events: WebhookEvents::ALL,
+        format: WebhookFormat::Json,
     };
     let w = store
         .create_webhook(cx(103), &nw, &no_effects)
@@ -336,6 +337,7 @@ pub async fn largest_values_round_trip(store: &dyn Store) -> Result<(), Failure>
                 },
                 enabled: true,
                 events: WebhookEvents::ALL,
+                format: WebhookFormat::GoogleChat,
             },
             &no_effects,
         )

@@ -1,0 +1,235 @@
+//! A webhook endpoint whose format is a chat platform's receives its events as chat messages
+//! on the chat channel (the chat notifier renders them in the platform's format), through
+//! the same outbox, idempotency keys and delivery log as a JSON endpoint, which still gets
+//! the signed Statuspage body.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
+
+mod common;
+mod notify_support;
+
+async fn new_store() -> std::sync::Arc<dyn cachet_core::store::Store> {
+    std::sync::Arc::new(cachet_core::store::memory::MemoryStore::new())
+}
+
+use std::sync::Arc;
+
+use common::*;
+use notify_support::*;
+
+use cachet_core::model::*;
+use cachet_core::notify::{Channel, ChatPlatform, ChatSeverity, Dispatcher, Message, Notifier};
+use cachet_core::store::*;
+use cachet_core::validate::{HttpUrl, Name};
+use cachet_core::{Cachet, WebhookEndpoint};
+
+const SECRET: &str = "a webhook secret of enough length";
+const SLACK: &str = "https://hooks.slack.com/services/T0/B0/secret";
+
+fn endpoint(name: &str, url: &str, format: WebhookFormat) -> WebhookEndpoint {
+    WebhookEndpoint {
+        name: Name::parse(name).unwrap(),
+        url: HttpUrl::parse(url).unwrap(),
+        enabled: true,
+        events: None,
+        format: Some(format),
+    }
+}
+
+/// A dispatcher with a recorder on the webhook channel and one on the chat channel.
+fn dispatcher(cachet: &Cachet) -> (Arc<Recorder>, Arc<Recorder>, Dispatcher) {
+    let hooks = Recorder::new(Channel::Webhook);
+    let chat = Recorder::new(Channel::Chat);
+    let d = Dispatcher::new(
+        cachet.clone(),
+        vec![
+            hooks.clone() as Arc<dyn Notifier>,
+            chat.clone() as Arc<dyn Notifier>,
+        ],
+    )
+    .with_config(config("c"));
+    (hooks, chat, d)
+}
+
+async fn log(store: &Arc<dyn Store>, id: WebhookId) -> Vec<Delivery> {
+    store
+        .deliveries(&DeliveryQuery::filtered(DeliveryFilter {
+            recipient: Some(format!("webhook:{}", id.get())),
+            ..DeliveryFilter::default()
+        }))
+        .await
+        .unwrap()
+        .items
+}
+
+#[tokio::test]
+async fn a_slack_endpoint_gets_a_chat_message_and_a_json_endpoint_the_signed_body() {
+    let h = Harness::new().await;
+    let api = make_component(&h.cachet, "API").await;
+    let slack = h
+        .cachet
+        .create_webhook(
+            &op(),
+            endpoint("slack", SLACK, WebhookFormat::Slack),
+            SECRET,
+        )
+        .await
+        .unwrap();
+    let json = h
+        .cachet
+        .create_webhook(
+            &op(),
+            endpoint(
+                "json",
+                "https://hooks.example.com/json",
+                WebhookFormat::Json,
+            ),
+            SECRET,
+        )
+        .await
+        .unwrap();
+    let (hooks, chat, d) = dispatcher(&h.cachet);
+    let i = h
+        .cachet
+        .create_incident(&op(), &new_incident("API outage", &[api.id], true, true))
+        .await
+        .unwrap();
+    set_status(&h.cachet, api.id, ComponentStatus::MajorOutage).await;
+    drain(&d).await;
+
+    let base = h
+        .cachet
+        .config()
+        .public_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let sent = chat.sent();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let Message::Chat(m) = &sent[0] else {
+        panic!("the chat channel got {:?}", sent[0])
+    };
+    assert_eq!(sent[0].channel(), Channel::Chat);
+    assert_eq!(m.platform, ChatPlatform::Slack);
+    assert_eq!(m.url.as_str(), SLACK);
+    assert_eq!(m.room, None);
+    assert_eq!(m.token, None);
+    assert_eq!(m.title, "New incident: API outage");
+    assert_eq!(
+        m.text,
+        "Status: Investigating\n\nWe are **looking** into it."
+    );
+    assert_eq!(
+        m.link.as_ref().map(HttpUrl::as_str),
+        Some(format!("{base}/incidents/{}", i.id.get()).as_str())
+    );
+    assert_eq!(m.severity, ChatSeverity::Degraded);
+    let Message::Chat(c) = &sent[1] else {
+        panic!("the chat channel got {:?}", sent[1])
+    };
+    assert_eq!(c.severity, ChatSeverity::Outage);
+    assert_eq!(
+        c.link.as_ref().map(HttpUrl::as_str),
+        Some(format!("{base}/components/{}", api.id.get()).as_str())
+    );
+
+    // The JSON endpoint, and only it, got the signed webhook bodies.
+    let bodies = hooks.sent();
+    assert_eq!(bodies.len(), 2);
+    for b in &bodies {
+        let Message::Webhook(w) = b else {
+            panic!("the webhook channel got {b:?}")
+        };
+        assert_eq!(w.url.as_str(), "https://hooks.example.com/json");
+        assert_eq!(w.secret.as_deref(), Some(SECRET));
+    }
+
+    // Both show in their endpoint's delivery log, each on its own channel, with the key
+    // event x endpoint x channel.
+    let slack_log = log(&h.store, slack.id).await;
+    assert_eq!(slack_log.len(), 2);
+    for d in &slack_log {
+        assert_eq!(d.channel, "chat");
+        assert_eq!(d.status, DeliveryStatus::Delivered);
+        assert!(
+            d.idempotency_key
+                .ends_with(&format!(".webhook-{}.chat", slack.id.get())),
+            "{}",
+            d.idempotency_key
+        );
+    }
+    assert_eq!(m.idempotency_key, slack_log[0].idempotency_key);
+    let json_log = log(&h.store, json.id).await;
+    assert_eq!(json_log.len(), 2);
+    assert!(json_log.iter().all(|d| d.channel == "webhook"));
+}
+
+#[tokio::test]
+async fn a_chat_endpoint_waits_without_a_chat_notifier_and_a_test_goes_out_as_chat() {
+    let h = Harness::new().await;
+    let slack = h
+        .cachet
+        .create_webhook(
+            &op(),
+            endpoint("slack", SLACK, WebhookFormat::Slack),
+            SECRET,
+        )
+        .await
+        .unwrap();
+    h.cachet.send_test_webhook(&op(), slack.id).await.unwrap();
+    // Only a webhook notifier: the chat delivery is neither sent as JSON nor failed.
+    let (hooks, d) = webhook_dispatcher(&h.cachet);
+    let r = d.tick().await.unwrap();
+    assert_eq!(r.waiting, 1);
+    assert!(hooks.sent().is_empty());
+    let waiting = log(&h.store, slack.id).await;
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].status, DeliveryStatus::Pending);
+
+    // A format changed to JSON after the fan-out: the chat delivery is not sent as JSON (nor
+    // unsigned to the new URL), it fails for good.
+    h.cachet
+        .update_webhook(
+            &op(),
+            slack.id,
+            endpoint("slack", "https://hooks.example.com/x", WebhookFormat::Json),
+            "",
+        )
+        .await
+        .unwrap();
+    h.clock.advance(chrono::TimeDelta::minutes(1));
+    let (hooks, chat, d) = dispatcher(&h.cachet);
+    drain(&d).await;
+    assert!(hooks.sent().is_empty() && chat.sent().is_empty());
+    let failed = log(&h.store, slack.id).await;
+    assert_eq!(failed[0].status, DeliveryStatus::Failed);
+    assert_eq!(
+        failed[0].last_error.as_deref(),
+        Some("permanent: the endpoint's format is no longer a chat platform")
+    );
+
+    // Back on Slack, a test goes out as a chat message.
+    h.cachet
+        .update_webhook(
+            &op(),
+            slack.id,
+            endpoint("slack", SLACK, WebhookFormat::Slack),
+            "",
+        )
+        .await
+        .unwrap();
+    h.cachet.send_test_webhook(&op(), slack.id).await.unwrap();
+    drain(&d).await;
+    let sent = chat.sent();
+    assert_eq!(sent.len(), 1);
+    let Message::Chat(m) = &sent[0] else {
+        panic!("{:?}", sent[0])
+    };
+    assert_eq!(m.platform, ChatPlatform::Slack);
+    assert_eq!(m.severity, ChatSeverity::Info);
+    assert_eq!(m.link, None);
+    assert_eq!(
+        m.text,
+        "A test event sent from the dashboard; nothing has changed on the page."
+    );
+    assert!(hooks.sent().is_empty());
+}

@@ -192,7 +192,7 @@ async fn a_chat_endpoint_waits_without_a_chat_notifier_and_a_test_goes_out_as_ch
             &op(),
             slack.id,
             endpoint("slack", "https://hooks.example.com/x", WebhookFormat::Json),
-            "",
+            SECRET,
         )
         .await
         .unwrap();
@@ -232,4 +232,88 @@ async fn a_chat_endpoint_waits_without_a_chat_notifier_and_a_test_goes_out_as_ch
         "A test event sent from the dashboard; nothing has changed on the page."
     );
     assert!(hooks.sent().is_empty());
+}
+
+fn refused_field<T: std::fmt::Debug>(r: Result<T, cachet_core::Error>) -> String {
+    match r {
+        Err(cachet_core::Error::Validation(e)) => e.field().to_owned(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_chat_endpoint_needs_no_secret_and_becoming_signed_json_needs_one() {
+    let h = Harness::new().await;
+    // Signed JSON without a secret: refused, naming the field.
+    let r = h
+        .cachet
+        .create_webhook(
+            &op(),
+            endpoint("json", "https://hooks.example.com/x", WebhookFormat::Json),
+            "",
+        )
+        .await;
+    assert_eq!(refused_field(r), "secret");
+    // A chat endpoint without one is made (chat platforms check no signature).
+    let slack = h
+        .cachet
+        .create_webhook(&op(), endpoint("slack", SLACK, WebhookFormat::Slack), "")
+        .await
+        .unwrap();
+    assert_eq!(slack.format, WebhookFormat::Slack);
+    // Its sealed secret is a fresh random one of full strength, not an empty or fixed value.
+    let other = h
+        .cachet
+        .create_webhook(&op(), endpoint("slack 2", SLACK, WebhookFormat::Slack), "")
+        .await
+        .unwrap();
+    let open = |w: &Webhook| {
+        h.cachet
+            .keyring()
+            .open(&w.secret, cachet_core::notify::AAD_WEBHOOK_SECRET)
+            .unwrap()
+    };
+    let (a, b) = (open(&slack), open(&other));
+    assert!(a.len() >= 43, "{}", a.len());
+    assert_ne!(a, b);
+    // Turning it into signed JSON without a secret would sign with one nobody knows: refused,
+    // and the endpoint is unchanged.
+    let r = h
+        .cachet
+        .update_webhook(
+            &op(),
+            slack.id,
+            endpoint("slack", "https://hooks.example.com/x", WebhookFormat::Json),
+            "",
+        )
+        .await;
+    assert_eq!(refused_field(r), "secret");
+    let kept = h.store.webhook(slack.id).await.unwrap();
+    assert_eq!(
+        (kept.format, kept.url.as_str()),
+        (WebhookFormat::Slack, SLACK)
+    );
+    // With a secret it becomes a signed JSON endpoint.
+    h.cachet
+        .update_webhook(
+            &op(),
+            slack.id,
+            endpoint("slack", "https://hooks.example.com/x", WebhookFormat::Json),
+            SECRET,
+        )
+        .await
+        .unwrap();
+    let changed = h.store.webhook(slack.id).await.unwrap();
+    assert_eq!(changed.format, WebhookFormat::Json);
+    assert_ne!(changed.secret, slack.secret);
+    // A chat endpoint given a secret keeps it checked like any other.
+    let r = h
+        .cachet
+        .create_webhook(
+            &op(),
+            endpoint("short", SLACK, WebhookFormat::Slack),
+            "short",
+        )
+        .await;
+    assert_eq!(refused_field(r), "secret");
 }

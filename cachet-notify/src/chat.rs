@@ -80,8 +80,9 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
 
+use crate::http::HttpSetupError;
 use crate::http::classify_error;
-use crate::webhook::{WebhookConfig, WebhookSetupError, check_url, http_client};
+use crate::webhook::{WebhookConfig, check_url, http_client};
 
 /// The `User-Agent` chat requests carry.
 pub const CHAT_USER_AGENT: &str = concat!("cachet-rs/", env!("CARGO_PKG_VERSION"), " chat");
@@ -169,8 +170,8 @@ impl ChatNotifier {
     ///
     /// # Errors
     ///
-    /// [`WebhookSetupError`] when TLS or the HTTP client cannot be initialised.
-    pub fn new(config: ChatConfig) -> Result<Self, WebhookSetupError> {
+    /// [`HttpSetupError`] when TLS or the HTTP client cannot be initialised.
+    pub fn new(config: ChatConfig) -> Result<Self, HttpSetupError> {
         let client = http_client(&config.http, CHAT_USER_AGENT)?;
         Ok(Self { client, config })
     }

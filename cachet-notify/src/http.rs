@@ -25,15 +25,21 @@ pub(crate) struct ClientSettings {
     pub(crate) user_agent: &'static str,
 }
 
-/// Why a client could not be built.
-#[derive(Debug)]
-pub(crate) enum ClientError {
-    Tls(rustls::Error),
-    Client(reqwest::Error),
+/// Why an HTTP notifier (webhooks, chat, SMS) could not be built: its client, which every
+/// one of them builds the same way, could not be.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpSetupError {
+    /// The TLS configuration could not be built.
+    #[error("TLS setup failed: {0}")]
+    Tls(#[from] rustls::Error),
+    /// The HTTP client could not be built.
+    #[error("HTTP client setup failed: {0}")]
+    Client(#[source] reqwest::Error),
 }
 
 /// Builds a client with the shared settings.
-pub(crate) fn build_client(settings: &ClientSettings) -> Result<reqwest::Client, ClientError> {
+pub(crate) fn build_client(settings: &ClientSettings) -> Result<reqwest::Client, HttpSetupError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     // The provider is named explicitly so a second rustls provider elsewhere in the
@@ -42,7 +48,7 @@ pub(crate) fn build_client(settings: &ClientSettings) -> Result<reqwest::Client,
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(ClientError::Tls)?
+    .map_err(HttpSetupError::Tls)?
     .with_root_certificates(roots)
     .with_no_client_auth();
     reqwest::Client::builder()
@@ -58,7 +64,7 @@ pub(crate) fn build_client(settings: &ClientSettings) -> Result<reqwest::Client,
         .timeout(settings.timeout)
         .user_agent(settings.user_agent)
         .build()
-        .map_err(ClientError::Client)
+        .map_err(HttpSetupError::Client)
 }
 
 /// A resolver that refuses host names with any non-public address and hands reqwest only the

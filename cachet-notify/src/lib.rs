@@ -111,13 +111,13 @@ pub use chat::{CHAT_USER_AGENT, ChatConfig, ChatNotifier, render_chat_payload};
 pub use email::{
     Dkim, EmailNotifier, EmailNotifierBuilder, EmailSetupError, SmtpTls, SmtpUrl, build_message,
 };
+pub use http::HttpSetupError;
 pub use sms::{
-    Credential, SMS_USER_AGENT, SmsConfig, SmsConfigError, SmsNotifier, SmsProvider, SmsSetupError,
-    TwilioSender,
+    Credential, SMS_USER_AGENT, SmsConfig, SmsConfigError, SmsNotifier, SmsProvider, TwilioSender,
 };
 pub use webhook::{
     DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_USER_AGENT, WebhookConfig,
-    WebhookNotifier, WebhookSetupError, sign,
+    WebhookNotifier, sign,
 };
 
 /// lettre, re-exported so callers can name [`lettre::Message`] and build a [`Mailbox`] without

@@ -53,7 +53,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
 use crate::http::{
-    ClientError, ClientSettings, build_client, check_url, classify_error, read_limited,
+    ClientSettings, HttpSetupError, build_client, check_url, classify_error, read_limited,
 };
 
 /// The `User-Agent` SMS requests carry.
@@ -370,18 +370,6 @@ fn base(url: &str) -> Url {
     }
 }
 
-/// Why an [`SmsNotifier`] could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SmsSetupError {
-    /// The TLS configuration could not be built.
-    #[error("SMS TLS setup failed: {0}")]
-    Tls(#[from] rustls::Error),
-    /// The HTTP client could not be built.
-    #[error("SMS HTTP client setup failed: {0}")]
-    Client(#[source] reqwest::Error),
-}
-
 /// Delivers [`SmsMessage`]s through the configured provider (see the [module docs](self)).
 #[derive(Clone)]
 pub struct SmsNotifier {
@@ -410,17 +398,13 @@ impl SmsNotifier {
     ///
     /// # Errors
     ///
-    /// [`SmsSetupError`] when TLS or the HTTP client cannot be initialised.
-    pub fn new(config: SmsConfig) -> Result<Self, SmsSetupError> {
+    /// [`HttpSetupError`] when TLS or the HTTP client cannot be initialised.
+    pub fn new(config: SmsConfig) -> Result<Self, HttpSetupError> {
         let client = build_client(&ClientSettings {
             allow_private_networks: config.allow_private_networks,
             connect_timeout: config.connect_timeout,
             timeout: config.timeout,
             user_agent: SMS_USER_AGENT,
-        })
-        .map_err(|e| match e {
-            ClientError::Tls(e) => SmsSetupError::Tls(e),
-            ClientError::Client(e) => SmsSetupError::Client(e),
         })?;
         Ok(Self { client, config })
     }

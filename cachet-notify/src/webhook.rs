@@ -11,7 +11,7 @@ use reqwest::{StatusCode, Url};
 use sha2::Sha256;
 
 use crate::http::classify_error;
-use crate::http::{ClientError, ClientSettings, build_client};
+use crate::http::{ClientSettings, HttpSetupError, build_client};
 
 /// The header carrying `sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`.
 pub const SIGNATURE_HEADER: &str = "X-Cachet-Signature";
@@ -82,18 +82,6 @@ impl WebhookConfig {
     }
 }
 
-/// Why a [`WebhookNotifier`] could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WebhookSetupError {
-    /// The TLS configuration could not be built.
-    #[error("webhook TLS setup failed: {0}")]
-    Tls(#[from] rustls::Error),
-    /// The HTTP client could not be built.
-    #[error("webhook HTTP client setup failed: {0}")]
-    Client(#[source] reqwest::Error),
-}
-
 /// Delivers [`WebhookMessage`]s: a JSON POST signed with HMAC-SHA256.
 ///
 /// Requests carry `Content-Type: application/json`, [`SIGNATURE_HEADER`] (when the webhook has
@@ -125,8 +113,8 @@ impl WebhookNotifier {
     ///
     /// # Errors
     ///
-    /// [`WebhookSetupError`] when TLS or the HTTP client cannot be initialised.
-    pub fn new(config: WebhookConfig) -> Result<Self, WebhookSetupError> {
+    /// [`HttpSetupError`] when TLS or the HTTP client cannot be initialised.
+    pub fn new(config: WebhookConfig) -> Result<Self, HttpSetupError> {
         let client = http_client(&config, WEBHOOK_USER_AGENT)?;
         Ok(Self { client, config })
     }
@@ -169,16 +157,12 @@ impl WebhookNotifier {
 pub(crate) fn http_client(
     config: &WebhookConfig,
     user_agent: &'static str,
-) -> Result<reqwest::Client, WebhookSetupError> {
+) -> Result<reqwest::Client, HttpSetupError> {
     build_client(&ClientSettings {
         allow_private_networks: config.allow_private_networks,
         connect_timeout: config.connect_timeout,
         timeout: config.timeout,
         user_agent,
-    })
-    .map_err(|e| match e {
-        ClientError::Tls(e) => WebhookSetupError::Tls(e),
-        ClientError::Client(e) => WebhookSetupError::Client(e),
     })
 }
 

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
@@ -13,98 +12,15 @@ use cachet_core::notify::{DeliveryError, Message, Notifier, SmsMessage};
 use cachet_core::validate::{HttpUrl, PhoneNumber};
 use cachet_notify::{Credential, SmsConfig, SmsNotifier, SmsProvider, TwilioSender};
 use reqwest::Url;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-#[derive(Debug, Clone)]
-struct Request {
-    method: String,
-    path: String,
-    headers: HashMap<String, String>,
-    body: String,
-}
+mod support;
 
-type Log = Arc<Mutex<Vec<Request>>>;
+use support::{Answer, Log, answer};
 
-/// One canned answer: status, extra header lines, JSON body.
-#[derive(Clone)]
-struct Answer {
-    status: u16,
-    headers: &'static str,
-    body: String,
-}
-
-fn answer(status: u16, body: &str) -> Answer {
-    Answer {
-        status,
-        headers: "",
-        body: body.to_owned(),
-    }
-}
-
-/// A one-route HTTP/1.1 server that records every request and gives `answer`.
+/// The recording server, as the base URL the provider configurations take.
 async fn start_server(answer: Answer) -> (Url, Log) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let log: Log = Arc::default();
-    let state = log.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let state = state.clone();
-            let answer = answer.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let head_end = loop {
-                    let n = stream.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let mut lines = head.split("\r\n");
-                let mut start = lines.next().unwrap().split(' ');
-                let method = start.next().unwrap().to_owned();
-                let path = start.next().unwrap().to_owned();
-                let headers: HashMap<String, String> = lines
-                    .filter_map(|l| l.split_once(':'))
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_owned()))
-                    .collect();
-                let len: usize = headers
-                    .get("content-length")
-                    .map_or(0, |v| v.parse().unwrap());
-                while buf.len() < head_end + len {
-                    let n = stream.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                let body = String::from_utf8(buf[head_end..].to_vec()).unwrap();
-                state.lock().unwrap().push(Request {
-                    method,
-                    path,
-                    headers,
-                    body,
-                });
-                let response = format!(
-                    "HTTP/1.1 {} X\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-                    answer.status,
-                    answer.headers,
-                    answer.body.len(),
-                    answer.body
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-            });
-        }
-    });
+    let (port, log) = support::start_server(answer).await;
     (
         Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
         log,
@@ -284,6 +200,7 @@ async fn twilio_rate_limit_is_transient_and_quotes_retry_after() {
     let (base, log) = start_server(Answer {
         status: 429,
         headers: "Retry-After: 30\r\n",
+        delay: Duration::ZERO,
         body: twilio_error(20429, "Too Many Requests", 429),
     })
     .await;
@@ -549,6 +466,7 @@ async fn vonage_http_rate_limit_is_transient() {
     let (base, _log) = start_server(Answer {
         status: 429,
         headers: "Retry-After: 2\r\n",
+        delay: Duration::ZERO,
         body: String::new(),
     })
     .await;

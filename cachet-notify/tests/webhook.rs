@@ -1,8 +1,6 @@
 //! The webhook notifier against an in-test HTTP server on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cachet_core::notify::{DeliveryError, Message, Notifier, SmsMessage, WebhookMessage};
@@ -10,80 +8,22 @@ use cachet_core::validate::{HttpUrl, PhoneNumber};
 use cachet_notify::{WebhookConfig, WebhookNotifier, sign};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-#[derive(Debug, Clone)]
-struct Request {
-    method: String,
-    path: String,
-    headers: HashMap<String, String>,
-    body: String,
-}
+mod support;
 
-type Log = Arc<Mutex<Vec<Request>>>;
+use support::{Answer, Log};
 
-/// A one-route HTTP/1.1 server: records every request and answers `status` (with `extra`
-/// response headers) after `delay`.
+/// The recording server answering `status` (with `extra` response headers) and no body after
+/// `delay`.
 async fn start_server(status: u16, extra: &'static str, delay: Duration) -> (u16, Log) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let log: Log = Arc::default();
-    let state = log.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let state = state.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let head_end = loop {
-                    let n = stream.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let mut lines = head.split("\r\n");
-                let mut start = lines.next().unwrap().split(' ');
-                let method = start.next().unwrap().to_owned();
-                let path = start.next().unwrap().to_owned();
-                let headers: HashMap<String, String> = lines
-                    .filter_map(|l| l.split_once(':'))
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_owned()))
-                    .collect();
-                let len: usize = headers
-                    .get("content-length")
-                    .map_or(0, |v| v.parse().unwrap());
-                while buf.len() < head_end + len {
-                    let n = stream.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
-                state.lock().unwrap().push(Request {
-                    method,
-                    path,
-                    headers,
-                    body,
-                });
-                tokio::time::sleep(delay).await;
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n"
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    (port, log)
+    support::start_server(Answer {
+        status,
+        headers: extra,
+        body: String::new(),
+        delay,
+    })
+    .await
 }
 
 fn loopback_notifier() -> WebhookNotifier {

@@ -468,6 +468,18 @@ impl Cachet {
         .into())
     }
 
+    /// The signing secret a new endpoint gets: the admin's, checked, for signed JSON; for a
+    /// chat format, which no platform verifies (the URL carries the platform's own secret),
+    /// the admin's when one is given, else a random one, so the stored endpoint keeps one
+    /// shape whatever its format.
+    fn webhook_secret_for(format: WebhookFormat, secret: &str) -> Result<String> {
+        if secret.is_empty() && format != WebhookFormat::Json {
+            return Ok(crate::auth::tokens::random_secret()?);
+        }
+        Self::check_webhook_secret(secret)?;
+        Ok(secret.to_owned())
+    }
+
     fn check_webhook_secret(secret: &str) -> Result<()> {
         let n = secret.chars().count();
         let violation = if n < 16 {
@@ -497,7 +509,8 @@ impl Cachet {
     }
 
     /// Adds a webhook endpoint (`ManageSettings`); the signing secret (16 to 256
-    /// characters) is sealed and never shown again.
+    /// characters) is sealed and never shown again. A chat-format endpoint needs none (chat
+    /// platforms check no signature): an empty `secret` gets it a random one.
     ///
     /// # Errors
     ///
@@ -512,7 +525,7 @@ impl Cachet {
         self.check_webhook_url(&endpoint.url)?;
         let format = endpoint.format.unwrap_or_default();
         Self::check_webhook_format(format, &endpoint.url)?;
-        Self::check_webhook_secret(secret)?;
+        let secret = Self::webhook_secret_for(format, secret)?;
         let new = NewWebhook {
             name: endpoint.name,
             url: endpoint.url,
@@ -548,7 +561,8 @@ impl Cachet {
         Ok(self.store().delete_webhook(self.cx(), id, &fx).await?)
     }
 
-    /// Changes a webhook endpoint (`ManageSettings`); an empty `secret` keeps the old one.
+    /// Changes a webhook endpoint (`ManageSettings`); an empty `secret` keeps the old one,
+    /// except when a chat endpoint becomes a signed JSON one, which needs a secret.
     ///
     /// # Errors
     ///
@@ -562,13 +576,16 @@ impl Cachet {
     ) -> Result<()> {
         self.authorize(actor, Permission::ManageSettings).await?;
         self.check_webhook_url(&endpoint.url)?;
+        let before = self.store().webhook(id).await?.format;
         // The format the endpoint will have: the new one, or the one it keeps.
-        let format = match endpoint.format {
-            Some(f) => f,
-            None => self.store().webhook(id).await?.format,
-        };
+        let format = endpoint.format.unwrap_or(before);
         Self::check_webhook_format(format, &endpoint.url)?;
         let secret = if secret.is_empty() {
+            // A chat endpoint's secret may be one nobody knows (see `webhook_secret_for`):
+            // turning it into a signed JSON endpoint needs a secret its receiver can check.
+            if format == WebhookFormat::Json && before != WebhookFormat::Json {
+                return Err(ValidationError::new("secret", Violation::Required).into());
+            }
             None
         } else {
             Self::check_webhook_secret(secret)?;

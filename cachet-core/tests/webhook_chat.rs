@@ -317,3 +317,82 @@ async fn a_chat_endpoint_needs_no_secret_and_becoming_signed_json_needs_one() {
         .await;
     assert_eq!(refused_field(r), "secret");
 }
+
+#[tokio::test]
+async fn a_matrix_endpoint_is_a_room_url_with_its_access_token_as_secret() {
+    const ROOM: &str = "https://matrix.example.org/_matrix/client/v3/rooms/!ops:example.org";
+    const TOKEN: &str = "syt_Ym90_SecretAccessToken_0123456789";
+    let h = Harness::new().await;
+    // The access token is what the homeserver checks: none given is refused.
+    let r = h
+        .cachet
+        .create_webhook(&op(), endpoint("matrix", ROOM, WebhookFormat::Matrix), "")
+        .await;
+    assert_eq!(refused_field(r), "secret");
+    // A URL that names no room (or not over https) is refused by its rule.
+    for bad in [
+        "https://matrix.example.org/",
+        "https://matrix.example.org/_matrix/client/v3/rooms/#ops:example.org",
+        "http://matrix.example.org/_matrix/client/v3/rooms/!ops:example.org",
+        SLACK,
+    ] {
+        let r = h
+            .cachet
+            .create_webhook(&op(), endpoint("matrix", bad, WebhookFormat::Matrix), TOKEN)
+            .await;
+        assert_eq!(refused_field(r), "url", "{bad}");
+    }
+    let room = h
+        .cachet
+        .create_webhook(
+            &op(),
+            endpoint("matrix", ROOM, WebhookFormat::Matrix),
+            TOKEN,
+        )
+        .await
+        .unwrap();
+    assert_eq!(room.format, WebhookFormat::Matrix);
+    let token = h
+        .cachet
+        .keyring()
+        .open(&room.secret, cachet_core::notify::AAD_WEBHOOK_SECRET)
+        .unwrap();
+    assert_eq!(token, TOKEN.as_bytes());
+
+    // A Slack endpoint's (random) secret is no access token: becoming Matrix needs one given.
+    let slack = h
+        .cachet
+        .create_webhook(&op(), endpoint("slack", SLACK, WebhookFormat::Slack), "")
+        .await
+        .unwrap();
+    let r = h
+        .cachet
+        .update_webhook(
+            &op(),
+            slack.id,
+            endpoint("slack", ROOM, WebhookFormat::Matrix),
+            "",
+        )
+        .await;
+    assert_eq!(refused_field(r), "secret");
+    assert_eq!(
+        h.store.webhook(slack.id).await.unwrap().format,
+        WebhookFormat::Slack
+    );
+
+    // A test event reaches the chat channel as a Matrix message for the homeserver and room,
+    // with the opened token.
+    h.cachet.send_test_webhook(&op(), room.id).await.unwrap();
+    let (hooks, chat, d) = dispatcher(&h.cachet);
+    drain(&d).await;
+    assert!(hooks.sent().is_empty());
+    let sent = chat.sent();
+    assert_eq!(sent.len(), 1);
+    let Message::Chat(m) = &sent[0] else {
+        panic!("{:?}", sent[0])
+    };
+    assert_eq!(m.platform, ChatPlatform::Matrix);
+    assert_eq!(m.url.as_str(), "https://matrix.example.org/");
+    assert_eq!(m.room.as_deref(), Some("!ops:example.org"));
+    assert_eq!(m.token.as_deref(), Some(TOKEN));
+}

@@ -119,7 +119,8 @@ async fn a_chat_format_takes_only_its_platforms_webhook_urls() {
                 "https://hooks.example.com/x",
                 Some(WebhookFormat::Json),
             ),
-            "",
+            // Signed JSON needs a secret its receiver knows, not the Slack endpoint's.
+            SECRET,
         )
         .await
         .unwrap();

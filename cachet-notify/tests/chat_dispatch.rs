@@ -1,6 +1,7 @@
-//! End to end: an incident on a status page reaches a Slack-format webhook endpoint through
-//! the outbox dispatcher and the real chat notifier, arriving at a loopback Slack-like server
-//! as Block Kit JSON.
+//! End to end: an incident on a status page reaches a Slack-format webhook endpoint (and a
+//! Matrix room) through the outbox dispatcher and the real chat notifier, arriving at a
+//! loopback Slack-like server as Block Kit JSON (and at a Matrix-like homeserver as an
+//! `m.notice` sent with the endpoint's sealed access token).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
@@ -19,22 +20,46 @@ use cachet_core::{Actor, Cachet, Config};
 use cachet_notify::{ChatConfig, ChatNotifier, WebhookConfig};
 use serde_json::{Value, json};
 
-type Seen = Arc<Mutex<Vec<(String, Bytes)>>>;
+/// A request as the loopback server got it: method, path, `Authorization`, body.
+type Seen = Arc<Mutex<Vec<(String, String, Option<String>, Bytes)>>>;
 
 async fn record(State(seen): State<Seen>, req: Request) -> &'static str {
+    let method = req.method().to_string();
     let path = req.uri().path().to_owned();
+    let auth = req
+        .headers()
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned());
     let body = to_bytes(req.into_body(), 1 << 20).await.unwrap();
-    seen.lock().unwrap().push((path, body));
+    seen.lock().unwrap().push((method, path, auth, body));
+    // Slack answers `ok`; a homeserver's event id is JSON, which the notifier does not read.
     "ok"
 }
 
-#[tokio::test]
-async fn an_incident_reaches_a_slack_endpoint_as_block_kit() {
+/// A recording server on loopback and its address.
+async fn start_server() -> (std::net::SocketAddr, Seen) {
     let seen: Seen = Arc::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = Router::new().fallback(record).with_state(seen.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, seen)
+}
+
+fn loopback_chat_notifier() -> ChatNotifier {
+    ChatNotifier::new(
+        ChatConfig::default().check_platform_hosts(false).http(
+            WebhookConfig::default()
+                .allow_private_networks(true)
+                .allow_plain_http(true),
+        ),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_incident_reaches_a_slack_endpoint_as_block_kit() {
+    let (addr, seen) = start_server().await;
 
     let store = Arc::new(MemoryStore::new());
     let cachet = Cachet::new(
@@ -76,14 +101,7 @@ async fn an_incident_reaches_a_slack_endpoint_as_block_kit() {
         .await
         .unwrap();
 
-    let chat = ChatNotifier::new(
-        ChatConfig::default().check_platform_hosts(false).http(
-            WebhookConfig::default()
-                .allow_private_networks(true)
-                .allow_plain_http(true),
-        ),
-    )
-    .unwrap();
+    let chat = loopback_chat_notifier();
     let d = Dispatcher::new(cachet.clone(), vec![Arc::new(chat) as Arc<dyn Notifier>]);
     let mut delivered = 0;
     for _ in 0..5 {
@@ -93,8 +111,11 @@ async fn an_incident_reaches_a_slack_endpoint_as_block_kit() {
 
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
-    let (path, body) = &seen[0];
-    assert_eq!(path, "/services/T0/B0/secret");
+    let (method, path, _, body) = &seen[0];
+    assert_eq!(
+        (method.as_str(), path.as_str()),
+        ("POST", "/services/T0/B0/secret")
+    );
     let json: Value = serde_json::from_slice(body).unwrap();
     // The whole Block Kit message: the fallback text escaped for mrkdwn, the header as plain
     // text, the status line and message, and the incident's page as the mail links it.
@@ -122,4 +143,87 @@ async fn an_incident_reaches_a_slack_endpoint_as_block_kit() {
             ],
         })
     );
+}
+
+#[tokio::test]
+async fn an_incident_reaches_a_matrix_room_with_the_sealed_access_token() {
+    const TOKEN: &str = "syt_Ym90_SecretAccessToken_0123456789";
+    let (addr, seen) = start_server().await;
+    let store = Arc::new(MemoryStore::new());
+    let cachet = Cachet::new(
+        store.clone(),
+        Keyring::new(1, SecretKey::from_bytes([7; 32])),
+        Config::new(HttpUrl::parse("https://status.example.com").unwrap()),
+    )
+    .unwrap();
+    // Straight into the store: the facade, rightly, takes only https for a Matrix room.
+    let url = format!("http://{addr}/hs/_matrix/client/v3/rooms/%21ops:example.org");
+    let sealed = cachet
+        .keyring()
+        .seal(TOKEN.as_bytes(), cachet_core::notify::AAD_WEBHOOK_SECRET)
+        .unwrap();
+    let hook = store
+        .create_webhook(
+            WriteContext::at(cachet.now()),
+            &NewWebhook::new(
+                Name::parse("Ops room").unwrap(),
+                HttpUrl::parse(&url).unwrap(),
+                sealed,
+                WebhookEvents::ALL,
+            )
+            .with_format(WebhookFormat::Matrix),
+            &no_effects,
+        )
+        .await
+        .unwrap();
+    let incident = cachet
+        .create_incident(
+            &Actor::operator(),
+            &NewIncident::new(
+                Name::parse("API <b>outage</b>").unwrap(),
+                IncidentStatus::Investigating,
+                Markdown::parse("Requests fail.").unwrap(),
+                cachet.now(),
+            )
+            .with_notify(true),
+        )
+        .await
+        .unwrap();
+    let d = Dispatcher::new(
+        cachet.clone(),
+        vec![Arc::new(loopback_chat_notifier()) as Arc<dyn Notifier>],
+    );
+    let mut delivered = 0;
+    for _ in 0..5 {
+        delivered += d.tick().await.unwrap().delivered;
+    }
+    assert_eq!(delivered, 1);
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    let (method, path, auth, body) = &seen[0];
+    // PUT to the room under the homeserver's prefix, the idempotency key as transaction id
+    // (a retry is the same transaction, which the homeserver drops), the token as Bearer.
+    assert_eq!(method, "PUT");
+    let txn = path
+        .strip_prefix("/hs/_matrix/client/v3/rooms/%21ops%3Aexample.org/send/m.room.message/")
+        .unwrap_or_else(|| panic!("{path}"));
+    let (event, rest) = txn
+        .strip_prefix("cachet.")
+        .unwrap()
+        .split_once('.')
+        .unwrap();
+    assert!(event.parse::<u64>().is_ok(), "{txn}");
+    assert_eq!(rest, format!("webhook-{}.chat", hook.id.get()));
+    assert_eq!(auth.as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
+    let json: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(json["msgtype"], "m.notice");
+    assert_eq!(json["format"], "org.matrix.custom.html");
+    assert_eq!(json["m.mentions"], json!({}));
+    let html = json["formatted_body"].as_str().unwrap();
+    assert!(html.contains("API &lt;b&gt;outage&lt;/b&gt;"), "{html}");
+    assert!(!html.contains("<b>outage"), "{html}");
+    let link = format!("https://status.example.com/incidents/{}", incident.id.get());
+    assert!(html.contains(&link), "{html}");
+    assert!(json["body"].as_str().unwrap().contains("Requests fail."));
 }

@@ -456,7 +456,14 @@ impl Cachet {
     /// ([`crate::notify::ChatPlatform::accepts`]): a "Slack" endpoint sends Slack-shaped requests to Slack
     /// only.
     fn check_webhook_format(format: WebhookFormat, url: &HttpUrl) -> Result<()> {
-        if crate::notify::ChatPlatform::of_format(format).is_none_or(|p| p.accepts(url)) {
+        let fits = match format {
+            WebhookFormat::Matrix => {
+                url.parsed().is_some_and(|u| u.scheme() == "https")
+                    && crate::notify::matrix_room(url).is_some()
+            }
+            _ => crate::notify::ChatPlatform::of_format(format).is_none_or(|p| p.accepts(url)),
+        };
+        if fits {
             return Ok(());
         }
         Err(ValidationError::new(
@@ -468,12 +475,13 @@ impl Cachet {
         .into())
     }
 
-    /// The signing secret a new endpoint gets: the admin's, checked, for signed JSON; for a
-    /// chat format, which no platform verifies (the URL carries the platform's own secret),
-    /// the admin's when one is given, else a random one, so the stored endpoint keeps one
-    /// shape whatever its format.
+    /// The secret a new endpoint gets: the admin's, checked, for a format that uses it (the
+    /// signing key of signed JSON, Matrix's access token); for an incoming-webhook chat
+    /// format, which no platform verifies (the URL carries the platform's own secret), the
+    /// admin's when one is given, else a random one, so the stored endpoint keeps one shape
+    /// whatever its format.
     fn webhook_secret_for(format: WebhookFormat, secret: &str) -> Result<String> {
-        if secret.is_empty() && format != WebhookFormat::Json {
+        if secret.is_empty() && !format.uses_secret() {
             return Ok(crate::auth::tokens::random_secret()?);
         }
         Self::check_webhook_secret(secret)?;
@@ -509,8 +517,9 @@ impl Cachet {
     }
 
     /// Adds a webhook endpoint (`ManageSettings`); the signing secret (16 to 256
-    /// characters) is sealed and never shown again. A chat-format endpoint needs none (chat
-    /// platforms check no signature): an empty `secret` gets it a random one.
+    /// characters; for Matrix, the bot's access token) is sealed and never shown again. An
+    /// incoming-webhook chat endpoint needs none (those platforms check no signature): an
+    /// empty `secret` gets it a random one.
     ///
     /// # Errors
     ///
@@ -562,7 +571,8 @@ impl Cachet {
     }
 
     /// Changes a webhook endpoint (`ManageSettings`); an empty `secret` keeps the old one,
-    /// except when a chat endpoint becomes a signed JSON one, which needs a secret.
+    /// except when the format changes to one that uses the secret (signed JSON, Matrix),
+    /// which needs one given.
     ///
     /// # Errors
     ///
@@ -581,9 +591,10 @@ impl Cachet {
         let format = endpoint.format.unwrap_or(before);
         Self::check_webhook_format(format, &endpoint.url)?;
         let secret = if secret.is_empty() {
-            // A chat endpoint's secret may be one nobody knows (see `webhook_secret_for`):
-            // turning it into a signed JSON endpoint needs a secret its receiver can check.
-            if format == WebhookFormat::Json && before != WebhookFormat::Json {
+            // An incoming-webhook endpoint's secret may be one nobody knows (see
+            // `webhook_secret_for`), and Matrix's token is no signing key nor a signing key a
+            // token: a format that uses the secret needs one given when the format changes.
+            if format.uses_secret() && format != before {
                 return Err(ValidationError::new("secret", Violation::Required).into());
             }
             None

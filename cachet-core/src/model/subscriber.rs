@@ -216,7 +216,7 @@ str_enum! {
     /// The wire format of a webhook endpoint: the signed Statuspage JSON, or a chat
     /// platform's incoming-webhook message (delivered on the chat channel).
     #[derive(Default)]
-    pub enum WebhookFormat : "json, slack, teams, discord, mattermost, google_chat" {
+    pub enum WebhookFormat : "json, slack, teams, discord, mattermost, google_chat, matrix" {
         /// The signed Statuspage JSON body (what endpoints made before formats existed get).
         #[default]
         Json = "json",
@@ -230,6 +230,9 @@ str_enum! {
         Mattermost = "mattermost",
         /// A Google Chat space webhook (card).
         GoogleChat = "google_chat",
+        /// A Matrix room, through the client-server API with a bot's access token (the
+        /// endpoint's secret, sealed like every secret).
+        Matrix = "matrix",
     }
 }
 
@@ -239,6 +242,14 @@ impl WebhookFormat {
     #[must_use]
     pub fn is_chat(self) -> bool {
         self != WebhookFormat::Json
+    }
+
+    /// Whether the endpoint's secret is used at delivery, so one must be given: the signing
+    /// key of signed JSON, Matrix's access token. The incoming-webhook platforms take no
+    /// secret (their URL is the credential).
+    #[must_use]
+    pub fn uses_secret(self) -> bool {
+        matches!(self, WebhookFormat::Json | WebhookFormat::Matrix)
     }
 
     /// The URLs this format accepts, for an error message.
@@ -255,6 +266,9 @@ impl WebhookFormat {
             }
             WebhookFormat::Mattermost => "an https URL",
             WebhookFormat::GoogleChat => "an https://chat.googleapis.com/v1/spaces/... URL",
+            WebhookFormat::Matrix => {
+                "an https://HOMESERVER/_matrix/client/v3/rooms/!ROOM:SERVER URL (the room's id)"
+            }
         }
     }
 }

@@ -138,7 +138,6 @@ impl ChatPlatform {
 
 impl ChatPlatform {
     /// The platform a webhook endpoint's format posts to; `None` for the signed JSON.
-    /// Matrix has no format: an endpoint stores no room or access token.
     #[must_use]
     pub fn of_format(format: crate::model::WebhookFormat) -> Option<Self> {
         use crate::model::WebhookFormat;
@@ -149,8 +148,46 @@ impl ChatPlatform {
             WebhookFormat::Discord => Some(ChatPlatform::Discord),
             WebhookFormat::Mattermost => Some(ChatPlatform::Mattermost),
             WebhookFormat::GoogleChat => Some(ChatPlatform::GoogleChat),
+            WebhookFormat::Matrix => Some(ChatPlatform::Matrix),
         }
     }
+}
+
+/// The path under a homeserver of a room in Matrix's client-server API.
+const MATRIX_ROOMS_PATH: &str = "/_matrix/client/v3/rooms/";
+
+/// A Matrix endpoint's URL taken apart: the homeserver's base URL (what
+/// [`ChatMessage::url`] holds for Matrix) and the room id. The URL is the room in the
+/// client-server API, `https://HOMESERVER[/PREFIX]/_matrix/client/v3/rooms/!ROOM:SERVER`
+/// (the id raw or percent-encoded), so one field names both and nothing else is stored;
+/// `None` for any other shape, a room id that is not `!localpart:server`, a query or a
+/// fragment. The scheme is the caller's to judge (the facade takes only `https` for a
+/// Matrix endpoint, the notifier's URL check applies at delivery).
+#[must_use]
+pub fn matrix_room(url: &HttpUrl) -> Option<(HttpUrl, String)> {
+    let parsed = url.parsed()?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return None;
+    }
+    let path = parsed.path();
+    let at = path.find(MATRIX_ROOMS_PATH)?;
+    let encoded = &path[at + MATRIX_ROOMS_PATH.len()..];
+    let room = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .ok()?
+        .into_owned();
+    let (localpart, server) = room.strip_prefix('!')?.split_once(':')?;
+    let fine = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, '/' | '?' | '#' | '%'))
+    };
+    if !fine(localpart) || !fine(server) || room.len() > 255 {
+        return None;
+    }
+    let mut base = parsed.clone();
+    base.set_path(&path[..at]);
+    Some((HttpUrl::parse(base.as_str()).ok()?, room))
 }
 
 /// `/api/webhooks/...` or the versioned `/api/v10/webhooks/...`.
@@ -306,6 +343,43 @@ mod tests {
             severities,
             ["resolved", "info", "degraded", "outage", "maintenance"]
         );
+    }
+
+    #[test]
+    fn a_matrix_room_url_is_taken_apart_into_homeserver_and_room() {
+        let split = |u: &str| {
+            matrix_room(&HttpUrl::parse(u).unwrap())
+                .map(|(base, room)| (base.as_str().to_owned(), room))
+        };
+        assert_eq!(
+            split("https://matrix.example.org/_matrix/client/v3/rooms/!abc:example.org"),
+            Some((
+                "https://matrix.example.org/".to_owned(),
+                "!abc:example.org".to_owned()
+            ))
+        );
+        // Percent-encoded (as a client copies it), and a homeserver under a path prefix.
+        assert_eq!(
+            split("https://example.org/matrix/_matrix/client/v3/rooms/%21abc%3Aexample.org"),
+            Some((
+                "https://example.org/matrix".to_owned(),
+                "!abc:example.org".to_owned()
+            ))
+        );
+        for bad in [
+            "https://matrix.example.org/",
+            "https://matrix.example.org/_matrix/client/v3/rooms/",
+            "https://matrix.example.org/_matrix/client/v3/rooms/#alias:example.org",
+            "https://matrix.example.org/_matrix/client/v3/rooms/abc:example.org",
+            "https://matrix.example.org/_matrix/client/v3/rooms/!abc",
+            "https://matrix.example.org/_matrix/client/v3/rooms/!:example.org",
+            "https://matrix.example.org/_matrix/client/v3/rooms/!abc:example.org/send",
+            "https://matrix.example.org/_matrix/client/v3/rooms/!abc:example.org?access_token=x",
+            "https://matrix.example.org/_matrix/client/v3/rooms/!a%2Fb:example.org",
+            "https://matrix.example.org/_matrix/client/v3/rooms/!a%00b:example.org",
+        ] {
+            assert_eq!(split(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ mod sms;
 use async_trait::async_trait;
 
 pub use background::Background;
-pub use chat::{ChatMessage, ChatPlatform, ChatSeverity};
+pub use chat::{ChatMessage, ChatPlatform, ChatSeverity, matrix_room};
 pub use dispatch::{AAD_WEBHOOK_SECRET, Dispatcher, DispatcherConfig, TickReport};
 pub use scheduler::{Scheduler, SchedulerReport};
 pub use sms::SmsMessage;

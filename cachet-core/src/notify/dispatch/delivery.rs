@@ -383,6 +383,23 @@ impl DeliverCtx {
                         "the endpoint's format is no longer a chat platform",
                     ));
                 };
+                // Matrix: the endpoint's URL names the homeserver and the room, its sealed
+                // secret is the access token.
+                let (url, room, token) = if platform == super::super::ChatPlatform::Matrix {
+                    let (base, room) = super::super::matrix_room(&w.url).ok_or(
+                        RenderError::Permanent("the endpoint's URL is no Matrix room"),
+                    )?;
+                    let token = self
+                        .cachet
+                        .keyring()
+                        .open(&w.secret, AAD_WEBHOOK_SECRET)
+                        .ok()
+                        .and_then(|b| String::from_utf8(b).ok())
+                        .ok_or(RenderError::Permanent("the access token cannot be opened"))?;
+                    (base, Some(room), Some(token))
+                } else {
+                    (w.url.clone(), None, None)
+                };
                 let lang = Lang::from_tag(settings.app_locale.as_str()).unwrap_or(Lang::En);
                 let cat = Catalog::new(lang);
                 let parts = if event.kind == EventKind::WebhookTest {
@@ -405,9 +422,9 @@ impl DeliverCtx {
                 Ok((
                     Message::Chat(ChatMessage {
                         platform,
-                        url: w.url.clone(),
-                        room: None,
-                        token: None,
+                        url,
+                        room,
+                        token,
                         title: parts.title,
                         text: parts.text,
                         link: parts.link.and_then(|l| HttpUrl::parse(&l).ok()),

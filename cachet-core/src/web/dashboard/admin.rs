@@ -434,6 +434,7 @@ fn format_label(f: WebhookFormat) -> &'static str {
         WebhookFormat::Discord => "Discord",
         WebhookFormat::Mattermost => "Mattermost",
         WebhookFormat::GoogleChat => "Google Chat",
+        WebhookFormat::Matrix => "Matrix (room URL; the secret is the access token)",
     }
 }
 

@@ -9,7 +9,9 @@
 //! `status` (it is told from the dates); `incident_components.status_id` is
 //! `component_status`, nullable; settings are spatie/laravel-settings rows
 //! (`group`, `name`, JSON `payload`); users have `name`, `is_admin` and Filament's
-//! `app_authentication_secret`; subscribers' `verified_at` is `email_verified_at`.
+//! `app_authentication_secret`; subscribers' `verified_at` is `email_verified_at`. On a
+//! database upgraded in place from 2.4, `users` is still 2.4's table (see
+//! [`CACHET3_FROM_24_TABLES`]).
 
 use std::collections::BTreeMap;
 

@@ -5,7 +5,9 @@
 //! page, API v1, Cachet 3's API and the Statuspage JSON show the same ids and content;
 //! GUIDs are kept; Sanctum API keys authenticate as Sanctum hands them out; bcrypt passwords
 //! sign in and are rehashed; a rerun changes nothing; bad rows are reported by table and id;
-//! a 3.x newer or older than the supported set is refused.
+//! a 3.x newer or older than the supported set is refused. The same site on a database
+//! Cachet 2.4 created and Cachet 3 upgraded in place imports too, with 2.4's API keys and
+//! levels beside Sanctum's keys.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "cachet24/mod.rs"]
@@ -29,24 +31,47 @@ fn fixture_statements(e: Engine) -> Vec<String> {
     all
 }
 
+/// The same site on a database Cachet 2.4 created and Cachet 3 upgraded in place.
+fn upgraded_statements(e: Engine) -> Vec<String> {
+    let mut all = cachet3::upgraded_schema(e, "");
+    all.extend(cachet3::upgraded_content(e, ""));
+    all
+}
+
+/// How the Cachet 3.x database came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Installed as 3.x.
+    Fresh,
+    /// Created by 2.4, upgraded in place.
+    UpgradedFrom24,
+}
+
 async fn sqlite_source() -> String {
     import_harness::sqlite_source("cachet3_", fixture_statements(Engine::Sqlite)).await
 }
 
 /// Reads, plans and imports the source at `url`, then checks everything the import promises.
 #[allow(clippy::too_many_lines)]
-async fn import_and_check(url: &str, engine: Engine) {
+async fn import_and_check(url: &str, engine: Engine, shape: Shape) {
     let source = cachet_store::import::read_cachet(url, "").await.unwrap();
-    assert_eq!(source.check_version().unwrap(), SchemaVersion::Cachet3);
+    let version = match shape {
+        Shape::Fresh => SchemaVersion::Cachet3,
+        Shape::UpgradedFrom24 => SchemaVersion::Cachet3From24,
+    };
+    assert_eq!(source.check_version().unwrap(), version);
     let ring = keyring();
     let plan = import::plan(&source, &ring, chrono::Utc::now()).unwrap();
-    assert_eq!(plan.version, SchemaVersion::Cachet3);
+    assert_eq!(plan.version, version);
 
     // Bad rows are reported by table and id, and only they.
     let reported: Vec<String> = plan.rejected.iter().map(ToString::to_string).collect();
     let mut expected = cachet3::EXPECTED_REJECTED.to_vec();
     if engine == Engine::Sqlite {
         expected.extend(cachet3::EXPECTED_REJECTED_SQLITE);
+    }
+    if shape == Shape::UpgradedFrom24 {
+        expected.extend(cachet3::EXPECTED_REJECTED_UPGRADED);
     }
     for want in &expected {
         assert!(
@@ -55,7 +80,12 @@ async fn import_and_check(url: &str, engine: Engine) {
         );
     }
     assert_eq!(reported.len(), expected.len(), "{reported:#?}");
-    assert_eq!(plan.api_tokens, 2);
+    // Sanctum's keys 1, 2 and 5; upgraded, 2.4's two `api_key`s too.
+    let tokens = match shape {
+        Shape::Fresh => 3,
+        Shape::UpgradedFrom24 => 5,
+    };
+    assert_eq!(plan.api_tokens, tokens);
     assert_eq!(plan.skipped.get("components"), Some(&1), "soft-deleted");
     let count = |t: &str| plan.counts.iter().find(|c| c.table == t).unwrap().imported;
     assert_eq!(count("components"), 4);
@@ -211,6 +241,68 @@ async fn import_and_check(url: &str, engine: Engine) {
     let (status, _) = get(&cachet, "/api/v1/subscribers", Some(&forged)).await;
     assert_eq!(status, 401);
 
+    // A key issued with `sanctum.token_prefix` set authenticates as Sanctum handed it out
+    // (`5|cachet_...`) and bare, with either header; without its prefix it is another secret.
+    let prefixed = cachet3::prefixed_token();
+    assert!(prefixed.starts_with("5|cachet_"), "{prefixed}");
+    let (status, body) = get(&cachet, "/api/v1/subscribers", Some(&prefixed)).await;
+    assert_eq!(status, 200, "{body}");
+    let bearer = format!("Bearer {prefixed}");
+    let (status, body) = get_with(
+        &cachet,
+        "/api/incidents/2",
+        &[("Authorization", bearer.as_str())],
+    )
+    .await;
+    assert_eq!(status, 200, "prefixed, Cachet 3's API: {body}");
+    let bearer = format!("Bearer {}", cachet3::prefixed_secret());
+    let (status, body) = get_with(
+        &cachet,
+        "/api/v1/subscribers",
+        &[("Authorization", bearer.as_str())],
+    )
+    .await;
+    assert_eq!(status, 200, "prefixed, bare, API v1: {body}");
+    let unprefixed = cachet3::prefixed_token().replacen(cachet3::SANCTUM_TOKEN_PREFIX, "", 1);
+    let (status, _) = get(&cachet, "/api/v1/subscribers", Some(&unprefixed)).await;
+    assert_eq!(
+        status, 401,
+        "the prefix is part of the secret Sanctum hashed"
+    );
+
+    if shape == Shape::UpgradedFrom24 {
+        // 2.4's keys, still in `users`, authenticate as 2.4 clients send them, with the
+        // scope their owner's 2.4 level gives (no one was an admin in Cachet 3 yet).
+        let (status, body) = get(&cachet, "/api/v1/subscribers", Some(cachet3::ADMIN_KEY_24)).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = get(&cachet, "/api/v1/subscribers", Some(cachet3::USER_KEY_24)).await;
+        assert_eq!(status, 403, "a level 2 user's key is not an admin's");
+        let (status, _) = get(&cachet, "/api/v1/components/1", Some(cachet3::USER_KEY_24)).await;
+        assert_eq!(status, 200);
+        // Numbered after Sanctum's, whose ids are kept.
+        let mut ids: Vec<i64> = store
+            .dump()
+            .await
+            .unwrap()
+            .tables
+            .iter()
+            .find(|t| t.table.name == "api_tokens")
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| match &r[0] {
+                cachet_core::store::backup::Value::Int(i) => *i,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(ids, [1, 2, 5, 6, 7]);
+        assert_eq!(
+            store.user(UserId(2)).await.unwrap().role,
+            cachet_core::model::Role::Manager
+        );
+    }
+
     // A bcrypt password signs in once and is argon2id afterwards.
     let before = store.user(UserId(2)).await.unwrap().password_hash.0;
     assert!(before.starts_with("$2y$"));
@@ -265,7 +357,7 @@ async fn import_and_check(url: &str, engine: Engine) {
 #[tokio::test]
 async fn a_sqlite_cachet3_imports() {
     let url = sqlite_source().await;
-    import_and_check(&url, Engine::Sqlite).await;
+    import_and_check(&url, Engine::Sqlite, Shape::Fresh).await;
     remove_sqlite(&url);
 }
 
@@ -273,7 +365,7 @@ async fn a_sqlite_cachet3_imports() {
 async fn a_postgres_cachet3_imports() {
     let statements = fixture_statements(Engine::Postgres);
     if let Some((url, schema)) = import_harness::postgres_source("cachet3_", statements).await {
-        import_and_check(&url, Engine::Postgres).await;
+        import_and_check(&url, Engine::Postgres, Shape::Fresh).await;
         import_harness::drop_postgres(&schema).await;
     }
 }
@@ -282,9 +374,70 @@ async fn a_postgres_cachet3_imports() {
 async fn a_mariadb_cachet3_imports() {
     let statements = fixture_statements(Engine::MySql);
     if let Some((url, database)) = import_harness::mysql_source("cachet3_", statements).await {
-        import_and_check(&url, Engine::MySql).await;
+        import_and_check(&url, Engine::MySql, Shape::Fresh).await;
         import_harness::drop_mysql(&database).await;
     }
+}
+
+#[tokio::test]
+async fn a_sqlite_cachet3_upgraded_in_place_from_24_imports() {
+    let url =
+        import_harness::sqlite_source("cachet3up_", upgraded_statements(Engine::Sqlite)).await;
+    import_and_check(&url, Engine::Sqlite, Shape::UpgradedFrom24).await;
+    remove_sqlite(&url);
+}
+
+#[tokio::test]
+async fn a_postgres_cachet3_upgraded_in_place_from_24_imports() {
+    let statements = upgraded_statements(Engine::Postgres);
+    if let Some((url, schema)) = import_harness::postgres_source("cachet3up_", statements).await {
+        import_and_check(&url, Engine::Postgres, Shape::UpgradedFrom24).await;
+        import_harness::drop_postgres(&schema).await;
+    }
+}
+
+#[tokio::test]
+async fn a_mariadb_cachet3_upgraded_in_place_from_24_imports() {
+    let statements = upgraded_statements(Engine::MySql);
+    if let Some((url, database)) = import_harness::mysql_source("cachet3up_", statements).await {
+        import_and_check(&url, Engine::MySql, Shape::UpgradedFrom24).await;
+        import_harness::drop_mysql(&database).await;
+    }
+}
+
+/// Once anyone is an admin in Cachet 3, its `is_admin` flags are the roles: 2.4's level 1
+/// does not make an admin whom Cachet 3 demoted, and the 2.4 key gets a manager's scope.
+#[tokio::test]
+async fn an_upgraded_cachet3_admin_demoted_in_cachet3_is_not_an_admin_again() {
+    let url =
+        import_harness::sqlite_source("cachet3up_", upgraded_statements(Engine::Sqlite)).await;
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql("UPDATE users SET is_admin = 1 WHERE id = 2")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let source = cachet_store::import::read_cachet(&url, "").await.unwrap();
+    let plan = import::plan(&source, &keyring(), chrono::Utc::now()).unwrap();
+    let store = fresh_store().await;
+    import::apply(store.as_ref(), &plan).await.unwrap();
+    let role = |id| {
+        let store = store.clone();
+        async move { store.user(UserId(id)).await.unwrap().role }
+    };
+    assert_eq!(role(1).await, cachet_core::model::Role::Manager);
+    assert_eq!(role(2).await, cachet_core::model::Role::Admin);
+    let cachet = Cachet::new(
+        store.clone(),
+        keyring(),
+        Config::new(HttpUrl::parse("https://status.example.com").unwrap()),
+    )
+    .unwrap();
+    let (status, _) = get(&cachet, "/api/v1/subscribers", Some(cachet3::ADMIN_KEY_24)).await;
+    assert_eq!(status, 403);
+    let (status, _) = get(&cachet, "/api/v1/subscribers", Some(cachet3::USER_KEY_24)).await;
+    assert_eq!(status, 200);
+    remove_sqlite(&url);
 }
 
 #[tokio::test]

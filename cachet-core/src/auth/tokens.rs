@@ -134,23 +134,42 @@ pub fn is_legacy_cachet_api_token(s: &str) -> bool {
 /// Characters of the secret of a Laravel Sanctum token (Cachet 3's API keys): 40 random
 /// letters and digits, then (Sanctum 4) the CRC-32 of those as 8 hexadecimal digits.
 const SANCTUM_ENTROPY_CHARS: usize = 40;
+const SANCTUM_CRC_CHARS: usize = 8;
+
+/// The longest `sanctum.token_prefix` a presented Sanctum token may start with.
+pub const SANCTUM_TOKEN_PREFIX_MAX_CHARS: usize = 64;
 
 /// Whether a string has the shape of the secret of a Sanctum token Cachet 3 issued (the
 /// part after `<id>|`): 40 letters and digits, alone (Sanctum 2 and 3) or followed by their
-/// CRC-32 in lowercase hexadecimal (Sanctum 4). Imported Cachet 3 keys are stored by the
-/// SHA-256 Sanctum stored, which is how ours are looked up.
+/// CRC-32 in lowercase hexadecimal (Sanctum 4). Sanctum 4 also puts the installation's
+/// `sanctum.token_prefix` (e.g. `cachet_`) in front: `<prefix><40 random><crc32b>`, the
+/// CRC-32 still of the random part alone. The prefix is part of what Sanctum hashed, so the
+/// key is looked up by the SHA-256 of the whole secret, prefix included, and no setting is
+/// needed to accept it; any prefix of up to [`SANCTUM_TOKEN_PREFIX_MAX_CHARS`] printable
+/// ASCII characters is taken, the checksum keeping garbage from a database look-up.
+/// Imported Cachet 3 keys are stored by the SHA-256 Sanctum stored, which is how ours are
+/// looked up.
 #[must_use]
 pub fn is_sanctum_api_token(s: &str) -> bool {
-    let Some(entropy) = s.get(..SANCTUM_ENTROPY_CHARS) else {
+    let alnum = |t: &str| t.bytes().all(|b| b.is_ascii_alphanumeric());
+    if s.len() == SANCTUM_ENTROPY_CHARS {
+        return alnum(s);
+    }
+    // Sanctum 4: the checksum is always there, the prefix may be empty.
+    let Some(prefix_len) = s
+        .len()
+        .checked_sub(SANCTUM_ENTROPY_CHARS + SANCTUM_CRC_CHARS)
+    else {
         return false;
     };
-    if !entropy.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if prefix_len > SANCTUM_TOKEN_PREFIX_MAX_CHARS || !s.is_char_boundary(prefix_len) {
         return false;
     }
-    match &s[SANCTUM_ENTROPY_CHARS..] {
-        "" => true,
-        crc => crc == format!("{:08x}", crc32(entropy.as_bytes())),
-    }
+    let (prefix, rest) = s.split_at(prefix_len);
+    let (entropy, crc) = rest.split_at(SANCTUM_ENTROPY_CHARS);
+    prefix.bytes().all(|b| b.is_ascii_graphic())
+        && alnum(entropy)
+        && crc == format!("{:08x}", crc32(entropy.as_bytes()))
 }
 
 /// A Sanctum token as presented, `<id>|<secret>` or the bare secret: the id, if given, and
@@ -285,6 +304,51 @@ mod tests {
         ] {
             assert_eq!(split_sanctum_api_token(&bad), None, "{bad}");
         }
+    }
+
+    /// A token as Sanctum 4's `HasApiTokens::generateTokenString` builds it with
+    /// `sanctum.token_prefix` set: `sprintf('%s%s%s', prefix, $entropy, hash('crc32b',
+    /// $entropy))`, handed out by `createToken` as `<id>|` and that.
+    fn sanctum_plain_token(prefix: &str, entropy: &str) -> String {
+        format!("{prefix}{entropy}{:08x}", crc32(entropy.as_bytes()))
+    }
+
+    #[test]
+    fn sanctum_tokens_with_a_token_prefix_are_recognised_whole() {
+        let entropy = "abcdefghijABCDEFGHIJ0123456789klmnopqrst";
+        for prefix in ["cachet_", "ghp_", "x", "acme-status_"] {
+            let plain = sanctum_plain_token(prefix, entropy);
+            assert!(is_sanctum_api_token(&plain), "{plain}");
+            // The id is split off; the secret keeps its prefix, as Sanctum hashed it.
+            assert_eq!(
+                split_sanctum_api_token(&format!("7|{plain}")),
+                Some((Some(7), plain.as_str()))
+            );
+            assert_eq!(
+                split_sanctum_api_token(&plain),
+                Some((None, plain.as_str()))
+            );
+        }
+        // The checksum is of the random part alone: one over the prefix too is refused.
+        let wrong = format!(
+            "cachet_{entropy}{:08x}",
+            crc32(format!("cachet_{entropy}").as_bytes())
+        );
+        assert!(!is_sanctum_api_token(&wrong));
+        // Without its checksum a prefixed token is not Sanctum's (the prefix came with it).
+        assert!(!is_sanctum_api_token(&format!("cachet_{entropy}")));
+        for prefix in [
+            "has space ".to_owned(),
+            "\u{e9}".to_owned(),
+            "p".repeat(SANCTUM_TOKEN_PREFIX_MAX_CHARS + 1),
+        ] {
+            let plain = sanctum_plain_token(&prefix, entropy);
+            assert!(!is_sanctum_api_token(&plain), "{plain:?}");
+        }
+        assert!(is_sanctum_api_token(&sanctum_plain_token(
+            &"p".repeat(SANCTUM_TOKEN_PREFIX_MAX_CHARS),
+            entropy
+        )));
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! `status` (it is told from the dates); `incident_components.status_id` is
 //! `component_status`, nullable; settings are spatie/laravel-settings rows
 //! (`group`, `name`, JSON `payload`); users have `name`, `is_admin` and Filament's
-//! `app_authentication_secret`; subscribers' `verified_at` is `email_verified_at`.
+//! `app_authentication_secret`; subscribers' `verified_at` is `email_verified_at`. On a
+//! database upgraded in place from 2.4, `users` is still 2.4's table (see
+//! [`CACHET3_FROM_24_TABLES`]).
 
 use std::collections::BTreeMap;
 
@@ -20,190 +22,222 @@ use super::source::{SourceTable, opt_src, rows, src};
 /// A model's metadata, as a JSON object per model id.
 pub(super) type Metas = BTreeMap<i64, serde_json::Map<String, serde_json::Value>>;
 
+/// The Cachet 3.x tables read, parents first, with `users` as given: it is the one table
+/// whose shape depends on how the database came to be 3.x's.
+macro_rules! cachet3_tables {
+    ($users:expr) => {
+        &[
+            src("settings", &["id", "group", "name", "payload"]),
+            src(
+                "component_groups",
+                &[
+                    "id",
+                    "name",
+                    "order",
+                    "collapsed",
+                    "visible",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            src(
+                "components",
+                &[
+                    "id",
+                    "name",
+                    "description",
+                    "link",
+                    "status",
+                    "order",
+                    "component_group_id",
+                    "enabled",
+                    "created_at",
+                    "updated_at",
+                    "deleted_at",
+                ],
+            ),
+            src("meta", &["id", "key", "value", "meta_id", "meta_type"]),
+            src("tags", &["id", "name", "slug"]),
+            src(
+                "taggables",
+                &["id", "tag_id", "taggable_id", "taggable_type"],
+            ),
+            $users,
+            // Sanctum's table belongs to the host application; an installation that never issued
+            // an API key may not have it.
+            opt_src(
+                "personal_access_tokens",
+                &[
+                    "id",
+                    "tokenable_type",
+                    "tokenable_id",
+                    "name",
+                    "token",
+                    "abilities",
+                    "last_used_at",
+                    "expires_at",
+                    "created_at",
+                ],
+            ),
+            // Created by cachethq/core but never written by it (keys are Sanctum tokens); read so
+            // that a row there is reported rather than silently dropped.
+            opt_src("api_keys", &["id", "name", "user_id"]),
+            src(
+                "incidents",
+                &[
+                    "id",
+                    "guid",
+                    "external_provider",
+                    "external_id",
+                    "user_id",
+                    "name",
+                    "status",
+                    "visible",
+                    "stickied",
+                    "notifications",
+                    "message",
+                    "occurred_at",
+                    "published_at",
+                    "created_at",
+                    "updated_at",
+                    "deleted_at",
+                ],
+            ),
+            src(
+                "incident_components",
+                &["id", "incident_id", "component_id", "component_status"],
+            ),
+            src(
+                "updates",
+                &[
+                    "id",
+                    "updateable_type",
+                    "updateable_id",
+                    "status",
+                    "message",
+                    "user_id",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            src(
+                "incident_templates",
+                &[
+                    "id",
+                    "name",
+                    "slug",
+                    "template",
+                    "created_at",
+                    "updated_at",
+                    "deleted_at",
+                ],
+            ),
+            src(
+                "schedules",
+                &[
+                    "id",
+                    "name",
+                    "message",
+                    "scheduled_at",
+                    "completed_at",
+                    "created_at",
+                    "updated_at",
+                    "deleted_at",
+                ],
+            ),
+            src(
+                "schedule_components",
+                &["id", "schedule_id", "component_id"],
+            ),
+            src(
+                "metrics",
+                &[
+                    "id",
+                    "name",
+                    "suffix",
+                    "description",
+                    "default_value",
+                    "calc_type",
+                    "display_chart",
+                    "places",
+                    "default_view",
+                    "threshold",
+                    "order",
+                    "visible",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            src(
+                "metric_points",
+                &[
+                    "id",
+                    "metric_id",
+                    "value",
+                    "counter",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            src(
+                "subscribers",
+                &[
+                    "id",
+                    "email",
+                    "email_verified_at",
+                    "global",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            src(
+                "subscriptions",
+                &["id", "subscriber_id", "component_id", "created_at"],
+            ),
+            // Read only to report each one: see `report_webhooks`.
+            src("webhook_subscriptions", &["id"]),
+        ]
+    };
+}
+
 /// Every Cachet 3.x table the import reads, parents first.
-pub static CACHET3_TABLES: &[SourceTable] = &[
-    src("settings", &["id", "group", "name", "payload"]),
-    src(
-        "component_groups",
-        &[
-            "id",
-            "name",
-            "order",
-            "collapsed",
-            "visible",
-            "created_at",
-            "updated_at",
-        ],
-    ),
-    src(
-        "components",
-        &[
-            "id",
-            "name",
-            "description",
-            "link",
-            "status",
-            "order",
-            "component_group_id",
-            "enabled",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
-    ),
-    src("meta", &["id", "key", "value", "meta_id", "meta_type"]),
-    src("tags", &["id", "name", "slug"]),
-    src(
-        "taggables",
-        &["id", "tag_id", "taggable_id", "taggable_type"],
-    ),
-    src(
-        "users",
-        &[
-            "id",
-            "name",
-            "email",
-            "password",
-            "is_admin",
-            "app_authentication_secret",
-            "created_at",
-            "updated_at",
-        ],
-    ),
-    // Sanctum's table belongs to the host application; an installation that never issued
-    // an API key may not have it.
-    opt_src(
-        "personal_access_tokens",
-        &[
-            "id",
-            "tokenable_type",
-            "tokenable_id",
-            "name",
-            "token",
-            "abilities",
-            "last_used_at",
-            "expires_at",
-            "created_at",
-        ],
-    ),
-    // Created by cachethq/core but never written by it (keys are Sanctum tokens); read so
-    // that a row there is reported rather than silently dropped.
-    opt_src("api_keys", &["id", "name", "user_id"]),
-    src(
-        "incidents",
-        &[
-            "id",
-            "guid",
-            "external_provider",
-            "external_id",
-            "user_id",
-            "name",
-            "status",
-            "visible",
-            "stickied",
-            "notifications",
-            "message",
-            "occurred_at",
-            "published_at",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
-    ),
-    src(
-        "incident_components",
-        &["id", "incident_id", "component_id", "component_status"],
-    ),
-    src(
-        "updates",
-        &[
-            "id",
-            "updateable_type",
-            "updateable_id",
-            "status",
-            "message",
-            "user_id",
-            "created_at",
-            "updated_at",
-        ],
-    ),
-    src(
-        "incident_templates",
-        &[
-            "id",
-            "name",
-            "slug",
-            "template",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
-    ),
-    src(
-        "schedules",
-        &[
-            "id",
-            "name",
-            "message",
-            "scheduled_at",
-            "completed_at",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
-    ),
-    src(
-        "schedule_components",
-        &["id", "schedule_id", "component_id"],
-    ),
-    src(
-        "metrics",
-        &[
-            "id",
-            "name",
-            "suffix",
-            "description",
-            "default_value",
-            "calc_type",
-            "display_chart",
-            "places",
-            "default_view",
-            "threshold",
-            "order",
-            "visible",
-            "created_at",
-            "updated_at",
-        ],
-    ),
-    src(
-        "metric_points",
-        &[
-            "id",
-            "metric_id",
-            "value",
-            "counter",
-            "created_at",
-            "updated_at",
-        ],
-    ),
-    src(
-        "subscribers",
-        &[
-            "id",
-            "email",
-            "email_verified_at",
-            "global",
-            "created_at",
-            "updated_at",
-        ],
-    ),
-    src(
-        "subscriptions",
-        &["id", "subscriber_id", "component_id", "created_at"],
-    ),
-    // Read only to report each one: see `report_webhooks`.
-    src("webhook_subscriptions", &["id"]),
-];
+pub static CACHET3_TABLES: &[SourceTable] = cachet3_tables!(src(
+    "users",
+    &[
+        "id",
+        "name",
+        "email",
+        "password",
+        "is_admin",
+        "app_authentication_secret",
+        "created_at",
+        "updated_at",
+    ]
+));
+
+/// The tables read from a Cachet 3.x upgraded in place from 2.4
+/// ([`SchemaVersion::Cachet3From24`](super::SchemaVersion::Cachet3From24)): 3.x's, but
+/// `users` is 2.4's table with cachethq/core's columns added. It has no `name` (Laravel's
+/// `create_users_table`, which adds it, cannot run over an existing table, and no Cachet
+/// migration adds it): the name is 2.4's `username`. 2.4's `level` and `api_key` stay
+/// beside 3.x's `is_admin` and Sanctum keys.
+pub static CACHET3_FROM_24_TABLES: &[SourceTable] = cachet3_tables!(src(
+    "users",
+    &[
+        "id",
+        "username",
+        "password",
+        "google_2fa_secret",
+        "email",
+        "api_key",
+        "active",
+        "level",
+        "is_admin",
+        "app_authentication_secret",
+        "created_at",
+        "updated_at",
+    ]
+));
 
 /// Whether a morph type names `model` (`incident`, `component`, ...): Cachet 3 writes its
 /// morph aliases, older rows the class (`Cachet\Models\Incident`) or, from 2.4, the table.

@@ -22,7 +22,7 @@ pub(super) fn map_groups(
         let collapsed = rule("collapsed", Collapsed::from_code(r.int_or("collapsed", 1)?))?;
         let mut visible = r.int_or("visible", 0)?;
         // Cachet 3's third visibility, hidden (2), is closest to signed-in users only.
-        if version == SchemaVersion::Cachet3 && visible == 2 {
+        if version.is_cachet3() && visible == 2 {
             visible = 0;
         }
         let visible = rule("visible", GroupVisibility::from_code(visible))?;
@@ -60,7 +60,7 @@ pub(super) fn map_components(
             Some(l) => text(rule("link", HttpUrl::parse(l))?.as_str()),
         };
         let mut status = r.int_or("status", 0)?;
-        if version == SchemaVersion::Cachet3 {
+        if version.is_cachet3() {
             status = component_status_code(status);
         }
         let status = rule("status", ComponentStatus::from_code(status))?;

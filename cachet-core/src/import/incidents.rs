@@ -44,7 +44,7 @@ pub(super) fn map_incidents(
     components: &BTreeSet<i64>,
     now: i64,
 ) -> BTreeMap<i64, IncidentStatus> {
-    let cachet3 = version == SchemaVersion::Cachet3;
+    let cachet3 = version.is_cachet3();
     let mut metas = if cachet3 {
         meta_of(source, "incident")
     } else {
@@ -190,7 +190,9 @@ pub(super) fn map_schedules(
             .ok_or("scheduled_at: required")?;
         let completed = r.opt_time("completed_at")?;
         let status = match version {
-            SchemaVersion::Cachet3 => schedule_status(scheduled, completed, now),
+            SchemaVersion::Cachet3 | SchemaVersion::Cachet3From24 => {
+                schedule_status(scheduled, completed, now)
+            }
             _ => rule("status", ScheduleStatus::from_code(r.int_or("status", 0)?))?,
         };
         let created = r.time_or("created_at", now)?;

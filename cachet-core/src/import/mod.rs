@@ -24,7 +24,11 @@
 //! must end with [`CACHET_24_LAST_MIGRATION`]); cachethq/core's, up to
 //! [`CACHET_3_LAST_MIGRATION`], the set [`CACHET3_TABLES`] reads. Both go through the same
 //! mappers, which read each version's columns; the API keys of 3.x are Sanctum tokens whose
-//! SHA-256 is exactly the hash our tokens are stored by, so they keep working.
+//! SHA-256 is exactly the hash our tokens are stored by, so they keep working. A 3.x that
+//! was upgraded in place from 2.4 ([`SchemaVersion::Cachet3From24`], told by 2.4's `users`
+//! migrations among 3.x's) reads 3.x's tables with 2.4's `users`
+//! ([`CACHET3_FROM_24_TABLES`]): its users keep 2.4's level where 3.x set no admin, and
+//! both 2.4's `api_key`s and 3.x's Sanctum keys become tokens.
 
 use std::collections::BTreeMap;
 
@@ -52,10 +56,11 @@ mod tokens;
 mod updates;
 mod version;
 
-pub use cachet3::CACHET3_TABLES;
+pub use cachet3::{CACHET3_FROM_24_TABLES, CACHET3_TABLES};
 pub use source::{SOURCE_TABLES, Source, SourceRow, SourceTable};
 pub use version::{
-    CACHET_3_FIRST_MIGRATION, CACHET_3_LAST_MIGRATION, CACHET_24_LAST_MIGRATION, SchemaVersion,
+    CACHET_3_FIRST_MIGRATION, CACHET_3_LAST_MIGRATION, CACHET_24_LAST_MIGRATION,
+    CACHET_24_USERS_MIGRATIONS, SchemaVersion,
 };
 
 /// What the import reads.
@@ -217,13 +222,19 @@ pub fn plan(source: &Source, keyring: &Keyring, now: Timestamp) -> Result<Plan, 
     components::map_tags(&mut b, source, &components);
     let users = people::map_users(&mut b, source, version, keyring, at)?;
     let api_tokens = match version {
-        SchemaVersion::Cachet24 => people::map_api_tokens(&mut b, source, &users, at),
-        SchemaVersion::Cachet3 => tokens::map_sanctum_tokens(&mut b, source, &users, at),
+        SchemaVersion::Cachet24 => people::map_api_tokens(&mut b, source, &users, 1, at),
+        SchemaVersion::Cachet3 => tokens::map_sanctum_tokens(&mut b, source, &users, at).0,
+        SchemaVersion::Cachet3From24 => {
+            // Sanctum's keys keep their ids (a key written `<id>|...` must find its own);
+            // 2.4's keys, still in `users`, are numbered after them.
+            let (sanctum, last_id) = tokens::map_sanctum_tokens(&mut b, source, &users, at);
+            sanctum + people::map_api_tokens(&mut b, source, &users, last_id + 1, at)
+        }
     };
     let incidents = incidents::map_incidents(&mut b, source, version, &users, &components, at);
     incidents::map_templates(&mut b, source, at);
     let schedules = incidents::map_schedules(&mut b, source, version, &components, at);
-    if version == SchemaVersion::Cachet3 {
+    if version.is_cachet3() {
         updates::map_updates(&mut b, source, &incidents, &schedules, &users, at);
         cachet3::count_meta(&mut b, source);
         cachet3::report_webhooks(&mut b, source);

@@ -29,6 +29,8 @@ pub(super) fn map_users(
     let mut emails = BTreeSet::new();
     let mut sealing = None;
     let mut without_second_factor = Vec::new();
+    let mut stale_second_factor = Vec::new();
+    let roles = role_source(source, version);
     let ids = map_table(b, source, "users", |r, id| {
         let name_column = r.pick(&["username", "name"]);
         let name = rule(name_column, Name::parse(r.text(name_column)))?;
@@ -36,12 +38,17 @@ pub(super) fn map_users(
         if !emails.insert(email.as_str().to_owned()) {
             return Err("email: another user has this address".to_owned());
         }
-        let admin = match version {
-            SchemaVersion::Cachet3 => r.bool_or("is_admin", false)?,
-            _ => r.int_or("level", 2)? == 1,
+        let admin = match roles {
+            RoleSource::IsAdmin => r.bool_or("is_admin", false)?,
+            RoleSource::Level => r.int_or("level", 2)? == 1,
         };
         let role = if admin { Role::Admin } else { Role::Manager };
-        let secret_column = r.pick(&["google_2fa_secret", "app_authentication_secret"]);
+        // 3.x's secret where the table has it: on a database upgraded from 2.4, 2.4's
+        // `google_2fa_secret` is still there but 3.x never checks it.
+        let secret_column = r.pick(&["app_authentication_secret", "google_2fa_secret"]);
+        if secret_column != "google_2fa_secret" && !r.text("google_2fa_secret").trim().is_empty() {
+            stale_second_factor.push(id);
+        }
         let mut secret = r.text(secret_column).trim();
         if is_laravel_encrypted(secret) {
             without_second_factor.push(id);
@@ -101,17 +108,54 @@ pub(super) fn map_users(
             "app_authentication_secret: encrypted with the Cachet installation's APP_KEY, which the import does not read; the user is imported without a second factor and must set one up again",
         );
     }
+    for id in stale_second_factor
+        .into_iter()
+        .filter(|id| ids.contains(id))
+    {
+        b.reject(
+            "users",
+            Some(id),
+            "google_2fa_secret: Cachet 2.4's second factor, which Cachet 3 no longer checks, is not carried; the user keeps only the second factor Cachet 3 had",
+        );
+    }
     users.retain(|id, _| ids.contains(id));
     Ok(users)
 }
 
+/// Which column says a user is an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoleSource {
+    /// 2.4's `level` (1 is admin).
+    Level,
+    /// 3.x's `is_admin`.
+    IsAdmin,
+}
+
+/// Where the roles are read from. A 3.x upgraded from 2.4 adds `is_admin` false for every
+/// existing user, so until someone is made an admin in Cachet 3 it says nothing and 2.4's
+/// `level` still holds the roles; once any user is an admin there, Cachet 3's flags are the
+/// roles (taking `level` then too would give admin back to anyone demoted in Cachet 3).
+fn role_source(source: &Source, version: SchemaVersion) -> RoleSource {
+    match version {
+        SchemaVersion::Cachet3 => RoleSource::IsAdmin,
+        SchemaVersion::Cachet3From24
+            if rows(source, "users").any(|r| r.bool_or("is_admin", false) == Ok(true)) =>
+        {
+            RoleSource::IsAdmin
+        }
+        _ => RoleSource::Level,
+    }
+}
+
+/// Maps 2.4's `users.api_key`s into tokens numbered from `first_id`; returns how many.
 pub(super) fn map_api_tokens(
     b: &mut Builder,
     source: &Source,
     users: &BTreeMap<i64, Role>,
+    first_id: i64,
     now: i64,
 ) -> usize {
-    let mut next_id = 1;
+    let mut next_id = first_id;
     let mut seen = BTreeSet::new();
     for r in rows(source, "users") {
         let (Some(user), key) = (r.id(), r.text("api_key").trim()) else {
@@ -154,5 +198,5 @@ pub(super) fn map_api_tokens(
         );
         next_id += 1;
     }
-    usize::try_from(next_id - 1).unwrap_or(0)
+    usize::try_from(next_id - first_id).unwrap_or(0)
 }

@@ -57,7 +57,7 @@ fn payload_text(payload: &str) -> Result<Option<String>, String> {
 fn setting(row: &Row<'_>, version: SchemaVersion) -> Result<Option<(SettingKey, String)>, String> {
     let name = row.text("name").trim();
     let (key, value) = match version {
-        SchemaVersion::Cachet3 => {
+        SchemaVersion::Cachet3 | SchemaVersion::Cachet3From24 => {
             let Some(key) = cachet3_key(row.text("group").trim(), name) else {
                 return Ok(None);
             };

@@ -68,15 +68,16 @@ fn token(
 }
 
 /// Maps `personal_access_tokens` into tokens; reports each `api_keys` row (a table Cachet 3
-/// creates but never writes) as one to issue again. Returns the tokens imported.
+/// creates but never writes) as one to issue again. Returns the tokens imported and the
+/// highest id of them (0 for none), after which other keys are numbered.
 pub(super) fn map_sanctum_tokens(
     b: &mut Builder,
     source: &Source,
     users: &BTreeMap<i64, Role>,
     now: i64,
-) -> usize {
+) -> (usize, i64) {
     let mut hashes = BTreeSet::new();
-    let (mut read, mut imported) = (0, 0);
+    let (mut read, mut imported, mut last_id) = (0, 0, 0);
     for r in rows(source, "personal_access_tokens") {
         read += 1;
         let Some(id) = r.id() else {
@@ -87,6 +88,7 @@ pub(super) fn map_sanctum_tokens(
             Ok(Some(values)) => {
                 b.push("api_tokens", values);
                 imported += 1;
+                last_id = last_id.max(id);
             }
             Ok(None) => b.skip("personal_access_tokens"),
             Err(reason) => b.reject("personal_access_tokens", Some(id), reason),
@@ -103,7 +105,7 @@ pub(super) fn map_sanctum_tokens(
         );
     }
     b.count("api_keys", read, 0);
-    imported
+    (imported, last_id)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! from each.
 
 use super::ImportError;
-use super::cachet3::CACHET3_TABLES;
+use super::cachet3::{CACHET3_FROM_24_TABLES, CACHET3_TABLES};
 use super::source::{SOURCE_TABLES, SourceTable};
 
 /// The last migration of Cachet's 2.4 branch: a database whose `migrations` table ends
@@ -19,6 +19,16 @@ pub const CACHET_3_FIRST_MIGRATION: &str =
 pub const CACHET_3_LAST_MIGRATION: &str =
     "2026_08_09_000001_change_enum_char_columns_to_varchar_on_postgres";
 
+/// Cachet 2.4's migrations that made the `users` table: a Cachet 3.x database that holds
+/// them was upgraded in place from 2.x, and its `users` table is 2.4's (with `username`,
+/// `api_key`, `level`, `google_2fa_secret`, `active`) with cachethq/core's columns added
+/// (`is_admin`, `app_authentication_secret`, ...): the host application's own
+/// `create_users_table` cannot have run over a table that already existed.
+pub const CACHET_24_USERS_MIGRATIONS: &[&str] = &[
+    "2015_01_05_203341_CreateUsersTable",
+    "2015_01_09_083419_AlterTableUsersAdd2FA",
+];
+
 /// Migrations a Cachet 3.x host application adds on its own that may be dated after
 /// [`CACHET_3_LAST_MIGRATION`] without changing anything the import reads (Laravel's
 /// `install:api` dates Sanctum's table the day it runs).
@@ -32,6 +42,10 @@ pub enum SchemaVersion {
     Cachet24,
     /// Cachet 3.x (cachethq/core), up to [`CACHET_3_LAST_MIGRATION`].
     Cachet3,
+    /// Cachet 3.x, as [`Self::Cachet3`], on a database Cachet 2.4 created and 3.x upgraded in
+    /// place: the `migrations` table holds [`CACHET_24_USERS_MIGRATIONS`] and `users` keeps
+    /// 2.4's columns beside 3.x's.
+    Cachet3From24,
 }
 
 impl SchemaVersion {
@@ -41,6 +55,7 @@ impl SchemaVersion {
         match self {
             Self::Cachet24 => "Cachet 2.4",
             Self::Cachet3 => "Cachet 3.x",
+            Self::Cachet3From24 => "Cachet 3.x (upgraded from 2.4)",
         }
     }
 
@@ -50,7 +65,15 @@ impl SchemaVersion {
         match self {
             Self::Cachet24 => SOURCE_TABLES,
             Self::Cachet3 => CACHET3_TABLES,
+            Self::Cachet3From24 => CACHET3_FROM_24_TABLES,
         }
+    }
+
+    /// Whether this is a Cachet 3.x schema (fresh or upgraded from 2.4): every table but
+    /// `users` has 3.x's shape.
+    #[must_use]
+    pub const fn is_cachet3(self) -> bool {
+        matches!(self, Self::Cachet3 | Self::Cachet3From24)
     }
 
     /// Tells the version from the `migrations` table's names, in the order applied.
@@ -85,7 +108,21 @@ impl SchemaVersion {
                     "a Cachet 3.x older than this import reads: its newest migration is `{last}` (upgrade it to a release with `{CACHET_3_LAST_MIGRATION}` first)"
                 ));
             }
-            return Ok(Self::Cachet3);
+            let from_24: Vec<&str> = CACHET_24_USERS_MIGRATIONS
+                .iter()
+                .copied()
+                .filter(|u| migrations.iter().any(|m| m == u))
+                .collect();
+            return match from_24.len() {
+                0 => Ok(Self::Cachet3),
+                n if n == CACHET_24_USERS_MIGRATIONS.len() => Ok(Self::Cachet3From24),
+                // Half of 2.x's users migrations: a `users` table of no shape this reads.
+                _ => unsupported(format!(
+                    "a Cachet 3.x upgraded from a Cachet 2.x whose `users` table is not 2.4's: it has `{}` but not all of `{}`",
+                    from_24.join("`, `"),
+                    CACHET_24_USERS_MIGRATIONS.join("`, `")
+                )),
+            };
         }
         match migrations.last() {
             Some(last) if last == CACHET_24_LAST_MIGRATION => Ok(Self::Cachet24),
@@ -126,6 +163,41 @@ mod tests {
             "2026_09_30_120000_create_personal_access_tokens_table",
         ]);
         assert_eq!(SchemaVersion::detect(&v3).unwrap(), SchemaVersion::Cachet3);
+    }
+
+    #[test]
+    fn a_cachet3_upgraded_in_place_from_24_is_neither_refused_nor_taken_for_24() {
+        // 2.4's names first (ending with 2.4's last migration), then 3.x's on top.
+        let mut upgraded = names(&[
+            "2015_01_05_201324_CreateComponentGroupsTable",
+            "2015_01_05_203341_CreateUsersTable",
+            "2015_01_09_083419_AlterTableUsersAdd2FA",
+            CACHET_24_LAST_MIGRATION,
+            "2019_12_14_000001_create_personal_access_tokens_table",
+            CACHET_3_FIRST_MIGRATION,
+            CACHET_3_LAST_MIGRATION,
+        ]);
+        assert_eq!(
+            SchemaVersion::detect(&upgraded).unwrap(),
+            SchemaVersion::Cachet3From24
+        );
+        assert!(SchemaVersion::Cachet3From24.is_cachet3());
+        assert!(!SchemaVersion::Cachet24.is_cachet3());
+        // Upgraded but older than this import reads: refused as an older 3.x.
+        upgraded.pop();
+        let e = SchemaVersion::detect(&upgraded).unwrap_err().to_string();
+        assert!(e.contains("older"), "{e}");
+        // A `users` table that is half 2.x's is no shape this reads.
+        let half = names(&[
+            "2015_01_05_203341_CreateUsersTable",
+            CACHET_3_FIRST_MIGRATION,
+            CACHET_3_LAST_MIGRATION,
+        ]);
+        let e = SchemaVersion::detect(&half).unwrap_err().to_string();
+        assert!(
+            e.contains("not all of") && e.contains("2015_01_09_083419_AlterTableUsersAdd2FA"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -121,6 +121,16 @@ pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
 /// no checksum; `components.manage`).
 const ADMIN_ENTROPY: &str = "AdminSanctumEntropy0123456789abcdefghijk";
 pub const USER_SECRET: &str = "UserSanctumEntropy0123456789abcdefghijkl";
+/// The installation's `sanctum.token_prefix` when it issued the prefixed key (id 5).
+pub const SANCTUM_TOKEN_PREFIX: &str = "cachet_";
+const PREFIXED_ENTROPY: &str = "PrefixedSanctumEntropy0123456789abcdefgh";
+/// Cachet 2.4's API keys of a database upgraded in place (`users.api_key`, 20 letters and
+/// digits, as 2.4's `str_random(20)` made them): the admin's (level 1) and the user's.
+pub const ADMIN_KEY_24: &str = "AdminKey24aBcDeFgHiJ";
+pub const USER_KEY_24: &str = "UserKey24aBcDeFgHiJk";
+/// Cachet 2.4's Google2FA secret of the upgraded database's second user, which Cachet 3
+/// never checks.
+const STALE_TOTP_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 /// Incident GUIDs, as Cachet 3 wrote them.
 pub const GUID_1: &str = "9f6c1b1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 pub const GUID_5: &str = "0b8e4f2a-7d6c-4b3a-9e8f-1a2b3c4d5e6f";
@@ -149,6 +159,21 @@ pub fn admin_secret() -> String {
 /// The admin's key as Sanctum hands it out: `<id>|<secret>`.
 pub fn admin_token() -> String {
     format!("1|{}", admin_secret())
+}
+
+/// The prefixed key exactly as Sanctum 4 builds it (`HasApiTokens::generateTokenString`:
+/// `sprintf('%s%s%s', config('sanctum.token_prefix'), $entropy, hash('crc32b', $entropy))`)
+/// and `createToken` hands it out: `<id>|<that>`.
+pub fn prefixed_secret() -> String {
+    format!(
+        "{SANCTUM_TOKEN_PREFIX}{PREFIXED_ENTROPY}{:08x}",
+        crc32(PREFIXED_ENTROPY.as_bytes())
+    )
+}
+
+/// The prefixed key as `createToken` returns it.
+pub fn prefixed_token() -> String {
+    format!("5|{}", prefixed_secret())
 }
 
 /// What Sanctum stores of a key: the SHA-256 of its secret, in hex.
@@ -450,9 +475,55 @@ const SCHEMA: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
+/// `users` of a 3.x upgraded in place from 2.4: 2.4's final table (CachetHQ/Cachet's 2.4
+/// migrations) with cachethq/core's columns added; Laravel's `create_users_table` never ran
+/// over it, so it has no `name` or `email_verified_at`.
+const UPGRADED_USERS: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("username", "str"),
+    ("password", "str"),
+    ("remember_token", "str?"),
+    ("google_2fa_secret", "str?"),
+    ("email", "str"),
+    ("api_key", "str"),
+    ("active", "bool"),
+    ("level", "tiny"),
+    ("welcomed", "bool"),
+    ("created_at", "ts"),
+    ("updated_at", "ts"),
+    ("is_admin", "bool"),
+    ("preferred_locale", "str?"),
+    ("app_authentication_secret", "text?"),
+    ("app_authentication_recovery_codes", "text?"),
+];
+
 /// `CREATE TABLE` statements for the 3.x schema, tables named with `prefix`.
 pub fn schema(e: Engine, prefix: &str) -> Vec<String> {
     create_tables(e, prefix, SCHEMA)
+}
+
+/// The 3.x schema of a database upgraded in place from 2.4.
+pub fn upgraded_schema(e: Engine, prefix: &str) -> Vec<String> {
+    let tables: Vec<(&str, &[(&str, &str)])> = SCHEMA
+        .iter()
+        .map(|&(t, cols)| (t, if t == "users" { UPGRADED_USERS } else { cols }))
+        .collect();
+    create_tables(e, prefix, &tables)
+}
+
+/// The migrations of a database Cachet 2.4 created and 3.x upgraded in place: all of 2.4's
+/// (the 2015-2018 ones cachethq/core keeps are among them, so they are not run again), then
+/// the host application's Sanctum table and cachethq/core's newer ones.
+pub fn upgraded_migrations() -> Vec<&'static str> {
+    let v24 = super::cachet24::MIGRATIONS;
+    let mut all = v24.to_vec();
+    all.extend(
+        MIGRATIONS
+            .iter()
+            .copied()
+            .filter(|m| !m.starts_with("0001_01_01_") && !v24.contains(m)),
+    );
+    all
 }
 
 fn s(v: &str) -> V {
@@ -463,17 +534,32 @@ const T0: &str = "2025-05-01 10:00:00";
 const T1: &str = "2025-05-01 11:30:00";
 
 /// The hostile content: every statement that fills the fixture.
-#[allow(clippy::too_many_lines)]
 pub fn content(e: Engine, prefix: &str) -> Vec<String> {
+    content_of(e, prefix, false)
+}
+
+/// The same content in a database upgraded in place from 2.4: 2.4's migrations among 3.x's,
+/// and users with 2.4's columns (API keys, levels, a stale Google2FA secret) beside 3.x's.
+pub fn upgraded_content(e: Engine, prefix: &str) -> Vec<String> {
+    content_of(e, prefix, true)
+}
+
+#[allow(clippy::too_many_lines)]
+fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
     use V::*;
     let mut out = Vec::new();
     let mut add = |table: &str, cols: &[&str], rows: Vec<Vec<V>>| {
         out.extend(insert(e, prefix, table, cols, &rows));
     };
+    let migrations = if upgraded {
+        upgraded_migrations()
+    } else {
+        MIGRATIONS.to_vec()
+    };
     add(
         "migrations",
         &["migration", "batch"],
-        MIGRATIONS.iter().map(|m| vec![s(m), I(1)]).collect(),
+        migrations.iter().map(|m| vec![s(m), I(1)]).collect(),
     );
     let st = |id: i64, group: &str, name: &str, payload: &str| {
         vec![I(id), s(group), s(name), B(false), s(payload)]
@@ -620,60 +706,138 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             vec![I(2), I(9), I(1), s("component")],
         ],
     );
-    add(
-        "users",
-        &[
-            "id",
-            "name",
-            "email",
-            "email_verified_at",
-            "password",
-            "is_admin",
-            "preferred_locale",
-            "app_authentication_secret",
-            "created_at",
-            "updated_at",
-        ],
-        vec![
-            vec![
-                I(1),
-                s("admin"),
-                s("Admin@Example.com"),
-                D(T0),
-                s(&bcrypt_hash(PASSWORD, 1)),
-                B(true),
-                s("en"),
-                s(TOTP_SECRET),
-                D(T0),
-                D(T0),
+    if upgraded {
+        // No user is an admin in Cachet 3 yet (`is_admin` came in false for all): 2.4's
+        // levels are the roles.
+        add(
+            "users",
+            &[
+                "id",
+                "username",
+                "password",
+                "remember_token",
+                "google_2fa_secret",
+                "email",
+                "api_key",
+                "active",
+                "level",
+                "welcomed",
+                "created_at",
+                "updated_at",
+                "is_admin",
+                "preferred_locale",
+                "app_authentication_secret",
             ],
             vec![
-                I(2),
-                s("ops <script>"),
-                s("ops@example.com"),
-                N,
-                s(&bcrypt_hash(PASSWORD, 2)),
-                B(false),
-                N,
-                // Laravel's `encrypted` cast: only the installation's APP_KEY opens it.
-                s("eyJpdiI6IkFCQyIsInZhbHVlIjoiWFlaIiwibWFjIjoiMTIzIiwidGFnIjoiIn0="),
-                D(T0),
-                D(T0),
+                vec![
+                    I(1),
+                    s("admin"),
+                    s(&bcrypt_hash(PASSWORD, 1)),
+                    N,
+                    N,
+                    s("Admin@Example.com"),
+                    s(ADMIN_KEY_24),
+                    B(true),
+                    I(1),
+                    B(true),
+                    D(T0),
+                    D(T0),
+                    B(false),
+                    s("en"),
+                    s(TOTP_SECRET),
+                ],
+                vec![
+                    I(2),
+                    s("ops <script>"),
+                    s(&bcrypt_hash(PASSWORD, 2)),
+                    s("remember-me"),
+                    s(STALE_TOTP_SECRET),
+                    s("ops@example.com"),
+                    s(USER_KEY_24),
+                    B(true),
+                    I(2),
+                    B(true),
+                    D(T0),
+                    D(T0),
+                    B(false),
+                    N,
+                    s("eyJpdiI6IkFCQyIsInZhbHVlIjoiWFlaIiwibWFjIjoiMTIzIiwidGFnIjoiIn0="),
+                ],
+                vec![
+                    I(3),
+                    s("broken"),
+                    s(&bcrypt_hash(PASSWORD, 3)),
+                    N,
+                    N,
+                    s("not-an-address"),
+                    s("BrokenKey24aBcDeFgHi"),
+                    B(true),
+                    I(1),
+                    B(false),
+                    D(T0),
+                    D(T0),
+                    B(false),
+                    N,
+                    N,
+                ],
+            ],
+        );
+    } else {
+        add(
+            "users",
+            &[
+                "id",
+                "name",
+                "email",
+                "email_verified_at",
+                "password",
+                "is_admin",
+                "preferred_locale",
+                "app_authentication_secret",
+                "created_at",
+                "updated_at",
             ],
             vec![
-                I(3),
-                s("broken"),
-                s("not-an-address"),
-                N,
-                s(&bcrypt_hash(PASSWORD, 3)),
-                B(false),
-                N,
-                N,
-                D(T0),
-                D(T0),
+                vec![
+                    I(1),
+                    s("admin"),
+                    s("Admin@Example.com"),
+                    D(T0),
+                    s(&bcrypt_hash(PASSWORD, 1)),
+                    B(true),
+                    s("en"),
+                    s(TOTP_SECRET),
+                    D(T0),
+                    D(T0),
+                ],
+                vec![
+                    I(2),
+                    s("ops <script>"),
+                    s("ops@example.com"),
+                    N,
+                    s(&bcrypt_hash(PASSWORD, 2)),
+                    B(false),
+                    N,
+                    // Laravel's `encrypted` cast: only the installation's APP_KEY opens it.
+                    s("eyJpdiI6IkFCQyIsInZhbHVlIjoiWFlaIiwibWFjIjoiMTIzIiwidGFnIjoiIn0="),
+                    D(T0),
+                    D(T0),
+                ],
+                vec![
+                    I(3),
+                    s("broken"),
+                    s("not-an-address"),
+                    N,
+                    s(&bcrypt_hash(PASSWORD, 3)),
+                    B(false),
+                    N,
+                    N,
+                    D(T0),
+                    D(T0),
+                ],
             ],
-        ],
-    );
+        );
+    }
     let admin_hash = sanctum_hash(&admin_secret());
     let user_hash = sanctum_hash(USER_SECRET);
     let pat = |id: i64, user: i64, name: &str, token: &str, abilities: &str| {
@@ -715,6 +879,13 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             ),
             pat(3, 99, "Gone", &sanctum_hash("x"), r#"["*"]"#),
             pat(4, 1, "Broken", "not a hash", r#"["*"]"#),
+            pat(
+                5,
+                1,
+                "Prefixed",
+                &sanctum_hash(&prefixed_secret()),
+                r#"["*"]"#,
+            ),
         ],
     );
     add(
@@ -1084,6 +1255,9 @@ pub const EXPECTED_REJECTED: &[&str] = &[
     "subscriptions id 2: component 3 is not imported",
     "webhook_subscriptions id 1: not imported",
 ];
+
+/// What the upgraded database reports besides [`EXPECTED_REJECTED`].
+pub const EXPECTED_REJECTED_UPGRADED: &[&str] = &["users id 2: google_2fa_secret"];
 
 /// Left out on SQLite only: text that is not UTF-8 (the other engines refuse to store it).
 pub const EXPECTED_REJECTED_SQLITE: &[&str] = &["components id 7: name: not valid UTF-8"];

@@ -355,3 +355,78 @@ async fn a_late_render_on_a_busy_machine_refuses_no_write_and_fills_the_cache() 
     assert_eq!(w.status(), StatusCode::OK, "{:?}", w.body());
     faulty.heal();
 }
+
+/// A re-render for age that outlasts its request's deadline (the big page on a loaded
+/// machine): the readers that come while it still runs are served the previous answer at
+/// once, not made to wait out their own deadline behind it one after another (which held
+/// every reader of a paced visitor's page for a whole `render_deadline` every
+/// `max_render_age`). The one render goes on and fills the cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_are_not_held_behind_a_rerender_for_age_that_outlasts_its_request() {
+    let faulty = Arc::new(FaultyStore::new(Arc::new(MemoryStore::new())));
+    let mut config = Config::new(HttpUrl::parse("https://status.example.com").unwrap());
+    config.web.snapshot.revision_deadline = Duration::from_secs(3);
+    config.web.snapshot.render_deadline = Duration::from_millis(300);
+    config.web.snapshot.outage_backoff = BACKOFF;
+    let store: Arc<dyn Store> = faulty.clone();
+    let h = Harness::over(store, config);
+    let c = &h.cachet;
+    c.create_component(&Actor::operator(), &component("API"))
+        .await
+        .unwrap();
+    let first = send(c, "GET", "/", &[]).await;
+    assert_eq!(first.status(), StatusCode::OK);
+
+    // Aged, same revision; every store call now late, so the re-render takes seconds.
+    h.clock.advance(chrono::TimeDelta::seconds(11));
+    faulty.slow(Duration::from_millis(150));
+    let before = c.snapshot_stats();
+    let renderer = send(c, "GET", "/", &[]).await;
+    assert_eq!(renderer.status(), StatusCode::OK);
+    assert_eq!(renderer.body(), first.body());
+    let after_renderer = c.snapshot_stats();
+    assert_eq!(after_renderer.renders, before.renders + 1);
+    assert_eq!(after_renderer.late_renders, before.late_renders + 1);
+    assert_eq!(
+        after_renderer.late_fills, 0,
+        "still rendering: {after_renderer:?}"
+    );
+
+    // Readers while it still runs: the previous answer, none of them late, no new render.
+    for _ in 0..5 {
+        let r = send(c, "GET", "/", &[]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.body(), first.body());
+    }
+    let readers = c.snapshot_stats();
+    assert_eq!(
+        readers.late_fills, 0,
+        "the render must still run: {readers:?}"
+    );
+    assert_eq!(
+        readers.late_renders, after_renderer.late_renders,
+        "{readers:?}"
+    );
+    assert_eq!(
+        readers.stale_served,
+        after_renderer.stale_served + 5,
+        "{readers:?}"
+    );
+    assert_eq!(readers.renders, after_renderer.renders, "{readers:?}");
+
+    // The render finishes and fills the cache; the next reader is served it.
+    let waited = Instant::now();
+    while c.snapshot_stats().late_fills == 0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the re-render never filled the cache: {:?}",
+            c.snapshot_stats()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    faulty.heal();
+    let fresh = send(c, "GET", "/", &[]).await;
+    assert_eq!(fresh.status(), StatusCode::OK);
+    assert_eq!(header(&fresh, "age"), "", "fresh, not held");
+    assert_eq!(c.snapshot_stats().renders, readers.renders);
+}

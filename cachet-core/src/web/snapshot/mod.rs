@@ -76,7 +76,9 @@
 //! facade's clock, since content moves with time too (maintenance windows, chart windows).
 //! Such a re-render (same revision, only older) is made by the one request that finds the
 //! entry aged; every other request meanwhile gets the previous answer (server-side
-//! stale-while-revalidate), so readers do not queue behind a render of the big page. A new
+//! stale-while-revalidate), so readers do not queue behind a render of the big page, also
+//! when the render outlasts the request's own deadline: the mark that a re-render is under
+//! way travels with the render's job, not with the request that started it. A new
 //! revision is never answered from an older one.
 //!
 //! Each request compares the entry's revision with the current `RevisionStore::revision`
@@ -92,9 +94,11 @@
 //!
 //! Concurrent readers of a revision not rendered yet share one render (single flight: one
 //! `tokio::sync::OnceCell` per key and revision); a cancelled render is taken over by the
-//! next waiter. A re-render for age serves the previous answer only while the request that
-//! renders is alive (a guard clears the mark when it is dropped), so a client that goes away
-//! mid-render cannot leave the old answer in place: the next reader renders.
+//! next waiter. A re-render for age serves the previous answer only while its render is
+//! alive: a guard clears the mark when the render's job ends or is dropped (a client that
+//! went away before its job started), so an abandoned or failed render cannot leave the old
+//! answer in place (the next reader renders), and a slow one that outlives its request's
+//! deadline does not make every reader wait for it.
 //!
 //! # Outages
 //!
@@ -339,7 +343,11 @@ impl Cachet {
         let mut decision = None;
         let (own_r, here_r, decision_r) = (&mut own, &mut rendered_here, &mut decision);
         let (key_r, site_r, cell_r) = (&key, &site, &cell);
+        // The render-in-progress mark goes with the render: into its job on the render
+        // thread when it starts, so readers keep being served the previous answer for as
+        // long as the render runs, also after this request stopped waiting for it.
         let init = cell.get_or_try_init(|| async move {
+            let renderer = renderer;
             *here_r = true;
             if pays && let Some(ip) = client {
                 if surface == Surface::ApiV1 {
@@ -362,7 +370,7 @@ impl Cachet {
             snapshots.renders.fetch_add(1, Ordering::Relaxed);
             let (resp, entry) = crate::web::telemetry::timed_render(
                 self,
-                self.render_entry(key_r, site_r, request_id, cell_r),
+                self.render_entry(key_r, site_r, request_id, cell_r, renderer),
             )
             .await;
             match entry {
@@ -379,9 +387,6 @@ impl Cachet {
         });
         let waited =
             tokio::time::timeout(until.saturating_duration_since(Instant::now()), init).await;
-        // Rendered (here or by the request waited on), failed or given up: no longer
-        // rendering here, so the next reader takes the render over if it is not done.
-        drop(renderer);
         let entry = match waited {
             Ok(Ok(entry)) => entry.clone(),
             // The render failed or did not finish in time: the key's last answer is served as

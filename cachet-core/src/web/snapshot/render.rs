@@ -10,7 +10,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 
 use super::entry::{Entry, entry_of};
 use super::key::{Key, Surface};
-use super::state::{Cell, Site};
+use super::state::{Cell, RenderGuard, Site};
 use crate::Cachet;
 use crate::web::{RequestContext, api_v1, cors, public, response, statuspage};
 
@@ -28,15 +28,21 @@ impl Cachet {
     /// so the next reader is served it instead of starting the same late render again. While
     /// the request still waits, it holds the cell's initialisation and fills it (the render's
     /// own attempt is refused); a job still queued when the request gives up is dropped.
+    ///
+    /// `guard`, the mark of a re-render for age, is held by the job until it ends (or is
+    /// dropped unstarted), so readers are served the previous answer for exactly as long as
+    /// the render runs.
     pub(super) async fn render_entry(
         &self,
         key: &Key,
         site: &Arc<Site>,
         request_id: &str,
         cell: &Cell,
+        guard: Option<RenderGuard>,
     ) -> (Response<Bytes>, Option<Arc<Entry>>) {
         let snapshots = self.snapshots();
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            let _rendering = guard;
             let resp = self.render_for_snapshot(key, request_id).await;
             let entry = entry_of(&resp, key, site, &snapshots.config, request_id).map(Arc::new);
             return (resp, entry);
@@ -51,6 +57,8 @@ impl Cachet {
         let rendered = snapshots
             .render_threads
             .run(move || {
+                // Cleared when this job ends, after the cell holds the late answer.
+                let _rendering = guard;
                 let resp = handle.block_on(cachet.render_for_snapshot(&key, &id));
                 let snapshots = cachet.snapshots();
                 let entry = entry_of(&resp, &key, &site, &snapshots.config, &id).map(Arc::new);

@@ -39,8 +39,8 @@ pub(super) struct Slot {
     /// previous answer, served to everyone but the one request that renders, and only while
     /// that request is still rendering (`rendering`). Dropped once `cell` holds its answer.
     pub(super) stale: Option<Arc<Entry>>,
-    /// Set while the request that made `cell` is rendering it; cleared by its
-    /// [`RenderGuard`] when it finishes or is dropped (a client that went away).
+    /// Set while `cell` is being rendered; cleared by its [`RenderGuard`] when the render's
+    /// job ends or is dropped before it started (a client that went away).
     pub(super) rendering: Arc<AtomicBool>,
     /// The key's last answer of an earlier revision or age, kept until `cell` holds a new
     /// one: served only when the store cannot answer in time (stale-if-error).
@@ -66,9 +66,11 @@ pub(super) struct Found {
     pub(super) fallback: Option<Arc<Entry>>,
 }
 
-/// Marks a slot's render as in progress until dropped. When the rendering request is
-/// cancelled, the drop clears the mark, so the next reader renders (taking the render over
-/// through the cell) instead of being served the previous answer without end.
+/// Marks a slot's render as in progress until dropped. It moves into the render's job, so it
+/// lives as long as the render does: past the deadline of the request that started it (the
+/// readers keep getting the previous answer, not a wait), and no longer (a job that ends
+/// without an answer, or is dropped unstarted when its request went away, clears the mark,
+/// so the next reader renders instead of being served the previous answer without end).
 pub(super) struct RenderGuard(Arc<AtomicBool>);
 
 impl Drop for RenderGuard {

@@ -57,10 +57,10 @@ fn loopback_chat_notifier() -> ChatNotifier {
     .unwrap()
 }
 
-#[tokio::test]
-async fn an_incident_reaches_a_slack_endpoint_as_block_kit() {
-    let (addr, seen) = start_server().await;
-
+/// A site on an in-memory store, and a chat endpoint of `format` at `url` put straight into
+/// the store (the facade, rightly, takes only each platform's own hosts, and https) with
+/// `secret` sealed as the facade seals it.
+async fn site_with_endpoint(url: &str, format: WebhookFormat, secret: &[u8]) -> (Cachet, Webhook) {
     let store = Arc::new(MemoryStore::new());
     let cachet = Cachet::new(
         store.clone(),
@@ -68,30 +68,35 @@ async fn an_incident_reaches_a_slack_endpoint_as_block_kit() {
         Config::new(HttpUrl::parse("https://status.example.com").unwrap()),
     )
     .unwrap();
-    // Straight into the store: the facade, rightly, takes only hooks.slack.com for Slack.
-    let url = format!("http://{addr}/services/T0/B0/secret");
-    store
+    let sealed = cachet
+        .keyring()
+        .seal(secret, cachet_core::notify::AAD_WEBHOOK_SECRET)
+        .unwrap();
+    let hook = store
         .create_webhook(
             WriteContext::at(cachet.now()),
             &NewWebhook::new(
                 Name::parse("Ops room").unwrap(),
-                HttpUrl::parse(&url).unwrap(),
-                Sealed {
-                    key_id: 1,
-                    ciphertext: vec![0; 40],
-                },
+                HttpUrl::parse(url).unwrap(),
+                sealed,
                 WebhookEvents::ALL,
             )
-            .with_format(WebhookFormat::Slack),
+            .with_format(format),
             &no_effects,
         )
         .await
         .unwrap();
+    (cachet, hook)
+}
+
+/// An incident that notifies, named `name`; then the dispatcher with the loopback chat
+/// notifier runs until it has nothing left, and the deliveries it made are returned.
+async fn notify_incident(cachet: &Cachet, name: &str) -> (Incident, usize) {
     let incident = cachet
         .create_incident(
             &Actor::operator(),
             &NewIncident::new(
-                Name::parse("API <outage>").unwrap(),
+                Name::parse(name).unwrap(),
                 IncidentStatus::Investigating,
                 Markdown::parse("Requests fail.").unwrap(),
                 cachet.now(),
@@ -100,13 +105,23 @@ async fn an_incident_reaches_a_slack_endpoint_as_block_kit() {
         )
         .await
         .unwrap();
-
-    let chat = loopback_chat_notifier();
-    let d = Dispatcher::new(cachet.clone(), vec![Arc::new(chat) as Arc<dyn Notifier>]);
+    let d = Dispatcher::new(
+        cachet.clone(),
+        vec![Arc::new(loopback_chat_notifier()) as Arc<dyn Notifier>],
+    );
     let mut delivered = 0;
     for _ in 0..5 {
         delivered += d.tick().await.unwrap().delivered;
     }
+    (incident, delivered)
+}
+
+#[tokio::test]
+async fn an_incident_reaches_a_slack_endpoint_as_block_kit() {
+    let (addr, seen) = start_server().await;
+    let url = format!("http://{addr}/services/T0/B0/secret");
+    let (cachet, _) = site_with_endpoint(&url, WebhookFormat::Slack, b"unused by Slack").await;
+    let (incident, delivered) = notify_incident(&cachet, "API <outage>").await;
     assert_eq!(delivered, 1);
 
     let seen = seen.lock().unwrap().clone();
@@ -149,54 +164,9 @@ async fn an_incident_reaches_a_slack_endpoint_as_block_kit() {
 async fn an_incident_reaches_a_matrix_room_with_the_sealed_access_token() {
     const TOKEN: &str = "syt_Ym90_SecretAccessToken_0123456789";
     let (addr, seen) = start_server().await;
-    let store = Arc::new(MemoryStore::new());
-    let cachet = Cachet::new(
-        store.clone(),
-        Keyring::new(1, SecretKey::from_bytes([7; 32])),
-        Config::new(HttpUrl::parse("https://status.example.com").unwrap()),
-    )
-    .unwrap();
-    // Straight into the store: the facade, rightly, takes only https for a Matrix room.
     let url = format!("http://{addr}/hs/_matrix/client/v3/rooms/%21ops:example.org");
-    let sealed = cachet
-        .keyring()
-        .seal(TOKEN.as_bytes(), cachet_core::notify::AAD_WEBHOOK_SECRET)
-        .unwrap();
-    let hook = store
-        .create_webhook(
-            WriteContext::at(cachet.now()),
-            &NewWebhook::new(
-                Name::parse("Ops room").unwrap(),
-                HttpUrl::parse(&url).unwrap(),
-                sealed,
-                WebhookEvents::ALL,
-            )
-            .with_format(WebhookFormat::Matrix),
-            &no_effects,
-        )
-        .await
-        .unwrap();
-    let incident = cachet
-        .create_incident(
-            &Actor::operator(),
-            &NewIncident::new(
-                Name::parse("API <b>outage</b>").unwrap(),
-                IncidentStatus::Investigating,
-                Markdown::parse("Requests fail.").unwrap(),
-                cachet.now(),
-            )
-            .with_notify(true),
-        )
-        .await
-        .unwrap();
-    let d = Dispatcher::new(
-        cachet.clone(),
-        vec![Arc::new(loopback_chat_notifier()) as Arc<dyn Notifier>],
-    );
-    let mut delivered = 0;
-    for _ in 0..5 {
-        delivered += d.tick().await.unwrap().delivered;
-    }
+    let (cachet, hook) = site_with_endpoint(&url, WebhookFormat::Matrix, TOKEN.as_bytes()).await;
+    let (incident, delivered) = notify_incident(&cachet, "API <b>outage</b>").await;
     assert_eq!(delivered, 1);
 
     let seen = seen.lock().unwrap().clone();

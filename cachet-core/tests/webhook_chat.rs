@@ -396,3 +396,77 @@ async fn a_matrix_endpoint_is_a_room_url_with_its_access_token_as_secret() {
     assert_eq!(m.room.as_deref(), Some("!ops:example.org"));
     assert_eq!(m.token.as_deref(), Some(TOKEN));
 }
+
+/// One slow channel does not hold another: chat messages that take a while each (a slow or
+/// paced platform) hold only the chat channel's slots, so the signed JSON deliveries of the
+/// same batch go out meanwhile, although the chat deliveries were claimed first and there is
+/// one slot per channel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_chat_channel_does_not_hold_the_webhooks_of_the_same_batch() {
+    let h = Harness::new().await;
+    for i in 0..3 {
+        h.cachet
+            .create_webhook(
+                &op(),
+                endpoint(&format!("slack {i}"), SLACK, WebhookFormat::Slack),
+                "",
+            )
+            .await
+            .unwrap();
+    }
+    for i in 0..3 {
+        h.cachet
+            .create_webhook(
+                &op(),
+                endpoint(
+                    &format!("json {i}"),
+                    "https://hooks.example.com/x",
+                    WebhookFormat::Json,
+                ),
+                SECRET,
+            )
+            .await
+            .unwrap();
+    }
+    let api = make_component(&h.cachet, "API").await;
+    set_status(&h.cachet, api.id, ComponentStatus::MajorOutage).await;
+    let hooks = Recorder::new(Channel::Webhook);
+    let chat = Recorder::slow(Channel::Chat, std::time::Duration::from_millis(500));
+    let d = Dispatcher::new(
+        h.cachet.clone(),
+        vec![
+            hooks.clone() as Arc<dyn Notifier>,
+            chat.clone() as Arc<dyn Notifier>,
+        ],
+    )
+    .with_config(cachet_core::notify::DispatcherConfig {
+        concurrency: 1,
+        send_rates: std::collections::HashMap::new(),
+        ..config("slots")
+    });
+    // The fan-out of the status change (three chat and three JSON deliveries) and their
+    // delivery, in the same tick.
+    let ticking = tokio::spawn(async move {
+        let first = d.tick().await.unwrap();
+        assert_eq!(first.deliveries_created, 6, "{first:?}");
+        let mut delivered = first.delivered;
+        while delivered < 6 {
+            delivered += d.tick().await.unwrap().delivered;
+        }
+    });
+    let started = std::time::Instant::now();
+    while hooks.sent().len() < 3 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the webhooks never went out"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        chat.sent().len() < 3,
+        "the JSON deliveries waited for every chat message: {} chat sent first",
+        chat.sent().len()
+    );
+    ticking.await.unwrap();
+    assert_eq!(chat.sent().len(), 3);
+}

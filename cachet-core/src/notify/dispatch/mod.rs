@@ -69,7 +69,7 @@ mod recipients;
 use self::delivery::*;
 use self::recipients::*;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,7 +111,8 @@ pub struct DispatcherConfig {
     pub instance: String,
     /// Events and deliveries claimed per tick (default 100).
     pub batch_size: u32,
-    /// Deliveries sent at the same time within a tick (default 8).
+    /// Deliveries sent at the same time within a tick, per channel (default 8): a slow or
+    /// paced channel does not take the slots of another.
     pub concurrency: usize,
     /// Sleep between ticks when there was nothing more to do (default 2 s).
     pub poll_interval: Duration,
@@ -542,23 +543,46 @@ impl Dispatcher {
             events: Mutex::new(HashMap::new()),
             stopping: self.stopping.subscribe(),
         });
+        // Each channel has its own `concurrency` slots: a delivery waiting for its channel's
+        // send permit (SMS paced at one a second) holds a slot of that channel only, so the
+        // mails of the same batch are not queued behind it.
+        let mut pending: BTreeMap<String, std::collections::VecDeque<Delivery>> = BTreeMap::new();
+        for d in claimed {
+            pending.entry(d.channel.clone()).or_default().push_back(d);
+        }
+        let slots = self.config.concurrency.max(1);
+        let mut in_flight: HashMap<String, usize> = HashMap::new();
+        let mut channel_of_task: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut set = tokio::task::JoinSet::new();
-        let mut pending = claimed.into_iter();
         let mut not_started = Vec::new();
         loop {
-            while set.len() < self.config.concurrency.max(1) {
-                let Some(d) = pending.next() else { break };
-                if self.is_stopping() {
-                    not_started.push(d.id);
-                    continue;
+            for (channel, queue) in &mut pending {
+                let busy = in_flight.entry(channel.clone()).or_default();
+                while *busy < slots {
+                    let Some(d) = queue.pop_front() else { break };
+                    if self.is_stopping() {
+                        not_started.push(d.id);
+                        continue;
+                    }
+                    let ctx = ctx.clone();
+                    let task = set.spawn(async move { ctx.deliver_one(d).await });
+                    channel_of_task.insert(task.id(), channel.clone());
+                    *busy += 1;
                 }
-                let ctx = ctx.clone();
-                set.spawn(async move { ctx.deliver_one(d).await });
             }
-            let Some(joined) = set.join_next().await else {
+            let Some(joined) = set.join_next_with_id().await else {
                 break;
             };
-            match joined {
+            let task = match &joined {
+                Ok((id, _)) => *id,
+                Err(e) => e.id(),
+            };
+            if let Some(channel) = channel_of_task.remove(&task)
+                && let Some(busy) = in_flight.get_mut(&channel)
+            {
+                *busy = busy.saturating_sub(1);
+            }
+            match joined.map(|(_, outcome)| outcome) {
                 Ok(Outcome::Delivered) => report.delivered += 1,
                 Ok(Outcome::Retry) => report.retried += 1,
                 Ok(Outcome::Failed) => report.failed += 1,

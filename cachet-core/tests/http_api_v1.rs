@@ -24,18 +24,7 @@ struct Api {
 impl Api {
     async fn new() -> Self {
         let h = Harness::new().await;
-        let admin = h.user("admin@example.com", Role::Admin).await;
-        let (_, token) = h
-            .cachet
-            .create_api_token(
-                &Actor::operator(),
-                admin.id,
-                name("t"),
-                TokenScope::Admin,
-                None,
-            )
-            .await
-            .unwrap();
+        let token = h.admin_api_token().await;
         Self { h, token }
     }
 

@@ -24,18 +24,7 @@ struct Api {
 impl Api {
     async fn new() -> Self {
         let h = Harness::new().await;
-        let admin = h.user("admin@example.com", Role::Admin).await;
-        let (_, token) = h
-            .cachet
-            .create_api_token(
-                &Actor::operator(),
-                admin.id,
-                name("t"),
-                TokenScope::Admin,
-                None,
-            )
-            .await
-            .unwrap();
+        let token = h.admin_api_token().await;
         Self { h, token }
     }
 
@@ -485,7 +474,7 @@ async fn cors_on_reads_for_configured_origins_only() {
         .await
         .unwrap();
     let send = |method: &str, origin: &str| {
-        Request::builder()
+        let req = Request::builder()
             .method(method)
             .uri("/api/v1/components")
             .header("origin", origin)
@@ -493,38 +482,18 @@ async fn cors_on_reads_for_configured_origins_only() {
             .header("x-cachet-token", &api.token)
             .header("content-type", "application/json")
             .body(Bytes::from_static(br#"{"name":"x","status":1}"#))
-            .unwrap()
+            .unwrap();
+        api.h.cachet.handle(req, RequestContext::default())
     };
-    let r = api
-        .h
-        .cachet
-        .handle(
-            send("GET", "https://app.example"),
-            RequestContext::default(),
-        )
-        .await;
+    let r = send("GET", "https://app.example").await;
     assert_eq!(
         r.headers()["access-control-allow-origin"],
         "https://app.example"
     );
     assert_eq!(r.headers()["vary"], "Origin");
-    let r = api
-        .h
-        .cachet
-        .handle(
-            send("GET", "https://evil.example"),
-            RequestContext::default(),
-        )
-        .await;
+    let r = send("GET", "https://evil.example").await;
     assert!(!r.headers().contains_key("access-control-allow-origin"));
-    let r = api
-        .h
-        .cachet
-        .handle(
-            send("OPTIONS", "https://app.example"),
-            RequestContext::default(),
-        )
-        .await;
+    let r = send("OPTIONS", "https://app.example").await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(
         r.headers()["access-control-allow-headers"]
@@ -532,14 +501,7 @@ async fn cors_on_reads_for_configured_origins_only() {
             .unwrap()
             .contains("X-Cachet-Token")
     );
-    let r = api
-        .h
-        .cachet
-        .handle(
-            send("POST", "https://app.example"),
-            RequestContext::default(),
-        )
-        .await;
+    let r = send("POST", "https://app.example").await;
     assert_eq!(r.status(), StatusCode::OK, "the token authorises the write");
     assert!(
         !r.headers().contains_key("access-control-allow-origin"),
@@ -571,43 +533,22 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
         peer: Some("203.0.113.9:443".parse().unwrap()),
         principal: None,
     };
-    // behind the trusted proxy, each forwarded client has its own budget
-    assert_eq!(
-        h.cachet
-            .handle(get("198.51.100.1"), via_proxy())
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        h.cachet
-            .handle(get("198.51.100.2"), via_proxy())
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        h.cachet
-            .handle(get("198.51.100.1"), via_proxy())
-            .await
-            .status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    // a client that is not the proxy cannot choose its address by header
-    assert_eq!(
-        h.cachet
-            .handle(get("198.51.100.3"), direct())
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        h.cachet
-            .handle(get("198.51.100.4"), direct())
-            .await
-            .status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    for (xff, cx, want) in [
+        // behind the trusted proxy, each forwarded client has its own budget
+        ("198.51.100.1", via_proxy(), StatusCode::OK),
+        ("198.51.100.2", via_proxy(), StatusCode::OK),
+        ("198.51.100.1", via_proxy(), StatusCode::TOO_MANY_REQUESTS),
+        // a client that is not the proxy cannot choose its address by header
+        ("198.51.100.3", direct(), StatusCode::OK),
+        ("198.51.100.4", direct(), StatusCode::TOO_MANY_REQUESTS),
+    ] {
+        let peer = cx.peer;
+        assert_eq!(
+            h.cachet.handle(get(xff), cx).await.status(),
+            want,
+            "{xff} via {peer:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -35,6 +35,13 @@ async fn template(api: &Api, slug: &str, body: &str) {
         .unwrap();
 }
 
+/// POSTs each `(uri, body)` as the admin, in order, each answered 200.
+async fn post_all(api: &Api, posts: &[(&str, &str)]) {
+    for (uri, body) in posts {
+        api.ok("POST", uri, body).await;
+    }
+}
+
 fn total(v: &Value) -> u64 {
     v["meta"]["pagination"]["total"].as_u64().unwrap()
 }
@@ -205,18 +212,16 @@ async fn updates_resolve_the_incident_and_show_in_its_presenter() {
 #[tokio::test]
 async fn an_update_with_a_component_sets_its_status() {
     let api = Api::new().await;
-    api.ok("POST", "/api/v1/components", r#"{"name":"DB","status":4}"#)
-        .await;
-    api.ok(
-        "POST",
-        "/api/v1/incidents",
-        r#"{"name":"Outage","status":1}"#,
-    )
-    .await;
-    api.ok(
-        "POST",
-        "/api/v1/incidents/1/updates",
-        r#"{"status":4,"message":"Back","component_id":1,"component_status":1}"#,
+    post_all(
+        &api,
+        &[
+            ("/api/v1/components", r#"{"name":"DB","status":4}"#),
+            ("/api/v1/incidents", r#"{"name":"Outage","status":1}"#),
+            (
+                "/api/v1/incidents/1/updates",
+                r#"{"status":4,"message":"Back","component_id":1,"component_status":1}"#,
+            ),
+        ],
     )
     .await;
     assert_eq!(api.get("/api/v1/components/1").await["data"]["status"], 1);
@@ -240,41 +245,27 @@ async fn an_update_with_a_component_sets_its_status() {
 #[tokio::test]
 async fn child_ids_under_the_wrong_parent_are_404() {
     let api = Api::new().await;
-    api.ok("POST", "/api/v1/incidents", r#"{"name":"One","status":1}"#)
-        .await;
-    api.ok("POST", "/api/v1/incidents", r#"{"name":"Two","status":1}"#)
-        .await;
-    api.ok(
-        "POST",
-        "/api/v1/incidents/2/updates",
-        r#"{"status":2,"message":"x"}"#,
+    post_all(
+        &api,
+        &[
+            ("/api/v1/incidents", r#"{"name":"One","status":1}"#),
+            ("/api/v1/incidents", r#"{"name":"Two","status":1}"#),
+            (
+                "/api/v1/incidents/2/updates",
+                r#"{"status":2,"message":"x"}"#,
+            ),
+        ],
     )
     .await;
     for (m, body) in [("GET", ""), ("PUT", r#"{"message":"y"}"#), ("DELETE", "")] {
-        api.refused(
-            m,
+        for uri in [
             "/api/v1/incidents/1/updates/1",
-            Some(&api.admin),
-            body,
-            StatusCode::NOT_FOUND,
-        )
-        .await;
-        api.refused(
-            m,
             "/api/v1/incidents/3/updates/1",
-            Some(&api.admin),
-            body,
-            StatusCode::NOT_FOUND,
-        )
-        .await;
-        api.refused(
-            m,
             "/api/v1/incidents/2/updates/x",
-            Some(&api.admin),
-            body,
-            StatusCode::NOT_FOUND,
-        )
-        .await;
+        ] {
+            api.refused(m, uri, Some(&api.admin), body, StatusCode::NOT_FOUND)
+                .await;
+        }
     }
     api.refused(
         "GET",
@@ -320,22 +311,19 @@ async fn child_ids_under_the_wrong_parent_are_404() {
 #[tokio::test]
 async fn hidden_incidents_are_invisible_to_guests_by_id_too() {
     let api = Api::new().await;
-    api.ok(
-        "POST",
-        "/api/v1/incidents",
-        r#"{"name":"Secret","status":1,"visible":false}"#,
-    )
-    .await;
-    api.ok(
-        "POST",
-        "/api/v1/incidents/1/updates",
-        r#"{"status":2,"message":"x"}"#,
-    )
-    .await;
-    api.ok(
-        "POST",
-        "/api/v1/incidents",
-        r#"{"name":"Public","status":1}"#,
+    post_all(
+        &api,
+        &[
+            (
+                "/api/v1/incidents",
+                r#"{"name":"Secret","status":1,"visible":false}"#,
+            ),
+            (
+                "/api/v1/incidents/1/updates",
+                r#"{"status":2,"message":"x"}"#,
+            ),
+            ("/api/v1/incidents", r#"{"name":"Public","status":1}"#),
+        ],
     )
     .await;
     for uri in [
@@ -514,12 +502,15 @@ async fn occurred_at_is_read_in_the_request_time_zone() {
 #[tokio::test]
 async fn filters_are_whitelisted_and_hostile_values_reach_nothing() {
     let api = Api::new().await;
-    api.ok("POST", "/api/v1/components", r#"{"name":"DB","status":1}"#)
-        .await;
-    api.ok(
-        "POST",
-        "/api/v1/incidents",
-        r#"{"name":"a","status":1,"component_id":1,"component_status":2}"#,
+    post_all(
+        &api,
+        &[
+            ("/api/v1/components", r#"{"name":"DB","status":1}"#),
+            (
+                "/api/v1/incidents",
+                r#"{"name":"a","status":1,"component_id":1,"component_status":2}"#,
+            ),
+        ],
     )
     .await;
     api.h.clock.advance(TimeDelta::minutes(1));
@@ -598,10 +589,14 @@ async fn filters_are_whitelisted_and_hostile_values_reach_nothing() {
 #[tokio::test]
 async fn bad_input_is_400_and_writes_nothing() {
     let api = Api::new().await;
-    api.ok("POST", "/api/v1/components", r#"{"name":"DB","status":1}"#)
-        .await;
-    api.ok("POST", "/api/v1/incidents", r#"{"name":"a","status":1}"#)
-        .await;
+    post_all(
+        &api,
+        &[
+            ("/api/v1/components", r#"{"name":"DB","status":1}"#),
+            ("/api/v1/incidents", r#"{"name":"a","status":1}"#),
+        ],
+    )
+    .await;
     let d = api
         .invalid(
             "POST",
@@ -666,12 +661,15 @@ async fn bad_input_is_400_and_writes_nothing() {
 #[tokio::test]
 async fn tokens_scopes_methods_and_negotiation() {
     let api = Api::new().await;
-    api.ok("POST", "/api/v1/incidents", r#"{"name":"a","status":1}"#)
-        .await;
-    api.ok(
-        "POST",
-        "/api/v1/incidents/1/updates",
-        r#"{"status":1,"message":"x"}"#,
+    post_all(
+        &api,
+        &[
+            ("/api/v1/incidents", r#"{"name":"a","status":1}"#),
+            (
+                "/api/v1/incidents/1/updates",
+                r#"{"status":1,"message":"x"}"#,
+            ),
+        ],
     )
     .await;
     let writes = [
@@ -766,34 +764,29 @@ async fn templates_are_listed_read_only() {
 async fn no_route_answers_500_or_panics_on_hostile_input() {
     let api = Api::unlimited().await;
     template(&api, "t", "{{ a }}").await;
-    api.ok("POST", "/api/v1/components", r#"{"name":"DB","status":1}"#)
-        .await;
-    api.ok("POST", "/api/v1/incidents", r#"{"name":"a","status":1}"#)
-        .await;
-    api.ok(
-        "POST",
-        "/api/v1/incidents/1/updates",
-        r#"{"status":1,"message":"x"}"#,
-    )
-    .await;
-    api.ok(
-        "POST",
-        "/api/v1/metrics",
-        r#"{"name":"m","suffix":"s","default_value":0}"#,
-    )
-    .await;
-    api.ok("POST", "/api/v1/metrics/1/points", r#"{"value":1}"#)
-        .await;
-    api.ok(
-        "POST",
-        "/api/v1/schedules",
-        r#"{"name":"w","status":0,"scheduled_at":"2026-02-01 10:00"}"#,
-    )
-    .await;
-    api.ok(
-        "POST",
-        "/api/v1/subscribers",
-        r#"{"email":"a@example.com","components":[1]}"#,
+    post_all(
+        &api,
+        &[
+            ("/api/v1/components", r#"{"name":"DB","status":1}"#),
+            ("/api/v1/incidents", r#"{"name":"a","status":1}"#),
+            (
+                "/api/v1/incidents/1/updates",
+                r#"{"status":1,"message":"x"}"#,
+            ),
+            (
+                "/api/v1/metrics",
+                r#"{"name":"m","suffix":"s","default_value":0}"#,
+            ),
+            ("/api/v1/metrics/1/points", r#"{"value":1}"#),
+            (
+                "/api/v1/schedules",
+                r#"{"name":"w","status":0,"scheduled_at":"2026-02-01 10:00"}"#,
+            ),
+            (
+                "/api/v1/subscribers",
+                r#"{"email":"a@example.com","components":[1]}"#,
+            ),
+        ],
     )
     .await;
     let routes = [

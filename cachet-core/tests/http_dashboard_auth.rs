@@ -150,6 +150,37 @@ impl<'h> Browser<'h> {
         )
         .await
     }
+
+    /// A browser of a new user with `role`, signed in (sent on: `303`).
+    async fn signed_in(h: &'h Harness, email: &str, role: Role) -> Self {
+        h.user(email, role).await;
+        let mut b = Self::new(h);
+        let r = b.sign_in(email, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", body(&r));
+        b
+    }
+
+    /// Posts the two-factor enrolment form (its `token`) with the code of this moment for
+    /// the base32 `secret` the form showed.
+    async fn confirm_2fa(&mut self, token: &str, secret: &str) -> Response<Bytes> {
+        let secret = base32_decode(secret);
+        let code = totp::code_for_step(&secret, totp::step_of(self.h.clock_now())).unwrap();
+        self.post_from(
+            ME,
+            "/dashboard/profile/2fa/confirm",
+            &[("_token", token), ("code", code.as_str())],
+        )
+        .await
+    }
+}
+
+/// Every outbox event, oldest first.
+async fn outbox(h: &Harness) -> Vec<OutboxEvent> {
+    h.store
+        .outbox_events(&OutboxQuery::all())
+        .await
+        .unwrap()
+        .items
 }
 
 async fn audit(h: &Harness, action: AuditAction) -> u64 {
@@ -183,12 +214,7 @@ async fn strangers_are_sent_to_sign_in() {
 #[tokio::test]
 async fn a_signed_in_user_can_subscribe_like_any_visitor() {
     let h = Harness::new().await;
-    h.user("ops@example.com", Role::Manager).await;
-    let mut b = Browser::new(&h);
-    assert_eq!(
-        b.sign_in("ops@example.com", PASSWORD).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    let mut b = Browser::signed_in(&h, "ops@example.com", Role::Manager).await;
     assert!(b.cookie.is_some());
     // The form carries the session's token (the global guard checks that one) ...
     let r = b
@@ -273,12 +299,7 @@ async fn sign_in_wrong_password_and_sign_out_by_post_only() {
 #[tokio::test]
 async fn sign_in_with_totp_wrong_code_replay_and_recovery_codes() {
     let h = Harness::new().await;
-    h.user("admin@example.com", Role::Admin).await;
-    let mut b = Browser::new(&h);
-    assert_eq!(
-        b.sign_in("admin@example.com", PASSWORD).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    let mut b = Browser::signed_in(&h, "admin@example.com", Role::Admin).await;
 
     // Enrol from the profile page: QR code and the secret as text.
     let begun = b
@@ -379,12 +400,7 @@ async fn sign_in_with_totp_wrong_code_replay_and_recovery_codes() {
 
 /// The link of the newest outbox event of a kind, opened with the keyring.
 async fn mailed_link(h: &Harness, kind: EventKind) -> Option<String> {
-    let events = h
-        .store
-        .outbox_events(&OutboxQuery::all())
-        .await
-        .unwrap()
-        .items;
+    let events = outbox(h).await;
     let e = events.iter().rev().find(|e| e.kind == kind)?;
     let text = e.payload.to_string();
     assert!(
@@ -476,9 +492,7 @@ async fn password_reset_without_enumeration_single_use() {
 #[tokio::test]
 async fn invitations_create_an_account_once() {
     let h = Harness::new().await;
-    h.user("admin@example.com", Role::Admin).await;
-    let mut admin = Browser::new(&h);
-    admin.sign_in("admin@example.com", PASSWORD).await;
+    let mut admin = Browser::signed_in(&h, "admin@example.com", Role::Admin).await;
     let sent = admin
         .submit(
             "/dashboard/invitations",
@@ -608,9 +622,7 @@ async fn setup_runs_exactly_once() {
 async fn viewer_reads_but_manager_and_admin_actions_are_refused() {
     let h = Harness::new().await;
     let admin = h.user("admin@example.com", Role::Admin).await;
-    h.user("viewer@example.com", Role::Viewer).await;
-    let mut v = Browser::new(&h);
-    v.sign_in("viewer@example.com", PASSWORD).await;
+    let mut v = Browser::signed_in(&h, "viewer@example.com", Role::Viewer).await;
     let home = v.get("/dashboard").await;
     assert_eq!(home.status(), StatusCode::OK);
     let token = form_token(&body(&home));
@@ -724,9 +736,7 @@ async fn cross_site_form_posts_are_refused_and_audited() {
 #[tokio::test]
 async fn api_token_is_shown_once_and_listed_without_its_secret() {
     let h = Harness::new().await;
-    h.user("ops@example.com", Role::Manager).await;
-    let mut b = Browser::new(&h);
-    b.sign_in("ops@example.com", PASSWORD).await;
+    let mut b = Browser::signed_in(&h, "ops@example.com", Role::Manager).await;
     let created = b
         .submit(
             "/dashboard/tokens",
@@ -799,9 +809,7 @@ async fn api_token_is_shown_once_and_listed_without_its_secret() {
 #[tokio::test]
 async fn settings_webhooks_mail_and_audit_pages() {
     let h = Harness::new().await;
-    h.user("admin@example.com", Role::Admin).await;
-    let mut b = Browser::new(&h);
-    b.sign_in("admin@example.com", PASSWORD).await;
+    let mut b = Browser::signed_in(&h, "admin@example.com", Role::Admin).await;
     // The about preview goes through the sanitizer and saves nothing.
     let preview = b
         .submit(
@@ -906,12 +914,7 @@ async fn settings_webhooks_mail_and_audit_pages() {
         .submit("/dashboard/mail", "/dashboard/mail/test", &[])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let events = h
-        .store
-        .outbox_events(&OutboxQuery::all())
-        .await
-        .unwrap()
-        .items;
+    let events = outbox(&h).await;
     assert!(events.iter().any(|e| e.kind == EventKind::TestMail));
 
     // The audit log filters by action and rejects a malformed date naming the filter.
@@ -930,9 +933,7 @@ async fn settings_webhooks_mail_and_audit_pages() {
 #[tokio::test]
 async fn webhook_events_test_event_and_delivery_log_from_the_dashboard() {
     let h = Harness::new().await;
-    h.user("admin@example.com", Role::Admin).await;
-    let mut b = Browser::new(&h);
-    b.sign_in("admin@example.com", PASSWORD).await;
+    let mut b = Browser::signed_in(&h, "admin@example.com", Role::Admin).await;
     let page = body(&b.get("/dashboard/webhooks").await);
     assert!(page.contains("name=\"events\" value=\"incident_resolved\""));
     assert!(page.contains("name=\"events_shown\""));
@@ -996,12 +997,7 @@ async fn webhook_events_test_event_and_delivery_log_from_the_dashboard() {
     let test_path = format!("/dashboard/webhooks/{}/test", hook.id);
     let r = b.submit("/dashboard/webhooks", &test_path, &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", body(&r));
-    let events = h
-        .store
-        .outbox_events(&OutboxQuery::all())
-        .await
-        .unwrap()
-        .items;
+    let events = outbox(&h).await;
     let test = events
         .iter()
         .find(|e| e.kind == EventKind::WebhookTest)
@@ -1026,9 +1022,7 @@ async fn webhook_events_test_event_and_delivery_log_from_the_dashboard() {
 #[tokio::test]
 async fn a_webhook_endpoints_format_is_chosen_shown_and_checked_against_its_url() {
     let h = Harness::new().await;
-    h.user("admin@example.com", Role::Admin).await;
-    let mut b = Browser::new(&h);
-    b.sign_in("admin@example.com", PASSWORD).await;
+    let mut b = Browser::signed_in(&h, "admin@example.com", Role::Admin).await;
     let page = body(&b.get("/dashboard/webhooks").await);
     assert!(
         page.contains("<option value=\"json\" selected>JSON (signed)</option>"),
@@ -1138,9 +1132,7 @@ async fn repeated_wrong_passwords_are_throttled() {
 #[tokio::test]
 async fn admins_without_2fa_are_sent_to_enrol_when_the_site_requires_it() {
     let h = Harness::new().await;
-    h.user("admin@example.com", Role::Admin).await;
-    let mut b = Browser::new(&h);
-    b.sign_in("admin@example.com", PASSWORD).await;
+    let mut b = Browser::signed_in(&h, "admin@example.com", Role::Admin).await;
     b.submit(
         "/dashboard/settings",
         "/dashboard/settings",
@@ -1162,14 +1154,10 @@ async fn admins_without_2fa_are_sent_to_enrol_when_the_site_requires_it() {
         .submit("/dashboard/profile", "/dashboard/profile/2fa/begin", &[])
         .await;
     assert_eq!(begun.status(), StatusCode::OK);
-    let secret = base32_decode(&by_id(&body(&begun), "totp-secret"));
-    let code = totp::code_for_step(&secret, totp::step_of(h.clock_now())).unwrap();
-    let token = form_token(&body(&begun));
     let done = b
-        .post_from(
-            ME,
-            "/dashboard/profile/2fa/confirm",
-            &[("_token", token.as_str()), ("code", code.as_str())],
+        .confirm_2fa(
+            &form_token(&body(&begun)),
+            &by_id(&body(&begun), "totp-secret"),
         )
         .await;
     assert_eq!(done.status(), StatusCode::OK);
@@ -1179,12 +1167,7 @@ async fn admins_without_2fa_are_sent_to_enrol_when_the_site_requires_it() {
 #[tokio::test]
 async fn a_stranger_locking_the_account_does_not_lock_out_the_admins_browser() {
     let h = Harness::new().await;
-    h.user("admin@example.com", Role::Admin).await;
-    let mut admin = Browser::new(&h);
-    assert_eq!(
-        admin.sign_in("admin@example.com", PASSWORD).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    let mut admin = Browser::signed_in(&h, "admin@example.com", Role::Admin).await;
     let device = admin
         .device
         .clone()
@@ -1230,9 +1213,7 @@ async fn a_stranger_locking_the_account_does_not_lock_out_the_admins_browser() {
 #[tokio::test]
 async fn a_mistyped_enrolment_code_shows_the_same_qr_code_again() {
     let h = Harness::new().await;
-    h.user("admin@example.com", Role::Admin).await;
-    let mut b = Browser::new(&h);
-    b.sign_in("admin@example.com", PASSWORD).await;
+    let mut b = Browser::signed_in(&h, "admin@example.com", Role::Admin).await;
     let begun = b
         .submit("/dashboard/profile", "/dashboard/profile/2fa/begin", &[])
         .await;
@@ -1260,16 +1241,7 @@ async fn a_mistyped_enrolment_code_shows_the_same_qr_code_again() {
         scanned,
         "the authenticator's secret still works"
     );
-    let secret = base32_decode(&scanned);
-    let code = totp::code_for_step(&secret, totp::step_of(h.clock_now())).unwrap();
-    let token = form_token(&body(&wrong));
-    let ok = b
-        .post_from(
-            ME,
-            "/dashboard/profile/2fa/confirm",
-            &[("_token", token.as_str()), ("code", code.as_str())],
-        )
-        .await;
+    let ok = b.confirm_2fa(&form_token(&body(&wrong)), &scanned).await;
     assert_eq!(ok.status(), StatusCode::OK, "{}", body(&ok));
     assert!(body(&ok).contains("recovery-codes"));
 }

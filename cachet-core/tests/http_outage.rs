@@ -14,7 +14,6 @@ use bytes::Bytes;
 use common::*;
 use http::{Request, Response, StatusCode};
 
-use cachet_core::model::*;
 use cachet_core::store::Store;
 use cachet_core::store::memory::MemoryStore;
 use cachet_core::testing::faults::FaultyStore;
@@ -40,19 +39,7 @@ fn site() -> (Harness, Arc<FaultyStore>) {
 
 /// An admin's API token on the harness's site.
 async fn admin_token(h: &Harness) -> String {
-    let admin = h.user("admin@example.com", Role::Admin).await;
-    let (_, token) = h
-        .cachet
-        .create_api_token(
-            &Actor::operator(),
-            admin.id,
-            name("t"),
-            TokenScope::Admin,
-            None,
-        )
-        .await
-        .unwrap();
-    token
+    h.admin_api_token().await
 }
 
 async fn send(c: &Cachet, method: &str, path: &str, headers: &[(&str, &str)]) -> Response<Bytes> {

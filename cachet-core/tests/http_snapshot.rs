@@ -200,17 +200,7 @@ async fn gzip_and_brotli_round_trip_chosen_by_q_values() {
 async fn only_guests_are_served_from_the_cache() {
     let h = site_with(2).await;
     let c = &h.cachet;
-    let admin = h.user("admin@example.com", Role::Admin).await;
-    let (_, token) = c
-        .create_api_token(
-            &Actor::operator(),
-            admin.id,
-            name("t"),
-            TokenScope::Admin,
-            None,
-        )
-        .await
-        .unwrap();
+    let token = h.admin_api_token().await;
     let ticket = h.session("admin@example.com").await;
     let cookie = format!("{}={}", c.cookie_policy().name(), ticket.secret);
     get(c, "/api/v1/components", &[]).await;

@@ -18,10 +18,13 @@ use cachet_core::import::{self, ImportError, Outcome};
 use cachet_core::model::UserId;
 use cachet_core::store::Store;
 use cachet_core::validate::HttpUrl;
-use cachet_core::{Cachet, Config, LoginOutcome};
+use cachet_core::{Cachet, Config};
 use cachet24::Engine;
-use import_harness::{fresh_store, get, json, keyring, remove_sqlite};
-use sqlx::Connection as _;
+use import_harness::{
+    assert_admin_totp_sealed, assert_bcrypt_signs_in_and_is_rehashed, assert_pages_escaped,
+    assert_rejected, assert_rerun_changes_nothing, exec_sqlite, fresh_store, get, json, keyring,
+    plan_error, remove_sqlite, row_count,
+};
 use support::unique_name;
 
 fn fixture_statements(e: Engine, prefix: &str) -> Vec<String> {
@@ -43,18 +46,7 @@ async fn import_and_check(url: &str, prefix: &str) {
     let plan = import::plan(&source, &ring, chrono::Utc::now()).unwrap();
 
     // Bad rows are reported by table and id, and only they.
-    let reported: Vec<String> = plan.rejected.iter().map(ToString::to_string).collect();
-    for want in cachet24::EXPECTED_REJECTED {
-        assert!(
-            reported.iter().any(|r| r.starts_with(want)),
-            "{want} missing from {reported:#?}"
-        );
-    }
-    assert_eq!(
-        reported.len(),
-        cachet24::EXPECTED_REJECTED.len(),
-        "{reported:#?}"
-    );
+    assert_rejected(&plan, cachet24::EXPECTED_REJECTED);
     assert_eq!(plan.api_tokens, 2);
     assert_eq!(plan.skipped.get("components"), Some(&1), "soft-deleted");
     let count = |t: &str| plan.counts.iter().find(|c| c.table == t).unwrap().imported;
@@ -68,18 +60,14 @@ async fn import_and_check(url: &str, prefix: &str) {
         Outcome::Imported
     );
     // Nothing was queued: historical incidents send no mail.
-    let dump = store.dump().await.unwrap();
-    let rows = |t: &str| {
-        dump.tables
-            .iter()
-            .find(|x| x.table.name == t)
-            .unwrap()
-            .rows
-            .len()
-    };
-    assert_eq!(rows("outbox_events"), 0);
-    assert_eq!(rows("audit_events"), 1, "one audited operation");
-    assert_eq!(rows("status_changes"), 3, "each component's history starts");
+    let rows = |t: &'static str| row_count(store.as_ref(), t);
+    assert_eq!(rows("outbox_events").await, 0);
+    assert_eq!(rows("audit_events").await, 1, "one audited operation");
+    assert_eq!(
+        rows("status_changes").await,
+        3,
+        "each component's history starts"
+    );
 
     let config = Config::new(HttpUrl::parse("https://status.example.com").unwrap());
     let cachet = Cachet::new(store.clone(), keyring(), config).unwrap();
@@ -117,18 +105,7 @@ async fn import_and_check(url: &str, prefix: &str) {
     assert!(body.contains("12.345"), "{body}");
 
     // The page shows it, escaped.
-    let (status, page) = get(&cachet, "/incidents/1", None).await;
-    assert_eq!(status, 200);
-    assert!(
-        page.contains("<h1>Outage &#60;b&#62;bold&#60;/b&#62;</h1>"),
-        "{page}"
-    );
-    assert!(page.contains("<strong>fixed</strong>"), "{page}");
-    assert!(!page.contains("<script>alert"), "{page}");
-    let (status, page) = get(&cachet, "/", None).await;
-    assert_eq!(status, 200);
-    assert!(!page.contains("<script>alert"), "{page}");
-    assert!(page.contains("Acme &#60;script&#62;"), "{page}");
+    assert_pages_escaped(&cachet).await;
 
     // Cachet's API keys authenticate, with the scope the user's level allows.
     let (status, body) = get(&cachet, "/api/v1/subscribers", Some(cachet24::ADMIN_KEY)).await;
@@ -141,54 +118,23 @@ async fn import_and_check(url: &str, prefix: &str) {
     assert_eq!(status, 401);
 
     // A bcrypt password signs in once and is argon2id afterwards.
-    let before = store.user(UserId(2)).await.unwrap().password_hash.0;
-    assert!(before.starts_with("$2y$10$"));
-    let out = cachet
-        .login("ops@example.com", cachet24::PASSWORD, None, None, None)
-        .await
-        .unwrap();
-    assert!(matches!(out, LoginOutcome::SignedIn(_)));
-    let after = store.user(UserId(2)).await.unwrap().password_hash.0;
-    assert!(after.starts_with("$argon2id$"), "{after}");
+    assert_bcrypt_signs_in_and_is_rehashed(&cachet, store.as_ref(), cachet24::PASSWORD, "$2y$10$")
+        .await;
     // The bcrypt hash is gone for good: not kept in the password history either.
     assert!(store.password_history(UserId(2)).await.unwrap().is_empty());
-    assert!(
-        cachet
-            .login("ops@example.com", "wrong password here", None, None, None)
-            .await
-            .is_err()
-    );
     // The admin's Cachet 2FA secret came along, sealed: the second factor is asked for.
-    let out = cachet
-        .login("admin@example.com", cachet24::PASSWORD, None, None, None)
-        .await
-        .unwrap();
-    assert!(matches!(out, LoginOutcome::SecondFactorRequired(_)));
-    let admin = store.user(UserId(1)).await.unwrap();
-    let totp = admin.totp.unwrap();
-    assert!(totp.confirmed_at.is_some());
-    let opened = ring
-        .open(&totp.secret, cachet_core::auth::totp::SECRET_AAD)
-        .unwrap();
-    assert_eq!(
-        opened,
-        totp_rs::Secret::Encoded(cachet24::TOTP_SECRET.into())
-            .to_bytes()
-            .unwrap()
-    );
+    let admin = assert_admin_totp_sealed(
+        &cachet,
+        store.as_ref(),
+        &ring,
+        cachet24::PASSWORD,
+        cachet24::TOTP_SECRET,
+    )
+    .await;
+    assert!(admin.totp.unwrap().confirmed_at.is_some());
 
     // A rerun changes nothing.
-    let before = store.dump().await.unwrap();
-    let again = cachet_store::import::read_cachet(url, prefix)
-        .await
-        .unwrap();
-    let plan2 = import::plan(&again, &ring, chrono::Utc::now()).unwrap();
-    assert_eq!(plan2.fingerprint, plan.fingerprint);
-    assert_eq!(
-        import::apply(store.as_ref(), &plan2).await.unwrap(),
-        Outcome::AlreadyImported
-    );
-    assert_eq!(store.dump().await.unwrap(), before);
+    assert_rerun_changes_nothing(store.as_ref(), &ring, url, prefix, &plan).await;
 
     // A store that holds something else is refused, and keeps what it holds.
     let other = fresh_store().await;
@@ -254,18 +200,12 @@ async fn a_mariadb_cachet_imports() {
 #[tokio::test]
 async fn another_cachet_version_is_refused_naming_what_was_found() {
     let url = sqlite_source("").await;
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql(
-        "DELETE FROM migrations WHERE migration = '2019_12_12_131400_AlterJobsDropReserved'",
+    exec_sqlite(
+        &url,
+        "DELETE FROM migrations WHERE migration = '2019_12_12_131400_AlterJobsDropReserved'".into(),
     )
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    conn.close().await.unwrap();
-    let source = cachet_store::import::read_cachet(&url, "").await.unwrap();
-    let e = import::plan(&source, &keyring(), chrono::Utc::now())
-        .unwrap_err()
-        .to_string();
+    .await;
+    let e = plan_error(&url).await;
     assert!(
         e.contains("2018_06_17_182507_AlterIncidentsAddNotifications") && e.contains("Cachet 2.4"),
         "{e}"
@@ -281,8 +221,9 @@ async fn another_cachet_version_is_refused_naming_what_was_found() {
 async fn import_throughput_100k_incidents() {
     const N: i64 = 100_000;
     let url = sqlite_source("").await;
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+    exec_sqlite(
+        &url,
+        format!(
         "WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
          INSERT INTO incidents (id, user_id, component_id, name, status, visible, stickied, notifications, message, occurred_at, created_at, updated_at) \
          SELECT i, 1, 0, 'Incident ' || i, 4, 1, 0, 0, 'Something **broke** and was fixed.', '2019-05-01 10:00:00', '2019-05-01 10:00:00', '2019-05-01 11:00:00' FROM n; \
@@ -292,12 +233,10 @@ async fn import_throughput_100k_incidents() {
          WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
          INSERT INTO incident_components (id, incident_id, component_id, status_id) \
          SELECT i, i, 1, 4 FROM n;",
-        last = 1000 + N - 1
-    )))
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    conn.close().await.unwrap();
+            last = 1000 + N - 1
+        ),
+    )
+    .await;
 
     let started = std::time::Instant::now();
     let source = cachet_store::import::read_cachet(&url, "").await.unwrap();

@@ -20,10 +20,13 @@ mod support;
 use cachet_core::import::{self, CACHET_3_LAST_MIGRATION, Outcome, SchemaVersion};
 use cachet_core::model::UserId;
 use cachet_core::validate::HttpUrl;
-use cachet_core::{Cachet, Config, LoginOutcome};
+use cachet_core::{Cachet, Config};
 use cachet24::Engine;
-use import_harness::{fresh_store, get, get_with, json, keyring, remove_sqlite, row_count};
-use sqlx::Connection as _;
+use import_harness::{
+    assert_admin_totp_sealed, assert_bcrypt_signs_in_and_is_rehashed, assert_pages_escaped,
+    assert_rejected, assert_rerun_changes_nothing, exec_sqlite, fresh_store, get, get_with, json,
+    keyring, plan_error, remove_sqlite, row_count,
+};
 
 fn fixture_statements(e: Engine) -> Vec<String> {
     let mut all = cachet3::schema(e, "");
@@ -65,7 +68,6 @@ async fn import_and_check(url: &str, engine: Engine, shape: Shape) {
     assert_eq!(plan.version, version);
 
     // Bad rows are reported by table and id, and only they.
-    let reported: Vec<String> = plan.rejected.iter().map(ToString::to_string).collect();
     let mut expected = cachet3::EXPECTED_REJECTED.to_vec();
     if engine == Engine::Sqlite {
         expected.extend(cachet3::EXPECTED_REJECTED_SQLITE);
@@ -73,13 +75,7 @@ async fn import_and_check(url: &str, engine: Engine, shape: Shape) {
     if shape == Shape::UpgradedFrom24 {
         expected.extend(cachet3::EXPECTED_REJECTED_UPGRADED);
     }
-    for want in &expected {
-        assert!(
-            reported.iter().any(|r| r.starts_with(want)),
-            "{want} missing from {reported:#?}"
-        );
-    }
-    assert_eq!(reported.len(), expected.len(), "{reported:#?}");
+    assert_rejected(&plan, &expected);
     // Sanctum's keys 1, 2 and 5; upgraded, 2.4's two `api_key`s too.
     let tokens = match shape {
         Shape::Fresh => 3,
@@ -195,18 +191,7 @@ async fn import_and_check(url: &str, engine: Engine, shape: Shape) {
     );
 
     // The page shows it, escaped.
-    let (status, page) = get(&cachet, "/incidents/1", None).await;
-    assert_eq!(status, 200);
-    assert!(
-        page.contains("<h1>Outage &#60;b&#62;bold&#60;/b&#62;</h1>"),
-        "{page}"
-    );
-    assert!(page.contains("<strong>fixed</strong>"), "{page}");
-    assert!(!page.contains("<script>alert"), "{page}");
-    let (status, page) = get(&cachet, "/", None).await;
-    assert_eq!(status, 200);
-    assert!(!page.contains("<script>alert"), "{page}");
-    assert!(page.contains("Acme &#60;script&#62;"), "{page}");
+    assert_pages_escaped(&cachet).await;
 
     // Sanctum keys authenticate as Sanctum hands them out (`<id>|<secret>`, the id must be
     // the key's) or as the bare secret, with the scope their abilities and owner allow.
@@ -304,54 +289,23 @@ async fn import_and_check(url: &str, engine: Engine, shape: Shape) {
     }
 
     // A bcrypt password signs in once and is argon2id afterwards.
-    let before = store.user(UserId(2)).await.unwrap().password_hash.0;
-    assert!(before.starts_with("$2y$"));
-    let out = cachet
-        .login("ops@example.com", cachet3::PASSWORD, None, None, None)
-        .await
-        .unwrap();
-    assert!(matches!(out, LoginOutcome::SignedIn(_)));
-    let after = store.user(UserId(2)).await.unwrap().password_hash.0;
-    assert!(after.starts_with("$argon2id$"), "{after}");
-    assert!(
-        cachet
-            .login("ops@example.com", "wrong password here", None, None, None)
-            .await
-            .is_err()
-    );
+    assert_bcrypt_signs_in_and_is_rehashed(&cachet, store.as_ref(), cachet3::PASSWORD, "$2y$")
+        .await;
     // The admin's plain 2FA secret came along, sealed; the other's, encrypted with Cachet's
     // APP_KEY, could not, and was reported.
-    let out = cachet
-        .login("admin@example.com", cachet3::PASSWORD, None, None, None)
-        .await
-        .unwrap();
-    assert!(matches!(out, LoginOutcome::SecondFactorRequired(_)));
-    let admin_user = store.user(UserId(1)).await.unwrap();
+    let admin_user = assert_admin_totp_sealed(
+        &cachet,
+        store.as_ref(),
+        &ring,
+        cachet3::PASSWORD,
+        cachet3::TOTP_SECRET,
+    )
+    .await;
     assert_eq!(admin_user.role, cachet_core::model::Role::Admin);
-    let opened = ring
-        .open(
-            &admin_user.totp.unwrap().secret,
-            cachet_core::auth::totp::SECRET_AAD,
-        )
-        .unwrap();
-    assert_eq!(
-        opened,
-        totp_rs::Secret::Encoded(cachet3::TOTP_SECRET.into())
-            .to_bytes()
-            .unwrap()
-    );
     assert!(store.user(UserId(2)).await.unwrap().totp.is_none());
 
     // A rerun changes nothing.
-    let before = store.dump().await.unwrap();
-    let again = cachet_store::import::read_cachet(url, "").await.unwrap();
-    let plan2 = import::plan(&again, &ring, chrono::Utc::now()).unwrap();
-    assert_eq!(plan2.fingerprint, plan.fingerprint);
-    assert_eq!(
-        import::apply(store.as_ref(), &plan2).await.unwrap(),
-        Outcome::AlreadyImported
-    );
-    assert_eq!(store.dump().await.unwrap(), before);
+    assert_rerun_changes_nothing(store.as_ref(), &ring, url, "", &plan).await;
 }
 
 #[tokio::test]
@@ -411,12 +365,7 @@ async fn a_mariadb_cachet3_upgraded_in_place_from_24_imports() {
 async fn an_upgraded_cachet3_admin_demoted_in_cachet3_is_not_an_admin_again() {
     let url =
         import_harness::sqlite_source("cachet3up_", upgraded_statements(Engine::Sqlite)).await;
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql("UPDATE users SET is_admin = 1 WHERE id = 2")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
+    exec_sqlite(&url, "UPDATE users SET is_admin = 1 WHERE id = 2".into()).await;
     let source = cachet_store::import::read_cachet(&url, "").await.unwrap();
     let plan = import::plan(&source, &keyring(), chrono::Utc::now()).unwrap();
     let store = fresh_store().await;
@@ -457,13 +406,12 @@ async fn a_planned_cachet3_import_writes_nothing() {
 #[tokio::test]
 async fn a_cachet3_newer_or_older_than_supported_is_refused() {
     let url = sqlite_source().await;
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql(
-        "INSERT INTO migrations (migration, batch) VALUES ('2026_09_01_000001_add_future_column', 2)",
+    exec_sqlite(
+        &url,
+        "INSERT INTO migrations (migration, batch) VALUES ('2026_09_01_000001_add_future_column', 2)"
+            .into(),
     )
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    .await;
     let source = cachet_store::import::read_cachet(&url, "").await.unwrap();
     assert!(
         source.rows.is_empty(),
@@ -476,17 +424,14 @@ async fn a_cachet3_newer_or_older_than_supported_is_refused() {
         e.contains("2026_09_01_000001_add_future_column") && e.contains("newer"),
         "{e}"
     );
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM migrations WHERE migration IN ('2026_09_01_000001_add_future_column', '{CACHET_3_LAST_MIGRATION}')"
-    )))
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    conn.close().await.unwrap();
-    let source = cachet_store::import::read_cachet(&url, "").await.unwrap();
-    let e = import::plan(&source, &keyring(), chrono::Utc::now())
-        .unwrap_err()
-        .to_string();
+    exec_sqlite(
+        &url,
+        format!(
+            "DELETE FROM migrations WHERE migration IN ('2026_09_01_000001_add_future_column', '{CACHET_3_LAST_MIGRATION}')"
+        ),
+    )
+    .await;
+    let e = plan_error(&url).await;
     assert!(
         e.contains("older") && e.contains("2026_08_06_000001"),
         "{e}"

@@ -12,8 +12,7 @@
 //! touched. Without `mariadbd` the tests say so and pass, except in CI (`CI` set), where that
 //! is a failure.
 
-use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -25,7 +24,10 @@ use cachet_store::{MySqlStore, TlsError};
 
 mod tls_support;
 
-use tls_support::{block_on, ca, free_port, leaf, run, tls_cause, write};
+use tls_support::{
+    TlsFiles, block_on, free_port, of_a_run_that_is_gone, run, run_quietly, server_tools,
+    tls_cause, watch_and_clean_up,
+};
 
 /// Prefix of this test's server directories (in the temp dir); the rest is the process id.
 const PREFIX: &str = "cachet-tls-mariadb-";
@@ -35,10 +37,7 @@ const CERT_USER: &str = "cachet_cert";
 /// The test's server and the files a client needs.
 struct Server {
     port: u16,
-    ca: PathBuf,
-    other_ca: PathBuf,
-    client_cert: PathBuf,
-    client_key: PathBuf,
+    tls: TlsFiles,
 }
 
 impl Server {
@@ -52,7 +51,7 @@ impl Server {
         self.url(
             "localhost",
             "root",
-            &format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={}", self.ca.display()),
+            &format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={}", self.tls.ca.display()),
         )
     }
 }
@@ -69,18 +68,8 @@ fn sweep_stale_servers() {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(PREFIX) else {
-            continue;
-        };
-        let valid = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
-        if valid && pid != std::process::id().to_string() && !Path::new("/proc").join(pid).exists()
-        {
-            let _ = Command::new("sh")
-                .args(["-c", &remove_script(&entry.path())])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+        if of_a_run_that_is_gone(&entry.file_name().to_string_lossy(), PREFIX) {
+            run_quietly(&remove_script(&entry.path()));
         }
     }
 }
@@ -91,24 +80,11 @@ fn server() -> Option<&'static Server> {
 }
 
 fn start() -> Option<Server> {
-    let available = Command::new("mariadbd")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-        && Command::new("mariadb-install-db")
-            .arg("--help")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-    if !available {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "mariadbd and mariadb-install-db (MariaDB server packages) are required in CI"
-        );
-        eprintln!("skipped: mariadbd not found");
+    if !server_tools(
+        &[("mariadbd", "--version"), ("mariadb-install-db", "--help")],
+        "mariadbd and mariadb-install-db (MariaDB server packages) are required in CI",
+        "mariadbd not found",
+    ) {
         return None;
     }
     sweep_stale_servers();
@@ -116,35 +92,11 @@ fn start() -> Option<Server> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
 
-    // The watcher first, so the server goes even if starting it fails half-way. Its own
-    // process group keeps it alive through a Ctrl-C to the test run.
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {remove}",
-        pid = std::process::id(),
-        remove = remove_script(&dir),
-    );
-    // Never waited on: it outlives this process on purpose, to remove the server after it.
-    #[allow(clippy::zombie_processes)]
-    let _watcher = Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start the server's watcher");
+    // The watcher first, so the server goes even if starting it fails half-way.
+    watch_and_clean_up(&remove_script(&dir));
 
     let file = |n: &str| dir.join(n);
-    let (ca_pem, issuer) = ca("cachet test CA");
-    let (other_pem, _) = ca("cachet other CA");
-    let (server_cert, server_key) = leaf(&issuer, &["localhost"], "localhost");
-    let (client_cert, client_key) = leaf(&issuer, &[], CERT_USER);
-    write(&file("ca.crt"), &ca_pem);
-    write(&file("other_ca.crt"), &other_pem);
-    write(&file("server.crt"), &server_cert);
-    write(&file("server.key"), &server_key);
-    write(&file("client.crt"), &client_cert);
-    write(&file("client.key"), &client_key);
+    let tls = TlsFiles::make(&dir, "", CERT_USER);
 
     let data = file("data");
     run(Command::new("mariadb-install-db")
@@ -167,9 +119,9 @@ fn start() -> Option<Server> {
         .arg(arg("socket", &file("mariadbd.sock")))
         .arg(arg("pid-file", &file("mariadbd.pid")))
         .arg(arg("log-error", &file("mariadbd.err")))
-        .arg(arg("ssl-ca", &file("ca.crt")))
-        .arg(arg("ssl-cert", &file("server.crt")))
-        .arg(arg("ssl-key", &file("server.key")))
+        .arg(arg("ssl-ca", &tls.ca))
+        .arg(arg("ssl-cert", &tls.server_cert))
+        .arg(arg("ssl-key", &tls.server_key))
         .args([
             "--require-secure-transport=ON",
             "--bind-address=127.0.0.1",
@@ -187,13 +139,7 @@ fn start() -> Option<Server> {
         .spawn()
         .expect("start mariadbd");
 
-    let server = Server {
-        port,
-        ca: file("ca.crt"),
-        other_ca: file("other_ca.crt"),
-        client_cert: file("client.crt"),
-        client_key: file("client.key"),
-    };
+    let server = Server { port, tls };
     let url = server.verified_url();
     block_on(async {
         let started = Instant::now();
@@ -278,7 +224,7 @@ fn a_server_certificate_from_another_ca_is_refused_as_unknown_issuer() {
         "root",
         &format!(
             "ssl-mode=VERIFY_IDENTITY&ssl-ca={}",
-            server.other_ca.display()
+            server.tls.other_ca.display()
         ),
     );
     let err = block_on(MySqlStore::connect(&url)).unwrap_err();
@@ -295,7 +241,10 @@ fn a_server_certificate_from_another_ca_is_refused_as_unknown_issuer() {
 #[test]
 fn a_host_the_certificate_does_not_name_is_refused_by_verify_identity_only() {
     let Some(server) = server() else { return };
-    let query = format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={}", server.ca.display());
+    let query = format!(
+        "ssl-mode=VERIFY_IDENTITY&ssl-ca={}",
+        server.tls.ca.display()
+    );
     let url = server.url("127.0.0.1", "root", &query);
     let err = block_on(MySqlStore::connect(&url)).unwrap_err();
     let cause = tls_cause(&err);
@@ -338,11 +287,14 @@ fn a_plaintext_connection_is_refused_by_the_server() {
 #[test]
 fn a_client_certificate_logs_in_where_one_is_required() {
     let Some(server) = server() else { return };
-    let base = format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={}", server.ca.display());
+    let base = format!(
+        "ssl-mode=VERIFY_IDENTITY&ssl-ca={}",
+        server.tls.ca.display()
+    );
     let with_cert = format!(
         "{base}&ssl-cert={}&ssl-key={}",
-        server.client_cert.display(),
-        server.client_key.display()
+        server.tls.client_cert.display(),
+        server.tls.client_key.display()
     );
     block_on(async {
         let url = server.url("localhost", CERT_USER, &with_cert);

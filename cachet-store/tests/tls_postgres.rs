@@ -14,8 +14,7 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
-use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -26,7 +25,10 @@ use cachet_store::{PgStore, TlsError};
 
 mod tls_support;
 
-use tls_support::{block_on, ca, free_port, leaf, run, tls_cause, write};
+use tls_support::{
+    TlsFiles, block_on, free_port, of_a_run_that_is_gone, run, run_quietly, server_tools,
+    tls_cause, watch_and_clean_up, write,
+};
 
 /// Prefix of this test's cluster names; the rest is the process id.
 const PREFIX: &str = "cachet_tls_";
@@ -36,12 +38,7 @@ const CERT_USER: &str = "cachet_cert";
 /// The test's cluster and the files a client needs.
 struct Cluster {
     port: u16,
-    /// The CA that signed the server and client certificates.
-    ca: PathBuf,
-    /// Another CA, which signed nothing the server has.
-    other_ca: PathBuf,
-    client_cert: PathBuf,
-    client_key: PathBuf,
+    tls: TlsFiles,
 }
 
 impl Cluster {
@@ -55,7 +52,7 @@ impl Cluster {
         self.url(
             "localhost",
             "postgres",
-            &format!("sslmode=verify-full&sslrootcert={}", self.ca.display()),
+            &format!("sslmode=verify-full&sslrootcert={}", self.tls.ca.display()),
         )
     }
 }
@@ -79,19 +76,8 @@ fn sweep_stale_clusters(version: &str) {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name.strip_prefix(PREFIX) else {
-                continue;
-            };
-            let valid = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
-            if valid
-                && pid != std::process::id().to_string()
-                && !Path::new("/proc").join(pid).exists()
-            {
-                let _ = Command::new("sh")
-                    .args(["-c", &drop_cluster_script(version, &name)])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
+            if of_a_run_that_is_gone(&name, PREFIX) {
+                run_quietly(&drop_cluster_script(version, &name));
             }
         }
     }
@@ -105,18 +91,11 @@ fn cluster() -> Option<&'static Cluster> {
 }
 
 fn create() -> Option<Cluster> {
-    let available = Command::new("pg_createcluster")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !available {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "pg_createcluster (PostgreSQL server packages) is required in CI"
-        );
-        eprintln!("skipped: pg_createcluster not found");
+    if !server_tools(
+        &[("pg_createcluster", "--help")],
+        "pg_createcluster (PostgreSQL server packages) is required in CI",
+        "pg_createcluster not found",
+    ) {
         return None;
     }
     let version = std::fs::read_dir("/usr/lib/postgresql")
@@ -130,24 +109,8 @@ fn create() -> Option<Cluster> {
     let name = format!("{PREFIX}{}", std::process::id());
     let port = free_port().to_string();
 
-    // The watcher first, so the cluster goes even if creating it fails half-way: it waits
-    // for this process to end, then drops the cluster. Its own process group keeps it alive
-    // through a Ctrl-C to the test run.
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {drop}",
-        pid = std::process::id(),
-        drop = drop_cluster_script(&version, &name),
-    );
-    // Never waited on: it outlives this process on purpose, to drop the cluster after it.
-    #[allow(clippy::zombie_processes)]
-    let _watcher = Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start the cluster's watcher");
+    // The watcher first, so the cluster goes even if creating it fails half-way.
+    watch_and_clean_up(&drop_cluster_script(&version, &name));
 
     run(Command::new("pg_createcluster")
         .args([&version, &name, "-p", &port])
@@ -157,30 +120,19 @@ fn create() -> Option<Cluster> {
         .stdout(Stdio::null()));
     let conf = Path::new("/etc/postgresql").join(&version).join(&name);
 
-    let (ca_pem, issuer) = ca("cachet test CA");
-    let (other_pem, _) = ca("cachet other CA");
-    let (server_cert, server_key) = leaf(&issuer, &["localhost"], "localhost");
-    let (client_cert, client_key) = leaf(&issuer, &[], CERT_USER);
+    let tls = TlsFiles::make(&conf, "cachet_", CERT_USER);
     let file = |n: &str| conf.join(n);
-    write(&file("cachet_ca.crt"), &ca_pem);
-    write(&file("cachet_other_ca.crt"), &other_pem);
-    write(&file("cachet_server.crt"), &server_cert);
-    write(&file("cachet_server.key"), &server_key);
-    write(&file("cachet_client.crt"), &client_cert);
-    write(&file("cachet_client.key"), &client_key);
-    run(Command::new("chown").args([
-        "postgres:postgres",
-        file("cachet_server.key").to_str().unwrap(),
-    ]));
-    run(Command::new("chmod").args(["600", file("cachet_server.key").to_str().unwrap()]));
+    let server_key = tls.server_key.to_str().unwrap();
+    run(Command::new("chown").args(["postgres:postgres", server_key]));
+    run(Command::new("chmod").args(["600", server_key]));
 
     let settings = format!(
         "\nssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\nssl_ca_file = '{}'\n\
          listen_addresses = 'localhost'\n\
          fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n",
-        file("cachet_server.crt").display(),
-        file("cachet_server.key").display(),
-        file("cachet_ca.crt").display(),
+        tls.server_cert.display(),
+        tls.server_key.display(),
+        tls.ca.display(),
     );
     let mut postgresql_conf = std::fs::OpenOptions::new()
         .append(true)
@@ -205,10 +157,7 @@ fn create() -> Option<Cluster> {
 
     let cluster = Cluster {
         port: port.parse().unwrap(),
-        ca: file("cachet_ca.crt"),
-        other_ca: file("cachet_other_ca.crt"),
-        client_cert: file("cachet_client.crt"),
-        client_key: file("cachet_client.key"),
+        tls,
     };
     let url = cluster.verified_url();
     block_on(async {
@@ -281,7 +230,7 @@ fn a_server_certificate_from_another_ca_is_refused_as_unknown_issuer() {
         "postgres",
         &format!(
             "sslmode=verify-full&sslrootcert={}",
-            cluster.other_ca.display()
+            cluster.tls.other_ca.display()
         ),
     );
     let err = block_on(PgStore::connect(&url)).unwrap_err();
@@ -299,7 +248,10 @@ fn a_server_certificate_from_another_ca_is_refused_as_unknown_issuer() {
 #[test]
 fn a_host_the_certificate_does_not_name_is_refused_by_verify_full_only() {
     let Some(cluster) = cluster() else { return };
-    let query = format!("sslmode=verify-full&sslrootcert={}", cluster.ca.display());
+    let query = format!(
+        "sslmode=verify-full&sslrootcert={}",
+        cluster.tls.ca.display()
+    );
     let url = cluster.url("127.0.0.1", "postgres", &query);
     let err = block_on(PgStore::connect(&url)).unwrap_err();
     let cause = tls_cause(&err);
@@ -332,11 +284,14 @@ fn a_plaintext_connection_is_refused_by_the_server() {
 #[test]
 fn a_client_certificate_logs_in_where_one_is_required() {
     let Some(cluster) = cluster() else { return };
-    let base = format!("sslmode=verify-full&sslrootcert={}", cluster.ca.display());
+    let base = format!(
+        "sslmode=verify-full&sslrootcert={}",
+        cluster.tls.ca.display()
+    );
     let with_cert = format!(
         "{base}&sslcert={}&sslkey={}",
-        cluster.client_cert.display(),
-        cluster.client_key.display()
+        cluster.tls.client_cert.display(),
+        cluster.tls.client_key.display()
     );
     block_on(async {
         let url = cluster.url("localhost", CERT_USER, &with_cert);

@@ -63,6 +63,23 @@ impl Harness {
         self.cachet.operator_create_user(input).await.unwrap()
     }
 
+    /// A new admin, `admin@example.com`, and an admin-scoped API token of theirs (the secret).
+    pub async fn admin_api_token(&self) -> String {
+        let admin = self.user("admin@example.com", Role::Admin).await;
+        let (_, token) = self
+            .cachet
+            .create_api_token(
+                &Actor::operator(),
+                admin.id,
+                name("t"),
+                TokenScope::Admin,
+                None,
+            )
+            .await
+            .unwrap();
+        token
+    }
+
     pub async fn session(&self, email: &str) -> SessionTicket {
         match self
             .cachet

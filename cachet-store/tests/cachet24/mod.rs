@@ -151,220 +151,83 @@ pub fn quote(e: Engine, ident: &str) -> String {
 }
 
 /// The final 2.4 columns of the tables the import reads (and `migrations`), as
-/// `(table, [(column, type)])`.
-const SCHEMA: &[(&str, &[(&str, &str)])] = &[
-    (
-        "migrations",
-        &[("id", "id"), ("migration", "str"), ("batch", "int")],
-    ),
+/// `(table, "column type, …")`.
+const SCHEMA: &[(&str, &str)] = &[
+    ("migrations", "id id, migration str, batch int"),
     (
         "settings",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("value", "long"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, name str, value long, created_at ts, updated_at ts",
     ),
     (
         "component_groups",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("order", "int"),
-            ("visible", "tiny"),
-            ("collapsed", "int"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, name str, order int, visible tiny, collapsed int, created_at ts, updated_at ts",
     ),
     (
         "components",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("description", "text"),
-            ("link", "text?"),
-            ("status", "int"),
-            ("order", "int"),
-            ("group_id", "int"),
-            ("enabled", "bool"),
-            ("meta", "long?"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-            ("deleted_at", "ts"),
-        ],
+        "id id, name str, description text, link text?, status int, order int, group_id int, \
+            enabled bool, meta long?, created_at ts, updated_at ts, deleted_at ts",
     ),
     (
         "tags",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("slug", "str"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, name str, slug str, created_at ts, updated_at ts",
     ),
     (
         "taggables",
-        &[
-            ("id", "id"),
-            ("tag_id", "int"),
-            ("taggable_id", "int"),
-            ("taggable_type", "str"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, tag_id int, taggable_id int, taggable_type str, created_at ts, updated_at ts",
     ),
     (
         "users",
-        &[
-            ("id", "id"),
-            ("username", "str"),
-            ("password", "str"),
-            ("remember_token", "str?"),
-            ("google_2fa_secret", "str?"),
-            ("email", "str"),
-            ("api_key", "str"),
-            ("active", "bool"),
-            ("level", "tiny"),
-            ("welcomed", "bool"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, username str, password str, remember_token str?, google_2fa_secret str?, \
+            email str, api_key str, active bool, level tiny, welcomed bool, created_at ts, \
+            updated_at ts",
     ),
     (
         "incidents",
-        &[
-            ("id", "id"),
-            ("user_id", "int?"),
-            ("component_id", "int"),
-            ("name", "str"),
-            ("status", "int"),
-            ("visible", "bool"),
-            ("stickied", "bool"),
-            ("notifications", "bool"),
-            ("message", "long"),
-            ("occurred_at", "ts"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-            ("deleted_at", "ts"),
-        ],
+        "id id, user_id int?, component_id int, name str, status int, visible bool, \
+            stickied bool, notifications bool, message long, occurred_at ts, created_at ts, \
+            updated_at ts, deleted_at ts",
     ),
     (
         "incident_components",
-        &[
-            ("id", "id"),
-            ("incident_id", "int"),
-            ("component_id", "int"),
-            ("status_id", "int"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, incident_id int, component_id int, status_id int, created_at ts, updated_at ts",
     ),
     (
         "incident_updates",
-        &[
-            ("id", "id"),
-            ("incident_id", "int"),
-            ("status", "int"),
-            ("message", "long"),
-            ("user_id", "int"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, incident_id int, status int, message long, user_id int, created_at ts, \
+            updated_at ts",
     ),
     (
         "incident_templates",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("slug", "str"),
-            ("template", "long"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-            ("deleted_at", "ts"),
-        ],
+        "id id, name str, slug str, template long, created_at ts, updated_at ts, deleted_at ts",
     ),
     (
         "schedules",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("message", "long?"),
-            ("status", "tiny"),
-            ("scheduled_at", "ts!"),
-            ("completed_at", "ts"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-            ("deleted_at", "ts"),
-        ],
+        "id id, name str, message long?, status tiny, scheduled_at ts!, completed_at ts, \
+            created_at ts, updated_at ts, deleted_at ts",
     ),
     (
         "schedule_components",
-        &[
-            ("id", "id"),
-            ("schedule_id", "int"),
-            ("component_id", "int"),
-            ("component_status", "tiny"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, schedule_id int, component_id int, component_status tiny, created_at ts, \
+            updated_at ts",
     ),
     (
         "metrics",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("suffix", "str"),
-            ("description", "text"),
-            ("default_value", "dec10"),
-            ("calc_type", "tiny"),
-            ("display_chart", "bool"),
-            ("places", "int"),
-            ("default_view", "tiny"),
-            ("threshold", "int"),
-            ("order", "tiny"),
-            ("visible", "tiny"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, name str, suffix str, description text, default_value dec10, calc_type tiny, \
+            display_chart bool, places int, default_view tiny, threshold int, order tiny, \
+            visible tiny, created_at ts, updated_at ts",
     ),
     (
         "metric_points",
-        &[
-            ("id", "id"),
-            ("metric_id", "int"),
-            ("value", "dec15"),
-            ("counter", "int"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, metric_id int, value dec15, counter int, created_at ts, updated_at ts",
     ),
     (
         "subscribers",
-        &[
-            ("id", "id"),
-            ("email", "str?"),
-            ("verify_code", "str"),
-            ("phone_number", "str?"),
-            ("slack_webhook_url", "str?"),
-            ("verified_at", "ts"),
-            ("global", "bool"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, email str?, verify_code str, phone_number str?, slack_webhook_url str?, \
+            verified_at ts, global bool, created_at ts, updated_at ts",
     ),
     (
         "subscriptions",
-        &[
-            ("id", "id"),
-            ("subscriber_id", "int"),
-            ("component_id", "int"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, subscriber_id int, component_id int, created_at ts, updated_at ts",
     ),
 ];
 
@@ -373,14 +236,17 @@ pub fn schema(e: Engine, prefix: &str) -> Vec<String> {
     create_tables(e, prefix, SCHEMA)
 }
 
-/// `CREATE TABLE` statements for `tables` (`(table, [(column, type)])`, types of [`ty`]).
-pub fn create_tables(e: Engine, prefix: &str, tables: &[(&str, &[(&str, &str)])]) -> Vec<String> {
+/// `CREATE TABLE` statements for `tables` (`(table, "column type, …")`, types of [`ty`]).
+pub fn create_tables(e: Engine, prefix: &str, tables: &[(&str, &str)]) -> Vec<String> {
     tables
         .iter()
         .map(|(table, cols)| {
             let cols = cols
-                .iter()
-                .map(|(c, t)| format!("{} {}", quote(e, c), ty(e, t)))
+                .split(',')
+                .map(|col| {
+                    let (c, t) = col.trim().split_once(' ').expect(col);
+                    format!("{} {}", quote(e, c), ty(e, t))
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             format!(
@@ -404,7 +270,8 @@ pub enum V {
     Raw(&'static str),
 }
 
-fn s(v: &str) -> V {
+/// A text value.
+pub fn s(v: &str) -> V {
     V::S(v.to_owned())
 }
 
@@ -442,6 +309,34 @@ pub fn insert(e: Engine, prefix: &str, table: &str, cols: &[&str], rows: &[Vec<V
         .collect()
 }
 
+/// The statements that fill a fixture on one engine, tables named with one prefix.
+pub struct Fixture<'a> {
+    e: Engine,
+    prefix: &'a str,
+    out: Vec<String>,
+}
+
+impl<'a> Fixture<'a> {
+    pub fn new(e: Engine, prefix: &'a str) -> Self {
+        Self {
+            e,
+            prefix,
+            out: Vec::new(),
+        }
+    }
+
+    /// `INSERT`s `rows` into `table`; `cols` names the columns, separated by spaces.
+    pub fn add(&mut self, table: &str, cols: &str, rows: Vec<Vec<V>>) {
+        let cols: Vec<&str> = cols.split_whitespace().collect();
+        self.out
+            .extend(insert(self.e, self.prefix, table, &cols, &rows));
+    }
+
+    pub fn finish(self) -> Vec<String> {
+        self.out
+    }
+}
+
 /// A bcrypt hash as PHP's `password_hash` writes it (`$2y$`, cost 10).
 pub fn bcrypt_hash(password: &str, salt: u8) -> String {
     bcrypt::hash_with_salt(password, 10, [salt; 16])
@@ -455,19 +350,16 @@ const T1: &str = "2019-05-01 11:30:00";
 /// The hostile content: every statement that fills the fixture.
 pub fn content(e: Engine, prefix: &str) -> Vec<String> {
     use V::*;
-    let mut out = Vec::new();
-    let mut add = |table: &str, cols: &[&str], rows: Vec<Vec<V>>| {
-        out.extend(insert(e, prefix, table, cols, &rows));
-    };
-    add(
+    let mut fx = Fixture::new(e, prefix);
+    fx.add(
         "migrations",
-        &["migration", "batch"],
+        "migration batch",
         MIGRATIONS.iter().map(|m| vec![s(m), I(1)]).collect(),
     );
     let st = |id: i64, name: &str, value: &str| vec![I(id), s(name), s(value)];
-    add(
+    fx.add(
         "settings",
-        &["id", "name", "value"],
+        "id name value",
         vec![
             st(1, "app_name", "Acme <script>alert(1)</script> Status"),
             st(
@@ -485,17 +377,9 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             st(10, "style_reds", "red;}</style><script>"),
         ],
     );
-    add(
+    fx.add(
         "component_groups",
-        &[
-            "id",
-            "name",
-            "order",
-            "visible",
-            "collapsed",
-            "created_at",
-            "updated_at",
-        ],
+        "id name order visible collapsed created_at updated_at",
         vec![vec![
             I(1),
             s("Core <b>group</b>"),
@@ -534,22 +418,10 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             deleted,
         ]
     };
-    add(
+    fx.add(
         "components",
-        &[
-            "id",
-            "name",
-            "description",
-            "link",
-            "status",
-            "order",
-            "group_id",
-            "enabled",
-            "meta",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
+        "id name description link status order group_id enabled meta created_at updated_at \
+            deleted_at",
         vec![
             comp(
                 1,
@@ -567,33 +439,22 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             comp(6, "Orphan group", s(""), 3, 42, s(""), N),
         ],
     );
-    add(
+    fx.add(
         "tags",
-        &["id", "name", "slug"],
+        "id name slug",
         vec![vec![I(1), s("Core Service"), s("core-service")]],
     );
-    add(
+    fx.add(
         "taggables",
-        &["id", "tag_id", "taggable_id", "taggable_type"],
+        "id tag_id taggable_id taggable_type",
         vec![
             vec![I(1), I(1), I(1), s("components")],
             vec![I(2), I(9), I(1), s("components")],
         ],
     );
-    add(
+    fx.add(
         "users",
-        &[
-            "id",
-            "username",
-            "password",
-            "remember_token",
-            "google_2fa_secret",
-            "email",
-            "api_key",
-            "active",
-            "level",
-            "welcomed",
-        ],
+        "id username password remember_token google_2fa_secret email api_key active level welcomed",
         vec![
             vec![
                 I(1),
@@ -657,23 +518,10 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             deleted,
         ]
     };
-    add(
+    fx.add(
         "incidents",
-        &[
-            "id",
-            "user_id",
-            "component_id",
-            "name",
-            "status",
-            "visible",
-            "stickied",
-            "notifications",
-            "message",
-            "occurred_at",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
+        "id user_id component_id name status visible stickied notifications message occurred_at \
+            created_at updated_at deleted_at",
         vec![
             inc(
                 1,
@@ -699,26 +547,18 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             ),
         ],
     );
-    add(
+    fx.add(
         "incident_components",
-        &["id", "incident_id", "component_id", "status_id"],
+        "id incident_id component_id status_id",
         vec![
             vec![I(1), I(1), I(1), I(4)],
             vec![I(2), I(1), I(3), I(4)],
             vec![I(3), I(1), I(2), I(2)],
         ],
     );
-    add(
+    fx.add(
         "incident_updates",
-        &[
-            "id",
-            "incident_id",
-            "status",
-            "message",
-            "user_id",
-            "created_at",
-            "updated_at",
-        ],
+        "id incident_id status message user_id created_at updated_at",
         vec![
             vec![
                 I(1),
@@ -732,17 +572,9 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             vec![I(2), I(999), I(1), s("Orphan update"), I(1), D(T1), D(T1)],
         ],
     );
-    add(
+    fx.add(
         "incident_templates",
-        &[
-            "id",
-            "name",
-            "slug",
-            "template",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
+        "id name slug template created_at updated_at deleted_at",
         vec![vec![
             I(1),
             s("Down"),
@@ -753,19 +585,9 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             N,
         ]],
     );
-    add(
+    fx.add(
         "schedules",
-        &[
-            "id",
-            "name",
-            "message",
-            "status",
-            "scheduled_at",
-            "completed_at",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
+        "id name message status scheduled_at completed_at created_at updated_at deleted_at",
         vec![vec![
             I(1),
             s("Upgrade"),
@@ -778,29 +600,15 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             N,
         ]],
     );
-    add(
+    fx.add(
         "schedule_components",
-        &["id", "schedule_id", "component_id", "component_status"],
+        "id schedule_id component_id component_status",
         vec![vec![I(1), I(1), I(1), I(2)], vec![I(2), I(7), I(1), I(2)]],
     );
-    add(
+    fx.add(
         "metrics",
-        &[
-            "id",
-            "name",
-            "suffix",
-            "description",
-            "default_value",
-            "calc_type",
-            "display_chart",
-            "places",
-            "default_view",
-            "threshold",
-            "order",
-            "visible",
-            "created_at",
-            "updated_at",
-        ],
+        "id name suffix description default_value calc_type display_chart places default_view \
+            threshold order visible created_at updated_at",
         vec![vec![
             I(1),
             s("Latency"),
@@ -818,33 +626,17 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             D(T0),
         ]],
     );
-    add(
+    fx.add(
         "metric_points",
-        &[
-            "id",
-            "metric_id",
-            "value",
-            "counter",
-            "created_at",
-            "updated_at",
-        ],
+        "id metric_id value counter created_at updated_at",
         vec![
             vec![I(1), I(1), D("12.345"), I(1), D(T0), D(T0)],
             vec![I(2), I(9), D("1.000"), I(1), D(T0), D(T0)],
         ],
     );
-    add(
+    fx.add(
         "subscribers",
-        &[
-            "id",
-            "email",
-            "verify_code",
-            "phone_number",
-            "verified_at",
-            "global",
-            "created_at",
-            "updated_at",
-        ],
+        "id email verify_code phone_number verified_at global created_at updated_at",
         vec![
             vec![
                 I(1),
@@ -879,12 +671,12 @@ pub fn content(e: Engine, prefix: &str) -> Vec<String> {
             ],
         ],
     );
-    add(
+    fx.add(
         "subscriptions",
-        &["id", "subscriber_id", "component_id"],
+        "id subscriber_id component_id",
         vec![vec![I(1), I(2), I(1)], vec![I(2), I(2), I(3)]],
     );
-    out
+    fx.finish()
 }
 
 /// The rows the import must leave out, as `table id N` prefixes of the report.

@@ -6,7 +6,7 @@
 //! allows them, orphans, Laravel-encrypted 2FA secrets, tokens of users who are gone.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use super::cachet24::{Engine, V, bcrypt_hash, create_tables, insert};
+use super::cachet24::{Engine, Fixture, V, bcrypt_hash, create_tables, s};
 
 /// Every migration of a Cachet 3.x installation, in the order Laravel applies them (by name):
 /// the host application's and cachethq/core's.
@@ -186,316 +186,119 @@ fn sanctum_hash(secret: &str) -> String {
 }
 
 /// The final 3.x columns of the tables the import reads (and `migrations`, and tables it
-/// does not read), as `(table, [(column, type)])`.
-const SCHEMA: &[(&str, &[(&str, &str)])] = &[
-    (
-        "migrations",
-        &[("id", "id"), ("migration", "str"), ("batch", "int")],
-    ),
+/// does not read), as `(table, "column type, …")`.
+const SCHEMA: &[(&str, &str)] = &[
+    ("migrations", "id id, migration str, batch int"),
     (
         "users",
-        &[
-            ("id", "big"),
-            ("name", "str"),
-            ("email", "str"),
-            ("email_verified_at", "ts"),
-            ("password", "str"),
-            ("remember_token", "str?"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-            ("is_admin", "bool"),
-            ("preferred_locale", "str?"),
-            ("app_authentication_secret", "text?"),
-            ("app_authentication_recovery_codes", "text?"),
-        ],
+        "id big, name str, email str, email_verified_at ts, password str, remember_token str?, \
+            created_at ts, updated_at ts, is_admin bool, preferred_locale str?, \
+            app_authentication_secret text?, app_authentication_recovery_codes text?",
     ),
     (
         "personal_access_tokens",
-        &[
-            ("id", "big"),
-            ("tokenable_type", "str"),
-            ("tokenable_id", "bigint"),
-            ("name", "text"),
-            ("token", "str"),
-            ("abilities", "text?"),
-            ("last_used_at", "ts"),
-            ("expires_at", "ts"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id big, tokenable_type str, tokenable_id bigint, name text, token str, abilities text?, \
+            last_used_at ts, expires_at ts, created_at ts, updated_at ts",
     ),
     (
         "settings",
-        &[
-            ("id", "id"),
-            ("group", "str"),
-            ("name", "str"),
-            ("locked", "bool"),
-            ("payload", "json"),
-            ("value", "long?"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, group str, name str, locked bool, payload json, value long?, created_at ts, \
+            updated_at ts",
     ),
     (
         "component_groups",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("order", "int"),
-            ("order_column", "str?"),
-            ("order_direction", "str?"),
-            ("visible", "tiny"),
-            ("collapsed", "int"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, name str, order int, order_column str?, order_direction str?, visible tiny, \
+            collapsed int, created_at ts, updated_at ts",
     ),
     (
         "components",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("description", "str?"),
-            ("link", "text?"),
-            ("status", "int"),
-            ("order", "int?"),
-            ("component_group_id", "int?"),
-            ("enabled", "bool"),
-            ("checked", "bool"),
-            ("checked_at", "ts"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-            ("deleted_at", "ts"),
-        ],
+        "id id, name str, description str?, link text?, status int, order int?, \
+            component_group_id int?, enabled bool, checked bool, checked_at ts, created_at ts, \
+            updated_at ts, deleted_at ts",
     ),
     (
         "meta",
-        &[
-            ("id", "id"),
-            ("key", "str"),
-            ("value", "text?"),
-            ("meta_id", "int"),
-            ("meta_type", "str"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, key str, value text?, meta_id int, meta_type str, created_at ts, updated_at ts",
     ),
     (
         "tags",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("slug", "str"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, name str, slug str, created_at ts, updated_at ts",
     ),
     (
         "taggables",
-        &[
-            ("id", "id"),
-            ("tag_id", "int"),
-            ("taggable_id", "int"),
-            ("taggable_type", "str"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, tag_id int, taggable_id int, taggable_type str, created_at ts, updated_at ts",
     ),
     (
         "api_keys",
-        &[
-            ("id", "big"),
-            ("name", "str"),
-            ("token_", "str"),
-            ("user_id", "bigint"),
-            ("last_used_at", "ts"),
-            ("expires_at", "ts"),
-            ("revoked_at", "bool?"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id big, name str, token_ str, user_id bigint, last_used_at ts, expires_at ts, \
+            revoked_at bool?, created_at ts, updated_at ts",
     ),
     (
         "incidents",
-        &[
-            ("id", "id"),
-            ("guid", "uuid"),
-            ("external_provider", "str?"),
-            ("user_id", "int?"),
-            ("component_id", "int?"),
-            ("name", "str"),
-            ("status", "int?"),
-            ("visible", "bool"),
-            ("stickied", "bool"),
-            ("notifications", "bool"),
-            ("message", "long"),
-            ("occurred_at", "ts"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-            ("deleted_at", "ts"),
-            ("external_id", "str?"),
-            ("long_running_notified_at", "ts"),
-            ("published_at", "ts"),
-            ("published_notified_at", "ts"),
-        ],
+        "id id, guid uuid, external_provider str?, user_id int?, component_id int?, name str, \
+            status int?, visible bool, stickied bool, notifications bool, message long, \
+            occurred_at ts, created_at ts, updated_at ts, deleted_at ts, external_id str?, \
+            long_running_notified_at ts, published_at ts, published_notified_at ts",
     ),
     (
         "incident_components",
-        &[
-            ("id", "id"),
-            ("incident_id", "int"),
-            ("component_id", "int"),
-            ("component_status", "int?"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, incident_id int, component_id int, component_status int?, created_at ts, \
+            updated_at ts",
     ),
     (
         "updates",
-        &[
-            ("id", "id"),
-            ("status", "int?"),
-            ("message", "long"),
-            ("user_id", "int?"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-            ("updateable_type", "str"),
-            ("updateable_id", "bigint"),
-        ],
+        "id id, status int?, message long, user_id int?, created_at ts, updated_at ts, \
+            updateable_type str, updateable_id bigint",
     ),
     (
         "incident_templates",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("slug", "str"),
-            ("template", "long"),
-            ("engine", "str"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-            ("deleted_at", "ts"),
-        ],
+        "id id, name str, slug str, template long, engine str, created_at ts, updated_at ts, \
+            deleted_at ts",
     ),
     (
         "schedules",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("message", "long?"),
-            ("scheduled_at", "ts!"),
-            ("completed_at", "ts"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-            ("deleted_at", "ts"),
-            ("notifications", "bool"),
-            ("completed_notified_at", "ts"),
-            ("published_at", "ts"),
-            ("published_notified_at", "ts"),
-        ],
+        "id id, name str, message long?, scheduled_at ts!, completed_at ts, created_at ts, \
+            updated_at ts, deleted_at ts, notifications bool, completed_notified_at ts, \
+            published_at ts, published_notified_at ts",
     ),
     (
         "schedule_components",
-        &[
-            ("id", "id"),
-            ("schedule_id", "int"),
-            ("component_id", "int"),
-            ("component_status", "tiny"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, schedule_id int, component_id int, component_status tiny, created_at ts, \
+            updated_at ts",
     ),
     (
         "metrics",
-        &[
-            ("id", "id"),
-            ("name", "str"),
-            ("suffix", "str"),
-            ("description", "str?"),
-            ("default_value", "dec10?"),
-            ("calc_type", "int?0"),
-            ("display_chart", "bool"),
-            ("show_when_empty", "bool"),
-            ("places", "int"),
-            ("default_view", "tiny"),
-            ("threshold", "int"),
-            ("order", "tiny"),
-            ("visible", "tiny"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, name str, suffix str, description str?, default_value dec10?, calc_type int?0, \
+            display_chart bool, show_when_empty bool, places int, default_view tiny, \
+            threshold int, order tiny, visible tiny, created_at ts, updated_at ts",
     ),
     (
         "metric_points",
-        &[
-            ("id", "id"),
-            ("metric_id", "int"),
-            ("value", "dec15"),
-            ("counter", "int"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, metric_id int, value dec15, counter int, created_at ts, updated_at ts",
     ),
     (
         "subscribers",
-        &[
-            ("id", "id"),
-            ("email", "str?"),
-            ("phone_number", "str?"),
-            ("slack_webhook_url", "str?"),
-            ("email_verified_at", "ts"),
-            ("global", "bool"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, email str?, phone_number str?, slack_webhook_url str?, email_verified_at ts, \
+            global bool, created_at ts, updated_at ts",
     ),
     (
         "subscriptions",
-        &[
-            ("id", "id"),
-            ("subscriber_id", "int"),
-            ("component_id", "int"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id id, subscriber_id int, component_id int, created_at ts, updated_at ts",
     ),
     (
         "webhook_subscriptions",
-        &[
-            ("id", "big"),
-            ("url", "str"),
-            ("secret", "str"),
-            ("description", "str?"),
-            ("send_all_events", "bool"),
-            ("selected_events", "json?"),
-            ("success_rate_24h", "dec5?"),
-            ("created_at", "ts"),
-            ("updated_at", "ts"),
-        ],
+        "id big, url str, secret str, description str?, send_all_events bool, \
+            selected_events json?, success_rate_24h dec5?, created_at ts, updated_at ts",
     ),
 ];
 
 /// `users` of a 3.x upgraded in place from 2.4: 2.4's final table (CachetHQ/Cachet's 2.4
 /// migrations) with cachethq/core's columns added; Laravel's `create_users_table` never ran
 /// over it, so it has no `name` or `email_verified_at`.
-const UPGRADED_USERS: &[(&str, &str)] = &[
-    ("id", "id"),
-    ("username", "str"),
-    ("password", "str"),
-    ("remember_token", "str?"),
-    ("google_2fa_secret", "str?"),
-    ("email", "str"),
-    ("api_key", "str"),
-    ("active", "bool"),
-    ("level", "tiny"),
-    ("welcomed", "bool"),
-    ("created_at", "ts"),
-    ("updated_at", "ts"),
-    ("is_admin", "bool"),
-    ("preferred_locale", "str?"),
-    ("app_authentication_secret", "text?"),
-    ("app_authentication_recovery_codes", "text?"),
-];
+const UPGRADED_USERS: &str = "id id, username str, password str, remember_token str?, \
+    google_2fa_secret str?, email str, api_key str, active bool, level tiny, welcomed bool, \
+    created_at ts, updated_at ts, is_admin bool, preferred_locale str?, \
+    app_authentication_secret text?, app_authentication_recovery_codes text?";
 
 /// `CREATE TABLE` statements for the 3.x schema, tables named with `prefix`.
 pub fn schema(e: Engine, prefix: &str) -> Vec<String> {
@@ -504,7 +307,7 @@ pub fn schema(e: Engine, prefix: &str) -> Vec<String> {
 
 /// The 3.x schema of a database upgraded in place from 2.4.
 pub fn upgraded_schema(e: Engine, prefix: &str) -> Vec<String> {
-    let tables: Vec<(&str, &[(&str, &str)])> = SCHEMA
+    let tables: Vec<(&str, &str)> = SCHEMA
         .iter()
         .map(|&(t, cols)| (t, if t == "users" { UPGRADED_USERS } else { cols }))
         .collect();
@@ -526,10 +329,6 @@ pub fn upgraded_migrations() -> Vec<&'static str> {
     all
 }
 
-fn s(v: &str) -> V {
-    V::S(v.to_owned())
-}
-
 const T0: &str = "2025-05-01 10:00:00";
 const T1: &str = "2025-05-01 11:30:00";
 
@@ -547,26 +346,23 @@ pub fn upgraded_content(e: Engine, prefix: &str) -> Vec<String> {
 #[allow(clippy::too_many_lines)]
 fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
     use V::*;
-    let mut out = Vec::new();
-    let mut add = |table: &str, cols: &[&str], rows: Vec<Vec<V>>| {
-        out.extend(insert(e, prefix, table, cols, &rows));
-    };
+    let mut fx = Fixture::new(e, prefix);
     let migrations = if upgraded {
         upgraded_migrations()
     } else {
         MIGRATIONS.to_vec()
     };
-    add(
+    fx.add(
         "migrations",
-        &["migration", "batch"],
+        "migration batch",
         migrations.iter().map(|m| vec![s(m), I(1)]).collect(),
     );
     let st = |id: i64, group: &str, name: &str, payload: &str| {
         vec![I(id), s(group), s(name), B(false), s(payload)]
     };
-    add(
+    fx.add(
         "settings",
-        &["id", "group", "name", "locked", "payload"],
+        "id group name locked payload",
         vec![
             st(
                 1,
@@ -592,18 +388,9 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             st(12, "app", "show_timezone", r#"{"x":1}"#),
         ],
     );
-    add(
+    fx.add(
         "component_groups",
-        &[
-            "id",
-            "name",
-            "order",
-            "order_column",
-            "visible",
-            "collapsed",
-            "created_at",
-            "updated_at",
-        ],
+        "id name order order_column visible collapsed created_at updated_at",
         vec![
             vec![
                 I(1),
@@ -665,27 +452,15 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             N,
         ));
     }
-    add(
+    fx.add(
         "components",
-        &[
-            "id",
-            "name",
-            "description",
-            "link",
-            "status",
-            "order",
-            "component_group_id",
-            "enabled",
-            "checked",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
+        "id name description link status order component_group_id enabled checked created_at \
+            updated_at deleted_at",
         components,
     );
-    add(
+    fx.add(
         "meta",
-        &["id", "key", "value", "meta_id", "meta_type"],
+        "id key value meta_id meta_type",
         vec![
             vec![I(1), s("owner"), s(r#""ops""#), I(1), s("component")],
             vec![I(2), s("tier"), s("1"), I(1), s("component")],
@@ -693,14 +468,14 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             vec![I(4), s("x"), s(r#""y""#), I(1), s("Cachet\\Models\\Metric")],
         ],
     );
-    add(
+    fx.add(
         "tags",
-        &["id", "name", "slug"],
+        "id name slug",
         vec![vec![I(1), s("Core Service"), s("core-service")]],
     );
-    add(
+    fx.add(
         "taggables",
-        &["id", "tag_id", "taggable_id", "taggable_type"],
+        "id tag_id taggable_id taggable_type",
         vec![
             vec![I(1), I(1), I(1), s("Cachet\\Models\\Component")],
             vec![I(2), I(9), I(1), s("component")],
@@ -709,25 +484,10 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
     if upgraded {
         // No user is an admin in Cachet 3 yet (`is_admin` came in false for all): 2.4's
         // levels are the roles.
-        add(
+        fx.add(
             "users",
-            &[
-                "id",
-                "username",
-                "password",
-                "remember_token",
-                "google_2fa_secret",
-                "email",
-                "api_key",
-                "active",
-                "level",
-                "welcomed",
-                "created_at",
-                "updated_at",
-                "is_admin",
-                "preferred_locale",
-                "app_authentication_secret",
-            ],
+            "id username password remember_token google_2fa_secret email api_key active level \
+                welcomed created_at updated_at is_admin preferred_locale app_authentication_secret",
             vec![
                 vec![
                     I(1),
@@ -783,20 +543,10 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             ],
         );
     } else {
-        add(
+        fx.add(
             "users",
-            &[
-                "id",
-                "name",
-                "email",
-                "email_verified_at",
-                "password",
-                "is_admin",
-                "preferred_locale",
-                "app_authentication_secret",
-                "created_at",
-                "updated_at",
-            ],
+            "id name email email_verified_at password is_admin preferred_locale \
+                app_authentication_secret created_at updated_at",
             vec![
                 vec![
                     I(1),
@@ -854,20 +604,10 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             D(T0),
         ]
     };
-    add(
+    fx.add(
         "personal_access_tokens",
-        &[
-            "id",
-            "tokenable_type",
-            "tokenable_id",
-            "name",
-            "token",
-            "abilities",
-            "last_used_at",
-            "expires_at",
-            "created_at",
-            "updated_at",
-        ],
+        "id tokenable_type tokenable_id name token abilities last_used_at expires_at created_at \
+            updated_at",
         vec![
             pat(1, 1, "Deploy <bot>", &admin_hash, r#"["*"]"#),
             pat(
@@ -888,9 +628,9 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             ),
         ],
     );
-    add(
+    fx.add(
         "api_keys",
-        &["id", "name", "token_", "user_id"],
+        "id name token_ user_id",
         vec![vec![I(1), s("legacy"), s("whatever"), I(1)]],
     );
     let inc = |id: i64,
@@ -923,26 +663,10 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             deleted,
         ]
     };
-    add(
+    fx.add(
         "incidents",
-        &[
-            "id",
-            "guid",
-            "external_provider",
-            "external_id",
-            "user_id",
-            "name",
-            "status",
-            "visible",
-            "stickied",
-            "notifications",
-            "message",
-            "occurred_at",
-            "published_at",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
+        "id guid external_provider external_id user_id name status visible stickied notifications \
+            message occurred_at published_at created_at updated_at deleted_at",
         vec![
             inc(
                 1,
@@ -1011,9 +735,9 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             ),
         ],
     );
-    add(
+    fx.add(
         "incident_components",
-        &["id", "incident_id", "component_id", "component_status"],
+        "id incident_id component_id component_status",
         vec![
             vec![I(1), I(1), I(1), I(4)],
             vec![I(2), I(1), I(3), I(4)],
@@ -1032,18 +756,9 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             D(T1),
         ]
     };
-    add(
+    fx.add(
         "updates",
-        &[
-            "id",
-            "updateable_type",
-            "updateable_id",
-            "status",
-            "message",
-            "user_id",
-            "created_at",
-            "updated_at",
-        ],
+        "id updateable_type updateable_id status message user_id created_at updated_at",
         vec![
             upd(
                 1,
@@ -1059,18 +774,9 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             upd(5, "Cachet\\Models\\Incident", 2, N, "Still looking", N),
         ],
     );
-    add(
+    fx.add(
         "incident_templates",
-        &[
-            "id",
-            "name",
-            "slug",
-            "template",
-            "engine",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
+        "id name slug template engine created_at updated_at deleted_at",
         vec![vec![
             I(1),
             s("Down"),
@@ -1082,20 +788,10 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             N,
         ]],
     );
-    add(
+    fx.add(
         "schedules",
-        &[
-            "id",
-            "name",
-            "message",
-            "scheduled_at",
-            "completed_at",
-            "notifications",
-            "published_at",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-        ],
+        "id name message scheduled_at completed_at notifications published_at created_at \
+            updated_at deleted_at",
         vec![
             vec![
                 I(1),
@@ -1123,30 +819,15 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             ],
         ],
     );
-    add(
+    fx.add(
         "schedule_components",
-        &["id", "schedule_id", "component_id", "component_status"],
+        "id schedule_id component_id component_status",
         vec![vec![I(1), I(1), I(1), I(6)], vec![I(2), I(7), I(1), I(6)]],
     );
-    add(
+    fx.add(
         "metrics",
-        &[
-            "id",
-            "name",
-            "suffix",
-            "description",
-            "default_value",
-            "calc_type",
-            "display_chart",
-            "show_when_empty",
-            "places",
-            "default_view",
-            "threshold",
-            "order",
-            "visible",
-            "created_at",
-            "updated_at",
-        ],
+        "id name suffix description default_value calc_type display_chart show_when_empty places \
+            default_view threshold order visible created_at updated_at",
         vec![vec![
             I(1),
             s("Latency"),
@@ -1165,32 +846,17 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             D(T0),
         ]],
     );
-    add(
+    fx.add(
         "metric_points",
-        &[
-            "id",
-            "metric_id",
-            "value",
-            "counter",
-            "created_at",
-            "updated_at",
-        ],
+        "id metric_id value counter created_at updated_at",
         vec![
             vec![I(1), I(1), D("12.345"), I(1), D(T0), D(T0)],
             vec![I(2), I(9), D("1.000"), I(1), D(T0), D(T0)],
         ],
     );
-    add(
+    fx.add(
         "subscribers",
-        &[
-            "id",
-            "email",
-            "phone_number",
-            "email_verified_at",
-            "global",
-            "created_at",
-            "updated_at",
-        ],
+        "id email phone_number email_verified_at global created_at updated_at",
         vec![
             vec![
                 I(1),
@@ -1214,14 +880,14 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             ],
         ],
     );
-    add(
+    fx.add(
         "subscriptions",
-        &["id", "subscriber_id", "component_id"],
+        "id subscriber_id component_id",
         vec![vec![I(1), I(2), I(1)], vec![I(2), I(2), I(3)]],
     );
-    add(
+    fx.add(
         "webhook_subscriptions",
-        &["id", "url", "secret", "description", "send_all_events"],
+        "id url secret description send_all_events",
         vec![vec![
             I(1),
             s("https://hooks.example.com/cachet"),
@@ -1230,7 +896,7 @@ fn content_of(e: Engine, prefix: &str, upgraded: bool) -> Vec<String> {
             B(true),
         ]],
     );
-    out
+    fx.finish()
 }
 
 /// The rows the import must leave out (or carry without what cannot come), as `table id N`

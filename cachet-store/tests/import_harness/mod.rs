@@ -6,10 +6,12 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cachet_core::Cachet;
+use cachet_core::import::{self, Outcome, Plan};
+use cachet_core::model::{User, UserId};
 use cachet_core::secrets::{Keyring, SecretKey};
 use cachet_core::store::Store;
 use cachet_core::web::RequestContext;
+use cachet_core::{Cachet, LoginOutcome};
 use sqlx::Connection as _;
 
 use super::support::{unique_name, url_from_env};
@@ -156,4 +158,126 @@ pub async fn row_count(store: &dyn Store, table: &str) -> usize {
         .unwrap()
         .rows
         .len()
+}
+
+/// Runs `sql` on the SQLite source at `url`, to bend the fixture for one test.
+pub async fn exec_sqlite(url: &str, sql: String) {
+    let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
+
+/// Why planning the import of the source at `url` fails.
+pub async fn plan_error(url: &str) -> String {
+    let source = cachet_store::import::read_cachet(url, "").await.unwrap();
+    import::plan(&source, &keyring(), chrono::Utc::now())
+        .unwrap_err()
+        .to_string()
+}
+
+/// The plan reports exactly the rows of `expected` (`table id N` prefixes) as rejected.
+pub fn assert_rejected(plan: &Plan, expected: &[&str]) {
+    let reported: Vec<String> = plan.rejected.iter().map(ToString::to_string).collect();
+    for want in expected {
+        assert!(
+            reported.iter().any(|r| r.starts_with(want)),
+            "{want} missing from {reported:#?}"
+        );
+    }
+    assert_eq!(reported.len(), expected.len(), "{reported:#?}");
+}
+
+/// The fixture's incident 1 and its page name show on the public pages, escaped, and no
+/// script of the fixture's hostile content runs.
+pub async fn assert_pages_escaped(cachet: &Cachet) {
+    let (status, page) = get(cachet, "/incidents/1", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<h1>Outage &#60;b&#62;bold&#60;/b&#62;</h1>"),
+        "{page}"
+    );
+    assert!(page.contains("<strong>fixed</strong>"), "{page}");
+    assert!(!page.contains("<script>alert"), "{page}");
+    let (status, page) = get(cachet, "/", None).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(page.contains("Acme &#60;script&#62;"), "{page}");
+}
+
+/// User 2 (`ops@example.com`) has a bcrypt hash starting with `bcrypt_prefix`, signs in with
+/// `password` once and has an argon2id hash afterwards; a wrong password is refused.
+pub async fn assert_bcrypt_signs_in_and_is_rehashed(
+    cachet: &Cachet,
+    store: &dyn Store,
+    password: &str,
+    bcrypt_prefix: &str,
+) {
+    let before = store.user(UserId(2)).await.unwrap().password_hash.0;
+    assert!(before.starts_with(bcrypt_prefix));
+    let out = cachet
+        .login("ops@example.com", password, None, None, None)
+        .await
+        .unwrap();
+    assert!(matches!(out, LoginOutcome::SignedIn(_)));
+    let after = store.user(UserId(2)).await.unwrap().password_hash.0;
+    assert!(after.starts_with("$argon2id$"), "{after}");
+    assert!(
+        cachet
+            .login("ops@example.com", "wrong password here", None, None, None)
+            .await
+            .is_err()
+    );
+}
+
+/// The admin (user 1, `admin@example.com`) is asked for a second factor after `password`,
+/// and its TOTP secret is `totp_secret` (base32), sealed with `ring`. Returns the admin.
+pub async fn assert_admin_totp_sealed(
+    cachet: &Cachet,
+    store: &dyn Store,
+    ring: &Keyring,
+    password: &str,
+    totp_secret: &str,
+) -> User {
+    let out = cachet
+        .login("admin@example.com", password, None, None, None)
+        .await
+        .unwrap();
+    assert!(matches!(out, LoginOutcome::SecondFactorRequired(_)));
+    let admin = store.user(UserId(1)).await.unwrap();
+    let totp = admin.totp.as_ref().unwrap();
+    let opened = ring
+        .open(&totp.secret, cachet_core::auth::totp::SECRET_AAD)
+        .unwrap();
+    assert_eq!(
+        opened,
+        totp_rs::Secret::Encoded(totp_secret.into())
+            .to_bytes()
+            .unwrap()
+    );
+    admin
+}
+
+/// Reading, planning and applying the source at `url` again gives `plan`'s fingerprint,
+/// is reported as already imported and leaves `store` as it was.
+pub async fn assert_rerun_changes_nothing(
+    store: &dyn Store,
+    ring: &Keyring,
+    url: &str,
+    prefix: &str,
+    plan: &Plan,
+) {
+    let before = store.dump().await.unwrap();
+    let again = cachet_store::import::read_cachet(url, prefix)
+        .await
+        .unwrap();
+    let plan2 = import::plan(&again, ring, chrono::Utc::now()).unwrap();
+    assert_eq!(plan2.fingerprint, plan.fingerprint);
+    assert_eq!(
+        import::apply(store, &plan2).await.unwrap(),
+        Outcome::AlreadyImported
+    );
+    assert_eq!(store.dump().await.unwrap(), before);
 }

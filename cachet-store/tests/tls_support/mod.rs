@@ -1,9 +1,11 @@
-//! What the TLS tests share: certificates made with rcgen, commands, a runtime, and the
-//! TLS cause of a refused connect.
+//! What the TLS tests share: certificates made with rcgen, commands, a runtime, the
+//! lifetime of a server of the test's own (a watcher that removes it after the test process,
+//! a sweep of those of runs that are gone), and the TLS cause of a refused connect.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
-use std::path::Path;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use cachet_core::store::StoreError;
@@ -81,4 +83,103 @@ pub fn tls_cause(err: &StoreError) -> &TlsError {
     source
         .downcast_ref::<TlsError>()
         .unwrap_or_else(|| panic!("not a TLS failure: {source}"))
+}
+
+/// The certificates of a test server and the files a client needs, all in one folder.
+pub struct TlsFiles {
+    /// The CA that signed the server and client certificates.
+    pub ca: PathBuf,
+    /// Another CA, which signed nothing the server has.
+    pub other_ca: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+}
+
+impl TlsFiles {
+    /// Makes a CA, another CA, a server certificate for `localhost` and a client certificate
+    /// with the common name `client`, and writes them to `dir`, each file's name starting
+    /// with `prefix`.
+    pub fn make(dir: &Path, prefix: &str, client: &str) -> Self {
+        let file = |n: &str| dir.join(format!("{prefix}{n}"));
+        let files = Self {
+            ca: file("ca.crt"),
+            other_ca: file("other_ca.crt"),
+            server_cert: file("server.crt"),
+            server_key: file("server.key"),
+            client_cert: file("client.crt"),
+            client_key: file("client.key"),
+        };
+        let (ca_pem, issuer) = ca("cachet test CA");
+        let (other_pem, _) = ca("cachet other CA");
+        let (server_cert, server_key) = leaf(&issuer, &["localhost"], "localhost");
+        let (client_cert, client_key) = leaf(&issuer, &[], client);
+        write(&files.ca, &ca_pem);
+        write(&files.other_ca, &other_pem);
+        write(&files.server_cert, &server_cert);
+        write(&files.server_key, &server_key);
+        write(&files.client_cert, &client_cert);
+        write(&files.client_key, &client_key);
+        files
+    }
+}
+
+/// Whether every `(command, argument)` runs; without them the test says `skipped` and
+/// passes, except in CI (`CI` set), where it fails with `ci_message`.
+pub fn server_tools(tools: &[(&str, &str)], ci_message: &str, skipped: &str) -> bool {
+    let available = tools.iter().all(|(cmd, arg)| {
+        Command::new(cmd)
+            .arg(arg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    });
+    if !available {
+        assert!(std::env::var_os("CI").is_none(), "{ci_message}");
+        eprintln!("skipped: {skipped}");
+    }
+    available
+}
+
+/// Starts a watcher that runs the shell command `cleanup` once this process is gone (also
+/// after a panic or a kill). Start it before the server, so the server goes even if starting
+/// it fails half-way; its own process group keeps it alive through a Ctrl-C to the test run.
+pub fn watch_and_clean_up(cleanup: &str) {
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {cleanup}",
+        pid = std::process::id(),
+    );
+    // Never waited on: it outlives this process on purpose, to clean up after it.
+    #[allow(clippy::zombie_processes)]
+    let _watcher = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start the watcher");
+}
+
+/// Whether `name` is `prefix` and the id of a process other than this one that is gone: a
+/// server of an earlier run whose watcher did not get to remove it.
+pub fn of_a_run_that_is_gone(name: &str, prefix: &str) -> bool {
+    let Some(pid) = name.strip_prefix(prefix) else {
+        return false;
+    };
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && pid != std::process::id().to_string()
+        && !Path::new("/proc").join(pid).exists()
+}
+
+/// Runs the shell command `script`, quietly and whatever it returns.
+pub fn run_quietly(script: &str) {
+    let _ = Command::new("sh")
+        .args(["-c", script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }

@@ -430,16 +430,7 @@ pub async fn component_filters(store: &dyn Store) -> Result<(), Failure> {
     for (what, filter, want) in cases {
         let page = store.components(&q(filter)).await.ctx(what)?;
         let want: Vec<i64> = want.iter().map(|i| c[*i].id.get()).collect();
-        ensure_eq(
-            ids(&page.items, id),
-            want.clone(),
-            format!("components filtered by {what}"),
-        )?;
-        ensure_eq(
-            page.total,
-            want.len() as u64,
-            format!("total of components filtered by {what}"),
-        )?;
+        ensure_filtered(&page, id, &want, "components", what)?;
     }
     Ok(())
 }
@@ -1014,16 +1005,7 @@ pub async fn group_filters_and_sorts(store: &dyn Store) -> Result<(), Failure> {
             .await
             .ctx(what)?;
         let want: Vec<i64> = want.iter().map(|i| g[*i].id.get()).collect();
-        ensure_eq(
-            ids(&page.items, |x| x.id.get()),
-            want.clone(),
-            format!("groups filtered by {what}"),
-        )?;
-        ensure_eq(
-            page.total,
-            want.len() as u64,
-            format!("total of groups filtered by {what}"),
-        )?;
+        ensure_filtered(&page, |x| x.id.get(), &want, "groups", what)?;
     }
     for field in GroupSort::ALL {
         for dir in [Direction::Asc, Direction::Desc] {

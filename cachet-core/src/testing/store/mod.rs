@@ -437,6 +437,27 @@ pub(crate) fn ids<T>(items: &[T], id: impl Fn(&T) -> i64) -> Vec<i64> {
     items.iter().map(id).collect()
 }
 
+/// One filter case (`what`) of a listing of `noun`: `page` holds exactly the items with the
+/// ids `want`, in that order, and its total counts exactly them.
+pub(crate) fn ensure_filtered<T>(
+    page: &Page<T>,
+    id: impl Fn(&T) -> i64,
+    want: &[i64],
+    noun: &str,
+    what: &str,
+) -> Result<(), Failure> {
+    ensure_eq(
+        ids(&page.items, id),
+        want.to_vec(),
+        format!("{noun} filtered by {what}"),
+    )?;
+    ensure_eq(
+        page.total,
+        want.len() as u64,
+        format!("total of {noun} filtered by {what}"),
+    )
+}
+
 /// Polls several futures together on the current task (a dependency-free `join_all`).
 pub(crate) async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();

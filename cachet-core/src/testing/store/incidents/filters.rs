@@ -215,16 +215,7 @@ pub async fn incident_filters(store: &dyn Store) -> Result<(), Failure> {
             .await
             .ctx(what)?;
         let want: Vec<i64> = want.iter().map(|x| i[*x].id.get()).collect();
-        ensure_eq(
-            ids(&page.items, |x| x.id.get()),
-            want.clone(),
-            format!("incidents filtered by {what}"),
-        )?;
-        ensure_eq(
-            page.total,
-            want.len() as u64,
-            format!("total of incidents filtered by {what}"),
-        )?;
+        ensure_filtered(&page, |x| x.id.get(), &want, "incidents", what)?;
     }
     Ok(())
 }

@@ -336,16 +336,7 @@ pub async fn schedule_filters(store: &dyn Store) -> Result<(), Failure> {
             .await
             .ctx(what)?;
         let want: Vec<i64> = want.iter().map(|x| s[*x].id.get()).collect();
-        ensure_eq(
-            ids(&page.items, |x| x.id.get()),
-            want.clone(),
-            format!("schedules filtered by {what}"),
-        )?;
-        ensure_eq(
-            page.total,
-            want.len() as u64,
-            format!("total of schedules filtered by {what}"),
-        )?;
+        ensure_filtered(&page, |x| x.id.get(), &want, "schedules", what)?;
     }
     Ok(())
 }

@@ -69,7 +69,7 @@ mod recipients;
 use self::delivery::*;
 use self::recipients::*;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,7 +82,7 @@ use super::events::{ComponentData, IncidentData, ScheduleData, SubscriberData};
 use super::links::{self, LinkPurpose};
 use super::render::{self, MailParts};
 use super::{
-    Channel, ChatMessage, ChatSeverity, DeliveryError, EmailMessage, Message, Notifier,
+    Channel, ChatMessage, ChatSeverity, DeliveryError, EmailMessage, Message, Notifier, SmsMessage,
     WebhookMessage,
 };
 use crate::clock::Timestamp;
@@ -136,8 +136,8 @@ pub struct DispatcherConfig {
     /// How often retention runs (default 1 h; the first tick runs it).
     pub retention_interval: Duration,
     /// A global send rate per channel in messages a second ([`super::budget::SendRate`]):
-    /// deliveries wait for a permit, none is dropped (default 20 mails, 50 webhook calls and
-    /// 20 chat messages a second; a channel missing here is not paced). Keep `batch_size` over the rate well
+    /// deliveries wait for a permit, none is dropped (default 20 mails, 50 webhook calls,
+    /// 20 chat messages and 1 SMS a second; a channel missing here is not paced). Keep `batch_size` over the rate well
     /// below `send_timeout`: a delivery's wait for its permit and its send are both part of
     /// its tick.
     pub send_rates: HashMap<Channel, NonZeroU32>,
@@ -177,6 +177,9 @@ impl Default for DispatcherConfig {
                     Channel::Chat,
                     NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
                 ),
+                // One SMS a second: what a single long-code sender number may send in the US,
+                // and a modest pace for a channel billed per message.
+                (Channel::Sms, NonZeroU32::MIN),
             ]),
         }
     }
@@ -541,6 +544,7 @@ impl Dispatcher {
             config: self.config.clone(),
             events: Mutex::new(HashMap::new()),
             stopping: self.stopping.subscribe(),
+            sms_day: Mutex::new(()),
         });
         let mut set = tokio::task::JoinSet::new();
         let mut pending = claimed.into_iter();

@@ -510,3 +510,104 @@ async fn admins_see_an_sms_subscriber_masked_and_the_export_names_the_number() {
     assert_eq!(export["phone_number"], US_1);
     assert_eq!(export["email"], serde_json::Value::Null);
 }
+
+/// Twilio's signature of a form POST to `url`: base64 HMAC-SHA1 under the auth token of the
+/// URL followed by every parameter, sorted by name, as name and value.
+fn twilio_signature(token: &str, url: &str, params: &[(&str, &str)]) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut sorted = params.to_vec();
+    sorted.sort();
+    let mut data = url.to_owned();
+    for (k, v) in sorted {
+        data.push_str(k);
+        data.push_str(v);
+    }
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(token.as_bytes()).unwrap();
+    mac.update(data.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn twilio_post(params: &[(&str, &str)], signature: Option<&str>) -> http::Request<bytes::Bytes> {
+    let body = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut req = post("/subscribe/sms/inbound/twilio", &body, None);
+    if let Some(s) = signature {
+        req.headers_mut()
+            .insert("x-twilio-signature", s.parse().unwrap());
+    }
+    req
+}
+
+#[tokio::test]
+async fn a_twilio_stop_with_a_valid_signature_deletes_and_a_bad_signature_is_refused() {
+    const TOKEN: &str = "twilio-auth-token-for-tests";
+    let mut config = sms_config(100);
+    config.sms.twilio_auth_token = Some(TOKEN.to_owned());
+    let h = Harness::over(new_store().await, config);
+    let (rec, d) = sms_dispatcher(&h);
+    verified_sms(&h, &d, &rec, US_1).await;
+    let url = "https://status.example.com/subscribe/sms/inbound/twilio";
+    let params = [
+        ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+        ("From", US_1),
+        ("To", "+12015550199"),
+        ("Body", "STOP"),
+    ];
+    // No signature, a signature under another token, and one over other parameters: 403,
+    // the same body, nothing deleted.
+    let forged = twilio_signature("another-token", url, &params);
+    let other_body = twilio_signature(TOKEN, url, &[("From", US_1), ("Body", "HELLO")]);
+    for sig in [None, Some(forged.as_str()), Some(other_body.as_str())] {
+        let r = h.cachet.handle(twilio_post(&params, sig), cx()).await;
+        assert_eq!(r.status(), http::StatusCode::FORBIDDEN);
+        assert_eq!(body(&r), "forbidden\n");
+        assert!(subscriber_of(&h, US_1).await.is_some());
+    }
+    // The real signature: the subscriber is gone, and the answer is an empty TwiML.
+    let good = twilio_signature(TOKEN, url, &params);
+    let r = h
+        .cachet
+        .handle(twilio_post(&params, Some(&good)), cx())
+        .await;
+    assert_eq!(r.status(), http::StatusCode::OK);
+    assert_eq!(
+        body(&r),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"
+    );
+    assert_eq!(subscriber_of(&h, US_1).await, None);
+    // The same answer again for a number no longer subscribed (nothing to learn from it).
+    let r = h
+        .cachet
+        .handle(twilio_post(&params, Some(&good)), cx())
+        .await;
+    assert_eq!(r.status(), http::StatusCode::OK);
+}
+
+#[tokio::test]
+async fn inbound_webhooks_without_a_configured_secret_are_refused() {
+    let h = harness(100).await;
+    let params = [("From", US_1), ("Body", "STOP")];
+    let url = "https://status.example.com/subscribe/sms/inbound/twilio";
+    let sig = twilio_signature("", url, &params);
+    let r = h
+        .cachet
+        .handle(twilio_post(&params, Some(&sig)), cx())
+        .await;
+    assert_eq!(r.status(), http::StatusCode::FORBIDDEN);
+    let vonage = post(
+        "/subscribe/sms/inbound/vonage",
+        "msisdn=12015550123&text=STOP&timestamp=1767225600&sig=00",
+        None,
+    );
+    let r = h.cachet.handle(vonage, cx()).await;
+    assert_eq!(r.status(), http::StatusCode::FORBIDDEN);
+    let r = h
+        .cachet
+        .handle(get("/subscribe/sms/inbound/twilio"), cx())
+        .await;
+    assert_eq!(r.status(), http::StatusCode::METHOD_NOT_ALLOWED);
+}

@@ -585,6 +585,105 @@ async fn unsubscribe_post(cx: &Ctx<'_>, token: &str) -> Answer {
     }
 }
 
+/// The SMS providers whose inbound webhooks are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InboundProvider {
+    Twilio,
+    Vonage,
+}
+
+/// Answers a provider's inbound SMS webhook (`POST /subscribe/sms/inbound/twilio` or
+/// `/vonage`, form-encoded), or `None` when the path is not one. The request counts only when
+/// its signature verifies under the configured secret ([`crate::SmsPolicy`]); otherwise 403,
+/// the same for a missing secret, a missing header and a wrong signature. A verified opt-out
+/// reply (`STOP` and its synonyms) deletes the SMS subscriber with the sender's number; the
+/// answer is the same whether or not there was one.
+pub(crate) async fn inbound_sms(cachet: &Cachet, req: &Request<Bytes>) -> Option<Response<Bytes>> {
+    let provider = match req.uri().path() {
+        "/subscribe/sms/inbound/twilio" => InboundProvider::Twilio,
+        "/subscribe/sms/inbound/vonage" => InboundProvider::Vonage,
+        _ => return None,
+    };
+    if req.method() != Method::POST {
+        let mut r = response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        r.headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static("POST"));
+        return Some(r);
+    }
+    let forbidden = || response::plain(StatusCode::FORBIDDEN, "forbidden\n");
+    let params: &[(String, String)] = crate::web::form::body(req).map_or(&[], |f| f.pairs());
+    let field = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let policy = &cachet.config().sms;
+    let (from, text) = match provider {
+        InboundProvider::Twilio => {
+            let Some(token) = policy.twilio_auth_token.as_deref() else {
+                return Some(forbidden());
+            };
+            let signature = req
+                .headers()
+                .get("x-twilio-signature")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            // Twilio signs the URL it was configured with: the public URL and this path.
+            let base = cachet.config().public_url.as_str().trim_end_matches('/');
+            let path = req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| req.uri().path(), http::uri::PathAndQuery::as_str);
+            let url = format!("{base}{path}");
+            if !crate::notify::inbound_sms::verify_twilio(token, &url, params, signature) {
+                return Some(forbidden());
+            }
+            (field("From").map(str::to_owned), field("Body"))
+        }
+        InboundProvider::Vonage => {
+            let Some(secret) = policy.vonage_signature_secret.as_deref() else {
+                return Some(forbidden());
+            };
+            if crate::notify::inbound_sms::verify_vonage(secret, params, cachet.now()).is_err() {
+                return Some(forbidden());
+            }
+            // Vonage writes the sender without the `+`.
+            (
+                field("msisdn").map(|n| format!("+{}", n.trim_start_matches('+'))),
+                field("text"),
+            )
+        }
+    };
+    // A sender that is not a mobile number (a short code, an alphanumeric sender) has no
+    // subscription to end.
+    if let (Some(from), Some(text)) = (from, text)
+        && let Ok(number) = crate::validate::PhoneNumber::parse(&from)
+        && let Err(e) = cachet.sms_opt_out(&number, text).await
+    {
+        tracing::error!(error = ?crate::log::Escaped(&e), "inbound SMS opt-out failed");
+        return Some(internal());
+    }
+    Some(match provider {
+        // An empty TwiML answer: Twilio sends no reply of its own making.
+        InboundProvider::Twilio => {
+            let mut r = Response::new(Bytes::from_static(
+                b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>",
+            ));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/xml; charset=utf-8"),
+            );
+            r
+        }
+        InboundProvider::Vonage => {
+            let mut r = Response::new(Bytes::new());
+            *r.status_mut() = StatusCode::NO_CONTENT;
+            r
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

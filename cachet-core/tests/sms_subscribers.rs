@@ -611,3 +611,98 @@ async fn inbound_webhooks_without_a_configured_secret_are_refused() {
         .await;
     assert_eq!(r.status(), http::StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// The form token of the form posting to `action`.
+fn token_of(html: &str, action: &str) -> String {
+    let form = html
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form for {action} in {html}"));
+    form_token(&html[form..])
+}
+
+#[tokio::test]
+async fn the_subscribe_page_offers_sms_and_the_code_confirms_through_the_web() {
+    let h = harness(100).await;
+    let (rec, d) = sms_dispatcher(&h);
+    let page = body(&h.cachet.handle(get("/subscribe"), cx()).await);
+    assert!(page.contains("name=\"phone_number\""), "{page}");
+    let t = token_of(&page, "/subscribe/sms");
+    // Without the form token: refused, nothing stored.
+    let r = h
+        .cachet
+        .handle(
+            post(
+                "/subscribe/sms",
+                &format!("phone_number={}", enc(US_1)),
+                Some(ORIGIN),
+            ),
+            cx(),
+        )
+        .await;
+    assert_eq!(r.status(), http::StatusCode::FORBIDDEN);
+    assert_eq!(subscriber_of(&h, US_1).await, None);
+    // A region that is not allowed: 400 naming the rule, nothing stored.
+    let r = h
+        .cachet
+        .handle(
+            post(
+                "/subscribe/sms",
+                &format!("_token={}&phone_number={}", enc(&t), enc(DE)),
+                Some(ORIGIN),
+            ),
+            cx(),
+        )
+        .await;
+    assert_eq!(r.status(), http::StatusCode::BAD_REQUEST);
+    assert!(body(&r).contains("does not send SMS to numbers of that country"));
+    assert_eq!(subscriber_of(&h, DE).await, None);
+    // Written the way people write it: accepted, and the code page keeps the number.
+    let r = h
+        .cachet
+        .handle(
+            post(
+                "/subscribe/sms",
+                &format!(
+                    "_token={}&phone_number={}",
+                    enc(&t),
+                    enc("+1 (201) 555-0123")
+                ),
+                Some(ORIGIN),
+            ),
+            cx(),
+        )
+        .await;
+    assert_eq!(r.status(), http::StatusCode::OK);
+    let code_page = body(&r);
+    assert!(code_page.contains("value=\"+12015550123\""), "{code_page}");
+    drain(&d).await;
+    let code = last_code(&rec, US_1);
+    let ct = token_of(&code_page, "/subscribe/sms/confirm");
+    let confirm = |code: String| {
+        post(
+            "/subscribe/sms/confirm",
+            &format!(
+                "_token={}&phone_number={}&code={}",
+                enc(&ct),
+                enc(US_1),
+                code
+            ),
+            Some(ORIGIN),
+        )
+    };
+    let r = h.cachet.handle(confirm(wrong(&code)), cx()).await;
+    assert_eq!(r.status(), http::StatusCode::BAD_REQUEST);
+    assert!(body(&r).contains("wrong or no longer valid"));
+    let r = h.cachet.handle(confirm(code), cx()).await;
+    assert_eq!(r.status(), http::StatusCode::OK);
+    assert!(body(&r).contains("Your number is confirmed"));
+    assert!(subscriber_of(&h, US_1).await.unwrap().verified_at.is_some());
+}
+
+#[tokio::test]
+async fn the_subscribe_page_has_no_sms_form_when_sms_is_off() {
+    let h = Harness::new().await;
+    let page = body(&h.cachet.handle(get("/subscribe"), cx()).await);
+    assert!(page.contains("name=\"email\""));
+    assert!(!page.contains("phone_number"));
+}

@@ -735,7 +735,7 @@ impl DeliverCtx {
     }
 
     /// Mints a confirmation code for this SMS: six random digits stored only as their keyed
-    /// hash, expiring after [`crate::facade::SMS_CODE_TTL`]. The number's earlier codes end and
+    /// hash, expiring after [`crate::SMS_CODE_TTL`]. The number's earlier codes end and
     /// its count of wrong tries starts again, so one code is live at a time.
     async fn mint_sms_code(&self, s: &Subscriber) -> Result<String, RenderError> {
         const STORE: RenderError = RenderError::Transient("store unavailable while rendering");

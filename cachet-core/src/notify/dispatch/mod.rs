@@ -62,6 +62,17 @@
 //! under maintenance, no subscriber is notified. Maintenance notices themselves are never
 //! suppressed, and a schedule whose end has passed never suppresses anything (Cachet's
 //! stuck-window bug cannot happen).
+//!
+//! # SMS
+//!
+//! An SMS subscriber's deliveries go on the `sms` channel (key `subscriber:{id}`, idempotency
+//! key `cachet.{event}.subscriber-{id}.sms`): the confirmation code, the manage link once
+//! confirmed, and incidents and maintenance (not component status changes: each SMS is
+//! billed) cut to three segments with the page's link kept whole. Before each hand-over the
+//! instance's SMS count for the UTC day is spent ([`crate::SmsPolicy::daily_limit`], kept in
+//! the throttle table). Past the limit an SMS fails for good rather than waiting for the next
+//! day: a held incident notice would arrive stale and a held code expired, and the failure
+//! stays visible in the delivery log; the first refusal of a day writes one audit entry.
 
 mod delivery;
 mod recipients;

@@ -706,3 +706,28 @@ async fn the_subscribe_page_has_no_sms_form_when_sms_is_off() {
     assert!(page.contains("name=\"email\""));
     assert!(!page.contains("phone_number"));
 }
+
+#[tokio::test]
+async fn the_manage_link_in_the_confirmation_sms_leads_to_an_unsubscribe_that_deletes() {
+    let h = harness(100).await;
+    let (rec, d) = sms_dispatcher(&h);
+    verified_sms(&h, &d, &rec, US_1).await;
+    let welcome = sms_to(&rec, US_1).last().unwrap().body.clone();
+    let manage = link_path(&welcome, "/subscribe/manage/");
+    let page = body(&h.cachet.handle(get(&manage), cx()).await);
+    let at = page
+        .find("action=\"/unsubscribe/")
+        .expect("an unsubscribe form")
+        + 8;
+    let action = page[at..].split('"').next().unwrap().to_owned();
+    let t = token_of(&page, &action);
+    let r = h
+        .cachet
+        .handle(
+            post(&action, &format!("_token={}", enc(&t)), Some(ORIGIN)),
+            cx(),
+        )
+        .await;
+    assert_eq!(r.status(), http::StatusCode::OK);
+    assert_eq!(subscriber_of(&h, US_1).await, None);
+}

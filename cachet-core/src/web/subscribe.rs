@@ -656,6 +656,23 @@ fn manage_form(cx: &Ctx<'_>, token: &str, choices: Vec<(i64, String, bool)>) -> 
     }
 }
 
+/// The unsubscribe form under the manage page: the way out for a subscriber who reached the
+/// page from an SMS (a mail subscriber also has the link in every mail).
+fn manage_unsubscribe_form(cx: &Ctx<'_>, id: crate::model::SubscriberId) -> FormView {
+    let token = crate::notify::links::sign(cx.cachet.keyring(), LinkPurpose::Unsubscribe, id);
+    FormView {
+        action: cx.c.href(&format!("/unsubscribe/{token}")),
+        token: cx.token("unsubscribe"),
+        intro: Some(cx.c.t(Msg::ManageUnsubscribeIntro).to_owned()),
+        email: false,
+        email_value: String::new(),
+        phone: None,
+        code: false,
+        components: None,
+        button: cx.c.t(Msg::UnsubscribeButton),
+    }
+}
+
 async fn manage_get(cx: &Ctx<'_>, token: &str) -> Answer {
     if !cx.cachet.link_is_authentic(LinkPurpose::Manage, token) {
         return Ok(cx.invalid_link(StatusCode::BAD_REQUEST));
@@ -670,12 +687,13 @@ async fn manage_get(cx: &Ctx<'_>, token: &str) -> Answer {
         Err(e) => return Err(e),
     };
     let choices = cx.choices(&s.components).await?;
-    Ok(cx.page(
+    Ok(cx.page_with(
         StatusCode::OK,
         Msg::ManageTitle,
         None,
         None,
         Some(manage_form(cx, token, choices)),
+        Some(manage_unsubscribe_form(cx, s.id)),
     ))
 }
 
@@ -703,12 +721,13 @@ async fn manage_post(cx: &Ctx<'_>, token: &str) -> Answer {
     {
         Ok(s) => {
             let choices = cx.choices(&s.components).await?;
-            Ok(cx.page(
+            Ok(cx.page_with(
                 StatusCode::OK,
                 Msg::ManageTitle,
                 Some(cx.c.t(Msg::ManageSaved).to_owned()),
                 None,
                 Some(manage_form(cx, token, choices)),
+                Some(manage_unsubscribe_form(cx, s.id)),
             ))
         }
         Err(Error::Validation(_)) => {

@@ -731,3 +731,53 @@ async fn the_manage_link_in_the_confirmation_sms_leads_to_an_unsubscribe_that_de
     assert_eq!(r.status(), http::StatusCode::OK);
     assert_eq!(subscriber_of(&h, US_1).await, None);
 }
+
+/// Vonage's signed-webhook signature: hex HMAC-SHA256 under the signature secret of every
+/// parameter but `sig`, sorted by name, as `&name=value` (`&` and `=` in values as `_`).
+fn vonage_signature(secret: &str, params: &[(&str, &str)]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut sorted = params.to_vec();
+    sorted.sort();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    for (k, v) in sorted {
+        mac.update(format!("&{k}={}", v.replace(['&', '='], "_")).as_bytes());
+    }
+    hex::encode_upper(mac.finalize().into_bytes())
+}
+
+#[tokio::test]
+async fn a_signed_vonage_stop_deletes_and_a_stale_or_forged_one_is_refused() {
+    const SECRET: &str = "vonage-signature-secret";
+    let mut config = sms_config(100);
+    config.sms.vonage_signature_secret = Some(SECRET.to_owned());
+    let h = Harness::over(new_store().await, config);
+    let (rec, d) = sms_dispatcher(&h);
+    verified_sms(&h, &d, &rec, GB).await;
+    let now = h.clock_now().timestamp().to_string();
+    let stale = (h.clock_now().timestamp() - 600).to_string();
+    let request = |timestamp: &str, secret: &str| {
+        let params = [
+            ("msisdn", "447400123456"),
+            ("to", "447700900000"),
+            ("messageId", "0A0000000123ABCD1"),
+            ("text", "STOP"),
+            ("type", "text"),
+            ("timestamp", timestamp),
+        ];
+        let sig = vonage_signature(secret, &params);
+        let mut body: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect();
+        body.push(format!("sig={sig}"));
+        post("/subscribe/sms/inbound/vonage", &body.join("&"), None)
+    };
+    for req in [request(&now, "another-secret"), request(&stale, SECRET)] {
+        let r = h.cachet.handle(req, cx()).await;
+        assert_eq!(r.status(), http::StatusCode::FORBIDDEN);
+        assert!(subscriber_of(&h, GB).await.is_some());
+    }
+    let r = h.cachet.handle(request(&now, SECRET), cx()).await;
+    assert_eq!(r.status(), http::StatusCode::NO_CONTENT);
+    assert_eq!(subscriber_of(&h, GB).await, None);
+}

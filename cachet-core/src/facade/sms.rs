@@ -163,8 +163,12 @@ impl Cachet {
         }
     }
 
-    /// A visitor subscribes a mobile number (double opt-in by code, no enumeration; see the
-    /// [module docs](self)). The answer is the same whether or not the number is known.
+    /// A visitor subscribes a mobile number (double opt-in by code, no enumeration). The
+    /// answer is the same whether or not the number is known: a new number becomes an
+    /// unverified SMS subscriber and gets a code, an unverified one a fresh code, a verified
+    /// one its manage link, each within the number's budget (one SMS per 15 minutes, five a
+    /// day). A number outside [`SmsPolicy::allowed_regions`](crate::SmsPolicy) is refused
+    /// before anything is stored or sent.
     ///
     /// # Errors
     ///

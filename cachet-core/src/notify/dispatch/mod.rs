@@ -646,6 +646,21 @@ mod tests {
             Some(Recipient::Direct(Some(UserId(1))))
         );
         assert_eq!(Recipient::parse("subscriber:x", Channel::Email), None);
+        // An SMS subscriber keeps the subscriber's key on the SMS channel.
+        let sms = Recipient::subscriber(SubscriberId(5), SubscriberChannel::Sms);
+        assert_eq!(sms, Recipient::SmsSubscriber(SubscriberId(5)));
+        assert_eq!(sms.key(), "subscriber:5");
+        assert_eq!(sms.channel(), Channel::Sms);
+        assert_eq!(Recipient::parse(&sms.key(), Channel::Sms), Some(sms));
+        assert_eq!(channel_of("sms"), Some(Channel::Sms));
+        assert_eq!(
+            idempotency_key(OutboxEventId(17), sms),
+            "cachet.17.subscriber-5.sms"
+        );
+        assert_eq!(
+            Recipient::subscriber(SubscriberId(5), SubscriberChannel::Email),
+            Recipient::Subscriber(SubscriberId(5))
+        );
         // A chat endpoint keeps the endpoint's key (its delivery log) on the chat channel.
         for r in [
             Recipient::Webhook(WebhookId(9)),

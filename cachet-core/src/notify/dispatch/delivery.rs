@@ -306,7 +306,7 @@ impl DeliverCtx {
                 })
                 .await
                 .map_err(drop)?;
-            tracing::warn!(target: "cachet::notify", limit, "the daily SMS limit is reached; further SMS today fail");
+            tracing::warn!(target: "cachet::notify", daily_limit = limit, "the daily SMS limit is reached; further SMS today fail");
             self.cachet
                 .append_audit(
                     &crate::Actor::operator(),

@@ -576,6 +576,7 @@ mod tests {
             Value::Null,
             Value::Int(10),
             Value::Int(11),
+            Value::Text("sms".into()),
         ]);
         let settings = d
             .tables
@@ -725,7 +726,15 @@ mod tests {
         let hooks = m.tables.iter_mut().find(|t| t.name == "webhooks").unwrap();
         assert_eq!(hooks.columns.pop().as_deref(), Some("format:text"));
         assert_eq!(hooks.columns.pop().as_deref(), Some("events:text"));
-        let body = text[body_start(text.as_bytes())..].replace(",\"maintenance\",\"slack\"]", "]");
+        let subs = m
+            .tables
+            .iter_mut()
+            .find(|t| t.name == "subscribers")
+            .unwrap();
+        assert_eq!(subs.columns.pop().as_deref(), Some("channel:text"));
+        let body = text[body_start(text.as_bytes())..]
+            .replace(",\"maintenance\",\"slack\"]", "]")
+            .replace(",\"sms\"]", "]");
         m.body_sha256 = hex::encode(Sha256::digest(body.as_bytes()));
         let mut old = serde_json::to_vec(&m).unwrap();
         old.push(b'\n');
@@ -750,6 +759,13 @@ mod tests {
         );
         // And the signed JSON, as migration 0007 gave them.
         hooks.rows[0][9] = Value::Text("json".into());
+        // A subscriber from before SMS is a mail subscriber, as migration 0008 says.
+        let subs = expected
+            .tables
+            .iter_mut()
+            .find(|t| t.table.name == "subscribers")
+            .unwrap();
+        subs.rows[0][8] = Value::Text("email".into());
         assert_eq!(back, expected);
         // Re-exporting writes this build's layout, which reads back unchanged.
         let (_, again) = decode(&archive(&back)).unwrap();

@@ -372,6 +372,26 @@ messages! {
     SubscribeChooseHint => { en: "Tick the components you care about, or none to hear about all of them.", de: "Wählen Sie die Komponenten, die Sie interessieren, oder keine, um über alle informiert zu werden.", fr: "Cochez les composants qui vous intéressent, ou aucun pour être informé de tous." },
     /// Submit button of the subscribe form.
     SubscribeButton => { en: "Subscribe", de: "Abonnieren", fr: "S'abonner" },
+    /// Intro of the SMS form on the subscribe page.
+    SubscribeSmsIntro => { en: "Or get an SMS when an incident is reported or maintenance is planned.", de: "Oder erhalten Sie eine SMS, wenn ein Vorfall gemeldet oder eine Wartung geplant wird.", fr: "Ou recevez un SMS lorsqu'un incident est signalé ou qu'une maintenance est prévue." },
+    /// Label of the mobile number field.
+    SubscribePhone => { en: "Mobile number, with + and the country code (such as +14155550123)", de: "Mobilnummer, mit + und Ländervorwahl (zum Beispiel +4915123456789)", fr: "Numéro de mobile, avec + et l'indicatif du pays (par exemple +33612345678)" },
+    /// Button of the SMS form.
+    SubscribeSmsButton => { en: "Subscribe by SMS", de: "Per SMS abonnieren", fr: "S'abonner par SMS" },
+    /// Field error: the number is not a mobile number in international form.
+    InvalidPhone => { en: "Please enter a mobile number in international form: + and the country code, then the number.", de: "Bitte geben Sie eine Mobilnummer im internationalen Format ein: + und die Ländervorwahl, dann die Nummer.", fr: "Veuillez saisir un numéro de mobile au format international : + et l'indicatif du pays, puis le numéro." },
+    /// Field error: SMS are not sent to the number's country.
+    PhoneRegionRefused => { en: "This page does not send SMS to numbers of that country.", de: "Diese Seite sendet keine SMS an Nummern dieses Landes.", fr: "Cette page n'envoie pas de SMS aux numéros de ce pays." },
+    /// Title of the code entry page.
+    SmsConfirmTitle => { en: "Confirm your number", de: "Nummer bestätigen", fr: "Confirmez votre numéro" },
+    /// After the SMS form: a code was (perhaps) sent.
+    SmsCodeSent => { en: "If this number can receive updates, we have sent it a code by SMS. Enter it below within 10 minutes.", de: "Wenn diese Nummer Updates empfangen kann, haben wir ihr einen Code per SMS gesendet. Geben Sie ihn innerhalb von 10 Minuten unten ein.", fr: "Si ce numéro peut recevoir des mises à jour, nous lui avons envoyé un code par SMS. Saisissez-le ci-dessous dans les 10 minutes." },
+    /// Label of the code field.
+    SmsCodeLabel => { en: "Code from the SMS", de: "Code aus der SMS", fr: "Code reçu par SMS" },
+    /// The code did not confirm the number.
+    SmsCodeWrong => { en: "This code is wrong or no longer valid. Check the latest SMS, or subscribe again for a new code.", de: "Dieser Code ist falsch oder nicht mehr gültig. Prüfen Sie die letzte SMS oder abonnieren Sie erneut, um einen neuen Code zu erhalten.", fr: "Ce code est erroné ou n'est plus valide. Vérifiez le dernier SMS ou abonnez-vous à nouveau pour obtenir un nouveau code." },
+    /// The number is confirmed.
+    SmsConfirmed => { en: "Your number is confirmed. We have sent it an SMS with a link to choose components; reply STOP to any of our SMS to end the subscription.", de: "Ihre Nummer ist bestätigt. Wir haben ihr eine SMS mit einem Link zur Auswahl der Komponenten gesendet; antworten Sie STOP auf eine unserer SMS, um das Abonnement zu beenden.", fr: "Votre numéro est confirmé. Nous lui avons envoyé un SMS avec un lien pour choisir les composants ; répondez STOP à l'un de nos SMS pour mettre fin à l'abonnement." },
     /// The neutral answer after subscribing (the same for new and known addresses).
     SubscribeSent => { en: "If this address can receive updates, we have sent it an email with a link. Please check your inbox.", de: "Wenn diese Adresse Updates empfangen kann, haben wir ihr eine E-Mail mit einem Link gesendet. Bitte sehen Sie in Ihren Posteingang.", fr: "Si cette adresse peut recevoir des mises à jour, nous lui avons envoyé un e-mail avec un lien. Veuillez consulter votre boîte de réception." },
     /// The subscribe page's answer when this site sends no email.
@@ -408,10 +428,16 @@ messages! {
     UnsubscribeIntro => { en: "Press the button to stop all emails from this status page.", de: "Drücken Sie die Schaltfläche, um keine E-Mails dieser Statusseite mehr zu erhalten.", fr: "Appuyez sur le bouton pour ne plus recevoir d'e-mails de cette page d'état." },
     /// Button of the unsubscribe page.
     UnsubscribeButton => { en: "Unsubscribe", de: "Abbestellen", fr: "Se désabonner" },
+    /// The unsubscribe form under the manage page's components (mail and SMS subscribers).
+    ManageUnsubscribeIntro => { en: "To stop every update from this status page, by email or SMS, unsubscribe:", de: "Um keine Updates dieser Statusseite mehr zu erhalten, per E-Mail oder SMS, bestellen Sie ab:", fr: "Pour ne plus recevoir aucune mise à jour de cette page d'état, par e-mail ou SMS, désabonnez-vous :" },
     /// After unsubscribing.
     UnsubscribeDone => { en: "You are unsubscribed and will get no more emails.", de: "Sie sind abgemeldet und erhalten keine E-Mails mehr.", fr: "Vous êtes désabonné et ne recevrez plus d'e-mails." },
     /// Subject of the verification mail; `{0}` is the site name.
     MailVerifySubject => { en: "Confirm your subscription to {0}", de: "Bestätigen Sie Ihr Abonnement von {0}", fr: "Confirmez votre abonnement à {0}" },
+    /// SMS with a confirmation code: {0} the site, {1} the code.
+    SmsVerifyBody => { en: "{0}: your confirmation code is {1}. It expires in 10 minutes. If you did not ask for status updates by SMS, ignore this message.", de: "{0}: Ihr Bestätigungscode lautet {1}. Er läuft in 10 Minuten ab. Wenn Sie keine Status-Updates per SMS angefordert haben, ignorieren Sie diese Nachricht.", fr: "{0} : votre code de confirmation est {1}. Il expire dans 10 minutes. Si vous n'avez pas demandé de mises à jour d'état par SMS, ignorez ce message." },
+    /// SMS to a confirmed SMS subscriber, followed by the manage link: {0} the site.
+    SmsSubscribedBody => { en: "{0}: you receive status updates by SMS. Reply STOP to end them, or choose components here:", de: "{0}: Sie erhalten Status-Updates per SMS. Antworten Sie STOP, um sie zu beenden, oder wählen Sie hier Komponenten:", fr: "{0} : vous recevez les mises à jour d'état par SMS. Répondez STOP pour les arrêter, ou choisissez les composants ici :" },
     /// Body of the verification mail.
     MailVerifyBody => { en: "Someone, hopefully you, asked to receive status updates at this address. Open the link and press the button to confirm. If it was not you, ignore this email: nothing will be sent.", de: "Jemand, hoffentlich Sie, möchte an diese Adresse Status-Updates erhalten. Öffnen Sie den Link und drücken Sie die Schaltfläche zur Bestätigung. Falls Sie es nicht waren, ignorieren Sie diese E-Mail: Es wird nichts gesendet.", fr: "Quelqu'un, sans doute vous, a demandé à recevoir des mises à jour d'état à cette adresse. Ouvrez le lien et appuyez sur le bouton pour confirmer. Si ce n'était pas vous, ignorez cet e-mail : rien ne sera envoyé." },
     /// Subject of the already-subscribed mail; `{0}` is the site name.

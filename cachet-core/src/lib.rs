@@ -116,4 +116,6 @@ pub use facade::{
     Result, SessionLookup, SessionTicket, Sight, SignInClient, parse_new_user,
 };
 #[cfg(feature = "facade")]
-pub use facade::{Retention, RetentionReport, WebhookEndpoint};
+pub use facade::{DEFAULT_SMS_DAILY_LIMIT, SMS_CODE_DIGITS, SMS_CODE_TRIES, SMS_CODE_TTL};
+#[cfg(feature = "facade")]
+pub use facade::{Retention, RetentionReport, SmsPolicy, SubscriberAddress, WebhookEndpoint};

@@ -40,7 +40,7 @@ use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
 
 use crate::model::{BlindIndex, Sealed};
-use crate::validate::Email;
+use crate::validate::{Email, PhoneNumber};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -53,6 +53,13 @@ const TAG_LEN: usize = 16;
 
 /// The associated data that binds a sealed subscriber address to its purpose.
 pub const AAD_SUBSCRIBER_EMAIL: &[u8] = b"subscriber-email";
+/// The associated data that binds a sealed subscriber phone number to its purpose: a sealed
+/// number cannot be opened as an address, nor an address as a number.
+pub const AAD_SUBSCRIBER_PHONE: &[u8] = b"subscriber-phone";
+/// What the blind index of a phone number hashes before the E.164 form: a domain of its own,
+/// so a number and an address never share an index (no address starts with `sms:` and is
+/// otherwise digits), and the index of one channel tells nothing about the other.
+const PHONE_INDEX_DOMAIN: &str = "sms:";
 
 /// Why a key could not be loaded or a value could not be sealed or opened. Messages never
 /// contain key bytes or plaintext.
@@ -179,6 +186,9 @@ pub enum MacPurpose {
     Link,
     /// Device cookies: a browser that completed a sign-in to an account.
     Device,
+    /// The stored form of an SMS confirmation code: keyed, so six digits read from a copy of
+    /// the database cannot be found by hashing every code.
+    SmsCode,
 }
 
 /// The subkeys derived from one key. Only these are kept; the key itself is dropped.
@@ -189,6 +199,7 @@ struct Subkeys {
     csrf: [u8; KEY_LEN],
     link: [u8; KEY_LEN],
     device: [u8; KEY_LEN],
+    sms_code: [u8; KEY_LEN],
 }
 
 impl Subkeys {
@@ -201,6 +212,7 @@ impl Subkeys {
             csrf: sub("csrf"),
             link: sub("link"),
             device: sub("device"),
+            sms_code: sub("sms-code"),
         }
     }
 
@@ -209,6 +221,7 @@ impl Subkeys {
             MacPurpose::Csrf => &self.csrf,
             MacPurpose::Link => &self.link,
             MacPurpose::Device => &self.device,
+            MacPurpose::SmsCode => &self.sms_code,
         }
     }
 
@@ -224,6 +237,7 @@ impl Drop for Subkeys {
         wipe(&mut self.csrf);
         wipe(&mut self.link);
         wipe(&mut self.device);
+        wipe(&mut self.sms_code);
     }
 }
 
@@ -425,6 +439,42 @@ impl Keyring {
         };
         let text = String::from_utf8(plain).map_err(|_| invalid.clone())?;
         Email::parse(&text).map_err(|_| invalid)
+    }
+}
+
+impl Keyring {
+    /// The blind index of a subscriber's phone number: the E.164 form in the phone domain.
+    #[must_use]
+    pub fn phone_index(&self, phone: &PhoneNumber) -> BlindIndex {
+        self.blind_index(&format!("{PHONE_INDEX_DOMAIN}{}", phone.as_str()))
+    }
+
+    /// Seals a subscriber phone number (its E.164 form) and computes its blind index
+    /// ([`phone_index`](Self::phone_index)).
+    ///
+    /// # Errors
+    ///
+    /// As [`seal`](Self::seal).
+    pub fn seal_phone(&self, phone: &PhoneNumber) -> Result<(Sealed, BlindIndex), SecretError> {
+        Ok((
+            self.seal(phone.as_str().as_bytes(), AAD_SUBSCRIBER_PHONE)?,
+            self.phone_index(phone),
+        ))
+    }
+
+    /// Opens a number sealed by [`seal_phone`](Self::seal_phone) and re-validates it.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open), or [`SecretError::InvalidPlaintext`] if the plaintext is not a
+    /// valid number.
+    pub fn open_phone(&self, sealed: &Sealed) -> Result<PhoneNumber, SecretError> {
+        let plain = self.open(sealed, AAD_SUBSCRIBER_PHONE)?;
+        let invalid = SecretError::InvalidPlaintext {
+            expected: "phone number",
+        };
+        let text = String::from_utf8(plain).map_err(|_| invalid.clone())?;
+        PhoneNumber::parse(&text).map_err(|_| invalid)
     }
 }
 
@@ -648,6 +698,25 @@ mod tests {
                 expected: "email address"
             }
         );
+    }
+
+    #[test]
+    fn a_number_and_an_address_never_share_an_index_or_a_seal() {
+        let mut ring = Keyring::new(1, key(1));
+        let phone = PhoneNumber::parse("+44 7400 123456").unwrap();
+        let (sealed, index) = ring.seal_phone(&phone).unwrap();
+        assert_eq!(index, ring.blind_index("sms:+447400123456"));
+        // The plain E.164 string, hashed as an address would be, is another index.
+        assert_ne!(index, ring.blind_index("+447400123456"));
+        assert_eq!(ring.open_phone(&sealed).unwrap(), phone);
+        // A number does not open as an address, nor an address as a number.
+        assert_eq!(ring.open_email(&sealed).unwrap_err(), SecretError::Decrypt);
+        let (address, _) = ring.seal_email(&email("ops@example.com")).unwrap();
+        assert_eq!(ring.open_phone(&address).unwrap_err(), SecretError::Decrypt);
+        // Stable across rotation, like an address's.
+        ring.rotate(2, key(2)).unwrap();
+        assert_eq!(ring.seal_phone(&phone).unwrap().1, index);
+        assert_eq!(ring.open_phone(&sealed).unwrap(), phone);
     }
 
     #[test]

@@ -214,6 +214,8 @@ const SAFE_BY_TYPE: &[&str] = &[
     // Counts (u64 and u32) in the dispatcher.
     "leases = n",
     "failures",
+    // The configured SMS maximum of a day (u32).
+    "daily_limit = limit",
     // A `&'static str` of the dispatcher's own (why a render waits for the store).
     "error = why",
     // Counts (u64 and usize) and a wait in milliseconds of the mirror's publish lines.

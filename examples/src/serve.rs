@@ -24,7 +24,8 @@ use std::time::Duration;
 use cachet_core::Cachet;
 use cachet_core::notify::{DispatcherConfig, Notifier};
 use cachet_notify::{
-    ChatConfig, ChatNotifier, Dkim, EmailNotifier, Mailbox, SmtpUrl, WebhookConfig, WebhookNotifier,
+    ChatConfig, ChatNotifier, Dkim, EmailNotifier, Mailbox, SmsConfig, SmsNotifier, SmsProvider,
+    SmtpUrl, WebhookConfig, WebhookNotifier,
 };
 
 use self::limits::{ConnectionActivity, ConnectionLimiter, RequestGuard, ServeLimits};
@@ -174,6 +175,52 @@ pub fn notifiers(
     Ok(out)
 }
 
+/// The variable that turns SMS on: the provider (`twilio`, `vonage`, `http`).
+pub const SMS_PROVIDER_ENV: &str = "CACHET_SMS_PROVIDER";
+/// Vonage's signature secret, which verifies its signed inbound webhooks (STOP replies).
+pub const VONAGE_SIGNATURE_SECRET_ENV: &str = "CACHET_VONAGE_SIGNATURE_SECRET";
+/// The most SMS a day the instance sends (default [`cachet_core::DEFAULT_SMS_DAILY_LIMIT`]).
+pub const SMS_DAILY_LIMIT_ENV: &str = "CACHET_SMS_DAILY_LIMIT";
+
+/// SMS from `(name, value)` pairs of the environment: `None` without
+/// [`SMS_PROVIDER_ENV`], else the notifier ([`SmsConfig::from_vars`]) and the facade's
+/// [`cachet_core::SmsPolicy`] from the same variables: its regions, the Twilio auth token
+/// for inbound webhooks, [`VONAGE_SIGNATURE_SECRET_ENV`] and [`SMS_DAILY_LIMIT_ENV`].
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming the variable; never a secret's value.
+pub fn sms_from_vars(
+    vars: &[(String, String)],
+) -> Result<Option<(SmsNotifier, cachet_core::SmsPolicy)>, Error> {
+    let get = |name: &str| {
+        vars.iter()
+            .rev()
+            .find(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    if get(SMS_PROVIDER_ENV).is_none() {
+        return Ok(None);
+    }
+    let config = SmsConfig::from_vars(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| Error::Invalid(format!("SMS: {e}")))?;
+    let mut policy = cachet_core::SmsPolicy::for_regions(&config.allowed_regions);
+    if let SmsProvider::Twilio { auth_token, .. } = &config.provider {
+        // Twilio signs its inbound webhooks with the account's auth token.
+        policy.twilio_auth_token = Some(auth_token.expose().to_owned());
+    }
+    policy.vonage_signature_secret = get(VONAGE_SIGNATURE_SECRET_ENV);
+    if let Some(limit) = get(SMS_DAILY_LIMIT_ENV) {
+        policy.daily_limit = limit.parse().map_err(|_| {
+            Error::Invalid(format!(
+                "{SMS_DAILY_LIMIT_ENV}: must be a whole number of SMS a day, such as 500"
+            ))
+        })?;
+    }
+    let notifier = SmsNotifier::new(config).map_err(|e| Error::Invalid(format!("SMS: {e}")))?;
+    Ok(Some((notifier, policy)))
+}
+
 /// How mail goes out, for the dashboard's mail page: server, port, TLS mode, sender and
 /// DKIM, never the user name or password. `None` without `--smtp-url` (or when it does not
 /// parse: [`notifiers`] has already refused to start then).
@@ -242,7 +289,19 @@ pub async fn serve(
     env_key: Option<String>,
 ) -> Result<(), Error> {
     let shutdown = ShutdownSignal::install()?;
-    let notifiers = notifiers(args, std::env::var(SMTP_PASSWORD_ENV).ok())?;
+    let mut notifiers = notifiers(args, std::env::var(SMTP_PASSWORD_ENV).ok())?;
+    // Variables that are not valid Unicode cannot be ours; skip them rather than panic.
+    let env: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let sms_policy = match sms_from_vars(&env)? {
+        Some((notifier, policy)) => {
+            tracing::info!(regions = ?policy.allowed_regions, daily_limit = policy.daily_limit, "SMS subscriptions are on");
+            notifiers.push(Arc::new(notifier));
+            policy
+        }
+        None => cachet_core::SmsPolicy::default(),
+    };
     let mirror = mirror::from_args(args)?;
     let listener = bind(args.bind)?;
     let local = listener.local_addr().map_err(|source| Error::Io {
@@ -275,6 +334,7 @@ pub async fn serve(
         config.web.prometheus = prometheus;
         config.web.shared_rate_limits = args.shared_rate_limits;
         config.retention.audit_log = audit_retention;
+        config.sms = sms_policy;
     })
     .await?;
     if insecure_remote(&public_url) {
@@ -856,6 +916,49 @@ impl<B: actix_web::body::MessageBody> actix_web::body::MessageBody for TrackedAc
 #[cfg(test)]
 mod tests {
     use super::insecure_remote;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn sms_is_off_without_a_provider_and_takes_its_policy_from_the_same_variables() {
+        assert!(super::sms_from_vars(&vars(&[])).expect("no SMS").is_none());
+        let twilio = vars(&[
+            ("CACHET_SMS_PROVIDER", "twilio"),
+            ("CACHET_SMS_ALLOWED_REGIONS", "us, gb"),
+            ("CACHET_TWILIO_ACCOUNT_SID", "AC0123"),
+            ("CACHET_TWILIO_AUTH_TOKEN", "token-1"),
+            ("CACHET_TWILIO_FROM", "+12015550100"),
+            ("CACHET_SMS_DAILY_LIMIT", "40"),
+        ]);
+        let (_, policy) = super::sms_from_vars(&twilio)
+            .expect("valid")
+            .expect("SMS on");
+        assert_eq!(
+            policy.allowed_regions.iter().cloned().collect::<Vec<_>>(),
+            vec!["GB".to_owned(), "US".to_owned()]
+        );
+        assert_eq!(policy.twilio_auth_token.as_deref(), Some("token-1"));
+        assert_eq!(policy.vonage_signature_secret, None);
+        assert_eq!(policy.daily_limit, 40);
+        let mut bad = twilio.clone();
+        bad.push(("CACHET_SMS_DAILY_LIMIT".to_owned(), "lots".to_owned()));
+        let Err(crate::Error::Invalid(message)) = super::sms_from_vars(&bad) else {
+            panic!("a bad daily limit is refused")
+        };
+        assert!(message.starts_with("CACHET_SMS_DAILY_LIMIT:"), "{message}");
+        let mut no_regions = twilio;
+        no_regions.retain(|(k, _)| k != "CACHET_SMS_ALLOWED_REGIONS");
+        let Err(crate::Error::Invalid(message)) = super::sms_from_vars(&no_regions) else {
+            panic!("regions are required")
+        };
+        assert!(message.contains("CACHET_SMS_ALLOWED_REGIONS"), "{message}");
+        assert!(!message.contains("token-1"));
+    }
 
     #[test]
     fn trusted_proxies_are_ip_addresses_and_nothing_else() {

@@ -12,12 +12,42 @@ use crate::metrics::merge_window_start;
 use crate::model::*;
 use crate::notify::events;
 use crate::store::*;
-use crate::validate::{Email, Locale, MetricValue};
+use crate::validate::{Email, Locale, MetricValue, PhoneNumber};
 
 /// Generates the audited create / update / delete of a content entity (`WriteContent`).
 macro_rules! content_writes {
     ($( $entity:literal: $create:ident, $update:ident, $delete:ident, $New:ty, $Patch:ty, $Id:ty, $T:ty, $kind:expr, $on_create:expr, $on_update:expr; )+) => {
-        impl Cachet {$(
+        /// A subscriber's opened address or number, for admins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubscriberAddress {
+    /// A mail subscriber's address.
+    Email(Email),
+    /// An SMS subscriber's number.
+    Sms(PhoneNumber),
+}
+
+impl SubscriberAddress {
+    /// The address, for a mail subscriber.
+    #[must_use]
+    pub fn email(&self) -> Option<&Email> {
+        match self {
+            Self::Email(e) => Some(e),
+            Self::Sms(_) => None,
+        }
+    }
+
+    /// What a list shows: the address, or the number masked (the dashboard names whom an
+    /// action is about without putting whole numbers on screen).
+    #[must_use]
+    pub fn label(&self) -> String {
+        match self {
+            Self::Email(e) => e.as_str().to_owned(),
+            Self::Sms(p) => p.masked(),
+        }
+    }
+}
+
+impl Cachet {$(
             #[doc = concat!("Creates a ", $entity, " (`WriteContent`), audited in the same transaction.")]
             ///
             /// # Errors
@@ -577,17 +607,14 @@ impl Cachet {
         &self,
         actor: &Actor,
         q: SubscriberQuery,
-    ) -> Result<Page<(Subscriber, Email)>> {
+    ) -> Result<Page<(Subscriber, SubscriberAddress)>> {
         self.authorize(actor, Permission::ReadSubscriberAddresses)
             .await?;
         let page = self.store().subscribers(&q).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for s in page.items {
-            let email = self
-                .keyring()
-                .open_email(&s.email)
-                .map_err(|_| Error::Internal)?;
-            items.push((s, email));
+            let address = self.open_subscriber_address(&s)?;
+            items.push((s, address));
         }
         Ok(Page {
             items,
@@ -639,6 +666,7 @@ impl Cachet {
         let new = NewSubscriber {
             email: sealed,
             blind_index: index,
+            channel: SubscriberChannel::Email,
             locale,
             verified_at: verified.then(|| self.now()),
             components,
@@ -870,15 +898,31 @@ impl Cachet {
         &self,
         actor: &Actor,
         id: SubscriberId,
-    ) -> Result<(Subscriber, Email)> {
+    ) -> Result<(Subscriber, SubscriberAddress)> {
         self.authorize(actor, Permission::ReadSubscriberAddresses)
             .await?;
         let s = self.store().subscriber(id).await?;
-        let email = self
-            .keyring()
-            .open_email(&s.email)
-            .map_err(|_| Error::Internal)?;
-        Ok((s, email))
+        let address = self.open_subscriber_address(&s)?;
+        Ok((s, address))
+    }
+
+    /// Opens a subscriber's sealed address or number, by its channel.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Internal`] when it cannot be opened (a missing key, a tampered row).
+    pub(crate) fn open_subscriber_address(&self, s: &Subscriber) -> Result<SubscriberAddress> {
+        match s.channel {
+            SubscriberChannel::Email => self
+                .keyring()
+                .open_email(&s.email)
+                .map(SubscriberAddress::Email),
+            SubscriberChannel::Sms => self
+                .keyring()
+                .open_phone(&s.email)
+                .map(SubscriberAddress::Sms),
+        }
+        .map_err(|_| Error::Internal)
     }
 
     /// Deletes an update of a maintenance schedule (`WriteContent`), audited in the same

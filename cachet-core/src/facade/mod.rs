@@ -12,6 +12,7 @@ mod error;
 mod idempotency;
 mod identity;
 mod review;
+mod sms;
 mod subscribers;
 mod users;
 mod visibility;
@@ -22,6 +23,7 @@ pub use access::WebhookEndpoint;
 pub use actor::Actor;
 pub(crate) use actor::ActorKind;
 pub use audit::{Retention, RetentionReport};
+pub use content::SubscriberAddress;
 pub use error::{Error, Result};
 #[cfg(feature = "web")]
 pub(crate) use idempotency::IdempotentRequest;
@@ -32,6 +34,8 @@ pub use review::{
     ACCESS_REVIEW_FEW_RECOVERY_CODES, ACCESS_REVIEW_UNUSED_AFTER, AccessReview, AccountReview,
     ReviewFlag, SessionReview, TokenReview, TokenState, TwoFactorState,
 };
+pub use sms::{DEFAULT_SMS_DAILY_LIMIT, SMS_CODE_DIGITS, SMS_CODE_TRIES, SMS_CODE_TTL, SmsPolicy};
+pub(crate) use sms::{random_sms_code, sms_code_hash};
 pub use subscribers::ManagedSubscription;
 pub use users::parse_new_user;
 pub use visibility::Sight;
@@ -88,6 +92,8 @@ pub struct Config {
     /// How long the audit log and the throttle table keep rows, and how repeated refusals
     /// are coalesced in the audit log (see [`Retention`]).
     pub retention: Retention,
+    /// SMS subscriptions (default: off).
+    pub sms: SmsPolicy,
 }
 
 impl Config {
@@ -109,6 +115,7 @@ impl Config {
             mail_info: None,
             webhook_allow_private_networks: false,
             retention: Retention::default(),
+            sms: SmsPolicy::default(),
         }
     }
 }

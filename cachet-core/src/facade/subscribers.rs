@@ -69,7 +69,7 @@ impl From<&Subscriber> for ManagedSubscription {
 
 impl Cachet {
     /// The components a visitor may subscribe to: enabled and outside signed-in-only groups.
-    async fn subscribable(&self, chosen: &[ComponentId]) -> Result<Vec<ComponentId>> {
+    pub(super) async fn subscribable(&self, chosen: &[ComponentId]) -> Result<Vec<ComponentId>> {
         let actor = Actor::anonymous(None);
         let (_, visible) = self.visible_components(&actor).await?;
         let visible: BTreeSet<ComponentId> = visible.iter().map(|c| c.id).collect();
@@ -86,7 +86,7 @@ impl Cachet {
         Ok(chosen.into_iter().collect())
     }
 
-    async fn subscriptions_open(&self) -> Result<()> {
+    pub(super) async fn subscriptions_open(&self) -> Result<()> {
         if self.settings().await?.enable_subscribers {
             Ok(())
         } else {
@@ -123,13 +123,15 @@ impl Cachet {
             .attempts
             .enter(&budget::confirmation_key(&index))
             .await;
+        let key = budget::confirmation_key(&index);
         if let Some(existing) = self.store().subscriber_by_blind_index(&index).await? {
-            return self.resend(&existing, &index).await;
+            return self.resend_confirmation(&existing, &key).await;
         }
-        let mail = self.confirmation_allowed(&index).await?;
+        let mail = self.confirmation_budget(&key).await?;
         let new = NewSubscriber {
             email: sealed,
             blind_index: index,
+            channel: SubscriberChannel::Email,
             locale,
             verified_at: None,
             components,
@@ -158,7 +160,7 @@ impl Cachet {
             // Subscribed at the same moment by another request: answer as for a known one.
             Err(StoreError::Conflict { .. }) => {
                 match self.store().subscriber_by_blind_index(&index).await? {
-                    Some(existing) => self.resend(&existing, &index).await,
+                    Some(existing) => self.resend_confirmation(&existing, &key).await,
                     None => Ok(()),
                 }
             }
@@ -166,12 +168,11 @@ impl Cachet {
         }
     }
 
-    /// Spends one mail of the recipient's budget when there is one left: `false` when none
-    /// may go now (see the [module docs](self)).
-    async fn confirmation_allowed(&self, index: &BlindIndex) -> Result<bool> {
-        let key = budget::confirmation_key(index);
-        let state = self.store().throttle(&key).await?;
-        match budget::spend_confirmation(&key, state.as_ref(), self.now()) {
+    /// Spends one message of the recipient's budget under `key` when there is one left:
+    /// `false` when none may go now (see the [module docs](self)).
+    pub(super) async fn confirmation_budget(&self, key: &str) -> Result<bool> {
+        let state = self.store().throttle(key).await?;
+        match budget::spend_confirmation(key, state.as_ref(), self.now()) {
             Some(next) => {
                 self.store().save_throttle(&next).await?;
                 Ok(true)
@@ -180,11 +181,11 @@ impl Cachet {
         }
     }
 
-    /// A known address subscribed again: a fresh verification mail while unverified, else the
-    /// "already subscribed" mail with the manage link, each only within the recipient's
-    /// budget. Nothing else changes.
-    async fn resend(&self, s: &Subscriber, index: &BlindIndex) -> Result<()> {
-        if !self.confirmation_allowed(index).await? {
+    /// A known address (or number) subscribed again: a fresh verification while unverified,
+    /// else the "already subscribed" message with the manage link, each only within the
+    /// recipient's budget under `key`. Nothing else changes.
+    pub(super) async fn resend_confirmation(&self, s: &Subscriber, key: &str) -> Result<()> {
+        if !self.confirmation_budget(key).await? {
             return Ok(());
         }
         let now = self.now();
@@ -381,10 +382,7 @@ impl Cachet {
         self.authorize(actor, Permission::ReadSubscriberAddresses)
             .await?;
         let s = self.store().subscriber(id).await?;
-        let email = self
-            .keyring()
-            .open_email(&s.email)
-            .map_err(|_| Error::Internal)?;
+        let address = self.open_subscriber_address(&s)?;
         let subscriptions = self.store().subscriptions_of(id).await?;
         self.append_audit(
             actor,
@@ -397,7 +395,13 @@ impl Cachet {
         .await;
         Ok(serde_json::json!({
             "id": s.id.get(),
-            "email": email.as_str(),
+            "channel": s.channel.as_str(),
+            // The subject's own data, for an access request: the whole address or number.
+            "email": address.email().map(crate::validate::Email::as_str),
+            "phone_number": match &address {
+                crate::SubscriberAddress::Sms(p) => Some(p.as_str()),
+                crate::SubscriberAddress::Email(_) => None,
+            },
             "locale": s.locale.as_str(),
             "verified_at": s.verified_at,
             "global": s.global,

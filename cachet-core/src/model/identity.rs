@@ -33,7 +33,7 @@ str_enum! {
 
 str_enum! {
     /// What a one-time token is for. A token only ever works for its own purpose.
-    pub enum TokenPurpose : "verification, invitation, password_reset, setup" {
+    pub enum TokenPurpose : "verification, invitation, password_reset, setup, sms_code" {
         /// Confirming a subscriber's address.
         Verification = "verification",
         /// Accepting an invitation.
@@ -42,6 +42,8 @@ str_enum! {
         PasswordReset = "password_reset",
         /// The first-run setup.
         Setup = "setup",
+        /// Confirming an SMS subscriber's number with the code sent to it.
+        SmsCode = "sms_code",
     }
 }
 

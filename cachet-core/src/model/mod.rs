@@ -60,8 +60,8 @@ pub use schedule::{
 pub use secret::{BlindIndex, Sealed};
 pub use settings::{DateStyle, SettingKey, Settings};
 pub use subscriber::{
-    NewSubscriber, NewWebhook, Subscriber, SubscriberPatch, Subscription, Webhook, WebhookEvent,
-    WebhookEvents, WebhookFormat, WebhookPatch,
+    NewSubscriber, NewWebhook, Subscriber, SubscriberChannel, SubscriberPatch, Subscription,
+    Webhook, WebhookEvent, WebhookEvents, WebhookFormat, WebhookPatch,
 };
 
 pub use crate::clock::Timestamp;

@@ -6,16 +6,33 @@ use super::{
 };
 use crate::validate::{HttpUrl, Locale, Name};
 
-/// A subscriber. The address is stored only sealed, with a blind index for look-ups; the
-/// core seals and opens it (see [`crate::secrets`]), so no store ever sees it.
+str_enum! {
+    /// How a subscriber is reached: by mail (an address) or by SMS (a mobile number).
+    #[derive(Default)]
+    pub enum SubscriberChannel : "email, sms" {
+        /// Mails to an address (what subscribers made before SMS existed are).
+        #[default]
+        Email = "email",
+        /// SMS to a mobile number.
+        Sms = "sms",
+    }
+}
+
+/// A subscriber. The address (or, for [`SubscriberChannel::Sms`], the phone number) is
+/// stored only sealed, with a blind index for look-ups; the core seals and opens it (see
+/// [`crate::secrets`]), so no store ever sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscriber {
     /// Its id.
     pub id: SubscriberId,
-    /// The sealed email address.
+    /// The sealed contact: the email address, or the E.164 number of an SMS subscriber
+    /// (sealed under its own associated data, so one cannot be opened as the other).
     pub email: Sealed,
-    /// The keyed hash of the normalised address; unique.
+    /// The keyed hash of the normalised address or number; unique. Numbers are hashed in a
+    /// domain of their own, so a number and an address never share an index.
     pub blind_index: BlindIndex,
+    /// How they are reached.
+    pub channel: SubscriberChannel,
     /// The locale of their mails.
     pub locale: Locale,
     /// When they confirmed the address; unverified subscribers get nothing but the
@@ -38,10 +55,12 @@ pub struct Subscriber {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct NewSubscriber {
-    /// The sealed address.
+    /// The sealed address or number.
     pub email: Sealed,
     /// Its blind index.
     pub blind_index: BlindIndex,
+    /// How they are reached (default [`SubscriberChannel::Email`]).
+    pub channel: SubscriberChannel,
     /// Locale.
     pub locale: Locale,
     /// Verified at creation (API with `verify`), or not.
@@ -57,6 +76,7 @@ impl NewSubscriber {
         Self {
             email,
             blind_index,
+            channel: SubscriberChannel::Email,
             locale,
             verified_at: None,
             components: Vec::new(),
@@ -68,6 +88,7 @@ with_setters! {
     NewSubscriber {
         with_verified_at => verified_at: Option<Timestamp>,
         with_components => components: Vec<ComponentId>,
+        with_channel => channel: SubscriberChannel,
     }
 }
 
@@ -386,6 +407,7 @@ mod tests {
             id: SubscriberId(1),
             email: sealed(1),
             blind_index: BlindIndex([1; 32]),
+            channel: SubscriberChannel::Sms,
             locale: Locale::parse("en").expect("valid locale"),
             verified_at: Some(at(3)),
             global: false,

@@ -71,6 +71,62 @@ pub fn confirmation_key(index: &BlindIndex) -> String {
     format!("confirm:{}", hex::encode(index.0))
 }
 
+/// The throttle key of a phone number's confirmation budget: the same rules as an address's
+/// ([`spend_confirmation`]), under a prefix of its own, so an SMS costs one of the number's
+/// few a day whatever the mail budgets say.
+pub fn sms_confirmation_key(index: &BlindIndex) -> String {
+    format!("confirm-sms:{}", hex::encode(index.0))
+}
+
+/// The throttle key counting the wrong tries at a phone number's current confirmation code.
+pub fn sms_code_key(index: &BlindIndex) -> String {
+    format!("sms-code:{}", hex::encode(index.0))
+}
+
+/// The throttle key of the instance's SMS count for the UTC day of `now`.
+pub fn sms_day_key(now: Timestamp) -> String {
+    format!("sms-day:{}", now.format("%Y-%m-%d"))
+}
+
+/// The throttle key that records that the day's SMS budget ran out (and was audited).
+pub fn sms_day_spent_key(now: Timestamp) -> String {
+    format!("sms-day-spent:{}", now.format("%Y-%m-%d"))
+}
+
+/// The start of the UTC day after `now`: when a day's SMS count ends.
+fn next_utc_day(now: Timestamp) -> Timestamp {
+    let today = now.date_naive();
+    today
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(now + CONFIRMATION_DAY, |t| t.and_utc())
+}
+
+/// The day's SMS count after one more SMS, or `None` when `limit` SMS went out on the UTC day
+/// of `now` already. In the state, `failures` is the day's count and `locked_until` the end of
+/// the day (so retention keeps the row for as long as it counts). A row of an earlier day, or
+/// one that is not ours, starts the count afresh.
+pub fn spend_sms_day(
+    key: &str,
+    state: Option<&ThrottleState>,
+    limit: u32,
+    now: Timestamp,
+) -> Option<ThrottleState> {
+    let used = match state {
+        Some(s) if s.locked_until.is_some_and(|end| end > now) => s.failures,
+        _ => 0,
+    };
+    if used >= limit {
+        return None;
+    }
+    Some(ThrottleState {
+        key: key.to_owned(),
+        failures: used + 1,
+        last_failure_at: now,
+        locked_until: Some(next_utc_day(now)),
+    })
+}
+
 /// A global send rate for one channel (see the [module docs](self)): at most `per_second`
 /// messages a second on average, with bursts of at most `per_second`.
 pub struct SendRate<C: GovernorClock = DefaultClock> {
@@ -177,6 +233,35 @@ mod tests {
             }
         }
         assert_eq!(permits, 50);
+    }
+
+    #[test]
+    fn the_daily_sms_count_stops_at_the_limit_and_starts_again_the_next_utc_day() {
+        let clock = ManualClock::at_epoch_2026();
+        let key = sms_day_key(clock.now());
+        assert_eq!(key, format!("sms-day:{}", clock.now().format("%Y-%m-%d")));
+        let mut state = None;
+        for n in 1..=3 {
+            let next = spend_sms_day(&key, state.as_ref(), 3, clock.now()).unwrap();
+            assert_eq!(next.failures, n);
+            state = Some(next);
+        }
+        assert_eq!(spend_sms_day(&key, state.as_ref(), 3, clock.now()), None);
+        // The row lives until midnight UTC, then counts from one again.
+        let end = state.as_ref().unwrap().locked_until.unwrap();
+        assert_eq!(end.time(), chrono::NaiveTime::MIN);
+        assert!(end > clock.now() && end - clock.now() <= chrono::TimeDelta::hours(24));
+        clock.advance(end - clock.now());
+        assert_eq!(
+            spend_sms_day(&key, state.as_ref(), 3, clock.now()).map(|s| s.failures),
+            Some(1)
+        );
+        // A limit of zero sends nothing.
+        assert_eq!(spend_sms_day(&key, None, 0, clock.now()), None);
+        // The prefixes of a number's budgets are their own.
+        let index = BlindIndex([7; 32]);
+        assert_ne!(sms_confirmation_key(&index), confirmation_key(&index));
+        assert!(sms_code_key(&index).starts_with("sms-code:0707"));
     }
 
     #[test]

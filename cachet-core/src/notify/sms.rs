@@ -95,6 +95,42 @@ impl SmsMessage {
         }
         with_ellipsis(lo)
     }
+
+    /// `head` followed by `tail`, within [`SmsMessage::MAX_SEGMENTS`]: only the head is cut
+    /// (as [`SmsMessage::fit`] cuts, with an ellipsis), so a link in the tail always arrives
+    /// whole. A tail too long to fit with any head is sent alone, cut.
+    #[must_use]
+    pub fn fit_with_tail(head: &str, tail: &str) -> String {
+        let whole = format!("{head}{tail}");
+        if Self::segments(&whole) <= Self::MAX_SEGMENTS {
+            return whole;
+        }
+        // The ellipsis of the joined text's alphabet: a UCS-2 tail makes the whole message
+        // UCS-2 anyway.
+        let ellipsis = if Self::fits_gsm7(&whole) {
+            GSM7_ELLIPSIS
+        } else {
+            UCS2_ELLIPSIS
+        };
+        let boundaries: Vec<usize> = head.char_indices().map(|(i, _)| i).collect();
+        let with = |chars: usize| {
+            let end = boundaries.get(chars).copied().unwrap_or(head.len());
+            format!("{}{ellipsis}{tail}", head[..end].trim_end())
+        };
+        if Self::segments(&with(0)) > Self::MAX_SEGMENTS {
+            return Self::fit(tail.trim_start());
+        }
+        let (mut lo, mut hi) = (0usize, boundaries.len());
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if Self::segments(&with(mid)) <= Self::MAX_SEGMENTS {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        with(lo)
+    }
 }
 
 /// Packs characters of the given widths into segments: one message when the total fits
@@ -199,6 +235,21 @@ fn gsm7_septets(c: char) -> Option<usize> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_long_head_is_cut_so_the_link_in_the_tail_arrives_whole() {
+        let tail = "\nhttps://status.example.com/incidents/42";
+        let head = "Status: ".to_owned() + &"word ".repeat(200);
+        let out = SmsMessage::fit_with_tail(&head, tail);
+        assert!(out.ends_with(tail), "{out}");
+        assert!(out.contains("...\nhttps://"));
+        assert_eq!(SmsMessage::segments(&out), SmsMessage::MAX_SEGMENTS);
+        // The head keeps all the room the tail leaves (words of five characters: at most a
+        // word's worth is lost to the cut).
+        assert!(out.chars().count() > 3 * 153 - 6, "{}", out.chars().count());
+        // Short texts are joined unchanged.
+        assert_eq!(SmsMessage::fit_with_tail("Hi", " there"), "Hi there");
+    }
 
     #[test]
     fn gsm7_alphabet_and_extension_table() {

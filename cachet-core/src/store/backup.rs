@@ -317,6 +317,7 @@ pub static TABLES: &[Table] = &[
             int_null("verified_at"),
             int("created_at"),
             int("updated_at"),
+            text("channel"),
         ],
     ),
     by_id(
@@ -581,6 +582,12 @@ pub static ADDED_COLUMNS: &[AddedColumn] = &[
         // Endpoints made before formats existed keep receiving the signed JSON.
         default: ColumnDefault::Text("json"),
     },
+    AddedColumn {
+        table: "subscribers",
+        column: "channel",
+        // Subscribers made before SMS existed are reached by mail.
+        default: ColumnDefault::Text("email"),
+    },
 ];
 
 /// The default for `table.column` in an archive written before the column existed.
@@ -783,6 +790,18 @@ mod tests {
                 crate::model::WebhookFormat::Json.as_str().to_owned()
             )),
             "the default is the signed JSON, as the migration says"
+        );
+        let subscribers = Table::named("subscribers").expect("subscribers").columns;
+        let channel = subscribers
+            .iter()
+            .find(|c| c.name == "channel")
+            .expect("channel");
+        assert_eq!(
+            added_column_default("subscribers", channel),
+            Some(Value::Text(
+                crate::model::SubscriberChannel::Email.as_str().to_owned()
+            )),
+            "subscribers in an older archive are mail subscribers, as the migration says"
         );
         assert_eq!(
             added_column_default("users", &text_null("x")),

@@ -371,6 +371,7 @@ macro_rules! __store_checks {
             // subscribers, webhooks
             subscribers_crud,
             subscriber_blind_index_conflict,
+            subscriber_channel_round_trips,
             subscriber_unknown_component_is_invalid,
             subscriptions_and_global,
             subscriber_filters_and_sorts,

@@ -346,12 +346,16 @@ pub fn new_subscriber() -> impl Strategy<Value = NewSubscriber> {
         any::<[u8; 32]>(),
         locale(),
         proptest::option::of(timestamp()),
+        proptest::sample::select(SubscriberChannel::ALL),
     )
-        .prop_map(|(email, index, locale, verified_at)| NewSubscriber {
-            email,
-            blind_index: BlindIndex(index),
-            locale,
-            verified_at,
-            components: Vec::new(),
-        })
+        .prop_map(
+            |(email, index, locale, verified_at, channel)| NewSubscriber {
+                email,
+                blind_index: BlindIndex(index),
+                channel,
+                locale,
+                verified_at,
+                components: Vec::new(),
+            },
+        )
 }

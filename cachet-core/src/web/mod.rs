@@ -266,6 +266,9 @@ impl Cachet {
                 .await
         } else if path == "/api/v2" || path.starts_with("/api/v2/") {
             statuspage::handle(self, &req).await
+        } else if let Some(answer) = subscribe::inbound_sms(self, &req).await {
+            // A provider's webhook: no cookie, no form token; its signature is the proof.
+            answer
         } else if let Some(refusal) = self.csrf_guard(&req, client).await {
             refusal
         } else if let Some(page) = subscribe::route(self, &req, client).await {

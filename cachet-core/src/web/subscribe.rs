@@ -7,6 +7,9 @@
 //! | path | GET | POST |
 //! |---|---|---|
 //! | `/subscribe` | the form | subscribe (stateless CSRF token, Origin check, rate limit per client address) |
+//! | `/subscribe/sms` | the form | subscribe a mobile number (as `/subscribe`; only when SMS subscriptions are configured) |
+//! | `/subscribe/sms/confirm` | the code form | confirm the number with the SMS code (stateless CSRF token, Origin check, the same rate limit) |
+//! | `/subscribe/sms/inbound/{twilio,vonage}` | 405 | a provider's inbound SMS: signature verified, STOP unsubscribes |
 //! | `/subscribe/verify/{token}` | confirm page | confirm (token, Origin) |
 //! | `/subscribe/manage/{token}` | the subscription's components | save (token, Origin) |
 //! | `/unsubscribe/{token}` | confirm page | unsubscribe (token, Origin), or RFC 8058 one-click: body `List-Unsubscribe=One-Click` without a form token, the signed URL being the proof |
@@ -24,7 +27,7 @@ use crate::auth::csrf;
 use crate::i18n::Msg;
 use crate::model::ComponentId;
 use crate::notify::links::LinkPurpose;
-use crate::validate::{Email, Locale};
+use crate::validate::{Email, Locale, PhoneNumber};
 use crate::web::pages::{Chrome, chrome};
 use crate::web::ratelimit::Decision;
 use crate::web::response;
@@ -37,6 +40,10 @@ struct FormView {
     intro: Option<String>,
     email: bool,
     email_value: String,
+    /// The mobile number field and its value, when the form has one.
+    phone: Option<String>,
+    /// Whether the form has the SMS code field.
+    code: bool,
     /// (id, name, checked), `None` when the form has no component choice.
     components: Option<Vec<(i64, String, bool)>>,
     button: &'static str,
@@ -50,20 +57,27 @@ struct SubscribePage<'a> {
     notice: Option<String>,
     error: Option<String>,
     form: Option<FormView>,
+    /// The SMS form under the mail form, when SMS subscriptions are configured.
+    sms_form: Option<FormView>,
     link: Option<(&'static str, String)>,
 }
 
 /// Which page a path names.
 enum Route<'a> {
     Subscribe,
+    SubscribeSms,
+    ConfirmSms,
     Verify(&'a str),
     Manage(&'a str),
     Unsubscribe(&'a str),
 }
 
 fn route_of(path: &str) -> Option<Route<'_>> {
-    if path == "/subscribe" || path == "/subscribe/" {
-        return Some(Route::Subscribe);
+    match path {
+        "/subscribe" | "/subscribe/" => return Some(Route::Subscribe),
+        "/subscribe/sms" => return Some(Route::SubscribeSms),
+        "/subscribe/sms/confirm" => return Some(Route::ConfirmSms),
+        _ => {}
     }
     let one = |prefix: &str| {
         path.strip_prefix(prefix)
@@ -186,6 +200,18 @@ impl Ctx<'_> {
         error: Option<String>,
         form: Option<FormView>,
     ) -> Response<Bytes> {
+        self.page_with(status, title, notice, error, form, None)
+    }
+
+    fn page_with(
+        &self,
+        status: StatusCode,
+        title: Msg,
+        notice: Option<String>,
+        error: Option<String>,
+        form: Option<FormView>,
+        sms_form: Option<FormView>,
+    ) -> Response<Bytes> {
         let link = Some((self.c.t(Msg::NavStatus), self.c.href("/")));
         let page = SubscribePage {
             c: &self.c,
@@ -193,6 +219,7 @@ impl Ctx<'_> {
             notice,
             error,
             form,
+            sms_form,
             link,
         };
         match page.render() {
@@ -303,6 +330,10 @@ async fn answer(
     let result = match route {
         Route::Subscribe if post => subscribe_post(&cx).await,
         Route::Subscribe => subscribe_get(&cx).await,
+        Route::SubscribeSms if post => subscribe_sms_post(&cx).await,
+        Route::SubscribeSms => subscribe_get(&cx).await,
+        Route::ConfirmSms if post => confirm_sms_post(&cx).await,
+        Route::ConfirmSms => Ok(confirm_sms_page(&cx, StatusCode::OK, "", None, None)),
         Route::Verify(t) if post => verify_post(&cx, t).await,
         Route::Verify(t) => verify_get(&cx, t).await,
         Route::Manage(t) if post => manage_post(&cx, t).await,
@@ -325,6 +356,8 @@ fn subscribe_form(cx: &Ctx<'_>, email: &str, components: Vec<(i64, String, bool)
         intro: Some(cx.c.t(Msg::SubscribeIntro).to_owned()),
         email: true,
         email_value: email.to_owned(),
+        phone: None,
+        code: false,
         components: Some(components),
         button: cx.c.t(Msg::SubscribeButton),
     }
@@ -345,13 +378,176 @@ async fn subscribe_get(cx: &Ctx<'_>) -> Answer {
         return Ok(closed(cx));
     }
     let choices = cx.choices(&[]).await?;
-    Ok(cx.page(
+    let sms = if cx.cachet.sms_enabled() {
+        Some(sms_form(cx, "", choices.clone()))
+    } else {
+        None
+    };
+    Ok(cx.page_with(
         StatusCode::OK,
         Msg::SubscribeTitle,
         None,
         None,
         Some(subscribe_form(cx, "", choices)),
+        sms,
     ))
+}
+
+fn sms_form(cx: &Ctx<'_>, phone: &str, components: Vec<(i64, String, bool)>) -> FormView {
+    FormView {
+        action: cx.c.href("/subscribe/sms"),
+        token: cx.token("subscribe-sms"),
+        intro: Some(cx.c.t(Msg::SubscribeSmsIntro).to_owned()),
+        email: false,
+        email_value: String::new(),
+        phone: Some(phone.to_owned()),
+        code: false,
+        components: Some(components),
+        button: cx.c.t(Msg::SubscribeSmsButton),
+    }
+}
+
+/// The code entry page: the number (kept from the SMS form) and the code.
+fn confirm_sms_page(
+    cx: &Ctx<'_>,
+    status: StatusCode,
+    phone: &str,
+    notice: Option<Msg>,
+    error: Option<Msg>,
+) -> Response<Bytes> {
+    let form = FormView {
+        action: cx.c.href("/subscribe/sms/confirm"),
+        token: cx.token("confirm-sms"),
+        intro: None,
+        email: false,
+        email_value: String::new(),
+        phone: Some(phone.to_owned()),
+        code: true,
+        components: None,
+        button: cx.c.t(Msg::VerifyButton),
+    };
+    cx.page(
+        status,
+        Msg::SmsConfirmTitle,
+        notice.map(|m| cx.c.t(m).to_owned()),
+        error.map(|m| cx.c.t(m).to_owned()),
+        Some(form),
+    )
+}
+
+/// The per-client subscribe limit (shared by the mail and SMS forms): the refusal when spent.
+async fn over_client_limit(cx: &Ctx<'_>) -> Option<Response<Bytes>> {
+    let ip = cx.client?;
+    let Decision::Deny { retry_after, .. } = cx.cachet.limit_subscribe(ip).await else {
+        return None;
+    };
+    let mut r = cx.page(
+        StatusCode::TOO_MANY_REQUESTS,
+        Msg::SubscribeTitle,
+        None,
+        Some(cx.c.t(Msg::SubscribeTooMany).to_owned()),
+        None,
+    );
+    let secs = retry_after.as_secs().max(1).to_string();
+    if let Ok(v) = HeaderValue::from_str(&secs) {
+        r.headers_mut().insert(http::header::RETRY_AFTER, v);
+    }
+    Some(r)
+}
+
+async fn subscribe_sms_post(cx: &Ctx<'_>) -> Answer {
+    if !cx.subscribers_on || !cx.cachet.sms_enabled() {
+        return Ok(closed(cx));
+    }
+    if let Some(refusal) = cx.check_form("subscribe-sms") {
+        return Ok(refusal);
+    }
+    if let Some(refusal) = over_client_limit(cx).await {
+        return Ok(refusal);
+    }
+    let raw = cx.field("phone_number").unwrap_or_default();
+    let chosen = cx.chosen();
+    let checked = chosen.clone().unwrap_or_default();
+    let retry = |error: Msg, choices| {
+        // The number is echoed only into the visitor's own form (escaped), never logged.
+        let shown: String = raw.chars().take(64).collect();
+        cx.page_with(
+            StatusCode::BAD_REQUEST,
+            Msg::SubscribeTitle,
+            None,
+            Some(cx.c.t(error).to_owned()),
+            None,
+            Some(sms_form(cx, &shown, choices)),
+        )
+    };
+    let Ok(phone) = PhoneNumber::parse(raw) else {
+        return Ok(retry(Msg::InvalidPhone, cx.choices(&checked).await?));
+    };
+    let Ok(components) = chosen else {
+        return Ok(retry(Msg::InvalidComponents, cx.choices(&[]).await?));
+    };
+    let locale = Locale::parse(cx.c.lang()).unwrap_or_else(|_| Locale::english());
+    match cx
+        .cachet
+        .subscribe_sms(cx.client, &phone, &components, locale)
+        .await
+    {
+        Ok(()) => Ok(confirm_sms_page(
+            cx,
+            StatusCode::OK,
+            phone.as_str(),
+            Some(Msg::SmsCodeSent),
+            None,
+        )),
+        Err(Error::Validation(v)) if v.field() == "phone_number" => {
+            Ok(retry(Msg::PhoneRegionRefused, cx.choices(&checked).await?))
+        }
+        Err(Error::Validation(_)) => Ok(retry(Msg::InvalidComponents, cx.choices(&[]).await?)),
+        Err(Error::NotFound { .. }) => Ok(closed(cx)),
+        Err(e) => Err(e),
+    }
+}
+
+async fn confirm_sms_post(cx: &Ctx<'_>) -> Answer {
+    if !cx.subscribers_on || !cx.cachet.sms_enabled() {
+        return Ok(closed(cx));
+    }
+    if let Some(refusal) = cx.check_form("confirm-sms") {
+        return Ok(refusal);
+    }
+    // Guesses are bounded per number by the code's tries; this bounds them per client too.
+    if let Some(refusal) = over_client_limit(cx).await {
+        return Ok(refusal);
+    }
+    let raw = cx.field("phone_number").unwrap_or_default();
+    let shown: String = raw.chars().take(64).collect();
+    let Ok(phone) = PhoneNumber::parse(raw) else {
+        return Ok(confirm_sms_page(
+            cx,
+            StatusCode::BAD_REQUEST,
+            &shown,
+            None,
+            Some(Msg::InvalidPhone),
+        ));
+    };
+    let code = cx.field("code").unwrap_or_default();
+    match cx.cachet.confirm_sms(cx.client, &phone, code).await {
+        Ok(true) => Ok(cx.page(
+            StatusCode::OK,
+            Msg::SmsConfirmTitle,
+            Some(cx.c.t(Msg::SmsConfirmed).to_owned()),
+            None,
+            None,
+        )),
+        Ok(false) | Err(Error::Validation(_)) => Ok(confirm_sms_page(
+            cx,
+            StatusCode::BAD_REQUEST,
+            phone.as_str(),
+            None,
+            Some(Msg::SmsCodeWrong),
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 async fn subscribe_post(cx: &Ctx<'_>) -> Answer {
@@ -361,21 +557,8 @@ async fn subscribe_post(cx: &Ctx<'_>) -> Answer {
     if let Some(refusal) = cx.check_form("subscribe") {
         return Ok(refusal);
     }
-    if let Some(ip) = cx.client
-        && let Decision::Deny { retry_after, .. } = cx.cachet.limit_subscribe(ip).await
-    {
-        let mut r = cx.page(
-            StatusCode::TOO_MANY_REQUESTS,
-            Msg::SubscribeTitle,
-            None,
-            Some(cx.c.t(Msg::SubscribeTooMany).to_owned()),
-            None,
-        );
-        let secs = retry_after.as_secs().max(1).to_string();
-        if let Ok(v) = HeaderValue::from_str(&secs) {
-            r.headers_mut().insert(http::header::RETRY_AFTER, v);
-        }
-        return Ok(r);
+    if let Some(refusal) = over_client_limit(cx).await {
+        return Ok(refusal);
     }
     let raw_email = cx.field("email").unwrap_or_default();
     let chosen = cx.chosen();
@@ -434,6 +617,8 @@ async fn verify_get(cx: &Ctx<'_>, token: &str) -> Answer {
         intro: Some(cx.c.t(Msg::VerifyIntro).to_owned()),
         email: false,
         email_value: String::new(),
+        phone: None,
+        code: false,
         components: None,
         button: cx.c.t(Msg::VerifyButton),
     };
@@ -464,8 +649,27 @@ fn manage_form(cx: &Ctx<'_>, token: &str, choices: Vec<(i64, String, bool)>) -> 
         intro: None,
         email: false,
         email_value: String::new(),
+        phone: None,
+        code: false,
         components: Some(choices),
         button: cx.c.t(Msg::ManageSave),
+    }
+}
+
+/// The unsubscribe form under the manage page: the way out for a subscriber who reached the
+/// page from an SMS (a mail subscriber also has the link in every mail).
+fn manage_unsubscribe_form(cx: &Ctx<'_>, id: crate::model::SubscriberId) -> FormView {
+    let token = crate::notify::links::sign(cx.cachet.keyring(), LinkPurpose::Unsubscribe, id);
+    FormView {
+        action: cx.c.href(&format!("/unsubscribe/{token}")),
+        token: cx.token("unsubscribe"),
+        intro: Some(cx.c.t(Msg::ManageUnsubscribeIntro).to_owned()),
+        email: false,
+        email_value: String::new(),
+        phone: None,
+        code: false,
+        components: None,
+        button: cx.c.t(Msg::UnsubscribeButton),
     }
 }
 
@@ -483,12 +687,13 @@ async fn manage_get(cx: &Ctx<'_>, token: &str) -> Answer {
         Err(e) => return Err(e),
     };
     let choices = cx.choices(&s.components).await?;
-    Ok(cx.page(
+    Ok(cx.page_with(
         StatusCode::OK,
         Msg::ManageTitle,
         None,
         None,
         Some(manage_form(cx, token, choices)),
+        Some(manage_unsubscribe_form(cx, s.id)),
     ))
 }
 
@@ -516,12 +721,13 @@ async fn manage_post(cx: &Ctx<'_>, token: &str) -> Answer {
     {
         Ok(s) => {
             let choices = cx.choices(&s.components).await?;
-            Ok(cx.page(
+            Ok(cx.page_with(
                 StatusCode::OK,
                 Msg::ManageTitle,
                 Some(cx.c.t(Msg::ManageSaved).to_owned()),
                 None,
                 Some(manage_form(cx, token, choices)),
+                Some(manage_unsubscribe_form(cx, s.id)),
             ))
         }
         Err(Error::Validation(_)) => {
@@ -549,6 +755,8 @@ fn unsubscribe_get(cx: &Ctx<'_>, token: &str) -> Answer {
         intro: Some(cx.c.t(Msg::UnsubscribeIntro).to_owned()),
         email: false,
         email_value: String::new(),
+        phone: None,
+        code: false,
         components: None,
         button: cx.c.t(Msg::UnsubscribeButton),
     };
@@ -585,6 +793,105 @@ async fn unsubscribe_post(cx: &Ctx<'_>, token: &str) -> Answer {
     }
 }
 
+/// The SMS providers whose inbound webhooks are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InboundProvider {
+    Twilio,
+    Vonage,
+}
+
+/// Answers a provider's inbound SMS webhook (`POST /subscribe/sms/inbound/twilio` or
+/// `/vonage`, form-encoded), or `None` when the path is not one. The request counts only when
+/// its signature verifies under the configured secret ([`crate::SmsPolicy`]); otherwise 403,
+/// the same for a missing secret, a missing header and a wrong signature. A verified opt-out
+/// reply (`STOP` and its synonyms) deletes the SMS subscriber with the sender's number; the
+/// answer is the same whether or not there was one.
+pub(crate) async fn inbound_sms(cachet: &Cachet, req: &Request<Bytes>) -> Option<Response<Bytes>> {
+    let provider = match req.uri().path() {
+        "/subscribe/sms/inbound/twilio" => InboundProvider::Twilio,
+        "/subscribe/sms/inbound/vonage" => InboundProvider::Vonage,
+        _ => return None,
+    };
+    if req.method() != Method::POST {
+        let mut r = response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        r.headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static("POST"));
+        return Some(r);
+    }
+    let forbidden = || response::plain(StatusCode::FORBIDDEN, "forbidden\n");
+    let params: &[(String, String)] = crate::web::form::body(req).map_or(&[], |f| f.pairs());
+    let field = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let policy = &cachet.config().sms;
+    let (from, text) = match provider {
+        InboundProvider::Twilio => {
+            let Some(token) = policy.twilio_auth_token.as_deref() else {
+                return Some(forbidden());
+            };
+            let signature = req
+                .headers()
+                .get("x-twilio-signature")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            // Twilio signs the URL it was configured with: the public URL and this path.
+            let base = cachet.config().public_url.as_str().trim_end_matches('/');
+            let path = req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| req.uri().path(), http::uri::PathAndQuery::as_str);
+            let url = format!("{base}{path}");
+            if !crate::notify::inbound_sms::verify_twilio(token, &url, params, signature) {
+                return Some(forbidden());
+            }
+            (field("From").map(str::to_owned), field("Body"))
+        }
+        InboundProvider::Vonage => {
+            let Some(secret) = policy.vonage_signature_secret.as_deref() else {
+                return Some(forbidden());
+            };
+            if crate::notify::inbound_sms::verify_vonage(secret, params, cachet.now()).is_err() {
+                return Some(forbidden());
+            }
+            // Vonage writes the sender without the `+`.
+            (
+                field("msisdn").map(|n| format!("+{}", n.trim_start_matches('+'))),
+                field("text"),
+            )
+        }
+    };
+    // A sender that is not a mobile number (a short code, an alphanumeric sender) has no
+    // subscription to end.
+    if let (Some(from), Some(text)) = (from, text)
+        && let Ok(number) = crate::validate::PhoneNumber::parse(&from)
+        && let Err(e) = cachet.sms_opt_out(&number, text).await
+    {
+        tracing::error!(error = ?crate::log::Escaped(&e), "inbound SMS opt-out failed");
+        return Some(internal());
+    }
+    Some(match provider {
+        // An empty TwiML answer: Twilio sends no reply of its own making.
+        InboundProvider::Twilio => {
+            let mut r = Response::new(Bytes::from_static(
+                b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>",
+            ));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/xml; charset=utf-8"),
+            );
+            r
+        }
+        InboundProvider::Vonage => {
+            let mut r = Response::new(Bytes::new());
+            *r.status_mut() = StatusCode::NO_CONTENT;
+            r
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,6 +907,15 @@ mod tests {
             route_of("/unsubscribe/1.1.x"),
             Some(Route::Unsubscribe("1.1.x"))
         ));
+        assert!(matches!(
+            route_of("/subscribe/sms"),
+            Some(Route::SubscribeSms)
+        ));
+        assert!(matches!(
+            route_of("/subscribe/sms/confirm"),
+            Some(Route::ConfirmSms)
+        ));
+        assert!(route_of("/subscribe/sms/other").is_none());
         assert!(route_of("/subscribe/verify/").is_none());
         assert!(route_of("/subscribe/verify/a/b").is_none());
         assert!(route_of("/subscribers").is_none());

@@ -170,12 +170,13 @@ pub(crate) async fn create_subscriber<D: Dialect>(
     check_components::<D>(&mut tx, &components).await?;
     let id = D::insert_id(
         &mut tx,
-        "INSERT INTO cachet_subscribers (email_key_id, email_ciphertext, blind_index, locale, verified_at, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO cachet_subscribers (email_key_id, email_ciphertext, blind_index, channel, locale, verified_at, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         args![
             i64::from(new.email.key_id),
             &new.email.ciphertext[..],
             &new.blind_index.0[..],
+            new.channel.as_str(),
             new.locale.as_str(),
             new.verified_at,
             cx.now,
@@ -190,6 +191,7 @@ pub(crate) async fn create_subscriber<D: Dialect>(
         id,
         email: new.email.clone(),
         blind_index: new.blind_index,
+        channel: new.channel,
         locale: new.locale.clone(),
         verified_at: new.verified_at,
         global: components.is_empty(),

@@ -34,6 +34,9 @@ pub(super) struct DeliverCtx {
     pub(super) events: Mutex<HashMap<OutboxEventId, Option<Arc<OutboxEvent>>>>,
     /// The dispatcher's stop flag: a delivery still waiting for its send permit gives up.
     pub(super) stopping: tokio::sync::watch::Receiver<bool>,
+    /// Held while the day's SMS count is read and written, so the tick's concurrent SMS
+    /// deliveries each count once.
+    pub(super) sms_day: Mutex<()>,
 }
 
 /// What rendering a delivery came to, a store outage waited out.
@@ -105,6 +108,35 @@ impl DeliverCtx {
                     .await;
             }
         };
+        // The instance's daily SMS maximum: past it an SMS fails for good (see the module docs
+        // of the dispatcher for why it is not held for the next day).
+        if channel == Channel::Sms {
+            match self.spend_sms_day().await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return self
+                        .record(
+                            &d,
+                            Err(DeliveryError::Permanent(
+                                "the daily SMS limit is reached".into(),
+                            )),
+                            None,
+                        )
+                        .await;
+                }
+                Err(()) => {
+                    return self
+                        .record(
+                            &d,
+                            Err(DeliveryError::Transient(
+                                "store unavailable while counting the day's SMS".into(),
+                            )),
+                            None,
+                        )
+                        .await;
+                }
+            }
+        }
         // The channel's global rate paces the hand-over; the wait is not part of the
         // notifier's time limit.
         if let Some(rate) = self.rates.get(&channel) {
@@ -247,6 +279,48 @@ impl DeliverCtx {
         }
     }
 
+    /// Spends one SMS of the instance's day ([`crate::SmsPolicy::daily_limit`]): `Ok(false)`
+    /// when the day's SMS are spent, and then, once a day, an audit entry saying so.
+    /// Instances sharing a database each count in it; two may overshoot the limit by the
+    /// SMS they count in the same instant.
+    async fn spend_sms_day(&self) -> Result<bool, ()> {
+        let _day = self.sms_day.lock().await;
+        let store = self.cachet.store();
+        let now = self.cachet.now();
+        let limit = self.cachet.config().sms.daily_limit;
+        let key = super::super::budget::sms_day_key(now);
+        let state = store.throttle(&key).await.map_err(drop)?;
+        if let Some(next) = super::super::budget::spend_sms_day(&key, state.as_ref(), limit, now) {
+            store.save_throttle(&next).await.map_err(drop)?;
+            return Ok(true);
+        }
+        let spent = super::super::budget::sms_day_spent_key(now);
+        if store.throttle(&spent).await.map_err(drop)?.is_none() {
+            let end = state.and_then(|s| s.locked_until).unwrap_or(now);
+            store
+                .save_throttle(&ThrottleState {
+                    key: spent,
+                    failures: 1,
+                    last_failure_at: now,
+                    locked_until: Some(end),
+                })
+                .await
+                .map_err(drop)?;
+            tracing::warn!(target: "cachet::notify", daily_limit = limit, "the daily SMS limit is reached; further SMS today fail");
+            self.cachet
+                .append_audit(
+                    &crate::Actor::operator(),
+                    AuditAction::AccessDenied,
+                    EntityKind::Site,
+                    None,
+                    AuditOutcome::Denied,
+                    &format!("daily SMS limit of {limit} reached; further SMS today fail"),
+                )
+                .await;
+        }
+        Ok(false)
+    }
+
     pub(super) fn base_url(&self) -> String {
         self.cachet
             .config()
@@ -374,6 +448,7 @@ impl DeliverCtx {
                     Some(address),
                 ))
             }
+            Recipient::SmsSubscriber(id) => self.render_sms(d, id, &event, &settings).await,
             Recipient::Direct(_) => self.render_direct(&event, &settings),
             Recipient::Chat(id) => {
                 let w = self.endpoint(id, &event).await?;
@@ -577,6 +652,133 @@ impl DeliverCtx {
             .await
             .map_err(|_| STORE)?;
         Ok(raw)
+    }
+
+    /// An SMS to a subscriber's number: the confirmation code, the manage link once confirmed
+    /// (or subscribed again), or an incident or maintenance notice with its link.
+    async fn render_sms(
+        &self,
+        d: &Delivery,
+        id: SubscriberId,
+        event: &OutboxEvent,
+        settings: &Settings,
+    ) -> Result<(Message, Option<String>), RenderError> {
+        const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
+        let s = match self.cachet.store().subscriber(id).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(RenderError::Permanent("the subscriber no longer exists"));
+            }
+            Err(_) => return Err(STORE),
+        };
+        if s.channel != SubscriberChannel::Sms {
+            return Err(RenderError::Permanent(
+                "the subscriber is not an SMS subscriber",
+            ));
+        }
+        let to = self
+            .cachet
+            .keyring()
+            .open_phone(&s.email)
+            .map_err(|_| RenderError::Permanent("the number cannot be opened"))?;
+        let lang = Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En);
+        let cat = Catalog::new(lang);
+        let site = settings.app_name.as_ref().map_or_else(
+            || cat.t(Msg::DefaultSiteName).to_owned(),
+            |n| n.as_str().to_owned(),
+        );
+        let base = self.base_url();
+        let body = match event.kind {
+            EventKind::SubscriberVerification => {
+                if s.verified_at.is_some() {
+                    return Err(RenderError::Permanent("already verified"));
+                }
+                let code = self.mint_sms_code(&s).await?;
+                SmsMessage::fit(&cat.tf(Msg::SmsVerifyBody, &[&site, &code]))
+            }
+            EventKind::SubscriberAlreadySubscribed => {
+                if s.verified_at.is_none() {
+                    return Err(RenderError::Permanent("the subscriber is not verified"));
+                }
+                let manage = format!(
+                    "{base}{}",
+                    LinkPurpose::Manage.path(&links::sign(
+                        self.cachet.keyring(),
+                        LinkPurpose::Manage,
+                        s.id
+                    ))
+                );
+                SmsMessage::fit_with_tail(
+                    &cat.tf(Msg::SmsSubscribedBody, &[&site]),
+                    &format!("\n{manage}"),
+                )
+            }
+            kind => {
+                if s.verified_at.is_none() {
+                    return Err(RenderError::Permanent("the subscriber is not verified"));
+                }
+                let tz = settings.app_timezone.tz();
+                let parts = render::notification_parts(&cat, tz, kind, &event.payload, &base)
+                    .ok_or(RenderError::Permanent("malformed event"))?;
+                let mut head = format!("{site}: {}", parts.subject);
+                for line in &parts.lines {
+                    head.push('\n');
+                    head.push_str(line);
+                }
+                if let Some(body) = parts.body.as_ref().map(crate::validate::Markdown::as_str) {
+                    // Line breaks and runs of spaces cost characters an SMS has few of.
+                    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+                    if !flat.is_empty() {
+                        head.push('\n');
+                        head.push_str(&flat);
+                    }
+                }
+                let tail = parts
+                    .action
+                    .map(|(_, url)| format!("\n{url}"))
+                    .unwrap_or_default();
+                SmsMessage::fit_with_tail(&head, &tail)
+            }
+        };
+        let address = to.as_str().to_owned();
+        Ok((
+            Message::Sms(SmsMessage {
+                to,
+                body,
+                idempotency_key: d.idempotency_key.clone(),
+            }),
+            Some(address),
+        ))
+    }
+
+    /// Mints a confirmation code for this SMS: six random digits stored only as their keyed
+    /// hash, expiring after [`crate::SMS_CODE_TTL`]. The number's earlier codes end and
+    /// its count of wrong tries starts again, so one code is live at a time.
+    async fn mint_sms_code(&self, s: &Subscriber) -> Result<String, RenderError> {
+        const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
+        let code = crate::facade::random_sms_code().map_err(|_| STORE)?;
+        let now = self.cachet.now();
+        let store = self.cachet.store();
+        store
+            .end_one_time_tokens(TokenPurpose::SmsCode, s.id.get(), now)
+            .await
+            .map_err(|_| STORE)?;
+        store
+            .clear_throttle(&super::super::budget::sms_code_key(&s.blind_index))
+            .await
+            .map_err(|_| STORE)?;
+        let new = NewOneTimeToken {
+            purpose: TokenPurpose::SmsCode,
+            hash: crate::facade::sms_code_hash(self.cachet.keyring(), s.id, &code),
+            subject_id: Some(s.id.get()),
+            payload: serde_json::Value::Null,
+            expires_at: now + crate::facade::SMS_CODE_TTL,
+        };
+        store
+            .create_one_time_token(WriteContext::at(now), &new)
+            .await
+            .map_err(|_| STORE)?;
+        Ok(code)
     }
 
     /// Statuspage's `page` object: the page's indicator as a visitor sees it now.

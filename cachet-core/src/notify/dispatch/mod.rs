@@ -62,6 +62,17 @@
 //! under maintenance, no subscriber is notified. Maintenance notices themselves are never
 //! suppressed, and a schedule whose end has passed never suppresses anything (Cachet's
 //! stuck-window bug cannot happen).
+//!
+//! # SMS
+//!
+//! An SMS subscriber's deliveries go on the `sms` channel (key `subscriber:{id}`, idempotency
+//! key `cachet.{event}.subscriber-{id}.sms`): the confirmation code, the manage link once
+//! confirmed, and incidents and maintenance (not component status changes: each SMS is
+//! billed) cut to three segments with the page's link kept whole. Before each hand-over the
+//! instance's SMS count for the UTC day is spent ([`crate::SmsPolicy::daily_limit`], kept in
+//! the throttle table). Past the limit an SMS fails for good rather than waiting for the next
+//! day: a held incident notice would arrive stale and a held code expired, and the failure
+//! stays visible in the delivery log; the first refusal of a day writes one audit entry.
 
 mod delivery;
 mod recipients;
@@ -82,7 +93,7 @@ use super::events::{ComponentData, IncidentData, ScheduleData, SubscriberData};
 use super::links::{self, LinkPurpose};
 use super::render::{self, MailParts};
 use super::{
-    Channel, ChatMessage, ChatSeverity, DeliveryError, EmailMessage, Message, Notifier,
+    Channel, ChatMessage, ChatSeverity, DeliveryError, EmailMessage, Message, Notifier, SmsMessage,
     WebhookMessage,
 };
 use crate::clock::Timestamp;
@@ -137,8 +148,8 @@ pub struct DispatcherConfig {
     /// How often retention runs (default 1 h; the first tick runs it).
     pub retention_interval: Duration,
     /// A global send rate per channel in messages a second ([`super::budget::SendRate`]):
-    /// deliveries wait for a permit, none is dropped (default 20 mails, 50 webhook calls and
-    /// 20 chat messages a second; a channel missing here is not paced). Keep `batch_size` over the rate well
+    /// deliveries wait for a permit, none is dropped (default 20 mails, 50 webhook calls,
+    /// 20 chat messages and 1 SMS a second; a channel missing here is not paced). Keep `batch_size` over the rate well
     /// below `send_timeout`: a delivery's wait for its permit and its send are both part of
     /// its tick.
     pub send_rates: HashMap<Channel, NonZeroU32>,
@@ -178,6 +189,9 @@ impl Default for DispatcherConfig {
                     Channel::Chat,
                     NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
                 ),
+                // One SMS a second: what a single long-code sender number may send in the US,
+                // and a modest pace for a channel billed per message.
+                (Channel::Sms, NonZeroU32::MIN),
             ]),
         }
     }
@@ -542,6 +556,7 @@ impl Dispatcher {
             config: self.config.clone(),
             events: Mutex::new(HashMap::new()),
             stopping: self.stopping.subscribe(),
+            sms_day: Mutex::new(()),
         });
         // Each channel has its own `concurrency` slots: a delivery waiting for its channel's
         // send permit (SMS paced at one a second) holds a slot of that channel only, so the
@@ -655,6 +670,21 @@ mod tests {
             Some(Recipient::Direct(Some(UserId(1))))
         );
         assert_eq!(Recipient::parse("subscriber:x", Channel::Email), None);
+        // An SMS subscriber keeps the subscriber's key on the SMS channel.
+        let sms = Recipient::subscriber(SubscriberId(5), SubscriberChannel::Sms);
+        assert_eq!(sms, Recipient::SmsSubscriber(SubscriberId(5)));
+        assert_eq!(sms.key(), "subscriber:5");
+        assert_eq!(sms.channel(), Channel::Sms);
+        assert_eq!(Recipient::parse(&sms.key(), Channel::Sms), Some(sms));
+        assert_eq!(channel_of("sms"), Some(Channel::Sms));
+        assert_eq!(
+            idempotency_key(OutboxEventId(17), sms),
+            "cachet.17.subscriber-5.sms"
+        );
+        assert_eq!(
+            Recipient::subscriber(SubscriberId(5), SubscriberChannel::Email),
+            Recipient::Subscriber(SubscriberId(5))
+        );
         // A chat endpoint keeps the endpoint's key (its delivery log) on the chat channel.
         for r in [
             Recipient::Webhook(WebhookId(9)),

@@ -7,6 +7,8 @@ use super::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Recipient {
     Subscriber(SubscriberId),
+    /// An SMS subscriber: the same key as a mail subscriber's, delivered on [`Channel::Sms`].
+    SmsSubscriber(SubscriberId),
     Webhook(WebhookId),
     /// A webhook endpoint whose format is a chat platform's: the same endpoint (and key, so
     /// its delivery log lists it), delivered on [`Channel::Chat`].
@@ -18,10 +20,18 @@ pub(super) enum Recipient {
 impl Recipient {
     pub(super) fn key(self) -> String {
         match self {
-            Self::Subscriber(id) => format!("subscriber:{}", id.get()),
+            Self::Subscriber(id) | Self::SmsSubscriber(id) => format!("subscriber:{}", id.get()),
             Self::Webhook(id) | Self::Chat(id) => format!("webhook:{}", id.get()),
             Self::Direct(Some(id)) => format!("user:{}", id.get()),
             Self::Direct(None) => "address".to_owned(),
+        }
+    }
+
+    /// A subscriber as a recipient: on the SMS channel when they subscribed a number.
+    pub(super) fn subscriber(id: SubscriberId, channel: SubscriberChannel) -> Self {
+        match channel {
+            SubscriberChannel::Email => Self::Subscriber(id),
+            SubscriberChannel::Sms => Self::SmsSubscriber(id),
         }
     }
 
@@ -34,6 +44,7 @@ impl Recipient {
         let (kind, id) = s.split_once(':')?;
         let id: i64 = id.parse().ok()?;
         match kind {
+            "subscriber" if channel == Channel::Sms => Some(Self::SmsSubscriber(SubscriberId(id))),
             "subscriber" => Some(Self::Subscriber(SubscriberId(id))),
             "webhook" if channel == Channel::Chat => Some(Self::Chat(WebhookId(id))),
             "webhook" => Some(Self::Webhook(WebhookId(id))),
@@ -47,6 +58,7 @@ impl Recipient {
             Self::Subscriber(_) | Self::Direct(_) => Channel::Email,
             Self::Webhook(_) => Channel::Webhook,
             Self::Chat(_) => Channel::Chat,
+            Self::SmsSubscriber(_) => Channel::Sms,
         }
     }
 }
@@ -64,7 +76,9 @@ pub(super) fn webhook_recipient(w: &Webhook) -> Recipient {
 /// (dot-atom characters only).
 pub(super) fn idempotency_key(event: OutboxEventId, r: Recipient) -> String {
     let who = match r {
-        Recipient::Subscriber(id) => format!("subscriber-{}", id.get()),
+        Recipient::Subscriber(id) | Recipient::SmsSubscriber(id) => {
+            format!("subscriber-{}", id.get())
+        }
         Recipient::Webhook(id) | Recipient::Chat(id) => format!("webhook-{}", id.get()),
         Recipient::Direct(Some(id)) => format!("user-{}", id.get()),
         Recipient::Direct(None) => "address".to_owned(),
@@ -77,6 +91,7 @@ pub(super) fn channel_of(s: &str) -> Option<Channel> {
         "email" => Some(Channel::Email),
         "webhook" => Some(Channel::Webhook),
         "chat" => Some(Channel::Chat),
+        "sms" => Some(Channel::Sms),
         _ => None,
     }
 }
@@ -102,9 +117,14 @@ impl Dispatcher {
                 let Ok(d) = serde_json::from_value::<SubscriberData>(p.clone()) else {
                     return Ok(None);
                 };
-                return Ok(Some(vec![Recipient::Subscriber(SubscriberId(
-                    d.subscriber_id,
-                ))]));
+                let id = SubscriberId(d.subscriber_id);
+                // On the subscriber's channel; one deleted meanwhile fails when rendered.
+                let recipient = match self.cachet.store().subscriber(id).await {
+                    Ok(s) => Recipient::subscriber(id, s.channel),
+                    Err(StoreError::NotFound { .. }) => Recipient::Subscriber(id),
+                    Err(e) => return Err(e.into()),
+                };
+                return Ok(Some(vec![recipient]));
             }
             EventKind::IncidentCreated | EventKind::IncidentUpdated => {
                 let Ok(d) = serde_json::from_value::<IncidentData>(p.clone()) else {
@@ -185,8 +205,13 @@ impl Dispatcher {
         }
         let mut out = Vec::new();
         if !silent_for_subscribers && (affected.is_empty() || !remaining.is_empty()) {
-            for id in self.subscribers_for(&remaining).await? {
-                out.push(Recipient::Subscriber(id));
+            // SMS cost money per message: SMS subscribers hear of incidents and maintenance,
+            // not of every component status change (an outage comes with an incident).
+            let sms = !about_component;
+            for (id, channel) in self.subscribers_for(&remaining).await? {
+                if channel == SubscriberChannel::Email || sms {
+                    out.push(Recipient::subscriber(id, channel));
+                }
             }
         }
         for w in self.cachet.store().webhooks().await? {
@@ -229,12 +254,12 @@ impl Dispatcher {
     }
 
     /// Verified subscribers of any of `components` or global (only global when empty), each
-    /// once, in id order (keyset paging, so 100,000 subscribers cost 100 queries per component).
+    /// once with their channel, in id order (keyset paging, so 100,000 subscribers cost 100 queries per component).
     pub(super) async fn subscribers_for(
         &self,
         components: &BTreeSet<ComponentId>,
-    ) -> Result<BTreeSet<SubscriberId>, Error> {
-        let mut out = BTreeSet::new();
+    ) -> Result<BTreeMap<SubscriberId, SubscriberChannel>, Error> {
+        let mut out = BTreeMap::new();
         let targets: Vec<Option<ComponentId>> = if components.is_empty() {
             vec![None]
         } else {
@@ -254,7 +279,7 @@ impl Dispatcher {
                 let n = page.items.len();
                 for s in &page.items {
                     if target.is_some() || s.global {
-                        out.insert(s.id);
+                        out.insert(s.id, s.channel);
                     }
                 }
                 after = page.items.last().map(|s| s.id);

@@ -78,6 +78,7 @@ impl SubscriberStore for MemoryStore {
             id,
             email: new.email.clone(),
             blind_index: new.blind_index,
+            channel: new.channel,
             locale: new.locale.clone(),
             verified_at: new.verified_at,
             global: components.is_empty(),

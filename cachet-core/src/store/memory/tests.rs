@@ -70,6 +70,7 @@ fn subscriber(tag: u8, components: Vec<ComponentId>) -> NewSubscriber {
             ciphertext: vec![tag],
         },
         blind_index: BlindIndex([tag; 32]),
+        channel: SubscriberChannel::Email,
         locale: Locale::english(),
         verified_at: None,
         components,

@@ -133,6 +133,11 @@ pub async fn backup_dump_holds_every_row_as_stored(store: &dyn Store) -> Result<
         ),
         "a sealed address stays sealed, with its key id",
     )?;
+    ensure_eq(
+        cell(sr, "subscribers", "channel")?,
+        &Value::Text("email".into()),
+        "a subscriber's channel",
+    )?;
     let wr = row_by_id(&dump, "webhooks", w.id.0)?;
     ensure_eq(
         (

@@ -258,6 +258,7 @@ pub(crate) fn new_subscriber(n: u8, components: Vec<ComponentId>) -> NewSubscrib
     NewSubscriber {
         email: sealed(n),
         blind_index: blind(n),
+        channel: SubscriberChannel::Email,
         locale: crate::validate::Locale::english(),
         verified_at: None,
         components,

@@ -22,6 +22,7 @@ pub async fn subscribers_crud(store: &dyn Store) -> Result<(), Failure> {
         id: s.id,
         email: sealed(1),
         blind_index: blind(1),
+        channel: SubscriberChannel::Email,
         locale: Locale::parse("pt-BR")?,
         verified_at: None,
         global: false,
@@ -180,6 +181,66 @@ pub async fn subscribers_crud(store: &dyn Store) -> Result<(), Failure> {
         "an erased subscriber's blind index can subscribe again",
     )?;
     Ok(())
+}
+
+/// An SMS subscriber keeps its channel through create, read, look-up, list and update (the
+/// channel never changes), next to a mail subscriber that stays one.
+pub async fn subscriber_channel_round_trips(store: &dyn Store) -> Result<(), Failure> {
+    let mail = subscriber(store, 1, Vec::new(), 10).await?;
+    let new = NewSubscriber::new(sealed(2), blind(2), Locale::english())
+        .with_channel(SubscriberChannel::Sms)
+        .with_verified_at(Some(at(11)));
+    let sms = store
+        .create_subscriber(cx(11), &new, &no_effects)
+        .await
+        .ctx("create_subscriber")?;
+    ensure_eq(sms.channel, SubscriberChannel::Sms, "created channel")?;
+    ensure_eq(mail.channel, SubscriberChannel::Email, "default channel")?;
+    ensure_eq(
+        store.subscriber(sms.id).await.ctx("subscriber")?.channel,
+        SubscriberChannel::Sms,
+        "channel read back",
+    )?;
+    ensure_eq(
+        store
+            .subscriber_by_blind_index(&blind(2))
+            .await
+            .ctx("by blind index")?
+            .map(|s| s.channel),
+        Some(SubscriberChannel::Sms),
+        "channel by blind index",
+    )?;
+    let listed: Vec<(SubscriberId, SubscriberChannel)> = store
+        .subscribers(&SubscriberQuery::all())
+        .await
+        .ctx("subscribers")?
+        .items
+        .iter()
+        .map(|s| (s.id, s.channel))
+        .collect();
+    ensure_eq(
+        listed,
+        vec![
+            (mail.id, SubscriberChannel::Email),
+            (sms.id, SubscriberChannel::Sms),
+        ],
+        "channels listed",
+    )?;
+    let patch = SubscriberPatch {
+        email: Some((sealed(3), blind(3))),
+        verified_at: Some(None),
+        ..SubscriberPatch::default()
+    };
+    let u = store
+        .update_subscriber(cx(12), sms.id, &patch, &no_effects)
+        .await
+        .ctx("update_subscriber")?;
+    ensure_eq(u.channel, SubscriberChannel::Sms, "channel after update")?;
+    ensure_eq(
+        store.subscriber(sms.id).await.ctx("subscriber")?.channel,
+        SubscriberChannel::Sms,
+        "channel after update read back",
+    )
 }
 
 /// A second subscriber with the same blind index is a `Conflict`, on create and on update,

@@ -323,13 +323,18 @@ pub fn accepted_subscriber(
 #[must_use]
 pub fn subscriber(
     s: &Subscriber,
-    email: &crate::validate::Email,
+    address: &crate::SubscriberAddress,
     subscriptions: &[Subscription],
     tz: Tz,
 ) -> SubscriberDto {
     SubscriberDto {
         created_at: date(s.created_at, tz),
-        email: email.as_str().to_owned(),
+        // An SMS subscriber's number is never shown back (`phone_number` stays null): no
+        // address either.
+        email: address
+            .email()
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default(),
         global: s.global,
         id: Some(s.id.get()),
         phone_number: None,

@@ -64,7 +64,12 @@ pub(super) async fn create(call: Call<'_>) -> Handled {
     match answer {
         Some(s) => {
             let subs = call.cachet.subscriptions_of(&call.actor, s.id).await?;
-            Ok(item(present::subscriber(&s, &email, &subs, call.tz)))
+            Ok(item(present::subscriber(
+                &s,
+                &crate::SubscriberAddress::Email(email.clone()),
+                &subs,
+                call.tz,
+            )))
         }
         // A token that may not read addresses learns nothing of a stored subscriber: the
         // answer echoes the request, the same for a new address and a known one.

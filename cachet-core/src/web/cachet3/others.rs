@@ -641,7 +641,11 @@ pub(super) async fn subscribers(call: Call<'_>) -> Handled {
     )))
 }
 
-fn subscriber_document(call: &Call<'_>, s: &Subscriber, email: &Email) -> Handled {
+fn subscriber_document(
+    call: &Call<'_>,
+    s: &Subscriber,
+    email: &crate::SubscriberAddress,
+) -> Handled {
     Ok(document(&SubscriberDocument::new(
         call.subscriber(s, email),
         Vec::new(),
@@ -672,7 +676,7 @@ pub(super) async fn create_subscriber(call: Call<'_>) -> Handled {
         .cachet
         .add_subscriber(&call.actor, &email, components, verified, locale)
         .await?;
-    subscriber_document(&call, &s, &email)
+    subscriber_document(&call, &s, &crate::SubscriberAddress::Email(email))
 }
 
 pub(super) async fn delete_subscriber(call: Call<'_>) -> Handled {

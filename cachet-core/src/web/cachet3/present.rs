@@ -430,14 +430,18 @@ impl Call<'_> {
     pub(crate) fn subscriber(
         &self,
         s: &Subscriber,
-        email: &crate::validate::Email,
+        address: &crate::SubscriberAddress,
     ) -> SubscriberResource {
         SubscriberResource {
             id: s.id.get().to_string(),
             kind: SUBSCRIBERS,
             attributes: SubscriberAttributes {
                 id: s.id.get(),
-                email: email.as_str().to_owned(),
+                // An SMS subscriber's number is never shown back: no address.
+                email: address
+                    .email()
+                    .map(|e| e.as_str().to_owned())
+                    .unwrap_or_default(),
                 global: s.global,
                 verified: s.verified_at.is_some(),
                 verified_at: self.maybe_at(s.verified_at),

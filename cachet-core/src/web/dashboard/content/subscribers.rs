@@ -63,7 +63,7 @@ pub(super) async fn route(ctx: &Ctx<'_, '_>, tail: &[&str]) -> Out {
             let page = confirm(
                 &chrome,
                 title.en().to_owned(),
-                question.fill(&[email.as_str()]),
+                question.fill(&[&email.label()]),
                 &format!("/subscribers/{}/{action}", id.get()),
                 &format!("/subscribers/{}", id.get()),
             );
@@ -122,11 +122,11 @@ async fn list(ctx: &Ctx<'_, '_>, v: &Submitted, errors: Errors) -> Out {
                     &chrome.csrf,
                     M::Export.en(),
                 );
-                export.submits[0].aria_label = Some(M::ExportOf.fill(&[email.as_str()]));
+                export.submits[0].aria_label = Some(M::ExportOf.fill(&[&email.label()]));
                 vec![
                     Cell::Link(Link::new(
                         chrome.dash(&format!("/subscribers/{id}")),
-                        email.as_str(),
+                        email.label(),
                     )),
                     cell(chrome.time_or_never(&s.verified_at)),
                     cell(scope(s)),
@@ -308,9 +308,9 @@ async fn show(ctx: &Ctx<'_, '_>, id: SubscriberId) -> Out {
         .await?
         .items;
     let chrome: Chrome = ctx.chrome("subscribers").await?;
-    let mut page = Page::new(M::SubscriberTitle.fill(&[email.as_str()]));
+    let mut page = Page::new(M::SubscriberTitle.fill(&[&email.label()]));
     page.push(Block::Facts(vec![
-        (M::Email.en().to_owned(), email.as_str().to_owned()),
+        (M::Email.en().to_owned(), email.label()),
         (M::Locale.en().to_owned(), s.locale.as_str().to_owned()),
         (
             M::Verified.en().to_owned(),

@@ -75,7 +75,7 @@ pub(super) async fn create_template(call: Call<'_>) -> Handled {
     ))
 }
 
-fn subscriber(s: &Subscriber, email: &Email, tz: Tz) -> SubscriberDto {
+fn subscriber(s: &Subscriber, address: &crate::SubscriberAddress, tz: Tz) -> SubscriberDto {
     SubscriberDto {
         components: s
             .components
@@ -83,9 +83,13 @@ fn subscriber(s: &Subscriber, email: &Email, tz: Tz) -> SubscriberDto {
             .map(|c| format!("component-{c}"))
             .collect(),
         created_at: Some(ts(s.created_at, tz)),
-        email: email.as_str().to_owned(),
+        // An SMS subscriber's number is never shown back: no address, mode `sms`.
+        email: address
+            .email()
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default(),
         id: Some(format!("subscriber-{}", s.id)),
-        mode: "email".to_owned(),
+        mode: s.channel.as_str().to_owned(),
         quarantined_at: None,
         verified: Some(s.verified_at.is_some()),
     }
@@ -168,7 +172,7 @@ pub(super) async fn subscribe(call: Call<'_>) -> Handled {
             other => Fail::Facade(other),
         })?;
     let dto = match answer {
-        Some(s) => subscriber(&s, &email, tz),
+        Some(s) => subscriber(&s, &crate::SubscriberAddress::Email(email.clone()), tz),
         None => SubscriberDto {
             components: components
                 .iter()

@@ -1,0 +1,4 @@
+-- How each subscriber is reached: `email` (the sealed address) or `sms` (the sealed E.164
+-- number, with a blind index in a domain of its own). Subscribers made before SMS existed are
+-- reached by mail.
+ALTER TABLE cachet_subscribers ADD COLUMN channel TEXT COLLATE "C" NOT NULL DEFAULT 'email';

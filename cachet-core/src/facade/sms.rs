@@ -202,35 +202,14 @@ impl Cachet {
         let new = NewSubscriber::new(sealed, index, locale)
             .with_channel(SubscriberChannel::Sms)
             .with_components(components);
-        let now = self.now();
-        let fx = |s: &Subscriber| {
-            let mut fx = Effects::audit(self.audit_event(
-                &actor,
-                AuditAction::Create,
-                EntityKind::Subscriber,
-                Some(s.id.get()),
-                AuditOutcome::Success,
-                "visitor subscribed by SMS, unverified",
-            ));
-            if send {
-                fx.outbox = events::subscriber_verification(s.id, now);
-            }
-            fx
-        };
-        match self
-            .store()
-            .create_subscriber(self.cx_notifying(), &new, &fx)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(StoreError::Conflict { .. }) => {
-                match self.store().subscriber_by_blind_index(&index).await? {
-                    Some(existing) => self.resend_confirmation(&existing, &key).await,
-                    None => Ok(()),
-                }
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.create_unverified(
+            &actor,
+            &new,
+            &key,
+            send,
+            "visitor subscribed by SMS, unverified",
+        )
+        .await
     }
 
     /// Confirms an SMS subscription with the code sent to the number. Returns whether it was

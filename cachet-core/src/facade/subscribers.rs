@@ -136,31 +136,49 @@ impl Cachet {
             verified_at: None,
             components,
         };
+        self.create_unverified(&actor, &new, &key, mail, "visitor subscribed, unverified")
+            .await
+    }
+
+    /// Creates a visitor's unverified subscriber (mail or SMS) with its audit entry and, when
+    /// the recipient's budget allowed one (`send`), its verification in the same transaction.
+    /// Subscribed at the same moment by another request: answered as for a known one.
+    pub(super) async fn create_unverified(
+        &self,
+        actor: &Actor,
+        new: &NewSubscriber,
+        budget_key: &str,
+        send: bool,
+        note: &'static str,
+    ) -> Result<()> {
         let now = self.now();
         let fx = |s: &Subscriber| {
             let mut fx = Effects::audit(self.audit_event(
-                &actor,
+                actor,
                 AuditAction::Create,
                 EntityKind::Subscriber,
                 Some(s.id.get()),
                 AuditOutcome::Success,
-                "visitor subscribed, unverified",
+                note,
             ));
-            if mail {
+            if send {
                 fx.outbox = events::subscriber_verification(s.id, now);
             }
             fx
         };
         match self
             .store()
-            .create_subscriber(self.cx_notifying(), &new, &fx)
+            .create_subscriber(self.cx_notifying(), new, &fx)
             .await
         {
             Ok(_) => Ok(()),
-            // Subscribed at the same moment by another request: answer as for a known one.
             Err(StoreError::Conflict { .. }) => {
-                match self.store().subscriber_by_blind_index(&index).await? {
-                    Some(existing) => self.resend_confirmation(&existing, &key).await,
+                match self
+                    .store()
+                    .subscriber_by_blind_index(&new.blind_index)
+                    .await?
+                {
+                    Some(existing) => self.resend_confirmation(&existing, budget_key).await,
                     None => Ok(()),
                 }
             }

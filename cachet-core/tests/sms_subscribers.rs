@@ -75,6 +75,16 @@ fn sms_to(rec: &Recorder, to: &str) -> Vec<SmsMessage> {
 }
 
 /// The six-digit code in the last SMS to `to`.
+/// A visitor subscribes `number` to everything; the dispatcher sends the SMS; its code.
+async fn code_sent(h: &Harness, d: &Dispatcher, rec: &Recorder, number: &str) -> String {
+    h.cachet
+        .subscribe_sms(None, &phone(number), &[], Locale::english())
+        .await
+        .unwrap();
+    drain(d).await;
+    last_code(rec, number)
+}
+
 fn last_code(rec: &Recorder, to: &str) -> String {
     let body = sms_to(rec, to).last().expect("an SMS").body.clone();
     let digits: Vec<&str> = body
@@ -171,12 +181,7 @@ async fn subscribe_answers_alike_for_new_unverified_and_verified_numbers() {
     // Unverified, asked again after the spacing: the same answer and a fresh code; the
     // earlier code no longer works.
     h.clock.advance(TimeDelta::minutes(16));
-    h.cachet
-        .subscribe_sms(None, &p, &[], Locale::english())
-        .await
-        .unwrap();
-    drain(&d).await;
-    let second = last_code(&rec, GB);
+    let second = code_sent(&h, &d, &rec, GB).await;
     assert_eq!(sms_to(&rec, GB).len(), 2);
     if first != second {
         assert!(!h.cachet.confirm_sms(None, &p, &first).await.unwrap());
@@ -257,12 +262,7 @@ async fn five_wrong_codes_void_the_code() {
     let h = harness(100).await;
     let (rec, d) = sms_dispatcher(&h);
     let p = phone(US_1);
-    h.cachet
-        .subscribe_sms(None, &p, &[], Locale::english())
-        .await
-        .unwrap();
-    drain(&d).await;
-    let code = last_code(&rec, US_1);
+    let code = code_sent(&h, &d, &rec, US_1).await;
     for _ in 0..cachet_core::SMS_CODE_TRIES {
         assert!(!h.cachet.confirm_sms(None, &p, &wrong(&code)).await.unwrap());
     }
@@ -271,12 +271,7 @@ async fn five_wrong_codes_void_the_code() {
     assert_eq!(subscriber_of(&h, US_1).await.unwrap().verified_at, None);
     // A new code (next window) works again.
     h.clock.advance(TimeDelta::minutes(16));
-    h.cachet
-        .subscribe_sms(None, &p, &[], Locale::english())
-        .await
-        .unwrap();
-    drain(&d).await;
-    let fresh = last_code(&rec, US_1);
+    let fresh = code_sent(&h, &d, &rec, US_1).await;
     assert!(h.cachet.confirm_sms(None, &p, &fresh).await.unwrap());
 }
 
@@ -285,12 +280,7 @@ async fn four_wrong_codes_leave_the_right_one_working() {
     let h = harness(100).await;
     let (rec, d) = sms_dispatcher(&h);
     let p = phone(US_1);
-    h.cachet
-        .subscribe_sms(None, &p, &[], Locale::english())
-        .await
-        .unwrap();
-    drain(&d).await;
-    let code = last_code(&rec, US_1);
+    let code = code_sent(&h, &d, &rec, US_1).await;
     for _ in 0..cachet_core::SMS_CODE_TRIES - 1 {
         assert!(!h.cachet.confirm_sms(None, &p, &wrong(&code)).await.unwrap());
     }
@@ -302,12 +292,7 @@ async fn an_expired_code_is_refused() {
     let h = harness(100).await;
     let (rec, d) = sms_dispatcher(&h);
     let p = phone(US_1);
-    h.cachet
-        .subscribe_sms(None, &p, &[], Locale::english())
-        .await
-        .unwrap();
-    drain(&d).await;
-    let code = last_code(&rec, US_1);
+    let code = code_sent(&h, &d, &rec, US_1).await;
     h.clock
         .advance(cachet_core::SMS_CODE_TTL + TimeDelta::seconds(1));
     assert!(!h.cachet.confirm_sms(None, &p, &code).await.unwrap());

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::builder::{Builder, int, map_table, opt_int, text};
 use super::source::{Field, rows, rule};
 use super::{ImportError, Source};
+use crate::model::SubscriberChannel;
 use crate::secrets::Keyring;
 use crate::store::backup::Value;
 use crate::validate::{Email, Locale};
@@ -82,6 +83,9 @@ pub(super) fn map_subscribers(
             opt_int(r.opt_time(r.pick(&["verified_at", "email_verified_at"]))?),
             int(created),
             int(r.time_or("updated_at", created)?),
+            // Cachet's subscribers are mail subscribers (the optional number a 2.4
+            // subscriber could carry is not read).
+            text(SubscriberChannel::Email.as_str()),
         ]))
     });
     if let Some(e) = sealing {

@@ -59,6 +59,9 @@ pub(super) enum RenderError {
     Transient(&'static str),
 }
 
+/// A store that failed while a delivery was being rendered: tried again later.
+const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
+
 impl DeliverCtx {
     pub(super) async fn event(&self, id: OutboxEventId) -> Result<Option<Arc<OutboxEvent>>, Error> {
         let mut events = self.events.lock().await;
@@ -335,7 +338,6 @@ impl DeliverCtx {
         &self,
         d: &Delivery,
     ) -> Result<(Message, Option<String>), RenderError> {
-        const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
         let event = match self.event(d.event_id).await {
             Ok(Some(e)) => e,
             Ok(None) => return Err(RenderError::Permanent("the event no longer exists")),
@@ -348,13 +350,7 @@ impl DeliverCtx {
         let tz = settings.app_timezone.tz();
         match recipient {
             Recipient::Subscriber(id) => {
-                let s = match self.cachet.store().subscriber(id).await {
-                    Ok(s) => s,
-                    Err(StoreError::NotFound { .. }) => {
-                        return Err(RenderError::Permanent("the subscriber no longer exists"));
-                    }
-                    Err(_) => return Err(STORE),
-                };
+                let s = self.subscriber(id).await?;
                 let to = self
                     .cachet
                     .keyring()
@@ -362,10 +358,7 @@ impl DeliverCtx {
                     .map_err(|_| RenderError::Permanent("the address cannot be opened"))?;
                 let lang = Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En);
                 let cat = Catalog::new(lang);
-                let site = settings.app_name.as_ref().map_or_else(
-                    || cat.t(Msg::DefaultSiteName).to_owned(),
-                    |n| n.as_str().to_owned(),
-                );
+                let site = site_name(&settings, &cat);
                 let base = self.base_url();
                 let manage = format!(
                     "{base}{}",
@@ -478,10 +471,7 @@ impl DeliverCtx {
                 let lang = Lang::from_tag(settings.app_locale.as_str()).unwrap_or(Lang::En);
                 let cat = Catalog::new(lang);
                 let parts = if event.kind == EventKind::WebhookTest {
-                    let site = settings.app_name.as_ref().map_or_else(
-                        || cat.t(Msg::DefaultSiteName).to_owned(),
-                        |n| n.as_str().to_owned(),
-                    );
+                    let site = site_name(&settings, &cat);
                     render::ChatParts {
                         title: cat.tf(Msg::MailTestSubject, &[&site]),
                         text:
@@ -545,6 +535,17 @@ impl DeliverCtx {
         }
     }
 
+    /// The subscriber a delivery goes to: gone is for good, a failing store is not.
+    async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, RenderError> {
+        match self.cachet.store().subscriber(id).await {
+            Ok(s) => Ok(s),
+            Err(StoreError::NotFound { .. }) => {
+                Err(RenderError::Permanent("the subscriber no longer exists"))
+            }
+            Err(_) => Err(STORE),
+        }
+    }
+
     /// The webhook endpoint a delivery goes to, if it still takes `event`.
     async fn endpoint(&self, id: WebhookId, event: &OutboxEvent) -> Result<Webhook, RenderError> {
         let w = match self.cachet.store().webhook(id).await {
@@ -553,7 +554,7 @@ impl DeliverCtx {
                 return Err(RenderError::Permanent("the webhook no longer exists"));
             }
             Err(_) => {
-                return Err(RenderError::Transient("store unavailable while rendering"));
+                return Err(STORE);
             }
         };
         // An admin may test an endpoint before enabling it.
@@ -573,10 +574,7 @@ impl DeliverCtx {
         let to = direct_address(&event.payload).ok_or(RenderError::Permanent("malformed event"))?;
         let lang = Lang::from_tag(settings.app_locale.as_str()).unwrap_or(Lang::En);
         let cat = Catalog::new(lang);
-        let site = settings.app_name.as_ref().map_or_else(
-            || cat.t(Msg::DefaultSiteName).to_owned(),
-            |n| n.as_str().to_owned(),
-        );
+        let site = site_name(settings, &cat);
         let link = || {
             self.cachet
                 .open_outbox_link(&event.payload)
@@ -636,7 +634,6 @@ impl DeliverCtx {
         &self,
         subscriber: SubscriberId,
     ) -> Result<String, RenderError> {
-        const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
         let raw = crate::auth::tokens::random_secret().map_err(|_| STORE)?;
         let now = self.cachet.now();
         let new = NewOneTimeToken {
@@ -663,14 +660,7 @@ impl DeliverCtx {
         event: &OutboxEvent,
         settings: &Settings,
     ) -> Result<(Message, Option<String>), RenderError> {
-        const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
-        let s = match self.cachet.store().subscriber(id).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound { .. }) => {
-                return Err(RenderError::Permanent("the subscriber no longer exists"));
-            }
-            Err(_) => return Err(STORE),
-        };
+        let s = self.subscriber(id).await?;
         if s.channel != SubscriberChannel::Sms {
             return Err(RenderError::Permanent(
                 "the subscriber is not an SMS subscriber",
@@ -683,10 +673,7 @@ impl DeliverCtx {
             .map_err(|_| RenderError::Permanent("the number cannot be opened"))?;
         let lang = Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En);
         let cat = Catalog::new(lang);
-        let site = settings.app_name.as_ref().map_or_else(
-            || cat.t(Msg::DefaultSiteName).to_owned(),
-            |n| n.as_str().to_owned(),
-        );
+        let site = site_name(settings, &cat);
         let base = self.base_url();
         let body = match event.kind {
             EventKind::SubscriberVerification => {
@@ -755,7 +742,6 @@ impl DeliverCtx {
     /// hash, expiring after [`crate::SMS_CODE_TTL`]. The number's earlier codes end and
     /// its count of wrong tries starts again, so one code is live at a time.
     async fn mint_sms_code(&self, s: &Subscriber) -> Result<String, RenderError> {
-        const STORE: RenderError = RenderError::Transient("store unavailable while rendering");
         let code = crate::facade::random_sms_code().map_err(|_| STORE)?;
         let now = self.cachet.now();
         let store = self.cachet.store();
@@ -813,4 +799,13 @@ impl DeliverCtx {
             "status_description": indicator.description(),
         }))
     }
+}
+
+/// The site's name as mails and messages show it: the configured one, else the catalogue's
+/// default in the message's language.
+fn site_name(settings: &Settings, cat: &Catalog) -> String {
+    settings.app_name.as_ref().map_or_else(
+        || cat.t(Msg::DefaultSiteName).to_owned(),
+        |n| n.as_str().to_owned(),
+    )
 }

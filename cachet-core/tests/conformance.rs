@@ -1161,12 +1161,13 @@ impl OutboxStore for BrokenStore {
     async fn claim_deliveries(
         &self,
         owner: &str,
+        channel: Option<&str>,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<Delivery>> {
         self.inner
-            .claim_deliveries(owner, now, lease_until, limit)
+            .claim_deliveries(owner, channel, now, lease_until, limit)
             .await
     }
 

@@ -1523,6 +1523,79 @@ async fn deliveries_are_for_admins() {
     );
 }
 
+/// The delivery log filters by channel, and its pages keep the filter: an operator sees how
+/// the SMS stand without the mail around them.
+#[tokio::test]
+async fn the_delivery_log_filters_by_channel() {
+    let h = Harness::new().await;
+    let admin = browser(&h, "admin@example.com", Role::Admin).await;
+    let now = h.cachet.now();
+    let event = h
+        .store
+        .enqueue(
+            WriteContext::at(now),
+            &NewOutboxEvent::new(EventKind::IncidentCreated, serde_json::json!({}), now),
+        )
+        .await
+        .unwrap();
+    h.store
+        .claim_outbox_events("test", now, now + chrono::TimeDelta::seconds(60), 1)
+        .await
+        .unwrap();
+    let mut deliveries = Vec::new();
+    for i in 0..60 {
+        deliveries.push(NewDelivery::new(
+            format!("subscriber:{i}"),
+            "sms".to_owned(),
+            format!("k-sms-{i}"),
+        ));
+    }
+    deliveries.push(NewDelivery::new(
+        "subscriber:1000".to_owned(),
+        "email".to_owned(),
+        "k-mail".to_owned(),
+    ));
+    h.store
+        .complete_outbox_event(WriteContext::at(now), event.id, "test", &deliveries)
+        .await
+        .unwrap();
+    let rows = |page: &str| {
+        Html::parse_document(page)
+            .select(&Selector::parse("tbody tr").unwrap())
+            .map(|r| r.text().collect::<String>())
+            .collect::<Vec<_>>()
+    };
+    let mail = admin.page("/dashboard/deliveries?channel=email").await;
+    let mail_rows = rows(&mail);
+    assert_eq!(mail_rows.len(), 1, "{mail_rows:?}");
+    assert!(mail_rows[0].contains("subscriber:1000"), "{mail_rows:?}");
+    let sms = admin.page("/dashboard/deliveries?channel=sms").await;
+    let sms_rows = rows(&sms);
+    assert_eq!(sms_rows.len(), 50, "one page of SMS deliveries");
+    assert!(
+        sms_rows
+            .iter()
+            .all(|r| r.contains("sms") && !r.contains("subscriber:1000"))
+    );
+    assert!(
+        sms.contains("page=2&#38;channel=sms"),
+        "the next page keeps the channel filter"
+    );
+    assert!(
+        sms.contains(r#"<option value="sms" selected"#),
+        "the filter shows the chosen channel"
+    );
+    // An unknown channel is no filter, as an unknown status is.
+    let any = admin.page("/dashboard/deliveries?channel=pigeon").await;
+    assert_eq!(rows(&any).len(), 50);
+    assert!(
+        admin
+            .page("/dashboard/deliveries?channel=chat")
+            .await
+            .contains("No deliveries")
+    );
+}
+
 #[tokio::test]
 async fn hostile_strings_in_every_field_are_escaped_in_every_page() {
     let h = Harness::new().await;

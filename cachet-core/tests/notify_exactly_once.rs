@@ -446,7 +446,7 @@ async fn a_render_that_waited_out_the_lease_never_sends_what_another_instance_to
     h.clock.advance(TimeDelta::milliseconds(400));
     let now = h.cachet.now();
     let taken = inner
-        .claim_deliveries("b", now, now + TimeDelta::milliseconds(300), 10)
+        .claim_deliveries("b", None, now, now + TimeDelta::milliseconds(300), 10)
         .await
         .unwrap();
     assert_eq!(taken.len(), 1, "the expired lease was not free");

@@ -177,6 +177,11 @@ async fn a_scrape_after_real_traffic_shows_what_happened() {
         0.0,
         "{text}"
     );
+    for channel in ["email", "webhook", "chat", "sms"] {
+        let series =
+            format!("cachet_outbox_pending_deliveries_by_channel{{channel=\"{channel}\"}}");
+        assert_eq!(value(&text, &series), 0.0, "{text}");
+    }
     assert_eq!(value(&text, "cachet_store_up"), 1.0);
     // The in-memory store has no pool.
     assert!(!text.contains("cachet_store_pool_connections"), "{text}");

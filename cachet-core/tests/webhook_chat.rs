@@ -176,14 +176,16 @@ async fn a_chat_endpoint_waits_without_a_chat_notifier_and_a_test_goes_out_as_ch
         .await
         .unwrap();
     h.cachet.send_test_webhook(&op(), slack.id).await.unwrap();
-    // Only a webhook notifier: the chat delivery is neither sent as JSON nor failed.
+    // Only a webhook notifier: the chat delivery is neither sent as JSON nor failed, nor
+    // even claimed (no lease to run out before a chat notifier could take it).
     let (hooks, d) = webhook_dispatcher(&h.cachet);
     let r = d.tick().await.unwrap();
-    assert_eq!(r.waiting, 1);
+    assert_eq!((r.deliveries_created, r.delivered, r.failed), (1, 0, 0));
     assert!(hooks.sent().is_empty());
     let waiting = log(&h.store, slack.id).await;
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].status, DeliveryStatus::Pending);
+    assert_eq!(waiting[0].lease_owner, None);
 
     // A format changed to JSON after the fan-out: the chat delivery is not sent as JSON (nor
     // unsigned to the new URL), it fails for good.
@@ -469,4 +471,107 @@ async fn a_slow_chat_channel_does_not_hold_the_webhooks_of_the_same_batch() {
     );
     ticking.await.unwrap();
     assert_eq!(chat.sent().len(), 3);
+}
+
+/// A running dispatcher works each channel in a loop of its own: while a slow chat channel
+/// is still on its first batch, a later event is fanned out and its webhook calls go out; on
+/// shutdown the chat message in flight finishes and the chat deliveries not started are
+/// handed back, unleased.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_channel_does_not_hold_later_events_on_another_channel() {
+    let h = Harness::new().await;
+    for i in 0..3 {
+        h.cachet
+            .create_webhook(
+                &op(),
+                endpoint(&format!("slack {i}"), SLACK, WebhookFormat::Slack),
+                "",
+            )
+            .await
+            .unwrap();
+    }
+    h.cachet
+        .create_webhook(
+            &op(),
+            endpoint("json", "https://hooks.example.com/x", WebhookFormat::Json),
+            SECRET,
+        )
+        .await
+        .unwrap();
+    let api = make_component(&h.cachet, "API").await;
+    set_status(&h.cachet, api.id, ComponentStatus::MajorOutage).await;
+    let hooks = Recorder::new(Channel::Webhook);
+    let chat = Recorder::slow(Channel::Chat, std::time::Duration::from_secs(3));
+    let d = Dispatcher::new(
+        h.cachet.clone(),
+        vec![
+            hooks.clone() as Arc<dyn Notifier>,
+            chat.clone() as Arc<dyn Notifier>,
+        ],
+    )
+    .with_config(cachet_core::notify::DispatcherConfig {
+        concurrency: 1,
+        poll_interval: std::time::Duration::from_millis(20),
+        send_rates: std::collections::HashMap::new(),
+        ..config("loops")
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(d.run(async {
+        let _ = stopped.await;
+    }));
+    let wait_for = |n: usize, what: &'static str| {
+        let hooks = hooks.clone();
+        async move {
+            let started = std::time::Instant::now();
+            while hooks.sent().len() < n {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(10),
+                    "{what}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    };
+    wait_for(1, "the first webhook call never went out").await;
+    // The chat loop is inside its first message (3 s); a second event comes.
+    set_status(&h.cachet, api.id, ComponentStatus::Operational).await;
+    wait_for(
+        2,
+        "the second event's webhook call waited for the chat channel",
+    )
+    .await;
+    assert!(
+        chat.sent().is_empty(),
+        "the chat channel was not slow after all: {} sent",
+        chat.sent().len()
+    );
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), running)
+        .await
+        .expect("the dispatcher stopped")
+        .unwrap();
+    // The message in flight was finished and recorded; the rest went back unleased.
+    assert_eq!(chat.sent().len(), 1);
+    let chat_deliveries: Vec<Delivery> = h
+        .store
+        .deliveries(&DeliveryQuery::filtered(DeliveryFilter {
+            channel: Some("chat".to_owned()),
+            ..DeliveryFilter::default()
+        }))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(chat_deliveries.len(), 6, "two events, three chat endpoints");
+    let delivered = chat_deliveries
+        .iter()
+        .filter(|d| d.status == DeliveryStatus::Delivered)
+        .count();
+    assert_eq!(delivered, 1);
+    for d in chat_deliveries
+        .iter()
+        .filter(|d| d.status != DeliveryStatus::Delivered)
+    {
+        assert_eq!(d.status, DeliveryStatus::Pending);
+        assert_eq!(d.lease_owner, None, "handed back at shutdown: {d:?}");
+    }
 }

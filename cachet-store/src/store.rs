@@ -982,12 +982,20 @@ macro_rules! forward_store {
                 async fn claim_deliveries(
                     &self,
                     owner: &str,
+                    channel: Option<&str>,
                     now: Timestamp,
                     lease_until: Timestamp,
                     limit: u32,
                 ) -> StoreResult<Vec<Delivery>> {
-                    $crate::sql::outbox::claim_deliveries(self, owner, now, lease_until, limit)
-                        .await
+                    $crate::sql::outbox::claim_deliveries(
+                        self,
+                        owner,
+                        channel,
+                        now,
+                        lease_until,
+                        limit,
+                    )
+                    .await
                 }
 
                 async fn record_delivery_attempt(

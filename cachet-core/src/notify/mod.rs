@@ -65,6 +65,20 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Every channel, in the order the dashboard lists them.
+    pub const ALL: [Channel; 4] = [
+        Channel::Email,
+        Channel::Webhook,
+        Channel::Chat,
+        Channel::Sms,
+    ];
+
+    /// The channel a delivery's stored name stands for; `None` for a name no channel has.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Channel> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     /// The name stored on deliveries (`email`, `webhook`, `sms`, `chat`).
     pub fn as_str(self) -> &'static str {
         match self {

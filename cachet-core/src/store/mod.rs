@@ -1017,10 +1017,13 @@ pub trait OutboxStore: Send + Sync {
         error: &str,
         retry_at: Option<Timestamp>,
     ) -> StoreResult<()>;
-    /// Leases up to `limit` pending deliveries that are due, as for events.
+    /// Leases up to `limit` pending deliveries that are due, as for events, oldest first;
+    /// with a `channel`, only that channel's (the dispatcher claims per channel, so a slow
+    /// or paced channel never holds the deliveries of another).
     async fn claim_deliveries(
         &self,
         owner: &str,
+        channel: Option<&str>,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,

@@ -376,6 +376,8 @@ pub struct DeliveryFilter {
     pub status: Option<DeliveryStatus>,
     /// To this recipient (as [`crate::model::Delivery::recipient`] names it: `webhook:2`).
     pub recipient: Option<String>,
+    /// On this channel (as [`crate::model::Delivery::channel`] names it: `sms`).
+    pub channel: Option<String>,
 }
 
 /// Component list query.

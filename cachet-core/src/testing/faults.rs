@@ -339,7 +339,7 @@ pass_through! {
         fn claim_outbox_events(owner: &str, now: Timestamp, lease_until: Timestamp, limit: u32) -> Vec<OutboxEvent>;
         fn complete_outbox_event(cx: WriteContext, id: OutboxEventId, owner: &str, deliveries: &[NewDelivery]) -> ();
         fn fail_outbox_event(id: OutboxEventId, owner: &str, error: &str, retry_at: Option<Timestamp>) -> ();
-        fn claim_deliveries(owner: &str, now: Timestamp, lease_until: Timestamp, limit: u32) -> Vec<Delivery>;
+        fn claim_deliveries(owner: &str, channel: Option<&str>, now: Timestamp, lease_until: Timestamp, limit: u32) -> Vec<Delivery>;
         fn record_delivery_attempt(id: DeliveryId, owner: &str, attempt: &NewDeliveryAttempt) -> Delivery;
         fn renew_outbox_leases(owner: &str, events: &[OutboxEventId], deliveries: &[DeliveryId], lease_until: Timestamp) -> u64;
         fn release_outbox_leases(owner: &str) -> u64;

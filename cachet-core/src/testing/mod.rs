@@ -428,6 +428,7 @@ macro_rules! __store_checks {
             deliveries_filters,
             prune_outbox_removes_finished,
             delivery_claims_by_two_owners_are_disjoint,
+            delivery_claims_by_channel,
             outbox_leases_are_renewed,
             outbox_leases_are_released_for_a_restart,
             unstarted_deliveries_are_handed_back,

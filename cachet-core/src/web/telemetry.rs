@@ -182,7 +182,7 @@ impl Cachet {
                 &DeliveryQuery::filtered(DeliveryFilter {
                     event_id: None,
                     status: Some(DeliveryStatus::Pending),
-                    recipient: None,
+                    ..DeliveryFilter::default()
                 })
                 .paged(one),
             )
@@ -204,6 +204,36 @@ impl Cachet {
                 "Deliveries waiting to be sent or retried, all channels.",
                 deliveries.total,
             );
+            // Each channel's depth on its own: a paced SMS backlog must not hide in the mail's.
+            let mut by_channel = Vec::new();
+            for channel in crate::notify::Channel::ALL {
+                let pending = self
+                    .store()
+                    .deliveries(
+                        &DeliveryQuery::filtered(DeliveryFilter {
+                            status: Some(DeliveryStatus::Pending),
+                            channel: Some(channel.as_str().to_owned()),
+                            ..DeliveryFilter::default()
+                        })
+                        .paged(one),
+                    )
+                    .await;
+                if let Ok(pending) = pending {
+                    by_channel.push((channel, pending.total));
+                }
+            }
+            out.family(
+                "cachet_outbox_pending_deliveries_by_channel",
+                "Deliveries waiting to be sent or retried, by channel.",
+                "gauge",
+            );
+            for (channel, total) in by_channel {
+                out.sample(
+                    "cachet_outbox_pending_deliveries_by_channel",
+                    &[("channel", channel.as_str())],
+                    total,
+                );
+            }
         }
         if let Some(pool) = self.store().pool_stats() {
             out.family(

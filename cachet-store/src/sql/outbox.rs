@@ -38,17 +38,27 @@ async fn claim_ids<D: Dialect>(
     c: &mut D::Conn,
     table: &'static str,
     pending: &'static str,
+    channel: Option<&str>,
     now: Timestamp,
     limit: u32,
 ) -> StoreResult<Vec<i64>> {
+    let by_channel = if channel.is_some() {
+        " AND channel = ?"
+    } else {
+        ""
+    };
     let s = format!(
-        "SELECT id FROM {table} WHERE status = ? AND next_attempt_at <= ? \
+        "SELECT id FROM {table} WHERE status = ?{by_channel} AND next_attempt_at <= ? \
          AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ?) \
          ORDER BY id LIMIT ?{}",
         D::SKIP_LOCKED
     );
-    let rows: Vec<(i64,)> =
-        D::fetch(c, D::dyn_sql(s), args![pending, now, now, i64::from(limit)]).await?;
+    let mut a = args![pending];
+    if let Some(channel) = channel {
+        a.extend(args![channel]);
+    }
+    a.extend(args![now, now, i64::from(limit)]);
+    let rows: Vec<(i64,)> = D::fetch(c, D::dyn_sql(s), a).await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
@@ -146,6 +156,7 @@ pub(crate) async fn claim_outbox_events<D: Dialect>(
         &mut tx,
         "cachet_outbox_events",
         OutboxStatus::Pending.as_str(),
+        None,
         now,
         limit,
     )
@@ -248,6 +259,7 @@ pub(crate) async fn fail_outbox_event<D: Dialect>(
 pub(crate) async fn claim_deliveries<D: Dialect>(
     db: &D,
     owner: &str,
+    channel: Option<&str>,
     now: Timestamp,
     lease_until: Timestamp,
     limit: u32,
@@ -257,6 +269,7 @@ pub(crate) async fn claim_deliveries<D: Dialect>(
         &mut tx,
         "cachet_deliveries",
         DeliveryStatus::Pending.as_str(),
+        channel,
         now,
         limit,
     )
@@ -431,6 +444,9 @@ pub(crate) async fn deliveries<D: Dialect>(
     }
     if let Some(r) = &q.filter.recipient {
         w.eq("recipient", r.as_str());
+    }
+    if let Some(ch) = &q.filter.channel {
+        w.eq("channel", ch.as_str());
     }
     let order = order_or(
         q.sort.map(|(NoSort::Id, d)| sort_clause("id", false, d)),

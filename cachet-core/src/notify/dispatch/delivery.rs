@@ -88,9 +88,9 @@ impl DeliverCtx {
                 .await;
         };
         let Some(notifier) = self.notifiers.get(&channel).cloned() else {
-            // No notifier for this channel: the delivery waits (its lease runs out and a later
-            // tick, perhaps with SMTP configured, takes it).
-            return Outcome::Waiting;
+            // Only channels with a notifier are claimed, so this is a delivery on another
+            // channel than the one it was claimed for: handed back, it waits for its own.
+            return Outcome::NotStarted(d.id);
         };
         let (message, address) = match self.render_through_outage(&d).await {
             Rendered::Ready(Message::Email(mut m), a) => {
@@ -248,7 +248,7 @@ impl DeliverCtx {
             Outcome::Delivered => Some(DeliveryOutcome::Sent),
             Outcome::Retry => Some(DeliveryOutcome::Retried),
             Outcome::Failed => Some(DeliveryOutcome::Failed),
-            Outcome::Waiting | Outcome::Lost | Outcome::NotStarted(_) => None,
+            Outcome::Lost | Outcome::NotStarted(_) => None,
         };
         let mut wait = RECORD_RETRY_FIRST;
         let mut failures = 0u32;

@@ -9,16 +9,24 @@
 //!    recipient and channel with the idempotency key `{event}.{recipient}.{channel}`
 //!    (unique, so a repeated fan-out after a crash adds nothing), marking the event done in
 //!    the same transaction.
-//! 2. **Deliver.** Lease up to `batch_size` due deliveries, render each for its recipient
+//! 2. **Deliver**, channel by channel. For each channel with a notifier, lease up to
+//!    `batch_size` of that channel's due deliveries, render each for its recipient
 //!    (localised mail with the manage and one-click unsubscribe links; webhook body with the
 //!    opened signing secret), hand it to the channel's notifier, and record the attempt:
 //!    delivered; a transient failure retried with exponential backoff and full jitter in
 //!    the upper half (`base * 2^(n-1)`, capped); a permanent failure, or the last allowed
 //!    attempt, failed for good. A delivery for a channel without a notifier (no SMTP
-//!    configured) is left alone: its lease runs out and it waits, never failed.
+//!    configured) is never claimed: it waits, unleased, never failed.
 //! 3. **Retention** (every `retention_interval`): delivered outbox rows older than
 //!    `delivered_retention`, expired or used one-time tokens, expired sessions, and
 //!    subscribers never verified within `unverified_retention` are deleted.
+//!
+//! [`Dispatcher::tick`] runs the three steps once, in order (what tests and one-shot hosts
+//! want). [`Dispatcher::run`] runs them as independent loops: one for fan-out and retention
+//! and one per channel, each going again at once after a full batch and after
+//! `poll_interval` otherwise. So a paced or slow channel never holds another: fifty SMS at
+//! one a second keep the SMS loop busy for fifty seconds while mail, webhooks and chat go on
+//! claiming and sending their own batches, and new events keep being fanned out.
 //!
 //! # Exactly once, as near as the channel allows
 //!
@@ -197,7 +205,7 @@ impl Default for DispatcherConfig {
     }
 }
 
-/// What one tick did.
+/// What one tick (or one pass of a [`Dispatcher::run`] loop) did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TickReport {
@@ -213,8 +221,6 @@ pub struct TickReport {
     pub retried: usize,
     /// Deliveries given up.
     pub failed: usize,
-    /// Deliveries left waiting because their channel has no notifier.
-    pub waiting: usize,
     /// Deliveries whose lease another instance took over meanwhile.
     pub lost: usize,
     /// Deliveries claimed but not started when the dispatcher was stopped, handed back.
@@ -224,6 +230,15 @@ pub struct TickReport {
 }
 
 impl TickReport {
+    /// Adds the delivery counts of one channel's pass.
+    fn add_deliveries(&mut self, pass: &TickReport) {
+        self.delivered += pass.delivered;
+        self.retried += pass.retried;
+        self.failed += pass.failed;
+        self.lost += pass.lost;
+        self.handed_back += pass.handed_back;
+    }
+
     /// Whether the tick filled a batch (so another tick right away may find more).
     fn busy(&self, batch: u32) -> bool {
         let batch = batch as usize;
@@ -268,17 +283,17 @@ enum Outcome {
     Delivered,
     Retry,
     Failed,
-    Waiting,
     Lost,
     /// Not started because the dispatcher is stopping: to be handed back.
     NotStarted(DeliveryId),
 }
 
-/// The events and deliveries a tick is working on: what the heartbeat renews.
+/// The events and deliveries the dispatcher's loops are working on: what the heartbeat
+/// renews. Each loop replaces its own entry when it claims and empties it when done.
 #[derive(Debug, Default)]
 struct Held {
     events: Vec<OutboxEventId>,
-    deliveries: Vec<DeliveryId>,
+    deliveries: HashMap<Channel, Vec<DeliveryId>>,
 }
 
 /// The outbox dispatcher (see the [module docs](self)).
@@ -335,53 +350,74 @@ impl Dispatcher {
         &self.config
     }
 
-    /// Runs ticks until `shutdown` completes: after a busy tick the next starts at once,
-    /// otherwise after `poll_interval`.
+    /// Runs until `shutdown` completes: a loop for fan-out and retention and one per channel
+    /// with a notifier (see the [module docs](self)); each goes again at once after a full
+    /// batch and after `poll_interval` otherwise.
     ///
     /// It starts by resuming what a previous run under the same `instance` name still held
-    /// ([`OutboxStore::release_outbox_leases`]). When `shutdown` completes mid-tick, the tick
-    /// starts no new hand-over, finishes and records the ones in flight, hands back the
-    /// deliveries it claimed but did not start, and then `run` returns.
+    /// ([`OutboxStore::release_outbox_leases`]). When `shutdown` completes, no loop starts a
+    /// new pass or a new hand-over; the hand-overs in flight finish and are recorded, the
+    /// deliveries claimed but not started are handed back, and then `run` returns.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send) {
-        tokio::pin!(shutdown);
         self.resume_own_leases().await;
-        loop {
-            let tick = self.tick();
-            tokio::pin!(tick);
-            let result = tokio::select! {
-                r = &mut tick => r,
-                () = &mut shutdown => {
-                    self.stopping.send_replace(true);
-                    if let Err(e) = tick.await {
-                        tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "dispatcher tick failed while stopping");
-                    }
-                    return;
-                }
-            };
-            let busy = match result {
+        let this = &self;
+        let stop = async {
+            shutdown.await;
+            this.stopping.send_replace(true);
+            std::future::pending::<()>().await;
+        };
+        let mut channels: Vec<Channel> = self.notifiers.keys().copied().collect();
+        channels.sort_by_key(|c| c.as_str());
+        let loops = async {
+            let fan_out = this.repeat(|| async {
+                let mut report = TickReport::default();
+                this.fan_out(&mut report).await?;
+                report.pruned = this.retention().await?;
+                Ok(report)
+            });
+            let deliveries = futures_util::future::join_all(
+                channels
+                    .iter()
+                    .map(|c| this.repeat(move || this.deliver_channel(*c))),
+            );
+            tokio::join!(fan_out, deliveries);
+        };
+        tokio::select! {
+            () = loops => {}
+            never = self.heartbeat() => match never {},
+            () = stop => {}
+        }
+    }
+
+    /// Runs `pass` until the dispatcher stops: again at once after a full batch, after
+    /// `poll_interval` otherwise. A failed pass is logged and waits like an idle one.
+    async fn repeat<F, Fut>(&self, mut pass: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<TickReport, Error>>,
+    {
+        let mut stopping = self.stopping.subscribe();
+        while !self.is_stopping() {
+            let busy = match pass().await {
                 Ok(report) => report.busy(self.config.batch_size),
                 Err(e) => {
-                    tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "dispatcher tick failed");
+                    tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "dispatcher pass failed");
                     false
                 }
             };
             if busy {
-                // Still yield to shutdown between busy ticks.
-                tokio::select! {
-                    biased;
-                    () = &mut shutdown => return,
-                    () = tokio::task::yield_now() => {}
-                }
+                tokio::task::yield_now().await;
                 continue;
             }
             tokio::select! {
-                () = &mut shutdown => return,
+                _ = stopping.wait_for(|stop| *stop) => return,
                 () = tokio::time::sleep(self.config.poll_interval) => {}
             }
         }
     }
 
-    /// One tick: fan out, deliver, and (when due) retention.
+    /// One tick: fan out, deliver (every channel with a notifier at once, each its own
+    /// batch), and (when due) retention.
     ///
     /// # Errors
     ///
@@ -391,16 +427,20 @@ impl Dispatcher {
         let work = async {
             let mut report = TickReport::default();
             self.fan_out(&mut report).await?;
-            self.deliver(&mut report).await?;
+            let passes = futures_util::future::join_all(
+                self.notifiers.keys().map(|c| self.deliver_channel(*c)),
+            )
+            .await;
+            for pass in passes {
+                report.add_deliveries(&pass?);
+            }
             report.pruned = self.retention().await?;
             Ok(report)
         };
-        let result = tokio::select! {
+        tokio::select! {
             r = work => r,
             never = self.heartbeat() => match never {},
-        };
-        *self.held() = Held::default();
-        result
+        }
     }
 
     fn held(&self) -> std::sync::MutexGuard<'_, Held> {
@@ -412,7 +452,7 @@ impl Dispatcher {
     }
 
     /// Renews the leases of the work in hand every third of `lease`, for as long as the tick
-    /// runs. A failed renewal is only logged: the next one may get through, and the lease
+    /// (or `run`) runs. A failed renewal is only logged: the next one may get through, and the lease
     /// itself is the fallback.
     async fn heartbeat(&self) -> std::convert::Infallible {
         let every = (self.config.lease / 3).max(Duration::from_millis(10));
@@ -420,7 +460,9 @@ impl Dispatcher {
             tokio::time::sleep(every).await;
             let (events, deliveries) = {
                 let held = self.held();
-                (held.events.clone(), held.deliveries.clone())
+                let deliveries: Vec<DeliveryId> =
+                    held.deliveries.values().flatten().copied().collect();
+                (held.events.clone(), deliveries)
             };
             if events.is_empty() && deliveries.is_empty() {
                 continue;
@@ -467,6 +509,12 @@ impl Dispatcher {
     // ---- fan-out ----------------------------------------------------------------------
 
     async fn fan_out(&self, report: &mut TickReport) -> Result<(), Error> {
+        let result = self.fan_out_claimed(report).await;
+        self.held().events.clear();
+        result
+    }
+
+    async fn fan_out_claimed(&self, report: &mut TickReport) -> Result<(), Error> {
         let store = self.cachet.store();
         let now = self.cachet.now();
         let owner = self.config.instance.as_str();
@@ -538,17 +586,31 @@ impl Dispatcher {
 
     // ---- delivery ---------------------------------------------------------------------
 
-    async fn deliver(&self, report: &mut TickReport) -> Result<(), Error> {
+    /// One pass over `channel`: claims a batch of its due deliveries and hands them over,
+    /// `concurrency` at a time.
+    async fn deliver_channel(&self, channel: Channel) -> Result<TickReport, Error> {
+        let mut report = TickReport::default();
         if self.is_stopping() {
-            return Ok(());
+            return Ok(report);
         }
         let store = self.cachet.store();
         let now = self.cachet.now();
         let owner = self.config.instance.as_str();
         let claimed = store
-            .claim_deliveries(owner, now, self.lease_until(now), self.config.batch_size)
+            .claim_deliveries(
+                owner,
+                Some(channel.as_str()),
+                now,
+                self.lease_until(now),
+                self.config.batch_size,
+            )
             .await?;
-        self.held().deliveries = claimed.iter().map(|d| d.id).collect();
+        if claimed.is_empty() {
+            return Ok(report);
+        }
+        self.held()
+            .deliveries
+            .insert(channel, claimed.iter().map(|d| d.id).collect());
         let ctx = Arc::new(DeliverCtx {
             cachet: self.cachet.clone(),
             notifiers: self.notifiers.clone(),
@@ -558,50 +620,26 @@ impl Dispatcher {
             stopping: self.stopping.subscribe(),
             sms_day: Mutex::new(()),
         });
-        // Each channel has its own `concurrency` slots: a delivery waiting for its channel's
-        // send permit (SMS paced at one a second) holds a slot of that channel only, so the
-        // mails of the same batch are not queued behind it.
-        let mut pending: BTreeMap<String, std::collections::VecDeque<Delivery>> = BTreeMap::new();
-        for d in claimed {
-            pending.entry(d.channel.clone()).or_default().push_back(d);
-        }
-        let slots = self.config.concurrency.max(1);
-        let mut in_flight: HashMap<String, usize> = HashMap::new();
-        let mut channel_of_task: HashMap<tokio::task::Id, String> = HashMap::new();
+        let mut queue = claimed.into_iter();
         let mut set = tokio::task::JoinSet::new();
         let mut not_started = Vec::new();
         loop {
-            for (channel, queue) in &mut pending {
-                let busy = in_flight.entry(channel.clone()).or_default();
-                while *busy < slots {
-                    let Some(d) = queue.pop_front() else { break };
-                    if self.is_stopping() {
-                        not_started.push(d.id);
-                        continue;
-                    }
-                    let ctx = ctx.clone();
-                    let task = set.spawn(async move { ctx.deliver_one(d).await });
-                    channel_of_task.insert(task.id(), channel.clone());
-                    *busy += 1;
+            while set.len() < self.config.concurrency.max(1) {
+                let Some(d) = queue.next() else { break };
+                if self.is_stopping() {
+                    not_started.push(d.id);
+                    continue;
                 }
+                let ctx = ctx.clone();
+                set.spawn(async move { ctx.deliver_one(d).await });
             }
-            let Some(joined) = set.join_next_with_id().await else {
+            let Some(joined) = set.join_next().await else {
                 break;
             };
-            let task = match &joined {
-                Ok((id, _)) => *id,
-                Err(e) => e.id(),
-            };
-            if let Some(channel) = channel_of_task.remove(&task)
-                && let Some(busy) = in_flight.get_mut(&channel)
-            {
-                *busy = busy.saturating_sub(1);
-            }
-            match joined.map(|(_, outcome)| outcome) {
+            match joined {
                 Ok(Outcome::Delivered) => report.delivered += 1,
                 Ok(Outcome::Retry) => report.retried += 1,
                 Ok(Outcome::Failed) => report.failed += 1,
-                Ok(Outcome::Waiting) => report.waiting += 1,
                 Ok(Outcome::NotStarted(id)) => not_started.push(id),
                 Ok(Outcome::Lost) | Err(_) => report.lost += 1,
             }
@@ -612,7 +650,8 @@ impl Dispatcher {
                 tracing::warn!(target: "cachet::notify", error = %crate::log::Escaped(&e), "could not hand back unstarted deliveries; their leases run out instead");
             }
         }
-        Ok(())
+        self.held().deliveries.remove(&channel);
+        Ok(report)
     }
 
     // ---- retention --------------------------------------------------------------------

@@ -87,13 +87,7 @@ pub(super) fn idempotency_key(event: OutboxEventId, r: Recipient) -> String {
 }
 
 pub(super) fn channel_of(s: &str) -> Option<Channel> {
-    match s {
-        "email" => Some(Channel::Email),
-        "webhook" => Some(Channel::Webhook),
-        "chat" => Some(Channel::Chat),
-        "sms" => Some(Channel::Sms),
-        _ => None,
-    }
+    Channel::parse(s)
 }
 
 /// Whether a schedule's window was open at `t`: started, not past its end, and not marked

@@ -164,6 +164,7 @@ impl OutboxStore for MemoryStore {
     async fn claim_deliveries(
         &self,
         owner: &str,
+        channel: Option<&str>,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
@@ -175,6 +176,7 @@ impl OutboxStore for MemoryStore {
             .values_mut()
             .filter(|d| {
                 d.status == DeliveryStatus::Pending
+                    && channel.is_none_or(|c| d.channel == c)
                     && d.next_attempt_at <= now
                     && lease_free(d.lease_owner.as_ref(), d.lease_expires_at, now)
             })
@@ -324,6 +326,7 @@ impl OutboxStore for MemoryStore {
                 f.event_id.is_none_or(|e| d.event_id == e)
                     && f.status.is_none_or(|s| d.status == s)
                     && f.recipient.as_ref().is_none_or(|r| d.recipient == *r)
+                    && f.channel.as_ref().is_none_or(|c| d.channel == *c)
             })
             .cloned()
             .collect();

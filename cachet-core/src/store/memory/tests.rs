@@ -468,7 +468,9 @@ async fn leases_belong_to_their_owner() -> TestResult {
         2
     );
 
-    let ds = store.claim_deliveries("a", at(7).now, at(9).now, 2).await?;
+    let ds = store
+        .claim_deliveries("a", None, at(7).now, at(9).now, 2)
+        .await?;
     assert_eq!(
         ds.iter().map(|d| d.attempts).collect::<Vec<_>>(),
         vec![0, 0]
@@ -511,7 +513,7 @@ async fn leases_belong_to_their_owner() -> TestResult {
     );
     // d1 is not due yet and k2 is still leased to "a": only k3 is free.
     let again = store
-        .claim_deliveries("b", at(8).now, at(12).now, 10)
+        .claim_deliveries("b", None, at(8).now, at(12).now, 10)
         .await?;
     assert_eq!(
         again
@@ -521,7 +523,7 @@ async fn leases_belong_to_their_owner() -> TestResult {
         vec!["k3"]
     );
     let d = store
-        .claim_deliveries("a", at(20).now, at(22).now, 1)
+        .claim_deliveries("a", None, at(20).now, at(22).now, 1)
         .await?;
     assert_eq!(d.first().map(|d| d.id), Some(d1));
     let d = store
@@ -574,7 +576,9 @@ async fn prune_outbox_keeps_events_with_pending_deliveries() -> TestResult {
     store
         .complete_outbox_event(at(1), e2.id, "a", &[delivery("b")])
         .await?;
-    let ds = store.claim_deliveries("a", at(1).now, at(5).now, 1).await?;
+    let ds = store
+        .claim_deliveries("a", None, at(1).now, at(5).now, 1)
+        .await?;
     let first = ds.first().ok_or("no delivery")?.id;
     store
         .record_delivery_attempt(

@@ -35,7 +35,7 @@ async fn work_held_by(
         .ctx("claim second event")?;
     ensure_eq(events.len(), 1, "second event claimed")?;
     let claimed = store
-        .claim_deliveries(owner, at(5), at(60), 10)
+        .claim_deliveries(owner, None, at(5), at(60), 10)
         .await
         .ctx("claim_deliveries")?;
     ensure_eq(claimed.len(), keys.len(), "every delivery claimed")?;
@@ -82,7 +82,7 @@ pub async fn outbox_leases_are_renewed(store: &dyn Store) -> Result<(), Failure>
     )?;
     ensure_eq(
         store
-            .claim_deliveries("b", at(90), at(150), 10)
+            .claim_deliveries("b", None, at(90), at(150), 10)
             .await
             .ctx("claim after the old expiry")?
             .iter()
@@ -100,7 +100,7 @@ pub async fn outbox_leases_are_renewed(store: &dyn Store) -> Result<(), Failure>
         "a renewed event lease holds past its first expiry",
     )?;
     let reclaimed = store
-        .claim_deliveries("b", at(121), at(180), 10)
+        .claim_deliveries("b", None, at(121), at(180), 10)
         .await
         .ctx("claim after the renewed expiry")?;
     ensure_eq(
@@ -122,7 +122,7 @@ pub async fn outbox_leases_are_released_for_a_restart(store: &dyn Store) -> Resu
     )?;
     ensure_eq(
         store
-            .claim_deliveries("b", at(6), at(60), 10)
+            .claim_deliveries("b", None, at(6), at(60), 10)
             .await
             .ctx("claim before the release")?,
         vec![],
@@ -134,7 +134,7 @@ pub async fn outbox_leases_are_released_for_a_restart(store: &dyn Store) -> Resu
         "one event and two deliveries released",
     )?;
     let d = store
-        .claim_deliveries("a", at(7), at(60), 10)
+        .claim_deliveries("a", None, at(7), at(60), 10)
         .await
         .ctx("claim after the release")?;
     ensure_eq(
@@ -184,7 +184,7 @@ pub async fn unstarted_deliveries_are_handed_back(store: &dyn Store) -> Result<(
         "only the pending one of the named deliveries is released",
     )?;
     let d = store
-        .claim_deliveries("b", at(7), at(60), 10)
+        .claim_deliveries("b", None, at(7), at(60), 10)
         .await
         .ctx("claim after the hand-back")?;
     ensure_eq(

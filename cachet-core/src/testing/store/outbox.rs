@@ -268,6 +268,7 @@ pub async fn outbox_complete_fans_out_idempotently(store: &dyn Store) -> Result<
         event_id: Some(e1),
         status: None,
         recipient: None,
+        channel: None,
     });
     let d = store.deliveries(&q).await.ctx("deliveries")?.items;
     ensure_eq(d.len(), 2, "two deliveries")?;
@@ -447,7 +448,7 @@ async fn fanned_out(store: &dyn Store, keys: &[&str]) -> Result<OutboxEventId, F
 pub async fn delivery_attempt_transitions(store: &dyn Store) -> Result<(), Failure> {
     fanned_out(store, &["k1", "k2", "k3"]).await?;
     let claimed = store
-        .claim_deliveries("a", at(10), at(70), 10)
+        .claim_deliveries("a", None, at(10), at(70), 10)
         .await
         .ctx("claim_deliveries")?;
     ensure_eq(claimed.len(), 3, "every due delivery claimed")?;
@@ -460,7 +461,7 @@ pub async fn delivery_attempt_transitions(store: &dyn Store) -> Result<(), Failu
     }
     ensure_eq(
         store
-            .claim_deliveries("b", at(10), at(70), 10)
+            .claim_deliveries("b", None, at(10), at(70), 10)
             .await
             .ctx("claim_deliveries")?,
         vec![],
@@ -559,14 +560,14 @@ pub async fn delivery_attempt_transitions(store: &dyn Store) -> Result<(), Failu
     )?;
     ensure_eq(
         store
-            .claim_deliveries("b", at(50), at(120), 10)
+            .claim_deliveries("b", None, at(50), at(120), 10)
             .await
             .ctx("claim_deliveries")?,
         vec![],
         "nothing due before the retry",
     )?;
     let again = store
-        .claim_deliveries("b", at(101), at(160), 10)
+        .claim_deliveries("b", None, at(101), at(160), 10)
         .await
         .ctx("claim_deliveries")?;
     ensure_eq(
@@ -611,7 +612,7 @@ pub async fn deliveries_filters(store: &dyn Store) -> Result<(), Failure> {
     let e1 = fanned_out(store, &["a1", "a2"]).await?;
     let e2 = fanned_out(store, &["b1"]).await?;
     let claimed = store
-        .claim_deliveries("x", at(10), at(70), 10)
+        .claim_deliveries("x", None, at(10), at(70), 10)
         .await
         .ctx("claim_deliveries")?;
     let a2 = claimed
@@ -641,6 +642,7 @@ pub async fn deliveries_filters(store: &dyn Store) -> Result<(), Failure> {
             event_id,
             status,
             recipient: None,
+            channel: None,
         })
     };
     ensure_eq(
@@ -741,7 +743,7 @@ pub async fn deliveries_filters(store: &dyn Store) -> Result<(), Failure> {
 pub async fn prune_outbox_removes_finished(store: &dyn Store) -> Result<(), Failure> {
     let done = fanned_out(store, &["d1"]).await?;
     let claimed = store
-        .claim_deliveries("x", at(10), at(70), 10)
+        .claim_deliveries("x", None, at(10), at(70), 10)
         .await
         .ctx("claim_deliveries")?;
     let d1 = claimed
@@ -828,8 +830,8 @@ pub async fn delivery_claims_by_two_owners_are_disjoint(store: &dyn Store) -> Re
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     fanned_out(store, &refs).await?;
     let claims = join_all(vec![
-        store.claim_deliveries("a", at(10), at(70), 8),
-        store.claim_deliveries("b", at(10), at(70), 8),
+        store.claim_deliveries("a", None, at(10), at(70), 8),
+        store.claim_deliveries("b", None, at(10), at(70), 8),
     ])
     .await;
     let mut seen = BTreeSet::new();
@@ -854,7 +856,7 @@ pub async fn delivery_claims_by_two_owners_are_disjoint(store: &dyn Store) -> Re
     // plan examines, not only the LIMIT it returns), so the two need not cover all 12 between
     // them; what they skipped must still be there for the next claim, exactly once.
     let rest = store
-        .claim_deliveries("c", at(10), at(70), 12)
+        .claim_deliveries("c", None, at(10), at(70), 12)
         .await
         .ctx("claim_deliveries after the concurrent claims")?;
     for d in &rest {
@@ -867,6 +869,116 @@ pub async fn delivery_claims_by_two_owners_are_disjoint(store: &dyn Store) -> Re
         seen.len(),
         12,
         "every due delivery leased by exactly one owner",
+    )?;
+    Ok(())
+}
+
+/// A claim for one channel leases only that channel's due deliveries, oldest first, and
+/// leaves the others claimable (the dispatcher claims per channel, so a paced channel never
+/// holds another's); without a channel every channel's are claimed. The delivery list
+/// filters by channel too (the whole name).
+pub async fn delivery_claims_by_channel(store: &dyn Store) -> Result<(), Failure> {
+    let e = store
+        .enqueue(cx(0), &new_event(EventKind::IncidentCreated, at(0), 0))
+        .await
+        .ctx("enqueue")?;
+    store
+        .claim_outbox_events("dispatcher", at(1), at(60), 1)
+        .await
+        .ctx("claim")?;
+    let on = |key: &str, channel: &str| NewDelivery {
+        channel: channel.to_owned(),
+        ..new_delivery(key)
+    };
+    store
+        .complete_outbox_event(
+            cx(2),
+            e.id,
+            "dispatcher",
+            &[
+                on("m1", "email"),
+                on("s1", "sms"),
+                on("m2", "email"),
+                on("s2", "sms"),
+                on("m3", "email"),
+            ],
+        )
+        .await
+        .ctx("complete")?;
+    let keys = |ds: Vec<Delivery>| {
+        ds.into_iter()
+            .map(|d| d.idempotency_key)
+            .collect::<Vec<_>>()
+    };
+    let sms = store
+        .claim_deliveries("a", Some("sms"), at(10), at(70), 10)
+        .await
+        .ctx("claim sms")?;
+    ensure_eq(
+        keys(sms),
+        vec!["s1".to_owned(), "s2".to_owned()],
+        "the sms claim",
+    )?;
+    let mail = store
+        .claim_deliveries("a", Some("email"), at(10), at(70), 1)
+        .await
+        .ctx("claim email")?;
+    ensure_eq(keys(mail), vec!["m1".to_owned()], "one mail, the oldest")?;
+    ensure_eq(
+        keys(
+            store
+                .claim_deliveries("b", Some("chat"), at(10), at(70), 10)
+                .await
+                .ctx("claim chat")?,
+        ),
+        Vec::<String>::new(),
+        "no chat deliveries",
+    )?;
+    ensure_eq(
+        keys(
+            store
+                .claim_deliveries("b", Some("sm"), at(10), at(70), 10)
+                .await
+                .ctx("claim by a prefix")?,
+        ),
+        Vec::<String>::new(),
+        "a channel is matched whole, not as a prefix",
+    )?;
+    ensure_eq(
+        keys(
+            store
+                .claim_deliveries("b", None, at(10), at(70), 10)
+                .await
+                .ctx("claim every channel")?,
+        ),
+        vec!["m2".to_owned(), "m3".to_owned()],
+        "what the channel claims left",
+    )?;
+    let by_channel = |channel: &str| {
+        DeliveryQuery::filtered(DeliveryFilter {
+            channel: Some(channel.to_owned()),
+            ..DeliveryFilter::default()
+        })
+    };
+    ensure_eq(
+        keys(
+            store
+                .deliveries(&by_channel("sms"))
+                .await
+                .ctx("deliveries")?
+                .items,
+        ),
+        vec!["s1".to_owned(), "s2".to_owned()],
+        "deliveries on the sms channel",
+    )?;
+    ensure_eq(
+        store
+            .deliveries(&by_channel("e"))
+            .await
+            .ctx("deliveries")?
+            .total,
+        0,
+        "a channel filter matches the whole name",
     )?;
     Ok(())
 }

@@ -328,7 +328,7 @@ pub async fn revision_ignores_security_bookkeeping(store: &dyn Store) -> Result<
     );
     let d = quiet!(
         "claim_deliveries",
-        store.claim_deliveries("d", at(15), at(60), 10)
+        store.claim_deliveries("d", None, at(15), at(60), 10)
     );
     let d = d
         .first()

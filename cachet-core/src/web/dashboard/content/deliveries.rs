@@ -1,6 +1,7 @@
 //! Notification deliveries (admins): where each stands (status, attempts, last error, next
 //! attempt), filtered by status and recipient (a webhook's delivery log) and paged, and the
-//! attempts of one delivery.
+//! attempts of one delivery; filtered by channel too, so an operator sees how SMS or chat
+//! stand on their own.
 
 use http::StatusCode;
 
@@ -9,6 +10,7 @@ use super::text::M;
 use super::view::{Block, Cell, Field, Form, Kind, Link, Opt, Page, Table};
 use super::{Ctx, Out, cell, path_id, render, unknown};
 use crate::model::*;
+use crate::notify::Channel;
 use crate::store::{DeliveryFilter, DeliveryQuery, PageRequest};
 
 /// Deliveries per list page.
@@ -26,6 +28,7 @@ pub(super) async fn route(ctx: &Ctx<'_, '_>, tail: &[&str]) -> Out {
 
 async fn list(ctx: &Ctx<'_, '_>, q: &Submitted) -> Out {
     let status = DeliveryStatus::parse(q.text("status")).ok();
+    let channel = Channel::parse(q.text("channel"));
     let page_no = q
         .text("page")
         .parse::<u32>()
@@ -40,6 +43,7 @@ async fn list(ctx: &Ctx<'_, '_>, q: &Submitted) -> Out {
     let query = DeliveryQuery::filtered(DeliveryFilter {
         status,
         recipient: recipient.clone(),
+        channel: channel.map(|c| c.as_str().to_owned()),
         ..DeliveryFilter::default()
     })
     .paged(PageRequest::new(page_no, PER_PAGE));
@@ -52,9 +56,21 @@ async fn list(ctx: &Ctx<'_, '_>, q: &Submitted) -> Out {
             .iter()
             .map(|s| Opt::new(s.as_str(), s.as_str(), Some(*s) == status)),
     );
+    let mut channel_opts = vec![Opt::new("", M::AnyChannel.en(), channel.is_none())];
+    channel_opts.extend(
+        Channel::ALL
+            .iter()
+            .map(|c| Opt::new(c.as_str(), c.as_str(), Some(*c) == channel)),
+    );
     page.push(Block::Form(
         Form::search(chrome.dash("/deliveries"), M::Filter.en())
             .field(Field::new("status", M::Status.en(), Kind::Select(opts), ""))
+            .field(Field::new(
+                "channel",
+                M::Channel.en(),
+                Kind::Select(channel_opts),
+                "",
+            ))
             .field(
                 Field::new(
                     "recipient",
@@ -111,6 +127,10 @@ async fn list(ctx: &Ctx<'_, '_>, q: &Submitted) -> Out {
         if let Some(st) = status {
             s.push_str("&status=");
             s.push_str(st.as_str());
+        }
+        if let Some(c) = channel {
+            s.push_str("&channel=");
+            s.push_str(c.as_str());
         }
         if let Some(r) = &recipient
             && let Ok(pair) = serde_urlencoded::to_string([("recipient", r)])

@@ -45,6 +45,7 @@ catalogue! {
     AllComponents = "All components",
     AllDeliveries = "All deliveries",
     AlreadyVerified = "Already verified",
+    AnyChannel = "Any channel",
     AnyStatus = "Any status",
     AnyVisibility = "Visible or hidden",
     ApplyComponentStatus = "Also set the affected components to these statuses",

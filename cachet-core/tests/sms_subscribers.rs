@@ -26,6 +26,7 @@ const US_1: &str = "+12015550123";
 const US_2: &str = "+12015550124";
 const US_3: &str = "+12015550125";
 const GB: &str = "+447400123456";
+const GB_2: &str = "+447400123457";
 /// A valid German mobile number: outside the allowlist.
 const DE: &str = "+4915123456789";
 
@@ -590,11 +591,132 @@ async fn inbound_webhooks_without_a_configured_secret_are_refused() {
     );
     let r = h.cachet.handle(vonage, cx()).await;
     assert_eq!(r.status(), http::StatusCode::FORBIDDEN);
+    // A GET is a way providers call too: unsigned, it is refused like a POST.
     let r = h
         .cachet
-        .handle(get("/subscribe/sms/inbound/twilio"), cx())
+        .handle(
+            get("/subscribe/sms/inbound/twilio?From=%2B12015550123&Body=STOP"),
+            cx(),
+        )
         .await;
+    assert_eq!(r.status(), http::StatusCode::FORBIDDEN);
+    let put = http::Request::builder()
+        .method("PUT")
+        .uri("/subscribe/sms/inbound/vonage")
+        .body(bytes::Bytes::new())
+        .unwrap();
+    let r = h.cachet.handle(put, cx()).await;
     assert_eq!(r.status(), http::StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(header(&r, "allow"), "GET, POST");
+}
+
+/// Providers can be set to call by GET (Twilio and Vonage) or to POST JSON (Vonage's
+/// POST-JSON): a signed STOP ends the subscription whichever way it comes, and a GET's
+/// signature covers its query string.
+#[tokio::test]
+async fn a_signed_stop_by_get_or_as_json_deletes_the_subscriber() {
+    const TOKEN: &str = "twilio-auth-token-for-tests";
+    const SECRET: &str = "vonage-signature-secret";
+    let mut config = sms_config(100);
+    config.sms.twilio_auth_token = Some(TOKEN.to_owned());
+    config.sms.vonage_signature_secret = Some(SECRET.to_owned());
+    let h = Harness::over(new_store().await, config);
+    let (rec, d) = sms_dispatcher(&h);
+
+    // Twilio by GET: the signature is over the full URL, query included, and nothing else.
+    verified_sms(&h, &d, &rec, US_1).await;
+    let path = format!("/subscribe/sms/inbound/twilio?From={}&Body=STOP", enc(US_1));
+    let url = format!("https://status.example.com{path}");
+    let mut forged = get(&path);
+    forged.headers_mut().insert(
+        "x-twilio-signature",
+        twilio_signature(TOKEN, &url, &[("From", US_1), ("Body", "STOP")])
+            .parse()
+            .unwrap(),
+    );
+    let r = h.cachet.handle(forged, cx()).await;
+    assert_eq!(
+        r.status(),
+        http::StatusCode::FORBIDDEN,
+        "a GET is not signed as a POST"
+    );
+    assert!(subscriber_of(&h, US_1).await.is_some());
+    let mut signed = get(&path);
+    signed.headers_mut().insert(
+        "x-twilio-signature",
+        twilio_signature(TOKEN, &url, &[]).parse().unwrap(),
+    );
+    let r = h.cachet.handle(signed, cx()).await;
+    assert_eq!(r.status(), http::StatusCode::OK);
+    assert_eq!(subscriber_of(&h, US_1).await, None);
+
+    // Vonage as JSON, and by GET.
+    let now = h.clock_now().timestamp().to_string();
+    let params = |msisdn: &'static str, text: &'static str| {
+        [
+            ("msisdn", msisdn),
+            ("to", "447700900000"),
+            ("messageId", "0A0000000123ABCD1"),
+            ("text", text),
+            ("type", "text"),
+            ("timestamp", now.as_str()),
+        ]
+    };
+    verified_sms(&h, &d, &rec, GB).await;
+    let json_of = |params: &[(&str, &str)], sig: &str| {
+        let mut o: serde_json::Map<String, serde_json::Value> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+            .collect();
+        o.insert("sig".to_owned(), sig.into());
+        http::Request::builder()
+            .method("POST")
+            .uri("/subscribe/sms/inbound/vonage")
+            .header("content-type", "application/json; charset=utf-8")
+            .body(bytes::Bytes::from(serde_json::Value::Object(o).to_string()))
+            .unwrap()
+    };
+    let stop = params("447400123456", "STOP");
+    let wrong = vonage_signature(SECRET, &params("447400123456", "HELLO"));
+    let r = h.cachet.handle(json_of(&stop, &wrong), cx()).await;
+    assert_eq!(r.status(), http::StatusCode::FORBIDDEN);
+    let nested = http::Request::builder()
+        .method("POST")
+        .uri("/subscribe/sms/inbound/vonage")
+        .header("content-type", "application/json")
+        .body(bytes::Bytes::from_static(br#"{"msisdn":{"a":1}}"#))
+        .unwrap();
+    assert_eq!(
+        h.cachet.handle(nested, cx()).await.status(),
+        http::StatusCode::FORBIDDEN
+    );
+    assert!(subscriber_of(&h, GB).await.is_some());
+    let good = vonage_signature(SECRET, &stop);
+    let r = h.cachet.handle(json_of(&stop, &good), cx()).await;
+    assert_eq!(r.status(), http::StatusCode::NO_CONTENT);
+    assert_eq!(subscriber_of(&h, GB).await, None);
+
+    // Another number: the first one's confirmations are spent for this window.
+    verified_sms(&h, &d, &rec, GB_2).await;
+    let stop = params("447400123457", "STOP");
+    let good = vonage_signature(SECRET, &stop);
+    let query: Vec<String> = stop
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .chain([format!("sig={good}")])
+        .collect();
+    let r = h
+        .cachet
+        .handle(
+            get(&format!(
+                "/subscribe/sms/inbound/vonage?{}",
+                query.join("&")
+            )),
+            cx(),
+        )
+        .await;
+    assert_eq!(r.status(), http::StatusCode::NO_CONTENT);
+    assert_eq!(subscriber_of(&h, GB_2).await, None);
 }
 
 /// The form token of the form posting to `action`.

@@ -800,8 +800,10 @@ enum InboundProvider {
     Vonage,
 }
 
-/// Answers a provider's inbound SMS webhook (`POST /subscribe/sms/inbound/twilio` or
-/// `/vonage`, form-encoded), or `None` when the path is not one. The request counts only when
+/// Answers a provider's inbound SMS webhook (`/subscribe/sms/inbound/twilio` or `/vonage`),
+/// or `None` when the path is not one. Each provider can be set to call by `GET` (the
+/// parameters in the query string) or by `POST` (form-encoded; Vonage also as JSON, its
+/// "POST-JSON" method), and each signs the parameters whichever way they come. The request counts only when
 /// its signature verifies under the configured secret ([`crate::SmsPolicy`]); otherwise 403,
 /// the same for a missing secret, a missing header and a wrong signature. A verified opt-out
 /// reply (`STOP` and its synonyms) deletes the SMS subscriber with the sender's number; the
@@ -812,14 +814,30 @@ pub(crate) async fn inbound_sms(cachet: &Cachet, req: &Request<Bytes>) -> Option
         "/subscribe/sms/inbound/vonage" => InboundProvider::Vonage,
         _ => return None,
     };
-    if req.method() != Method::POST {
+    let forbidden = || response::plain(StatusCode::FORBIDDEN, "forbidden\n");
+    let query = || {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(req.uri().query().unwrap_or(""))
+            .unwrap_or_default()
+    };
+    let params: Vec<(String, String)> = if req.method() == Method::GET {
+        query()
+    } else if req.method() == Method::POST {
+        if provider == InboundProvider::Vonage && is_json(req) {
+            // Malformed or nested JSON cannot carry a valid signature: the same refusal.
+            let Some(params) = json_params(req.body()) else {
+                return Some(forbidden());
+            };
+            params
+        } else {
+            crate::web::form::body(req).map_or_else(Vec::new, |f| f.pairs().to_vec())
+        }
+    } else {
         let mut r = response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         r.headers_mut()
-            .insert(http::header::ALLOW, HeaderValue::from_static("POST"));
+            .insert(http::header::ALLOW, HeaderValue::from_static("GET, POST"));
         return Some(r);
-    }
-    let forbidden = || response::plain(StatusCode::FORBIDDEN, "forbidden\n");
-    let params: &[(String, String)] = crate::web::form::body(req).map_or(&[], |f| f.pairs());
+    };
+    let params = params.as_slice();
     let field = |name: &str| {
         params
             .iter()
@@ -844,7 +862,13 @@ pub(crate) async fn inbound_sms(cachet: &Cachet, req: &Request<Bytes>) -> Option
                 .path_and_query()
                 .map_or_else(|| req.uri().path(), http::uri::PathAndQuery::as_str);
             let url = format!("{base}{path}");
-            if !crate::notify::inbound_sms::verify_twilio(token, &url, params, signature) {
+            // A GET's parameters are in the signed URL; only a POST's body is signed apart.
+            let signed: &[(String, String)] = if req.method() == Method::GET {
+                &[]
+            } else {
+                params
+            };
+            if !crate::notify::inbound_sms::verify_twilio(token, &url, signed, signature) {
                 return Some(forbidden());
             }
             (field("From").map(str::to_owned), field("Body"))
@@ -892,9 +916,54 @@ pub(crate) async fn inbound_sms(cachet: &Cachet, req: &Request<Bytes>) -> Option
     })
 }
 
+/// Whether the request says its body is JSON.
+fn is_json(req: &Request<Bytes>) -> bool {
+    req.headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// A flat JSON object's members as parameters, as Vonage's POST-JSON webhooks send them (and
+/// sign them): strings as they are, numbers and booleans as written. `None` for anything else
+/// (not an object, a nested value, a repeated name).
+fn json_params(body: &[u8]) -> Option<Vec<(String, String)>> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
+    object
+        .into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some((k, s)),
+            serde_json::Value::Number(n) => Some((k, n.to_string())),
+            serde_json::Value::Bool(b) => Some((k, b.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vonage_json_bodies_become_parameters_and_anything_nested_is_refused() {
+        let params = json_params(
+            br#"{"msisdn":"447400123456","text":"STOP","timestamp":1767225600,"x":true}"#,
+        )
+        .unwrap();
+        assert!(params.contains(&("msisdn".to_owned(), "447400123456".to_owned())));
+        assert!(params.contains(&("timestamp".to_owned(), "1767225600".to_owned())));
+        assert!(params.contains(&("x".to_owned(), "true".to_owned())));
+        for bad in [
+            &br#"{"a":{"b":1}}"#[..],
+            br#"{"a":[1]}"#,
+            br#"{"a":null}"#,
+            b"[1]",
+            b"{",
+        ] {
+            assert_eq!(json_params(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
 
     #[test]
     fn routes() {

@@ -7,8 +7,8 @@
 // a free port, reads the setup token from its standard output, and drives Chromium through:
 // setup, enabling 2FA (the TOTP code computed here from the secret the page shows as text),
 // sign-out, sign-in with 2FA (a wrong code and a replayed code refused first), creating a
-// component and an incident in the dashboard, seeing them on the public page, subscribing,
-// signing out; then the negative paths: a cross-site form post from a page served on another
+// component and an incident in the dashboard, seeing them on the public page, subscribing
+// by mail and by SMS (the code read from a generic SMS gateway served here), signing out; then the negative paths: a cross-site form post from a page served on another
 // port, and a viewer trying a manager's action. Screenshots of the main pages in light and
 // dark mode and at a phone's width go to e2e/artifacts/, axe-core checks each main page (any
 // serious or critical violation fails the run), and every class on each page must have a rule
@@ -93,9 +93,10 @@ function freePort() {
   });
 }
 
-async function startServer(dir, port) {
+async function startServer(dir, port, extraEnv = {}) {
   const url = `http://127.0.0.1:${port}`;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHET_')));
+  Object.assign(env, extraEnv);
   env.RUST_LOG = 'warn';
   const child = spawn(
     bin,
@@ -254,8 +255,34 @@ async function main() {
   mkdirSync(artifacts, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'cachet-e2e-'));
   const profile = mkdtempSync(join(tmpdir(), 'cachet-e2e-chromium-'));
+  // A generic SMS gateway (the `http` provider's JSON POST): it keeps what it is sent, so the
+  // visitor's confirmation code can be read as a phone would.
+  const smsPort = await freePort();
+  const texts = [];
+  const gateway = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      try {
+        texts.push(JSON.parse(body));
+      } catch {
+        // not a message: nothing to keep
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"id":"e2e"}');
+    });
+  });
+  await new Promise((r) => gateway.listen(smsPort, '127.0.0.1', r));
   const port = await freePort();
-  const server = await startServer(dir, port);
+  const server = await startServer(dir, port, {
+    CACHET_SMS_PROVIDER: 'http',
+    CACHET_SMS_ALLOWED_REGIONS: 'US,GB',
+    CACHET_SMS_HTTP_URL: `http://127.0.0.1:${smsPort}/send`,
+    CACHET_SMS_ALLOW_PRIVATE: 'true',
+    CACHET_SMS_ALLOW_HTTP: 'true',
+  });
   const { url } = server;
   log('server at', url);
 
@@ -474,6 +501,30 @@ async function main() {
       } else {
         check(false, `the subscribe page is there (${sub.status()})`);
       }
+      // By SMS: the number, the code the gateway got, the confirmation.
+      await pub.goto(`${url}/subscribe`);
+      const NUMBER = '+12015550123';
+      if ((await pub.locator('#phone_number').count()) > 0) {
+        await pub.fill('#phone_number', NUMBER);
+        await submitFirstForm(pub, 'main form:has(#phone_number) button[type=submit]');
+        check((await pub.locator('#code').count()) === 1, 'the SMS form asks for the code');
+        await capture(pub, 'public-subscribe-sms-code');
+        let code = null;
+        for (let i = 0; i < 150 && !code; i += 1) {
+          const text = texts.find((t) => t.to === NUMBER && /\b\d{6}\b/.test(t.body || ''));
+          if (text) code = text.body.match(/\b(\d{6})\b/)[1];
+          else await new Promise((r) => setTimeout(r, 100));
+        }
+        check(code !== null, `the gateway got the code by SMS (${texts.length} message(s))`);
+        if (code) {
+          await pub.fill('#code', code);
+          await submitFirstForm(pub, 'main form:has(#code) button[type=submit]');
+          check((await pub.locator('main p.notice').count()) === 1 && (await pub.locator('#code').count()) === 0, 'the code confirms the number');
+          await capture(pub, 'public-subscribe-sms-done');
+        }
+      } else {
+        check(false, 'the subscribe page offers SMS when a gateway is configured');
+      }
     } finally {
       await visitor.close();
       rmSync(visitorProfile, { recursive: true, force: true });
@@ -507,6 +558,7 @@ async function main() {
   } finally {
     await context.close();
     evil.close();
+    gateway.close();
     server.child.kill('SIGTERM');
     await new Promise((r) => server.child.once('exit', r));
     rmSync(profile, { recursive: true, force: true });

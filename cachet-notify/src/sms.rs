@@ -297,7 +297,21 @@ impl SmsConfig {
         if allowed_regions.is_empty() {
             return Err(SmsConfigError::Missing("CACHET_SMS_ALLOWED_REGIONS"));
         }
-        Ok(Self::new(provider, allowed_regions))
+        let flag = |var: &'static str| match get(var).map(|v| v.to_ascii_lowercase()) {
+            None => Ok(false),
+            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+            Some(_) => Err(SmsConfigError::Invalid {
+                var,
+                reason: "must be true or false",
+            }),
+        };
+        let mut config = Self::new(provider, allowed_regions);
+        // The operator sets the gateway's URL (no dashboard user can), so a gateway inside
+        // the operator's own network is the operator's choice to allow.
+        config.allow_private_networks = flag("CACHET_SMS_ALLOW_PRIVATE")?;
+        config.allow_plain_http = flag("CACHET_SMS_ALLOW_HTTP")?;
+        Ok(config)
     }
 
     /// Reads the configuration from the process environment: `CACHET_SMS_PROVIDER`
@@ -305,7 +319,10 @@ impl SmsConfig {
     /// `US,GB,DE`), and for the provider `CACHET_TWILIO_ACCOUNT_SID`, `CACHET_TWILIO_AUTH_TOKEN`
     /// and `CACHET_TWILIO_FROM` or `CACHET_TWILIO_MESSAGING_SERVICE_SID`;
     /// `CACHET_VONAGE_API_KEY`, `CACHET_VONAGE_API_SECRET` and `CACHET_VONAGE_FROM`; or
-    /// `CACHET_SMS_HTTP_URL` and optionally `CACHET_SMS_HTTP_TOKEN`.
+    /// `CACHET_SMS_HTTP_URL` and optionally `CACHET_SMS_HTTP_TOKEN`. `CACHET_SMS_ALLOW_PRIVATE`
+    /// and `CACHET_SMS_ALLOW_HTTP` (`true` or `false`, default `false`) set
+    /// [`SmsConfig::allow_private_networks`] and [`SmsConfig::allow_plain_http`], for a
+    /// gateway inside the operator's network.
     ///
     /// # Errors
     ///
@@ -845,6 +862,29 @@ mod tests {
             }
         ));
         assert!(!format!("{http:?}").contains("bearer-secret"));
+        assert!(!http.allow_private_networks && !http.allow_plain_http);
+        let local = vars(&[
+            ("CACHET_SMS_PROVIDER", "http"),
+            ("CACHET_SMS_ALLOWED_REGIONS", "GB"),
+            ("CACHET_SMS_HTTP_URL", "http://10.0.0.5/send"),
+            ("CACHET_SMS_ALLOW_PRIVATE", "true"),
+            ("CACHET_SMS_ALLOW_HTTP", "1"),
+        ])
+        .unwrap();
+        assert!(local.allow_private_networks && local.allow_plain_http);
+        let unclear = vars(&[
+            ("CACHET_SMS_PROVIDER", "http"),
+            ("CACHET_SMS_ALLOWED_REGIONS", "GB"),
+            ("CACHET_SMS_HTTP_URL", "http://10.0.0.5/send"),
+            ("CACHET_SMS_ALLOW_PRIVATE", "sure"),
+        ]);
+        assert_eq!(
+            unclear.unwrap_err(),
+            SmsConfigError::Invalid {
+                var: "CACHET_SMS_ALLOW_PRIVATE",
+                reason: "must be true or false",
+            }
+        );
     }
 
     #[test]

@@ -747,7 +747,7 @@ impl Notifier for KeepOne {
 /// sink already listening on that loopback port (`bench/mail.sh`: postfix's `smtp-sink`). Run:
 ///
 /// ```text
-/// nice -n 10 cargo test --release --workspace --test notify_faults -- --ignored --nocapture bench_
+/// nice -n 10 cargo test --release -p cachet-store --test notify_faults -- --ignored --nocapture bench_fanout_and_delivery_rate
 /// ```
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run in release with --ignored --nocapture"]

@@ -16,6 +16,9 @@
 //! - `bench_fanout_and_delivery_rate` (ignored; a benchmark, see its docs): 100,000
 //!   subscribers, one incident, fan-out time and the dispatcher's delivery rate into the
 //!   sink against a bare lettre send loop's.
+//! - `fanout_channels`: the same fan-out over every channel (email, SMS, webhook and chat
+//!   endpoints) into counting notifiers, a small run in `cargo test` and the benchmark
+//!   `bench_fanout_every_channel` (ignored); see that module's docs.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 use std::collections::{HashMap, HashSet};
@@ -40,6 +43,7 @@ use cachet_core::validate::{Email, HttpUrl, Locale, Markdown, Name};
 use cachet_core::{Actor, Cachet, Config};
 use cachet_notify::{EmailNotifier, SmtpUrl};
 
+mod fanout_channels;
 mod support;
 
 use support::{sqlite_file_url, unique_name, url_from_env};
@@ -743,7 +747,7 @@ impl Notifier for KeepOne {
 /// sink already listening on that loopback port (`bench/mail.sh`: postfix's `smtp-sink`). Run:
 ///
 /// ```text
-/// nice -n 10 cargo test --release --workspace --test notify_faults -- --ignored --nocapture bench_
+/// nice -n 10 cargo test --release -p cachet-store --test notify_faults -- --ignored --nocapture bench_fanout_and_delivery_rate
 /// ```
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run in release with --ignored --nocapture"]

@@ -442,6 +442,9 @@ impl DeliverCtx {
                 ))
             }
             Recipient::SmsSubscriber(id) => self.render_sms(d, id, &event, &settings).await,
+            Recipient::ChatSubscriber(id) => {
+                self.render_chat_subscriber(d, id, &event, &settings).await
+            }
             Recipient::Direct(_) => self.render_direct(&event, &settings),
             Recipient::Chat(id) => {
                 let w = self.endpoint(id, &event).await?;
@@ -732,6 +735,108 @@ impl DeliverCtx {
             Message::Sms(SmsMessage {
                 to,
                 body,
+                idempotency_key: d.idempotency_key.clone(),
+            }),
+            Some(address),
+        ))
+    }
+
+    /// A message posted to a chat subscriber's incoming webhook, in the platform's format
+    /// (recognised from the URL): the confirmation link, the manage link once confirmed (or
+    /// subscribed again), or an incident, maintenance or component notice with the manage
+    /// and unsubscribe links. The URL goes through the notifier's guarded client, which
+    /// checks every address it resolves to, as for any webhook.
+    async fn render_chat_subscriber(
+        &self,
+        d: &Delivery,
+        id: SubscriberId,
+        event: &OutboxEvent,
+        settings: &Settings,
+    ) -> Result<(Message, Option<String>), RenderError> {
+        let s = self.subscriber(id).await?;
+        if s.channel != SubscriberChannel::Chat {
+            return Err(RenderError::Permanent(
+                "the subscriber is not a chat subscriber",
+            ));
+        }
+        let url = self
+            .cachet
+            .keyring()
+            .open_chat_url(&s.email)
+            .map_err(|_| RenderError::Permanent("the URL cannot be opened"))?;
+        let platform = super::super::ChatPlatform::of_incoming_webhook(&url);
+        let lang = Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En);
+        let cat = Catalog::new(lang);
+        let site = site_name(settings, &cat);
+        let base = self.base_url();
+        let signed = |purpose: LinkPurpose| {
+            format!(
+                "{base}{}",
+                purpose.path(&links::sign(self.cachet.keyring(), purpose, s.id))
+            )
+        };
+        let (manage, unsubscribe) = (
+            signed(LinkPurpose::Manage),
+            signed(LinkPurpose::Unsubscribe),
+        );
+        let footer = format!(
+            "{}: {manage}\n{}: {unsubscribe}",
+            cat.t(Msg::MailManage),
+            cat.t(Msg::MailUnsubscribe)
+        );
+        let parts = match event.kind {
+            EventKind::SubscriberVerification => {
+                if s.verified_at.is_some() {
+                    return Err(RenderError::Permanent("already verified"));
+                }
+                let raw = self.mint_verification(s.id).await?;
+                let confirm = format!("{base}/subscribe/verify/{raw}");
+                render::ChatParts {
+                    title: cat.tf(Msg::MailVerifySubject, &[&site]),
+                    text: format!(
+                        "{}\n\n{}: {confirm}",
+                        cat.t(Msg::ChatVerifyBody),
+                        cat.t(Msg::VerifyButton)
+                    ),
+                    link: Some(confirm),
+                    severity: ChatSeverity::Info,
+                }
+            }
+            EventKind::SubscriberAlreadySubscribed => {
+                if s.verified_at.is_none() {
+                    return Err(RenderError::Permanent("the subscriber is not verified"));
+                }
+                render::ChatParts {
+                    title: cat.tf(Msg::MailAlreadySubject, &[&site]),
+                    text: format!("{}\n\n{footer}", cat.t(Msg::ChatAlreadyBody)),
+                    link: Some(manage.clone()),
+                    severity: ChatSeverity::Info,
+                }
+            }
+            kind => {
+                if s.verified_at.is_none() {
+                    return Err(RenderError::Permanent("the subscriber is not verified"));
+                }
+                let tz = settings.app_timezone.tz();
+                let mut parts = render::chat_parts(&cat, tz, kind, &event.payload, &base)
+                    .ok_or(RenderError::Permanent("malformed event"))?;
+                parts.text.push_str("\n\n");
+                parts.text.push_str(&footer);
+                parts
+            }
+        };
+        // The URL is the channel's credential: scrubbed from any error the notifier returns.
+        let address = url.as_str().to_owned();
+        Ok((
+            Message::Chat(ChatMessage {
+                platform,
+                url,
+                room: None,
+                token: None,
+                title: parts.title,
+                text: parts.text,
+                link: parts.link.and_then(|l| HttpUrl::parse(&l).ok()),
+                severity: parts.severity,
                 idempotency_key: d.idempotency_key.clone(),
             }),
             Some(address),

@@ -20,6 +20,7 @@
 //!     title: "API outage".into(),
 //!     text: "Requests to the API fail.".into(),
 //!     link: Some(HttpUrl::parse("https://status.example.com/incidents/7").unwrap()),
+//!     more_links: Vec::new(),
 //!     severity: ChatSeverity::Outage,
 //!     idempotency_key: "cachet.7.chat-1.chat".into(),
 //! });
@@ -292,6 +293,9 @@ pub struct ChatMessage {
     pub text: String,
     /// The incident's page on the status page.
     pub link: Option<HttpUrl>,
+    /// More links with their captions (plain text), shown after `link` as the platform shows
+    /// links: a chat subscriber's confirmation link, or its manage and unsubscribe links.
+    pub more_links: Vec<(String, HttpUrl)>,
     /// Colour and label of the message.
     pub severity: ChatSeverity,
     /// event x recipient x channel, stable across retries; Matrix uses it as the transaction
@@ -315,6 +319,7 @@ impl fmt::Debug for ChatMessage {
             .field("title", &self.title)
             .field("text", &self.text)
             .field("link", &self.link)
+            .field("more_links", &self.more_links)
             .field("severity", &self.severity)
             .field("idempotency_key", &self.idempotency_key)
             .finish()
@@ -612,6 +617,7 @@ mod tests {
             title: "t".into(),
             text: "x".into(),
             link: None,
+            more_links: Vec::new(),
             severity: ChatSeverity::Info,
             idempotency_key: "k".into(),
         };

@@ -496,6 +496,7 @@ impl DeliverCtx {
                         title: parts.title,
                         text: parts.text,
                         link: parts.link.and_then(|l| HttpUrl::parse(&l).ok()),
+                        more_links: Vec::new(),
                         severity: parts.severity,
                         idempotency_key: d.idempotency_key.clone(),
                     }),
@@ -769,60 +770,58 @@ impl DeliverCtx {
         let cat = Catalog::new(lang);
         let site = site_name(settings, &cat);
         let base = self.base_url();
-        let signed = |purpose: LinkPurpose| {
-            format!(
-                "{base}{}",
-                purpose.path(&links::sign(self.cachet.keyring(), purpose, s.id))
-            )
+        // Links go in as captioned links, which each platform renders natively (its text
+        // markup would escape a URL written into the text).
+        let link = |caption: Msg, path: String| {
+            HttpUrl::parse(&format!("{base}{path}"))
+                .map(|u| (cat.t(caption).to_owned(), u))
+                .map_err(|_| RenderError::Permanent("the public URL makes no valid link"))
         };
-        let (manage, unsubscribe) = (
-            signed(LinkPurpose::Manage),
-            signed(LinkPurpose::Unsubscribe),
-        );
-        let footer = format!(
-            "{}: {manage}\n{}: {unsubscribe}",
-            cat.t(Msg::MailManage),
-            cat.t(Msg::MailUnsubscribe)
-        );
-        let parts = match event.kind {
+        let signed =
+            |purpose: LinkPurpose| purpose.path(&links::sign(self.cachet.keyring(), purpose, s.id));
+        let manage_links = || -> Result<Vec<(String, HttpUrl)>, RenderError> {
+            Ok(vec![
+                link(Msg::MailManage, signed(LinkPurpose::Manage))?,
+                link(Msg::MailUnsubscribe, signed(LinkPurpose::Unsubscribe))?,
+            ])
+        };
+        let (parts, more_links) = match event.kind {
             EventKind::SubscriberVerification => {
                 if s.verified_at.is_some() {
                     return Err(RenderError::Permanent("already verified"));
                 }
                 let raw = self.mint_verification(s.id).await?;
-                let confirm = format!("{base}/subscribe/verify/{raw}");
-                render::ChatParts {
+                let parts = render::ChatParts {
                     title: cat.tf(Msg::MailVerifySubject, &[&site]),
-                    text: format!(
-                        "{}\n\n{}: {confirm}",
-                        cat.t(Msg::ChatVerifyBody),
-                        cat.t(Msg::VerifyButton)
-                    ),
-                    link: Some(confirm),
+                    text: cat.t(Msg::ChatVerifyBody).to_owned(),
+                    link: None,
                     severity: ChatSeverity::Info,
-                }
+                };
+                (
+                    parts,
+                    vec![link(Msg::VerifyButton, format!("/subscribe/verify/{raw}"))?],
+                )
             }
             EventKind::SubscriberAlreadySubscribed => {
                 if s.verified_at.is_none() {
                     return Err(RenderError::Permanent("the subscriber is not verified"));
                 }
-                render::ChatParts {
+                let parts = render::ChatParts {
                     title: cat.tf(Msg::MailAlreadySubject, &[&site]),
-                    text: format!("{}\n\n{footer}", cat.t(Msg::ChatAlreadyBody)),
-                    link: Some(manage.clone()),
+                    text: cat.t(Msg::ChatAlreadyBody).to_owned(),
+                    link: None,
                     severity: ChatSeverity::Info,
-                }
+                };
+                (parts, manage_links()?)
             }
             kind => {
                 if s.verified_at.is_none() {
                     return Err(RenderError::Permanent("the subscriber is not verified"));
                 }
                 let tz = settings.app_timezone.tz();
-                let mut parts = render::chat_parts(&cat, tz, kind, &event.payload, &base)
+                let parts = render::chat_parts(&cat, tz, kind, &event.payload, &base)
                     .ok_or(RenderError::Permanent("malformed event"))?;
-                parts.text.push_str("\n\n");
-                parts.text.push_str(&footer);
-                parts
+                (parts, manage_links()?)
             }
         };
         // The URL is the channel's credential: scrubbed from any error the notifier returns.
@@ -836,6 +835,7 @@ impl DeliverCtx {
                 title: parts.title,
                 text: parts.text,
                 link: parts.link.and_then(|l| HttpUrl::parse(&l).ok()),
+                more_links,
                 severity: parts.severity,
                 idempotency_key: d.idempotency_key.clone(),
             }),

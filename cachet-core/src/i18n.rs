@@ -438,8 +438,9 @@ messages! {
     UnsubscribeIntro => { en: "Press the button to stop all emails from this status page.", de: "Drücken Sie die Schaltfläche, um keine E-Mails dieser Statusseite mehr zu erhalten.", fr: "Appuyez sur le bouton pour ne plus recevoir d'e-mails de cette page d'état." },
     /// Button of the unsubscribe page.
     UnsubscribeButton => { en: "Unsubscribe", de: "Abbestellen", fr: "Se désabonner" },
-    /// The unsubscribe form under the manage page's components (mail and SMS subscribers).
-    ManageUnsubscribeIntro => { en: "To stop every update from this status page, by email or SMS, unsubscribe:", de: "Um keine Updates dieser Statusseite mehr zu erhalten, per E-Mail oder SMS, bestellen Sie ab:", fr: "Pour ne plus recevoir aucune mise à jour de cette page d'état, par e-mail ou SMS, désabonnez-vous :" },
+    /// The unsubscribe form under the manage page's components (mail, SMS and chat
+    /// subscribers).
+    ManageUnsubscribeIntro => { en: "To stop every update from this status page, by email, SMS or chat, unsubscribe:", de: "Um keine Updates dieser Statusseite mehr zu erhalten, per E-Mail, SMS oder Chat, bestellen Sie ab:", fr: "Pour ne plus recevoir aucune mise à jour de cette page d'état, par e-mail, SMS ou chat, désabonnez-vous :" },
     /// After unsubscribing.
     UnsubscribeDone => { en: "You are unsubscribed and will get no more emails.", de: "Sie sind abgemeldet und erhalten keine E-Mails mehr.", fr: "Vous êtes désabonné et ne recevrez plus d'e-mails." },
     /// Subject of the verification mail; `{0}` is the site name.

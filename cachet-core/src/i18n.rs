@@ -378,6 +378,16 @@ messages! {
     SubscribePhone => { en: "Mobile number, with + and the country code (such as +14155550123)", de: "Mobilnummer, mit + und Ländervorwahl (zum Beispiel +4915123456789)", fr: "Numéro de mobile, avec + et l'indicatif du pays (par exemple +33612345678)" },
     /// Button of the SMS form.
     SubscribeSmsButton => { en: "Subscribe by SMS", de: "Per SMS abonnieren", fr: "S'abonner par SMS" },
+    /// Intro of the chat form on the subscribe page.
+    SubscribeChatIntro => { en: "Or post updates into a chat channel (Slack, Mattermost, Discord, Microsoft Teams or Google Chat) through its incoming webhook. A confirmation link is posted into the channel first.", de: "Oder lassen Sie Updates über einen eingehenden Webhook in einen Chat-Kanal posten (Slack, Mattermost, Discord, Microsoft Teams oder Google Chat). Zuerst wird ein Bestätigungslink in den Kanal gepostet.", fr: "Ou publiez les mises à jour dans un canal de discussion (Slack, Mattermost, Discord, Microsoft Teams ou Google Chat) par son webhook entrant. Un lien de confirmation y est d'abord publié." },
+    /// Label of the chat form's URL field.
+    SubscribeChatUrl => { en: "Incoming webhook URL (https://...)", de: "URL des eingehenden Webhooks (https://...)", fr: "URL du webhook entrant (https://...)" },
+    /// Button of the chat form.
+    SubscribeChatButton => { en: "Subscribe the channel", de: "Kanal abonnieren", fr: "Abonner le canal" },
+    /// After the chat form (the same whether the URL was known or not).
+    SubscribeChatSent => { en: "Thank you. If the URL is new, a message with a confirmation link is posted into the channel shortly.", de: "Danke. Ist die URL neu, wird in Kürze eine Nachricht mit einem Bestätigungslink in den Kanal gepostet.", fr: "Merci. Si l'URL est nouvelle, un message avec un lien de confirmation sera bientôt publié dans le canal." },
+    /// A chat URL the form refuses.
+    InvalidChatUrl => { en: "Enter the https incoming-webhook URL of a Slack, Mattermost, Discord, Microsoft Teams or Google Chat channel on a public host.", de: "Geben Sie die https-URL des eingehenden Webhooks eines Slack-, Mattermost-, Discord-, Microsoft-Teams- oder Google-Chat-Kanals auf einem öffentlichen Host ein.", fr: "Saisissez l'URL https du webhook entrant d'un canal Slack, Mattermost, Discord, Microsoft Teams ou Google Chat sur un hôte public." },
     /// Field error: the number is not a mobile number in international form.
     InvalidPhone => { en: "Please enter a mobile number in international form: + and the country code, then the number.", de: "Bitte geben Sie eine Mobilnummer im internationalen Format ein: + und die Ländervorwahl, dann die Nummer.", fr: "Veuillez saisir un numéro de mobile au format international : + et l'indicatif du pays, puis le numéro." },
     /// Field error: SMS are not sent to the number's country.
@@ -428,8 +438,9 @@ messages! {
     UnsubscribeIntro => { en: "Press the button to stop all emails from this status page.", de: "Drücken Sie die Schaltfläche, um keine E-Mails dieser Statusseite mehr zu erhalten.", fr: "Appuyez sur le bouton pour ne plus recevoir d'e-mails de cette page d'état." },
     /// Button of the unsubscribe page.
     UnsubscribeButton => { en: "Unsubscribe", de: "Abbestellen", fr: "Se désabonner" },
-    /// The unsubscribe form under the manage page's components (mail and SMS subscribers).
-    ManageUnsubscribeIntro => { en: "To stop every update from this status page, by email or SMS, unsubscribe:", de: "Um keine Updates dieser Statusseite mehr zu erhalten, per E-Mail oder SMS, bestellen Sie ab:", fr: "Pour ne plus recevoir aucune mise à jour de cette page d'état, par e-mail ou SMS, désabonnez-vous :" },
+    /// The unsubscribe form under the manage page's components (mail, SMS and chat
+    /// subscribers).
+    ManageUnsubscribeIntro => { en: "To stop every update from this status page, by email, SMS or chat, unsubscribe:", de: "Um keine Updates dieser Statusseite mehr zu erhalten, per E-Mail, SMS oder Chat, bestellen Sie ab:", fr: "Pour ne plus recevoir aucune mise à jour de cette page d'état, par e-mail, SMS ou chat, désabonnez-vous :" },
     /// After unsubscribing.
     UnsubscribeDone => { en: "You are unsubscribed and will get no more emails.", de: "Sie sind abgemeldet und erhalten keine E-Mails mehr.", fr: "Vous êtes désabonné et ne recevrez plus d'e-mails." },
     /// Subject of the verification mail; `{0}` is the site name.
@@ -438,6 +449,10 @@ messages! {
     SmsVerifyBody => { en: "{0}: your confirmation code is {1}. It expires in 10 minutes. If you did not ask for status updates by SMS, ignore this message.", de: "{0}: Ihr Bestätigungscode lautet {1}. Er läuft in 10 Minuten ab. Wenn Sie keine Status-Updates per SMS angefordert haben, ignorieren Sie diese Nachricht.", fr: "{0} : votre code de confirmation est {1}. Il expire dans 10 minutes. Si vous n'avez pas demandé de mises à jour d'état par SMS, ignorez ce message." },
     /// SMS to a confirmed SMS subscriber, followed by the manage link: {0} the site.
     SmsSubscribedBody => { en: "{0}: you receive status updates by SMS. Reply STOP to end them, or choose components here:", de: "{0}: Sie erhalten Status-Updates per SMS. Antworten Sie STOP, um sie zu beenden, oder wählen Sie hier Komponenten:", fr: "{0} : vous recevez les mises à jour d'état par SMS. Répondez STOP pour les arrêter, ou choisissez les composants ici :" },
+    /// Message posted into a chat channel to confirm its subscription, followed by the link.
+    ChatVerifyBody => { en: "Someone, hopefully a member of this channel, asked to post status updates here. Open the link and press the button to confirm. If nobody here asked, ignore this message: nothing more will be posted.", de: "Jemand, hoffentlich ein Mitglied dieses Kanals, möchte hier Status-Updates posten lassen. Öffnen Sie den Link und drücken Sie die Schaltfläche zur Bestätigung. Falls niemand hier das wollte, ignorieren Sie diese Nachricht: Es wird nichts mehr gepostet.", fr: "Quelqu'un, sans doute un membre de ce canal, a demandé à publier ici les mises à jour d'état. Ouvrez le lien et appuyez sur le bouton pour confirmer. Si personne ici ne l'a demandé, ignorez ce message : rien d'autre ne sera publié." },
+    /// Message posted into a subscribed chat channel that was subscribed again (or confirmed).
+    ChatAlreadyBody => { en: "This channel receives status updates from this page. Use the links below to choose components or to end the updates.", de: "Dieser Kanal erhält Status-Updates dieser Seite. Über die Links unten können Sie Komponenten wählen oder die Updates beenden.", fr: "Ce canal reçoit les mises à jour d'état de cette page. Utilisez les liens ci-dessous pour choisir les composants ou arrêter les mises à jour." },
     /// Body of the verification mail.
     MailVerifyBody => { en: "Someone, hopefully you, asked to receive status updates at this address. Open the link and press the button to confirm. If it was not you, ignore this email: nothing will be sent.", de: "Jemand, hoffentlich Sie, möchte an diese Adresse Status-Updates erhalten. Öffnen Sie den Link und drücken Sie die Schaltfläche zur Bestätigung. Falls Sie es nicht waren, ignorieren Sie diese E-Mail: Es wird nichts gesendet.", fr: "Quelqu'un, sans doute vous, a demandé à recevoir des mises à jour d'état à cette adresse. Ouvrez le lien et appuyez sur le bouton pour confirmer. Si ce n'était pas vous, ignorez cet e-mail : rien ne sera envoyé." },
     /// Subject of the already-subscribed mail; `{0}` is the site name.

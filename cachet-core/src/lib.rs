@@ -116,6 +116,9 @@ pub use facade::{
     Result, SessionLookup, SessionTicket, Sight, SignInClient, parse_new_user,
 };
 #[cfg(feature = "facade")]
-pub use facade::{DEFAULT_SMS_DAILY_LIMIT, SMS_CODE_DIGITS, SMS_CODE_TRIES, SMS_CODE_TTL};
+pub use facade::{
+    CHAT_URL_RULE, Retention, RetentionReport, SmsPolicy, SubscriberAddress, WebhookEndpoint,
+    redacted_chat_url,
+};
 #[cfg(feature = "facade")]
-pub use facade::{Retention, RetentionReport, SmsPolicy, SubscriberAddress, WebhookEndpoint};
+pub use facade::{DEFAULT_SMS_DAILY_LIMIT, SMS_CODE_DIGITS, SMS_CODE_TRIES, SMS_CODE_TTL};

@@ -40,7 +40,7 @@ use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
 
 use crate::model::{BlindIndex, Sealed};
-use crate::validate::{Email, PhoneNumber};
+use crate::validate::{Email, HttpUrl, PhoneNumber};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -56,6 +56,12 @@ pub const AAD_SUBSCRIBER_EMAIL: &[u8] = b"subscriber-email";
 /// The associated data that binds a sealed subscriber phone number to its purpose: a sealed
 /// number cannot be opened as an address, nor an address as a number.
 pub const AAD_SUBSCRIBER_PHONE: &[u8] = b"subscriber-phone";
+/// The associated data that binds a sealed chat subscriber's incoming-webhook URL to its
+/// purpose: a sealed URL opens as nothing else, and nothing else opens as a URL.
+pub const AAD_SUBSCRIBER_CHAT: &[u8] = b"subscriber-chat";
+/// What the blind index of a chat subscriber's URL hashes before the URL: a domain of its
+/// own, so a URL never shares an index with an address or a number.
+const CHAT_INDEX_DOMAIN: &str = "chat:";
 /// What the blind index of a phone number hashes before the E.164 form: a domain of its own,
 /// so a number and an address never share an index (no address starts with `sms:` and is
 /// otherwise digits), and the index of one channel tells nothing about the other.
@@ -478,6 +484,44 @@ impl Keyring {
     }
 }
 
+impl Keyring {
+    /// The blind index of a chat subscriber's incoming-webhook URL: the URL as [`HttpUrl`]
+    /// keeps it (scheme and host lowercase, the rest as given, since the path is the
+    /// platform's case-sensitive secret) in the chat domain.
+    #[must_use]
+    pub fn chat_index(&self, url: &HttpUrl) -> BlindIndex {
+        self.blind_index(&format!("{CHAT_INDEX_DOMAIN}{}", url.as_str()))
+    }
+
+    /// Seals a chat subscriber's incoming-webhook URL (a credential: whoever has it can post
+    /// into the channel) and computes its blind index ([`chat_index`](Self::chat_index)).
+    ///
+    /// # Errors
+    ///
+    /// As [`seal`](Self::seal).
+    pub fn seal_chat_url(&self, url: &HttpUrl) -> Result<(Sealed, BlindIndex), SecretError> {
+        Ok((
+            self.seal(url.as_str().as_bytes(), AAD_SUBSCRIBER_CHAT)?,
+            self.chat_index(url),
+        ))
+    }
+
+    /// Opens a URL sealed by [`seal_chat_url`](Self::seal_chat_url) and re-validates it.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open), or [`SecretError::InvalidPlaintext`] if the plaintext is not a
+    /// valid URL.
+    pub fn open_chat_url(&self, sealed: &Sealed) -> Result<HttpUrl, SecretError> {
+        let plain = self.open(sealed, AAD_SUBSCRIBER_CHAT)?;
+        let invalid = SecretError::InvalidPlaintext {
+            expected: "chat webhook URL",
+        };
+        let text = String::from_utf8(plain).map_err(|_| invalid.clone())?;
+        HttpUrl::parse(&text).map_err(|_| invalid)
+    }
+}
+
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Keyring")
@@ -717,6 +761,33 @@ mod tests {
         ring.rotate(2, key(2)).unwrap();
         assert_eq!(ring.seal_phone(&phone).unwrap().1, index);
         assert_eq!(ring.open_phone(&sealed).unwrap(), phone);
+    }
+
+    #[test]
+    fn a_chat_url_has_its_own_seal_and_index_domain() {
+        let mut ring = Keyring::new(1, key(1));
+        let url = HttpUrl::parse("https://hooks.slack.com/services/T0/B0/Secret").unwrap();
+        let (sealed, index) = ring.seal_chat_url(&url).unwrap();
+        assert_eq!(
+            index,
+            ring.blind_index("chat:https://hooks.slack.com/services/T0/B0/Secret")
+        );
+        assert_ne!(index, ring.blind_index(url.as_str()));
+        assert_eq!(ring.open_chat_url(&sealed).unwrap(), url);
+        // A URL opens as neither an address nor a number, and neither opens as a URL.
+        assert_eq!(ring.open_email(&sealed).unwrap_err(), SecretError::Decrypt);
+        assert_eq!(ring.open_phone(&sealed).unwrap_err(), SecretError::Decrypt);
+        let (address, _) = ring.seal_email(&email("ops@example.com")).unwrap();
+        assert_eq!(
+            ring.open_chat_url(&address).unwrap_err(),
+            SecretError::Decrypt
+        );
+        // The secret path is case-sensitive: another case is another URL.
+        let other = HttpUrl::parse("https://hooks.slack.com/services/T0/B0/secret").unwrap();
+        assert_ne!(ring.chat_index(&other), index);
+        ring.rotate(2, key(2)).unwrap();
+        assert_eq!(ring.seal_chat_url(&url).unwrap().1, index);
+        assert_eq!(ring.open_chat_url(&sealed).unwrap(), url);
     }
 
     #[test]

@@ -56,6 +56,7 @@
 //!     title: "API outage".into(),
 //!     text: "Requests fail for @everyone".into(),
 //!     link: Some(HttpUrl::parse("https://status.example.com/incidents/7").unwrap()),
+//!     more_links: Vec::new(),
 //!     severity: ChatSeverity::Outage,
 //!     idempotency_key: "cachet.7.chat-1.chat".into(),
 //! };
@@ -75,6 +76,7 @@ use async_trait::async_trait;
 use cachet_core::notify::{
     Channel, ChatMessage, ChatPlatform, ChatSeverity, DeliveryError, Message, Notifier,
 };
+use cachet_core::validate::HttpUrl;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
@@ -352,7 +354,16 @@ pub fn render_chat_payload(message: &ChatMessage) -> Value {
         // `ChatPlatform` is non-exhaustive; a platform added to the core without a renderer
         // here gets the most widely understood shape.
         _ => {
-            json!({ "text": format!("{}: {}\n{}", label(message.severity), message.title, message.text) })
+            let mut text = format!(
+                "{}: {}\n{}",
+                label(message.severity),
+                message.title,
+                message.text
+            );
+            for (caption, url) in links(message) {
+                text.push_str(&format!("\n{caption}: {url}"));
+            }
+            json!({ "text": text })
         }
     }
 }
@@ -385,6 +396,32 @@ fn color_hex(severity: ChatSeverity) -> String {
 
 /// The link's caption on every platform.
 const VIEW_INCIDENT: &str = "View incident";
+
+/// Every link of a message with its caption: the incident's page, then the others.
+fn links(m: &ChatMessage) -> impl Iterator<Item = (&str, &HttpUrl)> {
+    m.link
+        .iter()
+        .map(|l| (VIEW_INCIDENT, l))
+        .chain(m.more_links.iter().map(|(c, l)| (c.as_str(), l)))
+}
+
+/// Markdown links (`[caption](url)`), one a line after a blank line, the caption escaped by
+/// `escape` and the URL's parentheses percent-encoded so it cannot end the link early.
+fn markdown_links(
+    links: &[(String, HttpUrl)],
+    escape: impl Fn(char, &mut String) + Copy,
+) -> String {
+    let mut out = String::new();
+    for (i, (caption, url)) in links.iter().enumerate() {
+        out.push_str(if i == 0 { "\n\n" } else { "\n" });
+        let url = url.as_str().replace('(', "%28").replace(')', "%29");
+        out.push_str(&format!(
+            "[{}]({url})",
+            escape_limited(caption, 200, escape)
+        ));
+    }
+    out
+}
 
 /// Escapes `s` char by char through `escape`, cutting it (with `…`) so the result has at most
 /// `max` characters; an escape sequence is never cut in half.
@@ -496,14 +533,16 @@ fn slack(m: &ChatMessage) -> Value {
         "type": "section",
         "text": { "type": "mrkdwn", "text": section },
     }));
-    if let Some(link) = &m.link {
-        // `HttpUrl` has no `<`, `>` or `|`, so the link cannot break out of `<url|caption>`.
-        blocks.push(json!({
-            "type": "context",
-            "elements": [
-                { "type": "mrkdwn", "text": format!("<{link}|{VIEW_INCIDENT}>") },
-            ],
-        }));
+    // `HttpUrl` has no `<`, `>` or `|`, so a link cannot break out of `<url|caption>`; a
+    // caption is escaped and loses any `|`.
+    let elements: Vec<Value> = links(m)
+        .map(|(caption, url)| {
+            let caption = escape_limited(&caption.replace('|', " "), 200, slack_char);
+            json!({ "type": "mrkdwn", "text": format!("<{url}|{caption}>") })
+        })
+        .collect();
+    if !elements.is_empty() {
+        blocks.push(json!({ "type": "context", "elements": elements }));
     }
     json!({
         // The notification and screen-reader text when blocks are shown.
@@ -523,6 +562,15 @@ fn mattermost(m: &ChatMessage) -> Value {
     });
     if let Some(link) = &m.link {
         attachment["title_link"] = json!(link.as_str());
+    }
+    if !m.more_links.is_empty() {
+        let tail = markdown_links(&m.more_links, mattermost_char);
+        let text = escape_limited(
+            &m.text,
+            4000 - tail.chars().count().min(4000),
+            mattermost_char,
+        );
+        attachment["text"] = json!(format!("{text}{tail}"));
     }
     json!({
         "text": format!("**{label}:** {title}"),
@@ -563,10 +611,13 @@ fn teams(m: &ChatMessage) -> Value {
             },
         ],
     });
-    if let Some(link) = &m.link {
-        card["actions"] = json!([
-            { "type": "Action.OpenUrl", "title": VIEW_INCIDENT, "url": link.as_str() },
-        ]);
+    let actions: Vec<Value> = links(m)
+        .map(|(caption, url)| {
+            json!({ "type": "Action.OpenUrl", "title": plain(caption, 200), "url": url.as_str() })
+        })
+        .collect();
+    if !actions.is_empty() {
+        card["actions"] = json!(actions);
     }
     json!({
         "type": "message",
@@ -589,6 +640,12 @@ fn discord(m: &ChatMessage) -> Value {
     if let Some(link) = &m.link {
         embed["url"] = json!(link.as_str());
     }
+    if !m.more_links.is_empty() {
+        // Masked links after the text; the description keeps its limit.
+        let tail = markdown_links(&m.more_links, discord_char);
+        let text = escape_limited(&m.text, 4096 - tail.chars().count().min(4096), discord_char);
+        embed["description"] = json!(format!("{text}{tail}"));
+    }
     json!({
         "content": "",
         "embeds": [embed],
@@ -601,14 +658,13 @@ fn google_chat(m: &ChatMessage) -> Value {
     let mut widgets = vec![json!({
         "textParagraph": { "text": escape_limited(&m.text, 4000, html_char) },
     })];
-    if let Some(link) = &m.link {
-        widgets.push(json!({
-            "buttonList": {
-                "buttons": [
-                    { "text": VIEW_INCIDENT, "onClick": { "openLink": { "url": link.as_str() } } },
-                ],
-            },
-        }));
+    let buttons: Vec<Value> = links(m)
+        .map(|(caption, url)| {
+            json!({ "text": plain(caption, 200), "onClick": { "openLink": { "url": url.as_str() } } })
+        })
+        .collect();
+    if !buttons.is_empty() {
+        widgets.push(json!({ "buttonList": { "buttons": buttons } }));
     }
     // No top-level `text`: Google Chat would read `<users/all>` in it as a mention of everyone.
     json!({
@@ -639,11 +695,13 @@ fn matrix(m: &ChatMessage) -> Value {
         escape_limited(&m.title, 4000, html_char),
         escape_limited(&m.text, 32000, html_char),
     );
-    if let Some(link) = &m.link {
-        body.push_str(&format!("\n\n{VIEW_INCIDENT}: {link}"));
+    for (i, (caption, link)) in links(m).enumerate() {
+        body.push_str(if i == 0 { "\n\n" } else { "\n" });
+        body.push_str(&format!("{}: {link}", plain(caption, 200)));
         // `HttpUrl` has no quotes or angle brackets; `&` in a query is escaped here.
         let href = escape_limited(link.as_str(), usize::MAX, html_char);
-        html.push_str(&format!("<br><a href=\"{href}\">{VIEW_INCIDENT}</a>"));
+        let caption = escape_limited(caption, 200, html_char);
+        html.push_str(&format!("<br><a href=\"{href}\">{caption}</a>"));
     }
     json!({
         "msgtype": "m.notice",
@@ -797,11 +855,72 @@ fn format_wait(d: Duration) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use cachet_core::validate::HttpUrl;
-
     use super::*;
 
     const HOSTILE: &str = "<!channel> @everyone <script>alert(1)</script> *bold* _it_ [x](https://evil.example) & `c`";
+
+    #[test]
+    fn more_links_are_rendered_as_each_platform_links_with_their_captions() {
+        let manage = HttpUrl::parse("https://status.example.com/subscribe/manage/1.a_b-c").unwrap();
+        let odd = HttpUrl::parse("https://status.example.com/x_(y)").unwrap();
+        let with_links = |platform, url| ChatMessage {
+            more_links: vec![
+                ("Manage *it*".to_owned(), manage.clone()),
+                ("Odd|one".to_owned(), odd.clone()),
+            ],
+            ..message(platform, url)
+        };
+        let slack = render_chat_payload(&with_links(
+            ChatPlatform::Slack,
+            "https://hooks.slack.com/services/T/B/x",
+        ));
+        let elements = &slack["blocks"][2]["elements"];
+        assert_eq!(
+            elements[1]["text"],
+            "<https://status.example.com/subscribe/manage/1.a_b-c|Manage *it*>"
+        );
+        assert_eq!(
+            elements[2]["text"],
+            "<https://status.example.com/x_(y)|Odd one>"
+        );
+        let mm = render_chat_payload(&with_links(
+            ChatPlatform::Mattermost,
+            "https://chat.example.org/hooks/x",
+        ));
+        let text = mm["attachments"][0]["text"].as_str().unwrap();
+        // The URL is not escaped (a working link); the caption is, parentheses are encoded.
+        assert!(
+            text.ends_with(
+                "\n\n[Manage \\*it\\*](https://status.example.com/subscribe/manage/1.a_b-c)\n[Odd\\|one](https://status.example.com/x_%28y%29)"
+            ),
+            "{text}"
+        );
+        let discord = render_chat_payload(&with_links(
+            ChatPlatform::Discord,
+            "https://discord.com/api/webhooks/1/t",
+        ));
+        let description = discord["embeds"][0]["description"].as_str().unwrap();
+        assert!(
+            description
+                .contains("[Manage \\*it\\*](https://status.example.com/subscribe/manage/1.a_b-c)"),
+            "{description}"
+        );
+        let teams = render_chat_payload(&with_links(
+            ChatPlatform::Teams,
+            "https://x.webhook.office.com/a",
+        ));
+        let actions = &teams["attachments"][0]["content"]["actions"];
+        assert_eq!(actions.as_array().unwrap().len(), 3);
+        assert_eq!(actions[1]["title"], "Manage *it*");
+        assert_eq!(actions[1]["url"], manage.as_str());
+        let google = render_chat_payload(&with_links(
+            ChatPlatform::GoogleChat,
+            "https://chat.googleapis.com/v1/spaces/A/messages",
+        ));
+        let buttons =
+            &google["cardsV2"][0]["card"]["sections"][0]["widgets"][1]["buttonList"]["buttons"];
+        assert_eq!(buttons[2]["onClick"]["openLink"]["url"], odd.as_str());
+    }
 
     fn message(platform: ChatPlatform, url: &str) -> ChatMessage {
         ChatMessage {
@@ -812,6 +931,7 @@ mod tests {
             title: "API <down> & @here".into(),
             text: HOSTILE.into(),
             link: Some(HttpUrl::parse("https://status.example.com/incidents/7?a=1&b=2").unwrap()),
+            more_links: Vec::new(),
             severity: ChatSeverity::Outage,
             idempotency_key: "cachet.7.chat-1.chat".into(),
         }

@@ -140,6 +140,7 @@ fn chat(platform: ChatPlatform, url: &str) -> ChatMessage {
         title: "API <outage>".into(),
         text: HOSTILE.into(),
         link: Some(HttpUrl::parse("https://status.example.com/incidents/7").unwrap()),
+        more_links: Vec::new(),
         severity: ChatSeverity::Outage,
         idempotency_key: "cachet.7.chat-3.chat".into(),
     }

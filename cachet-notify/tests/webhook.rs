@@ -239,6 +239,7 @@ async fn a_chat_message_is_refused_as_permanent_without_traffic() {
         title: "t".into(),
         text: "x".into(),
         link: None,
+        more_links: Vec::new(),
         severity: ChatSeverity::Info,
         idempotency_key: "k".into(),
     });

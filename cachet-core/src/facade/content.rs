@@ -12,7 +12,7 @@ use crate::metrics::merge_window_start;
 use crate::model::*;
 use crate::notify::events;
 use crate::store::*;
-use crate::validate::{Email, Locale, MetricValue, PhoneNumber};
+use crate::validate::{Email, HttpUrl, Locale, MetricValue, PhoneNumber};
 
 /// Generates the audited create / update / delete of a content entity (`WriteContent`).
 macro_rules! content_writes {
@@ -24,6 +24,9 @@ pub enum SubscriberAddress {
     Email(Email),
     /// An SMS subscriber's number.
     Sms(PhoneNumber),
+    /// A chat subscriber's incoming-webhook URL (a credential: lists show it
+    /// [redacted](crate::redacted_chat_url)).
+    Chat(HttpUrl),
 }
 
 impl SubscriberAddress {
@@ -32,17 +35,19 @@ impl SubscriberAddress {
     pub fn email(&self) -> Option<&Email> {
         match self {
             Self::Email(e) => Some(e),
-            Self::Sms(_) => None,
+            Self::Sms(_) | Self::Chat(_) => None,
         }
     }
 
-    /// What a list shows: the address, or the number masked (the dashboard names whom an
-    /// action is about without putting whole numbers on screen).
+    /// What a list shows: the address, the number masked, or the URL's scheme and host (the
+    /// dashboard names whom an action is about without putting whole numbers or a
+    /// channel's credential on screen).
     #[must_use]
     pub fn label(&self) -> String {
         match self {
             Self::Email(e) => e.as_str().to_owned(),
             Self::Sms(p) => p.masked(),
+            Self::Chat(u) => crate::redacted_chat_url(u),
         }
     }
 }
@@ -643,7 +648,51 @@ impl Cachet {
         verified: bool,
         locale: Locale,
     ) -> Result<Subscriber> {
+        self.add_subscriber_contact(
+            actor,
+            &SubscriberAddress::Email(email.clone()),
+            components,
+            verified,
+            locale,
+        )
+        .await
+    }
+
+    /// Refuses a contact an admin's subscriber may not have: a number outside the SMS
+    /// regions (naming `phone_number`), a chat URL that breaks [`crate::CHAT_URL_RULE`]
+    /// (naming `slack_webhook_url`, the field of Cachet's API). An address is always fine.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`].
+    pub fn check_subscriber_contact(&self, contact: &SubscriberAddress) -> Result<()> {
+        match contact {
+            SubscriberAddress::Email(_) => Ok(()),
+            SubscriberAddress::Sms(p) => self.sms_region_allowed(p),
+            SubscriberAddress::Chat(u) => self.check_chat_url(u, "slack_webhook_url"),
+        }
+    }
+
+    /// Adds a subscriber on the channel of `contact` as [`Cachet::add_subscriber`] does for
+    /// an address: a number (in the SMS regions) becomes an SMS subscriber, a chat URL (see
+    /// [`Cachet::check_subscriber_contact`]) a chat subscriber. A known contact returns the
+    /// existing subscriber unchanged; an unverified new one gets its verification (the SMS
+    /// code, the confirmation posted into the channel).
+    ///
+    /// # Errors
+    ///
+    /// As for [`Cachet::add_subscriber`], and [`Error::Validation`] for a contact
+    /// [`Cachet::check_subscriber_contact`] refuses.
+    pub async fn add_subscriber_contact(
+        &self,
+        actor: &Actor,
+        contact: &SubscriberAddress,
+        components: Vec<ComponentId>,
+        verified: bool,
+        locale: Locale,
+    ) -> Result<Subscriber> {
         self.authorize(actor, Permission::ManageSubscribers).await?;
+        self.check_subscriber_contact(contact)?;
         for id in &components {
             match self.store().component(*id).await {
                 Ok(_) => {}
@@ -659,14 +708,22 @@ impl Cachet {
                 Err(e) => return Err(e.into()),
             }
         }
-        let (sealed, index) = self.keyring().seal_email(email)?;
+        let ((sealed, index), channel) = match contact {
+            SubscriberAddress::Email(e) => {
+                (self.keyring().seal_email(e)?, SubscriberChannel::Email)
+            }
+            SubscriberAddress::Sms(p) => (self.keyring().seal_phone(p)?, SubscriberChannel::Sms),
+            SubscriberAddress::Chat(u) => {
+                (self.keyring().seal_chat_url(u)?, SubscriberChannel::Chat)
+            }
+        };
         if let Some(existing) = self.store().subscriber_by_blind_index(&index).await? {
             return Ok(existing);
         }
         let new = NewSubscriber {
             email: sealed,
             blind_index: index,
-            channel: SubscriberChannel::Email,
+            channel,
             locale,
             verified_at: verified.then(|| self.now()),
             components,
@@ -725,12 +782,53 @@ impl Cachet {
         verified: bool,
         locale: Locale,
     ) -> Result<Option<Subscriber>> {
-        let s = self
-            .add_subscriber(actor, email, components, verified, locale)
-            .await?;
-        Ok(self
-            .can(actor, Permission::ReadSubscriberAddresses)
-            .then_some(s))
+        self.add_subscribers_answer(
+            actor,
+            &[SubscriberAddress::Email(email.clone())],
+            components,
+            verified,
+            locale,
+        )
+        .await
+    }
+
+    /// Adds one subscriber per contact, each as [`Cachet::add_subscriber_contact`] does with
+    /// the same components and `verified` (an API client's address with a sibling number and
+    /// chat URL), and answers for the first as [`Cachet::add_subscriber_answer`] does. Every
+    /// contact and the components are checked before anything is stored, so a refused one
+    /// leaves nothing behind.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Cachet::add_subscriber_contact`].
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) async fn add_subscribers_answer(
+        &self,
+        actor: &Actor,
+        contacts: &[SubscriberAddress],
+        components: Vec<ComponentId>,
+        verified: bool,
+        locale: Locale,
+    ) -> Result<Option<Subscriber>> {
+        self.authorize(actor, Permission::ManageSubscribers).await?;
+        for contact in contacts {
+            self.check_subscriber_contact(contact)?;
+        }
+        let mut first = None;
+        // The first contact's create checks the components before it stores anything.
+        for contact in contacts {
+            let s = self
+                .add_subscriber_contact(
+                    actor,
+                    contact,
+                    components.clone(),
+                    verified,
+                    locale.clone(),
+                )
+                .await?;
+            first.get_or_insert(s);
+        }
+        Ok(first.filter(|_| self.can(actor, Permission::ReadSubscriberAddresses)))
     }
 
     /// Deletes a subscriber and their subscriptions (`ManageSubscribers`).
@@ -921,6 +1019,10 @@ impl Cachet {
                 .keyring()
                 .open_phone(&s.email)
                 .map(SubscriberAddress::Sms),
+            SubscriberChannel::Chat => self
+                .keyring()
+                .open_chat_url(&s.email)
+                .map(SubscriberAddress::Chat),
         }
         .map_err(|_| Error::Internal)
     }

@@ -7,6 +7,7 @@ mod access;
 mod account;
 mod actor;
 mod audit;
+mod chat;
 mod content;
 mod error;
 mod idempotency;
@@ -23,6 +24,7 @@ pub use access::WebhookEndpoint;
 pub use actor::Actor;
 pub(crate) use actor::ActorKind;
 pub use audit::{Retention, RetentionReport};
+pub use chat::{CHAT_URL_RULE, redacted_chat_url};
 pub use content::SubscriberAddress;
 pub use error::{Error, Result};
 #[cfg(feature = "web")]

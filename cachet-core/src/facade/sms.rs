@@ -149,7 +149,7 @@ impl Cachet {
     }
 
     /// The number's region is one SMS go to, or the refusal naming `phone_number`.
-    fn sms_region_allowed(&self, phone: &PhoneNumber) -> Result<()> {
+    pub(super) fn sms_region_allowed(&self, phone: &PhoneNumber) -> Result<()> {
         if self.config().sms.allowed_regions.contains(&phone.region()) {
             Ok(())
         } else {

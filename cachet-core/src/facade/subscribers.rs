@@ -418,7 +418,11 @@ impl Cachet {
             "email": address.email().map(crate::validate::Email::as_str),
             "phone_number": match &address {
                 crate::SubscriberAddress::Sms(p) => Some(p.as_str()),
-                crate::SubscriberAddress::Email(_) => None,
+                _ => None,
+            },
+            "slack_webhook_url": match &address {
+                crate::SubscriberAddress::Chat(u) => Some(u.as_str()),
+                _ => None,
             },
             "locale": s.locale.as_str(),
             "verified_at": s.verified_at,

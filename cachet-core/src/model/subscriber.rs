@@ -7,14 +7,18 @@ use super::{
 use crate::validate::{HttpUrl, Locale, Name};
 
 str_enum! {
-    /// How a subscriber is reached: by mail (an address) or by SMS (a mobile number).
+    /// How a subscriber is reached: by mail (an address), by SMS (a mobile number), or by a
+    /// chat platform's incoming webhook (a URL that posts into one channel).
     #[derive(Default)]
-    pub enum SubscriberChannel : "email, sms" {
+    pub enum SubscriberChannel : "email, sms, chat" {
         /// Mails to an address (what subscribers made before SMS existed are).
         #[default]
         Email = "email",
         /// SMS to a mobile number.
         Sms = "sms",
+        /// Messages posted to an incoming-webhook URL of Slack, Mattermost, Discord,
+        /// Microsoft Teams or Google Chat, in the platform's own format.
+        Chat = "chat",
     }
 }
 
@@ -25,11 +29,12 @@ str_enum! {
 pub struct Subscriber {
     /// Its id.
     pub id: SubscriberId,
-    /// The sealed contact: the email address, or the E.164 number of an SMS subscriber
-    /// (sealed under its own associated data, so one cannot be opened as the other).
+    /// The sealed contact: the email address, the E.164 number of an SMS subscriber, or the
+    /// incoming-webhook URL of a chat subscriber (each sealed under its own associated data,
+    /// so one cannot be opened as another).
     pub email: Sealed,
-    /// The keyed hash of the normalised address or number; unique. Numbers are hashed in a
-    /// domain of their own, so a number and an address never share an index.
+    /// The keyed hash of the normalised address, number or URL; unique. Numbers and URLs are
+    /// hashed in domains of their own, so no two channels ever share an index.
     pub blind_index: BlindIndex,
     /// How they are reached.
     pub channel: SubscriberChannel,

@@ -20,6 +20,7 @@
 //!     title: "API outage".into(),
 //!     text: "Requests to the API fail.".into(),
 //!     link: Some(HttpUrl::parse("https://status.example.com/incidents/7").unwrap()),
+//!     more_links: Vec::new(),
 //!     severity: ChatSeverity::Outage,
 //!     idempotency_key: "cachet.7.chat-1.chat".into(),
 //! });
@@ -153,6 +154,36 @@ impl ChatPlatform {
     }
 }
 
+impl ChatPlatform {
+    /// The platforms a visitor's chat subscription may post to: the incoming-webhook ones
+    /// (Matrix needs an access token, which a visitor's form does not take).
+    pub const INCOMING_WEBHOOKS: [ChatPlatform; 5] = [
+        ChatPlatform::Slack,
+        ChatPlatform::Teams,
+        ChatPlatform::Discord,
+        ChatPlatform::GoogleChat,
+        ChatPlatform::Mattermost,
+    ];
+
+    /// The platform an incoming-webhook URL belongs to, recognised by its host and path
+    /// ([`accepts`](Self::accepts)): Slack, Teams, Discord or Google Chat on their own hosts,
+    /// and Mattermost's Slack-compatible format for any other host (a self-hosted
+    /// Mattermost, or another Slack-compatible server). The same URL always gives the same
+    /// platform, so it is recognised again at each delivery rather than stored.
+    #[must_use]
+    pub fn of_incoming_webhook(url: &HttpUrl) -> Self {
+        [
+            ChatPlatform::Slack,
+            ChatPlatform::Teams,
+            ChatPlatform::Discord,
+            ChatPlatform::GoogleChat,
+        ]
+        .into_iter()
+        .find(|p| p.accepts(url))
+        .unwrap_or(ChatPlatform::Mattermost)
+    }
+}
+
 /// The path under a homeserver of a room in Matrix's client-server API.
 const MATRIX_ROOMS_PATH: &str = "/_matrix/client/v3/rooms/";
 
@@ -262,6 +293,9 @@ pub struct ChatMessage {
     pub text: String,
     /// The incident's page on the status page.
     pub link: Option<HttpUrl>,
+    /// More links with their captions (plain text), shown after `link` as the platform shows
+    /// links: a chat subscriber's confirmation link, or its manage and unsubscribe links.
+    pub more_links: Vec<(String, HttpUrl)>,
     /// Colour and label of the message.
     pub severity: ChatSeverity,
     /// event x recipient x channel, stable across retries; Matrix uses it as the transaction
@@ -285,6 +319,7 @@ impl fmt::Debug for ChatMessage {
             .field("title", &self.title)
             .field("text", &self.text)
             .field("link", &self.link)
+            .field("more_links", &self.more_links)
             .field("severity", &self.severity)
             .field("idempotency_key", &self.idempotency_key)
             .finish()
@@ -343,6 +378,36 @@ mod tests {
             severities,
             ["resolved", "info", "degraded", "outage", "maintenance"]
         );
+    }
+
+    #[test]
+    fn an_incoming_webhook_url_is_recognised_by_host_and_path_else_slack_compatible() {
+        for (u, platform) in [
+            (
+                "https://hooks.slack.com/services/T0/B0/x",
+                ChatPlatform::Slack,
+            ),
+            (
+                "https://prod-01.westus.logic.azure.com/workflows/abc",
+                ChatPlatform::Teams,
+            ),
+            (
+                "https://discord.com/api/webhooks/1/tok",
+                ChatPlatform::Discord,
+            ),
+            (
+                "https://chat.googleapis.com/v1/spaces/AAA/messages?key=k",
+                ChatPlatform::GoogleChat,
+            ),
+            (
+                "https://chat.example.org/hooks/abc",
+                ChatPlatform::Mattermost,
+            ),
+            // Slack's host off its webhook path is no Slack webhook: Slack-compatible.
+            ("https://hooks.slack.com/other", ChatPlatform::Mattermost),
+        ] {
+            assert_eq!(ChatPlatform::of_incoming_webhook(&url(u)), platform, "{u}");
+        }
     }
 
     #[test]
@@ -552,6 +617,7 @@ mod tests {
             title: "t".into(),
             text: "x".into(),
             link: None,
+            more_links: Vec::new(),
             severity: ChatSeverity::Info,
             idempotency_key: "k".into(),
         };

@@ -10,6 +10,7 @@
 //! | `/subscribe/sms` | the form | subscribe a mobile number (as `/subscribe`; only when SMS subscriptions are configured) |
 //! | `/subscribe/sms/confirm` | the code form | confirm the number with the SMS code (stateless CSRF token, Origin check, the same rate limit) |
 //! | `/subscribe/sms/inbound/{twilio,vonage}` | 405 | a provider's inbound SMS: signature verified, STOP unsubscribes |
+//! | `/subscribe/chat` | the form | subscribe a chat channel by its incoming-webhook URL (as `/subscribe`; the confirmation link is posted into the channel) |
 //! | `/subscribe/verify/{token}` | confirm page | confirm (token, Origin) |
 //! | `/subscribe/manage/{token}` | the subscription's components | save (token, Origin) |
 //! | `/unsubscribe/{token}` | confirm page | unsubscribe (token, Origin), or RFC 8058 one-click: body `List-Unsubscribe=One-Click` without a form token, the signed URL being the proof |
@@ -42,6 +43,8 @@ struct FormView {
     email_value: String,
     /// The mobile number field and its value, when the form has one.
     phone: Option<String>,
+    /// The incoming-webhook URL field and its value, when the form has one.
+    chat_url: Option<String>,
     /// Whether the form has the SMS code field.
     code: bool,
     /// (id, name, checked), `None` when the form has no component choice.
@@ -57,8 +60,8 @@ struct SubscribePage<'a> {
     notice: Option<String>,
     error: Option<String>,
     form: Option<FormView>,
-    /// The SMS form under the mail form, when SMS subscriptions are configured.
-    sms_form: Option<FormView>,
+    /// The forms under the main one: SMS (when configured) and chat.
+    more_forms: Vec<FormView>,
     link: Option<(&'static str, String)>,
 }
 
@@ -67,6 +70,7 @@ enum Route<'a> {
     Subscribe,
     SubscribeSms,
     ConfirmSms,
+    SubscribeChat,
     Verify(&'a str),
     Manage(&'a str),
     Unsubscribe(&'a str),
@@ -77,6 +81,7 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         "/subscribe" | "/subscribe/" => return Some(Route::Subscribe),
         "/subscribe/sms" => return Some(Route::SubscribeSms),
         "/subscribe/sms/confirm" => return Some(Route::ConfirmSms),
+        "/subscribe/chat" => return Some(Route::SubscribeChat),
         _ => {}
     }
     let one = |prefix: &str| {
@@ -200,7 +205,7 @@ impl Ctx<'_> {
         error: Option<String>,
         form: Option<FormView>,
     ) -> Response<Bytes> {
-        self.page_with(status, title, notice, error, form, None)
+        self.page_with(status, title, notice, error, form, Vec::new())
     }
 
     fn page_with(
@@ -210,7 +215,7 @@ impl Ctx<'_> {
         notice: Option<String>,
         error: Option<String>,
         form: Option<FormView>,
-        sms_form: Option<FormView>,
+        more_forms: Vec<FormView>,
     ) -> Response<Bytes> {
         let link = Some((self.c.t(Msg::NavStatus), self.c.href("/")));
         let page = SubscribePage {
@@ -219,7 +224,7 @@ impl Ctx<'_> {
             notice,
             error,
             form,
-            sms_form,
+            more_forms,
             link,
         };
         match page.render() {
@@ -334,6 +339,8 @@ async fn answer(
         Route::SubscribeSms => subscribe_get(&cx).await,
         Route::ConfirmSms if post => confirm_sms_post(&cx).await,
         Route::ConfirmSms => Ok(confirm_sms_page(&cx, StatusCode::OK, "", None, None)),
+        Route::SubscribeChat if post => subscribe_chat_post(&cx).await,
+        Route::SubscribeChat => subscribe_get(&cx).await,
         Route::Verify(t) if post => verify_post(&cx, t).await,
         Route::Verify(t) => verify_get(&cx, t).await,
         Route::Manage(t) if post => manage_post(&cx, t).await,
@@ -357,6 +364,7 @@ fn subscribe_form(cx: &Ctx<'_>, email: &str, components: Vec<(i64, String, bool)
         email: true,
         email_value: email.to_owned(),
         phone: None,
+        chat_url: None,
         code: false,
         components: Some(components),
         button: cx.c.t(Msg::SubscribeButton),
@@ -378,18 +386,18 @@ async fn subscribe_get(cx: &Ctx<'_>) -> Answer {
         return Ok(closed(cx));
     }
     let choices = cx.choices(&[]).await?;
-    let sms = if cx.cachet.sms_enabled() {
-        Some(sms_form(cx, "", choices.clone()))
-    } else {
-        None
-    };
+    let mut more = Vec::new();
+    if cx.cachet.sms_enabled() {
+        more.push(sms_form(cx, "", choices.clone()));
+    }
+    more.push(chat_form(cx, "", choices.clone()));
     Ok(cx.page_with(
         StatusCode::OK,
         Msg::SubscribeTitle,
         None,
         None,
         Some(subscribe_form(cx, "", choices)),
-        sms,
+        more,
     ))
 }
 
@@ -401,9 +409,25 @@ fn sms_form(cx: &Ctx<'_>, phone: &str, components: Vec<(i64, String, bool)>) -> 
         email: false,
         email_value: String::new(),
         phone: Some(phone.to_owned()),
+        chat_url: None,
         code: false,
         components: Some(components),
         button: cx.c.t(Msg::SubscribeSmsButton),
+    }
+}
+
+fn chat_form(cx: &Ctx<'_>, url: &str, components: Vec<(i64, String, bool)>) -> FormView {
+    FormView {
+        action: cx.c.href("/subscribe/chat"),
+        token: cx.token("subscribe-chat"),
+        intro: Some(cx.c.t(Msg::SubscribeChatIntro).to_owned()),
+        email: false,
+        email_value: String::new(),
+        phone: None,
+        chat_url: Some(url.to_owned()),
+        code: false,
+        components: Some(components),
+        button: cx.c.t(Msg::SubscribeChatButton),
     }
 }
 
@@ -422,6 +446,7 @@ fn confirm_sms_page(
         email: false,
         email_value: String::new(),
         phone: Some(phone.to_owned()),
+        chat_url: None,
         code: true,
         components: None,
         button: cx.c.t(Msg::VerifyButton),
@@ -477,7 +502,7 @@ async fn subscribe_sms_post(cx: &Ctx<'_>) -> Answer {
             None,
             Some(cx.c.t(error).to_owned()),
             None,
-            Some(sms_form(cx, &shown, choices)),
+            vec![sms_form(cx, &shown, choices)],
         )
     };
     let Ok(phone) = PhoneNumber::parse(raw) else {
@@ -501,6 +526,64 @@ async fn subscribe_sms_post(cx: &Ctx<'_>) -> Answer {
         )),
         Err(Error::Validation(v)) if v.field() == "phone_number" => {
             Ok(retry(Msg::PhoneRegionRefused, cx.choices(&checked).await?))
+        }
+        Err(Error::Validation(_)) => Ok(retry(Msg::InvalidComponents, cx.choices(&[]).await?)),
+        Err(Error::NotFound { .. }) => Ok(closed(cx)),
+        Err(e) => Err(e),
+    }
+}
+
+/// A visitor subscribes a chat channel: the same answer for a new URL and a known one (the
+/// confirmation is posted into the channel, so only its members can confirm).
+async fn subscribe_chat_post(cx: &Ctx<'_>) -> Answer {
+    if !cx.subscribers_on {
+        return Ok(closed(cx));
+    }
+    if let Some(refusal) = cx.check_form("subscribe-chat") {
+        return Ok(refusal);
+    }
+    if let Some(refusal) = over_client_limit(cx).await {
+        return Ok(refusal);
+    }
+    let raw = cx.field("webhook_url").unwrap_or_default();
+    let chosen = cx.chosen();
+    let checked = chosen.clone().unwrap_or_default();
+    let retry = |error: Msg, choices| {
+        // The URL is echoed only into the visitor's own form (escaped), never logged.
+        let shown: String = raw
+            .chars()
+            .take(crate::validate::HttpUrl::MAX_CHARS)
+            .collect();
+        cx.page_with(
+            StatusCode::BAD_REQUEST,
+            Msg::SubscribeTitle,
+            None,
+            Some(cx.c.t(error).to_owned()),
+            None,
+            vec![chat_form(cx, &shown, choices)],
+        )
+    };
+    let Ok(url) = crate::validate::HttpUrl::parse(raw) else {
+        return Ok(retry(Msg::InvalidChatUrl, cx.choices(&checked).await?));
+    };
+    let Ok(components) = chosen else {
+        return Ok(retry(Msg::InvalidComponents, cx.choices(&[]).await?));
+    };
+    let locale = Locale::parse(cx.c.lang()).unwrap_or_else(|_| Locale::english());
+    match cx
+        .cachet
+        .subscribe_chat(cx.client, &url, &components, locale)
+        .await
+    {
+        Ok(()) => Ok(cx.page(
+            StatusCode::OK,
+            Msg::SubscribeTitle,
+            Some(cx.c.t(Msg::SubscribeChatSent).to_owned()),
+            None,
+            None,
+        )),
+        Err(Error::Validation(v)) if v.field() == "url" => {
+            Ok(retry(Msg::InvalidChatUrl, cx.choices(&checked).await?))
         }
         Err(Error::Validation(_)) => Ok(retry(Msg::InvalidComponents, cx.choices(&[]).await?)),
         Err(Error::NotFound { .. }) => Ok(closed(cx)),
@@ -618,6 +701,7 @@ async fn verify_get(cx: &Ctx<'_>, token: &str) -> Answer {
         email: false,
         email_value: String::new(),
         phone: None,
+        chat_url: None,
         code: false,
         components: None,
         button: cx.c.t(Msg::VerifyButton),
@@ -650,6 +734,7 @@ fn manage_form(cx: &Ctx<'_>, token: &str, choices: Vec<(i64, String, bool)>) -> 
         email: false,
         email_value: String::new(),
         phone: None,
+        chat_url: None,
         code: false,
         components: Some(choices),
         button: cx.c.t(Msg::ManageSave),
@@ -667,6 +752,7 @@ fn manage_unsubscribe_form(cx: &Ctx<'_>, id: crate::model::SubscriberId) -> Form
         email: false,
         email_value: String::new(),
         phone: None,
+        chat_url: None,
         code: false,
         components: None,
         button: cx.c.t(Msg::UnsubscribeButton),
@@ -693,7 +779,7 @@ async fn manage_get(cx: &Ctx<'_>, token: &str) -> Answer {
         None,
         None,
         Some(manage_form(cx, token, choices)),
-        Some(manage_unsubscribe_form(cx, s.id)),
+        vec![manage_unsubscribe_form(cx, s.id)],
     ))
 }
 
@@ -727,7 +813,7 @@ async fn manage_post(cx: &Ctx<'_>, token: &str) -> Answer {
                 Some(cx.c.t(Msg::ManageSaved).to_owned()),
                 None,
                 Some(manage_form(cx, token, choices)),
-                Some(manage_unsubscribe_form(cx, s.id)),
+                vec![manage_unsubscribe_form(cx, s.id)],
             ))
         }
         Err(Error::Validation(_)) => {
@@ -756,6 +842,7 @@ fn unsubscribe_get(cx: &Ctx<'_>, token: &str) -> Answer {
         email: false,
         email_value: String::new(),
         phone: None,
+        chat_url: None,
         code: false,
         components: None,
         button: cx.c.t(Msg::UnsubscribeButton),
@@ -985,6 +1072,11 @@ mod tests {
             Some(Route::ConfirmSms)
         ));
         assert!(route_of("/subscribe/sms/other").is_none());
+        assert!(matches!(
+            route_of("/subscribe/chat"),
+            Some(Route::SubscribeChat)
+        ));
+        assert!(route_of("/subscribe/chat/x").is_none());
         assert!(route_of("/subscribe/verify/").is_none());
         assert!(route_of("/subscribe/verify/a/b").is_none());
         assert!(route_of("/subscribers").is_none());

@@ -442,6 +442,9 @@ impl DeliverCtx {
                 ))
             }
             Recipient::SmsSubscriber(id) => self.render_sms(d, id, &event, &settings).await,
+            Recipient::ChatSubscriber(id) => {
+                self.render_chat_subscriber(d, id, &event, &settings).await
+            }
             Recipient::Direct(_) => self.render_direct(&event, &settings),
             Recipient::Chat(id) => {
                 let w = self.endpoint(id, &event).await?;
@@ -493,6 +496,7 @@ impl DeliverCtx {
                         title: parts.title,
                         text: parts.text,
                         link: parts.link.and_then(|l| HttpUrl::parse(&l).ok()),
+                        more_links: Vec::new(),
                         severity: parts.severity,
                         idempotency_key: d.idempotency_key.clone(),
                     }),
@@ -732,6 +736,107 @@ impl DeliverCtx {
             Message::Sms(SmsMessage {
                 to,
                 body,
+                idempotency_key: d.idempotency_key.clone(),
+            }),
+            Some(address),
+        ))
+    }
+
+    /// A message posted to a chat subscriber's incoming webhook, in the platform's format
+    /// (recognised from the URL): the confirmation link, the manage link once confirmed (or
+    /// subscribed again), or an incident, maintenance or component notice with the manage
+    /// and unsubscribe links. The URL goes through the notifier's guarded client, which
+    /// checks every address it resolves to, as for any webhook.
+    async fn render_chat_subscriber(
+        &self,
+        d: &Delivery,
+        id: SubscriberId,
+        event: &OutboxEvent,
+        settings: &Settings,
+    ) -> Result<(Message, Option<String>), RenderError> {
+        let s = self.subscriber(id).await?;
+        if s.channel != SubscriberChannel::Chat {
+            return Err(RenderError::Permanent(
+                "the subscriber is not a chat subscriber",
+            ));
+        }
+        let url = self
+            .cachet
+            .keyring()
+            .open_chat_url(&s.email)
+            .map_err(|_| RenderError::Permanent("the URL cannot be opened"))?;
+        let platform = super::super::ChatPlatform::of_incoming_webhook(&url);
+        let lang = Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En);
+        let cat = Catalog::new(lang);
+        let site = site_name(settings, &cat);
+        let base = self.base_url();
+        // Links go in as captioned links, which each platform renders natively (its text
+        // markup would escape a URL written into the text).
+        let link = |caption: Msg, path: String| {
+            HttpUrl::parse(&format!("{base}{path}"))
+                .map(|u| (cat.t(caption).to_owned(), u))
+                .map_err(|_| RenderError::Permanent("the public URL makes no valid link"))
+        };
+        let signed =
+            |purpose: LinkPurpose| purpose.path(&links::sign(self.cachet.keyring(), purpose, s.id));
+        let manage_links = || -> Result<Vec<(String, HttpUrl)>, RenderError> {
+            Ok(vec![
+                link(Msg::MailManage, signed(LinkPurpose::Manage))?,
+                link(Msg::MailUnsubscribe, signed(LinkPurpose::Unsubscribe))?,
+            ])
+        };
+        let (parts, more_links) = match event.kind {
+            EventKind::SubscriberVerification => {
+                if s.verified_at.is_some() {
+                    return Err(RenderError::Permanent("already verified"));
+                }
+                let raw = self.mint_verification(s.id).await?;
+                let parts = render::ChatParts {
+                    title: cat.tf(Msg::MailVerifySubject, &[&site]),
+                    text: cat.t(Msg::ChatVerifyBody).to_owned(),
+                    link: None,
+                    severity: ChatSeverity::Info,
+                };
+                (
+                    parts,
+                    vec![link(Msg::VerifyButton, format!("/subscribe/verify/{raw}"))?],
+                )
+            }
+            EventKind::SubscriberAlreadySubscribed => {
+                if s.verified_at.is_none() {
+                    return Err(RenderError::Permanent("the subscriber is not verified"));
+                }
+                let parts = render::ChatParts {
+                    title: cat.tf(Msg::MailAlreadySubject, &[&site]),
+                    text: cat.t(Msg::ChatAlreadyBody).to_owned(),
+                    link: None,
+                    severity: ChatSeverity::Info,
+                };
+                (parts, manage_links()?)
+            }
+            kind => {
+                if s.verified_at.is_none() {
+                    return Err(RenderError::Permanent("the subscriber is not verified"));
+                }
+                let tz = settings.app_timezone.tz();
+                let parts = render::chat_parts(&cat, tz, kind, &event.payload, &base)
+                    .ok_or(RenderError::Permanent("malformed event"))?;
+                (parts, manage_links()?)
+            }
+        };
+        // The URL is the channel's credential: scrubbed from any error the notifier returns.
+        let address = url.as_str().to_owned();
+        Ok((
+            Message::Chat(ChatMessage {
+                platform,
+                url,
+                room: None,
+                token: None,
+                title: parts.title,
+                text: parts.text,
+                link: parts.link.and_then(|l| HttpUrl::parse(&l).ok()),
+                more_links,
+                severity: parts.severity,
                 idempotency_key: d.idempotency_key.clone(),
             }),
             Some(address),

@@ -9,6 +9,9 @@ pub(super) enum Recipient {
     Subscriber(SubscriberId),
     /// An SMS subscriber: the same key as a mail subscriber's, delivered on [`Channel::Sms`].
     SmsSubscriber(SubscriberId),
+    /// A chat subscriber (an incoming-webhook URL a visitor subscribed): the same key as a
+    /// mail subscriber's, delivered on [`Channel::Chat`].
+    ChatSubscriber(SubscriberId),
     Webhook(WebhookId),
     /// A webhook endpoint whose format is a chat platform's: the same endpoint (and key, so
     /// its delivery log lists it), delivered on [`Channel::Chat`].
@@ -20,18 +23,22 @@ pub(super) enum Recipient {
 impl Recipient {
     pub(super) fn key(self) -> String {
         match self {
-            Self::Subscriber(id) | Self::SmsSubscriber(id) => format!("subscriber:{}", id.get()),
+            Self::Subscriber(id) | Self::SmsSubscriber(id) | Self::ChatSubscriber(id) => {
+                format!("subscriber:{}", id.get())
+            }
             Self::Webhook(id) | Self::Chat(id) => format!("webhook:{}", id.get()),
             Self::Direct(Some(id)) => format!("user:{}", id.get()),
             Self::Direct(None) => "address".to_owned(),
         }
     }
 
-    /// A subscriber as a recipient: on the SMS channel when they subscribed a number.
+    /// A subscriber as a recipient: on the SMS channel when they subscribed a number, on the
+    /// chat channel when they subscribed an incoming-webhook URL.
     pub(super) fn subscriber(id: SubscriberId, channel: SubscriberChannel) -> Self {
         match channel {
             SubscriberChannel::Email => Self::Subscriber(id),
             SubscriberChannel::Sms => Self::SmsSubscriber(id),
+            SubscriberChannel::Chat => Self::ChatSubscriber(id),
         }
     }
 
@@ -45,6 +52,9 @@ impl Recipient {
         let id: i64 = id.parse().ok()?;
         match kind {
             "subscriber" if channel == Channel::Sms => Some(Self::SmsSubscriber(SubscriberId(id))),
+            "subscriber" if channel == Channel::Chat => {
+                Some(Self::ChatSubscriber(SubscriberId(id)))
+            }
             "subscriber" => Some(Self::Subscriber(SubscriberId(id))),
             "webhook" if channel == Channel::Chat => Some(Self::Chat(WebhookId(id))),
             "webhook" => Some(Self::Webhook(WebhookId(id))),
@@ -57,7 +67,7 @@ impl Recipient {
         match self {
             Self::Subscriber(_) | Self::Direct(_) => Channel::Email,
             Self::Webhook(_) => Channel::Webhook,
-            Self::Chat(_) => Channel::Chat,
+            Self::Chat(_) | Self::ChatSubscriber(_) => Channel::Chat,
             Self::SmsSubscriber(_) => Channel::Sms,
         }
     }
@@ -76,9 +86,9 @@ pub(super) fn webhook_recipient(w: &Webhook) -> Recipient {
 /// (dot-atom characters only).
 pub(super) fn idempotency_key(event: OutboxEventId, r: Recipient) -> String {
     let who = match r {
-        Recipient::Subscriber(id) | Recipient::SmsSubscriber(id) => {
-            format!("subscriber-{}", id.get())
-        }
+        Recipient::Subscriber(id)
+        | Recipient::SmsSubscriber(id)
+        | Recipient::ChatSubscriber(id) => format!("subscriber-{}", id.get()),
         Recipient::Webhook(id) | Recipient::Chat(id) => format!("webhook-{}", id.get()),
         Recipient::Direct(Some(id)) => format!("user-{}", id.get()),
         Recipient::Direct(None) => "address".to_owned(),
@@ -200,10 +210,11 @@ impl Dispatcher {
         let mut out = Vec::new();
         if !silent_for_subscribers && (affected.is_empty() || !remaining.is_empty()) {
             // SMS cost money per message: SMS subscribers hear of incidents and maintenance,
-            // not of every component status change (an outage comes with an incident).
+            // not of every component status change (an outage comes with an incident). Mail
+            // and chat subscribers hear of all three.
             let sms = !about_component;
             for (id, channel) in self.subscribers_for(&remaining).await? {
-                if channel == SubscriberChannel::Email || sms {
+                if channel != SubscriberChannel::Sms || sms {
                     out.push(Recipient::subscriber(id, channel));
                 }
             }
@@ -283,5 +294,28 @@ impl Dispatcher {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chat_subscriber_keeps_the_subscriber_key_on_the_chat_channel() {
+        let r = Recipient::subscriber(SubscriberId(5), SubscriberChannel::Chat);
+        assert_eq!(r, Recipient::ChatSubscriber(SubscriberId(5)));
+        assert_eq!(r.key(), "subscriber:5");
+        assert_eq!(r.channel(), Channel::Chat);
+        assert_eq!(Recipient::parse(&r.key(), Channel::Chat), Some(r));
+        // The same key on the chat channel is an endpoint's only with the endpoint's prefix.
+        assert_eq!(
+            Recipient::parse("webhook:5", Channel::Chat),
+            Some(Recipient::Chat(WebhookId(5)))
+        );
+        assert_eq!(
+            idempotency_key(OutboxEventId(17), r),
+            "cachet.17.subscriber-5.chat"
+        );
     }
 }

@@ -62,20 +62,66 @@ pub(super) fn cases() -> Vec<HttpCase> {
             .json(&json!({"email": "ann@example.com", "verify": false}))
             .expect_at("/data/id", json!(1))
             .expect_at("/data/verified_at", json!("2026-01-01 00:00:00")),
-        // Cachet's clients send the fields of Cachet's subscriber model; Cachet's API ignores
-        // the phone number and Slack URL on create and answers them as null.
-        post("subscribers: a Cachet client's phone number and Slack URL are accepted")
+        // Cachet's clients send the fields of Cachet's subscriber model (Cachet 2.4 ignores
+        // the phone number and Slack URL on create). Here each adds a sibling subscriber on
+        // its own channel; the answer shows them redacted, never the URL's secret path.
+        post("subscribers: a Cachet client's Slack URL adds a chat subscriber, shown redacted")
             .json(&json!({
                 "email": "bob@example.com",
-                "phone_number": "+15555550100",
+                "phone_number": "",
                 "slack_webhook_url": "https://hooks.slack.com/services/T0/B0/x",
                 "verify": "1",
             }))
             .expect_at("/data/email", json!("bob@example.com"))
             .expect_at("/data/phone_number", json!(null))
-            .expect_at("/data/slack_webhook_url", json!(null))
+            .expect_at(
+                "/data/slack_webhook_url",
+                json!("https://hooks.slack.com/[redacted]"),
+            )
             .expect_at("/data/verified_at", json!("2026-01-01 00:00:00"))
-            .not_contains("hooks.slack.com"),
+            .not_contains("T0/B0"),
+        post("subscribers: a phone number in an SMS region adds an SMS subscriber, masked")
+            .configure(|c| c.sms = crate::SmsPolicy::for_regions(["US"]))
+            .json(&json!({"email": "bob@example.com", "phone_number": "+1 201 555 0123"}))
+            .expect_at("/data/email", json!("bob@example.com"))
+            .expect_at("/data/phone_number", json!("+1 ••• ••• 0123"))
+            .not_contains("5550123"),
+        post("subscribers: a phone number is 400 naming it when the page sends no SMS")
+            .json(&json!({"email": "bob@example.com", "phone_number": "+15555550100"}))
+            .error(400)
+            .contains("phone_number"),
+        post("subscribers: a Slack URL on a private address is 400 naming it")
+            .json(&json!({
+                "email": "bob@example.com",
+                "slack_webhook_url": "https://10.0.0.1/services/T0/B0/x",
+            }))
+            .error(400)
+            .contains("slack_webhook_url"),
+        post("subscribers: a plain-http Slack URL is 400 naming it")
+            .json(&json!({
+                "email": "bob@example.com",
+                "slack_webhook_url": "http://hooks.slack.com/services/T0/B0/x",
+            }))
+            .error(400)
+            .contains("slack_webhook_url"),
+        HttpCase::get(
+            "subscribe page: a form subscribes a chat channel by its webhook URL",
+            "/subscribe",
+        )
+        // The form's action under whatever prefix the site is mounted at.
+        .contains("/subscribe/chat\"")
+        .contains("name=\"webhook_url\""),
+        HttpCase::new(
+            "subscribe page: the chat form without its token is 403",
+            "POST",
+            "/subscribe/chat",
+        )
+        .body(
+            "application/x-www-form-urlencoded",
+            "webhook_url=https%3A%2F%2Fhooks.slack.com%2Fservices%2FT0%2FB0%2Fx",
+        )
+        .status(403)
+        .not_contains("hooks.slack.com"),
         post("subscribers: a bad address is 400")
             .json(&json!({"email": "not an address"}))
             .error(400),

@@ -44,6 +44,15 @@ fn cell<'a>(row: &'a [Value], name: &str, column: &str) -> Result<&'a Value, Fai
 pub async fn backup_dump_holds_every_row_as_stored(store: &dyn Store) -> Result<(), Failure> {
     let c = component(store, "API", 10).await?;
     let s = subscriber(store, 3, vec![c.id], 20).await?;
+    let chat = store
+        .create_subscriber(
+            cx(21),
+            &NewSubscriber::new(sealed(4), blind(4), crate::validate::Locale::english())
+                .with_channel(SubscriberChannel::Chat),
+            &no_effects,
+        )
+        .await
+        .ctx("create_subscriber (chat)")?;
     let w = store
         .create_webhook(
             cx(30),
@@ -137,6 +146,15 @@ pub async fn backup_dump_holds_every_row_as_stored(store: &dyn Store) -> Result<
         cell(sr, "subscribers", "channel")?,
         &Value::Text("email".into()),
         "a subscriber's channel",
+    )?;
+    ensure_eq(
+        cell(
+            row_by_id(&dump, "subscribers", chat.id.0)?,
+            "subscribers",
+            "channel",
+        )?,
+        &Value::Text("chat".into()),
+        "a chat subscriber's channel",
     )?;
     let wr = row_by_id(&dump, "webhooks", w.id.0)?;
     ensure_eq(

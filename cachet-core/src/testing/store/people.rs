@@ -183,8 +183,8 @@ pub async fn subscribers_crud(store: &dyn Store) -> Result<(), Failure> {
     Ok(())
 }
 
-/// An SMS subscriber keeps its channel through create, read, look-up, list and update (the
-/// channel never changes), next to a mail subscriber that stays one.
+/// SMS and chat subscribers keep their channel through create, read, look-up, list and
+/// update (the channel never changes), next to a mail subscriber that stays one.
 pub async fn subscriber_channel_round_trips(store: &dyn Store) -> Result<(), Failure> {
     let mail = subscriber(store, 1, Vec::new(), 10).await?;
     let new = NewSubscriber::new(sealed(2), blind(2), Locale::english())
@@ -196,6 +196,29 @@ pub async fn subscriber_channel_round_trips(store: &dyn Store) -> Result<(), Fai
         .ctx("create_subscriber")?;
     ensure_eq(sms.channel, SubscriberChannel::Sms, "created channel")?;
     ensure_eq(mail.channel, SubscriberChannel::Email, "default channel")?;
+    let chat = store
+        .create_subscriber(
+            cx(11),
+            &NewSubscriber::new(sealed(4), blind(4), Locale::english())
+                .with_channel(SubscriberChannel::Chat),
+            &no_effects,
+        )
+        .await
+        .ctx("create_subscriber (chat)")?;
+    ensure_eq(
+        chat.channel,
+        SubscriberChannel::Chat,
+        "created chat channel",
+    )?;
+    ensure_eq(
+        store
+            .subscriber_by_blind_index(&blind(4))
+            .await
+            .ctx("by blind index (chat)")?
+            .map(|s| (s.channel, s.email)),
+        Some((SubscriberChannel::Chat, sealed(4))),
+        "chat channel and sealed URL by blind index",
+    )?;
     ensure_eq(
         store.subscriber(sms.id).await.ctx("subscriber")?.channel,
         SubscriberChannel::Sms,
@@ -223,8 +246,22 @@ pub async fn subscriber_channel_round_trips(store: &dyn Store) -> Result<(), Fai
         vec![
             (mail.id, SubscriberChannel::Email),
             (sms.id, SubscriberChannel::Sms),
+            (chat.id, SubscriberChannel::Chat),
         ],
         "channels listed",
+    )?;
+    let verified = SubscriberPatch {
+        verified_at: Some(Some(at(13))),
+        ..SubscriberPatch::default()
+    };
+    let u = store
+        .update_subscriber(cx(13), chat.id, &verified, &no_effects)
+        .await
+        .ctx("update_subscriber (chat)")?;
+    ensure_eq(
+        u.channel,
+        SubscriberChannel::Chat,
+        "chat channel after update",
     )?;
     let patch = SubscriberPatch {
         email: Some((sealed(3), blind(3))),

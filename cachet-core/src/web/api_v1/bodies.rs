@@ -187,6 +187,16 @@ pub(crate) static SUBSCRIBER: Body = Body {
             "Mark verified at once instead of sending a verification mail.",
         ),
         f("components", Ty::IntList, "Component ids (default all)."),
+        f(
+            "phone_number",
+            Ty::Str,
+            "Also subscribe this mobile number by SMS (same components and `verify`).",
+        ),
+        f(
+            "slack_webhook_url",
+            Ty::Str,
+            "Also subscribe this chat incoming-webhook URL (same components and `verify`).",
+        ),
     ],
 };
 

@@ -368,11 +368,14 @@ pub struct SubscriberDto {
     pub global: bool,
     /// `null` in the answer to a token that may not read addresses.
     pub id: Option<i64>,
-    /// Always `null`: subscribers are reached by email. Cachet's answers carry the key and
-    /// its API accepts the field on create without storing it; clients that read it keep
-    /// working.
+    /// An SMS subscriber's number, masked (`+44 ••• ••• 3456`); on a create's answer, the
+    /// number of the SMS subscriber the request added beside the address, masked. `null`
+    /// otherwise.
     pub phone_number: Option<String>,
-    /// Always `null`, as `phone_number`.
+    /// A chat subscriber's incoming-webhook URL as scheme and host only
+    /// (`https://hooks.slack.com/[redacted]`: the path is the channel's credential); on a
+    /// create's answer, the URL of the chat subscriber the request added, so redacted.
+    /// `null` otherwise.
     pub slack_webhook_url: Option<String>,
     /// Its subscriptions to single components.
     pub subscriptions: Vec<SubscriptionDto>,

@@ -329,16 +329,22 @@ pub fn subscriber(
 ) -> SubscriberDto {
     SubscriberDto {
         created_at: date(s.created_at, tz),
-        // An SMS subscriber's number is never shown back (`phone_number` stays null): no
-        // address either.
+        // An SMS or chat subscriber has no address; its number is shown masked and its URL
+        // as scheme and host (the path is the channel's credential), never whole.
         email: address
             .email()
             .map(|e| e.as_str().to_owned())
             .unwrap_or_default(),
         global: s.global,
         id: Some(s.id.get()),
-        phone_number: None,
-        slack_webhook_url: None,
+        phone_number: match address {
+            crate::SubscriberAddress::Sms(p) => Some(p.masked()),
+            _ => None,
+        },
+        slack_webhook_url: match address {
+            crate::SubscriberAddress::Chat(u) => Some(crate::redacted_chat_url(u)),
+            _ => None,
+        },
         subscriptions: subscriptions.iter().map(|x| subscription(x, tz)).collect(),
         updated_at: date(s.updated_at, tz),
         verified_at: opt_date(s.verified_at, tz),

@@ -442,7 +442,7 @@ messages! {
     /// subscribers).
     ManageUnsubscribeIntro => { en: "To stop every update from this status page, by email, SMS or chat, unsubscribe:", de: "Um keine Updates dieser Statusseite mehr zu erhalten, per E-Mail, SMS oder Chat, bestellen Sie ab:", fr: "Pour ne plus recevoir aucune mise à jour de cette page d'état, par e-mail, SMS ou chat, désabonnez-vous :" },
     /// After unsubscribing.
-    UnsubscribeDone => { en: "You are unsubscribed and will get no more emails.", de: "Sie sind abgemeldet und erhalten keine E-Mails mehr.", fr: "Vous êtes désabonné et ne recevrez plus d'e-mails." },
+    UnsubscribeDone => { en: "You are unsubscribed and will get no more updates from us.", de: "Sie sind abgemeldet und erhalten keine Updates mehr von uns.", fr: "Vous êtes désabonné et ne recevrez plus de mises à jour de notre part." },
     /// Subject of the verification mail; `{0}` is the site name.
     MailVerifySubject => { en: "Confirm your subscription to {0}", de: "Bestätigen Sie Ihr Abonnement von {0}", fr: "Confirmez votre abonnement à {0}" },
     /// SMS with a confirmation code: {0} the site, {1} the code.

@@ -663,11 +663,7 @@ async fn run(backend: Backend, dump: &Dump, mix: Mix, deliver: bool) -> Option<F
     let mut delivered = 0;
     while delivered < mix.total() {
         let t = send.tick().await.unwrap();
-        assert_eq!(
-            (t.failed, t.retried, t.lost),
-            (0, 0, 0),
-            "{t:?}"
-        );
+        assert_eq!((t.failed, t.retried, t.lost), (0, 0, 0), "{t:?}");
         delivered += t.delivered;
         assert!(!is_idle(&t), "stalled at {delivered} of {}", mix.total());
     }

@@ -24,9 +24,8 @@
 
 use std::net::IpAddr;
 
-use super::{Actor, Cachet, Result};
+use super::{Cachet, Result};
 use crate::model::*;
-use crate::notify::budget;
 use crate::validate::{HttpUrl, Locale, ValidationError, Violation};
 
 /// The rule a chat subscription's URL must meet, for the error naming its field.
@@ -96,24 +95,14 @@ impl Cachet {
         self.subscriptions_open().await?;
         self.check_chat_url(url, "url")?;
         let components = self.subscribable(components).await?;
-        let actor = Actor::anonymous(client);
-        let (sealed, index) = self.keyring().seal_chat_url(url)?;
-        // The index is in the chat domain, so the key is the URL's alone.
-        let key = budget::confirmation_key(&index);
-        // As for mail: two concurrent subscribes of one URL spend its budget once.
-        let _budget = self.inner.attempts.enter(&key).await;
-        if let Some(existing) = self.store().subscriber_by_blind_index(&index).await? {
-            return self.resend_confirmation(&existing, &key).await;
-        }
-        let send = self.confirmation_budget(&key).await?;
-        let new = NewSubscriber::new(sealed, index, locale)
-            .with_channel(SubscriberChannel::Chat)
-            .with_components(components);
-        self.create_unverified(
-            &actor,
-            &new,
-            &key,
-            send,
+        // The index is in the chat domain, so the budget's key is the URL's alone.
+        let contact = self.keyring().seal_chat_url(url)?;
+        self.subscribe_sealed(
+            client,
+            contact,
+            SubscriberChannel::Chat,
+            components,
+            locale,
             "visitor subscribed a chat channel, unverified",
         )
         .await

@@ -190,23 +190,13 @@ impl Cachet {
         }
         self.sms_region_allowed(phone)?;
         let components = self.subscribable(components).await?;
-        let actor = Actor::anonymous(client);
-        let (sealed, index) = self.keyring().seal_phone(phone)?;
-        let key = budget::sms_confirmation_key(&index);
-        // As for mail: two concurrent subscribes of one number spend its budget once.
-        let _budget = self.inner.attempts.enter(&key).await;
-        if let Some(existing) = self.store().subscriber_by_blind_index(&index).await? {
-            return self.resend_confirmation(&existing, &key).await;
-        }
-        let send = self.confirmation_budget(&key).await?;
-        let new = NewSubscriber::new(sealed, index, locale)
-            .with_channel(SubscriberChannel::Sms)
-            .with_components(components);
-        self.create_unverified(
-            &actor,
-            &new,
-            &key,
-            send,
+        let contact = self.keyring().seal_phone(phone)?;
+        self.subscribe_sealed(
+            client,
+            contact,
+            SubscriberChannel::Sms,
+            components,
+            locale,
             "visitor subscribed by SMS, unverified",
         )
         .await

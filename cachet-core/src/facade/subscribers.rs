@@ -112,31 +112,49 @@ impl Cachet {
     ) -> Result<()> {
         self.subscriptions_open().await?;
         let components = self.subscribable(components).await?;
-        let actor = Actor::anonymous(client);
-        let (sealed, index) = self.keyring().seal_email(email)?;
-        // Hold the recipient's budget key until the mail is enqueued, so two concurrent
-        // subscribes for one address spend it once (the throttle table has no atomic
-        // increment; instances sharing a database can each send one mail in the same instant
-        // at most). Subscribes for other addresses do not wait.
-        let _budget = self
-            .inner
-            .attempts
-            .enter(&budget::confirmation_key(&index))
-            .await;
-        let key = budget::confirmation_key(&index);
+        let contact = self.keyring().seal_email(email)?;
+        self.subscribe_sealed(
+            client,
+            contact,
+            SubscriberChannel::Email,
+            components,
+            locale,
+            "visitor subscribed, unverified",
+        )
+        .await
+    }
+
+    /// The rest of a visitor's subscribe once the contact (address, number or chat URL) is
+    /// valid and sealed: a known contact gets its confirmation again within its budget, a new
+    /// one becomes an unverified subscriber with its confirmation. The answer is the same.
+    pub(super) async fn subscribe_sealed(
+        &self,
+        client: Option<IpAddr>,
+        (sealed, index): (Sealed, BlindIndex),
+        channel: SubscriberChannel,
+        components: Vec<ComponentId>,
+        locale: Locale,
+        note: &'static str,
+    ) -> Result<()> {
+        // Each contact has its own confirmation budget; a number's is in a domain of its own
+        // (its codes are counted apart from links).
+        let key = match channel {
+            SubscriberChannel::Sms => budget::sms_confirmation_key(&index),
+            _ => budget::confirmation_key(&index),
+        };
+        // Hold the recipient's budget key until the confirmation is enqueued, so two
+        // concurrent subscribes for one contact spend it once (the throttle table has no
+        // atomic increment; instances sharing a database can each send one in the same
+        // instant at most). Subscribes for other contacts do not wait.
+        let _budget = self.inner.attempts.enter(&key).await;
         if let Some(existing) = self.store().subscriber_by_blind_index(&index).await? {
             return self.resend_confirmation(&existing, &key).await;
         }
-        let mail = self.confirmation_budget(&key).await?;
-        let new = NewSubscriber {
-            email: sealed,
-            blind_index: index,
-            channel: SubscriberChannel::Email,
-            locale,
-            verified_at: None,
-            components,
-        };
-        self.create_unverified(&actor, &new, &key, mail, "visitor subscribed, unverified")
+        let send = self.confirmation_budget(&key).await?;
+        let new = NewSubscriber::new(sealed, index, locale)
+            .with_channel(channel)
+            .with_components(components);
+        self.create_unverified(&Actor::anonymous(client), &new, &key, send, note)
             .await
     }
 

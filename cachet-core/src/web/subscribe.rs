@@ -461,6 +461,19 @@ fn confirm_sms_page(
 }
 
 /// The per-client subscribe limit (shared by the mail and SMS forms): the refusal when spent.
+/// The gate every visitor form that writes passes: the form open (`open`: subscriptions on,
+/// and its channel configured), its token and origin, and the per-client limit. `Some` is the
+/// answer that ends the request.
+async fn admit(cx: &Ctx<'_>, form: &str, open: bool) -> Option<Response<Bytes>> {
+    if !open {
+        return Some(closed(cx));
+    }
+    if let Some(refusal) = cx.check_form(form) {
+        return Some(refusal);
+    }
+    over_client_limit(cx).await
+}
+
 async fn over_client_limit(cx: &Ctx<'_>) -> Option<Response<Bytes>> {
     let ip = cx.client?;
     let Decision::Deny { retry_after, .. } = cx.cachet.limit_subscribe(ip).await else {
@@ -481,13 +494,13 @@ async fn over_client_limit(cx: &Ctx<'_>) -> Option<Response<Bytes>> {
 }
 
 async fn subscribe_sms_post(cx: &Ctx<'_>) -> Answer {
-    if !cx.subscribers_on || !cx.cachet.sms_enabled() {
-        return Ok(closed(cx));
-    }
-    if let Some(refusal) = cx.check_form("subscribe-sms") {
-        return Ok(refusal);
-    }
-    if let Some(refusal) = over_client_limit(cx).await {
+    if let Some(refusal) = admit(
+        cx,
+        "subscribe-sms",
+        cx.subscribers_on && cx.cachet.sms_enabled(),
+    )
+    .await
+    {
         return Ok(refusal);
     }
     let raw = cx.field("phone_number").unwrap_or_default();
@@ -536,13 +549,7 @@ async fn subscribe_sms_post(cx: &Ctx<'_>) -> Answer {
 /// A visitor subscribes a chat channel: the same answer for a new URL and a known one (the
 /// confirmation is posted into the channel, so only its members can confirm).
 async fn subscribe_chat_post(cx: &Ctx<'_>) -> Answer {
-    if !cx.subscribers_on {
-        return Ok(closed(cx));
-    }
-    if let Some(refusal) = cx.check_form("subscribe-chat") {
-        return Ok(refusal);
-    }
-    if let Some(refusal) = over_client_limit(cx).await {
+    if let Some(refusal) = admit(cx, "subscribe-chat", cx.subscribers_on).await {
         return Ok(refusal);
     }
     let raw = cx.field("webhook_url").unwrap_or_default();
@@ -592,14 +599,14 @@ async fn subscribe_chat_post(cx: &Ctx<'_>) -> Answer {
 }
 
 async fn confirm_sms_post(cx: &Ctx<'_>) -> Answer {
-    if !cx.subscribers_on || !cx.cachet.sms_enabled() {
-        return Ok(closed(cx));
-    }
-    if let Some(refusal) = cx.check_form("confirm-sms") {
-        return Ok(refusal);
-    }
     // Guesses are bounded per number by the code's tries; this bounds them per client too.
-    if let Some(refusal) = over_client_limit(cx).await {
+    if let Some(refusal) = admit(
+        cx,
+        "confirm-sms",
+        cx.subscribers_on && cx.cachet.sms_enabled(),
+    )
+    .await
+    {
         return Ok(refusal);
     }
     let raw = cx.field("phone_number").unwrap_or_default();
@@ -634,13 +641,7 @@ async fn confirm_sms_post(cx: &Ctx<'_>) -> Answer {
 }
 
 async fn subscribe_post(cx: &Ctx<'_>) -> Answer {
-    if !cx.subscribers_on {
-        return Ok(closed(cx));
-    }
-    if let Some(refusal) = cx.check_form("subscribe") {
-        return Ok(refusal);
-    }
-    if let Some(refusal) = over_client_limit(cx).await {
+    if let Some(refusal) = admit(cx, "subscribe", cx.subscribers_on).await {
         return Ok(refusal);
     }
     let raw_email = cx.field("email").unwrap_or_default();

@@ -991,7 +991,7 @@ pub trait OutboxStore: Send + Sync {
         }
     }
     /// Leases up to `limit` pending events whose `next_attempt_at` has come and whose lease
-    /// (if any) has expired, to `owner` until `lease_until`. Several dispatchers never get the
+    /// (if any) has expired, to `owner` until `lease_until`, earliest due first (then by id). Several dispatchers never get the
     /// same event while its lease holds.
     async fn claim_outbox_events(
         &self,
@@ -1017,7 +1017,8 @@ pub trait OutboxStore: Send + Sync {
         error: &str,
         retry_at: Option<Timestamp>,
     ) -> StoreResult<()>;
-    /// Leases up to `limit` pending deliveries that are due, as for events, oldest first;
+    /// Leases up to `limit` pending deliveries that are due, as for events, earliest due
+    /// first (then by id);
     /// with a `channel`, only that channel's (the dispatcher claims per channel, so a slow
     /// or paced channel never holds the deliveries of another).
     async fn claim_deliveries(

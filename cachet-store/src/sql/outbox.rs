@@ -47,10 +47,13 @@ async fn claim_ids<D: Dialect>(
     } else {
         ""
     };
+    // Earliest due first, in the order of the `(channel,) status, next_attempt_at` index, so
+    // the claim reads the index in order and stops at the limit instead of sorting every
+    // pending row (a claim by id order sorted the whole backlog on SQLite, each time).
     let s = format!(
         "SELECT id FROM {table} WHERE status = ?{by_channel} AND next_attempt_at <= ? \
          AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ?) \
-         ORDER BY id LIMIT ?{}",
+         ORDER BY next_attempt_at, id LIMIT ?{}",
         D::SKIP_LOCKED
     );
     let mut a = args![pending];

@@ -61,22 +61,28 @@ impl OutboxStore for MemoryStore {
     ) -> StoreResult<Vec<OutboxEvent>> {
         let mut st = self.lock();
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        Ok(st
+        // Earliest due first, then by id, as the SQL stores claim.
+        let mut due: Vec<(Timestamp, OutboxEventId)> = st
             .outbox
-            .values_mut()
+            .values()
             .filter(|e| {
                 e.status == OutboxStatus::Pending
                     && e.next_attempt_at <= now
                     && lease_free(e.lease_owner.as_ref(), e.lease_expires_at, now)
             })
-            .take(limit)
-            .map(|e| {
+            .map(|e| (e.next_attempt_at, e.id))
+            .collect();
+        due.sort_unstable();
+        let mut claimed = Vec::new();
+        for (_, id) in due.into_iter().take(limit) {
+            if let Some(e) = st.outbox.get_mut(&id) {
                 e.lease_owner = Some(owner.to_owned());
                 e.lease_expires_at = Some(lease_until);
                 e.attempts = e.attempts.saturating_add(1);
-                e.clone()
-            })
-            .collect())
+                claimed.push(e.clone());
+            }
+        }
+        Ok(claimed)
     }
 
     async fn complete_outbox_event(
@@ -171,22 +177,28 @@ impl OutboxStore for MemoryStore {
     ) -> StoreResult<Vec<Delivery>> {
         let mut st = self.lock();
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        Ok(st
+        // Earliest due first, then by id, as the SQL stores claim.
+        let mut due: Vec<(Timestamp, DeliveryId)> = st
             .deliveries
-            .values_mut()
+            .values()
             .filter(|d| {
                 d.status == DeliveryStatus::Pending
                     && channel.is_none_or(|c| d.channel == c)
                     && d.next_attempt_at <= now
                     && lease_free(d.lease_owner.as_ref(), d.lease_expires_at, now)
             })
-            .take(limit)
-            .map(|d| {
+            .map(|d| (d.next_attempt_at, d.id))
+            .collect();
+        due.sort_unstable();
+        let mut claimed = Vec::new();
+        for (_, id) in due.into_iter().take(limit) {
+            if let Some(d) = st.deliveries.get_mut(&id) {
                 d.lease_owner = Some(owner.to_owned());
                 d.lease_expires_at = Some(lease_until);
-                d.clone()
-            })
-            .collect())
+                claimed.push(d.clone());
+            }
+        }
+        Ok(claimed)
     }
 
     async fn record_delivery_attempt(

@@ -128,6 +128,8 @@ impl Dialect for MySqlStore {
         window_start = GREATEST(window_start, VALUES(window_start))";
     const UPSERT_RATE_LIMIT_RETURNS: bool = false;
     const LOAD_BATCH_ROWS: usize = 500;
+    const SKIP_KNOWN_DELIVERY: &'static str =
+        " ON DUPLICATE KEY UPDATE idempotency_key = idempotency_key";
     const RESEED_ID_SEQUENCE: Option<&'static str> = None;
 
     fn sql(s: &'static str) -> SqlStr {

@@ -2,6 +2,8 @@
 
 use std::str::FromStr;
 
+use cachet_core::clock::Timestamp;
+use cachet_core::model::{DeliveryStatus, NewDelivery};
 use cachet_core::store::StoreResult;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -136,6 +138,7 @@ impl Dialect for PgStore {
         RETURNING hits, prev_hits";
     const UPSERT_RATE_LIMIT_RETURNS: bool = true;
     const LOAD_BATCH_ROWS: usize = 5000;
+    const SKIP_KNOWN_DELIVERY: &'static str = " ON CONFLICT (idempotency_key) DO NOTHING";
     const RESEED_ID_SEQUENCE: Option<&'static str> = Some(
         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))",
     );
@@ -198,6 +201,35 @@ impl Dialect for PgStore {
         bind_args!(sqlx::query_as::<Postgres, R>(s), a)
             .fetch_optional(c)
             .await
+    }
+
+    /// Three arrays (`UNNEST`) and three scalars a statement, however many rows it holds:
+    /// fewer, larger statements than a `VALUES` list allows.
+    async fn insert_deliveries(
+        c: &mut PgConnection,
+        event: i64,
+        now: Timestamp,
+        deliveries: &[NewDelivery],
+    ) -> StoreResult<()> {
+        for chunk in deliveries.chunks(10_000) {
+            let column = |f: fn(&NewDelivery) -> &str| chunk.iter().map(f).collect::<Vec<&str>>();
+            sqlx::query::<Postgres>(trusted(format!(
+                "INSERT INTO cachet_deliveries (event_id, recipient, channel, idempotency_key, status, attempts, \
+                 next_attempt_at, created_at) SELECT $1, r, ch, k, $2, 0, $3, $3 \
+                 FROM UNNEST($4::text[], $5::text[], $6::text[]) AS u(r, ch, k){}",
+                Self::SKIP_KNOWN_DELIVERY
+            )))
+            .bind(event)
+            .bind(DeliveryStatus::Pending.as_str())
+            .bind(now.timestamp_micros())
+            .bind(column(|d| d.recipient.as_str()))
+            .bind(column(|d| d.channel.as_str()))
+            .bind(column(|d| d.idempotency_key.as_str()))
+            .execute(&mut *c)
+            .await
+            .map_err(backend)?;
+        }
+        Ok(())
     }
 
     /// One array per column (`UNNEST`), so a batch is a dozen bind values however many rows

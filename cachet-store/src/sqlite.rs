@@ -183,6 +183,7 @@ impl Dialect for SqliteStore {
         RETURNING hits, prev_hits";
     const UPSERT_RATE_LIMIT_RETURNS: bool = true;
     const LOAD_BATCH_ROWS: usize = 500;
+    const SKIP_KNOWN_DELIVERY: &'static str = " ON CONFLICT (idempotency_key) DO NOTHING";
     const RESEED_ID_SEQUENCE: Option<&'static str> = None;
 
     fn sql(s: &'static str) -> SqlStr {

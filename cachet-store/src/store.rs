@@ -444,6 +444,15 @@ macro_rules! forward_store {
                     $crate::sql::subscribers::subscribers(self, q).await
                 }
 
+                async fn audience(
+                    &self,
+                    components: &[ComponentId],
+                    after: Option<SubscriberId>,
+                    limit: u32,
+                ) -> StoreResult<Vec<(SubscriberId, SubscriberChannel)>> {
+                    $crate::sql::subscribers::audience(self, components, after, limit).await
+                }
+
                 async fn create_subscriber(
                     &self,
                     cx: WriteContext,

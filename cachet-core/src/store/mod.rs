@@ -527,6 +527,50 @@ pub trait SubscriberStore: Send + Sync {
     ) -> StoreResult<Option<Subscriber>>;
     /// Subscribers matching a query.
     async fn subscribers(&self, q: &SubscriberQuery) -> StoreResult<Page<Subscriber>>;
+    /// The verified subscribers a notification about `components` reaches, with their
+    /// channels: every global subscriber (one without subscriptions) and, when `components`
+    /// is not empty, every subscriber of any of them; each once, in id order, those after
+    /// `after`, at most `limit`.
+    ///
+    /// This is the dispatcher's fan-out scan, paged by `after` (keyset). The default pages
+    /// through [`SubscriberStore::subscribers`]; a backend with many subscribers answers it
+    /// with one lean query per page (no count, no addresses), as the SQL stores do.
+    async fn audience(
+        &self,
+        components: &[ComponentId],
+        after: Option<SubscriberId>,
+        limit: u32,
+    ) -> StoreResult<Vec<(SubscriberId, SubscriberChannel)>> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        let mut after = after;
+        while out.len() < limit {
+            let page = self
+                .subscribers(
+                    &SubscriberQuery::filtered(SubscriberFilter {
+                        verified: Some(true),
+                        notified_about: None,
+                        created_before: None,
+                        after_id: after,
+                    })
+                    .paged(PageRequest::new(1, PageRequest::MAX_PER_PAGE)),
+                )
+                .await?;
+            let full = page.items.len() >= PageRequest::MAX_PER_PAGE as usize;
+            after = page.items.last().map(|s| s.id);
+            out.extend(
+                page.items
+                    .into_iter()
+                    .filter(|s| s.global || s.components.iter().any(|c| components.contains(c)))
+                    .map(|s| (s.id, s.channel)),
+            );
+            if !full || after.is_none() {
+                break;
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
     /// Creates a subscriber with their subscriptions. Same blind index: `Conflict`.
     async fn create_subscriber(
         &self,

@@ -375,6 +375,7 @@ macro_rules! __store_checks {
             subscriber_unknown_component_is_invalid,
             subscriptions_and_global,
             subscriber_filters_and_sorts,
+            subscriber_audience,
             delete_subscriber_removes_subscriptions,
             webhooks_crud,
             // monitoring alert integrations

@@ -5,7 +5,7 @@ use cachet_core::store::{Page, StoreResult, WriteContext, query::*};
 
 use super::{children, exists, order_or, page_of};
 use crate::args::{Arg, Where, args, placeholders, sort_clause};
-use crate::error::{backend, conflict, not_found, unique};
+use crate::error::{backend, conflict, not_found};
 use crate::rows::*;
 use crate::sql::Dialect;
 
@@ -194,33 +194,7 @@ pub(crate) async fn complete_outbox_event<D: Dialect>(
 ) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     check_lease::<D>(&mut tx, "cachet_outbox_events", "outbox_event", id.0, owner).await?;
-    for d in deliveries {
-        let known = D::int(
-            &mut tx,
-            D::sql("SELECT COUNT(*) FROM cachet_deliveries WHERE idempotency_key = ?"),
-            args![d.idempotency_key.as_str()],
-        )
-        .await?;
-        if known > 0 {
-            continue;
-        }
-        D::insert_id(
-            &mut tx,
-            "INSERT INTO cachet_deliveries (event_id, recipient, channel, idempotency_key, status, attempts, next_attempt_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-            args![
-                id.0,
-                d.recipient.as_str(),
-                d.channel.as_str(),
-                d.idempotency_key.as_str(),
-                DeliveryStatus::Pending.as_str(),
-                cx.now,
-                cx.now,
-            ],
-        )
-        .await
-        .map_err(unique("delivery", "idempotency key already exists"))?;
-    }
+    D::insert_deliveries(&mut tx, id.0, cx.now, deliveries).await?;
     D::exec(
         &mut tx,
         D::sql("UPDATE cachet_outbox_events SET status = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?"),

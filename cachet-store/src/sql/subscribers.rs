@@ -4,7 +4,7 @@ use cachet_core::model::*;
 use cachet_core::store::{Changed, EffectsFn, Page, StoreResult, WriteContext, query::*};
 
 use super::{apply_effects, bump, check_components, children, exists, order_or, page_of};
-use crate::args::{Where, args, sort_clause};
+use crate::args::{Arg, Where, args, sort_clause};
 use crate::error::{backend, conflict, not_found, unique};
 use crate::rows::*;
 use crate::sql::Dialect;
@@ -353,4 +353,43 @@ pub(crate) async fn delete_subscription<D: Dialect>(
     apply_effects::<D>(&mut tx, cx.now, fx(&subscription)).await?;
     D::commit(tx).await.map_err(backend)?;
     Ok(())
+}
+
+/// [`SubscriberStore::audience`](cachet_core::store::SubscriberStore::audience) in one query
+/// per page: ids and channels only, walking the primary key from `after`, with no count and
+/// no subscription rows read into memory (each candidate's subscriptions are probed through
+/// the `(subscriber_id, component_id)` index).
+pub(crate) async fn audience<D: Dialect>(
+    db: &D,
+    components: &[ComponentId],
+    after: Option<SubscriberId>,
+    limit: u32,
+) -> StoreResult<Vec<(SubscriberId, SubscriberChannel)>> {
+    let mut a = args![after.map_or(0, |s| s.0)];
+    let subscribed = if components.is_empty() {
+        String::new()
+    } else {
+        a.extend(components.iter().map(|c| Arg::from(c.0)));
+        format!(
+            " OR EXISTS (SELECT 1 FROM cachet_subscriptions s WHERE s.subscriber_id = cachet_subscribers.id \
+             AND s.component_id IN ({}))",
+            crate::args::placeholders(components.len())
+        )
+    };
+    a.push(Arg::from(i64::from(limit)));
+    let s = format!(
+        "SELECT id, channel FROM cachet_subscribers WHERE verified_at IS NOT NULL AND id > ? \
+         AND (NOT EXISTS (SELECT 1 FROM cachet_subscriptions s WHERE s.subscriber_id = cachet_subscribers.id){subscribed}) \
+         ORDER BY id LIMIT ?"
+    );
+    let mut c = db.read().await?;
+    let rows = D::fetch::<(i64, String)>(&mut c, D::dyn_sql(s), a).await?;
+    rows.into_iter()
+        .map(|(id, channel)| {
+            Ok((
+                SubscriberId(id),
+                check("subscriber", "channel", SubscriberChannel::parse(&channel))?,
+            ))
+        })
+        .collect()
 }

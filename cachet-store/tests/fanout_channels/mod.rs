@@ -17,6 +17,8 @@
 //!   `CACHET_BENCH_ROUNDS` (default 3) rounds in alternating order. `CACHET_BENCH_BATCH` and
 //!   `CACHET_BENCH_CONCURRENCY` set the delivering dispatcher's batch and per-channel
 //!   concurrency (defaults 100 and 8, the dispatcher's).
+//! - `bench_fanout_million` (ignored; BENCHMARKS.md): the fan-out alone of one incident to
+//!   `CACHET_BENCH_FANOUT` (default 1,000,000) mail subscribers, on PostgreSQL by default.
 //!
 //! The recipients are written in one bulk load (`BackupStore::load`, the restore path) of
 //! rows shaped by a template the facade and store wrote, each address and number sealed with
@@ -888,17 +890,79 @@ async fn bench_fanout_every_channel() {
         .split(',')
         .map(|s| s.trim().parse().expect("CACHET_BENCH_RECIPIENTS: numbers"))
         .collect();
-    let picked = std::env::var("CACHET_BENCH_BACKENDS").ok();
-    let backends = [Backend::Sqlite, Backend::Postgres, Backend::MySql]
+    for backend in picked_backends(None) {
+        for &n in &sizes {
+            measure(backend, n).await;
+        }
+    }
+}
+
+/// The backends `CACHET_BENCH_BACKENDS` names (e.g. `sqlite,postgres`); without it, `default`
+/// or else all three (a server backend runs only when its URL is set).
+fn picked_backends(default: Option<&str>) -> Vec<Backend> {
+    let picked = std::env::var("CACHET_BENCH_BACKENDS")
+        .ok()
+        .or(default.map(str::to_owned));
+    [Backend::Sqlite, Backend::Postgres, Backend::MySql]
         .into_iter()
         .filter(|b| {
             picked
                 .as_deref()
                 .is_none_or(|p| p.split(',').any(|s| s.trim() == b.label()))
-        });
-    for backend in backends {
-        for &n in &sizes {
-            measure(backend, n).await;
+        })
+        .collect()
+}
+
+/// The large fan-out (BENCHMARKS.md): one incident to `CACHET_BENCH_FANOUT` (default
+/// 1,000,000) verified mail subscribers, on PostgreSQL by default (`CACHET_BENCH_BACKENDS`
+/// picks others), `CACHET_BENCH_ROUNDS` (default 3) rounds each on a fresh store; prints the
+/// bulk load and the fan-out time of each round and their median (the target is 30 s on
+/// PostgreSQL, reported here, not asserted). Run:
+///
+/// ```text
+/// CACHET_TEST_POSTGRES_URL=postgres://... cargo test --release -p cachet-store --test notify_faults -- --ignored --nocapture bench_fanout_million
+/// ```
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run in release with --ignored --nocapture"]
+async fn bench_fanout_million() {
+    let total = env_usize("CACHET_BENCH_FANOUT").unwrap_or(1_000_000);
+    let rounds = env_usize("CACHET_BENCH_ROUNDS").unwrap_or(3).max(1);
+    let clock = Arc::new(ManualClock::at_epoch_2026());
+    let mix = Mix {
+        email: total,
+        ..Mix::NONE
+    };
+    let started = Instant::now();
+    let dump = population(mix, &clock).await;
+    println!(
+        "fanout-bench: {total} subscribers built (sealed) in {:.2?}",
+        started.elapsed()
+    );
+    for backend in picked_backends(Some("postgres")) {
+        let mut fanouts = Vec::new();
+        for round in 1..=rounds {
+            let Some(f) = run(backend, &dump, mix, false).await else {
+                break;
+            };
+            println!(
+                "fanout-bench {}: round {round}: {total} subscribers loaded in {:.2?}; \
+                 fan-out of one incident to {} deliveries in {:.2?} ({:.0}/s)",
+                backend.label(),
+                f.seed,
+                f.deliveries_created,
+                f.fanout,
+                rate(f.deliveries_created, f.fanout),
+            );
+            fanouts.push(f.fanout);
+        }
+        if !fanouts.is_empty() {
+            let (median, min, max) = spread(&fanouts);
+            println!(
+                "fanout-bench {}: fan-out to {total}: median {median:.2?} of {} rounds \
+                 (from {min:.2?} to {max:.2?})",
+                backend.label(),
+                fanouts.len()
+            );
         }
     }
 }

@@ -88,7 +88,7 @@ mod recipients;
 use self::delivery::*;
 use self::recipients::*;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;

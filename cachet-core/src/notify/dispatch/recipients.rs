@@ -259,41 +259,27 @@ impl Dispatcher {
     }
 
     /// Verified subscribers of any of `components` or global (only global when empty), each
-    /// once with their channel, in id order (keyset paging, so 100,000 subscribers cost 100 queries per component).
+    /// once with their channel, in id order: the store's keyset scan
+    /// ([`SubscriberStore::audience`](crate::store::SubscriberStore::audience)), a page of
+    /// `AUDIENCE_PAGE` at a time, so a million subscribers cost a hundred lean queries.
     pub(super) async fn subscribers_for(
         &self,
         components: &BTreeSet<ComponentId>,
-    ) -> Result<BTreeMap<SubscriberId, SubscriberChannel>, Error> {
-        let mut out = BTreeMap::new();
-        let targets: Vec<Option<ComponentId>> = if components.is_empty() {
-            vec![None]
-        } else {
-            components.iter().copied().map(Some).collect()
-        };
-        for target in targets {
-            let mut after = None;
-            loop {
-                let q = SubscriberQuery::filtered(SubscriberFilter {
-                    verified: Some(true),
-                    notified_about: target,
-                    created_before: None,
-                    after_id: after,
-                })
-                .paged(PageRequest::new(1, PageRequest::MAX_PER_PAGE));
-                let page = self.cachet.store().subscribers(&q).await?;
-                let n = page.items.len();
-                for s in &page.items {
-                    if target.is_some() || s.global {
-                        out.insert(s.id, s.channel);
-                    }
-                }
-                after = page.items.last().map(|s| s.id);
-                if n < PageRequest::MAX_PER_PAGE as usize || after.is_none() {
-                    break;
-                }
+    ) -> Result<Vec<(SubscriberId, SubscriberChannel)>, Error> {
+        const AUDIENCE_PAGE: u32 = 10_000;
+        let components: Vec<ComponentId> = components.iter().copied().collect();
+        let store = self.cachet.store();
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.audience(&components, after, AUDIENCE_PAGE).await?;
+            let full = page.len() >= AUDIENCE_PAGE as usize;
+            after = page.last().map(|(id, _)| *id);
+            out.extend(page);
+            if !full || after.is_none() {
+                return Ok(out);
             }
         }
-        Ok(out)
     }
 }
 

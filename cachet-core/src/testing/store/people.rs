@@ -582,6 +582,64 @@ pub async fn subscriber_filters_and_sorts(store: &dyn Store) -> Result<(), Failu
     Ok(())
 }
 
+/// [`Store::audience`](crate::store::SubscriberStore::audience): verified subscribers only;
+/// global ones always, others when subscribed to one of the components; each once, in id
+/// order, with their channel; `after` and `limit` page through it.
+pub async fn subscriber_audience(store: &dyn Store) -> Result<(), Failure> {
+    let c1 = component(store, "One", 0).await?.id;
+    let c2 = component(store, "Two", 0).await?.id;
+    let c3 = component(store, "Three", 0).await?.id;
+    let specs: [(Vec<ComponentId>, bool, SubscriberChannel); 7] = [
+        (vec![], true, SubscriberChannel::Email),
+        (vec![c1], true, SubscriberChannel::Sms),
+        (vec![c2], true, SubscriberChannel::Chat),
+        (vec![c1, c2], false, SubscriberChannel::Email),
+        (vec![c3], true, SubscriberChannel::Email),
+        (vec![], false, SubscriberChannel::Email),
+        (vec![c1, c3], true, SubscriberChannel::Email),
+    ];
+    let mut s = Vec::new();
+    for (n, (components, verified, channel)) in specs.into_iter().enumerate() {
+        let new = NewSubscriber {
+            verified_at: verified.then(|| at(5)),
+            channel,
+            ..new_subscriber(u8::try_from(n).unwrap_or(0) + 1, components)
+        };
+        s.push(
+            store
+                .create_subscriber(cx(1), &new, &no_effects)
+                .await
+                .ctx("create_subscriber")?,
+        );
+    }
+    let cases: Vec<(&str, Vec<ComponentId>, Option<usize>, u32, Vec<usize>)> = vec![
+        ("no component: global only", vec![], None, 100, vec![0]),
+        ("one component", vec![c1], None, 100, vec![0, 1, 6]),
+        (
+            "two components, each once",
+            vec![c1, c2],
+            None,
+            100,
+            vec![0, 1, 2, 6],
+        ),
+        ("another component", vec![c3], None, 100, vec![0, 4, 6]),
+        ("first page", vec![c1, c2, c3], None, 2, vec![0, 1]),
+        ("second page", vec![c1, c2, c3], Some(1), 2, vec![2, 4]),
+        ("last page", vec![c1, c2, c3], Some(4), 2, vec![6]),
+        ("past the end", vec![c1, c2, c3], Some(6), 2, vec![]),
+    ];
+    for (what, components, after, limit, want) in cases {
+        let got = store
+            .audience(&components, after.map(|i| s[i].id), limit)
+            .await
+            .ctx(what)?;
+        let want: Vec<(SubscriberId, SubscriberChannel)> =
+            want.iter().map(|i| (s[*i].id, s[*i].channel)).collect();
+        ensure_eq(got, want, format!("audience: {what}"))?;
+    }
+    Ok(())
+}
+
 /// Deleting a subscriber (erasure) deletes their subscriptions; others keep theirs.
 pub async fn delete_subscriber_removes_subscriptions(store: &dyn Store) -> Result<(), Failure> {
     let c = component(store, "One", 0).await?;

@@ -350,14 +350,12 @@ impl DeliverCtx {
         let tz = settings.app_timezone.tz();
         match recipient {
             Recipient::Subscriber(id) => {
-                let s = self.subscriber(id).await?;
+                let (s, cat) = self.subscriber_on(id, SubscriberChannel::Email).await?;
                 let to = self
                     .cachet
                     .keyring()
                     .open_email(&s.email)
                     .map_err(|_| RenderError::Permanent("the address cannot be opened"))?;
-                let lang = Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En);
-                let cat = Catalog::new(lang);
                 let site = site_name(&settings, &cat);
                 let base = self.base_url();
                 let manage = format!(
@@ -425,7 +423,7 @@ impl DeliverCtx {
                         (parts, HttpUrl::parse(&unsubscribe).ok())
                     }
                 };
-                let mail = render::render_mail(lang, &site, &parts)
+                let mail = render::render_mail(cat.lang(), &site, &parts)
                     .map_err(|_| RenderError::Permanent("the mail template failed"))?;
                 let address = to.as_str().to_owned();
                 Ok((
@@ -436,7 +434,7 @@ impl DeliverCtx {
                         html: mail.html,
                         idempotency_key: d.idempotency_key.clone(),
                         list_unsubscribe,
-                        locale: lang.tag().to_owned(),
+                        locale: cat.lang().tag().to_owned(),
                     }),
                     Some(address),
                 ))
@@ -548,6 +546,25 @@ impl DeliverCtx {
             }
             Err(_) => Err(STORE),
         }
+    }
+
+    /// The subscriber a delivery on `channel` goes to, with the catalog of their language;
+    /// one on another channel (changed since the fan-out) is a permanent failure.
+    async fn subscriber_on(
+        &self,
+        id: SubscriberId,
+        channel: SubscriberChannel,
+    ) -> Result<(Subscriber, Catalog), RenderError> {
+        let s = self.subscriber(id).await?;
+        if s.channel != channel {
+            return Err(RenderError::Permanent(match channel {
+                SubscriberChannel::Email => "the subscriber is not a mail subscriber",
+                SubscriberChannel::Sms => "the subscriber is not an SMS subscriber",
+                SubscriberChannel::Chat => "the subscriber is not a chat subscriber",
+            }));
+        }
+        let cat = Catalog::new(Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En));
+        Ok((s, cat))
     }
 
     /// The webhook endpoint a delivery goes to, if it still takes `event`.
@@ -664,19 +681,12 @@ impl DeliverCtx {
         event: &OutboxEvent,
         settings: &Settings,
     ) -> Result<(Message, Option<String>), RenderError> {
-        let s = self.subscriber(id).await?;
-        if s.channel != SubscriberChannel::Sms {
-            return Err(RenderError::Permanent(
-                "the subscriber is not an SMS subscriber",
-            ));
-        }
+        let (s, cat) = self.subscriber_on(id, SubscriberChannel::Sms).await?;
         let to = self
             .cachet
             .keyring()
             .open_phone(&s.email)
             .map_err(|_| RenderError::Permanent("the number cannot be opened"))?;
-        let lang = Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En);
-        let cat = Catalog::new(lang);
         let site = site_name(settings, &cat);
         let base = self.base_url();
         let body = match event.kind {
@@ -754,20 +764,13 @@ impl DeliverCtx {
         event: &OutboxEvent,
         settings: &Settings,
     ) -> Result<(Message, Option<String>), RenderError> {
-        let s = self.subscriber(id).await?;
-        if s.channel != SubscriberChannel::Chat {
-            return Err(RenderError::Permanent(
-                "the subscriber is not a chat subscriber",
-            ));
-        }
+        let (s, cat) = self.subscriber_on(id, SubscriberChannel::Chat).await?;
         let url = self
             .cachet
             .keyring()
             .open_chat_url(&s.email)
             .map_err(|_| RenderError::Permanent("the URL cannot be opened"))?;
         let platform = super::super::ChatPlatform::of_incoming_webhook(&url);
-        let lang = Lang::from_tag(s.locale.as_str()).unwrap_or(Lang::En);
-        let cat = Catalog::new(lang);
         let site = site_name(settings, &cat);
         let base = self.base_url();
         // Links go in as captioned links, which each platform renders natively (its text

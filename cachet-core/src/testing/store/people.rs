@@ -612,7 +612,15 @@ pub async fn subscriber_audience(store: &dyn Store) -> Result<(), Failure> {
                 .ctx("create_subscriber")?,
         );
     }
-    let cases: Vec<(&str, Vec<ComponentId>, Option<usize>, u32, Vec<usize>)> = vec![
+    // (what, components, after the subscriber at this index, limit, the indexes expected)
+    type Case = (
+        &'static str,
+        Vec<ComponentId>,
+        Option<usize>,
+        u32,
+        Vec<usize>,
+    );
+    let cases: Vec<Case> = vec![
         ("no component: global only", vec![], None, 100, vec![0]),
         ("one component", vec![c1], None, 100, vec![0, 1, 6]),
         (

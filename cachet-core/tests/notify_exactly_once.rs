@@ -5,7 +5,8 @@
 //! twice), a database that fails right after the channel accepted a message (the record
 //! is retried until stored, so the message is not sent again), and a database that fails
 //! while a delivery is rendered (waited out: no failed attempt, no backoff, and nothing sent
-//! once another instance took the delivery over meanwhile).
+//! once another instance took the delivery over meanwhile). Attempts that finish together
+//! are recorded together, in one store call.
 //!
 //! Leases are read on the facade's manual clock; the heartbeat and the notifiers run on real
 //! time, so each step waits a few heartbeats of real time after moving the clock.
@@ -469,4 +470,70 @@ async fn a_render_that_waited_out_the_lease_never_sends_what_another_instance_to
         "sent what another instance had sent"
     );
     assert_eq!((report.delivered, report.lost), (0, 1), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_that_finish_together_are_recorded_in_one_store_call() {
+    let faulty = Arc::new(FaultyStore::new(new_store().await));
+    let h = Harness::over(
+        faulty.clone(),
+        Config::new(cachet_core::validate::HttpUrl::parse(ORIGIN).unwrap()),
+    );
+    deliveries_for(&h, 16).await;
+    let gate = Gate::new();
+    let a = Arc::new(dispatcher_with(
+        &h.cachet,
+        gate.clone(),
+        DispatcherConfig {
+            concurrency: 8,
+            ..short_lease("a")
+        },
+    ));
+    let reads_before = faulty.calls_of("subscriber");
+    let working = tokio::spawn({
+        let a = a.clone();
+        async move { a.tick().await }
+    });
+    // Eight messages in the channel at once; then every store call takes a while, so the
+    // attempts that finish while one group is being recorded wait for the next.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while gate.calls.load(Ordering::SeqCst) < 8 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("eight messages reached the channel");
+    faulty.slow(Duration::from_millis(50));
+    gate.open(16);
+    let report = tokio::time::timeout(Duration::from_secs(20), working)
+        .await
+        .expect("the tick ended")
+        .unwrap()
+        .unwrap();
+    faulty.heal();
+    assert_eq!(report.delivered, 16, "{report:?}");
+    assert_eq!(gate.accepted().len(), 16);
+    assert_eq!(delivered_count(&h).await, 16);
+    let groups = faulty.calls_of("record_delivery_attempts");
+    assert!(
+        (1..16).contains(&groups),
+        "16 attempts took {groups} store calls: not grouped"
+    );
+    assert_eq!(faulty.calls_of("record_delivery_attempt"), 0);
+    // The batch's subscribers were read in one call, not one per message.
+    assert_eq!(faulty.calls_of("subscribers_by_id"), 1);
+    assert_eq!(faulty.calls_of("subscriber"), reads_before);
+    for d in h
+        .store
+        .deliveries(&DeliveryQuery::all())
+        .await
+        .unwrap()
+        .items
+    {
+        assert_eq!(
+            h.store.delivery_attempts(d.id).await.unwrap().len(),
+            1,
+            "one attempt per delivery"
+        );
+    }
 }

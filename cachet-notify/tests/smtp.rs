@@ -297,6 +297,46 @@ async fn pooled_transport_reuses_the_connection() {
 }
 
 #[tokio::test]
+async fn a_session_used_moments_ago_is_reused_as_is_and_an_idle_one_is_checked_first() {
+    let (port, sink) = start_sink(Replies::default()).await;
+    let email = notifier(port);
+    let send = |i: usize| {
+        let mut m = message("Update");
+        m.idempotency_key = format!("evt-{i}.sub-1.email");
+        Message::Email(m)
+    };
+    for i in 0..3 {
+        email.deliver(&send(i)).await.unwrap();
+    }
+    let noops = |sink: &Sink| {
+        sink.commands
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.eq_ignore_ascii_case("NOOP"))
+            .count()
+    };
+    // Back-to-back mails: no NOOP round trip before each.
+    assert_eq!(noops(&sink), 0, "{:?}", sink.commands.lock().unwrap());
+    // A session idle for longer than a moment is asked whether it is still open first.
+    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    email.deliver(&send(3)).await.unwrap();
+    let commands = sink.commands.lock().unwrap().clone();
+    assert_eq!(noops(&sink), 1, "{commands:?}");
+    let noop = commands.iter().position(|c| c == "NOOP").unwrap();
+    assert!(
+        commands[noop + 1].starts_with("MAIL FROM:"),
+        "the NOOP comes before the mail: {commands:?}"
+    );
+    assert_eq!(
+        commands.iter().filter(|c| c.starts_with("EHLO")).count(),
+        1,
+        "all four mails over one session: {commands:?}"
+    );
+    assert_eq!(sink.received.lock().unwrap().len(), 4);
+}
+
+#[tokio::test]
 async fn reply_4xx_is_transient_and_5xx_is_permanent_without_leaking_the_address() {
     let (port, _) = start_sink(Replies {
         rcpt: "450 4.2.1 <victim.person@example.org>: mailbox busy",

@@ -67,6 +67,7 @@ impl SqliteStore {
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
+                .test_before_acquire(false)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connect_with(opts)
@@ -79,14 +80,19 @@ impl SqliteStore {
         } else {
             create_private_file(opts.get_filename())?;
             let opts = opts.journal_mode(SqliteJournalMode::Wal);
+            // No ping before handing out a connection: an embedded database has no server to
+            // lose it, and each ping is a round trip to the connection's worker thread (two
+            // context switches) on every store call.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .acquire_timeout(settings.acquire_timeout)
                 .connect_with(opts.clone())
                 .await
                 .map_err(setup)?;
             let read = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections.clamp(1, Self::READ_CONNECTIONS))
+                .test_before_acquire(false)
                 .acquire_timeout(settings.acquire_timeout)
                 .connect_with(opts)
                 .await

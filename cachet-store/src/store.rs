@@ -433,6 +433,13 @@ macro_rules! forward_store {
                     $crate::sql::subscribers::subscriber(self, id).await
                 }
 
+                async fn subscribers_by_id(
+                    &self,
+                    ids: &[SubscriberId],
+                ) -> StoreResult<Vec<Subscriber>> {
+                    $crate::sql::subscribers::subscribers_by_id(self, ids).await
+                }
+
                 async fn subscriber_by_blind_index(
                     &self,
                     index: &BlindIndex,
@@ -1014,6 +1021,14 @@ macro_rules! forward_store {
                     attempt: &NewDeliveryAttempt,
                 ) -> StoreResult<Delivery> {
                     $crate::sql::outbox::record_delivery_attempt(self, id, owner, attempt).await
+                }
+
+                async fn record_delivery_attempts(
+                    &self,
+                    owner: &str,
+                    attempts: &[(DeliveryId, NewDeliveryAttempt)],
+                ) -> StoreResult<Vec<bool>> {
+                    $crate::sql::outbox::record_delivery_attempts(self, owner, attempts).await
                 }
 
                 async fn renew_outbox_leases(

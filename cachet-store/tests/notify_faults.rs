@@ -825,7 +825,10 @@ async fn bench_fanout_and_delivery_rate() {
             .then(|| sink.accepted.load(Ordering::SeqCst))
     };
     let defaults = DispatcherConfig::default();
-    let batch = defaults.batch_size;
+    let batch: u32 = std::env::var("CACHET_BENCH_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(defaults.batch_size);
     let concurrency: usize = std::env::var("CACHET_BENCH_CONCURRENCY")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -520,6 +520,26 @@ pub trait MetricStore: Send + Sync {
 pub trait SubscriberStore: Send + Sync {
     /// One subscriber.
     async fn subscriber(&self, id: SubscriberId) -> StoreResult<Subscriber>;
+    /// The subscribers with these ids, each once, in id order; an id without a subscriber
+    /// is left out (it does not fail the others).
+    ///
+    /// The dispatcher reads the subscribers of a claimed batch of deliveries with it. The
+    /// default asks [`SubscriberStore::subscriber`] for each; the SQL stores answer with two
+    /// queries per 500 ids.
+    async fn subscribers_by_id(&self, ids: &[SubscriberId]) -> StoreResult<Vec<Subscriber>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.subscriber(id).await {
+                Ok(s) => found.push(s),
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
+    }
     /// The subscriber with this blind index, if any.
     async fn subscriber_by_blind_index(
         &self,
@@ -1081,6 +1101,34 @@ pub trait OutboxStore: Send + Sync {
         owner: &str,
         attempt: &NewDeliveryAttempt,
     ) -> StoreResult<Delivery>;
+    /// Records attempts on several leased deliveries at once, each as
+    /// [`OutboxStore::record_delivery_attempt`] does: the dispatcher records together the
+    /// attempts that finished while the store was busy with earlier ones. The answer has one
+    /// flag per attempt, in order: `true` when it was recorded, `false` when the delivery is
+    /// gone or not `owner`'s (nothing is written for that one, as the single call's
+    /// `NotFound` and `Conflict`).
+    ///
+    /// The bundled stores write the whole group in one transaction, so an error means none
+    /// was recorded. The default records one after another and stops at the first error;
+    /// the dispatcher then tries the group again, and an attempt recorded before the error
+    /// comes back `false` (its lease is released), which only costs it its count as sent.
+    async fn record_delivery_attempts(
+        &self,
+        owner: &str,
+        attempts: &[(DeliveryId, NewDeliveryAttempt)],
+    ) -> StoreResult<Vec<bool>> {
+        let mut recorded = Vec::with_capacity(attempts.len());
+        for (id, attempt) in attempts {
+            match self.record_delivery_attempt(*id, owner, attempt).await {
+                Ok(_) => recorded.push(true),
+                Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => {
+                    recorded.push(false);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(recorded)
+    }
     /// Extends `owner`'s leases on these events and deliveries to `lease_until`: the
     /// dispatcher's heartbeat over the work it is doing, so leases can be short and a dead
     /// instance's work is taken over soon. Rows that are no longer pending or not `owner`'s

@@ -63,6 +63,8 @@ pub struct FaultyStore {
     failed: AtomicU64,
     /// Calls still let through before [`Fault::Hang`] holds them ([`FaultyStore::hang_after`]).
     spared: AtomicU64,
+    /// Calls made so far, by method name ([`FaultyStore::calls_of`]).
+    calls: std::sync::Mutex<std::collections::HashMap<&'static str, u64>>,
 }
 
 impl FaultyStore {
@@ -75,6 +77,7 @@ impl FaultyStore {
             held: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             spared: AtomicU64::new(0),
+            calls: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -130,8 +133,26 @@ impl FaultyStore {
         self.failed.load(Ordering::Relaxed)
     }
 
-    /// Where every call passes first: through, held, or failed.
-    async fn gate(&self) -> StoreResult<()> {
+    /// How many calls of the store method `name` were made so far, whatever became of them
+    /// (how many round trips a piece of work cost, say).
+    #[must_use]
+    pub fn calls_of(&self, name: &str) -> u64 {
+        self.calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Where every call passes first: counted, then through, held, or failed.
+    async fn gate(&self, name: &'static str) -> StoreResult<()> {
+        *self
+            .calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(name)
+            .or_default() += 1;
         let mut fault = self.fault.subscribe();
         let mut counted = false;
         loop {
@@ -177,7 +198,7 @@ macro_rules! pass_through {
         #[async_trait]
         impl $area for FaultyStore {
             $(async fn $name(&self, $($arg: $ty),*) -> StoreResult<$ret> {
-                self.gate().await?;
+                self.gate(stringify!($name)).await?;
                 self.inner.$name($($arg),*).await
             })*
         }
@@ -248,6 +269,7 @@ pass_through! {
     }
     SubscriberStore {
         fn subscriber(id: SubscriberId) -> Subscriber;
+        fn subscribers_by_id(ids: &[SubscriberId]) -> Vec<Subscriber>;
         fn subscriber_by_blind_index(index: &BlindIndex) -> Option<Subscriber>;
         fn subscribers(q: &SubscriberQuery) -> Page<Subscriber>;
         fn create_subscriber(cx: WriteContext, new: &NewSubscriber, fx: &EffectsFn<'_, Subscriber>) -> Subscriber;
@@ -341,6 +363,7 @@ pass_through! {
         fn fail_outbox_event(id: OutboxEventId, owner: &str, error: &str, retry_at: Option<Timestamp>) -> ();
         fn claim_deliveries(owner: &str, channel: Option<&str>, now: Timestamp, lease_until: Timestamp, limit: u32) -> Vec<Delivery>;
         fn record_delivery_attempt(id: DeliveryId, owner: &str, attempt: &NewDeliveryAttempt) -> Delivery;
+        fn record_delivery_attempts(owner: &str, attempts: &[(DeliveryId, NewDeliveryAttempt)]) -> Vec<bool>;
         fn renew_outbox_leases(owner: &str, events: &[OutboxEventId], deliveries: &[DeliveryId], lease_until: Timestamp) -> u64;
         fn release_outbox_leases(owner: &str) -> u64;
         fn release_deliveries(owner: &str, ids: &[DeliveryId]) -> u64;

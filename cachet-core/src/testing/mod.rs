@@ -376,6 +376,7 @@ macro_rules! __store_checks {
             subscriptions_and_global,
             subscriber_filters_and_sorts,
             subscriber_audience,
+            subscribers_by_id,
             delete_subscriber_removes_subscriptions,
             webhooks_crud,
             // monitoring alert integrations
@@ -426,6 +427,7 @@ macro_rules! __store_checks {
             outbox_fail_retries_or_gives_up,
             outbox_empty_claims_hold_no_locks,
             delivery_attempt_transitions,
+            delivery_attempts_in_a_group,
             deliveries_filters,
             prune_outbox_removes_finished,
             delivery_claims_by_two_owners_are_disjoint,

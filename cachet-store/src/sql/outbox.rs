@@ -278,57 +278,81 @@ pub(crate) async fn record_delivery_attempt<D: Dialect>(
     owner: &str,
     attempt: &NewDeliveryAttempt,
 ) -> StoreResult<Delivery> {
-    // The mail has gone out already: a deadlock with another instance's retention
-    // pass (MariaDB kills one of the two) must not leave the attempt unrecorded, or
-    // the delivery is sent again when its lease runs out. The transaction is retried.
+    retry_conflicts(|| async move {
+        let mut tx = db.begin().await?;
+        check_lease::<D>(&mut tx, "cachet_deliveries", "delivery", id.0, owner).await?;
+        write_attempts::<D>(&mut tx, &[(id, attempt)]).await?;
+        let delivery = get_delivery::<D>(&mut tx, id).await?;
+        D::commit(tx).await.map_err(backend)?;
+        Ok(delivery)
+    })
+    .await
+}
+
+/// Several attempts in one transaction and a handful of statements whatever their number:
+/// one read of the leases `owner` holds among them (locked), one multi-row insert of the
+/// attempts, one update of the delivered ones; retries and failures (rare) one by one.
+pub(crate) async fn record_delivery_attempts<D: Dialect>(
+    db: &D,
+    owner: &str,
+    attempts: &[(DeliveryId, NewDeliveryAttempt)],
+) -> StoreResult<Vec<bool>> {
+    if attempts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<i64> = attempts.iter().map(|(id, _)| id.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let ids = &ids;
+    retry_conflicts(|| async move {
+        let mut tx = db.begin().await?;
+        let mut held = std::collections::HashSet::new();
+        // In id order, so two instances' groups lock their rows in the same order.
+        for chunk in ids.chunks(RECORD_CHUNK) {
+            let s = format!(
+                "SELECT id FROM cachet_deliveries WHERE lease_owner = ? AND id IN ({}) ORDER BY id{}",
+                placeholders(chunk.len()),
+                D::FOR_UPDATE
+            );
+            let mut a = args![owner];
+            a.extend(chunk.iter().copied().map(Arg::from));
+            let rows: Vec<(i64,)> = D::fetch(&mut tx, D::dyn_sql(s), a).await?;
+            held.extend(rows.into_iter().map(|(id,)| id));
+        }
+        // Taken out of `held` once written: the same delivery twice in a group is recorded
+        // once, as two single calls would (the first releases the lease).
+        let recorded: Vec<bool> = attempts.iter().map(|(id, _)| held.remove(&id.0)).collect();
+        let mine: Vec<(DeliveryId, &NewDeliveryAttempt)> = attempts
+            .iter()
+            .zip(&recorded)
+            .filter(|(_, mine)| **mine)
+            .map(|((id, attempt), _)| (*id, attempt))
+            .collect();
+        for chunk in mine.chunks(RECORD_CHUNK) {
+            write_attempts::<D>(&mut tx, chunk).await?;
+        }
+        D::commit(tx).await.map_err(backend)?;
+        Ok(recorded)
+    })
+    .await
+}
+
+/// Attempts written per statement: 4 values a row keeps far below every backend's bind
+/// limit.
+const RECORD_CHUNK: usize = 500;
+
+/// Runs a write transaction again when the database aborted it for a conflict with another
+/// one (a deadlock with another instance's retention pass, which MariaDB resolves by killing
+/// one of the two). An attempt's record must not be lost to that: the mail has gone out, and
+/// an unrecorded attempt is sent again when its lease runs out.
+async fn retry_conflicts<T, F, Fut>(mut transaction: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<T>>,
+{
     let mut retries = 0u32;
     loop {
-        let result: StoreResult<Delivery> = async {
-            let mut tx = db.begin().await?;
-            check_lease::<D>(&mut tx, "cachet_deliveries", "delivery", id.0, owner).await?;
-            let (ok, error) = match &attempt.result {
-                AttemptResult::Delivered => (true, None),
-                AttemptResult::Retry { error, .. } | AttemptResult::Failed { error } => (false, Some(error.as_str())),
-            };
-            D::insert(
-                &mut tx,
-                "INSERT INTO cachet_delivery_attempts (delivery_id, at, ok, error) VALUES (?, ?, ?, ?)",
-                args![id.0, attempt.at, ok, error],
-            )
-            .await?;
-            let base = "UPDATE cachet_deliveries SET attempts = attempts + 1, lease_owner = NULL, lease_expires_at = NULL";
-            match &attempt.result {
-                AttemptResult::Delivered => {
-                    D::exec(
-                        &mut tx,
-                        D::dyn_sql(format!("{base}, status = ?, delivered_at = ? WHERE id = ?")),
-                        args![DeliveryStatus::Delivered.as_str(), attempt.at, id.0],
-                    )
-                    .await?
-                }
-                AttemptResult::Retry { error, next_attempt_at } => {
-                    D::exec(
-                        &mut tx,
-                        D::dyn_sql(format!("{base}, status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?")),
-                        args![DeliveryStatus::Pending.as_str(), *next_attempt_at, error.as_str(), id.0],
-                    )
-                    .await?
-                }
-                AttemptResult::Failed { error } => {
-                    D::exec(
-                        &mut tx,
-                        D::dyn_sql(format!("{base}, status = ?, last_error = ? WHERE id = ?")),
-                        args![DeliveryStatus::Failed.as_str(), error.as_str(), id.0],
-                    )
-                    .await?
-                }
-            };
-            let delivery = get_delivery::<D>(&mut tx, id).await?;
-            D::commit(tx).await.map_err(backend)?;
-            Ok(delivery)
-        }
-        .await;
-        match result {
+        match transaction().await {
             Err(e) if retries < 4 && crate::error::is_transaction_conflict(&e) => {
                 retries += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(10 << retries)).await;
@@ -336,6 +360,85 @@ pub(crate) async fn record_delivery_attempt<D: Dialect>(
             other => return other,
         }
     }
+}
+
+/// Inserts attempts on deliveries whose leases the transaction has checked (at most
+/// [`RECORD_CHUNK`]), and moves each delivery on (delivered, pending again, or failed),
+/// releasing its lease.
+async fn write_attempts<D: Dialect>(
+    tx: &mut D::Conn,
+    attempts: &[(DeliveryId, &NewDeliveryAttempt)],
+) -> StoreResult<()> {
+    if attempts.is_empty() {
+        return Ok(());
+    }
+    let mut a = Vec::with_capacity(attempts.len() * 4);
+    for (id, attempt) in attempts {
+        let (ok, error) = match &attempt.result {
+            AttemptResult::Delivered => (true, None),
+            AttemptResult::Retry { error, .. } | AttemptResult::Failed { error } => {
+                (false, Some(error.as_str()))
+            }
+        };
+        a.extend(args![id.0, attempt.at, ok, error]);
+    }
+    let s = format!(
+        "INSERT INTO cachet_delivery_attempts (delivery_id, at, ok, error) VALUES {}",
+        vec!["(?, ?, ?, ?)"; attempts.len()].join(", ")
+    );
+    D::exec(tx, D::dyn_sql(s), a).await?;
+    let base = "UPDATE cachet_deliveries SET attempts = attempts + 1, lease_owner = NULL, lease_expires_at = NULL";
+    // The delivered ones in one statement, each with its own time.
+    let delivered: Vec<(i64, Timestamp)> = attempts
+        .iter()
+        .filter(|(_, attempt)| matches!(attempt.result, AttemptResult::Delivered))
+        .map(|(id, attempt)| (id.0, attempt.at))
+        .collect();
+    if !delivered.is_empty() {
+        let s = format!(
+            "{base}, status = ?, delivered_at = CASE id {} END WHERE id IN ({})",
+            vec!["WHEN ? THEN ?"; delivered.len()].join(" "),
+            placeholders(delivered.len())
+        );
+        let mut a = args![DeliveryStatus::Delivered.as_str()];
+        for (id, at) in &delivered {
+            a.extend(args![*id, *at]);
+        }
+        a.extend(delivered.iter().map(|(id, _)| Arg::from(*id)));
+        D::exec(tx, D::dyn_sql(s), a).await?;
+    }
+    for (id, attempt) in attempts {
+        match &attempt.result {
+            AttemptResult::Delivered => {}
+            AttemptResult::Retry {
+                error,
+                next_attempt_at,
+            } => {
+                D::exec(
+                    tx,
+                    D::dyn_sql(format!(
+                        "{base}, status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?"
+                    )),
+                    args![
+                        DeliveryStatus::Pending.as_str(),
+                        *next_attempt_at,
+                        error.as_str(),
+                        id.0
+                    ],
+                )
+                .await?;
+            }
+            AttemptResult::Failed { error } => {
+                D::exec(
+                    tx,
+                    D::dyn_sql(format!("{base}, status = ?, last_error = ? WHERE id = ?")),
+                    args![DeliveryStatus::Failed.as_str(), error.as_str(), id.0],
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The tables whose rows carry a dispatcher's lease, each with its pending status: leases

@@ -4,7 +4,7 @@ use cachet_core::model::*;
 use cachet_core::store::{Changed, EffectsFn, Page, StoreResult, WriteContext, query::*};
 
 use super::{apply_effects, bump, check_components, children, exists, order_or, page_of};
-use crate::args::{Arg, Where, args, sort_clause};
+use crate::args::{Arg, Where, args, placeholders, sort_clause};
 use crate::error::{backend, conflict, not_found, unique};
 use crate::rows::*;
 use crate::sql::Dialect;
@@ -16,17 +16,48 @@ async fn subscribers_from<D: Dialect>(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let subs =
         children::<D, SubscriptionRow>(c, "cachet_subscriptions", "subscriber_id", &ids).await?;
+    let mut components: std::collections::HashMap<i64, Vec<ComponentId>> =
+        std::collections::HashMap::new();
+    for s in subs {
+        components
+            .entry(s.subscriber_id)
+            .or_default()
+            .push(ComponentId(s.component_id));
+    }
     rows.into_iter()
         .map(|r| {
-            let id = r.id;
-            r.into_model(
-                subs.iter()
-                    .filter(|s| s.subscriber_id == id)
-                    .map(|s| ComponentId(s.component_id))
-                    .collect(),
-            )
+            let of = components.remove(&r.id).unwrap_or_default();
+            r.into_model(of)
         })
         .collect()
+}
+
+/// Ids looked up per query by [`subscribers_by_id`]: far below every backend's bind limit.
+const BY_ID_CHUNK: usize = 500;
+
+pub(crate) async fn subscribers_by_id<D: Dialect>(
+    db: &D,
+    ids: &[SubscriberId],
+) -> StoreResult<Vec<Subscriber>> {
+    let mut ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut c = db.read().await?;
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BY_ID_CHUNK) {
+        let s = format!(
+            "SELECT * FROM cachet_subscribers WHERE id IN ({}) ORDER BY id",
+            placeholders(chunk.len())
+        );
+        let rows = D::fetch::<SubscriberRow>(
+            &mut c,
+            D::dyn_sql(s),
+            chunk.iter().map(|id| Arg::from(*id)).collect(),
+        )
+        .await?;
+        found.extend(subscribers_from::<D>(&mut c, rows).await?);
+    }
+    Ok(found)
 }
 
 async fn get_subscriber<D: Dialect>(c: &mut D::Conn, id: SubscriberId) -> StoreResult<Subscriber> {

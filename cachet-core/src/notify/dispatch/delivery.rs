@@ -37,6 +37,47 @@ pub(super) struct DeliverCtx {
     /// Held while the day's SMS count is read and written, so the tick's concurrent SMS
     /// deliveries each count once.
     pub(super) sms_day: Mutex<()>,
+    /// Records the pass's attempts, those that finish together in one store call.
+    pub(super) recorder: Recorder,
+    /// What every render of the pass reads, read once: the settings, and the subscribers of
+    /// the claimed deliveries (one query for the batch instead of one per message).
+    pub(super) cache: PassCache,
+}
+
+/// The reads a pass shares between its renders ([`DeliverCtx::cache`]). They are used only
+/// while the store answers: once a store call of the pass has failed, renders read the store
+/// again (and so wait out an outage before sending, as without the cache) until a record is
+/// stored again.
+#[derive(Default)]
+pub(super) struct PassCache {
+    settings: std::sync::Mutex<Option<Arc<Settings>>>,
+    subscribers: std::sync::Mutex<HashMap<SubscriberId, Subscriber>>,
+    /// Set when a store call of the pass failed, cleared when one succeeds again.
+    store_failing: std::sync::atomic::AtomicBool,
+}
+
+/// A cache's lock: what it guards is replaced whole, so a panic elsewhere while it was held
+/// leaves nothing to distrust.
+fn guard<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl PassCache {
+    pub(super) fn store_failed(&self, failed: bool) {
+        self.store_failing
+            .store(failed, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn usable(&self) -> bool {
+        !self
+            .store_failing
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Keeps the subscribers read for the pass's deliveries.
+    pub(super) fn keep_subscribers(&self, found: Vec<Subscriber>) {
+        guard(&self.subscribers).extend(found.into_iter().map(|s| (s.id, s)));
+    }
 }
 
 /// What rendering a delivery came to, a store outage waited out.
@@ -188,7 +229,10 @@ impl DeliverCtx {
                         Err(_) => "store unavailable while renewing the lease",
                     }
                 }
-                Err(RenderError::Transient(why)) => why,
+                Err(RenderError::Transient(why)) => {
+                    self.cache.store_failed(true);
+                    why
+                }
                 Err(permanent) => return Rendered::Failed(permanent),
             };
             if started.elapsed() >= self.config.lease {
@@ -241,44 +285,30 @@ impl DeliverCtx {
             at: now,
             result: attempt,
         };
-        // The message may have gone out: an attempt left unrecorded would be sent again when
-        // its lease runs out, so the record is retried until the store takes it (or says the
-        // delivery is no longer this instance's). The heartbeat keeps the lease meanwhile.
+        // The message may have gone out: the recorder tries until the store takes the record
+        // (or says the delivery is no longer this instance's). The heartbeat keeps the lease
+        // meanwhile.
         let counted = match outcome {
             Outcome::Delivered => Some(DeliveryOutcome::Sent),
             Outcome::Retry => Some(DeliveryOutcome::Retried),
             Outcome::Failed => Some(DeliveryOutcome::Failed),
             Outcome::Lost | Outcome::NotStarted(_) => None,
         };
-        let mut wait = RECORD_RETRY_FIRST;
-        let mut failures = 0u32;
-        loop {
-            match self
-                .cachet
-                .store()
-                .record_delivery_attempt(d.id, &self.config.instance, &attempt)
-                .await
-            {
-                Ok(_) => {
-                    // Counted once recorded: an attempt whose lease was lost is another
-                    // instance's to count.
-                    if let Some(counted) = counted {
-                        self.cachet.telemetry().record_delivery(&d.channel, counted);
-                    }
-                    return outcome;
+        let store = self.cachet.store().as_ref();
+        match self
+            .recorder
+            .record(store, &self.config.instance, d.id, attempt, &self.cache)
+            .await
+        {
+            Recorded::Stored => {
+                // Counted once recorded: an attempt whose lease was lost is another
+                // instance's to count.
+                if let Some(counted) = counted {
+                    self.cachet.telemetry().record_delivery(&d.channel, counted);
                 }
-                Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => {
-                    return Outcome::Lost;
-                }
-                Err(e) => {
-                    failures += 1;
-                    if failures == 1 || failures.is_power_of_two() {
-                        tracing::warn!(target: "cachet::notify", delivery = d.id.get(), failures, error = %crate::log::Escaped(&e), "recording an attempt failed; trying again");
-                    }
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(RECORD_RETRY_CAP);
-                }
+                outcome
             }
+            Recorded::Lost => Outcome::Lost,
         }
     }
 
@@ -346,7 +376,7 @@ impl DeliverCtx {
         let channel = channel_of(&d.channel).ok_or(RenderError::Permanent("unknown channel"))?;
         let recipient = Recipient::parse(&d.recipient, channel)
             .ok_or(RenderError::Permanent("unknown recipient"))?;
-        let settings = self.cachet.settings().await.map_err(|_| STORE)?;
+        let settings = self.settings().await?;
         let tz = settings.app_timezone.tz();
         match recipient {
             Recipient::Subscriber(id) => {
@@ -538,7 +568,24 @@ impl DeliverCtx {
     }
 
     /// The subscriber a delivery goes to: gone is for good, a failing store is not.
+    /// The site's settings: the pass's copy while the store answers, else read again.
+    async fn settings(&self) -> Result<Arc<Settings>, RenderError> {
+        if self.cache.usable()
+            && let Some(s) = guard(&self.cache.settings).clone()
+        {
+            return Ok(s);
+        }
+        let s = Arc::new(self.cachet.settings().await.map_err(|_| STORE)?);
+        *guard(&self.cache.settings) = Some(s.clone());
+        Ok(s)
+    }
+
     async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, RenderError> {
+        if self.cache.usable()
+            && let Some(s) = guard(&self.cache.subscribers).get(&id).cloned()
+        {
+            return Ok(s);
+        }
         match self.cachet.store().subscriber(id).await {
             Ok(s) => Ok(s),
             Err(StoreError::NotFound { .. }) => {

@@ -84,9 +84,11 @@
 
 mod delivery;
 mod recipients;
+mod recorder;
 
 use self::delivery::*;
 use self::recipients::*;
+use self::recorder::{Recorded, Recorder};
 
 use std::collections::{BTreeSet, HashMap};
 use std::num::NonZeroU32;
@@ -619,7 +621,23 @@ impl Dispatcher {
             events: Mutex::new(HashMap::new()),
             stopping: self.stopping.subscribe(),
             sms_day: Mutex::new(()),
+            recorder: Recorder::default(),
+            cache: PassCache::default(),
         });
+        // The batch's subscribers in one read. When it fails, each render reads its own (and
+        // waits out the outage that made it fail).
+        let subscribers: Vec<SubscriberId> = claimed
+            .iter()
+            .filter_map(|d| Recipient::parse(&d.recipient, channel)?.subscriber_id())
+            .collect();
+        if !subscribers.is_empty() {
+            match store.subscribers_by_id(&subscribers).await {
+                Ok(found) => ctx.cache.keep_subscribers(found),
+                Err(e) => {
+                    tracing::debug!(target: "cachet::notify", error = %crate::log::Escaped(&e), "reading the batch's subscribers failed; each delivery reads its own");
+                }
+            }
+        }
         let mut queue = claimed.into_iter();
         let mut set = tokio::task::JoinSet::new();
         let mut not_started = Vec::new();

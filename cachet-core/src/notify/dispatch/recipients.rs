@@ -21,6 +21,14 @@ pub(super) enum Recipient {
 }
 
 impl Recipient {
+    /// The subscriber a delivery goes to, on whichever channel.
+    pub(super) fn subscriber_id(self) -> Option<SubscriberId> {
+        match self {
+            Self::Subscriber(id) | Self::SmsSubscriber(id) | Self::ChatSubscriber(id) => Some(id),
+            Self::Webhook(_) | Self::Chat(_) | Self::Direct(_) => None,
+        }
+    }
+
     pub(super) fn key(self) -> String {
         match self {
             Self::Subscriber(id) | Self::SmsSubscriber(id) | Self::ChatSubscriber(id) => {

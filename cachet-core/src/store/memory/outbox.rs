@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::state::{conflict, not_found};
+use super::state::{State, conflict, not_found};
 use super::{MemoryStore, order};
 use crate::model::*;
 use crate::store::query::*;
@@ -18,6 +18,66 @@ fn lease_free(owner: Option<&String>, expires: Option<Timestamp>, now: Timestamp
 /// Whether `owner` holds the lease.
 fn holds_lease(lease_owner: Option<&String>, owner: &str) -> bool {
     lease_owner.is_some_and(|o| o == owner)
+}
+
+/// Records an attempt on a leased delivery and moves it on (one attempt of
+/// [`OutboxStore::record_delivery_attempt`]).
+fn record_attempt(
+    st: &mut State,
+    id: DeliveryId,
+    owner: &str,
+    attempt: &NewDeliveryAttempt,
+) -> StoreResult<Delivery> {
+    let delivery = st
+        .deliveries
+        .get(&id)
+        .ok_or_else(|| not_found("delivery", id.0))?;
+    if !holds_lease(delivery.lease_owner.as_ref(), owner) {
+        return Err(conflict("delivery", "not the lease owner"));
+    }
+    let (ok, error) = match &attempt.result {
+        AttemptResult::Delivered => (true, None),
+        AttemptResult::Retry { error, .. } | AttemptResult::Failed { error } => {
+            (false, Some(error.clone()))
+        }
+    };
+    let attempt_id = DeliveryAttemptId(st.ids.attempt.next());
+    st.attempts.insert(
+        attempt_id,
+        DeliveryAttempt {
+            id: attempt_id,
+            delivery_id: id,
+            at: attempt.at,
+            ok,
+            error,
+        },
+    );
+    let delivery = st
+        .deliveries
+        .get_mut(&id)
+        .ok_or_else(|| not_found("delivery", id.0))?;
+    delivery.attempts = delivery.attempts.saturating_add(1);
+    delivery.lease_owner = None;
+    delivery.lease_expires_at = None;
+    match &attempt.result {
+        AttemptResult::Delivered => {
+            delivery.status = DeliveryStatus::Delivered;
+            delivery.delivered_at = Some(attempt.at);
+        }
+        AttemptResult::Retry {
+            error,
+            next_attempt_at,
+        } => {
+            delivery.status = DeliveryStatus::Pending;
+            delivery.next_attempt_at = *next_attempt_at;
+            delivery.last_error = Some(error.clone());
+        }
+        AttemptResult::Failed { error } => {
+            delivery.status = DeliveryStatus::Failed;
+            delivery.last_error = Some(error.clone());
+        }
+    }
+    Ok(delivery.clone())
 }
 
 #[async_trait]
@@ -207,57 +267,20 @@ impl OutboxStore for MemoryStore {
         owner: &str,
         attempt: &NewDeliveryAttempt,
     ) -> StoreResult<Delivery> {
+        record_attempt(&mut self.lock(), id, owner, attempt)
+    }
+
+    async fn record_delivery_attempts(
+        &self,
+        owner: &str,
+        attempts: &[(DeliveryId, NewDeliveryAttempt)],
+    ) -> StoreResult<Vec<bool>> {
+        // Under one lock: the group is recorded at once, as in a transaction.
         let mut st = self.lock();
-        let delivery = st
-            .deliveries
-            .get(&id)
-            .ok_or_else(|| not_found("delivery", id.0))?;
-        if !holds_lease(delivery.lease_owner.as_ref(), owner) {
-            return Err(conflict("delivery", "not the lease owner"));
-        }
-        let (ok, error) = match &attempt.result {
-            AttemptResult::Delivered => (true, None),
-            AttemptResult::Retry { error, .. } | AttemptResult::Failed { error } => {
-                (false, Some(error.clone()))
-            }
-        };
-        let attempt_id = DeliveryAttemptId(st.ids.attempt.next());
-        st.attempts.insert(
-            attempt_id,
-            DeliveryAttempt {
-                id: attempt_id,
-                delivery_id: id,
-                at: attempt.at,
-                ok,
-                error,
-            },
-        );
-        let delivery = st
-            .deliveries
-            .get_mut(&id)
-            .ok_or_else(|| not_found("delivery", id.0))?;
-        delivery.attempts = delivery.attempts.saturating_add(1);
-        delivery.lease_owner = None;
-        delivery.lease_expires_at = None;
-        match &attempt.result {
-            AttemptResult::Delivered => {
-                delivery.status = DeliveryStatus::Delivered;
-                delivery.delivered_at = Some(attempt.at);
-            }
-            AttemptResult::Retry {
-                error,
-                next_attempt_at,
-            } => {
-                delivery.status = DeliveryStatus::Pending;
-                delivery.next_attempt_at = *next_attempt_at;
-                delivery.last_error = Some(error.clone());
-            }
-            AttemptResult::Failed { error } => {
-                delivery.status = DeliveryStatus::Failed;
-                delivery.last_error = Some(error.clone());
-            }
-        }
-        Ok(delivery.clone())
+        Ok(attempts
+            .iter()
+            .map(|(id, attempt)| record_attempt(&mut st, *id, owner, attempt).is_ok())
+            .collect())
     }
 
     async fn renew_outbox_leases(

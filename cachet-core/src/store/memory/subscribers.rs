@@ -20,6 +20,17 @@ impl SubscriberStore for MemoryStore {
             .ok_or_else(|| not_found("subscriber", id.0))
     }
 
+    async fn subscribers_by_id(&self, ids: &[SubscriberId]) -> StoreResult<Vec<Subscriber>> {
+        let st = self.lock();
+        let mut found: Vec<Subscriber> = ids
+            .iter()
+            .filter_map(|id| st.subscribers.get(id).cloned())
+            .collect();
+        found.sort_unstable_by_key(|s| s.id);
+        found.dedup_by_key(|s| s.id);
+        Ok(found)
+    }
+
     async fn subscriber_by_blind_index(
         &self,
         index: &BlindIndex,

@@ -606,6 +606,128 @@ pub async fn delivery_attempt_transitions(store: &dyn Store) -> Result<(), Failu
     Ok(())
 }
 
+/// Attempts recorded as a group: each as the single call records it, the ones whose
+/// delivery is not the owner's (or is gone, or came earlier in the group) answered `false`
+/// and left untouched.
+pub async fn delivery_attempts_in_a_group(store: &dyn Store) -> Result<(), Failure> {
+    fanned_out(store, &["g1", "g2", "g3", "g4"]).await?;
+    let mine = store
+        .claim_deliveries("a", None, at(10), at(70), 3)
+        .await
+        .ctx("claim_deliveries")?;
+    let theirs = store
+        .claim_deliveries("b", None, at(10), at(70), 10)
+        .await
+        .ctx("claim_deliveries")?;
+    ensure_eq((mine.len(), theirs.len()), (3, 1), "claimed by a and b")?;
+    let (k1, k2, k3, other) = (mine[0].id, mine[1].id, mine[2].id, theirs[0].id);
+    let delivered = |s| NewDeliveryAttempt {
+        at: at(s),
+        result: AttemptResult::Delivered,
+    };
+    let gone = DeliveryId(k3.get() + 1000);
+    let group = vec![
+        (k1, delivered(20)),
+        (other, delivered(20)),
+        (
+            k2,
+            NewDeliveryAttempt {
+                at: at(21),
+                result: AttemptResult::Retry {
+                    error: "421 try later".to_owned(),
+                    next_attempt_at: at(100),
+                },
+            },
+        ),
+        (gone, delivered(22)),
+        (k3, delivered(23)),
+        (k1, delivered(24)),
+    ];
+    ensure_eq(
+        store
+            .record_delivery_attempts("a", &group)
+            .await
+            .ctx("record_delivery_attempts")?,
+        vec![true, false, true, false, true, false],
+        "what was recorded",
+    )?;
+    let d1 = delivery(store, k1).await?;
+    ensure_eq(
+        (d1.status, d1.delivered_at, d1.attempts, d1.lease_owner),
+        (DeliveryStatus::Delivered, Some(at(20)), 1, None),
+        "delivered once, at its own time",
+    )?;
+    let d3 = delivery(store, k3).await?;
+    ensure_eq(
+        (d3.status, d3.delivered_at, d3.attempts),
+        (DeliveryStatus::Delivered, Some(at(23)), 1),
+        "another delivered at its own time",
+    )?;
+    let d2 = delivery(store, k2).await?;
+    ensure_eq(
+        (
+            d2.status,
+            d2.attempts,
+            d2.next_attempt_at,
+            d2.last_error.as_deref(),
+            d2.lease_owner,
+        ),
+        (
+            DeliveryStatus::Pending,
+            1,
+            at(100),
+            Some("421 try later"),
+            None,
+        ),
+        "to retry",
+    )?;
+    let o = delivery(store, other).await?;
+    ensure_eq(
+        (o.status, o.attempts, o.lease_owner.as_deref()),
+        (DeliveryStatus::Pending, 0, Some("b")),
+        "another owner's delivery untouched",
+    )?;
+    ensure_eq(
+        store
+            .delivery_attempts(other)
+            .await
+            .ctx("delivery_attempts")?,
+        vec![],
+        "no attempt on another owner's delivery",
+    )?;
+    ensure_eq(
+        store
+            .delivery_attempts(k1)
+            .await
+            .ctx("delivery_attempts")?
+            .iter()
+            .map(|a| (a.at, a.ok))
+            .collect::<Vec<_>>(),
+        vec![(at(20), true)],
+        "one attempt for a delivery named twice",
+    )?;
+    ensure_eq(
+        store
+            .delivery_attempts(k2)
+            .await
+            .ctx("delivery_attempts")?
+            .iter()
+            .map(|a| (a.ok, a.error.clone()))
+            .collect::<Vec<_>>(),
+        vec![(false, Some("421 try later".to_owned()))],
+        "the retry's attempt",
+    )?;
+    ensure_eq(
+        store
+            .record_delivery_attempts("a", &[])
+            .await
+            .ctx("record_delivery_attempts")?,
+        vec![],
+        "an empty group",
+    )?;
+    Ok(())
+}
+
 /// Delivery filters by event, status and recipient (whole name, never a prefix); natural order
 /// by id.
 pub async fn deliveries_filters(store: &dyn Store) -> Result<(), Failure> {

@@ -648,6 +648,50 @@ pub async fn subscriber_audience(store: &dyn Store) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Subscribers read by id in one call: each once, in id order, with their subscriptions;
+/// unknown ids are left out without failing the rest.
+pub async fn subscribers_by_id(store: &dyn Store) -> Result<(), Failure> {
+    let c1 = component(store, "One", 0).await?.id;
+    let c2 = component(store, "Two", 0).await?.id;
+    let a = subscriber(store, 1, vec![c2, c1], 10).await?;
+    let b = subscriber(store, 2, vec![], 10).await?;
+    let c = subscriber(store, 3, vec![c1], 10).await?;
+    let missing = SubscriberId(c.id.get() + 1000);
+    let got = store
+        .subscribers_by_id(&[c.id, missing, a.id, c.id])
+        .await
+        .ctx("subscribers_by_id")?;
+    let one_by_one = vec![
+        store.subscriber(a.id).await.ctx("subscriber")?,
+        store.subscriber(c.id).await.ctx("subscriber")?,
+    ];
+    ensure_eq(
+        got,
+        one_by_one,
+        "each found one once, in id order, as read one by one",
+    )?;
+    ensure_eq(
+        store
+            .subscribers_by_id(&[b.id])
+            .await
+            .ctx("subscribers_by_id")?
+            .iter()
+            .map(|s| (s.id, s.global))
+            .collect::<Vec<_>>(),
+        vec![(b.id, true)],
+        "a global subscriber",
+    )?;
+    ensure_eq(
+        store
+            .subscribers_by_id(&[])
+            .await
+            .ctx("subscribers_by_id")?,
+        vec![],
+        "no ids",
+    )?;
+    Ok(())
+}
+
 /// Deleting a subscriber (erasure) deletes their subscriptions; others keep theirs.
 pub async fn delete_subscriber_removes_subscriptions(store: &dyn Store) -> Result<(), Failure> {
     let c = component(store, "One", 0).await?;

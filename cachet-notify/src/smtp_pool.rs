@@ -7,6 +7,10 @@
 //! the dot before it replies, delays that acknowledgement (40 ms on Linux): every mail stalled
 //! about 45 ms per connection. Opening the socket here, with `TCP_NODELAY`, sends the dot at
 //! once; lettre still speaks SMTP on it through [`AsyncSmtpConnection::connect_with_transport`].
+//!
+//! Under that session sits [`WriteBehind`]: what lettre writes leaves when it next reads, so
+//! the body and the dot go out as one segment, and a mail costs four writes (MAIL, RCPT, DATA,
+//! the message), as it does for postfix's own client.
 
 use std::fmt;
 use std::io;
@@ -190,10 +194,19 @@ impl Pool {
                 let name = rustls::pki_types::ServerName::try_from(bare_host(&e.host).to_owned())
                     .map_err(|_| PoolError::TlsName)?;
                 let tls = connector.connect(name, tcp).await.map_err(PoolError::Tls)?;
-                AsyncSmtpConnection::connect_with_transport(Box::new(TlsStream(tls)), &e.hello)
-                    .await?
+                AsyncSmtpConnection::connect_with_transport(
+                    Box::new(WriteBehind::new(TlsStream(tls))),
+                    &e.hello,
+                )
+                .await?
             }
-            None => AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &e.hello).await?,
+            None => {
+                AsyncSmtpConnection::connect_with_transport(
+                    Box::new(WriteBehind::new(tcp)),
+                    &e.hello,
+                )
+                .await?
+            }
         };
         match e.tls {
             SmtpTls::StartTlsRequired | SmtpTls::StartTlsOpportunistic if conn.can_starttls() => {
@@ -248,6 +261,84 @@ pub(crate) async fn open_tcp(host: &str, port: u16) -> io::Result<TcpStream> {
             "the SMTP host resolved to no address",
         )
     }))
+}
+
+/// What [`WriteBehind`] keeps at most before it writes without waiting for a read.
+const WRITE_BEHIND_LIMIT: usize = 64 * 1024;
+
+/// A stream whose writes (and flushes) leave when the session next reads, in one write.
+///
+/// SMTP without pipelining is strictly write-then-read: lettre flushes each command and then
+/// waits for its reply, so holding the bytes until that read sends nothing later than the
+/// server needs it. What it changes is the message: lettre writes the body and the closing
+/// `<CRLF>.<CRLF>` separately, and here they leave together. Shutting down writes what is
+/// held first; more than [`WRITE_BEHIND_LIMIT`] held is written at once.
+#[derive(Debug)]
+pub(crate) struct WriteBehind<S> {
+    inner: S,
+    held: Vec<u8>,
+}
+
+impl<S: AsyncWrite + Unpin> WriteBehind<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        Self {
+            inner,
+            held: Vec::new(),
+        }
+    }
+
+    /// Writes and flushes everything held.
+    fn poll_write_held(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.held.is_empty() {
+            let n = std::task::ready!(Pin::new(&mut self.inner).poll_write(cx, &self.held))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.held.drain(..n);
+        }
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WriteBehind<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_write_held(cx))?;
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WriteBehind<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.held.len() >= WRITE_BEHIND_LIMIT {
+            std::task::ready!(self.poll_write_held(cx))?;
+        }
+        self.held.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Deferred to the next read (see the type's docs).
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_write_held(cx))?;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl<S: AsyncTokioStream> AsyncTokioStream for WriteBehind<S> {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
 }
 
 /// A `smtps://` stream, handed to lettre as its transport.
@@ -319,6 +410,42 @@ mod tests {
             );
             accept.await.unwrap().unwrap();
         }
+    }
+
+    /// Writes wait for the next read and then leave in one write; shutting down writes
+    /// what is held first.
+    #[tokio::test]
+    async fn held_writes_leave_together_at_the_next_read() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (client, mut server) = tokio::io::duplex(1024);
+        let mut s = WriteBehind::new(client);
+        s.write_all(b"body\r\n").await.unwrap();
+        s.flush().await.unwrap();
+        s.write_all(b".\r\n").await.unwrap();
+        s.flush().await.unwrap();
+        let mut nothing = [0u8; 16];
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), server.read(&mut nothing))
+                .await
+                .is_err(),
+            "written before the session read"
+        );
+        let reply = tokio::spawn(async move {
+            let mut got = vec![0u8; 9];
+            server.read_exact(&mut got).await.unwrap();
+            server.write_all(b"250 ok\r\n").await.unwrap();
+            (got, server)
+        });
+        let mut answer = [0u8; 8];
+        s.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"250 ok\r\n");
+        let (got, mut server) = reply.await.unwrap();
+        assert_eq!(got, b"body\r\n.\r\n");
+        s.write_all(b"QUIT\r\n").await.unwrap();
+        s.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        server.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"QUIT\r\n");
     }
 
     #[test]

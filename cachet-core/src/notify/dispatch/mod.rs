@@ -41,7 +41,8 @@
 //! - **The record of a sent message is retried until it is stored.** When the store fails
 //!   after the notifier accepted a message (a database outage), the attempt is recorded again,
 //!   with a short capped backoff, instead of leaving the delivery to be sent again when its
-//!   lease runs out.
+//!   lease runs out. Attempts that finish while the store is recording others are recorded
+//!   with the next group, in one call; none waits for a group to fill (see `recorder`).
 //! - **A stopping dispatcher finishes or hands back.** On shutdown no new hand-over starts;
 //!   the ones in flight finish and are recorded; deliveries claimed but not started are
 //!   released at once for another instance (or the next start).

@@ -134,6 +134,21 @@ async fn deliveries_for(h: &Harness, n: usize) {
     h.clock.advance(TimeDelta::milliseconds(400));
 }
 
+/// A harness over a store that fails on command (over `inner`), with `n` mail deliveries
+/// waiting as [`deliveries_for`] leaves them.
+async fn faulty_with_deliveries(
+    inner: Arc<dyn cachet_core::store::Store>,
+    n: usize,
+) -> (Harness, Arc<FaultyStore>) {
+    let faulty = Arc::new(FaultyStore::new(inner));
+    let h = Harness::over(
+        faulty.clone(),
+        Config::new(cachet_core::validate::HttpUrl::parse(ORIGIN).unwrap()),
+    );
+    deliveries_for(&h, n).await;
+    (h, faulty)
+}
+
 async fn delivered_count(h: &Harness) -> usize {
     h.store
         .deliveries(&DeliveryQuery::all())
@@ -315,12 +330,7 @@ async fn a_stopping_instance_finishes_what_it_started_and_hands_back_the_rest() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_that_fails_after_the_send_is_retried_until_stored() {
-    let faulty = Arc::new(FaultyStore::new(new_store().await));
-    let h = Harness::over(
-        faulty.clone(),
-        Config::new(cachet_core::validate::HttpUrl::parse(ORIGIN).unwrap()),
-    );
-    deliveries_for(&h, 1).await;
+    let (h, faulty) = faulty_with_deliveries(new_store().await, 1).await;
     let gate = Gate::build(Some(faulty.clone()));
     let a = Arc::new(dispatcher_with(&h.cachet, gate.clone(), short_lease("a")));
     gate.open(1);
@@ -365,12 +375,7 @@ async fn a_record_that_fails_after_the_send_is_retried_until_stored() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_before_the_send_costs_no_attempt_and_no_backoff() {
-    let faulty = Arc::new(FaultyStore::new(new_store().await));
-    let h = Harness::over(
-        faulty.clone(),
-        Config::new(cachet_core::validate::HttpUrl::parse(ORIGIN).unwrap()),
-    );
-    deliveries_for(&h, 1).await;
+    let (h, faulty) = faulty_with_deliveries(new_store().await, 1).await;
     let mail = Recorder::email();
     let a = dispatcher_with(&h.cachet, mail.clone(), short_lease("a"));
     // The tick's two claims (events, deliveries) get through; the database goes down as the
@@ -417,12 +422,7 @@ async fn a_database_outage_before_the_send_costs_no_attempt_and_no_backoff() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_render_that_waited_out_the_lease_never_sends_what_another_instance_took_over() {
     let inner = new_store().await;
-    let faulty = Arc::new(FaultyStore::new(inner.clone()));
-    let h = Harness::over(
-        faulty.clone(),
-        Config::new(cachet_core::validate::HttpUrl::parse(ORIGIN).unwrap()),
-    );
-    deliveries_for(&h, 1).await;
+    let (h, faulty) = faulty_with_deliveries(inner.clone(), 1).await;
     let mail = Recorder::email();
     let a = dispatcher_with(&h.cachet, mail.clone(), short_lease("a"));
     faulty.hang_after(2);
@@ -474,12 +474,7 @@ async fn a_render_that_waited_out_the_lease_never_sends_what_another_instance_to
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attempts_that_finish_together_are_recorded_in_one_store_call() {
-    let faulty = Arc::new(FaultyStore::new(new_store().await));
-    let h = Harness::over(
-        faulty.clone(),
-        Config::new(cachet_core::validate::HttpUrl::parse(ORIGIN).unwrap()),
-    );
-    deliveries_for(&h, 16).await;
+    let (h, faulty) = faulty_with_deliveries(new_store().await, 16).await;
     let gate = Gate::new();
     let a = Arc::new(dispatcher_with(
         &h.cachet,

@@ -2,7 +2,8 @@
 //! (an update that resolves an incident is `incident_resolved`, not `incident_updated`), an
 //! endpoint made without a choice receives every event, a disabled endpoint receives nothing
 //! but the test event an admin sends it, and every delivery shows in the endpoint's own
-//! delivery log (the deliveries filtered by its recipient name).
+//! delivery log (the deliveries filtered by its recipient name). The page object of the bodies
+//! is read once per delivery pass, not once per endpoint.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 mod common;
@@ -284,4 +285,45 @@ async fn only_an_admin_sends_a_test_event_and_only_to_an_endpoint_that_exists() 
         Err(Error::NotFound { .. })
     ));
     assert_eq!(queued().await, before, "a refused test queued something");
+}
+
+#[tokio::test]
+async fn the_page_object_is_read_once_per_pass_not_once_per_endpoint() {
+    use cachet_core::testing::faults::FaultyStore;
+    let faulty = std::sync::Arc::new(FaultyStore::new(new_store().await));
+    let h = Harness::over(
+        faulty.clone(),
+        cachet_core::Config::new(HttpUrl::parse(ORIGIN).unwrap()),
+    );
+    for i in 0..5 {
+        h.cachet
+            .create_webhook(&op(), endpoint(&format!("e{i}"), true, None), SECRET)
+            .await
+            .unwrap();
+    }
+    h.cachet
+        .create_incident(&op(), &new_incident("Down", &[], true, true))
+        .await
+        .unwrap();
+    // Fanned out by a dispatcher without a webhook channel, so the pass below only delivers.
+    let fan_out = cachet_core::notify::Dispatcher::new(h.cachet.clone(), Vec::new())
+        .with_config(config("fan-out"));
+    assert_eq!(fan_out.tick().await.unwrap().deliveries_created, 5);
+    h.clock.advance(TimeDelta::minutes(5));
+    let before = faulty.calls_of("incidents");
+    let (hooks, d) = webhook_dispatcher(&h.cachet);
+    let report = d.tick().await.unwrap();
+    assert_eq!(report.delivered, 5, "{report:?}");
+    assert_eq!(
+        faulty.calls_of("incidents") - before,
+        1,
+        "the page object's incidents were read per endpoint"
+    );
+    for m in hooks.sent() {
+        let Message::Webhook(w) = m else {
+            panic!("a webhook recorder got {m:?}")
+        };
+        let body: serde_json::Value = serde_json::from_str(&w.body).unwrap();
+        assert_eq!(body["page"]["status_indicator"], "minor", "{body}");
+    }
 }

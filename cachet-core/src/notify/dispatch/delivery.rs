@@ -39,8 +39,9 @@ pub(super) struct DeliverCtx {
     pub(super) sms_day: Mutex<()>,
     /// Records the pass's attempts, those that finish together in one store call.
     pub(super) recorder: Recorder,
-    /// What every render of the pass reads, read once: the settings, and the subscribers of
-    /// the claimed deliveries (one query for the batch instead of one per message).
+    /// What every render of the pass reads, read once: the settings, the subscribers of the
+    /// claimed deliveries (one query for the batch instead of one per message), and the page
+    /// object of webhook bodies.
     pub(super) cache: PassCache,
 }
 
@@ -52,6 +53,9 @@ pub(super) struct DeliverCtx {
 pub(super) struct PassCache {
     settings: std::sync::Mutex<Option<Arc<Settings>>>,
     subscribers: std::sync::Mutex<HashMap<SubscriberId, Subscriber>>,
+    /// The Statuspage `page` object of the webhook bodies: it reads every visible component,
+    /// schedule and incident, so once per pass rather than once per endpoint.
+    page: std::sync::Mutex<Option<Arc<serde_json::Value>>>,
     /// Set when a store call of the pass failed, cleared when one succeeds again.
     store_failing: std::sync::atomic::AtomicBool,
 }
@@ -545,7 +549,7 @@ impl DeliverCtx {
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .filter(|s| !s.is_empty());
-                let page = self.page_object(&settings).await.map_err(|_| STORE)?;
+                let page = self.pass_page_object(&settings).await?;
                 let body = render::webhook_body(
                     event.kind,
                     &event.payload,
@@ -567,7 +571,6 @@ impl DeliverCtx {
         }
     }
 
-    /// The subscriber a delivery goes to: gone is for good, a failing store is not.
     /// The site's settings: the pass's copy while the store answers, else read again.
     async fn settings(&self) -> Result<Arc<Settings>, RenderError> {
         if self.cache.usable()
@@ -580,6 +583,22 @@ impl DeliverCtx {
         Ok(s)
     }
 
+    /// [`DeliverCtx::page_object`]: the pass's copy while the store answers, else built again.
+    async fn pass_page_object(
+        &self,
+        settings: &Settings,
+    ) -> Result<Arc<serde_json::Value>, RenderError> {
+        if self.cache.usable()
+            && let Some(p) = guard(&self.cache.page).clone()
+        {
+            return Ok(p);
+        }
+        let p = Arc::new(self.page_object(settings).await.map_err(|_| STORE)?);
+        *guard(&self.cache.page) = Some(p.clone());
+        Ok(p)
+    }
+
+    /// The subscriber a delivery goes to: gone is for good, a failing store is not.
     async fn subscriber(&self, id: SubscriberId) -> Result<Subscriber, RenderError> {
         if self.cache.usable()
             && let Some(s) = guard(&self.cache.subscribers).get(&id).cloned()

@@ -211,9 +211,10 @@ const SAFE_BY_TYPE: &[&str] = &[
     "method = %method",
     "status = resp.status().as_u16()",
     "elapsed_ms = started.elapsed().as_millis() as u64",
-    // Counts (u64 and u32) in the dispatcher.
+    // Counts (u64, u32 and usize) in the dispatcher.
     "leases = n",
     "failures",
+    "attempts = attempts.len()",
     // The configured SMS maximum of a day (u32).
     "daily_limit = limit",
     // A `&'static str` of the dispatcher's own (why a render waits for the store).

@@ -9,7 +9,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, SqlStr, Transaction};
 
-use crate::args::{Arg, bind_args, numbered_placeholders};
+use crate::args::{Arg, args, bind_args, numbered_placeholders};
 use crate::dialect::{MIGRATIONS_TABLE, StatementCache, trusted};
 use crate::error::{backend, connect, setup};
 use crate::pool::PoolConfig;
@@ -213,21 +213,21 @@ impl Dialect for PgStore {
     ) -> StoreResult<()> {
         for chunk in deliveries.chunks(10_000) {
             let column = |f: fn(&NewDelivery) -> &str| chunk.iter().map(f).collect::<Vec<&str>>();
-            sqlx::query::<Postgres>(trusted(format!(
+            // The scalars bound as every other statement binds them (one timestamp encoding).
+            let scalars = args![event, DeliveryStatus::Pending.as_str(), now];
+            let q = sqlx::query::<Postgres>(trusted(format!(
                 "INSERT INTO cachet_deliveries (event_id, recipient, channel, idempotency_key, status, attempts, \
                  next_attempt_at, created_at) SELECT $1, r, ch, k, $2, 0, $3, $3 \
                  FROM UNNEST($4::text[], $5::text[], $6::text[]) AS u(r, ch, k){}",
                 Self::SKIP_KNOWN_DELIVERY
-            )))
-            .bind(event)
-            .bind(DeliveryStatus::Pending.as_str())
-            .bind(now.timestamp_micros())
-            .bind(column(|d| d.recipient.as_str()))
-            .bind(column(|d| d.channel.as_str()))
-            .bind(column(|d| d.idempotency_key.as_str()))
-            .execute(&mut *c)
-            .await
-            .map_err(backend)?;
+            )));
+            bind_args!(q, scalars)
+                .bind(column(|d| d.recipient.as_str()))
+                .bind(column(|d| d.channel.as_str()))
+                .bind(column(|d| d.idempotency_key.as_str()))
+                .execute(&mut *c)
+                .await
+                .map_err(backend)?;
         }
         Ok(())
     }

@@ -15,6 +15,31 @@ fn lease_free(owner: Option<&String>, expires: Option<Timestamp>, now: Timestamp
     owner.is_none() || expires.is_none_or(|t| t <= now)
 }
 
+/// Leases up to `limit` of `rows`: those `due` answers a time for, earliest first and then by
+/// id (as the SQL stores claim), each changed by `lease`; the leased rows.
+fn claim_due<K: Ord + Copy, T: Clone>(
+    rows: &mut std::collections::BTreeMap<K, T>,
+    limit: u32,
+    due: impl Fn(&T) -> Option<Timestamp>,
+    lease: impl Fn(&mut T),
+) -> Vec<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut order: Vec<(Timestamp, K)> = rows
+        .iter()
+        .filter_map(|(id, row)| due(row).map(|at| (at, *id)))
+        .collect();
+    order.sort_unstable();
+    order
+        .into_iter()
+        .take(limit)
+        .filter_map(|(_, id)| {
+            let row = rows.get_mut(&id)?;
+            lease(row);
+            Some(row.clone())
+        })
+        .collect()
+}
+
 /// Whether `owner` holds the lease.
 fn holds_lease(lease_owner: Option<&String>, owner: &str) -> bool {
     lease_owner.is_some_and(|o| o == owner)
@@ -120,29 +145,21 @@ impl OutboxStore for MemoryStore {
         limit: u32,
     ) -> StoreResult<Vec<OutboxEvent>> {
         let mut st = self.lock();
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        // Earliest due first, then by id, as the SQL stores claim.
-        let mut due: Vec<(Timestamp, OutboxEventId)> = st
-            .outbox
-            .values()
-            .filter(|e| {
-                e.status == OutboxStatus::Pending
+        Ok(claim_due(
+            &mut st.outbox,
+            limit,
+            |e| {
+                (e.status == OutboxStatus::Pending
                     && e.next_attempt_at <= now
-                    && lease_free(e.lease_owner.as_ref(), e.lease_expires_at, now)
-            })
-            .map(|e| (e.next_attempt_at, e.id))
-            .collect();
-        due.sort_unstable();
-        let mut claimed = Vec::new();
-        for (_, id) in due.into_iter().take(limit) {
-            if let Some(e) = st.outbox.get_mut(&id) {
+                    && lease_free(e.lease_owner.as_ref(), e.lease_expires_at, now))
+                .then_some(e.next_attempt_at)
+            },
+            |e| {
                 e.lease_owner = Some(owner.to_owned());
                 e.lease_expires_at = Some(lease_until);
                 e.attempts = e.attempts.saturating_add(1);
-                claimed.push(e.clone());
-            }
-        }
-        Ok(claimed)
+            },
+        ))
     }
 
     async fn complete_outbox_event(
@@ -236,29 +253,21 @@ impl OutboxStore for MemoryStore {
         limit: u32,
     ) -> StoreResult<Vec<Delivery>> {
         let mut st = self.lock();
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        // Earliest due first, then by id, as the SQL stores claim.
-        let mut due: Vec<(Timestamp, DeliveryId)> = st
-            .deliveries
-            .values()
-            .filter(|d| {
-                d.status == DeliveryStatus::Pending
+        Ok(claim_due(
+            &mut st.deliveries,
+            limit,
+            |d| {
+                (d.status == DeliveryStatus::Pending
                     && channel.is_none_or(|c| d.channel == c)
                     && d.next_attempt_at <= now
-                    && lease_free(d.lease_owner.as_ref(), d.lease_expires_at, now)
-            })
-            .map(|d| (d.next_attempt_at, d.id))
-            .collect();
-        due.sort_unstable();
-        let mut claimed = Vec::new();
-        for (_, id) in due.into_iter().take(limit) {
-            if let Some(d) = st.deliveries.get_mut(&id) {
+                    && lease_free(d.lease_owner.as_ref(), d.lease_expires_at, now))
+                .then_some(d.next_attempt_at)
+            },
+            |d| {
                 d.lease_owner = Some(owner.to_owned());
                 d.lease_expires_at = Some(lease_until);
-                claimed.push(d.clone());
-            }
-        }
-        Ok(claimed)
+            },
+        ))
     }
 
     async fn record_delivery_attempt(

@@ -218,3 +218,15 @@ pub enum AttemptResult {
         error: String,
     },
 }
+
+impl AttemptResult {
+    /// The error a failed attempt is recorded with; `None` for a delivered one (stored as
+    /// the attempt's `ok`).
+    #[must_use]
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Self::Delivered => None,
+            Self::Retry { error, .. } | Self::Failed { error } => Some(error),
+        }
+    }
+}

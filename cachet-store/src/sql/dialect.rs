@@ -112,8 +112,7 @@ pub(crate) trait Dialect: Send + Sync + 'static {
         deliveries: &[NewDelivery],
     ) -> impl Future<Output = StoreResult<()>> + Send {
         async move {
-            // 7 values a row: 500 rows stay far below every backend's bind limit.
-            for chunk in deliveries.chunks(500) {
+            for chunk in deliveries.chunks(crate::sql::ROWS_PER_STATEMENT) {
                 let mut a = Vec::with_capacity(chunk.len() * 7);
                 for d in chunk {
                     a.extend(args![

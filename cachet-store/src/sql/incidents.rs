@@ -389,7 +389,7 @@ pub(crate) async fn incident_updates_of<D: Dialect>(
     let ids: Vec<i64> = incidents.iter().map(|i| i.0).collect();
     let mut out = Vec::with_capacity(ids.len());
     // Bounded IN lists: every backend limits bound parameters per statement.
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(super::ROWS_PER_STATEMENT) {
         let rows = children::<D, IncidentUpdateRow>(
             &mut c,
             "cachet_incident_updates",

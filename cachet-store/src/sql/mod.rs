@@ -89,6 +89,11 @@ pub(crate) async fn page_of<D: Dialect, R: Record>(
     Ok((items, u64::try_from(total).unwrap_or(0)))
 }
 
+/// Rows of a multi-row statement, or ids of an `IN` list, bound in one statement at most: with
+/// up to 7 values a row, far below every backend's bind limit (SQLite's 32,766, PostgreSQL's
+/// and MySQL's 65,535).
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
+
 /// Child rows of a set of parents: `SELECT * FROM {table} WHERE {col} IN (...)`.
 pub(crate) async fn children<D: Dialect, R: Record>(
     c: &mut D::Conn,

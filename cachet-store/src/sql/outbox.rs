@@ -308,7 +308,7 @@ pub(crate) async fn record_delivery_attempts<D: Dialect>(
         let mut tx = db.begin().await?;
         let mut held = std::collections::HashSet::new();
         // In id order, so two instances' groups lock their rows in the same order.
-        for chunk in ids.chunks(RECORD_CHUNK) {
+        for chunk in ids.chunks(super::ROWS_PER_STATEMENT) {
             let s = format!(
                 "SELECT id FROM cachet_deliveries WHERE lease_owner = ? AND id IN ({}) ORDER BY id{}",
                 placeholders(chunk.len()),
@@ -328,7 +328,7 @@ pub(crate) async fn record_delivery_attempts<D: Dialect>(
             .filter(|(_, mine)| **mine)
             .map(|((id, attempt), _)| (*id, attempt))
             .collect();
-        for chunk in mine.chunks(RECORD_CHUNK) {
+        for chunk in mine.chunks(super::ROWS_PER_STATEMENT) {
             write_attempts::<D>(&mut tx, chunk).await?;
         }
         D::commit(tx).await.map_err(backend)?;
@@ -336,10 +336,6 @@ pub(crate) async fn record_delivery_attempts<D: Dialect>(
     })
     .await
 }
-
-/// Attempts written per statement: 4 values a row keeps far below every backend's bind
-/// limit.
-const RECORD_CHUNK: usize = 500;
 
 /// Runs a write transaction again when the database aborted it for a conflict with another
 /// one (a deadlock with another instance's retention pass, which MariaDB resolves by killing
@@ -363,8 +359,8 @@ where
 }
 
 /// Inserts attempts on deliveries whose leases the transaction has checked (at most
-/// [`RECORD_CHUNK`]), and moves each delivery on (delivered, pending again, or failed),
-/// releasing its lease.
+/// [`ROWS_PER_STATEMENT`](super::ROWS_PER_STATEMENT)), and moves each delivery on (delivered,
+/// pending again, or failed), releasing its lease.
 async fn write_attempts<D: Dialect>(
     tx: &mut D::Conn,
     attempts: &[(DeliveryId, &NewDeliveryAttempt)],
@@ -374,13 +370,8 @@ async fn write_attempts<D: Dialect>(
     }
     let mut a = Vec::with_capacity(attempts.len() * 4);
     for (id, attempt) in attempts {
-        let (ok, error) = match &attempt.result {
-            AttemptResult::Delivered => (true, None),
-            AttemptResult::Retry { error, .. } | AttemptResult::Failed { error } => {
-                (false, Some(error.as_str()))
-            }
-        };
-        a.extend(args![id.0, attempt.at, ok, error]);
+        let error = attempt.result.error();
+        a.extend(args![id.0, attempt.at, error.is_none(), error]);
     }
     let s = format!(
         "INSERT INTO cachet_delivery_attempts (delivery_id, at, ok, error) VALUES {}",

@@ -32,9 +32,6 @@ async fn subscribers_from<D: Dialect>(
         .collect()
 }
 
-/// Ids looked up per query by [`subscribers_by_id`]: far below every backend's bind limit.
-const BY_ID_CHUNK: usize = 500;
-
 pub(crate) async fn subscribers_by_id<D: Dialect>(
     db: &D,
     ids: &[SubscriberId],
@@ -44,7 +41,7 @@ pub(crate) async fn subscribers_by_id<D: Dialect>(
     ids.dedup();
     let mut c = db.read().await?;
     let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(BY_ID_CHUNK) {
+    for chunk in ids.chunks(super::ROWS_PER_STATEMENT) {
         let s = format!(
             "SELECT * FROM cachet_subscribers WHERE id IN ({}) ORDER BY id",
             placeholders(chunk.len())

@@ -78,6 +78,23 @@ impl PassCache {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// The pass's copy in `slot` while the store answers; else `read` (awaited only then),
+    /// kept for the renders after it.
+    async fn shared<T>(
+        &self,
+        slot: &std::sync::Mutex<Option<Arc<T>>>,
+        read: impl std::future::Future<Output = Result<T, RenderError>>,
+    ) -> Result<Arc<T>, RenderError> {
+        if self.usable()
+            && let Some(kept) = guard(slot).clone()
+        {
+            return Ok(kept);
+        }
+        let fresh = Arc::new(read.await?);
+        *guard(slot) = Some(fresh.clone());
+        Ok(fresh)
+    }
+
     /// Keeps the subscribers read for the pass's deliveries.
     pub(super) fn keep_subscribers(&self, found: Vec<Subscriber>) {
         guard(&self.subscribers).extend(found.into_iter().map(|s| (s.id, s)));
@@ -573,14 +590,8 @@ impl DeliverCtx {
 
     /// The site's settings: the pass's copy while the store answers, else read again.
     async fn settings(&self) -> Result<Arc<Settings>, RenderError> {
-        if self.cache.usable()
-            && let Some(s) = guard(&self.cache.settings).clone()
-        {
-            return Ok(s);
-        }
-        let s = Arc::new(self.cachet.settings().await.map_err(|_| STORE)?);
-        *guard(&self.cache.settings) = Some(s.clone());
-        Ok(s)
+        let read = async { self.cachet.settings().await.map_err(|_| STORE) };
+        self.cache.shared(&self.cache.settings, read).await
     }
 
     /// [`DeliverCtx::page_object`]: the pass's copy while the store answers, else built again.
@@ -588,14 +599,8 @@ impl DeliverCtx {
         &self,
         settings: &Settings,
     ) -> Result<Arc<serde_json::Value>, RenderError> {
-        if self.cache.usable()
-            && let Some(p) = guard(&self.cache.page).clone()
-        {
-            return Ok(p);
-        }
-        let p = Arc::new(self.page_object(settings).await.map_err(|_| STORE)?);
-        *guard(&self.cache.page) = Some(p.clone());
-        Ok(p)
+        let read = async { self.page_object(settings).await.map_err(|_| STORE) };
+        self.cache.shared(&self.cache.page, read).await
     }
 
     /// The subscriber a delivery goes to: gone is for good, a failing store is not.

@@ -60,12 +60,7 @@ fn record_attempt(
     if !holds_lease(delivery.lease_owner.as_ref(), owner) {
         return Err(conflict("delivery", "not the lease owner"));
     }
-    let (ok, error) = match &attempt.result {
-        AttemptResult::Delivered => (true, None),
-        AttemptResult::Retry { error, .. } | AttemptResult::Failed { error } => {
-            (false, Some(error.clone()))
-        }
-    };
+    let error = attempt.result.error().map(str::to_owned);
     let attempt_id = DeliveryAttemptId(st.ids.attempt.next());
     st.attempts.insert(
         attempt_id,
@@ -73,7 +68,7 @@ fn record_attempt(
             id: attempt_id,
             delivery_id: id,
             at: attempt.at,
-            ok,
+            ok: error.is_none(),
             error,
         },
     );
